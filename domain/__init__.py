@@ -1,0 +1,1 @@
+"""Plain domain vocabulary shared by every layer: no database, no Prefect, no solver."""
