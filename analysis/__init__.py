@@ -1,0 +1,1 @@
+"""Statistics and reports of joint exams: pure pandas/numpy (no database, no Prefect)."""

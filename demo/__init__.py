@@ -1,0 +1,1 @@
+"""A realistic demo district, generated deterministically from a seed."""

@@ -1,0 +1,1 @@
+"""Prefect flows and tasks: thin orchestration that loads, calls, stores and reports."""

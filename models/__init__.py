@@ -1,0 +1,1 @@
+"""SQLAlchemy 2 typed ORM: the one place that knows tables."""

@@ -1,0 +1,1 @@
+"""Interfaces: the `xuequ` command line and the HTTP API."""
