@@ -1,0 +1,240 @@
+"""Reading and writing bundles: a folder of CSV files or one Excel workbook (FORMATS.md).
+
+Reading gives raw text tables (every cell a string, headers mapped to the contract's names);
+`bundle.validate` turns them into typed tables or a list of problems. Writing takes typed tables
+and formats them the one way we always write them, so an export re-imports to the same files.
+"""
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+
+from bundle.problems import Problem
+from bundle.spec import INPUT_BY_NAME, FileSpec
+
+# Chinese Excel saves CSV as GBK/GB18030; UTF-8 (with or without BOM) is the contract.
+ENCODINGS = ("utf-8-sig", "gb18030")
+
+
+@dataclass
+class RawTable:
+    """One file's cells as strings, with the row number each data row has in the user's file."""
+
+    spec: FileSpec
+    source: str  # what problems call the file: "teachers.csv" or "bundle.xlsx:teachers"
+    frame: pd.DataFrame  # columns: contract names (unknown extra columns dropped), all str
+    rows: list[int]  # user-visible row number of each frame row
+    missing_columns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RawBundle:
+    tables: dict[str, RawTable]
+    problems: list[Problem]
+    present: set[str]  # names of the files found
+
+
+def _header_map(spec: FileSpec) -> dict[str, str]:
+    """Accepted header spellings (English name, case-insensitive, or the Chinese synonym) → name."""
+    mapping: dict[str, str] = {}
+    for column in spec.columns:
+        mapping[column.name.lower()] = column.name
+        mapping[column.zh] = column.name
+    return mapping
+
+
+def _normalise_headers(spec: FileSpec, source: str, headers: list[str]) -> tuple[dict[int, str], list[Problem]]:
+    """Map header positions to contract names; report duplicates."""
+    accepted = _header_map(spec)
+    positions: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    problems: list[Problem] = []
+    for index, header in enumerate(headers):
+        name = accepted.get(str(header).strip().lstrip("\ufeff").lower()) or accepted.get(str(header).strip())
+        if name is None:
+            continue  # extra columns are allowed by the contract
+        if name in seen:
+            problems.append(Problem(source, 1, str(header), f"列 {name} 出现了两次",
+                                    f"column {name} appears twice"))
+            continue
+        seen[name] = index
+        positions[index] = name
+    return positions, problems
+
+
+def _table_from_rows(spec: FileSpec, source: str, header: list[str], body: list[list[str]],
+                     first_row: int) -> tuple[RawTable, list[Problem]]:
+    positions, problems = _normalise_headers(spec, source, header)
+    names = set(positions.values())
+    missing = [c.name for c in spec.columns if c.required and c.name not in names]
+    for name in missing:
+        column = spec.column(name)
+        problems.append(Problem(source, 1, name, f"缺少必需的列 {name}（{column.zh}）",
+                                f"missing required column {name} ({column.zh})"))
+    data: dict[str, list[str]] = {name: [] for name in positions.values()}
+    rows: list[int] = []
+    for offset, values in enumerate(body):
+        if not any(str(v).strip() for v in values):
+            continue  # blank lines are not data
+        rows.append(first_row + offset)
+        for index, name in positions.items():
+            data[name].append(str(values[index]).strip() if index < len(values) else "")
+    frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
+    for column in spec.columns:  # optional columns absent from the file read as empty
+        if column.name not in frame.columns and not column.required:
+            frame[column.name] = pd.Series([""] * len(rows), dtype=object)
+    return RawTable(spec, source, frame, rows, missing), problems
+
+
+def _decode(raw: bytes) -> str | None:
+    for encoding in ENCODINGS:
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def read_csv_file(path: Path, spec: FileSpec) -> tuple[RawTable | None, list[Problem]]:
+    """Read one CSV file of the bundle as text cells."""
+    source = path.name
+    text = _decode(path.read_bytes())
+    if text is None:
+        return None, [Problem(source, None, None, "无法识别文件编码，请另存为 UTF-8 编码的 CSV",
+                              "unreadable encoding: save the file as UTF-8 CSV")]
+    lines = list(csv.reader(io.StringIO(text)))
+    if not lines:
+        return None, [Problem(source, None, None, "文件为空，缺少表头行", "the file is empty: no header row")]
+    return _table_from_rows(spec, source, lines[0], lines[1:], first_row=2)
+
+
+def _cell_text(value: object) -> str:
+    """Excel cells arrive typed; the contract is text, so render them as a person typed them."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer():
+            return str(int(value))
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, dt.time):
+        return value.strftime("%H:%M")
+    return str(value)
+
+
+def read_bundle(path: Path) -> RawBundle:
+    """Read a bundle folder of CSV files or a single .xlsx workbook."""
+    path = Path(path)
+    tables: dict[str, RawTable] = {}
+    problems: list[Problem] = []
+    if path.is_file() and path.suffix.lower() in (".xlsx", ".xlsm"):
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception as error:  # a corrupt or non-Excel file
+            return RawBundle({}, [Problem(path.name, None, None, f"无法读取 Excel 文件：{error}",
+                                          f"cannot read the workbook: {error}")], set())
+        for sheet in workbook.worksheets:
+            spec = INPUT_BY_NAME.get(sheet.title.strip().removesuffix(".csv"))
+            if spec is None:
+                continue
+            rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            source = f"{path.name}:{sheet.title}"
+            if not rows:
+                problems.append(Problem(source, None, None, "工作表为空，缺少表头行", "the sheet is empty: no header row"))
+                continue
+            table, found = _table_from_rows(spec, source, rows[0], rows[1:], first_row=2)
+            tables[spec.name] = table
+            problems += found
+        workbook.close()
+    elif path.is_dir():
+        for spec in INPUT_BY_NAME.values():
+            file = path / spec.filename
+            if not file.exists():
+                continue
+            table, found = read_csv_file(file, spec)
+            problems += found
+            if table is not None:
+                tables[spec.name] = table
+    else:
+        return RawBundle({}, [Problem(str(path), None, None, "找不到数据包：应为 CSV 文件夹或 .xlsx 工作簿",
+                                      "no bundle here: expected a folder of CSV files or an .xlsx workbook")], set())
+    present = set(tables)
+    for spec in INPUT_BY_NAME.values():
+        if spec.required and spec.name not in present and not any(
+                p.file.endswith(spec.filename) or p.file.endswith(f":{spec.name}") for p in problems):
+            label = spec.filename if path.is_dir() else f"{path.name}:{spec.name}"
+            problems.append(Problem(label, None, None, f"缺少必需的文件 {spec.filename}（{spec.zh}）",
+                                    f"missing required file {spec.filename} ({spec.zh})"))
+    return RawBundle(tables, problems, present)
+
+
+# --- writing ---
+
+def format_cell(value: object) -> str:
+    """The one text form of a typed value: 1/0 booleans, ;-joined lists, empty for missing."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, (list, tuple)):
+        return ";".join(format_cell(v) for v in value)
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+        return repr(round(value, 6))
+    try:
+        if pd.isna(value):  # type: ignore[arg-type]
+            return ""
+    except (TypeError, ValueError):
+        pass
+    if hasattr(value, "item"):  # numpy scalars
+        return format_cell(value.item())  # type: ignore[union-attr]
+    return str(value)
+
+
+def text_frame(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], sort_by: tuple[str, ...] = ()) -> pd.DataFrame:
+    """A frame of formatted text cells in contract column order, sorted by its key for stable files."""
+    out = pd.DataFrame({c: [format_cell(v) for v in frame[c].tolist()] if c in frame.columns
+                        else [""] * len(frame) for c in columns})
+    if sort_by and len(out):
+        out = out.sort_values(list(sort_by), kind="stable").reset_index(drop=True)
+    return out
+
+
+def write_csv(frame: pd.DataFrame, path: Path, columns: list[str] | tuple[str, ...],
+              sort_by: tuple[str, ...] = ()) -> Path:
+    """Write a table as UTF-8 CSV (with BOM, so Excel opens Chinese text correctly)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text_frame(frame, columns, sort_by).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+    return path
+
+
+def write_bundle(tables: dict[str, pd.DataFrame], out: Path) -> list[Path]:
+    """Write typed bundle tables as a CSV folder, or as one workbook if `out` ends with .xlsx."""
+    out = Path(out)
+    ordered = [(INPUT_BY_NAME[name], frame) for name, frame in tables.items() if name in INPUT_BY_NAME]
+    if out.suffix.lower() == ".xlsx":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with pd.ExcelWriter(out, engine="openpyxl") as writer:
+            for spec, frame in ordered:
+                text_frame(frame, spec.column_names, spec.key).to_excel(writer, sheet_name=spec.name, index=False)
+        return [out]
+    out.mkdir(parents=True, exist_ok=True)
+    return [write_csv(frame, out / spec.filename, spec.column_names, spec.key) for spec, frame in ordered]
