@@ -1,0 +1,172 @@
+"""The `xuequ` command line: `xuequ --help`, and `--help` on every verb."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bundle.problems import BundleError
+
+app = typer.Typer(help="学区 xuequ — rotation rosters, joint-exam logistics, marking and analysis for school clusters.",
+                  no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: XUEQU_DATABASE_URL, "
+                                                 "else sqlite:///xuequ.db in the working folder).")]
+LangOption = Annotated[str, typer.Option("--lang", help="Language of messages: zh or en.")]
+
+
+def _use_db(url: str | None) -> None:
+    if url:
+        os.environ["XUEQU_DATABASE_URL"] = url
+
+
+def _fail_bundle(error: BundleError, lang: str, errors_file: Path | None = None) -> None:
+    title = (f"数据包有 {len(error.problems)} 个问题，未导入任何数据：" if lang == "zh"
+             else f"The bundle has {len(error.problems)} problem(s); nothing was imported:")
+    err_console.print(f"[bold red]{title}[/]")
+    err_console.print(error.render(lang, limit=100), markup=False, highlight=False)
+    if errors_file is not None:
+        import pandas as pd
+
+        pd.DataFrame([{"file": p.file, "row": p.row, "column": p.column, "message_zh": p.message_zh,
+                       "message_en": p.message_en} for p in error.problems]).to_csv(
+            errors_file, index=False, encoding="utf-8-sig")
+        err_console.print(f"(all problems: {errors_file})")
+    raise typer.Exit(code=2)
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None, revision: str = typer.Option("head", help="Target revision.")) -> None:
+    """Create or migrate the database schema to the latest version."""
+    from models.db import database_url
+    from models.migrate import upgrade
+
+    _use_db(db)
+    upgrade(revision=revision)
+    console.print(f"database at {revision}: {database_url()}")
+
+
+@db_app.command("tables")
+def db_tables(db: DbOption = None) -> None:
+    """List the tables of the database."""
+    from models.migrate import current_tables
+
+    _use_db(db)
+    for name in current_tables():
+        console.print(name)
+
+
+@app.command("import")
+def import_bundle(
+    path: Annotated[Path, typer.Argument(help="A folder of CSV files or one .xlsx workbook (FORMATS.md).")],
+    db: DbOption = None,
+    district_id: str = typer.Option("district", help="District id to file the clusters under."),
+    district_name: Optional[str] = typer.Option(None, help="District name (区/县)."),
+    prune: bool = typer.Option(True, help="Delete rows that a present file no longer lists."),
+    lang: LangOption = "zh",
+    errors_csv: Optional[Path] = typer.Option(None, help="Also write every problem to this CSV file."),
+) -> None:
+    """Validate a district bundle and upsert it by ids, all or nothing."""
+    from bundle.validate import load_bundle
+    from models.bundles import import_tables
+    from models.db import session_scope
+    from models.migrate import upgrade
+
+    _use_db(db)
+    started = time.perf_counter()
+    try:
+        tables = load_bundle(path)
+        upgrade()
+        with session_scope() as session:
+            session.info["actor"] = os.environ.get("USER", "cli")
+            report = import_tables(session, tables, district_id=district_id, district_name=district_name,
+                                   prune=prune, source=str(path))
+    except BundleError as error:
+        _fail_bundle(error, lang, errors_csv)
+        return
+    table = Table(title="导入结果 import" if lang == "zh" else "import")
+    for column in ("file", "inserted", "updated", "deleted"):
+        table.add_column(column, justify="right" if column != "file" else "left")
+    for row in report.to_frame().itertuples(index=False):
+        table.add_row(row.file, str(row.inserted), str(row.updated), str(row.deleted))
+    console.print(table)
+    console.print(f"{report.changed} row(s) changed in {time.perf_counter() - started:.1f} s")
+
+
+@app.command("export")
+def export_bundle(
+    path: Annotated[Path, typer.Argument(help="Output folder for CSV files, or a path ending in .xlsx.")],
+    db: DbOption = None,
+) -> None:
+    """Export the district from the database as a bundle (same columns as the import)."""
+    from bundle.io import write_bundle
+    from models.bundles import export_tables
+    from models.db import session_scope
+
+    _use_db(db)
+    with session_scope() as session:
+        tables = export_tables(session)
+    files = write_bundle(tables, path)
+    console.print(f"wrote {len(files)} file(s) to {path}")
+
+
+@app.command("template")
+def template(path: Annotated[Path, typer.Argument(help="Where to write the empty workbook (.xlsx).")]) -> None:
+    """Write an empty bundle workbook with headers and a notes sheet in Chinese and English."""
+    from bundle.template import write_template
+
+    if path.suffix.lower() != ".xlsx":
+        path = path / "xuequ_template.xlsx" if path.is_dir() or not path.suffix else path.with_suffix(".xlsx")
+    write_template(path)
+    console.print(f"template: {path}")
+
+
+@app.command("demo-data")
+def demo_data(
+    out: Annotated[Path, typer.Option("--out", help="Output folder (CSV) or .xlsx path.")] = Path("demo_bundle"),
+    seed: int = typer.Option(1, help="Random seed; the same seed gives the same district."),
+    schools: int = typer.Option(30, help="Number of schools (100 ≈ 6,000 teachers, 60,000 students)."),
+    school_year: int = typer.Option(2026, help="School year (its first calendar year)."),
+) -> None:
+    """Generate a realistic demo county district as a bundle."""
+    from bundle.io import write_bundle
+    from demo.district import generate_district
+
+    tables = generate_district(seed=seed, schools=schools, school_year=school_year)
+    write_bundle(tables, out)
+    sizes = ", ".join(f"{name} {len(frame)}" for name, frame in tables.items())
+    console.print(f"demo district (seed {seed}) → {out}: {sizes}")
+
+
+@app.command("demo")
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Output folder for the bundle, plans and reports.")] = Path("out"),
+    seed: int = typer.Option(1, help="Random seed of the demo district."),
+    schools: int = typer.Option(30, help="Number of schools (try 100 for a larger district)."),
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """The main job: generate a demo district, import it, plan the term, run an exam season, write everything."""
+    from service.demo_job import run_demo
+
+    _use_db(db)
+    code = run_demo(out=out, seed=seed, schools=schools, lang=lang, console=console)
+    raise typer.Exit(code=code)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())
