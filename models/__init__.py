@@ -3,13 +3,13 @@ from models import audit  # noqa: F401  (registers the audit hook)
 from models.base import Base
 from models.district import (ClassTeacher, Cluster, Distance, District, Researcher, Room, School, SchoolClass,
                              Student, Teacher, TeachingNeed, Term, Unavailability)
-from models.exams import Exam, ExamSession, Item, ItemUsage, Paper, PaperItem, Response, Score
+from models.exams import Exam, ExamSession, Item, ItemUsage, Paper, PaperItem, Response, Score, SeasonStage
 from models.plans import (AuditEntry, InvigilationAssignment, MarkingAssignment, Plan, PolicySet,
                           RotationAssignment)
 
 __all__ = [
     "Base", "District", "Cluster", "School", "Teacher", "Room", "SchoolClass", "ClassTeacher", "Student", "Term",
     "TeachingNeed", "Unavailability", "Distance", "Researcher", "Exam", "ExamSession", "Item", "ItemUsage",
-    "Paper", "PaperItem", "Response", "Score", "PolicySet", "Plan", "RotationAssignment",
+    "Paper", "PaperItem", "Response", "Score", "SeasonStage", "PolicySet", "Plan", "RotationAssignment",
     "InvigilationAssignment", "MarkingAssignment", "AuditEntry",
 ]

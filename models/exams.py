@@ -126,3 +126,15 @@ class Score(Base):
     subject: Mapped[str] = mapped_column(String(16), index=True)
     score: Mapped[float] = mapped_column(Float)
     source: Mapped[str] = mapped_column(String(16), default="auto")  # auto, double, third, arbitration, import
+
+
+class SeasonStage(Base):
+    """Where an exam season stands: one row per stage, so a rerun continues where it stopped."""
+
+    __tablename__ = "season_stage"
+    exam_id: Mapped[str] = mapped_column(ForeignKey("exam.exam_id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(32), primary_key=True)  # setting, approval, logistics, ...
+    status: Mapped[str] = mapped_column(String(16))  # done, waiting, skipped, failed
+    message: Mapped[str | None] = mapped_column(Text)
+    detail: Mapped[dict] = mapped_column(default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
