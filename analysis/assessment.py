@@ -1,0 +1,217 @@
+"""Unified assessment (统一考核) and bundled evaluation (捆绑评价), DOMAIN.md "Joint exams".
+
+Class score of one exam = 100 × (w_e · excellent_rate + w_p · pass_rate + w_i · improvement_rate),
+weights from the policy normalised to sum 1 and the same for every school. Where there is no
+improvement rate (no previous exam, or too few matched students) the improvement term is dropped
+and the other two keep their ratio; `score_basis` says which rates a score used.
+A teacher's score pools the students of all their classes in the subject (so a class of 50 weighs
+more than a class of 20), then applies the same formula.
+
+Bundled evaluation: for each (mentor, apprentice) pair, the sum of the class scores of the classes
+either of them teaches, over the year's quality tests; for each pair group (a mentor and all their
+apprentices) the sum over the group's classes, ranked.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from analysis.policy import AnalysisPolicy
+from analysis.stats import TOTAL
+
+BASIS_WITH_IMPROVEMENT = "excellent+pass+improvement"
+BASIS_WITHOUT_IMPROVEMENT = "excellent+pass"
+
+
+def weighted_score(excellent: pd.Series, passed: pd.Series, improvement: pd.Series,
+                   policy: AnalysisPolicy) -> tuple[np.ndarray, np.ndarray]:
+    """(score 0–100, basis) per row."""
+    we, wp, wi = policy.teacher_weights(with_improvement=True)
+    we2, wp2, _ = policy.teacher_weights(with_improvement=False)
+    er = excellent.to_numpy(dtype=float)
+    pr = passed.to_numpy(dtype=float)
+    ir = improvement.to_numpy(dtype=float)
+    use_improvement = ~np.isnan(ir) & (wi > 0)
+    score = np.where(use_improvement, we * er + wp * pr + wi * np.nan_to_num(ir), we2 * er + wp2 * pr) * 100.0
+    basis = np.where(use_improvement, BASIS_WITH_IMPROVEMENT, BASIS_WITHOUT_IMPROVEMENT)
+    return score, basis
+
+
+def _teacher_of(class_teachers: pd.DataFrame) -> pd.DataFrame:
+    missing = [c for c in ("class_id", "subject", "teacher_id") if c not in class_teachers]
+    if missing:
+        raise ValueError(f"class_teachers lacks columns {missing}")
+    ct = class_teachers[["class_id", "subject", "teacher_id"]].astype(str)
+    duplicated = ct.duplicated(["class_id", "subject"])
+    if duplicated.any():
+        raise ValueError("class_teachers names two teachers for one class and subject: "
+                         f"{ct.loc[duplicated, ['class_id', 'subject']].head().values.tolist()}")
+    return ct
+
+
+def class_assessment(exam_id: str, summary: pd.DataFrame, class_teachers: pd.DataFrame,
+                     policy: AnalysisPolicy) -> pd.DataFrame:
+    """One row per class and subject: exam_id, class_id, school_id, cluster_id, subject, teacher_id,
+    students, mean, excellent_rate, pass_rate, low_rate, improvement_rate, class_score, score_basis."""
+    rows = summary[(summary["level"] == "class") & (summary["subject"] != TOTAL)]
+    improvement = rows["improvement_rate"] if "improvement_rate" in rows else pd.Series(np.nan, index=rows.index)
+    out = pd.DataFrame({
+        "exam_id": exam_id, "class_id": rows["group_id"].to_numpy(), "school_id": rows["school_id"].to_numpy(),
+        "cluster_id": rows["cluster_id"].to_numpy(), "subject": rows["subject"].to_numpy(),
+        "students": rows["students"].to_numpy(), "mean": rows["mean"].to_numpy(),
+        "excellent_rate": rows["excellent_rate"].to_numpy(), "pass_rate": rows["pass_rate"].to_numpy(),
+        "low_rate": rows["low_rate"].to_numpy(), "improvement_rate": improvement.to_numpy(dtype=float),
+    })
+    out = out.merge(_teacher_of(class_teachers), on=["class_id", "subject"], how="left")
+    out["class_score"], out["score_basis"] = weighted_score(out["excellent_rate"], out["pass_rate"],
+                                                            out["improvement_rate"], policy)
+    columns = ["exam_id", "class_id", "school_id", "cluster_id", "subject", "teacher_id", "students", "mean",
+               "excellent_rate", "pass_rate", "low_rate", "improvement_rate", "class_score", "score_basis"]
+    return out[columns].sort_values(["subject", "class_id"]).reset_index(drop=True)
+
+
+def teacher_assessment(exam_id: str, students: pd.DataFrame, class_teachers: pd.DataFrame,
+                       policy: AnalysisPolicy) -> pd.DataFrame:
+    """One row per teacher and subject, pooling the students of all their classes.
+
+    students: the student × subject rows (with `matched` and `improved` when there is a previous exam).
+    Columns: exam_id, teacher_id, subject, cluster_id, school_ids, class_ids, classes, students, mean,
+    excellent_rate, pass_rate, low_rate, matched_students, improvement_rate, teacher_score,
+    score_basis, rank (within cluster and subject, 1 = best), peers.
+    """
+    rows = students[students["subject"] != TOTAL]
+    rows = rows.merge(_teacher_of(class_teachers), on=["class_id", "subject"], how="inner")
+    if rows.empty:
+        return pd.DataFrame(columns=["exam_id", "teacher_id", "subject", "cluster_id", "school_ids", "class_ids",
+                                     "classes", "students", "mean", "excellent_rate", "pass_rate", "low_rate",
+                                     "matched_students", "improvement_rate", "teacher_score", "score_basis",
+                                     "rank", "peers"])
+    has_previous = "matched" in rows
+    rows = rows.assign(
+        excellent_f=rows["excellent"].astype(float), pass_f=rows["pass"].astype(float),
+        low_f=rows["low"].astype(float),
+        matched_f=rows["matched"].astype(float) if has_previous else 0.0,
+        improved_f=rows["improved"].astype(float) if has_previous else 0.0,
+    )
+    g = rows.groupby(["teacher_id", "subject"], sort=True)
+    out = g.agg(
+        cluster_id=("cluster_id", "first"), students=("score", "size"), mean=("score", "mean"),
+        excellent_rate=("excellent_f", "mean"), pass_rate=("pass_f", "mean"), low_rate=("low_f", "mean"),
+        matched_students=("matched_f", "sum"), improved=("improved_f", "sum"),
+    ).reset_index()
+    out["school_ids"] = g["school_id"].agg(lambda s: ";".join(sorted(set(s)))).to_numpy()
+    out["class_ids"] = g["class_id"].agg(lambda s: ";".join(sorted(set(s)))).to_numpy()
+    out["classes"] = g["class_id"].nunique().to_numpy()
+    out["matched_students"] = out["matched_students"].astype(np.int64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rate = out["improved"] / out["matched_students"]
+    enough = out["matched_students"] >= policy.improvement_min_students
+    out["improvement_rate"] = np.where(has_previous & enough, rate, np.nan)
+    out["teacher_score"], out["score_basis"] = weighted_score(out["excellent_rate"], out["pass_rate"],
+                                                              out["improvement_rate"], policy)
+    out["rank"] = (out.groupby(["cluster_id", "subject"])["teacher_score"]
+                   .rank(method="min", ascending=False).astype(np.int64))
+    out["peers"] = out.groupby(["cluster_id", "subject"])["teacher_score"].transform("size").astype(np.int64)
+    out.insert(0, "exam_id", exam_id)
+    columns = ["exam_id", "teacher_id", "subject", "cluster_id", "school_ids", "class_ids", "classes", "students",
+               "mean", "excellent_rate", "pass_rate", "low_rate", "matched_students", "improvement_rate",
+               "teacher_score", "score_basis", "rank", "peers"]
+    return out[columns].sort_values(["subject", "cluster_id", "rank", "teacher_id"]).reset_index(drop=True)
+
+
+# --- bundled evaluation (捆绑评价) ------------------------------------------------------------------
+
+@dataclass
+class BundledEvaluation:
+    pairs: pd.DataFrame  # mentor_id, apprentice_id, tests, mentor_class_tests, apprentice_class_tests,
+    #                      mentor_score, apprentice_score, pair_score, score_per_class_test, rank, peers
+    groups: pd.DataFrame  # mentor_id, apprentices, members, tests, class_tests, group_score,
+    #                       score_per_class_test, rank, peers
+    tests: list[str]  # exam ids summed over
+    notes: list[str]
+
+
+def normalise_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
+    """mentor_id, apprentice_id from a pairs table. Accepts (mentor_id, apprentice_id), (mentor,
+    apprentice), or a rotation.csv-like table (teacher_id, mentor_of)."""
+    if {"mentor_id", "apprentice_id"} <= set(pairs.columns):
+        out = pairs[["mentor_id", "apprentice_id"]]
+    elif {"mentor", "apprentice"} <= set(pairs.columns):
+        out = pairs[["mentor", "apprentice"]].set_axis(["mentor_id", "apprentice_id"], axis=1)
+    elif {"teacher_id", "mentor_of"} <= set(pairs.columns):
+        out = pairs[["teacher_id", "mentor_of"]].set_axis(["mentor_id", "apprentice_id"], axis=1)
+    else:
+        raise ValueError("pairs needs columns mentor_id and apprentice_id (or mentor/apprentice, or "
+                         f"teacher_id/mentor_of); it has {list(pairs.columns)}")
+    out = out.dropna()
+    out = out[(out["mentor_id"].astype(str) != "") & (out["apprentice_id"].astype(str) != "")]
+    return out.astype(str).drop_duplicates().reset_index(drop=True)
+
+
+def bundled_evaluation(class_scores: pd.DataFrame | Sequence, pairs: pd.DataFrame,
+                       policy: AnalysisPolicy | None = None) -> BundledEvaluation:
+    """Bundled evaluation over the year's quality tests.
+
+    class_scores: the `class_assessment` tables of the year's tests concatenated (exam_id, class_id,
+    subject, teacher_id, class_score), or a sequence of ExamAnalysis objects.
+    pairs: see normalise_pairs. A class-test counts once for a pair or group even if two members
+    teach it (different subjects are different rows, so that happens only with duplicated input).
+    """
+    policy = policy or AnalysisPolicy()
+    if not isinstance(class_scores, pd.DataFrame):
+        class_scores = pd.concat([a.class_assessment for a in class_scores], ignore_index=True)
+    scores = class_scores[["exam_id", "class_id", "subject", "teacher_id", "class_score"]].dropna(
+        subset=["teacher_id"]).drop_duplicates(["exam_id", "class_id", "subject"])
+    tests = sorted(scores["exam_id"].astype(str).unique())
+    notes = []
+    if len(tests) != policy.quality_tests_per_year:
+        notes.append(f"{len(tests)} quality tests given; the policy expects {policy.quality_tests_per_year} a year")
+    pairs = normalise_pairs(pairs)
+    known = set(scores["teacher_id"].astype(str))
+    absent = sorted((set(pairs["mentor_id"]) | set(pairs["apprentice_id"])) - known)
+    if absent:
+        notes.append(f"teachers with no class in the tests (score 0): {', '.join(absent[:10])}")
+
+    by_teacher = {t: part for t, part in scores.groupby(scores["teacher_id"].astype(str))}
+    empty = scores.iloc[0:0]
+
+    def rows_of(teachers) -> pd.DataFrame:
+        parts = [by_teacher.get(t, empty) for t in teachers]
+        return pd.concat(parts).drop_duplicates(["exam_id", "class_id", "subject"]) if parts else empty
+
+    pair_rows = []
+    for mentor, apprentice in pairs.itertuples(index=False):
+        m, a, both = rows_of([mentor]), rows_of([apprentice]), rows_of([mentor, apprentice])
+        pair_rows.append({
+            "mentor_id": mentor, "apprentice_id": apprentice, "tests": both["exam_id"].nunique(),
+            "mentor_class_tests": len(m), "apprentice_class_tests": len(a),
+            "mentor_score": m["class_score"].sum(), "apprentice_score": a["class_score"].sum(),
+            "pair_score": both["class_score"].sum(),
+            "score_per_class_test": both["class_score"].mean() if len(both) else np.nan,
+        })
+    pair_table = _ranked(pd.DataFrame(pair_rows, columns=[
+        "mentor_id", "apprentice_id", "tests", "mentor_class_tests", "apprentice_class_tests", "mentor_score",
+        "apprentice_score", "pair_score", "score_per_class_test"]), "pair_score")
+
+    group_rows = []
+    for mentor, members in pairs.groupby("mentor_id", sort=True)["apprentice_id"]:
+        apprentices = sorted(set(members))
+        rows = rows_of([mentor, *apprentices])
+        group_rows.append({
+            "mentor_id": mentor, "apprentices": ";".join(apprentices), "members": 1 + len(apprentices),
+            "tests": rows["exam_id"].nunique(), "class_tests": len(rows), "group_score": rows["class_score"].sum(),
+            "score_per_class_test": rows["class_score"].mean() if len(rows) else np.nan,
+        })
+    group_table = _ranked(pd.DataFrame(group_rows, columns=[
+        "mentor_id", "apprentices", "members", "tests", "class_tests", "group_score", "score_per_class_test"]),
+        "group_score")
+    return BundledEvaluation(pairs=pair_table, groups=group_table, tests=tests, notes=notes)
+
+
+def _ranked(table: pd.DataFrame, column: str) -> pd.DataFrame:
+    table["rank"] = table[column].rank(method="min", ascending=False).astype("Int64")
+    table["peers"] = len(table)
+    return table.sort_values(["rank", table.columns[0]]).reset_index(drop=True)

@@ -1,0 +1,343 @@
+"""The analysis of one joint exam: `analyse_exam(...) -> ExamAnalysis`.
+
+Pure pandas/numpy: tables in, tables out; no database, no Prefect, no files (reports are written
+by `analysis.report.write_reports`). See analysis/METHODS.md for every definition.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from analysis import labels as L
+from analysis.assessment import BundledEvaluation, bundled_evaluation, class_assessment, teacher_assessment
+from analysis.items import item_means_by_group, item_statistics, option_analysis, score_groups
+from analysis.matrix import ScoreData, build_score_data
+from analysis.policy import AnalysisPolicy
+from analysis.stats import (DISTRICT, TOTAL, group_summary, one_point_segments, score_bands, student_scores)
+from analysis.vertical import VERTICAL_COLUMNS, match_previous, vertical_summary
+from bundle.spec import EXPORT_COLUMNS
+
+
+@dataclass
+class ExamAnalysis:
+    """Every table of one exam's analysis. Rates are fractions in [0, 1]; `subject` is a subject code
+    or "total" (总分); `level` is class, school, cluster or district (the whole population given)."""
+
+    exam_id: str
+    policy: AnalysisPolicy
+    subjects: list[str]
+    papers: pd.DataFrame  # one row per subject: items, full_marks, students, mean, std, difficulty, alpha, …
+    student_scores: pd.DataFrame  # student × subject (+ total): score, z, t, rates flags, ranks (+ prev_z, z_gain)
+    students: pd.DataFrame  # one row per student: subject scores, total, total_z/t, total ranks
+    summary: pd.DataFrame  # level × group × subject: 三率一分, comparison with the reference, vertical columns
+    score_bands: pd.DataFrame  # level × group × subject × band: count, share
+    segments: pd.DataFrame  # 一分一段: scope × subject × score: count, cumulative
+    items: pd.DataFrame  # item analysis
+    item_by_school: pd.DataFrame  # item score rate per school against its cluster
+    options: pd.DataFrame  # option counts by score group (empty without responses)
+    class_assessment: pd.DataFrame  # class × subject: class score (统一考核)
+    teacher_assessment: pd.DataFrame  # teacher × subject: teacher score and rank
+    schools: pd.DataFrame  # school_id, name, cluster_id, is_lead (schools that sat the exam)
+    classes: pd.DataFrame  # class_id, school_id, grade, size (classes that sat the exam)
+    teachers: pd.DataFrame  # teacher_id, name (names only when a teachers table was given)
+    previous_exam_id: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.previous_exam_id is not None
+
+    def school_name(self, school_id: str) -> str:
+        names = dict(zip(self.schools["school_id"], self.schools["name"]))
+        return str(names.get(school_id, school_id))
+
+    # --- exports with exactly the FORMATS.md columns ------------------------------------------
+    def school_summary_export(self) -> pd.DataFrame:
+        """school_summary.csv rows: one per school and subject (subjects only, not the total)."""
+        rows = self.summary[(self.summary["level"] == "school") & (self.summary["subject"] != TOTAL)]
+        out = rows.rename(columns={"group_id": "school_id_"}).assign(exam_id=self.exam_id)
+        out["school_id"] = out["school_id_"]
+        out = out[list(EXPORT_COLUMNS["school_summary"])]
+        return out.sort_values(["subject", "school_id"]).reset_index(drop=True)
+
+    def item_stats_export(self) -> pd.DataFrame:
+        """item_stats.csv rows: one per item; discrimination is the corrected item–total r."""
+        out = self.items.assign(exam_id=self.exam_id)
+        return out[list(EXPORT_COLUMNS["item_stats"])].reset_index(drop=True)
+
+    def headline_markdown(self, lang: str = "zh", max_rows: int = 20) -> str:
+        """A short Markdown summary (for a Prefect artifact): the total's 三率一分 per school and
+        cluster, then each paper's reliability and its flagged items."""
+        c = lambda name: L.column(name, lang)  # noqa: E731
+        total = self.summary[self.summary["subject"] == TOTAL]
+        schools = total[total["level"] == "school"].sort_values(["cluster_id", "rank", "group_id"])
+        clusters = total[total["level"].isin(["cluster"])]
+        n_students = len(self.students)
+        head = (f"**{self.exam_id}** · {L.text('students_n', lang)} {n_students} · "
+                f"{L.text('schools_n', lang)} {len(schools)} · {L.column('full_marks', lang)} "
+                f"{_num(total['full_marks'].max())}")
+        columns = ["school_name", "students", "mean", "excellent_rate", "pass_rate", "low_rate", "above_mean_rate",
+                   "improvement_rate", "rank"]
+        lines = [head, "", "| " + " | ".join(c(x) for x in columns) + " |", "|" + "---|" * len(columns)]
+        rows = list(schools.head(max_rows).itertuples(index=False))
+        for row in rows + list(clusters.itertuples(index=False)):
+            name = self.school_name(row.group_id) if row.level == "school" else \
+                f"{L.level('cluster', lang)} {row.group_id}"
+            values = [name, str(row.students), _num(row.mean), _pct(row.excellent_rate), _pct(row.pass_rate),
+                      _pct(row.low_rate), _pct(row.above_mean_rate) if row.level == "school" else "",
+                      _pct(row.improvement_rate), str(row.rank) if row.level == "school" else ""]
+            lines.append("| " + " | ".join(values) + " |")
+        if len(schools) > max_rows:
+            lines.append(f"| … {len(schools) - max_rows} | | | | | | | | |")
+        papers = ", ".join(f"{L.subject(p.subject, lang)} α={p.alpha:.2f}" for p in self.papers.itertuples())
+        flagged = int(self.papers["flagged_items"].sum())
+        lines += ["", f"{L.column('alpha', lang)}: {papers}; {L.text('flagged', lang)}: {flagged}"]
+        return "\n".join(lines)
+
+
+def _num(x) -> str:
+    return "" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.1f}"
+
+
+def _pct(x) -> str:
+    return "" if x is None or (isinstance(x, float) and np.isnan(x)) else f"{x:.1%}"
+
+
+def analyse_exam(
+    scores: pd.DataFrame,
+    items: pd.DataFrame,
+    schools: pd.DataFrame,
+    classes: pd.DataFrame,
+    class_teachers: pd.DataFrame,
+    previous_scores: pd.DataFrame | None = None,
+    policy: AnalysisPolicy = AnalysisPolicy(),
+    *,
+    previous_items: pd.DataFrame | None = None,
+    responses: pd.DataFrame | None = None,
+    teachers: pd.DataFrame | None = None,
+) -> ExamAnalysis:
+    """Analyse one joint exam.
+
+    scores: FORMATS.md scores.csv (exam_id, student_id, school_id, class_id, subject, item_id, score),
+        one exam, one row per student × item.
+    items: the papers' items: item_id, max_score, and subject (recommended; then item ids need only be
+        unique within a subject), optionally item_type and key (for option analysis). Paper order = row order.
+    schools: schools.csv (school_id, cluster_id; name used in reports). classes: classes.csv
+        (class_id, school_id, grade, size). class_teachers: class_teachers.csv (class_id, subject, teacher_id).
+    previous_scores: the previous joint exam of the same cohort, same shape (for the improvement rate);
+        previous_items: its items, to compare excellent and pass rates too (z needs no max scores).
+    responses: raw answers to choice items (student_id, item_id, answer or response; subject optional).
+    teachers: teachers.csv (teacher_id, name), only for names in the reports.
+    """
+    data = build_score_data(scores, items)
+    warnings = list(data.warnings)
+    school_table = _school_table(schools, data)
+    cluster_of_school = dict(zip(school_table["school_id"], school_table["cluster_id"]))
+    class_table = _class_table(classes, data, warnings)
+
+    frame = student_scores(data, cluster_of_school, policy)
+    summary = group_summary(frame, policy)
+
+    previous_exam_id = None
+    if previous_scores is not None and len(previous_scores):
+        prev_items = previous_items if previous_items is not None else _observed_items(previous_scores)
+        prev_data = build_score_data(previous_scores, prev_items)
+        previous_exam_id = prev_data.exam_id
+        prev_clusters = {s: cluster_of_school.get(s, "?") for s in set(prev_data.school_ids)}
+        prev_frame = student_scores(prev_data, prev_clusters, policy, with_ranks=False)
+        frame = match_previous(frame, prev_frame, policy, previous_rates_known=previous_items is not None)
+        summary = summary.merge(vertical_summary(frame, policy), on=["level", "group_id", "subject"], how="left")
+        if previous_items is None:
+            warnings.append("previous_items not given: previous excellent and pass rates are not compared")
+    else:
+        for column in VERTICAL_COLUMNS:
+            summary[column] = np.nan
+    summary["matched_students"] = summary["matched_students"].fillna(0).astype(np.int64)
+
+    item_table, papers, item_by_school, options = _item_analysis(data, frame, school_table, responses, policy)
+    names = _teacher_names(class_teachers, teachers)
+    return ExamAnalysis(
+        exam_id=data.exam_id,
+        policy=policy,
+        subjects=data.subjects,
+        papers=papers,
+        student_scores=frame,
+        students=_students_wide(frame, data.subjects),
+        summary=summary,
+        score_bands=score_bands(frame, policy),
+        segments=one_point_segments(frame),
+        items=item_table,
+        item_by_school=item_by_school,
+        options=options,
+        class_assessment=class_assessment(data.exam_id, summary, class_teachers, policy),
+        teacher_assessment=teacher_assessment(data.exam_id, frame, class_teachers, policy),
+        schools=school_table,
+        classes=class_table,
+        teachers=names,
+        previous_exam_id=previous_exam_id,
+        warnings=warnings,
+    )
+
+
+def bundled_evaluation_of(analyses: Sequence[ExamAnalysis], pairs: pd.DataFrame,
+                          policy: AnalysisPolicy | None = None) -> BundledEvaluation:
+    """Bundled evaluation (捆绑评价) of the year's quality tests, from their analyses."""
+    return bundled_evaluation(list(analyses), pairs, policy or analyses[0].policy)
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+def _school_table(schools: pd.DataFrame, data: ScoreData) -> pd.DataFrame:
+    missing = [c for c in ("school_id", "cluster_id") if c not in schools]
+    if missing:
+        raise ValueError(f"schools lacks columns {missing}")
+    table = pd.DataFrame({
+        "school_id": schools["school_id"].astype(str),
+        "name": schools["name"].astype(str) if "name" in schools else schools["school_id"].astype(str),
+        "cluster_id": schools["cluster_id"].astype(str),
+        "is_lead": schools["is_lead"].astype(bool) if "is_lead" in schools else False,
+    })
+    present = set(data.school_ids)
+    unknown = sorted(present - set(table["school_id"]))
+    if unknown:
+        raise ValueError(f"schools in scores but not in schools: {unknown[:5]}")
+    return table[table["school_id"].isin(present)].sort_values("school_id").reset_index(drop=True)
+
+
+def _class_table(classes: pd.DataFrame, data: ScoreData, warnings: list[str]) -> pd.DataFrame:
+    seen = pd.DataFrame({"class_id": data.class_ids, "school_in_scores": data.school_ids}).drop_duplicates()
+    twice = seen["class_id"].duplicated()
+    if twice.any():
+        raise ValueError(f"classes in more than one school in scores: {seen.loc[twice, 'class_id'].head().tolist()}")
+    table = classes.copy()
+    table["class_id"] = table["class_id"].astype(str)
+    table["school_id"] = table["school_id"].astype(str)
+    table = seen.merge(table, on="class_id", how="left")
+    unknown = table["school_id"].isna()
+    if unknown.any():
+        warnings.append(f"classes in scores but not in classes: {table.loc[unknown, 'class_id'].head().tolist()}")
+        table.loc[unknown, "school_id"] = table.loc[unknown, "school_in_scores"]
+    moved = table["school_id"] != table["school_in_scores"]
+    if moved.any():
+        raise ValueError("classes whose school in scores differs from classes: "
+                         f"{table.loc[moved, 'class_id'].head().tolist()}")
+    keep = [c for c in ("class_id", "school_id", "grade", "size") if c in table]
+    return table[keep].sort_values("class_id").reset_index(drop=True)
+
+
+def _observed_items(scores: pd.DataFrame) -> pd.DataFrame:
+    """Max scores taken as the observed maxima: enough for z (rates are then not compared)."""
+    observed = scores.groupby(["subject", "item_id"], sort=False)["score"].max().reset_index()
+    observed["max_score"] = observed["score"].clip(lower=1e-9)
+    return observed[["subject", "item_id", "max_score"]]
+
+
+def _teacher_names(class_teachers: pd.DataFrame, teachers: pd.DataFrame | None) -> pd.DataFrame:
+    ids = pd.Series(sorted(class_teachers["teacher_id"].astype(str).unique()), name="teacher_id")
+    table = ids.to_frame()
+    if teachers is not None and {"teacher_id", "name"} <= set(teachers.columns):
+        names = teachers[["teacher_id", "name"]].astype(str).drop_duplicates("teacher_id")
+        table = table.merge(names, on="teacher_id", how="left")
+    else:
+        table["name"] = None
+    table["name"] = table["name"].fillna(table["teacher_id"])
+    return table
+
+
+def _students_wide(frame: pd.DataFrame, subjects: list[str]) -> pd.DataFrame:
+    base = frame.drop_duplicates("student_id")[["student_id", "cluster_id", "school_id", "class_id"]]
+    scores = frame.pivot(index="student_id", columns="subject", values="score")
+    scores = scores.reindex(columns=[*subjects, TOTAL])
+    scores.columns.name = None
+    total = frame[frame["subject"] == TOTAL].set_index("student_id")
+    extra = total[["z", "t", "rank_class", "rank_school", "rank_cluster", "rank_district"]].rename(
+        columns={"z": "total_z", "t": "total_t"})
+    out = base.merge(scores, left_on="student_id", right_index=True, how="left")
+    out = out.merge(extra, left_on="student_id", right_index=True, how="left")
+    out["complete"] = out[TOTAL].notna()
+    for column in ("rank_class", "rank_school", "rank_cluster", "rank_district"):
+        out[column] = out[column].astype("Int64")
+    return out.sort_values(["school_id", "class_id", "student_id"]).reset_index(drop=True)
+
+
+def _item_analysis(data: ScoreData, frame: pd.DataFrame, school_table: pd.DataFrame,
+                   responses: pd.DataFrame | None, policy: AnalysisPolicy):
+    id_rank = data.id_order()
+    school_codes, school_ids = pd.factorize(pd.Series(data.school_ids))
+    school_ids = school_ids.to_numpy(dtype=object)
+    cluster_of = dict(zip(school_table["school_id"], school_table["cluster_id"]))
+    school_cluster = np.array([cluster_of[s] for s in school_ids], dtype=object)
+    cluster_codes_of_school, clusters = pd.factorize(pd.Series(school_cluster))
+    answer_frame = _normalise_responses(responses) if responses is not None else None
+    if answer_frame is not None:  # student codes once for all answers (millions of rows)
+        codes = pd.Index(data.student_ids).get_indexer(answer_frame["student_id"])
+        answer_frame["_student"] = np.where(codes >= 0, codes, len(data.student_ids))
+
+    item_frames, paper_rows, by_school_frames, option_frames = [], [], [], []
+    for subject, paper in data.papers.items():
+        tie_break = id_rank[paper.students]
+        stats, figures = item_statistics(paper, tie_break, policy)
+        item_frames.append(stats)
+        paper_rows.append(figures)
+
+        codes = school_codes[paper.students]
+        school_means = item_means_by_group(paper, codes, len(school_ids))
+        school_counts = np.bincount(codes, minlength=len(school_ids))
+        cluster_codes = cluster_codes_of_school[codes]
+        cluster_means = item_means_by_group(paper, cluster_codes, len(clusters))
+        present = np.flatnonzero(school_counts > 0)
+        k = len(paper.item_ids)
+        rate = school_means[present] / paper.max_scores[None, :]
+        cluster_rate = cluster_means[cluster_codes_of_school[present]] / paper.max_scores[None, :]
+        by_school_frames.append(pd.DataFrame({
+            "subject": subject,
+            "item_id": np.tile(np.asarray(paper.item_ids, dtype=object), len(present)),
+            "school_id": np.repeat(school_ids[present], k),
+            "cluster_id": np.repeat(school_cluster[present], k),
+            "students": np.repeat(school_counts[present], k),
+            "mean": school_means[present].ravel(),
+            "score_rate": rate.ravel(),
+            "cluster_score_rate": cluster_rate.ravel(),
+            "gap": (rate - cluster_rate).ravel(),
+        }))
+
+        if answer_frame is not None:
+            part = answer_frame
+            if "subject" in part:
+                part = part[part["subject"] == subject]
+            part = part[part["item_id"].isin(set(paper.item_ids))]
+            if len(part):
+                row_of_student = np.full(len(data.student_ids) + 1, -1, dtype=np.int64)
+                row_of_student[paper.students] = np.arange(len(paper.students))
+                rows = row_of_student[part["_student"].to_numpy()]
+                groups = score_groups(paper.totals, tie_break, policy.upper_lower_fraction)
+                option_frames.append(option_analysis(paper, part, rows, groups))
+
+    items = pd.concat(item_frames, ignore_index=True)
+    papers = pd.DataFrame(paper_rows)
+    by_school = pd.concat(by_school_frames, ignore_index=True)
+    options = (pd.concat(option_frames, ignore_index=True) if option_frames else
+               option_analysis_empty())
+    return items, papers, by_school, options
+
+
+def option_analysis_empty() -> pd.DataFrame:
+    return pd.DataFrame(columns=["subject", "item_id", "key", "option", "is_key", "upper", "middle", "lower", "total",
+                                 "share", "upper_share", "lower_share", "flag"])
+
+
+def _normalise_responses(responses: pd.DataFrame) -> pd.DataFrame:
+    answer = "answer" if "answer" in responses else "response" if "response" in responses else None
+    if answer is None or not {"student_id", "item_id"} <= set(responses.columns):
+        raise ValueError("responses needs student_id, item_id and answer (or response) columns")
+    columns = {"student_id": responses["student_id"], "item_id": responses["item_id"].astype(str),
+               "answer": responses[answer]}
+    if "subject" in responses:
+        columns["subject"] = responses["subject"].astype(str)
+    return pd.DataFrame(columns)
+
+
+__all__ = ["ExamAnalysis", "analyse_exam", "bundled_evaluation_of", "DISTRICT", "TOTAL"]
