@@ -77,34 +77,64 @@ def teacher_assessment(exam_id: str, students: pd.DataFrame, class_teachers: pd.
                        policy: AnalysisPolicy) -> pd.DataFrame:
     """One row per teacher and subject, pooling the students of all their classes.
 
-    students: the student × subject rows (with `matched` and `improved` when there is a previous exam).
+    students: the student × subject rows of `analysis.stats.student_scores` (class_id and subject
+    categorical; with `matched` and `improved` when there is a previous exam).
     Columns: exam_id, teacher_id, subject, cluster_id, school_ids, class_ids, classes, students, mean,
     excellent_rate, pass_rate, low_rate, matched_students, improvement_rate, teacher_score,
     score_basis, rank (within cluster and subject, 1 = best), peers.
     """
+    columns = ["exam_id", "teacher_id", "subject", "cluster_id", "school_ids", "class_ids", "classes", "students",
+               "mean", "excellent_rate", "pass_rate", "low_rate", "matched_students", "improvement_rate",
+               "teacher_score", "score_basis", "rank", "peers"]
+    ct = _teacher_of(class_teachers)
     rows = students[students["subject"] != TOTAL]
-    rows = rows.merge(_teacher_of(class_teachers), on=["class_id", "subject"], how="inner")
-    if rows.empty:
-        return pd.DataFrame(columns=["exam_id", "teacher_id", "subject", "cluster_id", "school_ids", "class_ids",
-                                     "classes", "students", "mean", "excellent_rate", "pass_rate", "low_rate",
-                                     "matched_students", "improvement_rate", "teacher_score", "score_basis",
-                                     "rank", "peers"])
+    class_names = rows["class_id"].cat.categories
+    subject_names = rows["subject"].cat.categories
+    teacher_codes, teacher_names = pd.factorize(ct["teacher_id"])
+    # teacher of each (class, subject) as a lookup table on the categorical codes
+    lookup = np.full((len(class_names), len(subject_names)), -1, dtype=np.int64)
+    ci = pd.Index(class_names).get_indexer(ct["class_id"])
+    si = pd.Index(subject_names).get_indexer(ct["subject"])
+    ok = (ci >= 0) & (si >= 0)
+    lookup[ci[ok], si[ok]] = teacher_codes[ok]
+    class_code = rows["class_id"].cat.codes.to_numpy()
+    subject_code = rows["subject"].cat.codes.to_numpy()
+    teacher = lookup[class_code, subject_code]
+    taught = teacher >= 0
+    if not taught.any():
+        return pd.DataFrame(columns=columns)
     has_previous = "matched" in rows
-    rows = rows.assign(
-        excellent_f=rows["excellent"].astype(float), pass_f=rows["pass"].astype(float),
-        low_f=rows["low"].astype(float),
-        matched_f=rows["matched"].astype(float) if has_previous else 0.0,
-        improved_f=rows["improved"].astype(float) if has_previous else 0.0,
-    )
-    g = rows.groupby(["teacher_id", "subject"], sort=True)
-    out = g.agg(
-        cluster_id=("cluster_id", "first"), students=("score", "size"), mean=("score", "mean"),
-        excellent_rate=("excellent_f", "mean"), pass_rate=("pass_f", "mean"), low_rate=("low_f", "mean"),
-        matched_students=("matched_f", "sum"), improved=("improved_f", "sum"),
+    work = pd.DataFrame({
+        "teacher": teacher[taught], "subject_code": subject_code[taught],
+        "score": rows["score"].to_numpy()[taught],
+        "excellent": rows["excellent"].to_numpy(dtype=float)[taught],
+        "pass": rows["pass"].to_numpy(dtype=float)[taught], "low": rows["low"].to_numpy(dtype=float)[taught],
+        "matched": rows["matched"].to_numpy(dtype=float)[taught] if has_previous else 0.0,
+        "improved": rows["improved"].to_numpy(dtype=float)[taught] if has_previous else 0.0,
+        "cluster": rows["cluster_id"].cat.codes.to_numpy()[taught],
+    })
+    out = work.groupby(["teacher", "subject_code"], sort=True).agg(
+        cluster=("cluster", "first"), students=("score", "size"), mean=("score", "mean"),
+        excellent_rate=("excellent", "mean"), pass_rate=("pass", "mean"), low_rate=("low", "mean"),
+        matched_students=("matched", "sum"), improved=("improved", "sum"),
     ).reset_index()
-    out["school_ids"] = g["school_id"].agg(lambda s: ";".join(sorted(set(s)))).to_numpy()
-    out["class_ids"] = g["class_id"].agg(lambda s: ";".join(sorted(set(s)))).to_numpy()
-    out["classes"] = g["class_id"].nunique().to_numpy()
+    out["teacher_id"] = teacher_names.to_numpy(dtype=object)[out["teacher"].to_numpy()]
+    out["subject"] = np.asarray(subject_names, dtype=object)[out["subject_code"].to_numpy()]
+    out["cluster_id"] = np.asarray(rows["cluster_id"].cat.categories, dtype=object)[out["cluster"].to_numpy()]
+    # the classes (and their schools) each teacher taught in this exam: a few thousand pairs at most
+    n_classes, n_subjects = len(class_names), len(subject_names)
+    combo = (teacher[taught].astype(np.int64) * n_subjects + subject_code[taught]) * n_classes + class_code[taught]
+    combo = pd.unique(combo)
+    school_of_class = dict(zip(rows["class_id"].to_numpy(), rows["school_id"].to_numpy()))
+    classes_of: dict[tuple[int, int], set] = {}
+    for value in combo.tolist():
+        rest, c = divmod(value, n_classes)
+        t, j = divmod(rest, n_subjects)
+        classes_of.setdefault((t, j), set()).add(class_names[c])
+    keys = list(zip(out["teacher"], out["subject_code"]))
+    out["class_ids"] = [";".join(sorted(classes_of[k])) for k in keys]
+    out["school_ids"] = [";".join(sorted({str(school_of_class[c]) for c in classes_of[k]})) for k in keys]
+    out["classes"] = [len(classes_of[k]) for k in keys]
     out["matched_students"] = out["matched_students"].astype(np.int64)
     with np.errstate(invalid="ignore", divide="ignore"):
         rate = out["improved"] / out["matched_students"]
@@ -116,9 +146,6 @@ def teacher_assessment(exam_id: str, students: pd.DataFrame, class_teachers: pd.
                    .rank(method="min", ascending=False).astype(np.int64))
     out["peers"] = out.groupby(["cluster_id", "subject"])["teacher_score"].transform("size").astype(np.int64)
     out.insert(0, "exam_id", exam_id)
-    columns = ["exam_id", "teacher_id", "subject", "cluster_id", "school_ids", "class_ids", "classes", "students",
-               "mean", "excellent_rate", "pass_rate", "low_rate", "matched_students", "improvement_rate",
-               "teacher_score", "score_basis", "rank", "peers"]
     return out[columns].sort_values(["subject", "cluster_id", "rank", "teacher_id"]).reset_index(drop=True)
 
 

@@ -149,56 +149,106 @@ def item_means_by_group(paper: Paper, group_codes: np.ndarray, n_groups: int) ->
         return sums / counts[:, None]
 
 
-def option_analysis(paper: Paper, answers: pd.DataFrame, student_rows: np.ndarray, groups: ScoreGroups) -> pd.DataFrame:
+CHOICE_TYPES = ("single_choice", "multiple_choice")
+GROUP_NAMES = ("upper", "middle", "lower")
+OPTION_COLUMNS = ["subject", "item_id", "key", "option", "is_key", "upper", "middle", "lower", "total", "share",
+                  "upper_share", "lower_share", "flag"]
+
+
+@dataclass
+class EncodedResponses:
+    """Raw answers as integer codes, computed once for all papers (they can be millions of rows)."""
+
+    student: np.ndarray  # index into ScoreData.student_ids, −1 when unknown
+    item: np.ndarray  # code into item_ids
+    item_ids: np.ndarray
+    subject: np.ndarray | None  # code into subjects, when the answers name their subject
+    subjects: np.ndarray | None
+    option_plain: np.ndarray  # code into options of the normalised answer
+    option_sorted: np.ndarray  # … with its letters sorted (multiple choice: "BA" = "AB")
+    options: np.ndarray
+
+
+def encode_responses(responses: pd.DataFrame, student_ids: np.ndarray, use_subject: bool = True) -> EncodedResponses:
+    """responses: student_id, item_id, answer (or response), optional subject. Blank answers become "-".
+    use_subject=False ignores the subject column (when item ids are unique across papers, it adds
+    nothing but a pass over millions of rows)."""
+    answer = "answer" if "answer" in responses else "response" if "response" in responses else None
+    if answer is None or not {"student_id", "item_id"} <= set(responses.columns):
+        raise ValueError("responses needs student_id, item_id and answer (or response) columns")
+    student = pd.Index(student_ids).get_indexer(responses["student_id"])
+    item, item_ids = pd.factorize(responses["item_id"].astype(str))
+    subject = subjects = None
+    if use_subject and "subject" in responses:
+        subject, subjects = pd.factorize(responses["subject"].astype(str))
+        subjects = subjects.to_numpy(dtype=object)
+    raw, raw_uniques = pd.factorize(responses[answer].fillna("").astype(str))
+    plain = [_normalise_answer(u) for u in raw_uniques]
+    both, options = pd.factorize(pd.Series(plain + ["".join(sorted(p)) if p != "-" else p for p in plain],
+                                           dtype=object))
+    n = len(plain)
+    return EncodedResponses(
+        student=student, item=item, item_ids=item_ids.to_numpy(dtype=object), subject=subject, subjects=subjects,
+        option_plain=both[:n][raw] if n else raw, option_sorted=both[n:][raw] if n else raw,
+        options=options.to_numpy(dtype=object),
+    )
+
+
+def option_analysis(paper: Paper, answers: EncodedResponses, student_rows: np.ndarray,
+                    groups: ScoreGroups) -> pd.DataFrame:
     """Counts of each answer to each choice item of the paper by score group (选项分析).
 
-    answers: item_id, answer, one row per student × item, already restricted to this paper;
-    student_rows: the row of paper.matrix of each answer's student (−1 when the student did not sit).
-    The answer "" (blank) is reported as "-". For multiple-choice items the letters are sorted so
-    "BA" and "AB" count together. Flags: a distractor chosen more by the upper group than by the
-    lower group, and a key chosen no more by the upper group than by the lower one.
+    student_rows: for each student index, the row of paper.matrix (−1 when they did not sit).
+    Choice items are those typed single_choice or multiple_choice, or untyped items with a key.
+    The blank answer is "-"; multiple-choice letters are sorted. Flags: a distractor chosen more by
+    the upper group than by the lower group; a key chosen no more by the upper group than the lower.
     """
-    keep = student_rows >= 0
-    answers = answers[keep]
-    rows = student_rows[keep]
-    label = groups.labels(paper.matrix.shape[0])[rows]
-    item_pos = {item_id: j for j, item_id in enumerate(paper.item_ids)}
-    codes, uniques = pd.factorize(answers["answer"].fillna("").astype(str))
-    normal = np.array([_normalise_answer(u) for u in uniques], dtype=object)
-    frame = pd.DataFrame({
-        "item_id": answers["item_id"].to_numpy(dtype=object),
-        "option": normal[codes] if len(uniques) else np.array([], dtype=object),
-        "group": label,
+    k = len(paper.item_ids)
+    choice = np.array([t in CHOICE_TYPES or (t is None and bool(key)) for t, key in zip(paper.item_types, paper.keys)])
+    multi = np.array([t == "multiple_choice" for t in paper.item_types])
+    column_of_item = pd.Index(paper.item_ids).get_indexer(answers.item_ids)  # per item code
+    column_of_item = np.where(column_of_item >= 0, column_of_item, -1)
+    column_of_item[column_of_item >= 0] = np.where(choice[column_of_item[column_of_item >= 0]],
+                                                   column_of_item[column_of_item >= 0], -1)
+    column = column_of_item[answers.item]
+    row = np.where(answers.student >= 0, student_rows[np.maximum(answers.student, 0)], -1)
+    keep = (column >= 0) & (row >= 0)
+    if answers.subject is not None:
+        own = np.flatnonzero(answers.subjects == paper.subject)
+        keep &= np.isin(answers.subject, own)
+    if not keep.any():
+        return pd.DataFrame(columns=OPTION_COLUMNS)
+    column, row = column[keep], row[keep]
+    option = np.where(multi[column], answers.option_sorted[keep], answers.option_plain[keep])
+    group = np.full(paper.matrix.shape[0], 1, dtype=np.int64)  # 0 upper, 1 middle, 2 lower
+    group[groups.upper] = 0
+    group[groups.lower] = 2
+    n_options = len(answers.options)
+    counts = np.bincount((column * n_options + option) * 3 + group[row], minlength=k * n_options * 3)
+    counts = counts.reshape(k, n_options, 3)
+    j, o = np.nonzero(counts.sum(axis=2))
+    table = pd.DataFrame({
+        "subject": paper.subject, "item_id": np.asarray(paper.item_ids, dtype=object)[j],
+        "option": answers.options[o], "upper": counts[j, o, 0], "middle": counts[j, o, 1], "lower": counts[j, o, 2],
     })
-    frame = frame[frame["item_id"].isin(item_pos)]
-    if frame.empty:
-        return pd.DataFrame(columns=["subject", "item_id", "key", "option", "is_key", "upper", "middle", "lower",
-                                     "total", "share", "upper_share", "lower_share", "flag"])
-    multi = {i for i, t in zip(paper.item_ids, paper.item_types) if t == "multiple_choice"}
-    if multi:
-        is_multi = frame["item_id"].isin(multi)
-        frame.loc[is_multi, "option"] = frame.loc[is_multi, "option"].map(lambda s: "".join(sorted(s)) if s != "-" else s)
-    counts = frame.groupby(["item_id", "option", "group"]).size().unstack("group", fill_value=0)
-    counts = counts.reindex(columns=["upper", "middle", "lower"], fill_value=0).reset_index()
-    counts.columns.name = None
-    counts["total"] = counts[["upper", "middle", "lower"]].sum(axis=1)
-    counts["share"] = counts["total"] / counts.groupby("item_id")["total"].transform("sum")
+    table["total"] = table[["upper", "middle", "lower"]].sum(axis=1)
+    table["share"] = table["total"] / table.groupby("item_id")["total"].transform("sum")
     size = max(groups.size, 1)
-    counts["upper_share"] = counts["upper"] / size
-    counts["lower_share"] = counts["lower"] / size
-    keys = {i: _normalise_answer(k) for i, k in zip(paper.item_ids, paper.keys) if k}
-    keys = {i: ("".join(sorted(k)) if i in multi else k) for i, k in keys.items()}
-    counts["key"] = counts["item_id"].map(keys)
-    counts["is_key"] = counts["option"] == counts["key"]
-    flag = np.where(counts["is_key"] & (counts["upper_share"] <= counts["lower_share"]), "key_not_discriminating", "")
-    flag = np.where(~counts["is_key"] & (counts["option"] != "-") & counts["key"].notna()
-                    & (counts["upper_share"] > counts["lower_share"]), "distractor_attracts_upper", flag)
-    counts["flag"] = flag
-    counts["subject"] = paper.subject
-    counts["_pos"] = counts["item_id"].map(item_pos)
-    counts = counts.sort_values(["_pos", "option"]).drop(columns="_pos").reset_index(drop=True)
-    return counts[["subject", "item_id", "key", "option", "is_key", "upper", "middle", "lower", "total", "share",
-                   "upper_share", "lower_share", "flag"]]
+    table["upper_share"] = table["upper"] / size
+    table["lower_share"] = table["lower"] / size
+    keys = [_normalise_answer(key) if key else None for key in paper.keys]
+    keys = ["".join(sorted(key)) if key and m else key for key, m in zip(keys, multi)]
+    table["key"] = np.asarray(keys, dtype=object)[j]
+    table["is_key"] = (table["option"] == table["key"]).to_numpy(dtype=bool)
+    has_key = table["key"].notna().to_numpy()
+    upper_more = (table["upper_share"] > table["lower_share"]).to_numpy()
+    flag = np.where(table["is_key"] & ~upper_more, "key_not_discriminating", "")
+    flag = np.where(~table["is_key"] & has_key & (table["option"] != "-") & upper_more,
+                    "distractor_attracts_upper", flag)
+    table["flag"] = flag
+    table["_sort"] = j
+    table = table.sort_values(["_sort", "option"], kind="stable").drop(columns="_sort").reset_index(drop=True)
+    return table[OPTION_COLUMNS]
 
 
 def _normalise_answer(answer) -> str:

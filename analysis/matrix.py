@@ -88,12 +88,14 @@ def normalise_items(items: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def build_score_data(scores: pd.DataFrame, items: pd.DataFrame) -> ScoreData:
+def build_score_data(scores: pd.DataFrame, items: pd.DataFrame, check_membership: bool = True) -> ScoreData:
     """Pivot long scores into per-paper matrices, checking the data as it goes.
 
     Raises ValueError for: several exam ids, a student in two classes or schools, a student × item
     scored twice, an item without a max score, a score below 0 or above the item's max.
     A missing row of a student who sat the subject (has any row of it) counts 0; so does a NaN score.
+    check_membership=False skips the class/school consistency check (the previous exam needs only
+    each student's scores).
     """
     _require_columns(scores, SCORE_COLUMNS, "scores")
     if len(scores) == 0:
@@ -113,7 +115,8 @@ def build_score_data(scores: pd.DataFrame, items: pd.DataFrame) -> ScoreData:
     class_col = scores["class_id"].to_numpy(dtype=object)
     school_ids = school_col[first_row]
     class_ids = class_col[first_row]
-    for name, column, per_student in (("class", class_col, class_ids), ("school", school_col, school_ids)):
+    checks = (("class", class_col, class_ids), ("school", school_col, school_ids)) if check_membership else ()
+    for name, column, per_student in checks:
         mismatch = column != per_student[student_codes]
         if mismatch.any():
             bad = pd.unique(student_ids.to_numpy(dtype=object)[student_codes[mismatch]])
@@ -131,7 +134,7 @@ def build_score_data(scores: pd.DataFrame, items: pd.DataFrame) -> ScoreData:
     for s, subject in enumerate(subjects):
         subject = str(subject)
         rows = np.flatnonzero(subject_codes == s)
-        used = np.unique(item_codes[rows])  # item codes scored in this subject
+        used = np.flatnonzero(np.bincount(item_codes[rows], minlength=len(item_uniques)))  # items of this subject
         used_ids = item_uniques.to_numpy(dtype=object)[used].astype(str)
         listed = item_table[item_table["subject"] == subject] if by_subject else item_table
         listed = listed.set_index("item_id")

@@ -13,7 +13,8 @@ import pandas as pd
 
 from analysis import labels as L
 from analysis.assessment import BundledEvaluation, bundled_evaluation, class_assessment, teacher_assessment
-from analysis.items import item_means_by_group, item_statistics, option_analysis, score_groups
+from analysis.items import (OPTION_COLUMNS, encode_responses, item_means_by_group, item_statistics, option_analysis,
+                            score_groups)
 from analysis.matrix import ScoreData, build_score_data
 from analysis.policy import AnalysisPolicy
 from analysis.stats import (DISTRICT, TOTAL, group_summary, one_point_segments, score_bands, student_scores)
@@ -144,7 +145,7 @@ def analyse_exam(
     previous_exam_id = None
     if previous_scores is not None and len(previous_scores):
         prev_items = previous_items if previous_items is not None else _observed_items(previous_scores)
-        prev_data = build_score_data(previous_scores, prev_items)
+        prev_data = build_score_data(previous_scores, prev_items, check_membership=False)
         previous_exam_id = prev_data.exam_id
         prev_clusters = {s: cluster_of_school.get(s, "?") for s in set(prev_data.school_ids)}
         prev_frame = student_scores(prev_data, prev_clusters, policy, with_ranks=False)
@@ -157,7 +158,7 @@ def analyse_exam(
             summary[column] = np.nan
     summary["matched_students"] = summary["matched_students"].fillna(0).astype(np.int64)
 
-    item_table, papers, item_by_school, options = _item_analysis(data, frame, school_table, responses, policy)
+    item_table, papers, item_by_school, options = _item_analysis(data, school_table, responses, policy)
     names = _teacher_names(class_teachers, teachers)
     return ExamAnalysis(
         exam_id=data.exam_id,
@@ -165,7 +166,7 @@ def analyse_exam(
         subjects=data.subjects,
         papers=papers,
         student_scores=frame,
-        students=_students_wide(frame, data.subjects),
+        students=_students_wide(frame, data, cluster_of_school),
         summary=summary,
         score_bands=score_bands(frame, policy),
         segments=one_point_segments(frame),
@@ -247,34 +248,53 @@ def _teacher_names(class_teachers: pd.DataFrame, teachers: pd.DataFrame | None) 
     return table
 
 
-def _students_wide(frame: pd.DataFrame, subjects: list[str]) -> pd.DataFrame:
-    base = frame.drop_duplicates("student_id")[["student_id", "cluster_id", "school_id", "class_id"]]
-    scores = frame.pivot(index="student_id", columns="subject", values="score")
-    scores = scores.reindex(columns=[*subjects, TOTAL])
-    scores.columns.name = None
-    total = frame[frame["subject"] == TOTAL].set_index("student_id")
-    extra = total[["z", "t", "rank_class", "rank_school", "rank_cluster", "rank_district"]].rename(
-        columns={"z": "total_z", "t": "total_t"})
-    out = base.merge(scores, left_on="student_id", right_index=True, how="left")
-    out = out.merge(extra, left_on="student_id", right_index=True, how="left")
-    out["complete"] = out[TOTAL].notna()
-    for column in ("rank_class", "rank_school", "rank_cluster", "rank_district"):
-        out[column] = out[column].astype("Int64")
-    return out.sort_values(["school_id", "class_id", "student_id"]).reset_index(drop=True)
+def _students_wide(frame: pd.DataFrame, data: ScoreData, cluster_of_school: dict[str, str]) -> pd.DataFrame:
+    """One row per student: subject scores, total, total z/T and total ranks, built on codes."""
+    subjects = list(frame["subject"].cat.categories)  # the papers, then "total"
+    n = len(data.student_ids)
+    student = frame["student_id"].cat.codes.to_numpy()
+    subject = frame["subject"].cat.codes.to_numpy()
+    scores = np.full((n, len(subjects)), np.nan)
+    scores[student, subject] = frame["score"].to_numpy()
+    out = pd.DataFrame({
+        "student_id": data.student_ids,
+        "cluster_id": pd.Series(data.school_ids, dtype=object).map(cluster_of_school).to_numpy(dtype=object),
+        "school_id": data.school_ids, "class_id": data.class_ids,
+    })
+    for j, name in enumerate(subjects):
+        out[name] = scores[:, j]
+    total_rows = np.flatnonzero(subject == len(subjects) - 1)
+    at = student[total_rows]
+    for source, target in (("z", "total_z"), ("t", "total_t")):
+        values = np.full(n, np.nan)
+        values[at] = frame[source].to_numpy()[total_rows]
+        out[target] = values
+    for level in ("class", "school", "cluster", "district"):
+        values = np.zeros(n, dtype=np.int64)
+        values[at] = frame[f"rank_{level}"].to_numpy()[total_rows]
+        mask = np.ones(n, dtype=bool)
+        mask[at] = False
+        out[f"rank_{level}"] = pd.arrays.IntegerArray(values, mask)
+    out["complete"] = ~np.isnan(scores[:, -1])
+    sort_keys = [pd.factorize(pd.Series(ids, dtype=object), sort=True)[0]
+                 for ids in (data.student_ids, data.class_ids, data.school_ids)]
+    order = np.lexsort(sort_keys)
+    return out.iloc[order].reset_index(drop=True)
 
 
-def _item_analysis(data: ScoreData, frame: pd.DataFrame, school_table: pd.DataFrame,
-                   responses: pd.DataFrame | None, policy: AnalysisPolicy):
+def _item_analysis(data: ScoreData, school_table: pd.DataFrame, responses: pd.DataFrame | None,
+                   policy: AnalysisPolicy):
     id_rank = data.id_order()
-    school_codes, school_ids = pd.factorize(pd.Series(data.school_ids))
+    school_codes, school_ids = pd.factorize(pd.Series(data.school_ids, dtype=object))
     school_ids = school_ids.to_numpy(dtype=object)
     cluster_of = dict(zip(school_table["school_id"], school_table["cluster_id"]))
     school_cluster = np.array([cluster_of[s] for s in school_ids], dtype=object)
-    cluster_codes_of_school, clusters = pd.factorize(pd.Series(school_cluster))
-    answer_frame = _normalise_responses(responses) if responses is not None else None
-    if answer_frame is not None:  # student codes once for all answers (millions of rows)
-        codes = pd.Index(data.student_ids).get_indexer(answer_frame["student_id"])
-        answer_frame["_student"] = np.where(codes >= 0, codes, len(data.student_ids))
+    cluster_codes_of_school, clusters = pd.factorize(pd.Series(school_cluster, dtype=object))
+    answers = None
+    if responses is not None:
+        all_item_ids = [i for paper in data.papers.values() for i in paper.item_ids]
+        ambiguous = len(all_item_ids) != len(set(all_item_ids))  # the same item id on two papers
+        answers = encode_responses(responses, data.student_ids, use_subject=ambiguous)
 
     item_frames, paper_rows, by_school_frames, option_frames = [], [], [], []
     for subject, paper in data.papers.items():
@@ -286,8 +306,7 @@ def _item_analysis(data: ScoreData, frame: pd.DataFrame, school_table: pd.DataFr
         codes = school_codes[paper.students]
         school_means = item_means_by_group(paper, codes, len(school_ids))
         school_counts = np.bincount(codes, minlength=len(school_ids))
-        cluster_codes = cluster_codes_of_school[codes]
-        cluster_means = item_means_by_group(paper, cluster_codes, len(clusters))
+        cluster_means = item_means_by_group(paper, cluster_codes_of_school[codes], len(clusters))
         present = np.flatnonzero(school_counts > 0)
         k = len(paper.item_ids)
         rate = school_means[present] / paper.max_scores[None, :]
@@ -304,40 +323,18 @@ def _item_analysis(data: ScoreData, frame: pd.DataFrame, school_table: pd.DataFr
             "gap": (rate - cluster_rate).ravel(),
         }))
 
-        if answer_frame is not None:
-            part = answer_frame
-            if "subject" in part:
-                part = part[part["subject"] == subject]
-            part = part[part["item_id"].isin(set(paper.item_ids))]
-            if len(part):
-                row_of_student = np.full(len(data.student_ids) + 1, -1, dtype=np.int64)
-                row_of_student[paper.students] = np.arange(len(paper.students))
-                rows = row_of_student[part["_student"].to_numpy()]
-                groups = score_groups(paper.totals, tie_break, policy.upper_lower_fraction)
-                option_frames.append(option_analysis(paper, part, rows, groups))
+        if answers is not None:
+            row_of_student = np.full(len(data.student_ids), -1, dtype=np.int64)
+            row_of_student[paper.students] = np.arange(len(paper.students))
+            groups = score_groups(paper.totals, tie_break, policy.upper_lower_fraction)
+            option_frames.append(option_analysis(paper, answers, row_of_student, groups))
 
     items = pd.concat(item_frames, ignore_index=True)
     papers = pd.DataFrame(paper_rows)
     by_school = pd.concat(by_school_frames, ignore_index=True)
-    options = (pd.concat(option_frames, ignore_index=True) if option_frames else
-               option_analysis_empty())
+    option_frames = [f for f in option_frames if len(f)]
+    options = pd.concat(option_frames, ignore_index=True) if option_frames else pd.DataFrame(columns=OPTION_COLUMNS)
     return items, papers, by_school, options
-
-
-def option_analysis_empty() -> pd.DataFrame:
-    return pd.DataFrame(columns=["subject", "item_id", "key", "option", "is_key", "upper", "middle", "lower", "total",
-                                 "share", "upper_share", "lower_share", "flag"])
-
-
-def _normalise_responses(responses: pd.DataFrame) -> pd.DataFrame:
-    answer = "answer" if "answer" in responses else "response" if "response" in responses else None
-    if answer is None or not {"student_id", "item_id"} <= set(responses.columns):
-        raise ValueError("responses needs student_id, item_id and answer (or response) columns")
-    columns = {"student_id": responses["student_id"], "item_id": responses["item_id"].astype(str),
-               "answer": responses[answer]}
-    if "subject" in responses:
-        columns["subject"] = responses["subject"].astype(str)
-    return pd.DataFrame(columns)
 
 
 __all__ = ["ExamAnalysis", "analyse_exam", "bundled_evaluation_of", "DISTRICT", "TOTAL"]

@@ -69,21 +69,27 @@ def student_scores(data: ScoreData, cluster_of_school: dict[str, str], policy: A
     frames.append(_subject_frame(students, TOTAL, totals, full, policy))
     frame = pd.concat(frames, ignore_index=True)
 
+    # ids as categoricals built from integer codes: every later groupby and merge works on codes
     student = frame.pop("student").to_numpy()
-    school = data.school_ids[student]
-    clusters = pd.Series(school).map(cluster_of_school)
-    if clusters.isna().any():
-        unknown = sorted(set(school[clusters.isna().to_numpy()]))
+    school_codes, school_names = pd.factorize(pd.Series(data.school_ids, dtype=object))
+    class_codes, class_names = pd.factorize(pd.Series(data.class_ids, dtype=object))
+    cluster_of = pd.Series(school_names, dtype=object).map(cluster_of_school)
+    if cluster_of.isna().any():
+        unknown = sorted(map(str, school_names[cluster_of.isna().to_numpy()]))
         raise ValueError(f"schools in scores but not in schools: {unknown[:5]}")
-    frame.insert(0, "student_id", data.student_ids[student])
-    frame.insert(1, "district_id", DISTRICT)
-    frame.insert(2, "cluster_id", clusters.to_numpy(dtype=object))
-    frame.insert(3, "school_id", school)
-    frame.insert(4, "class_id", data.class_ids[student])
+    cluster_codes_of_school, cluster_names = pd.factorize(cluster_of)
+    row_school = school_codes[student]
+    subjects = [*data.papers, TOTAL]
+    frame.insert(0, "student_id", pd.Categorical.from_codes(student, categories=pd.Index(data.student_ids)))
+    frame.insert(1, "district_id", pd.Categorical.from_codes(np.zeros(len(frame), dtype=np.int64), [DISTRICT]))
+    frame.insert(2, "cluster_id", pd.Categorical.from_codes(cluster_codes_of_school[row_school], cluster_names))
+    frame.insert(3, "school_id", pd.Categorical.from_codes(row_school, school_names))
+    frame.insert(4, "class_id", pd.Categorical.from_codes(class_codes[student], class_names))
+    frame["subject"] = pd.Categorical(frame["subject"], categories=subjects)
     if with_ranks:
         for level in LEVELS:
             key = LEVEL_KEY[level]
-            frame[f"rank_{level}"] = (frame.groupby([key, "subject"], sort=False)["score"]
+            frame[f"rank_{level}"] = (frame.groupby([key, "subject"], sort=False, observed=True)["score"]
                                       .rank(method="min", ascending=False).astype(np.int64))
     return frame
 
@@ -99,6 +105,12 @@ def _subject_frame(students, subject, totals, full_marks, policy) -> pd.DataFram
     })
 
 
+def plain(frame: pd.DataFrame) -> pd.DataFrame:
+    """Categorical columns back to plain objects (for the small result tables)."""
+    categorical = [c for c in frame.columns if isinstance(frame[c].dtype, pd.CategoricalDtype)]
+    return frame.astype({c: object for c in categorical}) if categorical else frame
+
+
 def group_summary(scores: pd.DataFrame, policy: AnalysisPolicy) -> pd.DataFrame:
     """Per level (class, school, cluster, district), group and subject (and `total`):
     students, full_marks, mean, std, max, min, score_rate, excellent_rate, pass_rate, low_rate, mean_z,
@@ -108,17 +120,17 @@ def group_summary(scores: pd.DataFrame, policy: AnalysisPolicy) -> pd.DataFrame:
     for classes rank_in_school.
     """
     frames = []
-    parents = scores.drop_duplicates("class_id")[["class_id", "school_id", "cluster_id"]]
+    parents = plain(scores.drop_duplicates("class_id")[["class_id", "school_id", "cluster_id"]])
     for level in LEVELS:
         key = LEVEL_KEY[level]
-        g = scores.groupby([key, "subject"], sort=True)
+        g = scores.groupby([key, "subject"], sort=True, observed=True)
         agg = g.agg(
             students=("score", "size"), full_marks=("full_marks", "max"), mean=("score", "mean"),
             max=("score", "max"), min=("score", "min"), excellent_rate=("excellent", "mean"),
             pass_rate=("pass", "mean"), low_rate=("low", "mean"), mean_z=("z", "mean"),
         )
         agg.insert(3, "std", g["score"].std(ddof=policy.std_ddof))
-        agg = agg.reset_index().rename(columns={key: "group_id"})
+        agg = plain(agg.reset_index().rename(columns={key: "group_id"}))
         agg.insert(0, "level", level)
         if level == "class":
             agg = agg.merge(parents, left_on="group_id", right_on="class_id", how="left").drop(columns="class_id")
@@ -199,13 +211,14 @@ def score_bands(scores: pd.DataFrame, policy: AnalysisPolicy) -> pd.DataFrame:
     frames = []
     for level in LEVELS:
         key = LEVEL_KEY[level]
-        counts = work.groupby([key, "subject", "band"]).size().unstack("band", fill_value=0)
+        counts = work.groupby([key, "subject", "band"], observed=True).size().unstack("band", fill_value=0)
         counts = counts.reindex(columns=range(len(labels)), fill_value=0)
-        full = work.groupby([key, "subject"])["full_marks"].max()
+        full = work.groupby([key, "subject"], observed=True)["full_marks"].max()
         long = counts.stack().rename("count").reset_index().rename(columns={key: "group_id"})
-        long.insert(0, "level", level)
-        long["label"] = [labels[b] for b in long["band"]]
         fm = full.reindex(pd.MultiIndex.from_frame(long[["group_id", "subject"]])).to_numpy()
+        long = plain(long)
+        long.insert(0, "level", level)
+        long["label"] = np.asarray(labels, dtype=object)[long["band"].to_numpy()]
         long["lower_score"] = edges[long["band"].to_numpy()] * fm
         long["upper_score"] = edges[long["band"].to_numpy() + 1] * fm
         long["share"] = long["count"] / long.groupby(["group_id", "subject"])["count"].transform("sum")
@@ -224,13 +237,13 @@ def one_point_segments(scores: pd.DataFrame) -> pd.DataFrame:
         scopes += [("cluster", c, scores[scores["cluster_id"] == c]) for c in sorted(clusters)]
     frames = []
     for level, group_id, part in scopes:
-        for subject, sub in part.groupby("subject", sort=True):
+        for subject, sub in part.groupby("subject", sort=True, observed=True):
             points = np.floor(sub["score"].to_numpy() + 1e-9).astype(np.int64)
             low, high = points.min(), points.max()
             counts = np.bincount(points - low, minlength=high - low + 1)[::-1]
             cumulative = np.cumsum(counts)
             frames.append(pd.DataFrame({
-                "level": level, "group_id": group_id, "subject": subject,
+                "level": level, "group_id": str(group_id), "subject": str(subject),
                 "score": np.arange(high, low - 1, -1), "count": counts, "cumulative": cumulative,
                 "cumulative_share": cumulative / len(points),
             }))

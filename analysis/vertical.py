@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.policy import AnalysisPolicy
-from analysis.stats import LEVEL_KEY, LEVELS
+from analysis.stats import LEVEL_KEY, LEVELS, plain
 
 VERTICAL_COLUMNS = ("matched_students", "improvement_rate", "mean_z_change", "prev_mean_z",
                     "prev_excellent_rate", "prev_pass_rate", "excellent_rate_change", "pass_rate_change")
@@ -30,16 +30,37 @@ VERTICAL_COLUMNS = ("matched_students", "improvement_rate", "mean_z_change", "pr
 def match_previous(current: pd.DataFrame, previous: pd.DataFrame, policy: AnalysisPolicy,
                    previous_rates_known: bool = True) -> pd.DataFrame:
     """The current student × subject rows with the previous exam's z and rate flags of the same
-    student and subject (NaN when not matched), the z gain and whether it counts as improved."""
-    prev = previous[["student_id", "subject", "z", "excellent", "pass"]].rename(
-        columns={"z": "prev_z", "excellent": "prev_excellent", "pass": "prev_pass"})
-    merged = current.merge(prev, on=["student_id", "subject"], how="left", validate="one_to_one")
-    merged["matched"] = merged["prev_z"].notna()
+    student and subject (NaN when not matched), the z gain and whether it counts as improved.
+
+    Both frames come from `analysis.stats.student_scores` (student_id and subject categorical);
+    rows are matched on integer codes, not on strings.
+    """
+    cur_students = current["student_id"].cat.categories
+    cur_subjects = current["subject"].cat.categories
+    prev_student = pd.Index(cur_students).get_indexer(previous["student_id"].cat.categories)
+    prev_subject = pd.Index(cur_subjects).get_indexer(previous["subject"].cat.categories)
+    s = prev_student[previous["student_id"].cat.codes.to_numpy()]
+    j = prev_subject[previous["subject"].cat.codes.to_numpy()]
+    known = (s >= 0) & (j >= 0)
+    width = len(cur_subjects)
+    prev_keys = pd.Index(s[known].astype(np.int64) * width + j[known])
+    cur_keys = (current["student_id"].cat.codes.to_numpy().astype(np.int64) * width
+                + current["subject"].cat.codes.to_numpy())
+    position = prev_keys.get_indexer(cur_keys)
+    matched = position >= 0
+    take = np.where(matched, position, 0)
+
+    def pick(column: str) -> np.ndarray:
+        values = previous[column].to_numpy(dtype=float)[known]
+        return np.where(matched, values[take], np.nan) if len(values) else np.full(len(current), np.nan)
+
+    merged = current.copy()
+    merged["prev_z"] = pick("z")
+    merged["matched"] = matched
     merged["z_gain"] = merged["z"] - merged["prev_z"]
-    merged["improved"] = merged["matched"] & (merged["z_gain"] >= policy.improvement_min_z_gain - 1e-12)
-    for column in ("prev_excellent", "prev_pass"):
-        values = merged[column].astype("float64")
-        merged[column] = values if previous_rates_known else np.nan
+    merged["improved"] = matched & (merged["z_gain"].to_numpy() >= policy.improvement_min_z_gain - 1e-12)
+    merged["prev_excellent"] = pick("excellent") if previous_rates_known else np.nan
+    merged["prev_pass"] = pick("pass") if previous_rates_known else np.nan
     return merged
 
 
@@ -52,12 +73,13 @@ def vertical_summary(matched: pd.DataFrame, policy: AnalysisPolicy) -> pd.DataFr
     frames = []
     for level in LEVELS:
         key = LEVEL_KEY[level]
-        g = work.groupby([key, "subject"], sort=True)
+        g = work.groupby([key, "subject"], sort=True, observed=True)
         agg = g.agg(
             matched_students=("z", "size"), improvement_rate=("improved_f", "mean"), mean_z=("z", "mean"),
             prev_mean_z=("prev_z", "mean"), excellent_now=("excellent_f", "mean"), pass_now=("pass_f", "mean"),
             prev_excellent_rate=("prev_excellent", "mean"), prev_pass_rate=("prev_pass", "mean"),
         ).reset_index().rename(columns={key: "group_id"})
+        agg = plain(agg)
         agg.insert(0, "level", level)
         frames.append(agg)
     if not frames or work.empty:
