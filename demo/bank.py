@@ -95,7 +95,7 @@ def fill_in_answers(rng: np.random.Generator, subject: str) -> list[str]:
     return [answer, answer.capitalize()] if subject == "english" and rng.random() < 0.3 else [answer]
 
 
-def _chunked_enemies(rng: np.random.Generator, areas: np.ndarray, ids: np.ndarray, share: float) -> list[list[str] | None]:
+def _enemy_pairs(rng: np.random.Generator, areas: np.ndarray, ids: np.ndarray, share: float) -> list[list[str] | None]:
     """Symmetric enemy pairs within the same knowledge area (two items testing the same point)."""
     enemies: list[list[str] | None] = [None] * len(ids)
     n_pairs = int(round(share * len(ids) / 2))
@@ -178,7 +178,7 @@ def build_items(rng: np.random.Generator, subject: str, grade: int, count: int, 
         "discrimination": discrimination,
         "options": pd.Series([4 if t in ("single_choice", "multiple_choice") else None for t in types], dtype=object),
         "score_step": score_step,
-        "enemies": pd.Series(_chunked_enemies(rng, areas, ids, enemy_share), dtype=object),
+        "enemies": pd.Series(_enemy_pairs(rng, areas, ids, enemy_share), dtype=object),
         "stem": stems,
         "rubric": pd.Series(rubrics, dtype=object),
     })
