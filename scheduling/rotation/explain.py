@@ -1,0 +1,495 @@
+"""Why a policy cannot be met, and why posts stay empty: in the planner's words, with the numbers.
+
+The solver names the conflicting rule instances (the infeasible core of the guarded rules, see
+`cpsat.py`); this module turns each into a sentence in Chinese and English, adds numbers found by
+counting candidates (and, for counted rules, the best the solver can reach under the other rules
+of the core), and suggests which policy key to loosen and by how much.
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from domain.vocab import SUBJECTS
+
+from .candidates import CandidateIndex, build_candidates
+from .cpsat import infeasible_core, maximise_under
+from .inputs import RotationInput, RotationTeacher
+from .leaders import LeaderModel
+from .model import PostingModel, RuleInstance, build_posting_model
+from .policy import RotationPolicy
+from .results import Explanation, Shortfall
+from .rules import ceil_share, counts_as_backbone, in_scope, ineligibility_reasons, is_quota_sender, posting_direction
+
+
+def _pct(share: float) -> str:
+    return f"{share * 100:g}%"
+
+
+def _floor_pct(value: float) -> float:
+    """A share rounded down to 0.1 %, as a fraction."""
+    return math.floor(value * 1000) / 1000
+
+
+def _subject(subject: str, lang: str) -> str:
+    return SUBJECTS.get(subject, subject) if lang == "zh" else subject
+
+
+@dataclass
+class _Context:
+    index: CandidateIndex
+    model: PostingModel | None
+    core: list[RuleInstance]
+    time_limit_s: float
+    num_workers: int
+
+    @property
+    def policy(self) -> RotationPolicy:
+        return self.index.policy
+
+    def school_name(self, school_id: str) -> str:
+        school = self.index.schools.get(school_id)
+        return f"{school.name}（{school_id}）" if school and school.name != school_id else school_id
+
+    def school_name_en(self, school_id: str) -> str:
+        school = self.index.schools.get(school_id)
+        return f"{school.name} ({school_id})" if school and school.name != school_id else school_id
+
+    def best_under_others(self, rule: RuleInstance) -> int | None:
+        """The solver's best value of the rule's count while the other rules of the core hold."""
+        if self.model is None or rule.measure is None:
+            return None
+        others = [r for r in self.core if r is not rule]
+        return maximise_under(self.model.model, others, rule.measure,
+                              time_limit_s=max(0.5, self.time_limit_s / max(1, len(self.core))),
+                              num_workers=self.num_workers)
+
+
+# --- counting --------------------------------------------------------------------------------------
+
+def nearest_post_km(index: CandidateIndex, teacher: RotationTeacher) -> float | None:
+    """Distance to the nearest post of the teacher's subject and grades in scope and direction, no limit."""
+    sender = index.schools[teacher.school_id]
+    grades = set(teacher.grades)
+    best = None
+    for need in index.needs:
+        if need.posts <= 0 or need.subject != teacher.subject or need.grade not in grades:
+            continue
+        host = index.schools[need.school_id]
+        if not in_scope(sender, host, index.policy) or posting_direction(sender, host, index.policy) is None:
+            continue
+        km = index.distances.teacher_km(teacher, need.school_id)
+        best = km if best is None else min(best, km)
+    return best
+
+
+def _km_needed(index: CandidateIndex, teachers: Sequence[RotationTeacher], count: int) -> float | None:
+    """The distance limit at which `count` of these teachers would have a post (None: never)."""
+    distances = sorted(d for d in (nearest_post_km(index, t) for t in teachers) if d is not None)
+    if count <= 0 or len(distances) < count:
+        return None
+    return math.ceil(distances[count - 1])
+
+
+def _with_candidates(index: CandidateIndex, teachers: Sequence[RotationTeacher], direction: str | None = None) -> list:
+    out = []
+    for t in teachers:
+        ids = index.by_teacher.get(t.teacher_id, ())
+        if any(direction is None or index.candidates[i].direction == direction for i in ids):
+            out.append(t)
+    return out
+
+
+# --- one rule instance → one explanation ---------------------------------------------------------------
+
+def _quota(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index, policy = ctx.index, ctx.policy
+    school_id = rule.scope[0]
+    eligible = index.eligible_at(school_id)
+    able = _with_candidates(index, eligible)
+    required, km = rule.numbers["required"], policy.distance.max_km
+    best = ctx.best_under_others(rule)
+    numbers = {"required": required, "eligible": len(eligible), "with_post": len(able), "best": best,
+               "max_km": km, "min_fraction": policy.quota.min_fraction}
+    head_zh = (f"学校 {ctx.school_name(school_id)}：{_pct(policy.quota.min_fraction)} 交流比例要求至少 {required} 名"
+               f"教师交流（符合交流条件 {len(eligible)} 人）")
+    head_en = (f"school {ctx.school_name_en(school_id)}: the {_pct(policy.quota.min_fraction)} quota needs "
+               f"{required} rotating teachers ({len(eligible)} eligible)")
+    if len(able) < required:
+        zh = f"{head_zh}，但只有 {len(able)} 名符合条件的教师在 {km:g} 公里内有对口岗位"
+        en = f"{head_en}, but only {len(able)} eligible teachers have a post within {km:g} km"
+    else:
+        zh = f"{head_zh}，{len(able)} 名符合条件的教师在 {km:g} 公里内有对口岗位"
+        en = f"{head_en}; {len(able)} eligible teachers have a post within {km:g} km"
+        if best is not None:
+            zh += f"，但与下列规则一起最多只能交流 {best} 人"
+            en += f", but together with the other rules listed at most {best} can rotate"
+    reach = best if best is not None else len(able)
+    hints_zh, hints_en = [], []
+    needed_km = _km_needed(index, eligible, required) if len(able) < required else None
+    if needed_km is not None:
+        hints_zh.append(f"把 distance.max_km 从 {km:g} 放宽到 {needed_km:g} 公里")
+        hints_en.append(f"raise distance.max_km from {km:g} to {needed_km:g} km")
+    if eligible and reach < required:
+        share = _floor_pct(reach / len(eligible))
+        hints_zh.append(f"把 quota.min_fraction 从 {_pct(policy.quota.min_fraction)} 降到 {_pct(share)}")
+        hints_en.append(f"lower quota.min_fraction from {_pct(policy.quota.min_fraction)} to {_pct(share)}")
+    if len(able) < required:
+        hints_zh.append("或请接收学校增加该校教师学科年级的岗位")
+        hints_en.append("or ask receiving schools for more posts in this school's subjects and grades")
+        if not able and not policy.scope.cross_cluster:
+            hints_zh.append("或允许跨学区交流（scope.cross_cluster = true）")
+            hints_en.append("or allow postings across clusters (scope.cross_cluster = true)")
+    return Explanation("quota", school_id, zh, en, "；".join(hints_zh), "; ".join(hints_en), numbers)
+
+
+def _quota_max(ctx: _Context, rule: RuleInstance) -> Explanation:
+    school_id, cap = rule.scope[0], rule.numbers["cap"]
+    zh = f"学校 {ctx.school_name(school_id)}：每校交流人数上限为 {cap} 人（quota.max_fraction = {_pct(ctx.policy.quota.max_fraction)}）"
+    en = (f"school {ctx.school_name_en(school_id)}: at most {cap} teachers may rotate "
+          f"(quota.max_fraction = {_pct(ctx.policy.quota.max_fraction)})")
+    return Explanation("quota_max", school_id, zh, en, "提高 quota.max_fraction", "raise quota.max_fraction",
+                       {"cap": cap})
+
+
+def _backbone(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index, policy = ctx.index, ctx.policy
+    share = policy.quota.backbone_min_share
+    scope = rule.scope[0]
+    if rule.kind == "backbone_school":
+        schools = [scope]
+        where_zh, where_en = f"学校 {ctx.school_name(scope)}", f"school {ctx.school_name_en(scope)}"
+    else:
+        schools = [s.school_id for s in index.data.schools if s.cluster_id == scope and is_quota_sender(s, policy)]
+        where_zh, where_en = f"学区 {scope}", f"cluster {scope}"
+    eligible = [t for s in schools for t in index.eligible_at(s)]
+    backbone_able = _with_candidates(index, [t for t in eligible if counts_as_backbone(t, policy)])
+    required_total = 0
+    for s in schools:
+        quota = ctx.model.rule("quota", s) if ctx.model else None
+        required_total += quota.numbers["required"] if quota else 0
+    need_backbone = ceil_share(share, required_total)
+    best = ctx.best_under_others(rule)
+    numbers = {"share": share, "rotating_required": required_total, "backbone_required": need_backbone,
+               "backbone_with_post": len(backbone_able), "best": best}
+    zh = (f"{where_zh}：骨干教师须占交流人数的 {_pct(share)}（交流 {required_total} 人至少需 {need_backbone} 名骨干），"
+          f"但只有 {len(backbone_able)} 名符合条件的骨干教师在 {policy.distance.max_km:g} 公里内有对口岗位")
+    en = (f"{where_en}: backbone teachers must be {_pct(share)} of those rotating ({required_total} rotating need "
+          f"{need_backbone} backbone), but only {len(backbone_able)} eligible backbone teachers have a post within "
+          f"{policy.distance.max_km:g} km")
+    if best is not None:
+        zh += f"；与其他规则一起，最多只能派出 {best} 名骨干"
+        en += f"; together with the other rules at most {best} backbone teachers can go"
+    reach = min(len(backbone_able), best if best is not None else len(backbone_able))
+    if required_total and reach < need_backbone:
+        lowered = _floor_pct(reach / required_total)
+        hint_zh = f"把 quota.backbone_min_share 从 {_pct(share)} 降到 {_pct(lowered)}"
+        hint_en = f"lower quota.backbone_min_share from {_pct(share)} to {_pct(lowered)}"
+    else:
+        hint_zh = "降低 quota.backbone_min_share，或放宽与之冲突的规则"
+        hint_en = "lower quota.backbone_min_share, or loosen the rules it conflicts with"
+    return Explanation(rule.kind, scope, zh, en, hint_zh, hint_en, numbers)
+
+
+def _learn(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index, policy = ctx.index, ctx.policy
+    school_id = rule.scope[0]
+    eligible = index.eligible_at(school_id)
+    able = _with_candidates(index, eligible, "learn")
+    if rule.kind == "learn_min":
+        required = rule.numbers["required"]
+        best = ctx.best_under_others(rule)
+        zh = (f"学校 {ctx.school_name(school_id)}：跟岗学习至少 {required} 人（learn.min_fraction = "
+              f"{_pct(policy.learn.min_fraction)}），但只有 {len(able)} 名符合条件的教师在 "
+              f"{policy.distance.max_km:g} 公里内有更强学校的对口岗位")
+        en = (f"school {ctx.school_name_en(school_id)}: at least {required} teachers must go learning "
+              f"(learn.min_fraction = {_pct(policy.learn.min_fraction)}), but only {len(able)} eligible teachers "
+              f"have a post at a stronger school within {policy.distance.max_km:g} km")
+        reach = min(len(able), best if best is not None else len(able))
+        share = _floor_pct(reach / len(eligible)) if eligible else 0.0
+        return Explanation("learn_min", school_id, zh, en, f"把 learn.min_fraction 降到 {_pct(share)}",
+                           f"lower learn.min_fraction to {_pct(share)}",
+                           {"required": required, "with_post": len(able), "best": best})
+    cap = rule.numbers["cap"]
+    zh = f"学校 {ctx.school_name(school_id)}：跟岗人数不得超过 {cap} 人（learn.max_fraction = {_pct(policy.learn.max_fraction)}）"
+    en = (f"school {ctx.school_name_en(school_id)}: at most {cap} teachers may go learning "
+          f"(learn.max_fraction = {_pct(policy.learn.max_fraction)})")
+    return Explanation("learn_max", school_id, zh, en, "提高 learn.max_fraction", "raise learn.max_fraction",
+                       {"cap": cap})
+
+
+def _mingzhu(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index, policy = ctx.index, ctx.policy
+    school_id = rule.scope[0]
+    backbone = [t for t in index.eligible_at(school_id) if counts_as_backbone(t, policy)]
+    able = _with_candidates(index, backbone)
+    best = ctx.best_under_others(rule)
+    if rule.kind == "mingzhu_backbone":
+        required = rule.numbers["required"]
+        zh = (f"学校 {ctx.school_name(school_id)}：每学年 {_pct(policy.mingzhu.backbone_fraction)} 的骨干教师须交流"
+              f"（{len(backbone)} 名符合条件的骨干中至少 {required} 人），但只有 {len(able)} 人在 "
+              f"{policy.distance.max_km:g} 公里内有对口岗位")
+        en = (f"school {ctx.school_name_en(school_id)}: {_pct(policy.mingzhu.backbone_fraction)} of backbone teachers "
+              f"must exchange ({required} of {len(backbone)} eligible), but only {len(able)} have a post within "
+              f"{policy.distance.max_km:g} km")
+        if best is not None and best < len(able):
+            zh += f"；与其他规则一起最多 {best} 人"
+            en += f"; together with the other rules at most {best}"
+        reach = min(len(able), best if best is not None else len(able))
+        share = _floor_pct(reach / len(backbone)) if backbone else 0.0
+        return Explanation(rule.kind, school_id, zh, en, f"把 mingzhu.backbone_fraction 降到 {_pct(share)}",
+                           f"lower mingzhu.backbone_fraction to {_pct(share)}",
+                           {"required": required, "backbone_eligible": len(backbone), "with_post": len(able),
+                            "best": best})
+    rural = policy.mingzhu.rural_localities
+    to_rural = [t for t in able if any(index.schools[index.candidates[i].to_school_id].locality in rural
+                                       for i in index.by_teacher[t.teacher_id])]
+    zh = (f"学校 {ctx.school_name(school_id)}：交流骨干中至少 {_pct(policy.mingzhu.rural_share)} 须到乡下学校，"
+          f"但只有 {len(to_rural)} 名骨干在 {policy.distance.max_km:g} 公里内有乡下学校的对口岗位")
+    en = (f"school {ctx.school_name_en(school_id)}: at least {_pct(policy.mingzhu.rural_share)} of exchanged backbone "
+          f"teachers must go to rural schools, but only {len(to_rural)} have a rural post within "
+          f"{policy.distance.max_km:g} km")
+    return Explanation(rule.kind, school_id, zh, en, "降低 mingzhu.rural_share", "lower mingzhu.rural_share",
+                       {"backbone_to_rural": len(to_rural), "best": best})
+
+
+def _coverage(ctx: _Context, rule: RuleInstance) -> Explanation:
+    school_id, subject, grade = rule.scope
+    members = rule.numbers["members"]
+    zh = (f"学校 {ctx.school_name(school_id)}：{_subject(str(subject), 'zh')} {grade} 年级只有 {members} 名任课教师，"
+          f"须至少留 1 人在本校")
+    en = (f"school {ctx.school_name_en(school_id)}: {subject} grade {grade} has only {members} teacher(s), "
+          f"and at least one must stay")
+    return Explanation("coverage", f"{school_id}/{subject}/{grade}", zh, en,
+                       "降低该校的交流比例，或关闭 scope.keep_subject_coverage",
+                       "lower this school's quota, or turn off scope.keep_subject_coverage", {"members": members})
+
+
+def _capacity(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index = ctx.index
+    school_id = rule.scope[0]
+    posts = rule.numbers["posts"]
+    wanting = {index.candidates[i].teacher_id for n, need in enumerate(index.needs) if need.school_id == school_id
+               for i in index.by_need.get(n, ())}
+    detail = ", ".join(f"{n.subject}{n.grade}×{n.posts}" for n in index.needs if n.school_id == school_id)
+    zh = f"学校 {ctx.school_name(school_id)}：只申请了 {posts} 个岗位（{detail}），不能接收更多交流教师"
+    en = f"school {ctx.school_name_en(school_id)}: asked for only {posts} posts ({detail}) and cannot receive more"
+    return Explanation("capacity", school_id, zh, en, "请该校在 needs.csv 中增加岗位",
+                       "ask the school for more posts in needs.csv",
+                       {"posts": posts, "candidates": len(wanting)})
+
+
+def _mentoring(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index, policy = ctx.index, ctx.policy
+    host_id = rule.scope[0]
+    mentors = {m for (m, h) in index.apprentices if h == host_id}
+    apprentices = {a for (m, h), ids in index.apprentices.items() if h == host_id for a in ids}
+    by_subject: dict[str, int] = defaultdict(int)
+    for t in index.teachers_by_school[host_id]:
+        if t.role == "teacher" and t.teaching_years <= policy.mentoring.max_apprentice_teaching_years:
+            by_subject[t.subject] += 1
+    years = policy.mentoring.max_apprentice_teaching_years
+    zh = (f"学校 {ctx.school_name(host_id)}：交流来的骨干教师、名师须在该校结对带徒（同学科、同年级、教龄不超过 {years} 年），"
+          f"可能来的 {len(mentors)} 名骨干/名师只有 {len(apprentices)} 名符合条件的青年教师可结对")
+    en = (f"school {ctx.school_name_en(host_id)}: every incoming backbone or famous teacher needs an apprentice there "
+          f"(same subject and grade, at most {years} teaching years); {len(mentors)} possible mentors share "
+          f"{len(apprentices)} possible apprentices")
+    longer = sorted({t.teaching_years for t in index.teachers_by_school[host_id]
+                     if t.role == "teacher" and t.teaching_years > years})
+    hint_zh, hint_en = "关闭 mentoring.enabled，或", "turn off mentoring.enabled, or "
+    if longer:
+        hint_zh += f"把 mentoring.max_apprentice_teaching_years 放宽到 {longer[0]} 年"
+        hint_en += f"raise mentoring.max_apprentice_teaching_years to {longer[0]}"
+    else:
+        hint_zh += "在该校安排青年教师"
+        hint_en += "place young teachers at this school"
+    return Explanation("mentoring", host_id, zh, en, hint_zh, hint_en,
+                       {"mentors": len(mentors), "apprentices": len(apprentices), "by_subject": dict(by_subject)})
+
+
+def _pin(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index = ctx.index
+    teacher_id, to_school = rule.scope
+    teacher = index.teachers[teacher_id]
+    where_zh = f"学校 {ctx.school_name(str(to_school))}" if to_school else "其他学校"
+    where_en = f"school {ctx.school_name_en(str(to_school))}" if to_school else "another school"
+    if rule.kind == "forbid":
+        zh = f"教师 {teacher.name}（{teacher_id}）被规划人员禁止交流到{where_zh}"
+        en = f"teacher {teacher.name} ({teacher_id}) is forbidden to go to {where_en} by a planner"
+        return Explanation("forbid", teacher_id, zh, en, "撤销这条禁止", "remove this forbid", {})
+    options = rule.numbers.get("options", 0)
+    if options == 0:
+        zh = (f"教师 {teacher.name}（{teacher_id}）被指定交流到{where_zh}，但那里没有{_subject(teacher.subject, 'zh')}"
+              f" {'/'.join(str(g) for g in teacher.grades) or '?'} 年级的岗位")
+        en = (f"teacher {teacher.name} ({teacher_id}) is pinned to {where_en}, but it has no {teacher.subject} post "
+              f"at grade(s) {', '.join(str(g) for g in teacher.grades) or '?'}")
+    else:
+        zh = f"教师 {teacher.name}（{teacher_id}）被规划人员指定交流到{where_zh}"
+        en = f"teacher {teacher.name} ({teacher_id}) is pinned to {where_en} by a planner"
+    return Explanation("pin", teacher_id, zh, en, "撤销或修改这条指定", "remove or change this pin",
+                       {"options": options})
+
+
+def _leader(ctx: _Context, rule: RuleInstance) -> Explanation:
+    policy = ctx.policy
+    if rule.kind == "leader_pair":
+        a, b = rule.scope
+        na, nb = rule.numbers["leaders_a"], rule.numbers["leaders_b"]
+        head_zh = f"学校 {ctx.school_name(str(a))} 与 {ctx.school_name(str(b))} 结对：每月须各派 1 名干部交流"
+        head_en = (f"pair {ctx.school_name_en(str(a))} – {ctx.school_name_en(str(b))}: each month each side sends "
+                   f"one leader")
+        if min(na, nb) == 0:
+            empty = a if na == 0 else b
+            zh = f"{head_zh}，但学校 {ctx.school_name(str(empty))} 没有中层干部或校长"
+            en = f"{head_en}, but school {ctx.school_name_en(str(empty))} has no leader or principal"
+            hint_zh, hint_en = "在 teachers.csv 中为该校登记中层干部，或修改结对", "register leaders of that school, or change the pairs"
+        else:
+            zh = f"{head_zh}（两校分别有 {na} 和 {nb} 名中层干部/校长）"
+            en = f"{head_en} ({na} and {nb} leaders)"
+            hint_zh, hint_en = "减少结对（leaders.pairing）或放宽下列规则", "use fewer pairs (leaders.pairing) or loosen the rules listed"
+        return Explanation("leader_pair", f"{a}-{b}", zh, en, hint_zh, hint_en, dict(rule.numbers))
+    if rule.kind == "leader_load":
+        school_id = rule.scope[0]
+        pairs, leaders, limit = rule.numbers["pairs"], rule.numbers["leaders"], rule.numbers["limit"]
+        needed = math.ceil(pairs / max(1, leaders))
+        zh = (f"学校 {ctx.school_name(str(school_id))} 与 {pairs} 所学校结对，每月须派出 {pairs} 名干部，"
+              f"但只有 {leaders} 名中层干部/校长，每人每月最多参加 {limit} 个结对")
+        en = (f"school {ctx.school_name_en(str(school_id))} is in {pairs} pairs and must send {pairs} leaders a month, "
+              f"but has {leaders} leaders, each in at most {limit} pair(s) a month")
+        hint_zh = f"把 leaders.max_pairs_per_leader_per_month 提高到 {max(needed, limit + 1)}"
+        hint_en = f"raise leaders.max_pairs_per_leader_per_month to {max(needed, limit + 1)}"
+        return Explanation("leader_load", str(school_id), zh, en, hint_zh, hint_en, dict(rule.numbers))
+    months = rule.numbers.get("months", 0)
+    scope = "-".join(str(s) for s in rule.scope)
+    if rule.kind == "principal_month":
+        zh = f"学校 {ctx.school_name(str(rule.scope[0]))}：校长须交流一个月，但本次安排只有 {months} 个月可选"
+        en = f"school {ctx.school_name_en(str(rule.scope[0]))}: the principal exchanges one month, but {months} months are available"
+    else:
+        zh = f"结对 {scope}：两位校长不能在同一个月外出交流，可选月份只有 {months} 个"
+        en = f"pair {scope}: the two principals may not be away in the same month, and {months} months are available"
+    return Explanation(rule.kind, scope, zh, en, f"修改 principals.term（现为 {policy.principals.term}）或按整学年安排",
+                       f"change principals.term (now {policy.principals.term}) or plan the whole school year",
+                       {"months": months})
+
+
+_DESCRIBE = {
+    "quota": _quota, "quota_max": _quota_max, "backbone_school": _backbone, "backbone_cluster": _backbone,
+    "learn_min": _learn, "learn_max": _learn, "mingzhu_backbone": _mingzhu, "mingzhu_rural": _mingzhu,
+    "coverage": _coverage, "capacity": _capacity, "mentoring": _mentoring, "pin": _pin, "forbid": _pin,
+    "leader_pair": _leader, "leader_load": _leader, "principal_month": _leader, "principal_pair": _leader,
+}
+
+
+def describe_core(index: CandidateIndex, core: Sequence[RuleInstance], model: PostingModel | None = None, *,
+                  time_limit_s: float = 5.0, num_workers: int = 1) -> list[Explanation]:
+    """One explanation per rule instance of an infeasible core."""
+    ctx = _Context(index, model, list(core), time_limit_s, num_workers)
+    return [_DESCRIBE[r.kind](ctx, r) for r in core]
+
+
+def explain_posting_model(pm: PostingModel, *, time_limit_s: float, num_workers: int) -> tuple[list[Explanation], dict]:
+    """The core of an infeasible posting model, described."""
+    found = infeasible_core(pm.model, pm.rules, time_limit_s=time_limit_s * 0.7, num_workers=num_workers)
+    if found is None:
+        return [_undetermined()], {"core": None}
+    explanations = describe_core(pm.index, found.core, pm, time_limit_s=time_limit_s * 0.3, num_workers=num_workers)
+    return explanations, {"core": [r.key for r in found.core], "core_minimal": found.minimal,
+                          "core_seconds": round(found.seconds, 3)}
+
+
+def explain_leader_model(lm: LeaderModel, index: CandidateIndex, *, time_limit_s: float,
+                         num_workers: int) -> tuple[list[Explanation], dict]:
+    found = infeasible_core(lm.model, lm.rules, time_limit_s=time_limit_s, num_workers=num_workers)
+    if found is None:
+        return [_undetermined()], {"leader_core": None}
+    return describe_core(index, found.core), {"leader_core": [r.key for r in found.core]}
+
+
+def _undetermined() -> Explanation:
+    return Explanation("undetermined", "", "求解器在时限内未能找出冲突的规则，请延长时限后重试",
+                       "the solver could not single out the conflicting rules in the time limit; retry with more time")
+
+
+def explain_infeasibility(data: RotationInput, policy: RotationPolicy | None = None, *, time_limit_s: float = 30.0,
+                          num_workers: int = 2) -> list[Explanation]:
+    """Which rules of the policy conflict on this input (empty if the teachers' postings are feasible).
+
+    Builds the posting model, finds a minimal set of conflicting rule instances from CP-SAT's
+    assumption core, and describes each with its numbers and a suggestion.
+    """
+    policy = policy or RotationPolicy()
+    index = build_candidates(data, policy)
+    pm = build_posting_model(index)
+    from .cpsat import is_infeasible
+    if is_infeasible(pm.model, pm.rules, time_limit_s=time_limit_s / 3, num_workers=num_workers) is not True:
+        return []
+    explanations, _ = explain_posting_model(pm, time_limit_s=time_limit_s * 2 / 3, num_workers=num_workers)
+    return explanations
+
+
+# --- shortfalls of a feasible plan ------------------------------------------------------------------
+
+def shortfall_report(index: CandidateIndex, filled: dict[int, int]) -> list[Shortfall]:
+    """Why each need that stays (partly) unfilled does, found by counting teachers step by step."""
+    policy, data = index.policy, index.data
+    out = []
+    for n_index, need in enumerate(index.needs):
+        got = filled.get(n_index, 0)
+        if got >= need.posts:
+            continue
+        host = index.schools[need.school_id]
+        teaching = [t for t in data.teachers if t.subject == need.subject and need.grade in t.grades
+                    and t.school_id != need.school_id and t.role in policy.eligibility.roles]
+        eligible = [t for t in teaching if index.eligible[t.teacher_id]]
+        allowed = [t for t in eligible if in_scope(index.schools[t.school_id], host, policy)
+                   and posting_direction(index.schools[t.school_id], host, policy) is not None]
+        near = [t for t in allowed if index.distances.teacher_km(t, need.school_id) <= policy.distance.max_km]
+        candidates = {index.candidates[i].teacher_id for i in index.by_need.get(n_index, ())}
+        subject_zh = _subject(need.subject, "zh")
+        numbers: dict[str, Any] = {"teaching": len(teaching), "eligible": len(eligible), "allowed": len(allowed),
+                                   "within_km": len(near), "candidates": len(candidates)}
+        head_zh = f"学校 {host.name}（{host.school_id}）{subject_zh} {need.grade} 年级 {need.posts} 个岗位空缺 {need.posts - got} 个"
+        head_en = (f"school {host.name} ({host.school_id}) {need.subject} grade {need.grade}: {need.posts - got} of "
+                   f"{need.posts} posts unfilled")
+        if not teaching:
+            code, zh, en = "no_teacher", "：其他学校没有教该学科该年级的教师", ": no teacher elsewhere teaches this subject and grade"
+        elif not eligible:
+            reasons: dict[str, int] = defaultdict(int)
+            for t in teaching:
+                for r in ineligibility_reasons(t, data.school_year, policy):
+                    reasons[r] += 1
+            numbers["ineligible_reasons"] = dict(reasons)
+            code = "none_eligible"
+            zh = f"：{len(teaching)} 名可教的教师都不符合交流条件（{_reasons(reasons, 'zh')}）"
+            en = f": none of the {len(teaching)} teachers who teach it is eligible ({_reasons(reasons, 'en')})"
+        elif not allowed:
+            code = "wrong_direction"
+            zh = f"：{len(eligible)} 名符合条件的教师都不在允许的交流范围或方向内（学区、支教/跟岗）"
+            en = f": the {len(eligible)} eligible teachers are all outside the allowed scope or direction"
+        elif not near:
+            nearest = min(index.distances.teacher_km(t, need.school_id) for t in allowed)
+            numbers["nearest_km"] = round(nearest, 1)
+            code = "too_far"
+            zh = (f"：{len(allowed)} 名符合条件的教师都超出 {policy.distance.max_km:g} 公里（最近 {nearest:.1f} 公里）")
+            en = (f": the {len(allowed)} eligible teachers all live beyond {policy.distance.max_km:g} km "
+                  f"(nearest {nearest:.1f} km)")
+        else:
+            code = "taken"
+            zh = (f"：{len(candidates)} 名候选教师已安排到其他岗位，或须留校（本校学科覆盖、带徒、比例上限等规则）")
+            en = (f": the {len(candidates)} candidates are posted elsewhere or must stay "
+                  f"(coverage at home, mentoring, caps)")
+        out.append(Shortfall(need.school_id, need.subject, need.grade, need.posts, got, code, numbers,
+                             head_zh + zh, head_en + en))
+    return out
+
+
+_REASONS = {"role": ("岗位", "role"), "years_at_school": ("本校年限不足", "too few years at school"),
+            "cooldown": ("近年交流过", "rotated recently"), "retirement": ("临近退休", "near retirement")}
+
+
+def _reasons(reasons: dict[str, int], lang: str) -> str:
+    k = 0 if lang == "zh" else 1
+    return ("，" if lang == "zh" else ", ").join(f"{_REASONS[r][k]} {n}" for r, n in sorted(reasons.items()))

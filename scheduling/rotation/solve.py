@@ -1,0 +1,244 @@
+"""`plan_rotation`: one button, the whole roster (teachers, mentoring, leaders, principals).
+
+Clusters that no posting can join (no cross-cluster scope, no pin across) are independent: each
+is solved as its own model, in turn, sharing the time limit in proportion to its size. That keeps
+every model small and makes a district of 100 schools as easy as its clusters.
+"""
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import replace
+
+from ortools.sat.python import cp_model
+
+from .candidates import SCALE, CandidateIndex, build_candidates
+from .cpsat import STATUS_NAMES, solve_with_rules
+from .explain import explain_leader_model, explain_posting_model, shortfall_report
+from .inputs import RotationInput
+from .leaders import build_leader_model, read_leader_plan
+from .model import PostingModel, build_posting_model
+from .policy import RotationPolicy
+from .results import Explanation, MentorPair, Posting, RotationPlan, RotationResult, Shortfall
+from .rules import counts_as_backbone, period_dates, subsidy_yuan
+
+
+def components(data: RotationInput, policy: RotationPolicy) -> list[list[str]]:
+    """Groups of school ids that must be planned together (clusters, joined by pins and pairs across)."""
+    parent = {s.school_id: s.school_id for s in data.schools}
+
+    def find(a: str) -> str:
+        while parent[a] != a:
+            parent[a] = parent[parent[a]]
+            a = parent[a]
+        return a
+
+    def union(a: str, b: str) -> None:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[rb] = ra
+
+    if policy.scope.cross_cluster:
+        ids = [s.school_id for s in data.schools]
+        for other in ids[1:]:
+            union(ids[0], other)
+    first_of_cluster: dict[str, str] = {}
+    for s in data.schools:
+        union(first_of_cluster.setdefault(s.cluster_id, s.school_id), s.school_id)
+    school_of = {t.teacher_id: t.school_id for t in data.teachers}
+    for pin in data.pins:
+        if pin.to_school_id is not None:
+            union(school_of[pin.teacher_id], pin.to_school_id)
+    for a, b in data.school_pairs:
+        union(a, b)
+    groups: dict[str, list[str]] = defaultdict(list)
+    for s in data.schools:
+        groups[find(s.school_id)].append(s.school_id)
+    return sorted(groups.values(), key=lambda g: g[0])
+
+
+def _restrict_plan(plan: RotationPlan | None, teacher_ids: set[str]) -> RotationPlan | None:
+    if plan is None:
+        return None
+    return RotationPlan(
+        school_year=plan.school_year, term=plan.term,
+        postings=tuple(p for p in plan.postings if p.teacher_id in teacher_ids),
+        mentoring=tuple(m for m in plan.mentoring if m.mentor_id in teacher_ids),
+        leader_exchanges=tuple(e for e in plan.leader_exchanges if e.teacher_id in teacher_ids),
+        principal_months=tuple(e for e in plan.principal_months if e.teacher_id in teacher_ids))
+
+
+def restrict(data: RotationInput, school_ids: list[str], previous: RotationPlan | None) -> RotationInput:
+    """The part of the input about these schools (their teachers, needs, pins, pairs, previous plan)."""
+    keep = set(school_ids)
+    teachers = tuple(t for t in data.teachers if t.school_id in keep)
+    teacher_ids = {t.teacher_id for t in teachers}
+    return replace(
+        data, schools=tuple(s for s in data.schools if s.school_id in keep), teachers=teachers,
+        needs=tuple(n for n in data.needs if n.school_id in keep),
+        distances={k: v for k, v in data.distances.items() if k[0] in keep and k[1] in keep},
+        school_pairs=tuple(p for p in data.school_pairs if p[0] in keep),
+        pins=tuple(p for p in data.pins if p.teacher_id in teacher_ids),
+        forbids=tuple(f for f in data.forbids if f.teacher_id in teacher_ids),
+        previous=_restrict_plan(previous, teacher_ids))
+
+
+def _hints(pm: PostingModel, previous: RotationPlan | None) -> list[tuple[cp_model.IntVar, int]]:
+    if previous is None:
+        return []
+    before = {(p.teacher_id, p.to_school_id, p.subject, p.grade) for p in previous.postings}
+    hints = []
+    for c in pm.index.candidates:
+        need = pm.index.needs[c.need_index]
+        hints.append((pm.x[c.index], int((c.teacher_id, c.to_school_id, need.subject, need.grade) in before)))
+    return hints
+
+
+def read_postings(pm: PostingModel, solver: cp_model.CpSolver) -> tuple[list[Posting], list[MentorPair], dict[int, int]]:
+    index = pm.index
+    policy, data = index.policy, index.data
+    start, end = period_dates(data.school_year, data.term, policy)
+    postings, filled = [], defaultdict(int)
+    for c in index.candidates:
+        if not solver.boolean_value(pm.x[c.index]):
+            continue
+        teacher, host, need = index.teachers[c.teacher_id], index.schools[c.to_school_id], index.needs[c.need_index]
+        factor = policy.subsidy.learn_factor if c.direction == "learn" else 1.0
+        filled[c.need_index] += 1
+        postings.append(Posting(
+            teacher_id=c.teacher_id, from_school_id=c.from_school_id, to_school_id=c.to_school_id,
+            subject=need.subject, grade=need.grade, direction=c.direction, start=start, end=end,
+            backbone=counts_as_backbone(teacher, policy), famous=teacher.famous, volunteer=teacher.volunteer,
+            distance_km=round(c.km, 1), subsidy_yuan_per_month=subsidy_yuan(c.km, host.hardship, policy, factor)))
+    mentoring = [MentorPair(mentor, apprentice, host, index.teachers[mentor].subject)
+                 for (mentor, host, apprentice), link in pm.links.items() if solver.boolean_value(link)]
+    postings.sort(key=lambda p: (p.from_school_id, p.teacher_id))
+    mentoring.sort(key=lambda m: (m.school_id, m.mentor_id, m.apprentice_id))
+    return postings, mentoring, dict(filled)
+
+
+def changed_count(plan: RotationPlan, previous: RotationPlan | None) -> int | None:
+    """Teachers whose posting (host school, or staying) differs from the previous plan."""
+    if previous is None:
+        return None
+    before = {p.teacher_id: p.to_school_id for p in previous.postings}
+    after = {p.teacher_id: p.to_school_id for p in plan.postings}
+    return sum(1 for t in set(before) | set(after) if before.get(t) != after.get(t))
+
+
+def _merge_status(statuses: list[str]) -> str:
+    for worst in ("MODEL_INVALID", "INFEASIBLE", "UNKNOWN"):
+        if worst in statuses:
+            return worst
+    return "OPTIMAL" if all(s == "OPTIMAL" for s in statuses) else "FEASIBLE"
+
+
+def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, time_limit_s: float = 30.0,
+                  num_workers: int = 2, previous: RotationPlan | None = None, lang: str = "zh",
+                  relative_gap: float = 0.0, explain: bool = True) -> RotationResult:
+    """The exchange roster the policy asks for, or the reasons it cannot be met.
+
+    - `previous`: a plan to revise (defaults to `data.previous`): every other posting is kept unless
+      the policy cannot be met otherwise; `result.changed` counts the teachers whose posting changed.
+    - `relative_gap`: stop when the objective is within this share of the proven bound (0: optimal).
+    - `explain`: on an infeasible policy, find the conflicting rules (costs extra solves).
+    Status is OPTIMAL, FEASIBLE, INFEASIBLE (see `explanations`) or UNKNOWN (no plan in the time).
+    Components (clusters) are planned separately; when one part cannot be planned the plan still holds
+    the others, `stats["blocked"]` names the missing parts ("postings:S001", "leaders:S001") and
+    `objective`, `bound` and `changed` are None.
+    """
+    if lang not in ("zh", "en"):
+        raise ValueError("lang must be 'zh' or 'en'")
+    policy = policy or RotationPolicy()
+    previous = previous if previous is not None else data.previous
+    data.check()
+    started = time.perf_counter()
+    groups = components(data, policy)
+    parts = [restrict(data, g, previous) for g in groups]
+    indexes = [build_candidates(part, policy) for part in parts]
+    sizes = [len(ix.candidates) + 10 * len(part.schools) for ix, part in zip(indexes, parts)]
+    statuses: list[str] = []
+    postings: list[Posting] = []
+    mentoring: list[MentorPair] = []
+    exchanges, principal_months = [], []
+    shortfalls: list[Shortfall] = []
+    explanations: list[Explanation] = []
+    objective = bound = 0.0
+    stats: dict = {"components": len(groups), "candidates": sum(len(ix.candidates) for ix in indexes),
+                   "rules": 0, "component_seconds": [], "blocked": []}
+    remaining_size = sum(sizes)
+    for group, part, index, size in zip(groups, parts, indexes, sizes):
+        left = time_limit_s - (time.perf_counter() - started)
+        budget = max(0.2, left * size / max(1, remaining_size))
+        remaining_size -= size
+        t0 = time.perf_counter()
+        result = _plan_component(part, index, policy, budget, num_workers, relative_gap, explain)
+        stats["component_seconds"].append(round(time.perf_counter() - t0, 3))
+        stats["rules"] += result["rules"]
+        for key in ("core", "core_minimal", "leader_core"):
+            if result.get(key) is not None:
+                stats.setdefault(key, []).append(result[key])
+        explanations += result["explanations"]
+        statuses += [result["posting_status"], result["leader_status"]]
+        if "postings" in result:
+            postings += result["postings"]
+            mentoring += result["mentoring"]
+            shortfalls += result["shortfalls"]
+            objective += result["objective"]
+            bound += result["bound"]
+        else:
+            stats["blocked"].append(f"postings:{group[0]}")
+        if "exchanges" in result:
+            exchanges += result["exchanges"]
+            principal_months += result["principal_months"]
+        else:
+            stats["blocked"].append(f"leaders:{group[0]}")
+    status = _merge_status(statuses)
+    postings_complete = not any(b.startswith("postings:") for b in stats["blocked"])
+    plan = RotationPlan(
+        school_year=data.school_year, term=data.term,
+        postings=tuple(sorted(postings, key=lambda p: (p.from_school_id, p.teacher_id))),
+        mentoring=tuple(mentoring),
+        leader_exchanges=tuple(sorted(exchanges, key=lambda e: (e.start, e.from_school_id, e.to_school_id))),
+        principal_months=tuple(sorted(principal_months, key=lambda e: (e.start, e.from_school_id))))
+    return RotationResult(
+        status=status, plan=plan, objective=objective if postings_complete else None,
+        bound=bound if postings_complete else None, shortfalls=tuple(shortfalls), explanations=tuple(explanations),
+        changed=changed_count(plan, previous) if postings_complete else None,
+        solve_seconds=round(time.perf_counter() - started, 3), num_workers=num_workers, lang=lang, stats=stats)
+
+
+def _plan_component(data: RotationInput, index: CandidateIndex, policy: RotationPolicy, budget: float,
+                    num_workers: int, relative_gap: float, explain: bool) -> dict:
+    """Solve one component: the teachers' postings, then the leaders; each part may fail on its own."""
+    started = time.perf_counter()
+    result: dict = {"explanations": []}
+    pm = build_posting_model(index, data.previous)
+    lm = build_leader_model(data, policy, data.previous)
+    result["rules"] = len(pm.rules) + len(lm.rules)
+    solver, code = solve_with_rules(pm.model, pm.rules, time_limit_s=budget * 0.75, num_workers=num_workers,
+                                    relative_gap=relative_gap, hints=_hints(pm, data.previous))
+    result["posting_status"] = STATUS_NAMES.get(code, "UNKNOWN")
+    if result["posting_status"] in ("OPTIMAL", "FEASIBLE"):
+        postings, mentoring, filled = read_postings(pm, solver)
+        result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled),
+                      objective=solver.objective_value / SCALE, bound=solver.best_objective_bound / SCALE)
+    elif result["posting_status"] == "INFEASIBLE" and explain:
+        explanations, info = explain_posting_model(pm, time_limit_s=max(1.0, budget), num_workers=num_workers)
+        result["explanations"] += explanations
+        result.update(info)
+    leader_left = max(0.5, budget - (time.perf_counter() - started))
+    leader_solver, leader_code = solve_with_rules(lm.model, lm.rules, time_limit_s=leader_left,
+                                                  num_workers=num_workers, relative_gap=max(relative_gap, 0.01))
+    leader_status = STATUS_NAMES.get(leader_code, "UNKNOWN")
+    if leader_status in ("OPTIMAL", "FEASIBLE"):
+        exchanges, principal_months = read_leader_plan(lm, leader_solver)
+        result.update(exchanges=exchanges, principal_months=principal_months)
+        leader_status = "OPTIMAL"  # the leaders' objective is a preference, not part of the reported objective
+    elif leader_status == "INFEASIBLE" and explain:
+        explanations, info = explain_leader_model(lm, index, time_limit_s=max(1.0, leader_left),
+                                                  num_workers=num_workers)
+        result["explanations"] += explanations
+        result.update(info)
+    result["leader_status"] = leader_status
+    return result
