@@ -45,8 +45,9 @@ def marking_standard(item: BankItem, policy: AssemblyPolicy) -> MarkingStandard:
     double = item.item_type in policy.double_marked_types
     tolerance = None
     if double:
-        # Round the share of the max score up to whole steps, so the tolerance is a score a marker can give.
-        steps = max(1, math.ceil(round(policy.double_marking_share * item.max_score / step, 9)))
+        # Whole steps: with marks on the step grid, "differ by more than 10% of the max" is the same
+        # rule as "differ by more than the largest whole number of steps within 10%".
+        steps = max(1, math.floor(round(policy.double_marking_share * item.max_score / step, 9)))
         tolerance = min(steps * step, float(item.max_score))
     return MarkingStandard(float(item.max_score), step, item.key, _rubric_text(item, step), double, tolerance)
 
