@@ -1,0 +1,185 @@
+"""The setting team (命题组): schools, researchers, balance over the year, explanations."""
+from collections import Counter
+
+import pandas as pd
+import pytest
+
+from scheduling.question_setting import (
+    SettingCandidate, SettingTeamPolicy, candidates_from_tables, choose_setting_team,
+)
+
+
+def teacher(pid, school, backbone=True, subject="math", grades=(8,), years=10, famous=False):
+    return SettingCandidate(pid, f"教师{pid}", subject, "teacher", school, tuple(grades), backbone, famous, years)
+
+
+def researcher(pid, subject="math"):
+    return SettingCandidate(pid, f"教研员{pid}", subject, "researcher", None, (7, 8, 9))
+
+
+def cluster(schools=("S1", "S2", "S3", "S4"), per_school=3) -> list[SettingCandidate]:
+    people = [teacher(f"{s}-T{n}", s, years=5 + n) for s in schools for n in range(per_school)]
+    people += [teacher(f"{s}-N", s, backbone=False) for s in schools]  # not backbone: never chosen
+    people += [teacher(f"{s}-C", s, subject="chinese") for s in schools]  # another subject
+    people += [researcher("R1"), researcher("R2"), researcher("RC", subject="chinese")]
+    return people
+
+
+def check_rules(result, policy, exam_kind):
+    assert result.ok, result.explanation
+    members = result.members
+    teachers = [m for m in members if m.kind == "teacher"]
+    assert policy.team_size_min <= len(members) <= policy.team_size_max
+    assert all(m.subject == "math" for m in members)
+    assert all(m.backbone or m.famous for m in teachers)
+    assert len({m.school_id for m in teachers}) >= policy.min_schools
+    assert max(Counter(m.school_id for m in teachers).values()) <= policy.max_per_school
+    researchers = [m for m in members if m.kind == "researcher"]
+    assert len(researchers) >= policy.researchers_needed(exam_kind)
+    if policy.researchers_needed(exam_kind) == 0:
+        assert not researchers
+
+
+@pytest.mark.parametrize("exam_kind", ["unit", "midterm", "final", "feedback"])
+def test_team_rules_per_exam_kind(exam_kind):
+    policy = SettingTeamPolicy()
+    result = choose_setting_team(cluster(), exam_kind, policy, {}, subject="math", grade=8)
+    check_rules(result, policy, exam_kind)
+    leader = next(m for m in result.members if m.person_id == result.leader_id)
+    assert leader.kind == ("researcher" if exam_kind in ("midterm", "final") else "teacher")
+
+
+def test_unit_team_leader_is_the_most_senior_teacher():
+    result = choose_setting_team(cluster(), "unit", subject="math")
+    seniors = max(m.teaching_years for m in result.members)
+    assert next(m for m in result.members if m.person_id == result.leader_id).teaching_years == seniors
+
+
+def test_only_one_school_with_backbone_teachers_is_explained():
+    people = [teacher("A1", "S1"), teacher("A2", "S1"), teacher("B1", "S2", backbone=False), researcher("R1")]
+    result = choose_setting_team(people, "midterm", subject="math")
+    assert result.status == "infeasible" and not result.members
+    text = "\n".join(result.explanation)
+    assert "只有 1 所学校（S1）" in text and "至少 2 所学校" in text
+    english = "\n".join(choose_setting_team(people, "midterm", subject="math", lang="en").explanation)
+    assert "only 1 school(s) (S1)" in english
+
+
+def test_missing_researcher_for_a_final_is_explained():
+    people = [p for p in cluster() if p.kind == "teacher"]
+    result = choose_setting_team(people, "final", subject="math")
+    assert result.status == "infeasible" and "教研员" in "\n".join(result.explanation)
+    assert choose_setting_team(people, "unit", subject="math").ok  # unit tests need no researcher
+
+
+def test_too_few_people_is_explained():
+    people = [teacher("A1", "S1"), teacher("B1", "S2")]
+    result = choose_setting_team(people, "unit", subject="math")
+    assert result.status == "infeasible" and "至少 3 人" in "\n".join(result.explanation)
+
+
+def test_history_is_balanced_and_repeats_avoided():
+    history = {f"S1-T{n}": 3 for n in range(3)} | {"S2-T0": 2}
+    result = choose_setting_team(cluster(), "unit", SettingTeamPolicy(), history, subject="math", grade=8,
+                                 previous_team=["S3-T0"])
+    check_rules(result, SettingTeamPolicy(), "unit")
+    chosen = set(result.member_ids)
+    assert not chosen & {"S1-T0", "S1-T1", "S1-T2", "S2-T0", "S3-T0"}
+    assert result.history == {m: 0 for m in chosen}
+
+
+def test_a_year_of_exams_spreads_the_work():
+    """Eight exams in a row: nobody sets every one, the cap holds, every school takes turns."""
+    policy = SettingTeamPolicy()
+    history: Counter = Counter()
+    school_turns: Counter = Counter()
+    previous: list[str] = []
+    kinds = ["unit", "midterm", "unit", "final", "unit", "midterm", "unit", "final"]
+    for kind in kinds:
+        result = choose_setting_team(cluster(), kind, policy, history, subject="math", grade=8,
+                                     previous_team=previous)
+        check_rules(result, policy, kind)
+        assert not set(result.member_ids) & {p for p in previous if not p.startswith("R")}  # rest after setting
+        history.update(result.member_ids)
+        school_turns.update(result.schools)
+        previous = result.member_ids
+    assert max(history.values()) <= policy.max_settings_per_year
+    assert max(n for p, n in history.items() if not p.startswith("R")) < len(kinds)
+    assert max(school_turns.values()) - min(school_turns.values()) <= 1
+
+
+def test_yearly_cap_blocks_and_explains():
+    people = [teacher("A1", "S1"), teacher("A2", "S1"), teacher("B1", "S2"), teacher("B2", "S2")]
+    history = {"B1": 4, "B2": 4}
+    result = choose_setting_team(people, "unit", SettingTeamPolicy(), history, subject="math")
+    text = "\n".join(result.explanation)
+    assert result.status == "infeasible" and "B1" in text and "上限" in text
+    assert choose_setting_team(people, "unit", SettingTeamPolicy(max_settings_per_year=0), history,
+                               subject="math").ok
+
+
+def test_pins_and_exclusions():
+    result = choose_setting_team(cluster(), "midterm", subject="math", pinned=["S1-T0", "R2"], excluded=["R1", "S2-T0"])
+    assert {"S1-T0", "R2"} <= set(result.member_ids)
+    assert not {"R1", "S2-T0"} & set(result.member_ids)
+    bad = choose_setting_team(cluster(), "unit", subject="math", pinned=["S1-N", "R1"])
+    text = "\n".join(bad.explanation)
+    assert bad.status == "infeasible" and "S1-N" in text and "R1" in text
+
+
+def test_policy_changes_the_team_shape():
+    policy = SettingTeamPolicy(team_size_min=5, team_size_max=6, team_size_target=6, min_schools=3,
+                               max_per_school=1, min_researchers={"unit": 1, "midterm": 2, "final": 2})
+    result = choose_setting_team(cluster(), "midterm", policy, subject="math")
+    check_rules(result, policy, "midterm")
+    assert len(result.members) == 6 and sum(m.kind == "researcher" for m in result.members) == 2
+
+
+def test_grade_teachers_are_preferred():
+    people = [teacher("A7", "S1", grades=(7,)), teacher("A8", "S1", grades=(8,)),
+              teacher("B7", "S2", grades=(7,)), teacher("B8", "S2", grades=(8,)),
+              teacher("C9", "S3", grades=(9,)), teacher("C8", "S3", grades=(8,))]
+    policy = SettingTeamPolicy(team_size_min=3, team_size_target=3, max_per_school=1)
+    assert set(choose_setting_team(people, "unit", policy, subject="math", grade=8).member_ids) == {"A8", "B8", "C8"}
+    assert set(choose_setting_team(people, "unit", policy, subject="math", grade=7).member_ids) >= {"A7", "B7"}
+
+
+def test_frame_and_candidates_from_tables():
+    teachers = pd.DataFrame({"教师编号": ["T1", "T2", "T3", "T4"], "姓名": ["甲", "乙", "丙", "丁"],
+                             "学校编号": ["S1", "S1", "S2", "S9"], "学科": ["math", "数学", "math", "math"],
+                             "任教年级": ["7;8", "8", "9", "8"], "骨干": ["1", "0", "是", "1"], "名师": ["0", "1", "0", "0"],
+                             "教龄": ["12", "20", "8", "3"]})
+    researchers = pd.DataFrame({"researcher_id": ["R1", "R2"], "name": ["戊", "己"], "subject": ["math", "chinese"],
+                                "grades": ["7;8;9", ""]})
+    people = candidates_from_tables({"teachers": teachers, "researchers": researchers}, "math",
+                                    school_ids=["S1", "S2"])
+    assert [p.person_id for p in people] == ["T1", "T2", "T3", "R1"]
+    assert people[0].grades == (7, 8) and people[1].famous and people[2].backbone and people[3].school_id is None
+    result = choose_setting_team(people, "midterm", SettingTeamPolicy(team_size_min=3), subject="math")
+    frame = result.to_frame()
+    assert list(frame.columns) == ["编号", "姓名", "身份", "学校编号", "组长", "本学年已命题次数"]
+    assert frame.loc[frame["编号"] == "R1", "组长"].item() == "是"
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_teacher_who_set_papers_this_year_gives_way_to_a_colleague(seed):
+    people = [teacher(f"A{n}", "S1") for n in range(3)] + [teacher(f"B{n}", "S2") for n in range(3)]
+    result = choose_setting_team(people, "unit", SettingTeamPolicy(), {"A0": 2}, subject="math", seed=seed)
+    assert "A0" not in result.member_ids
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_schools_take_turns_over_the_year(seed):
+    people = [teacher(f"{s}{n}", s) for s in ("S1", "S2", "S3") for n in range(3)]
+    result = choose_setting_team(people, "unit", SettingTeamPolicy(), {"S10": 3}, subject="math", seed=seed)
+    assert "S1" not in result.schools  # S1 already set three papers this year
+
+
+def test_teachers_come_from_at_least_min_schools_even_when_one_school_would_do():
+    people = [teacher(f"A{n}", "S1", grades=(8,)) for n in range(4)] + [teacher("B0", "S2", grades=(7,))]
+    policy = SettingTeamPolicy(max_per_school=5, school_balance_weight=0, grade_match_weight=50)
+    result = choose_setting_team(people, "unit", policy, subject="math", grade=8)
+    assert result.schools == ["S1", "S2"]
+    assert choose_setting_team(people, "unit", SettingTeamPolicy(max_per_school=5, school_balance_weight=0,
+                                                                 grade_match_weight=50, min_schools=1),
+                               subject="math", grade=8).schools == ["S1"]
