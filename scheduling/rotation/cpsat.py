@@ -39,7 +39,8 @@ def _literal(model: cp_model.CpModel, literal: cp_model.IntVar) -> cp_model.IntV
 
 def solve_with_rules(model: cp_model.CpModel, rules: Sequence[Guarded], *, time_limit_s: float, num_workers: int,
                      relative_gap: float = 0.0, hints: Sequence[tuple[cp_model.IntVar, int]] = (),
-                     keep_objective: bool = True) -> tuple[cp_model.CpSolver, int]:
+                     keep_objective: bool = True, params: dict[str, Any] | None = None
+                     ) -> tuple[cp_model.CpSolver, int]:
     """Solve with every rule enforced (literals fixed to true); returns the solver and its status."""
     trial = model.clone()
     if not keep_objective:
@@ -49,6 +50,8 @@ def solve_with_rules(model: cp_model.CpModel, rules: Sequence[Guarded], *, time_
     for variable, value in hints:
         trial.add_hint(trial.get_bool_var_from_proto_index(variable.index), value)
     solver = _solver(time_limit_s, num_workers, relative_gap)
+    for key, value in (params or {}).items():
+        setattr(solver.parameters, key, value)
     status = solver.solve(trial)
     return solver, status
 

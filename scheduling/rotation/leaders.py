@@ -15,7 +15,7 @@ from ortools.sat.python import cp_model
 
 from .candidates import SCALE
 from .inputs import RotationInput, RotationTeacher
-from .model import RuleInstance, _new_rule, _sum
+from .model import RuleBook, _new_rule, _sum
 from .policy import RotationPolicy
 from .results import LeaderExchange, PrincipalMonth, RotationPlan
 from .rules import (Distances, counts_as_backbone, direction, month_dates, plan_months, strength, subsidy_yuan,
@@ -58,7 +58,7 @@ class LeaderModel:
     z: dict[tuple[int, int, int, str], cp_model.IntVar]  # (pair, month, side, leader) → chosen
     w: dict[tuple[int, int, int], cp_model.IntVar]  # (pair, side, weekday) → that side's weekday
     away: dict[tuple[str, str, int], cp_model.IntVar]  # (school, partner, month) → principal away
-    rules: list[RuleInstance] = field(default_factory=list)
+    rules: RuleBook
 
 
 def _exchange_leaders(data: RotationInput, policy: RotationPolicy) -> dict[str, list[RotationTeacher]]:
@@ -84,7 +84,8 @@ def build_leader_model(data: RotationInput, policy: RotationPolicy, previous: Ro
     leaders = _exchange_leaders(data, policy) if policy.leaders.enabled else {}
     barred = {f.teacher_id for f in data.forbids if f.to_school_id is None}
     principals = {t.school_id: t for t in data.teachers if t.role == "principal" and t.teacher_id not in barred}
-    lm = LeaderModel(data, policy, model, pairs, months, principal_months, leaders, principals, {}, {}, {})
+    lm = LeaderModel(data, policy, model, pairs, months, principal_months, leaders, principals, {}, {}, {},
+                     RuleBook(model))
     terms: list[tuple[object, int]] = []
     if policy.leaders.enabled:
         terms += _add_leader_days(lm)
@@ -101,12 +102,14 @@ def _add_leader_days(lm: LeaderModel) -> list[tuple[object, int]]:
     terms: list[tuple[object, int]] = []
     load: dict[tuple[str, int], list] = defaultdict(list)  # (leader, month) → chosen vars
     outgoing_day: dict[tuple[str, int], list] = defaultdict(list)  # (school, weekday) → w vars
-    day_use: dict[tuple[str, int, int], list] = defaultdict(list)  # (leader, month, weekday) → and-vars
+    sides_of_school: dict[str, list[tuple[int, int]]] = defaultdict(list)  # school → its (pair, side)s
     pairs_of_school: dict[str, int] = defaultdict(int)
     for a, b in lm.pairs:
         pairs_of_school[a] += 1
         pairs_of_school[b] += 1
     for p, (a, b) in enumerate(lm.pairs):
+        sides_of_school[a].append((p, 0))
+        sides_of_school[b].append((p, 1))
         literal = _new_rule(model, lm.rules, "leader_pair", (a, b), leaders_a=len(lm.leaders.get(a, [])),
                             leaders_b=len(lm.leaders.get(b, [])))
         # A pair side keeps one weekday for the whole period (a weekly routine), which also removes
@@ -131,14 +134,6 @@ def _add_leader_days(lm: LeaderModel) -> list[tuple[object, int]]:
                     load[(leader.teacher_id, m)].append(var)
                 model.add(_sum(chosen) == 1).only_enforce_if(literal)
                 model.add(_sum(chosen) <= 1)
-                if policy.leaders.max_pairs_per_leader_per_month > 1:
-                    for leader in lm.leaders.get(school_id, []):
-                        zv = lm.z[(p, m, side, leader.teacher_id)]
-                        for d in WEEKDAYS:
-                            both = model.new_bool_var("")
-                            model.add_bool_and([zv, lm.w[(p, side, d)]]).only_enforce_if(both)
-                            model.add_bool_or([zv.Not(), lm.w[(p, side, d)].Not(), both])
-                            day_use[(leader.teacher_id, m, d)].append(both)
     limit = policy.leaders.max_pairs_per_leader_per_month
     load_literal: dict[str, cp_model.IntVar] = {}
     for school_id, staff in lm.leaders.items():
@@ -151,9 +146,18 @@ def _add_leader_days(lm: LeaderModel) -> list[tuple[object, int]]:
         literal = load_literal.get(school_of[leader_id])
         if len(chosen) > limit and literal is not None:
             model.add(_sum(chosen) <= limit).only_enforce_if(literal)
-    for chosen in day_use.values():
-        if len(chosen) > 1:
-            model.add_at_most_one(chosen)
+    if limit > 1:
+        # A leader serving two pairs in a month must have two different weekdays: `same` is true
+        # when two of a school's pair-sides share their weekly day.
+        for school_id, sides in sides_of_school.items():
+            for (p, sp), (q, sq) in combinations(sides, 2):
+                same = model.new_bool_var(f"same_day[{school_id}:{p}/{q}]")
+                for d in WEEKDAYS:
+                    model.add(same >= lm.w[(p, sp, d)] + lm.w[(q, sq, d)] - 1)
+                for leader in lm.leaders.get(school_id, []):
+                    for m in range(len(lm.months)):
+                        model.add(lm.z[(p, m, sp, leader.teacher_id)] + lm.z[(q, m, sq, leader.teacher_id)]
+                                  + same <= 2)
     # Fairness: the busiest leader of each school exchanges as few times as possible.
     fairness = int(round(policy.leaders.fairness_weight * SCALE))
     by_leader: dict[str, list] = defaultdict(list)

@@ -45,7 +45,7 @@ class PostingModel:
     model: cp_model.CpModel
     x: list[cp_model.IntVar]  # one per candidate posting
     links: dict[tuple[str, str, str], cp_model.IntVar]  # (mentor, host, apprentice) → 师徒结对
-    rules: list[RuleInstance]
+    rules: RuleBook
     offset: int  # constant part of the objective (all posts unfilled, dropped previous postings …)
 
     def rule(self, kind: str, *scope: str | int) -> RuleInstance | None:
@@ -55,11 +55,50 @@ class PostingModel:
         return None
 
 
-def _new_rule(model: cp_model.CpModel, rules: list[RuleInstance], kind: str, scope: tuple, *, measure: Any = None,
+class RuleBook(list):
+    """The rule instances of a model. Strict mode: each is enforced only if its literal is true (the
+    solve fixes the literals, the core solve assumes them). Relaxed mode (a best-effort plan for a
+    policy that cannot be met): a counted rule (quota, backbone share …) may fall short by a
+    penalised deficit and a pin may be dropped at a high price; capacity, coverage, mentoring, caps
+    and forbids stay hard. The literal of a broken rule is false."""
+
+    def __init__(self, model: cp_model.CpModel, relaxed: bool = False, unit_weight: int = 0):
+        super().__init__()
+        self.model = model
+        self.relaxed = relaxed
+        self.unit_weight = unit_weight  # per missing teacher of a counted rule
+        self.terms: Terms = []
+        self.offset = 0
+
+    def new(self, kind: str, scope: tuple, *, measure: Any = None, relaxable: bool = False,
+            **numbers) -> cp_model.IntVar:
+        literal = self.model.new_bool_var(f"rule[{kind}:{'/'.join(str(s) for s in scope)}]")
+        self.append(RuleInstance(kind, scope, literal, dict(numbers), measure))
+        if self.relaxed and relaxable:  # breaking a rule costs ten counted teachers
+            self.terms.append((literal, -10 * self.unit_weight))
+            self.offset += 10 * self.unit_weight
+        elif self.relaxed:
+            self.model.add(literal == 1)
+        return literal
+
+    def at_least(self, kind: str, scope: tuple, lhs: Any, rhs: Any, bound: int, *, measure: Any = None,
+                 **numbers) -> cp_model.IntVar:
+        """lhs ≥ rhs; relaxed: lhs + deficit ≥ rhs with the deficit (≤ bound) paid per unit."""
+        literal = self.new(kind, scope, measure=measure, relaxable=True, **numbers)
+        if not self.relaxed:
+            self.model.add(lhs >= rhs).only_enforce_if(literal)
+            return literal
+        deficit = self.model.new_int_var(0, max(0, bound), f"deficit[{kind}:{'/'.join(str(s) for s in scope)}]")
+        self.model.add(lhs + deficit >= rhs)
+        self.model.add(deficit == 0).only_enforce_if(literal)
+        self.terms.append((deficit, self.unit_weight))
+        self[-1].numbers["deficit_var"] = deficit
+        return literal
+
+
+def _new_rule(model: cp_model.CpModel, rules: RuleBook, kind: str, scope: tuple, *, measure: Any = None,
               **numbers) -> cp_model.IntVar:
-    literal = model.new_bool_var(f"rule[{kind}:{'/'.join(str(s) for s in scope)}]")
-    rules.append(RuleInstance(kind, scope, literal, dict(numbers), measure))
-    return literal
+    return rules.new(kind, scope, measure=measure, **numbers)
 
 
 def _sum(variables) -> cp_model.LinearExprT:
@@ -89,7 +128,7 @@ def add_one_posting_per_teacher(model: cp_model.CpModel, index: CandidateIndex, 
             model.add_at_most_one(x[i] for i in ids)
 
 
-def add_need_capacity(model: cp_model.CpModel, index: CandidateIndex, x, rules: list[RuleInstance]) -> tuple[Terms, int]:
+def add_need_capacity(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> tuple[Terms, int]:
     """No school receives more than it asked for; each filled post earns the unfilled-post weight back."""
     weight = int(round(index.policy.weights.unfilled_post * SCALE))
     needs_by_school: dict[str, list[int]] = defaultdict(list)
@@ -112,7 +151,7 @@ def add_need_capacity(model: cp_model.CpModel, index: CandidateIndex, x, rules: 
     return terms, offset
 
 
-def add_quota_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: list[RuleInstance]) -> None:
+def add_quota_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
     """The 10% rule, its cap, and the backbone share per school and per cluster (quality and urban schools)."""
     policy = index.policy
     quota = policy.quota
@@ -129,28 +168,26 @@ def add_quota_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: li
         cluster_backbone[school.cluster_id] += backbone
         required = ceil_share(quota.min_fraction, eligible)
         if required > 0:
-            literal = _new_rule(model, rules, "quota", (school.school_id,), required=required, eligible=eligible,
-                                measure=_sum(everyone))
-            model.add(_sum(everyone) >= required).only_enforce_if(literal)
+            rules.at_least("quota", (school.school_id,), _sum(everyone), required, required, required=required,
+                           eligible=eligible, measure=_sum(everyone))
         cap = ceil_share(quota.max_fraction, eligible)
         if quota.max_fraction < 1 and everyone and len(everyone) > cap:
             literal = _new_rule(model, rules, "quota_max", (school.school_id,), cap=cap, eligible=eligible)
             model.add(_sum(everyone) <= cap).only_enforce_if(literal)
         if quota.backbone_per_school and share > 0 and everyone:
-            literal = _new_rule(model, rules, "backbone_school", (school.school_id,), share=float(share),
-                                measure=_sum(backbone))
-            model.add(share.denominator * _sum(backbone) >= share.numerator * _sum(everyone)).only_enforce_if(literal)
+            rules.at_least("backbone_school", (school.school_id,), share.denominator * _sum(backbone),
+                           share.numerator * _sum(everyone), share.numerator * len(everyone), share=float(share),
+                           measure=_sum(backbone))
     if quota.backbone_per_cluster and share > 0:
         for cluster_id, everyone in cluster_all.items():
             if not everyone:
                 continue
-            literal = _new_rule(model, rules, "backbone_cluster", (cluster_id,), share=float(share),
-                                measure=_sum(cluster_backbone[cluster_id]))
-            model.add(share.denominator * _sum(cluster_backbone[cluster_id])
-                      >= share.numerator * _sum(everyone)).only_enforce_if(literal)
+            rules.at_least("backbone_cluster", (cluster_id,), share.denominator * _sum(cluster_backbone[cluster_id]),
+                           share.numerator * _sum(everyone), share.numerator * len(everyone), share=float(share),
+                           measure=_sum(cluster_backbone[cluster_id]))
 
 
-def add_learn_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: list[RuleInstance]) -> None:
+def add_learn_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
     """Learning postings (跟岗) have their own quota per sending school (those outside the 10% rule)."""
     learn = index.policy.learn
     if not learn.enabled:
@@ -161,16 +198,15 @@ def add_learn_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: li
         if not is_quota_sender(school, index.policy):
             required = ceil_share(learn.min_fraction, eligible)
             if required > 0:
-                literal = _new_rule(model, rules, "learn_min", (school.school_id,), required=required, eligible=eligible,
-                                    measure=_sum(going))
-                model.add(_sum(going) >= required).only_enforce_if(literal)
+                rules.at_least("learn_min", (school.school_id,), _sum(going), required, required, required=required,
+                               eligible=eligible, measure=_sum(going))
         cap = ceil_share(learn.max_fraction, eligible)
         if len(going) > cap:
             literal = _new_rule(model, rules, "learn_max", (school.school_id,), cap=cap, eligible=eligible)
             model.add(_sum(going) <= cap).only_enforce_if(literal)
 
 
-def add_mingzhu_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: list[RuleInstance]) -> None:
+def add_mingzhu_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
     """明珠学区: half the eligible backbone teachers exchange; half of those go to rural schools."""
     rule = index.policy.mingzhu
     if not rule.enabled:
@@ -183,17 +219,16 @@ def add_mingzhu_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: 
         backbone = out_vars(index, x, school.school_id, backbone=True)
         required = ceil_share(rule.backbone_fraction, backbone_eligible)
         if required > 0:
-            literal = _new_rule(model, rules, "mingzhu_backbone", (school.school_id,), required=required,
-                                backbone_eligible=backbone_eligible, measure=_sum(backbone))
-            model.add(_sum(backbone) >= required).only_enforce_if(literal)
+            rules.at_least("mingzhu_backbone", (school.school_id,), _sum(backbone), required, required,
+                           required=required, backbone_eligible=backbone_eligible, measure=_sum(backbone))
         if backbone and rural > 0:
             to_rural = out_vars(index, x, school.school_id, backbone=True, localities=rule.rural_localities)
-            literal = _new_rule(model, rules, "mingzhu_rural", (school.school_id,), share=float(rural),
-                                measure=_sum(to_rural))
-            model.add(rural.denominator * _sum(to_rural) >= rural.numerator * _sum(backbone)).only_enforce_if(literal)
+            rules.at_least("mingzhu_rural", (school.school_id,), rural.denominator * _sum(to_rural),
+                           rural.numerator * _sum(backbone), rural.numerator * len(backbone), share=float(rural),
+                           measure=_sum(to_rural))
 
 
-def add_coverage_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: list[RuleInstance]) -> None:
+def add_coverage_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
     """A sending school keeps at least one teacher of each subject for each grade it teaches."""
     for group in index.coverage:
         literal = _new_rule(model, rules, "coverage", (group.school_id, group.subject, group.grade),
@@ -202,13 +237,13 @@ def add_coverage_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules:
         model.add(_sum(going) <= len(group.members) - 1).only_enforce_if(literal)
 
 
-def add_pins_and_forbids(model: cp_model.CpModel, index: CandidateIndex, x, rules: list[RuleInstance]) -> None:
+def add_pins_and_forbids(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
     for pin in index.data.pins:
         if pin.to_school_id is None:
             going = [x[i] for i in index.by_teacher.get(pin.teacher_id, ())]
         else:
             going = [x[i] for i in index.by_teacher_school.get((pin.teacher_id, pin.to_school_id), ())]
-        literal = _new_rule(model, rules, "pin", (pin.teacher_id, pin.to_school_id or ""), options=len(going))
+        literal = rules.new("pin", (pin.teacher_id, pin.to_school_id or ""), relaxable=True, options=len(going))
         model.add(_sum(going) == 1).only_enforce_if(literal)
     for forbid in index.data.forbids:
         if forbid.to_school_id is None:
@@ -220,7 +255,7 @@ def add_pins_and_forbids(model: cp_model.CpModel, index: CandidateIndex, x, rule
             model.add(_sum(going) == 0).only_enforce_if(literal)
 
 
-def add_mentoring(model: cp_model.CpModel, index: CandidateIndex, x, rules: list[RuleInstance]
+def add_mentoring(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook
                   ) -> tuple[dict[tuple[str, str, str], cp_model.IntVar], Terms]:
     """Every rotating backbone or famous teacher mentors young teachers of the host school:
     one (backbone) or one to `famous_max_apprentices` (famous); an apprentice has one mentor and stays."""
@@ -280,11 +315,13 @@ def add_change_terms(index: CandidateIndex, x, previous: RotationPlan | None) ->
     return terms, offset
 
 
-def build_posting_model(index: CandidateIndex, previous: RotationPlan | None = None) -> PostingModel:
+def build_posting_model(index: CandidateIndex, previous: RotationPlan | None = None, *,
+                        relaxed: bool = False) -> PostingModel:
+    """The posting model; `relaxed` builds the best-effort variant for a policy that cannot be met."""
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x[{c.teacher_id}->{c.to_school_id}:{index.needs[c.need_index].subject}"
                             f"{index.needs[c.need_index].grade}]") for c in index.candidates]
-    rules: list[RuleInstance] = []
+    rules = RuleBook(model, relaxed, unit_weight=int(round(10 * index.policy.weights.unfilled_post * SCALE)))
     add_one_posting_per_teacher(model, index, x)
     capacity_terms, offset = add_need_capacity(model, index, x, rules)
     add_quota_rules(model, index, x, rules)
@@ -294,7 +331,7 @@ def build_posting_model(index: CandidateIndex, previous: RotationPlan | None = N
     add_pins_and_forbids(model, index, x, rules)
     links, mentoring_terms = add_mentoring(model, index, x, rules)
     change_terms, change_offset = add_change_terms(index, x, previous)
-    terms = capacity_terms + mentoring_terms + add_candidate_costs(index, x) + change_terms
-    offset += change_offset
+    terms = capacity_terms + mentoring_terms + add_candidate_costs(index, x) + change_terms + rules.terms
+    offset += change_offset + rules.offset
     model.minimize(cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms]) + offset)
     return PostingModel(index=index, model=model, x=x, links=links, rules=rules, offset=offset)

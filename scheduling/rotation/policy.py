@@ -212,7 +212,7 @@ class LeaderPolicy(_Section):
     enabled: bool = True  # 是否安排中层干部交流
     pairing: str = "lead_member"  # 结对方式：lead_member 学区长学校与每所成员校结对；all_pairs 学区内两两结对
     days_per_week: int = 1  # 每人每周到对方学校的天数（固定为一个工作日）
-    max_pairs_per_leader_per_month: int = 1  # 每名干部每月最多参加几个结对的交流（每个占一个工作日）
+    max_pairs_per_leader_per_month: int = 2  # 每名干部每月最多参加几个结对的交流（每个每周占一个工作日）
     principals_as_leaders: bool = True  # 校长也可作为交流干部（“包括两校校长在内”）
     fairness_weight: float = 10.0  # 干部之间交流次数不均的代价
     weekday_clash_weight: float = 2.0  # 同校多名外出干部同一天外出的代价

@@ -145,6 +145,7 @@ class RotationResult:
     num_workers: int = 1
     lang: str = "zh"
     stats: dict[str, Any] = field(default_factory=dict)
+    relaxed: bool = False  # the plan is best-effort: it breaks the rules named in stats["broken"]
 
     @property
     def feasible(self) -> bool:
