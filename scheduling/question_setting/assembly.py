@@ -44,6 +44,7 @@ class AssemblyResult:
     solve_seconds: float  # wall-clock seconds of the whole call (checks, model, solve)
     num_workers: int
     objective: float | None = None
+    objective_bound: float | None = None  # the solver's proven lower bound on the objective
     removed_ids: list[str] = field(default_factory=list)  # items of `previous` no longer on the paper
     added_ids: list[str] = field(default_factory=list)  # items not on `previous`
     excluded_recent: list[str] = field(default_factory=list)  # ids the cohort saw in its last N exams
@@ -295,6 +296,10 @@ def assemble_paper(bank: Sequence[BankItem], blueprint: Blueprint, policy: Assem
     paper_model.set_objective()
     remaining = time_limit_s - (time.perf_counter() - started)
     solver = _solver(remaining, num_workers, seed)
+    # Stop within `objective_gap` of mean difficulty of the best bound (estimates have two decimals);
+    # a change from the previous paper costs far more, so the gap never buys an extra change.
+    solver.parameters.absolute_gap_limit = (policy.objective_gap * DIFFICULTY_SCALE * 10
+                                            * max(policy.difficulty_weight, 1e-9) * pool.total_units)
     status = solver.solve(paper_model.model)
 
     if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
@@ -305,6 +310,7 @@ def assemble_paper(bank: Sequence[BankItem], blueprint: Blueprint, policy: Assem
                                            cohort=cohort, form=FORM_LABELS[f], blueprint_name=blueprint.name))
         removed, added = _changes(previous_forms, papers)
         return finish(STATUS_NAMES[status], [], papers=papers, objective=solver.objective_value,
+                      objective_bound=solver.best_objective_bound,
                       removed_ids=removed, added_ids=added, excluded_recent=recent_list)
     if status == cp_model.INFEASIBLE:
         remaining = max(1.0, time_limit_s - (time.perf_counter() - started))

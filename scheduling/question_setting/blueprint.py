@@ -337,7 +337,7 @@ def _toml_value(value) -> str:
 
 def default_blueprint(subject: str, grade: int, bank: Iterable[BankItem],
                       policy: BlueprintPolicy | None = None, *, total: float | None = None,
-                      assembly: AssemblyPolicy | None = None, name: str = "",
+                      assembly: AssemblyPolicy | None = None, name: str = "", forms: int = 1,
                       time_limit_s: float = 5.0, num_workers: int = 1) -> Blueprint:
     """Propose a 双向细目表 that the bank can fill, close to the usual Chinese proportions.
 
@@ -345,7 +345,8 @@ def default_blueprint(subject: str, grade: int, bank: Iterable[BankItem],
     (cell, score) group to take so that the points sum to the total and the type, level and area
     shares are as close as possible to the policy's (choice ~35%, fill-in ~17.5%, subjective the
     rest; 识记 20 / 理解 30 / 应用 35 / 分析综合 15; areas by their share of the bank). The chosen
-    counts are a witness, so each cell's points are reachable by the bank's item scores.
+    counts are a witness, so each cell's points are reachable by the bank's item scores; with
+    forms=2 every group is used at most half-full, so the bank can fill the blueprint twice (A/B).
     """
     policy = policy or BlueprintPolicy()
     assembly = assembly or AssemblyPolicy()
@@ -361,11 +362,11 @@ def default_blueprint(subject: str, grade: int, bank: Iterable[BankItem],
     groups: dict[tuple[Cell, int], list[BankItem]] = defaultdict(list)
     for item in items:
         groups[(item.cell, to_units(item.max_score, scale))].append(item)
-    if sum(score * len(members) for (_, score), members in groups.items()) < total_units:
+    if sum(score * (len(members) // max(1, forms)) for (_, score), members in groups.items()) < total_units:
         raise ValueError(f"the bank's items total less than {fmt_points(total)} points")
 
     model = cp_model.CpModel()
-    count = {key: model.new_int_var(0, min(len(members), total_units // key[1]), f"n_{n}")
+    count = {key: model.new_int_var(0, min(len(members) // max(1, forms), total_units // key[1]), f"n_{n}")
              for n, (key, members) in enumerate(sorted(groups.items(), key=lambda kv: (_cell_order(kv[0][0]), kv[0][1])))}
     model.add(sum(key[1] * var for key, var in count.items()) == total_units)
 

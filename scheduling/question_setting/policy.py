@@ -104,6 +104,7 @@ class AssemblyPolicy:
     change_weight: float = 1000.0  # 换题时每改动一题的代价（最少改动）
     difficulty_weight: float = 1.0  # 偏离目标难度的代价（每 0.001 × 总分）
     exposure_weight: float = 1.0  # 题目历史使用次数的代价（多用新题、少用旧题）
+    objective_gap: float = 0.001  # 求解器在与最优界相差不超过该平均难度时停止
 
     def check(self) -> None:
         if not 0 <= self.difficulty_min <= self.difficulty_max <= 1:
@@ -119,7 +120,7 @@ class AssemblyPolicy:
             raise PolicyError(f"assembly.double_marked_types: unknown item types {unknown}")
         if self.default_score_step <= 0:
             raise PolicyError("assembly.default_score_step must be > 0")
-        if min(self.change_weight, self.difficulty_weight, self.exposure_weight) < 0:
+        if min(self.change_weight, self.difficulty_weight, self.exposure_weight, self.objective_gap) < 0:
             raise PolicyError("assembly: weights must be ≥ 0")
 
     @property
