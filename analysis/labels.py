@@ -55,7 +55,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "flag": ("提示", "Flag"),
     # assessment
     "class_score": ("班级考核分", "Class score"), "score_basis": ("计分依据", "Basis"),
-    "school_ids": ("学校", "Schools"), "class_ids": ("任教班级", "Classes"), "classes": ("班级数", "Classes"),
+    "school_ids": ("学校", "Schools"), "class_ids": ("任教班级", "Classes taught"), "classes": ("班级数", "Number of classes"),
     "teacher_score": ("教师考核分", "Teacher score"),
     "mentor_id": ("师傅", "Mentor"), "apprentice_id": ("徒弟", "Apprentice"), "apprentices": ("徒弟", "Apprentices"),
     "members": ("成员数", "Members"), "tests": ("检测次数", "Tests"), "class_tests": ("班级·次", "Class-tests"),
@@ -64,7 +64,10 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "mentor_score": ("师傅得分", "Mentor score"), "apprentice_score": ("徒弟得分", "Apprentice score"),
     "pair_score": ("捆绑总分", "Pair score"), "group_score": ("组合总分", "Group score"),
     "score_per_class_test": ("平均每班次得分", "Score per class-test"),
-    "enrolled": ("班额", "Enrolled"),
+    "enrolled": ("班额", "Enrolled"), "field": ("项目", "Item"), "value": ("内容", "Value"),
+    "total_count": ("合计", "Total"), "cluster_mean": ("学区平均分", "Cluster mean"),
+    "cluster_excellent_rate": ("学区优秀率", "Cluster excellent rate"),
+    "cluster_pass_rate": ("学区及格率", "Cluster pass rate"), "cluster_low_rate": ("学区低分率", "Cluster low rate"),
 }
 
 LEVEL_NAMES = {"class": ("班级", "Class"), "school": ("学校", "School"), "cluster": ("学区", "Cluster"),
