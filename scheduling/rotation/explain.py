@@ -91,7 +91,7 @@ def _km_needed(index: CandidateIndex, teachers: Sequence[RotationTeacher], count
     distances = sorted(d for d in (nearest_post_km(index, t) for t in teachers) if d is not None)
     if count <= 0 or len(distances) < count:
         return None
-    return math.ceil(distances[count - 1])
+    return math.ceil(distances[count - 1] * 10 - 1e-6) / 10  # up to the next 0.1 km
 
 
 def _with_candidates(index: CandidateIndex, teachers: Sequence[RotationTeacher], direction: str | None = None) -> list:
@@ -131,10 +131,12 @@ def _quota(ctx: _Context, rule: RuleInstance) -> Explanation:
     hints_zh, hints_en = [], []
     needed_km = _km_needed(index, eligible, required) if len(able) < required else None
     if needed_km is not None:
+        numbers["suggest_max_km"] = needed_km
         hints_zh.append(f"把 distance.max_km 从 {km:g} 放宽到 {needed_km:g} 公里")
         hints_en.append(f"raise distance.max_km from {km:g} to {needed_km:g} km")
     if eligible and reach < required:
         share = _floor_pct(reach / len(eligible))
+        numbers["suggest_min_fraction"] = share
         hints_zh.append(f"把 quota.min_fraction 从 {_pct(policy.quota.min_fraction)} 降到 {_pct(share)}")
         hints_en.append(f"lower quota.min_fraction from {_pct(policy.quota.min_fraction)} to {_pct(share)}")
     if len(able) < required:
@@ -186,6 +188,7 @@ def _backbone(ctx: _Context, rule: RuleInstance) -> Explanation:
     reach = min(len(backbone_able), best if best is not None else len(backbone_able))
     if required_total and reach < need_backbone:
         lowered = _floor_pct(reach / required_total)
+        numbers["suggest_backbone_min_share"] = lowered
         hint_zh = f"把 quota.backbone_min_share 从 {_pct(share)} 降到 {_pct(lowered)}"
         hint_en = f"lower quota.backbone_min_share from {_pct(share)} to {_pct(lowered)}"
     else:
@@ -297,17 +300,20 @@ def _mentoring(ctx: _Context, rule: RuleInstance) -> Explanation:
     en = (f"school {ctx.school_name_en(host_id)}: every incoming backbone or famous teacher needs an apprentice there "
           f"(same subject and grade, at most {years} teaching years); {len(mentors)} possible mentors share "
           f"{len(apprentices)} possible apprentices")
-    longer = sorted({t.teaching_years for t in index.teachers_by_school[host_id]
-                     if t.role == "teacher" and t.teaching_years > years})
+    # The least teaching years that would add an apprentice for one of the possible mentors.
+    longer = sorted({t.teaching_years for m in mentors for t in index.teachers_by_school[host_id]
+                     if t.role == "teacher" and t.teaching_years > years and t.subject == index.teachers[m].subject
+                     and set(t.grades) & set(index.teachers[m].grades)})
     hint_zh, hint_en = "关闭 mentoring.enabled，或", "turn off mentoring.enabled, or "
+    numbers: dict[str, Any] = {"mentors": len(mentors), "apprentices": len(apprentices), "by_subject": dict(by_subject)}
     if longer:
-        hint_zh += f"把 mentoring.max_apprentice_teaching_years 放宽到 {longer[0]} 年"
-        hint_en += f"raise mentoring.max_apprentice_teaching_years to {longer[0]}"
+        numbers["suggest_max_apprentice_teaching_years"] = longer[0]
+        hint_zh += f"把 mentoring.max_apprentice_teaching_years 至少放宽到 {longer[0]} 年"
+        hint_en += f"raise mentoring.max_apprentice_teaching_years to at least {longer[0]}"
     else:
         hint_zh += "在该校安排青年教师"
         hint_en += "place young teachers at this school"
-    return Explanation("mentoring", host_id, zh, en, hint_zh, hint_en,
-                       {"mentors": len(mentors), "apprentices": len(apprentices), "by_subject": dict(by_subject)})
+    return Explanation("mentoring", host_id, zh, en, hint_zh, hint_en, numbers)
 
 
 def _pin(ctx: _Context, rule: RuleInstance) -> Explanation:

@@ -1,0 +1,100 @@
+"""Leaders' exchange days and principals' exchange months."""
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import replace
+
+from scheduling.rotation import Forbid, RotationPolicy, plan_rotation
+from scheduling.rotation.leaders import school_pairs
+from scheduling.rotation.validate import validate_roster
+
+from tests.unit.rotation.builders import lead_school, school, teacher, world
+
+LEADERS_ONLY = {"quota": {"min_fraction": 0.0}}
+
+
+def cluster(members: int, leaders_per_school: int, lead_leaders: int | None = None, **kw):
+    schools = [lead_school("S0")] + [school(f"S{i}", 5.0 * i) for i in range(1, members + 1)]
+    teachers = []
+    for s in schools:
+        count = lead_leaders if (lead_leaders is not None and s.school_id == "S0") else leaders_per_school
+        teachers += [teacher(f"{s.school_id}L{k}", s.school_id, role="leader") for k in range(count)]
+        teachers.append(teacher(f"{s.school_id}P", s.school_id, role="principal"))
+    return world(schools, teachers, [], **kw)
+
+
+def rules(**leaders) -> RotationPolicy:
+    return RotationPolicy().replace(leaders=leaders, **LEADERS_ONLY) if leaders else \
+        RotationPolicy().replace(**LEADERS_ONLY)
+
+
+def test_a_pair_exchanges_two_leaders_a_month_on_different_weekdays():
+    data = cluster(1, 2, term=1)
+    policy = rules()
+    result = plan_rotation(data, policy, time_limit_s=10, num_workers=1)
+    assert result.status == "OPTIMAL"
+    by_month = defaultdict(list)
+    for e in result.plan.leader_exchanges:
+        by_month[e.month].append(e)
+    assert sorted(by_month) == [1, 9, 10, 11, 12]
+    for month, pair in by_month.items():
+        assert sorted(e.from_school_id for e in pair) == ["S0", "S1"]
+        assert pair[0].weekday != pair[1].weekday
+        assert all(e.start.month == month and 1 <= e.weekday <= 5 for e in pair)
+    months = {e.from_school_id: e.month for e in result.plan.principal_months}
+    assert set(months) == {"S0", "S1"} and months["S0"] != months["S1"]
+    assert validate_roster(data, policy, result.plan) == []
+
+
+def test_load_is_spread_over_a_schools_leaders():
+    data = cluster(1, 4, term=None)  # 10 months, 5 leaders including the principal
+    result = plan_rotation(data, rules(), time_limit_s=10, num_workers=1)
+    count = defaultdict(int)
+    for e in result.plan.leader_exchanges:
+        count[e.teacher_id] += 1
+    s0 = [count[t] for t in count if t.startswith("S0")]
+    assert sum(s0) == 10 and max(s0) - min(s0) <= 1 and len(s0) == 5
+
+
+def test_a_lead_school_with_more_partners_than_leaders():
+    data = cluster(4, 2, lead_leaders=1, term=1)  # the lead has 2 exchange leaders (one is the principal)
+    strict = rules(max_pairs_per_leader_per_month=1)
+    result = plan_rotation(data, strict, time_limit_s=10, num_workers=1)
+    assert result.status == "INFEASIBLE" and "leaders:S0" in result.stats["blocked"]
+    load = next(e for e in result.explanations if e.rule == "leader_load")
+    assert load.numbers == {"pairs": 4, "leaders": 2, "limit": 1}
+    assert "max_pairs_per_leader_per_month 提高到 2" in load.suggestion_zh
+    policy = rules(max_pairs_per_leader_per_month=2, principals_as_leaders=True)
+    result = plan_rotation(data, replace(policy, principals=replace(policy.principals, enabled=False)),
+                           time_limit_s=10, num_workers=1)
+    assert result.status == "OPTIMAL"
+    busy = defaultdict(list)
+    for e in result.plan.leader_exchanges:
+        busy[(e.teacher_id, e.month)].append(e.weekday)
+    assert all(len(days) == len(set(days)) <= 2 for days in busy.values())
+
+
+def test_a_school_without_leaders_is_named():
+    data = cluster(2, 1)
+    data = replace(data, teachers=tuple(t for t in data.teachers if t.school_id != "S2"))
+    result = plan_rotation(data, rules(), time_limit_s=10, num_workers=1)
+    pair = next(e for e in result.explanations if e.rule == "leader_pair")
+    assert pair.scope == "S0-S2" and "没有中层干部或校长" in pair.message_zh
+
+
+def test_principals_exchange_only_in_their_term_and_forbidden_leaders_stay_home():
+    data = cluster(1, 2, term=2)
+    result = plan_rotation(data, rules(), time_limit_s=10, num_workers=1)
+    assert result.plan.principal_months == ()  # principals exchange in term 1
+    barred = replace(data, forbids=(Forbid("S0L0"),))
+    result = plan_rotation(barred, rules(), time_limit_s=10, num_workers=1)
+    assert result.status == "OPTIMAL"
+    assert "S0L0" not in {e.teacher_id for e in result.plan.leader_exchanges}
+    assert validate_roster(barred, rules(), result.plan) == []
+
+
+def test_pairing_rules():
+    data = cluster(3, 1)
+    assert school_pairs(data, RotationPolicy()) == [("S0", "S1"), ("S0", "S2"), ("S0", "S3")]
+    assert len(school_pairs(data, RotationPolicy().replace(leaders={"pairing": "all_pairs"}))) == 6
+    assert school_pairs(replace(data, school_pairs=(("S1", "S2"),)), RotationPolicy()) == [("S1", "S2")]
