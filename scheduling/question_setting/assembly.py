@@ -79,12 +79,17 @@ class _Pool:
         return {item.item_id: n for n, item in enumerate(self.items)}
 
 
-class _PaperModel:
-    """CP-SAT model of assembly; with `guarded=True` every rule group sits behind an assumption literal."""
+GLOBAL_RULES = frozenset({"disjoint", "diff_low", "diff_high", "enemies", "match", "pin"})
 
-    def __init__(self, pool: _Pool, blueprint: Blueprint, policy: AssemblyPolicy, forms: int, guarded: bool):
+
+class _PaperModel:
+    """CP-SAT model of assembly. Rule groups named in `guarded` sit behind assumption literals (to find
+    which groups clash); groups in `skip` are left out (to measure what the others allow)."""
+
+    def __init__(self, pool: _Pool, blueprint: Blueprint, policy: AssemblyPolicy, forms: int,
+                 guarded: frozenset[str] = frozenset(), skip: frozenset[str] = frozenset()):
         self.pool, self.blueprint, self.policy, self.forms = pool, blueprint, policy, forms
-        self.guarded = guarded
+        self.guarded, self.skip = guarded, skip
         self.model = cp_model.CpModel()
         self.guards: dict[tuple, cp_model.IntVar] = {}
         self.x = {(i, f): self.model.new_bool_var(f"x_{pool.items[i].item_id}_{FORM_LABELS[f]}")
@@ -94,17 +99,12 @@ class _PaperModel:
         self.difficulty = [cp_model.LinearExpr.weighted_sum([self.x[i, f] for i in range(n)], weights)
                            for f in range(forms)]
 
-    def _guard(self, key: tuple) -> list[cp_model.IntVar]:
-        if not self.guarded:
-            return []
+    def _add(self, constraint, key: tuple) -> None:
+        if key[0] not in self.guarded:
+            return
         if key not in self.guards:
             self.guards[key] = self.model.new_bool_var("guard_" + "_".join(map(str, key)))
-        return [self.guards[key]]
-
-    def _add(self, constraint, key: tuple) -> None:
-        guard = self._guard(key)
-        if guard:
-            constraint.only_enforce_if(guard)
+        constraint.only_enforce_if(self.guards[key])
 
     # --- constraint builders ---------------------------------------------------------------
 
@@ -153,12 +153,12 @@ class _PaperModel:
                 self._add(self.model.add(sum(self.x[i, f] for f in range(self.forms)) == 1), key)
 
     def add_all_rules(self) -> None:
-        self.add_cells()
-        self.add_forms_disjoint()
-        self.add_difficulty_band()
-        self.add_enemies()
-        self.add_forms_matched()
-        self.add_pins()
+        builders = {"cell": self.add_cells, "disjoint": self.add_forms_disjoint,
+                    "diff": self.add_difficulty_band, "enemies": self.add_enemies,
+                    "match": self.add_forms_matched, "pin": self.add_pins}
+        for name, build in builders.items():
+            if name not in self.skip:
+                build()
 
     # --- objective terms ---------------------------------------------------------------------
 
@@ -291,7 +291,7 @@ def assemble_paper(bank: Sequence[BankItem], blueprint: Blueprint, policy: Assem
         return finish("infeasible", [say(lang, "无法按细目表组卷：", "The blueprint cannot be met:")]
                       + capacity_problems, excluded_recent=recent_list)
 
-    paper_model = _PaperModel(pool, blueprint, policy, forms, guarded=False)
+    paper_model = _PaperModel(pool, blueprint, policy, forms)
     paper_model.add_all_rules()
     paper_model.set_objective()
     remaining = time_limit_s - (time.perf_counter() - started)
@@ -445,10 +445,15 @@ def _capacity_problems(pool: _Pool, blueprint: Blueprint, forms: int, excluded: 
 
 
 def _solve_with_assumptions(pool, blueprint, policy, forms, keys, time_limit_s, num_workers, seed,
-                            objective=None):
-    """Solve the guarded model assuming exactly the guards in `keys`; returns (status, solver, model)."""
-    paper_model = _PaperModel(pool, blueprint, policy, forms, guarded=True)
+                            objective=None, skip=frozenset()):
+    """Cells hard, global rule groups guarded; assume exactly the guards in `keys`.
+
+    Why cells are not guarded: each cell alone passed the capacity check, and guarding thousands of
+    cell constraints weakens presolve so much that a 5,000-item bank times out.
+    """
+    paper_model = _PaperModel(pool, blueprint, policy, forms, guarded=GLOBAL_RULES, skip=skip)
     paper_model.add_all_rules()
+    keys = list(paper_model.guards) if keys is None else keys
     wanted = [paper_model.guards[k] for k in keys if k in paper_model.guards]
     for key, guard in paper_model.guards.items():
         if key not in keys:
@@ -461,21 +466,16 @@ def _solve_with_assumptions(pool, blueprint, policy, forms, keys, time_limit_s, 
     return status, solver, paper_model
 
 
-def _all_guard_keys(pool, blueprint, policy, forms) -> list[tuple]:
-    paper_model = _PaperModel(pool, blueprint, policy, forms, guarded=True)
-    paper_model.add_all_rules()
-    return list(paper_model.guards)
-
-
 def _explain_infeasible(pool: _Pool, blueprint: Blueprint, policy: AssemblyPolicy, forms: int,
                         excluded: dict[Cell, Counter], time_limit_s: float, num_workers: int, seed: int,
                         lang: str) -> list[str]:
-    """Every cell alone is fillable, so the rules clash: find a small core of rule groups that do."""
-    keys = _all_guard_keys(pool, blueprint, policy, forms)
+    """Every cell alone is fillable, so global rules clash: find a small core of the rule groups that do."""
     budget = time_limit_s / 3
-    status, solver, paper_model = _solve_with_assumptions(pool, blueprint, policy, forms, keys, budget,
+    status, solver, paper_model = _solve_with_assumptions(pool, blueprint, policy, forms, None, budget,
                                                           num_workers, seed)
+    keys = list(paper_model.guards)
     if status != cp_model.INFEASIBLE:
+        # Can only happen on a time-out: the unguarded model was proven infeasible.
         return [say(lang, "求解器未能在时限内确定冲突的约束", "the solver could not isolate the conflict in time")]
     by_literal = {guard.index: key for key, guard in paper_model.guards.items()}
     core = [by_literal[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_literal]
@@ -491,8 +491,6 @@ def _shrink_core(core: list[tuple], pool, blueprint, policy, forms, budget, num_
     kept = list(core)
     for key in list(core):
         trial = [k for k in kept if k != key]
-        if not trial:
-            continue
         status, _, _ = _solve_with_assumptions(pool, blueprint, policy, forms, trial, per_solve, num_workers, seed)
         if status == cp_model.INFEASIBLE:
             kept = trial
@@ -507,7 +505,7 @@ def _difficulty_range(keys, pool, blueprint, policy, forms, budget, num_workers,
         def objective(m, sense=sense):
             (m.model.minimize if sense == "min" else m.model.maximize)(m.difficulty[0])
         status, solver, _ = _solve_with_assumptions(pool, blueprint, policy, forms, others, budget / 2,
-                                                    num_workers, seed, objective)
+                                                    num_workers, seed, objective, skip=frozenset({"diff"}))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         value = solver.best_objective_bound if status == cp_model.FEASIBLE else solver.objective_value
@@ -515,10 +513,40 @@ def _difficulty_range(keys, pool, blueprint, policy, forms, budget, num_workers,
     return bounds[0], bounds[1]
 
 
+def _sub_pool(pool: _Pool, cell: Cell) -> _Pool:
+    """The pool restricted to one cell's items (to test a clash cell by cell)."""
+    members = pool.by_cell[cell]
+    new_index = {old: new for new, old in enumerate(members)}
+    return _Pool(
+        items=[pool.items[i] for i in members], scale=pool.scale, score=[pool.score[i] for i in members],
+        diff=[pool.diff[i] for i in members], by_cell={cell: list(range(len(members)))},
+        enemy_pairs=[(new_index[a], new_index[b]) for a, b in pool.enemy_pairs if a in new_index and b in new_index],
+        pinned={new_index[i]: f for i, f in pool.pinned.items() if i in new_index}, previous=pool.previous,
+        total_units=pool.cell_units[cell], cell_units={cell: pool.cell_units[cell]})
+
+
+def _cells_in_clash(core, pool, blueprint, policy, forms, budget, num_workers, seed) -> list[Cell]:
+    """Cells that cannot be filled on their own under the core's item rules (enemies, forms, pins)."""
+    rules = {k[0] for k in core} & {"enemies", "disjoint", "pin"}
+    if not rules:
+        return []
+    skip = frozenset({"diff", "match", "enemies", "disjoint", "pin"} - rules)
+    per_cell = max(0.05, budget / max(1, len(pool.by_cell)))
+    out = []
+    for cell in pool.by_cell:
+        sub = _sub_pool(pool, cell)
+        paper_model = _PaperModel(sub, blueprint, policy, forms, skip=skip)
+        paper_model.add_all_rules()
+        status = _solver(per_cell, num_workers, seed).solve(paper_model.model)
+        if status == cp_model.INFEASIBLE:
+            out.append(cell)
+    return out
+
+
 def _core_lines(core, keys, pool, blueprint, policy, forms, excluded, budget, num_workers, seed, lang) -> list[str]:
     lines = []
     s = pool.scale
-    cells = [k[1] for k in core if k[0] == "cell"]
+    cells = _cells_in_clash(core, pool, blueprint, policy, forms, budget, num_workers, seed)
     kinds = {k[0] for k in core}
     band = f"{policy.difficulty_min:.2f}–{policy.difficulty_max:.2f}"
     if kinds & {"diff_low", "diff_high"}:
@@ -557,6 +585,9 @@ def _core_lines(core, keys, pool, blueprint, policy, forms, excluded, budget, nu
                          f"involves cell {cell_label(cell, lang)}: needs {fmt_points(pool.cell_units[cell] / s)} "
                          f"points; {len(members)} eligible items total {fmt_points(have / s)}"
                          f"{_exclusion_note(excluded[cell], lang)}"))
+    if kinds & {"enemies", "disjoint"} and not cells:
+        lines.append(say(lang, "每个单元单独都能满足，冲突发生在多个单元之间（跨单元的互斥题目）",
+                         "each cell can be filled alone; the clash spans several cells (enemies across cells)"))
     if not lines:
         lines.append(say(lang, "细目表各单元单独都能满足，但合在一起无法满足",
                          "every cell can be met alone, but not all together"))

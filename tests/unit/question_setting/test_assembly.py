@@ -312,6 +312,26 @@ def test_enemies_that_block_a_cell_are_explained():
     assert "几何" not in text  # the core is minimal: the essay cell is not part of the clash
 
 
+def test_enemies_across_cells_are_explained():
+    bank = [make_item("C0", CHOICE, 3, 0.65, enemies=["E0"]), make_item("E0", ESSAY, 10, 0.65)]
+    result = assemble_paper(bank, Blueprint("math", 8, 13, {CHOICE: 3, ESSAY: 10}), cohort=COHORT, num_workers=1)
+    text = "\n".join(result.explanation)
+    assert result.status == "infeasible" and "互斥" in text and "多个单元之间" in text
+
+
+def test_band_explanation_on_a_large_bank_comes_in_time():
+    """Guarding every cell made the core search time out on large banks; cells stay hard now."""
+    from scheduling.question_setting import default_blueprint
+    from scheduling.question_setting.synthetic import synthetic_bank
+    bank = synthetic_bank(3000, seed=11)
+    blueprint = default_blueprint("math", 8, bank)
+    result = assemble_paper(bank, blueprint, AssemblyPolicy(difficulty_min=0.95, difficulty_max=0.99),
+                            cohort=COHORT, time_limit_s=10)
+    assert result.status == "infeasible"
+    assert any("下限 0.95" in line and "之间" in line for line in result.explanation), result.explanation
+    assert result.solve_seconds < 10
+
+
 def test_forms_lacking_items_are_explained():
     bank = simple_bank(n_choice=15, n_essay=3)
     blueprint = Blueprint("math", 8, 50, {CHOICE: 30, ESSAY: 20})
