@@ -141,6 +141,9 @@ class Blueprint:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Blueprint:
         known = {"subject", "grade", "total", "name", "cells"}
+        missing = [k for k in ("subject", "grade") if k not in d]
+        if missing:
+            raise ValueError(f"blueprint: missing keys {missing}")
         unknown = sorted(set(d) - known)
         if unknown:
             raise ValueError(f"blueprint: unknown keys {unknown}; known: {sorted(known)}")

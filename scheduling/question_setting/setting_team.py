@@ -138,10 +138,10 @@ def choose_setting_team(candidates: Iterable[SettingCandidate], exam_kind: str,
         else:
             pool.append(c)
 
+    header = say(lang, f"无法组成{subject_zh}{EXAM_KIND_LABELS[exam_kind]}命题组：",
+                 f"No {subject} {exam_kind} setting team is possible:")
     problems = _precheck(pool, capped, candidates, pinned, excluded, subject, policy, exam_kind, need_researchers, lang)
     if problems:
-        header = say(lang, f"无法组成{subject_zh}{EXAM_KIND_LABELS[exam_kind]}命题组：",
-                     f"No {subject} {exam_kind} setting team is possible:")
         return finish("infeasible", [header] + problems)
 
     model = cp_model.CpModel()
@@ -181,7 +181,7 @@ def choose_setting_team(candidates: Iterable[SettingCandidate], exam_kind: str,
         members = [c for c in pool if solver.boolean_value(x[c.person_id])]
         return finish("optimal" if status == cp_model.OPTIMAL else "feasible", [], members, solver.objective_value)
     if status == cp_model.INFEASIBLE:
-        return finish("infeasible", [say(lang, "命题组人数、学校数、每校人数上限和指定人选无法同时满足",
+        return finish("infeasible", [header, say(lang, "命题组人数、学校数、每校人数上限和指定人选无法同时满足",
                                          "team size, number of schools, per-school cap and pinned people "
                                          "cannot all be met")])
     return finish("unknown", [say(lang, "时限内未找到命题组", "no team found within the time limit")])

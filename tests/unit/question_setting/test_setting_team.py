@@ -183,3 +183,48 @@ def test_teachers_come_from_at_least_min_schools_even_when_one_school_would_do()
     assert choose_setting_team(people, "unit", SettingTeamPolicy(max_per_school=5, school_balance_weight=0,
                                                                  grade_match_weight=50, min_schools=1),
                                subject="math", grade=8).schools == ["S1"]
+
+
+# --- exhaustive cross-check on small random clusters --------------------------------------------
+
+from itertools import combinations  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@st.composite
+def small_cluster(draw):
+    people = []
+    for n in range(draw(st.integers(0, 7))):
+        people.append(teacher(f"T{n}", draw(st.sampled_from(["S1", "S2", "S3"])), backbone=draw(st.booleans())))
+    people += [researcher(f"R{n}") for n in range(draw(st.integers(0, 2)))]
+    history = {p.person_id: draw(st.integers(0, 5)) for p in people}
+    return people, history, draw(st.sampled_from(["unit", "midterm", "final"]))
+
+
+def valid_teams(people, history, exam_kind, policy):
+    pool = [p for p in people if (p.kind == "researcher" and policy.researchers_needed(exam_kind) > 0)
+            or (p.kind == "teacher" and p.backbone)]
+    pool = [p for p in pool if history.get(p.person_id, 0) < policy.max_settings_per_year]
+    for size in range(policy.team_size_min, policy.team_size_max + 1):
+        for team in combinations(pool, size):
+            schools = Counter(p.school_id for p in team if p.kind == "teacher")
+            researchers = sum(p.kind == "researcher" for p in team)
+            if (len(schools) >= policy.min_schools and max(schools.values()) <= policy.max_per_school
+                    and policy.researchers_needed(exam_kind) <= researchers <= policy.max_researchers):
+                yield {p.person_id for p in team}
+
+
+@settings(max_examples=40, deadline=None)
+@given(small_cluster())
+def test_a_team_exists_exactly_when_the_rules_allow_one(case):
+    people, history, exam_kind = case
+    policy = SettingTeamPolicy()
+    result = choose_setting_team(people, exam_kind, policy, history, subject="math", num_workers=1)
+    teams = list(valid_teams(people, history, exam_kind, policy))
+    if teams:
+        assert result.ok, result.explanation
+        assert set(result.member_ids) in teams
+    else:
+        assert result.status == "infeasible" and len(result.explanation) >= 2
