@@ -248,6 +248,9 @@ def assemble_paper(bank: Sequence[BankItem], blueprint: Blueprint, policy: Assem
 
     subject_bank = [i for i in bank if i.subject == blueprint.subject and int(i.grade) == int(blueprint.grade)]
     known_ids = {i.item_id for i in subject_bank}
+    if len(known_ids) < len(subject_bank):
+        twice = sorted(k for k, n in Counter(i.item_id for i in subject_bank).items() if n > 1)
+        raise ValueError(f"item ids appear more than once in the bank: {twice[:10]}")
     pinned, forbidden = list(dict.fromkeys(pinned)), set(forbidden)
     previous_forms = _previous_forms(previous)
     recent = _cohort_exclusions(subject_bank, cohort, policy)

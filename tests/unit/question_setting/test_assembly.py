@@ -400,3 +400,9 @@ def test_double_marking_policy_is_applied():
     assert marking_standard(item, AssemblyPolicy()).tolerance is None
     standard = marking_standard(item, AssemblyPolicy(double_marked_types=("fill_in",), double_marking_share=0.25))
     assert standard.double_marked and standard.tolerance == 3
+
+
+def test_duplicate_item_ids_are_refused():
+    bank = simple_bank() + [make_item("C0", CHOICE, 3, 0.6)]
+    with pytest.raises(ValueError, match="C0"):
+        assemble_paper(bank, Blueprint("math", 8, 50, {CHOICE: 30, ESSAY: 20}), cohort=COHORT)
