@@ -107,9 +107,3 @@ def split_list(value) -> tuple[str, ...]:
     if is_missing(value):
         return ()
     return tuple(part.strip() for part in str(value).replace("；", ";").split(";") if part.strip())
-
-
-def points_equal(a: float, b: float) -> bool:
-    return abs(a - b) < 1e-6
-
-

@@ -6,7 +6,6 @@ headers (知识领域, 认知层次, 题型, 分值, optional 题数); `default_
 from __future__ import annotations
 
 import json
-import math
 import tomllib
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
