@@ -13,7 +13,7 @@ import plotly.io as pio
 
 from analysis import labels as L
 from analysis.pipeline import ExamAnalysis
-from analysis.report_tables import INTEGER_COLUMNS, RATE_COLUMNS, Namer
+from analysis.report_tables import Namer, format_cell
 from analysis.school_report import SchoolReport
 from analysis.stats import TOTAL
 
@@ -73,19 +73,7 @@ def _list(values) -> list:
 
 
 def _fmt(column: str, value) -> str:
-    if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and np.isnan(value)):
-        return ""
-    if isinstance(value, (bool, np.bool_)):
-        return "✓" if value else ""
-    if column in RATE_COLUMNS:
-        return f"{value:.1%}"
-    if column in INTEGER_COLUMNS and isinstance(value, (int, float, np.integer, np.floating)):
-        return f"{int(value)}"
-    if isinstance(value, (float, np.floating)):
-        if column in ("max", "min", "full_marks", "max_score", "score") and float(value).is_integer():
-            return f"{value:.0f}"
-        return f"{value:.2f}" if abs(value) < 10 else f"{value:.1f}"
-    return html.escape(str(value))
+    return html.escape(format_cell(column, value))
 
 
 def table(frame: pd.DataFrame, lang: str, max_rows: int | None = None) -> str:
@@ -159,8 +147,9 @@ def rates_chart(analysis: ExamAnalysis, subject: str, names: Namer) -> dict:
     data = [{"type": "bar", "x": x, "y": _list(rows[column]), "name": L.column(column, names.lang),
              "marker": {"color": COLORS[key]}, "text": [f"{v:.0%}" for v in rows[column]], "textposition": "outside"}
             for column, key in (("excellent_rate", "excellent"), ("pass_rate", "pass"), ("low_rate", "low"))]
-    return {"data": data, "layout": {"title": {"text": f"{names.subject(subject)} · {L.text('rates_chart', names.lang)}"},
-                                     "barmode": "group", "yaxis": {"tickformat": ".0%", "range": [0, 1.1]}}}
+    title = f"{names.subject(subject)} · {L.text('rates_chart', names.lang)}"
+    return {"data": data, "layout": {"title": {"text": title}, "barmode": "group",
+                                     "yaxis": {"tickformat": ".0%", "range": [0, 1.1]}}}
 
 
 def scatter_chart(analysis: ExamAnalysis, subject: str, names: Namer) -> dict:
@@ -168,7 +157,8 @@ def scatter_chart(analysis: ExamAnalysis, subject: str, names: Namer) -> dict:
     p = analysis.policy
     flagged = items["flags"].astype(bool).to_numpy()
     data = []
-    for mask, color, label in ((~flagged, COLORS["pass"], "OK"), (flagged, COLORS["low"], L.text("flagged", names.lang))):
+    groups = ((~flagged, COLORS["pass"], "OK"), (flagged, COLORS["low"], L.text("flagged", names.lang)))
+    for mask, color, label in groups:
         part = items[mask]
         data.append({"type": "scatter", "mode": "markers+text", "x": _list(part["difficulty"]),
                      "y": _list(part["discrimination"]), "text": part["item_id"].tolist(),
@@ -225,9 +215,11 @@ def render_html(analysis: ExamAnalysis, tables: dict[str, pd.DataFrame], reports
     # overview
     total = analysis.summary[analysis.summary["subject"] == TOTAL]
     district = total[total["level"] == "district"].iloc[0]
-    kpis = [(L.text("students_n", lang), f"{len(analysis.students)}"), (L.text("schools_n", lang), f"{len(analysis.schools)}"),
+    kpis = [(L.text("students_n", lang), f"{len(analysis.students)}"),
+            (L.text("schools_n", lang), f"{len(analysis.schools)}"),
             (L.text("classes_n", lang), f"{len(analysis.classes)}"),
-            (L.column("mean", lang) + f" ({L.text('total', lang)})", f"{district['mean']:.1f} / {district['full_marks']:g}"),
+            (L.column("mean", lang) + f" ({L.text('total', lang)})",
+             f"{district['mean']:.1f} / {district['full_marks']:g}"),
             (L.column("excellent_rate", lang), f"{district['excellent_rate']:.1%}"),
             (L.column("pass_rate", lang), f"{district['pass_rate']:.1%}"),
             (L.column("low_rate", lang), f"{district['low_rate']:.1%}")]
@@ -244,7 +236,9 @@ def render_html(analysis: ExamAnalysis, tables: dict[str, pd.DataFrame], reports
     out.append(f'<h3>{html.escape(L.text("total", lang))} · {html.escape(L.text("school_table", lang))}</h3>')
     school_table = tables["school_summary"]
     total_name = names.subject(TOTAL)
-    overview_drop = ["school_id", "subject", "full_marks"] + (["cluster_id"] if analysis.schools["cluster_id"].nunique() == 1 else [])
+    overview_drop = ["school_id", "subject", "full_marks"]
+    if analysis.schools["cluster_id"].nunique() == 1:
+        overview_drop.append("cluster_id")
     out.append(table(school_table[school_table["subject"] == total_name].drop(columns=overview_drop), lang))
     out.append(charts.embed(distribution_chart(analysis, TOTAL, names)))
     out.append('<div class="grid">' + charts.embed(box_chart(analysis, TOTAL, names))

@@ -27,6 +27,11 @@ INTEGER_COLUMNS = frozenset({
     "upper", "middle", "lower", "total_count", "tests", "class_tests", "members", "mentor_class_tests",
     "apprentice_class_tests", "score", "band",
 })
+TWO_DECIMALS = frozenset({
+    "mean_z", "mean_z_change", "prev_mean_z", "total_z", "z", "prev_z", "z_gain", "difficulty", "discrimination",
+    "discrimination_ul", "alpha", "alpha_if_deleted",
+})
+WHOLE_WHEN_INTEGRAL = frozenset({"max", "min", "full_marks", "max_score", "score", "lower_score", "upper_score"})
 BASIS_NAMES = {"excellent+pass+improvement": ("优秀率+及格率+提高率", "excellent + pass + improvement"),
                "excellent+pass": ("优秀率+及格率", "excellent + pass")}
 
@@ -40,6 +45,26 @@ def formats_for(frame: pd.DataFrame) -> dict[str, str]:
         elif c in INTEGER_COLUMNS and pd.api.types.is_numeric_dtype(frame[c].dtype):
             out[c] = "integer"
     return out
+
+
+def format_cell(column: str, value) -> str:
+    """How a number reads in the HTML and Markdown reports: rates as percentages, counts as
+    integers, z and item statistics with two decimals, scores with one."""
+    if value is None or value is pd.NA or (isinstance(value, (float, np.floating)) and np.isnan(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)):
+        return "✓" if value else ""
+    if not isinstance(value, (int, float, np.integer, np.floating)):
+        return str(value)
+    if column in RATE_COLUMNS:
+        return f"{value:.1%}"
+    if column in INTEGER_COLUMNS or isinstance(value, (int, np.integer)):
+        return f"{int(value)}"
+    if column in TWO_DECIMALS:
+        return f"{value:.2f}"
+    if column in WHOLE_WHEN_INTEGRAL and float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.1f}"
 
 
 class Namer:

@@ -11,7 +11,7 @@ import pandas as pd
 
 from analysis import labels as L
 from analysis.pipeline import ExamAnalysis
-from analysis.report_tables import Namer
+from analysis.report_tables import Namer, format_cell
 from analysis.stats import TOTAL
 
 # a subject is a gap when it trails the cluster by more than this (超均率) or by these rate points
@@ -37,7 +37,8 @@ class SchoolReport:
         out = [f"# {self.title}", ""]
         out += ["## 一、现状分析" if zh else "## 1. Current state", "", _markdown_table(self.state, self.lang), ""]
         if len(self.classes):
-            out += ["**" + ("各班总分" if zh else "Classes (total)") + "**", "", _markdown_table(self.classes, self.lang), ""]
+            heading = "各班总分" if zh else "Classes (total)"
+            out += [f"**{heading}**", "", _markdown_table(self.classes, self.lang), ""]
         out += ["## 二、差异差距" if zh else "## 2. Differences and gaps", ""]
         out += [f"- {line}" for line in self.gap_lines] or ["- —"]
         if len(self.weak_items):
@@ -54,17 +55,7 @@ class SchoolReport:
 
 
 def _fmt(column: str, value) -> str:
-    from analysis.report_tables import INTEGER_COLUMNS, RATE_COLUMNS
-
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return ""
-    if column in RATE_COLUMNS:
-        return f"{value:.1%}"
-    if column in INTEGER_COLUMNS and isinstance(value, (int, float, np.integer, np.floating)):
-        return f"{int(value)}"
-    if isinstance(value, (float, np.floating)):
-        return f"{value:.1f}"
-    return str(value).replace("|", "/")
+    return format_cell(column, value).replace("|", "/")
 
 
 def _markdown_table(frame: pd.DataFrame, lang: str) -> str:
@@ -142,7 +133,8 @@ def _school_report(analysis: ExamAnalysis, names: Namer, school_id: str, cluster
     return SchoolReport(school_id, name, cluster_id, lang, state, classes, gap_lines, weak_items, problems, title)
 
 
-def _gaps(analysis: ExamAnalysis, names: Namer, mine: pd.DataFrame, classes: pd.DataFrame) -> tuple[list[str], list[str]]:
+def _gaps(analysis: ExamAnalysis, names: Namer, mine: pd.DataFrame,
+          classes: pd.DataFrame) -> tuple[list[str], list[str]]:
     zh = names.lang == "zh"
     lines: list[str] = []
     problems: list[str] = []

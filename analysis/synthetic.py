@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from domain.vocab import SUBJECTS
+
 # A paper: (item type, max score) per item. 选择题 3 分, 填空 4 分, 解答题 8–14 分.
 DEFAULT_PAPERS: dict[str, tuple[tuple[str, float], ...]] = {  # each paper 100 marks
     "chinese": (("single_choice", 3),) * 8 + (("fill_in", 4),) * 4 + (("subjective", 12),) * 5,
@@ -137,7 +139,8 @@ def generate_exam(
                 teacher_id = f"T-{school_ids[s]}-{subject}-{c // 2 + 1}"
                 ct_rows.append((class_id, subject, teacher_id))
                 if c % 2 == 0:
-                    teacher_rows.append((teacher_id, f"{subject}教师{s + 1}-{c // 2 + 1}", school_ids[s], subject))
+                    name = f"{SUBJECTS.get(subject, subject)}教师{s + 1}-{c // 2 + 1}"
+                    teacher_rows.append((teacher_id, name, school_ids[s], subject))
     class_teachers = pd.DataFrame(ct_rows, columns=["class_id", "subject", "teacher_id"])
     teachers = pd.DataFrame(teacher_rows, columns=["teacher_id", "name", "school_id", "subject"])
 
