@@ -112,9 +112,6 @@ def _width(series: pd.Series, header: str) -> float:
 
 def sheet_xml(sheet: Sheet) -> str:
     frame = sheet.frame
-    if frame.columns.duplicated().any():
-        raise ValueError(f"sheet {sheet.name!r} has duplicate headers: "
-                         f"{list(frame.columns[frame.columns.duplicated()])}")
     columns = list(frame.columns)
     letters = [column_letter(i) for i in range(len(columns))]
     header = "".join(f'<c r="{letter}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{_text(c)}</t></is></c>'
@@ -172,6 +169,10 @@ def write_workbook(path: Path, sheets: list[Sheet]) -> Path:
     """Write the sheets (in order) to an .xlsx file."""
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
+    for sheet in sheets:  # check before creating the file
+        if sheet.frame.columns.duplicated().any():
+            raise ValueError(f"sheet {sheet.name!r} has duplicate headers: "
+                             f"{list(sheet.frame.columns[sheet.frame.columns.duplicated()])}")
     taken: set[str] = set()
     names = [safe_sheet_name(s.name, taken) for s in sheets]
     content_types = (
