@@ -144,6 +144,16 @@ class _PaperModel:
             self._add(self.model.add(self.difficulty[f] - self.difficulty[0] <= tolerance), ("match",))
             self._add(self.model.add(self.difficulty[0] - self.difficulty[f] <= tolerance), ("match",))
 
+    def add_form_order(self) -> None:
+        """Symmetry breaking: fresh forms are interchangeable, so order them by difficulty (A easiest).
+
+        Only when no form is tied to a previous paper or pin, where A and B are no longer alike.
+        """
+        if self.forms < 2 or self.pool.previous or any(f is not None for f in self.pool.pinned.values()):
+            return
+        for f in range(1, self.forms):
+            self.model.add(self.difficulty[f - 1] >= self.difficulty[f])
+
     def add_pins(self) -> None:
         for i, form in self.pool.pinned.items():
             key = ("pin", self.pool.items[i].item_id)
@@ -155,7 +165,7 @@ class _PaperModel:
     def add_all_rules(self) -> None:
         builders = {"cell": self.add_cells, "disjoint": self.add_forms_disjoint,
                     "diff": self.add_difficulty_band, "enemies": self.add_enemies,
-                    "match": self.add_forms_matched, "pin": self.add_pins}
+                    "match": self.add_forms_matched, "pin": self.add_pins, "order": self.add_form_order}
         for name, build in builders.items():
             if name not in self.skip:
                 build()
@@ -508,7 +518,7 @@ def _difficulty_range(keys, pool, blueprint, policy, forms, budget, num_workers,
         def objective(m, sense=sense):
             (m.model.minimize if sense == "min" else m.model.maximize)(m.difficulty[0])
         status, solver, _ = _solve_with_assumptions(pool, blueprint, policy, forms, others, budget / 2,
-                                                    num_workers, seed, objective, skip=frozenset({"diff"}))
+                                                    num_workers, seed, objective, skip=frozenset({"diff", "order"}))
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             return None
         value = solver.best_objective_bound if status == cp_model.FEASIBLE else solver.objective_value
@@ -533,7 +543,7 @@ def _cells_in_clash(core, pool, blueprint, policy, forms, budget, num_workers, s
     rules = {k[0] for k in core} & {"enemies", "disjoint", "pin"}
     if not rules:
         return []
-    skip = frozenset({"diff", "match", "enemies", "disjoint", "pin"} - rules)
+    skip = frozenset({"diff", "match", "order", "enemies", "disjoint", "pin"} - rules)
     per_cell = max(0.05, budget / max(1, len(pool.by_cell)))
     out = []
     for cell in pool.by_cell:
