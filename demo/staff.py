@@ -183,7 +183,17 @@ def build_teachers(rng: np.random.Generator, schools: pd.DataFrame, posts: pd.Da
     merit = (np.select([tier == "quality", tier == "ordinary"], [1.0, 0.4], 0.0) + 0.3 * (locality == "urban")
              + 0.08 * np.minimum(teaching_years, 25) + np.select([role == "principal", role == "leader"], [1.2, 0.8], 0)
              + rng.gumbel(0, 0.7, size=n))
-    backbone = _top(merit, round(policy.backbone_share * n), teaching_years >= 5)
+    # Every secondary school names a backbone teacher (学科带头人) per subject where it has an
+    # experienced one: joint-exam setting teams draw on them from at least two schools.
+    stage = school["stage"].to_numpy()
+    secondary = np.isin(stage, ("junior", "nine_year", "high")) & (first_grade >= 7)
+    lead_of_subject = np.zeros(n, dtype=bool)
+    candidates = np.flatnonzero(secondary & (teaching_years >= 5))
+    if len(candidates):
+        groups = pd.DataFrame({"school": posts["school_id"].to_numpy()[candidates], "subject": subject[candidates],
+                               "merit": merit[candidates], "index": candidates})
+        lead_of_subject[groups.sort_values("merit", ascending=False).drop_duplicates(["school", "subject"])["index"]] = True
+    backbone = _top(merit + 100.0 * lead_of_subject, round(policy.backbone_share * n), teaching_years >= 5)
     famous = _top(merit + rng.gumbel(0, 0.5, size=n), round(policy.famous_share * n), backbone & (teaching_years >= 12))
 
     volunteer = _top(-0.05 * age + 0.3 * backbone + rng.logistic(0, 0.6, size=n), round(policy.volunteer_share * n))
