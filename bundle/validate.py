@@ -48,11 +48,12 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
         return text.where(~empty, None)
     if kind in ("int", "float", "grade"):
         numbers = pd.to_numeric(text.where(~empty, None), errors="coerce")
-        bad = (~empty & numbers.isna()).to_numpy()
+        bad = (~empty & numbers.isna()).to_numpy().copy()
         if kind in ("int", "grade"):
-            fractional = (~numbers.isna() & (numbers != numbers.round())).to_numpy()
-            bad |= fractional
-        for position in np.flatnonzero(bad | (kind == "grade" and (~numbers.isna() & ~numbers.isin(GRADES)).to_numpy())):
+            bad |= (~numbers.isna() & (numbers != numbers.round())).to_numpy()
+        if kind == "grade":
+            bad |= (~numbers.isna() & ~numbers.isin(GRADES)).to_numpy()
+        for position in np.flatnonzero(bad):
             value = text.iat[position]
             if kind == "grade":
                 report.add([position], column.name, f"未知年级“{value}”：应为 1–12", f"unknown grade '{value}': expected 1–12")
@@ -60,7 +61,7 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
                 expected_zh, expected_en = ("整数", "an integer") if kind == "int" else ("数字", "a number")
                 report.add([position], column.name, f"应为{expected_zh}，实际为“{value}”", f"expected {expected_en}, got '{value}'")
         if kind == "grade":
-            return numbers.where(~numbers.isna() & numbers.isin(GRADES)).astype("Int64")
+            return numbers.where(~pd.Series(bad, index=numbers.index)).astype("Int64")
         in_range = np.ones(len(text), dtype=bool)
         if column.min is not None:
             in_range &= ~(numbers < column.min).fillna(False).to_numpy()

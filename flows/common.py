@@ -1,0 +1,127 @@
+"""What every flow shares: loading bundle-shaped tables, stage bookkeeping, artifacts.
+
+Tasks take a database URL (a string), never a session or engine: each task opens its own session,
+so tasks can run in other processes or on other machines (workers, Dask).
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+from prefect import get_run_logger, task
+from prefect.artifacts import create_markdown_artifact, create_table_artifact
+from prefect.context import FlowRunContext, TaskRunContext
+
+from models.db import database_url, session_scope
+
+
+IO_RETRIES = 2  # database and file tasks retry: a dropped connection should not fail a season
+
+
+def resolved_url(url: str | None) -> str:
+    """The database URL a flow passes on to its tasks (explicit, so workers agree)."""
+    return database_url(url)
+
+
+@task(retries=IO_RETRIES, retry_delay_seconds=2)
+def load_tables(url: str, names: list[str] | None = None) -> dict[str, pd.DataFrame]:
+    """Load the district from the database as bundle-shaped tables."""
+    from models.bundles import export_tables
+
+    with session_scope(url) as session:
+        return export_tables(session, names)
+
+
+def in_prefect_run() -> bool:
+    return FlowRunContext.get() is not None or TaskRunContext.get() is not None
+
+
+def log(message: str) -> None:
+    """Log through Prefect inside a run, else print (functions here are also called from the CLI)."""
+    if in_prefect_run():
+        get_run_logger().info(message)
+    else:
+        print(message)
+
+
+def publish_markdown(key: str, markdown: str, description: str = "") -> None:
+    """A Markdown artifact inside a run (keys: lowercase letters, digits, dashes)."""
+    if in_prefect_run():
+        create_markdown_artifact(key=_artifact_key(key), markdown=markdown, description=description)
+
+
+def publish_table(key: str, frame: pd.DataFrame, description: str = "") -> None:
+    if in_prefect_run() and len(frame):
+        records = frame.astype(object).where(frame.notna(), None).to_dict("records")
+        create_table_artifact(key=_artifact_key(key), table=records, description=description)
+
+
+def _artifact_key(key: str) -> str:
+    cleaned = "".join(c if c.isalnum() else "-" for c in key.lower())
+    return "-".join(part for part in cleaned.split("-") if part)[:100]
+
+
+# --- stage bookkeeping: where a season stands, so reruns continue where they stopped ---
+
+@dataclass
+class StageOutcome:
+    stage: str
+    status: str  # done, waiting, skipped, failed, already-done
+    message: str
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+def stage_status(url: str, exam_id: str, stage: str) -> tuple[str, str | None] | None:
+    from models import SeasonStage
+
+    with session_scope(url) as session:
+        row = session.get(SeasonStage, (exam_id, stage))
+        return (row.status, row.message) if row else None
+
+
+def record_stage(url: str, exam_id: str, outcome: StageOutcome) -> None:
+    from models import SeasonStage
+
+    with session_scope(url) as session:
+        row = session.get(SeasonStage, (exam_id, outcome.stage))
+        if row is None:
+            row = SeasonStage(exam_id=exam_id, stage=outcome.stage, status=outcome.status)
+            session.add(row)
+        row.status, row.message, row.detail = outcome.status, outcome.message, _jsonable(outcome.detail)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (str, int, float, bool)) or value is None:
+        return value
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def run_stage(url: str, exam_id: str, stage: str, body: Callable[[], StageOutcome], *, force: bool = False) -> StageOutcome:
+    """Run a stage once: a stage already done is not redone (idempotent reruns) unless forced."""
+    previous = stage_status(url, exam_id, stage)
+    if previous is not None and previous[0] == "done" and not force:
+        outcome = StageOutcome(stage, "already-done", previous[1] or "")
+        log(f"[{stage}] already done: {previous[1]}")
+        return outcome
+    try:
+        outcome = body()
+    except Exception as error:
+        record_stage(url, exam_id, StageOutcome(stage, "failed", f"{type(error).__name__}: {error}"))
+        raise
+    record_stage(url, exam_id, outcome)
+    log(f"[{stage}] {outcome.status}: {outcome.message}")
+    publish_markdown(f"{exam_id}-{stage}", f"### {stage}: {outcome.status}\n\n{outcome.message}\n")
+    return outcome
+
+
+def not_built(stage: str, issue: str) -> StageOutcome:
+    """A stage whose module is not built yet: skipped with a clear message, never faked."""
+    return StageOutcome(stage, "skipped", f"not built yet ({issue}); skipped, nothing was produced")

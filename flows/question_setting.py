@@ -1,0 +1,274 @@
+"""Unified question setting (统一命题): setting team, blueprint, paper assembly, and the review pause.
+
+Stages of the exam season, each its own flow so it can be rerun alone:
+- `question-setting`: for each subject of the exam, choose the setting team and assemble a draft paper;
+- `paper-approval`: pause for the research office's review (approve, reject with comments, swap items),
+  re-assemble after a rejection, lock the approved paper.
+"""
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+from prefect import flow, task
+from prefect.flow_runs import pause_flow_run
+from prefect.input import RunInput
+
+from flows.common import IO_RETRIES, StageOutcome, load_tables, log, publish_markdown, publish_table, resolved_url
+from models.db import session_scope
+from models.papers import PaperItemRow, latest_paper, review_paper, store_paper
+from scheduling.question_setting import (AssemblyResult, Blueprint, Paper, assemble_paper, bank_from_tables,
+                                         candidates_from_tables, choose_setting_team, default_blueprint, load_policy,
+                                         recently_used_items)
+
+
+class PaperReview(RunInput):
+    """The research office's decision on a paper (a form in the Prefect UI, or `xuequ paper approve`)."""
+
+    decision: Literal["approve", "reject", "swap"] = "approve"
+    reviewer: str = "教研室"
+    comment: str = ""
+    remove_items: list[str] = []  # swap: items to take out; the rest of the paper stays
+
+
+def review_key(subject: str, version: int) -> str:
+    """The pause key of one paper version: the CLI resumes a paused run only for the paper it names."""
+    return f"review-{subject}-v{version}"
+
+
+@task(retries=IO_RETRIES, retry_delay_seconds=2)
+def exam_facts(url: str, exam_id: str) -> dict:
+    """The exam's grade, year, kind, cluster schools and subjects."""
+    from sqlalchemy import select
+
+    from models import Exam, ExamSession, School
+
+    with session_scope(url) as session:
+        exam = session.get(Exam, exam_id)
+        if exam is None:
+            raise ValueError(f"unknown exam {exam_id}: import exams.csv first")
+        subjects = list(dict.fromkeys(session.scalars(
+            select(ExamSession.subject).where(ExamSession.exam_id == exam_id).order_by(ExamSession.date,
+                                                                                       ExamSession.start))))
+        schools_query = select(School.school_id)
+        if exam.cluster_id:
+            schools_query = schools_query.where(School.cluster_id == exam.cluster_id)
+        return {"exam_id": exam_id, "grade": exam.grade, "school_year": exam.school_year, "kind": exam.kind,
+                "cluster_id": exam.cluster_id, "subjects": subjects, "name": exam.name,
+                "schools": list(session.scalars(schools_query)),
+                "cohort": exam.school_year - exam.grade + 1}
+
+
+def _setting_history(url: str, school_year: int, exclude_exam: str) -> dict[str, int]:
+    """How many papers each person has set this school year (from earlier seasons' setting stages)."""
+    from sqlalchemy import select
+
+    from models import Exam, SeasonStage
+
+    counts: dict[str, int] = {}
+    with session_scope(url) as session:
+        rows = session.execute(select(SeasonStage.detail).join(Exam, Exam.exam_id == SeasonStage.exam_id).where(
+            SeasonStage.stage == "setting", Exam.school_year == school_year, Exam.exam_id != exclude_exam))
+        for (detail,) in rows:
+            for members in (detail or {}).get("teams", {}).values():
+                for person in members:
+                    counts[person] = counts.get(person, 0) + 1
+    return counts
+
+
+def paper_rows(paper: Paper) -> list[PaperItemRow]:
+    """A scheduled paper as rows to store; each subjective item is its own marking group (题组)."""
+    return [PaperItemRow(position=p.number, item_id=p.item.item_id, max_score=p.marking.max_score,
+                         score_step=p.marking.score_step, tolerance=p.marking.tolerance, key=p.marking.key,
+                         rubric=p.marking.rubric,
+                         item_group=f"Q{p.number}" if p.item.item_type == "subjective" else None)
+                for p in paper.items]
+
+
+@task
+def assemble_subject(tables: dict[str, pd.DataFrame], facts: dict, subject: str, history: dict[str, int],
+                     lang: str, forbidden: list[str] | None = None, previous_ids: list[str] | None = None,
+                     blueprint: dict | None = None) -> dict:
+    """Setting team and a paper for one subject (pure: tables in, plain result out)."""
+    policy = load_policy()
+    bank = bank_from_tables(tables, subject, facts["grade"])
+    if not bank:
+        return {"ok": False, "explanation": [f"{subject}: 题库中没有 {facts['grade']} 年级的题目"
+                                              if lang == "zh" else f"{subject}: no bank items for grade {facts['grade']}"]}
+    team = choose_setting_team(candidates_from_tables(tables, subject, facts["schools"]), facts["kind"],
+                               policy.setting_team, history, subject=subject, grade=facts["grade"], lang=lang)
+    # Propose the blueprint from the items this cohort may still see, so the proposal can be met.
+    recent = recently_used_items(bank, facts["cohort"], policy.assembly.recent_exams_excluded)
+    usable = [item for item in bank if item.item_id not in recent and item.item_id not in set(forbidden or ())]
+    print_blueprint = (Blueprint.from_dict(blueprint) if blueprint
+                       else default_blueprint(subject, facts["grade"], usable, policy.blueprint,
+                                              assembly=policy.assembly))
+    previous = None
+    if previous_ids:
+        by_id = {item.item_id: item for item in bank}
+        previous = Paper.from_items([by_id[i] for i in previous_ids if i in by_id], policy.assembly,
+                                    subject=subject, grade=facts["grade"], cohort=facts["cohort"])
+    result: AssemblyResult = assemble_paper(bank, print_blueprint, policy.assembly, cohort=facts["cohort"],
+                                            forbidden=forbidden or (), previous=previous, lang=lang)
+    return {"ok": result.ok and team.ok, "team": team.member_ids, "team_leader": team.leader_id,
+            "team_explanation": team.explanation, "team_frame": team.to_frame(lang) if team.ok else None,
+            "paper": result.paper if result.ok else None, "explanation": result.explanation,
+            "blueprint": print_blueprint.to_dict(), "status": result.status,
+            "seconds": round(result.solve_seconds, 2)}
+
+
+@task(retries=IO_RETRIES, retry_delay_seconds=2)
+def save_draft(url: str, exam_id: str, subject: str, assembled: dict, actor: str) -> int:
+    """Store the assembled paper as a new draft version; returns the version."""
+    with session_scope(url) as session:
+        session.info["actor"] = actor
+        paper = store_paper(session, exam_id, subject, paper_rows(assembled["paper"]),
+                            blueprint={"blueprint": assembled["blueprint"], "team": assembled["team"],
+                                       "team_leader": assembled["team_leader"]}, created_by=actor)
+        return paper.version
+
+
+@flow(name="question-setting", log_prints=True)
+def question_setting(exam_id: str, db_url: str | None = None, lang: str = "zh") -> StageOutcome:
+    """Setting team and a draft paper per subject; subjects that already have a paper are left alone."""
+    url = resolved_url(db_url)
+    facts = exam_facts(url, exam_id)
+    tables = load_tables(url, ["schools", "teachers", "researchers", "items", "item_usage"])
+    history = _setting_history(url, facts["school_year"], exam_id)
+    teams, problems, made = {}, [], []
+    for subject in facts["subjects"]:
+        with session_scope(url) as session:
+            existing = latest_paper(session, exam_id, subject)
+            if existing is not None and existing.status in ("draft", "locked"):
+                teams[subject] = existing.blueprint.get("team", [])
+                continue
+        assembled = assemble_subject(tables, facts, subject, history, lang)
+        if not assembled["ok"]:
+            problems += assembled["team_explanation"] + assembled["explanation"]
+            continue
+        version = save_draft(url, exam_id, subject, assembled, actor="question-setting")
+        teams[subject] = assembled["team"]
+        made.append(f"{subject} v{version} ({len(assembled['paper'].items)} items, "
+                    f"{assembled['paper'].total:g} points, {assembled['seconds']} s)")
+        if assembled["team_frame"] is not None:
+            publish_table(f"{exam_id}-{subject}-setting-team", assembled["team_frame"], f"{subject} 命题组")
+    if problems:
+        return StageOutcome("setting", "blocked", "；".join(problems), {"teams": teams})
+    return StageOutcome("setting", "done", f"drafts: {', '.join(made) or 'all subjects already had papers'}",
+                        {"teams": teams})
+
+
+def apply_review(url: str, exam_id: str, subject: str, review: PaperReview, lang: str = "zh") -> str:
+    """Apply a review to the subject's latest draft: lock it, or re-assemble a new draft. Returns a summary."""
+    with session_scope(url) as session:
+        session.info["actor"] = review.reviewer
+        paper = latest_paper(session, exam_id, subject)
+        if paper is None or paper.status != "draft":
+            return f"{subject}: no draft to review (latest: {paper.status if paper else 'none'})"
+        review_paper(session, paper, decision=review.decision, reviewer=review.reviewer, comment=review.comment)
+        if review.decision == "approve":
+            return f"{subject} v{paper.version} approved and locked by {review.reviewer}"
+        previous_ids = [item.item_id for item in paper.items]
+        blueprint = paper.blueprint.get("blueprint")
+        version = paper.version
+    facts = exam_facts.fn(url, exam_id)
+    tables = load_tables.fn(url, ["schools", "teachers", "researchers", "items", "item_usage"])
+    # Reject: a fresh paper (none of the old items); swap: only the named items change.
+    forbidden = previous_ids if review.decision == "reject" else list(review.remove_items)
+    assembled = assemble_subject.fn(tables, facts, subject, {}, lang, forbidden=forbidden,
+                                    previous_ids=None if review.decision == "reject" else previous_ids,
+                                    blueprint=blueprint)
+    if not assembled["ok"]:
+        return f"{subject} v{version} {review.decision}ed; no new paper: " + "；".join(assembled["explanation"])
+    new_version = save_draft.fn(url, exam_id, subject, assembled, actor=review.reviewer)
+    return f"{subject} v{version} {review.decision}ed ({review.comment}); new draft v{new_version}"
+
+
+@flow(name="paper-approval", log_prints=True)
+def paper_approval(exam_id: str, db_url: str | None = None, timeout_s: int = 3600, lang: str = "zh",
+                   max_rounds: int = 5) -> StageOutcome:
+    """Pause for the review of every draft paper; reviews may also arrive by `xuequ paper approve`."""
+    url = resolved_url(db_url)
+    facts = exam_facts(url, exam_id)
+    done = []
+    for subject in facts["subjects"]:
+        for _ in range(max_rounds):
+            with session_scope(url) as session:
+                paper = latest_paper(session, exam_id, subject)
+                status, version = (paper.status, paper.version) if paper else (None, 0)
+                summary = _paper_markdown(paper) if paper else ""
+            if status == "locked":
+                done.append(f"{subject} v{version}")
+                break
+            if status != "draft":
+                return StageOutcome("approval", "blocked", f"{subject}: no draft paper to review (run question-setting)")
+            publish_markdown(f"{exam_id}-{subject}-v{version}-for-review", summary, f"{subject} v{version} 待审核")
+            log(f"waiting for the review of {subject} v{version}: approve in the Prefect UI or with "
+                f"`xuequ paper approve --exam {exam_id} --subject {subject}`")
+            review = pause_flow_run(wait_for_input=PaperReview, timeout=timeout_s, poll_interval=2,
+                                    key=review_key(subject, version))
+            log(apply_review(url, exam_id, subject, review, lang))
+        else:
+            return StageOutcome("approval", "blocked", f"{subject}: no approved paper after {max_rounds} reviews")
+    return StageOutcome("approval", "done", f"locked: {', '.join(done)}")
+
+
+def _paper_markdown(paper) -> str:
+    lines = [f"### {paper.exam_id} {paper.subject} 试卷 v{paper.version}（{paper.status}）", "",
+             f"总分 {paper.total:g}；命题组 {', '.join(paper.blueprint.get('team', []))}", "",
+             "| 题号 | 题目编号 | 分值 | 步长 | 双评误差 | 题组 |", "|---|---|---|---|---|---|"]
+    for item in paper.items:
+        lines.append(f"| {item.position} | {item.item_id} | {item.max_score:g} | {item.score_step:g} | "
+                     f"{'' if item.tolerance is None else f'{item.tolerance:g}'} | {item.item_group or ''} |")
+    return "\n".join(lines)
+
+
+def submit_review(exam_id: str, subject: str, review: PaperReview, db_url: str | None = None,
+                  lang: str = "zh") -> str:
+    """Hand a review to the paused `paper-approval` run waiting for this paper, or record it directly.
+
+    With a Prefect server (PREFECT_API_URL) the paused run resumes with the review as its input and
+    applies it itself. Without one, or when no run is waiting, the review is applied to the
+    database here; the next season run carries on from it.
+    """
+    url = resolved_url(db_url)
+    with session_scope(url) as session:
+        paper = latest_paper(session, exam_id, subject)
+        if paper is None or paper.status != "draft":
+            return f"{subject}: no draft paper to review (latest: {paper.status if paper else 'none'})"
+        key = review_key(subject, paper.version)
+    run_id = _paused_review_run(exam_id, key)
+    if run_id is not None:
+        from prefect.flow_runs import resume_flow_run
+
+        resume_flow_run(run_id, run_input=review.model_dump())
+        return f"{subject} v{key.rsplit('v', 1)[1]}: review sent to the waiting flow run {run_id}"
+    return apply_review(url, exam_id, subject, review, lang)
+
+
+def _paused_review_run(exam_id: str, key: str):
+    """The id of a paused paper-approval run of this exam waiting at `key`, if the API has one."""
+    import asyncio
+
+    from prefect import get_client
+    from prefect.client.schemas.filters import (FlowFilter, FlowFilterName, FlowRunFilter, FlowRunFilterState,
+                                                FlowRunFilterStateType)
+    from prefect.client.schemas.objects import StateType
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        return None  # no server: a paused run could only live in another process's temporary API
+
+    async def find():
+        async with get_client() as client:
+            runs = await client.read_flow_runs(
+                flow_filter=FlowFilter(name=FlowFilterName(any_=["paper-approval"])),
+                flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                    type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
+            for run in runs:
+                if run.parameters.get("exam_id") == exam_id and run.state and \
+                        run.state.state_details.pause_key == key:
+                    return run.id
+            return None
+
+    return asyncio.run(find())

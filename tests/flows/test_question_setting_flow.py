@@ -1,0 +1,105 @@
+"""The exam season's setting and approval stages: pause, timeout, review, rerun."""
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import func, select
+
+from flows.exam_season import exam_season
+from flows.question_setting import PaperReview, apply_review, exam_facts, submit_review
+from models import Paper, SeasonStage
+from models.db import session_scope
+
+
+def season_exam_id(url: str) -> str:
+    from models import ExamSession
+
+    with session_scope(url) as session:
+        return session.scalars(select(ExamSession.exam_id).limit(1)).one()
+
+
+def papers(url: str, exam_id: str) -> list[tuple[str, int, str]]:
+    with session_scope(url) as session:
+        return [(p.subject, p.version, p.status) for p in session.scalars(
+            select(Paper).where(Paper.exam_id == exam_id).order_by(Paper.subject, Paper.version))]
+
+
+def test_season_waits_for_review_then_continues_and_reruns_change_nothing(demo_db):
+    exam_id = season_exam_id(demo_db)
+    first = exam_season(exam_id, db_url=demo_db, approval_timeout_s=2)
+    assert [s.stage for s in first.stages] == ["setting", "approval"]
+    assert first.stages[0].status == "done", first.stages[0].message
+    assert first.status == "waiting" and "xuequ paper approve" in first.stages[1].message
+    subjects = exam_facts.fn(demo_db, exam_id)["subjects"]
+    assert {(s, 1, "draft") for s in subjects} == set(papers(demo_db, exam_id))
+    with session_scope(demo_db) as session:
+        assert session.get(SeasonStage, (exam_id, "approval")).status == "waiting"
+
+    for subject in subjects:  # the research office approves from the command line, no server running
+        assert "approved and locked" in submit_review(exam_id, subject, PaperReview(reviewer="李老师"), demo_db)
+    second = exam_season(exam_id, db_url=demo_db, approval_timeout_s=2)
+    assert second.stages[0].status == "already-done"
+    assert second.stages[1].status == "done"
+    locked = papers(demo_db, exam_id)
+    assert {status for _, _, status in locked} == {"locked"}
+
+    third = exam_season(exam_id, db_url=demo_db, approval_timeout_s=2)
+    assert [s.status for s in third.stages[:2]] == ["already-done", "already-done"]
+    assert papers(demo_db, exam_id) == locked  # rerunning finished stages changes nothing
+
+
+def test_paused_review_resumes_with_the_reviewers_input(demo_db):
+    """The approval flow pauses with wait_for_input; a swap re-assembles, an approval locks."""
+    from prefect import get_client  # noqa: F401
+    from prefect.client.orchestration import get_client as client_factory
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+    from prefect.flow_runs import resume_flow_run
+
+    from flows.question_setting import paper_approval, question_setting
+
+    exam_id = season_exam_id(demo_db)
+    assert question_setting(exam_id, db_url=demo_db).status == "done"
+    subjects = exam_facts.fn(demo_db, exam_id)["subjects"]
+    for subject in subjects[1:]:  # only the first subject is reviewed through the pause
+        apply_review(demo_db, exam_id, subject, PaperReview())
+    outcome = {}
+    runner = threading.Thread(target=lambda: outcome.update(result=paper_approval(
+        exam_id, db_url=demo_db, timeout_s=120)))
+    runner.start()
+
+    def paused_runs():
+        with client_factory(sync_client=True) as client:
+            return client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
+
+    def wait_for_pause(key: str):
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            for run in paused_runs():
+                if run.state.state_details.pause_key == key:
+                    return run
+            time.sleep(0.5)
+        raise AssertionError(f"no run paused at {key}")
+
+    subject = subjects[0]
+    run = wait_for_pause(f"review-{subject}-v1")
+    with session_scope(demo_db) as session:
+        first_items = [i.item_id for i in session.scalars(select(Paper).where(
+            Paper.exam_id == exam_id, Paper.subject == subject)).one().items]
+    resume_flow_run(run.id, run_input={"decision": "swap", "reviewer": "王老师", "comment": "换掉第1题",
+                                       "remove_items": [first_items[0]]})
+    run = wait_for_pause(f"review-{subject}-v2")
+    resume_flow_run(run.id, run_input={"decision": "approve", "reviewer": "王老师"})
+    runner.join(timeout=120)
+    assert outcome["result"].status == "done"
+    with session_scope(demo_db) as session:
+        versions = session.scalars(select(Paper).where(Paper.exam_id == exam_id, Paper.subject == subject)
+                                   .order_by(Paper.version)).all()
+        assert [(p.version, p.status) for p in versions] == [(1, "rejected"), (2, "locked")]
+        new_items = [i.item_id for i in versions[1].items]
+        assert first_items[0] not in new_items
+        assert len(set(first_items) & set(new_items)) >= len(first_items) // 2  # a swap, not a new paper
+        assert versions[0].review_comment == "换掉第1题"
+        assert session.scalar(select(func.count()).select_from(Paper).where(Paper.status == "locked")) == len(subjects)
