@@ -4,6 +4,7 @@ from models.base import Base
 from models.district import (ClassTeacher, Cluster, Distance, District, Researcher, Room, School, SchoolClass,
                              Student, Teacher, TeachingNeed, Term, Unavailability)
 from models.exams import Exam, ExamSession, Item, ItemUsage, Paper, PaperItem, Response, Score, SeasonStage
+from models.marking import Marker, MarkingGroup, MarkingMark, MarkingScript, MarkingTask
 from models.plans import (AuditEntry, InvigilationAssignment, MarkingAssignment, Plan, PolicySet,
                           RotationAssignment)
 
@@ -12,4 +13,5 @@ __all__ = [
     "TeachingNeed", "Unavailability", "Distance", "Researcher", "Exam", "ExamSession", "Item", "ItemUsage",
     "Paper", "PaperItem", "Response", "Score", "SeasonStage", "PolicySet", "Plan", "RotationAssignment",
     "InvigilationAssignment", "MarkingAssignment", "AuditEntry",
+    "MarkingGroup", "MarkingScript", "MarkingTask", "MarkingMark", "Marker",
 ]

@@ -1,0 +1,140 @@
+"""Marking queue benchmark: sustained marks per second and submit latency with 50+ concurrent markers.
+
+PostgreSQL: XUEQU_BENCH_POSTGRES_URL (default the local server's `test` database) is used to
+create a database of our own for each run, dropped at the end. SQLite: a temporary file.
+
+Each marker is a thread with its own session that leases and submits through marking.queue
+(simulated marks from true scores, no sleeping; 2 item groups, 5 schools). The markers run in one
+client process, and again spread over several processes (as several API worker processes would
+serve real marker clients): one Python process cannot use more than one core, and with 50+
+threads its own scheduling shows up in the latencies. No solver is involved (num_workers: n/a).
+
+    python benchmarks/bench_marking.py [--students 400] [--processes 1,3] [--skip-sqlite]
+"""
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+from sqlalchemy import create_engine, func, select, text  # noqa: E402
+
+from marking.queue import open_marking, register_markers  # noqa: E402
+from marking.sample import build_sample_exam  # noqa: E402
+from marking.simulate import run_simulated_marking, simulated_markers  # noqa: E402
+from models.db import _engines, session_scope  # noqa: E402
+from models.marking import MarkingMark, MarkingScript, MarkingTask  # noqa: E402
+from models.migrate import upgrade  # noqa: E402
+
+DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _client(url: str, exam_id: str, markers: list, true_scores, start_at: float, seed: int) -> dict:
+    """One client process: its markers as threads, from a common start time."""
+    time.sleep(max(0.0, start_at - time.time()))
+    report = run_simulated_marking(url, exam_id, markers, true_scores, threads=len(markers), seed=seed,
+                                   retry_share=0.0)
+    return {"marks": report.marks, "submit": report.submit_latencies, "lease": report.lease_latencies,
+            "end": time.time()}
+
+
+def _client_entry(args: tuple, results) -> None:  # noqa: ANN001
+    results.put(_client(*args))
+
+
+def run(url: str, label: str, processes: int, args: argparse.Namespace) -> dict:
+    upgrade(url)
+    started = time.perf_counter()
+    with session_scope(url) as session:
+        exam = build_sample_exam(session, prefix="B", schools=args.schools, students_per_school=args.students,
+                                 markers_per_school=args.markers_per_school, leaders_per_group=2, seed=1)
+        opened = open_marking(session, exam.exam_id)
+        register_markers(session, exam.exam_id, exam.plan)
+    setup = time.perf_counter() - started
+    markers = simulated_markers(exam.plan, seed=2)
+    regular = sum(1 for m in exam.plan.itertuples() if m.role == "marker")
+    start_at = time.time() + (3.0 if processes > 1 else 0.0)  # spawned interpreters need a moment
+    if processes == 1:
+        outcomes = [_client(url, exam.exam_id, markers, exam.true_scores, start_at, 3)]
+    else:
+        context = multiprocessing.get_context("spawn")
+        results = context.Queue()
+        chunks = [markers[k::processes] for k in range(processes)]
+        workers = [context.Process(target=_client_entry, args=((url, exam.exam_id, chunk, exam.true_scores,
+                                                                 start_at, 3 + k), results))
+                   for k, chunk in enumerate(chunks)]
+        for worker in workers:
+            worker.start()
+        outcomes = [results.get() for _ in workers]
+        for worker in workers:
+            worker.join()
+    elapsed = max(o["end"] for o in outcomes) - start_at
+    # A client process stops when none of its markers can take a script; third marks that only
+    # another process's markers could take are swept up here (not counted in the figures).
+    sweep = run_simulated_marking(url, exam.exam_id, markers, exam.true_scores, threads=8, seed=99,
+                                  retry_share=0.0)
+    submit = np.array([x for o in outcomes for x in o["submit"]]) * 1000
+    lease = np.array([x for o in outcomes for x in o["lease"]]) * 1000
+    marks = sum(o["marks"] for o in outcomes)
+    with session_scope(url) as session:
+        in_db = session.scalar(select(func.count()).select_from(MarkingMark))
+        open_tasks = session.scalar(select(func.count()).select_from(MarkingTask).where(MarkingTask.state != "done"))
+        not_final = session.scalar(select(func.count()).select_from(MarkingScript)
+                                   .where(MarkingScript.status != "final"))
+    print(f"\n== {label}: {processes} client process(es), {len(markers)} marker threads "
+          f"({regular} markers + {len(markers) - regular} leaders, each its own session) ==")
+    print(f"{opened.scripts} scripts; setup {setup:.1f} s")
+    print(f"marks: {marks} in {elapsed:.2f} s = {marks / elapsed:.0f} marks/s sustained "
+          f"(+{sweep.marks} in the final sweep; marks in database: {in_db})")
+    print(f"submit latency ms: p50 {np.percentile(submit, 50):.1f}  p95 {np.percentile(submit, 95):.1f}  "
+          f"p99 {np.percentile(submit, 99):.1f}")
+    print(f"lease latency ms:  p50 {np.percentile(lease, 50):.1f}  p99 {np.percentile(lease, 99):.1f}")
+    print(f"left over: {open_tasks} open tasks, {not_final} scripts not final; "
+          f"load average now {os.getloadavg()[0]:.1f}")
+    return {"marks_per_second": marks / elapsed, "submit_p99_ms": float(np.percentile(submit, 99))}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--students", type=int, default=400, help="students per school")
+    parser.add_argument("--schools", type=int, default=5)
+    parser.add_argument("--markers-per-school", type=int, default=5, help="per school and item group (2 groups)")
+    parser.add_argument("--processes", default="1,3", help="client process counts to run, e.g. 1,3")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    counts = [int(p) for p in args.processes.split(",")]
+    print(f"machine: {os.cpu_count()} cores, shared with other agents' work while measuring "
+          f"(load average {os.getloadavg()[0]:.1f} at start); num_workers: n/a (no solver)")
+    if not args.skip_postgres:
+        admin_url = os.environ.get("XUEQU_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL)
+        admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+        for processes in counts:
+            name = f"xuequ_bench_marking_{uuid.uuid4().hex[:8]}"
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                run(f"{admin_url.rsplit('/', 1)[0]}/{name}", "PostgreSQL", processes, args)
+            finally:
+                for key in [k for k in _engines if name in k]:
+                    _engines.pop(key).dispose()
+                with admin.connect() as connection:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    if not args.skip_sqlite:
+        for processes in counts:
+            with tempfile.TemporaryDirectory() as folder:
+                run(f"sqlite:///{folder}/bench.db", "SQLite", processes, args)
+    print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    main()
