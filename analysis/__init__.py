@@ -1,1 +1,10 @@
-"""Statistics and reports of joint exams: pure pandas/numpy (no database, no Prefect)."""
+"""Statistics and reports of joint exams: pure pandas/numpy (no database, no Prefect).
+
+Entry points:
+- `analysis.pipeline.analyse_exam(scores, items, schools, classes, class_teachers, previous_scores=None,
+  policy=AnalysisPolicy(), *, previous_items=None, responses=None, teachers=None) -> ExamAnalysis`
+- `ExamAnalysis.headline_markdown(lang="zh")`, `.school_summary_export()`, `.item_stats_export()`
+- `analysis.report.write_reports(analysis, out_dir, lang="zh") -> list[Path]`
+- `analysis.pipeline.bundled_evaluation_of(analyses, pairs)` and `analysis.report.write_bundled_report(...)`
+- `analysis.policy.AnalysisPolicy` (defaults in policies/analysis.toml); definitions in analysis/METHODS.md.
+"""

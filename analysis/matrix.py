@@ -100,9 +100,10 @@ def build_score_data(scores: pd.DataFrame, items: pd.DataFrame, check_membership
     _require_columns(scores, SCORE_COLUMNS, "scores")
     if len(scores) == 0:
         raise ValueError("scores is empty")
-    exam_ids = pd.unique(scores["exam_id"])
-    if len(exam_ids) != 1:
-        raise ValueError(f"scores must hold one exam; found {_examples(exam_ids)}")
+    exam_col = scores["exam_id"].to_numpy(dtype=object)
+    if (exam_col != exam_col[0]).any():  # cheaper than hashing millions of strings
+        raise ValueError(f"scores must hold one exam; found {_examples(pd.unique(exam_col))}")
+    exam_id = exam_col[0]
     item_table = normalise_items(items)
 
     student_codes, student_ids = pd.factorize(scores["student_id"])
@@ -122,8 +123,8 @@ def build_score_data(scores: pd.DataFrame, items: pd.DataFrame, check_membership
             bad = pd.unique(student_ids.to_numpy(dtype=object)[student_codes[mismatch]])
             raise ValueError(f"students listed in more than one {name}: {_examples(bad)}")
 
-    subject_codes, subjects = pd.factorize(scores["subject"])
     item_codes, item_uniques = pd.factorize(scores["item_id"])
+    subject_codes, subjects = _subject_codes(scores, item_codes, item_uniques, item_table)
     if (subject_codes < 0).any() or (item_codes < 0).any():
         raise ValueError("scores has rows without a subject or item_id")
     values = pd.to_numeric(scores["score"], errors="raise").to_numpy(dtype=float)
@@ -190,10 +191,33 @@ def build_score_data(scores: pd.DataFrame, items: pd.DataFrame, check_membership
             missing_cells=n_missing,
         )
     return ScoreData(
-        exam_id=str(exam_ids[0]),
+        exam_id=str(exam_id),
         student_ids=student_ids.to_numpy(dtype=object),
         school_ids=school_ids,
         class_ids=class_ids,
         papers=papers,
         warnings=warnings,
     )
+
+
+def _subject_codes(scores: pd.DataFrame, item_codes: np.ndarray, item_uniques: pd.Index,
+                   item_table: pd.DataFrame) -> tuple[np.ndarray, pd.Index]:
+    """Subject code of every row. When `items` names one subject per item id (ids unique across
+    papers, as in the bank), the subject follows from the item and the rows are only checked
+    against it: one cheap comparison instead of hashing millions of strings again."""
+    column = scores["subject"]
+    listed = item_table.dropna(subset=["subject"])
+    if len(listed) != len(item_table) or listed["item_id"].duplicated().any():
+        return pd.factorize(column)
+    subject_of = pd.Series(listed["subject"].to_numpy(dtype=object), index=listed["item_id"].to_numpy(dtype=object))
+    item_subject = subject_of.reindex(item_uniques.astype(str)).to_numpy(dtype=object)
+    if pd.isna(item_subject).any():  # items without a max score: let the caller name them per subject
+        return pd.factorize(column)
+    expected = item_subject[item_codes]
+    mismatch = column.to_numpy(dtype=object) != expected
+    if mismatch.any():
+        rows = np.flatnonzero(mismatch)[:5]
+        examples = [f"{item_uniques[item_codes[r]]} as {column.iat[r]} (items: {expected[r]})" for r in rows]
+        raise ValueError(f"items scored under another subject than in items: {_examples(examples)}")
+    codes_of_item, subjects = pd.factorize(pd.Series(item_subject, dtype=object))
+    return codes_of_item[item_codes], pd.Index(subjects, dtype=object)

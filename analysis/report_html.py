@@ -241,7 +241,8 @@ def render_html(analysis: ExamAnalysis, tables: dict[str, pd.DataFrame], reports
         overview_drop.append("cluster_id")
     out.append(table(school_table[school_table["subject"] == total_name].drop(columns=overview_drop), lang))
     out.append(charts.embed(distribution_chart(analysis, TOTAL, names)))
-    out.append('<div class="grid">' + charts.embed(box_chart(analysis, TOTAL, names))
+    pair = "grid" if len(analysis.schools) <= 10 else "stack"  # many schools: one chart per row
+    out.append(f'<div class="{pair}">' + charts.embed(box_chart(analysis, TOTAL, names))
                + charts.embed(rates_chart(analysis, TOTAL, names)) + "</div>")
     out.append(f"<h3>{html.escape(L.sheet('papers', lang))}</h3>" + table(tables["papers"], lang))
     out.append(f"<h3>{html.escape(L.sheet('cluster_summary', lang))}</h3>" + table(tables["cluster_summary"], lang))
@@ -266,7 +267,7 @@ def render_html(analysis: ExamAnalysis, tables: dict[str, pd.DataFrame], reports
         label = names.subject(subject)
         out.append(f"<h3>{html.escape(label)}</h3>")
         out.append(table(school_table[school_table["subject"] == label].drop(columns=["school_id", "subject"]), lang))
-        out.append('<div class="grid">' + charts.embed(box_chart(analysis, subject, names))
+        out.append(f'<div class="{pair}">' + charts.embed(box_chart(analysis, subject, names))
                    + charts.embed(rates_chart(analysis, subject, names)) + "</div>")
         out.append(charts.embed(distribution_chart(analysis, subject, names), height=300))
         out.append(f'<p class="note">{html.escape(L.text("class_table", lang))}</p>')

@@ -60,3 +60,13 @@ def test_bad_data_is_refused_with_a_clear_message(change, message):
     scores, items = _tiny()
     with pytest.raises(ValueError, match=message):
         build_score_data(change(scores, items), items)
+
+
+def test_an_item_scored_under_another_subject_is_refused():
+    scores = pd.DataFrame({"exam_id": "E", "student_id": ["a", "a"], "school_id": "S", "class_id": "C",
+                           "subject": ["math", "chinese"], "item_id": ["M1", "M2"], "score": [1.0, 1.0]})
+    items = pd.DataFrame({"subject": ["math", "math"], "item_id": ["M1", "M2"], "max_score": [2.0, 2.0]})
+    with pytest.raises(ValueError, match="another subject"):
+        build_score_data(scores, items)
+    data = build_score_data(scores.assign(subject="math"), items)
+    assert data.subjects == ["math"] and data.papers["math"].matrix.tolist() == [[1.0, 1.0]]
