@@ -59,9 +59,7 @@ class ExamAnalysis:
     def school_summary_export(self) -> pd.DataFrame:
         """school_summary.csv rows: one per school and subject (subjects only, not the total)."""
         rows = self.summary[(self.summary["level"] == "school") & (self.summary["subject"] != TOTAL)]
-        out = rows.rename(columns={"group_id": "school_id_"}).assign(exam_id=self.exam_id)
-        out["school_id"] = out["school_id_"]
-        out = out[list(EXPORT_COLUMNS["school_summary"])]
+        out = rows.assign(exam_id=self.exam_id, school_id=rows["group_id"])[list(EXPORT_COLUMNS["school_summary"])]
         return out.sort_values(["subject", "school_id"]).reset_index(drop=True)
 
     def item_stats_export(self) -> pd.DataFrame:
@@ -147,6 +145,8 @@ def analyse_exam(
         prev_items = previous_items if previous_items is not None else _observed_items(previous_scores)
         prev_data = build_score_data(previous_scores, prev_items, check_membership=False)
         previous_exam_id = prev_data.exam_id
+        if previous_exam_id == data.exam_id:
+            warnings.append(f"previous_scores hold the same exam ({previous_exam_id}): improvement is meaningless")
         prev_clusters = {s: cluster_of_school.get(s, "?") for s in set(prev_data.school_ids)}
         prev_frame = student_scores(prev_data, prev_clusters, policy, with_ranks=False)
         frame = match_previous(frame, prev_frame, policy, previous_rates_known=previous_items is not None)

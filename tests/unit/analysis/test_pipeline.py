@@ -74,3 +74,20 @@ def test_a_tiny_exam_still_works(tmp_path):
 def test_unknown_school_is_refused(exam):
     with pytest.raises(ValueError, match="not in schools"):
         analyse_exam(exam.scores, exam.items, exam.schools.iloc[1:], exam.classes, exam.class_teachers)
+
+
+def test_totals_over_the_subjects_sat_when_policy_allows():
+    from analysis.policy import AnalysisPolicy
+
+    exam = generate_exam(n_students=300, n_schools=2, seed=21, previous_exam_id=None, with_responses=False,
+                         absent_rate=0.05)
+    a = analyse_exam(exam.scores, exam.items, exam.schools, exam.classes, exam.class_teachers,
+                     policy=AnalysisPolicy(total_requires_all_subjects=False))
+    full = exam.items.groupby("subject")["max_score"].sum()
+    sat = exam.scores.groupby("student_id")["subject"].unique()
+    total = a.student_scores[a.student_scores["subject"] == "total"].set_index("student_id")
+    assert len(total) == exam.scores["student_id"].nunique()
+    partial = [s for s, subjects in sat.items() if len(subjects) < len(full)]
+    assert partial
+    for student in partial[:10]:
+        assert total.loc[student, "full_marks"] == full[list(sat[student])].sum()

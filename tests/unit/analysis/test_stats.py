@@ -116,3 +116,40 @@ def test_one_point_segments(analysis):
         assert count == ((scores >= s) & (scores < s + 1)).sum()
         assert cumulative == (scores >= s).sum()
     assert seg["cumulative"].iloc[-1] == len(scores)
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+from analysis.pipeline import analyse_exam  # noqa: E402
+
+
+@settings(max_examples=12, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 2), st.integers(0, 4), st.integers(0, 10)), min_size=1, max_size=40))
+def test_group_statistics_on_random_small_exams(rows):
+    """(class, item-2 score ÷ 2.5, item-1 score) per student: ties, one-student classes and zeros."""
+    records = []
+    for i, (cls, second, first) in enumerate(rows):
+        for item, score in (("1", float(first)), ("2", 2.5 * second)):
+            records.append(("E", f"S{i:02d}", f"SCH{cls % 2}", f"C{cls}", "math", item, score))
+    scores = pd.DataFrame(records, columns=["exam_id", "student_id", "school_id", "class_id", "subject", "item_id",
+                                            "score"])
+    items = pd.DataFrame({"subject": "math", "item_id": ["1", "2"], "max_score": [10.0, 10.0]})
+    schools = pd.DataFrame({"school_id": ["SCH0", "SCH1"], "cluster_id": "CL"})
+    classes = scores[["class_id", "school_id"]].drop_duplicates()
+    teachers = classes.assign(subject="math", teacher_id="T" + classes["class_id"])[
+        ["class_id", "subject", "teacher_id"]]
+    a = analyse_exam(scores, items, schools, classes, teachers)
+    per_student = scores.groupby(["student_id", "class_id"])["score"].sum().reset_index()
+    for cls, part in per_student.groupby("class_id"):
+        row = a.summary[(a.summary["level"] == "class") & (a.summary["group_id"] == cls) &
+                        (a.summary["subject"] == "math")].iloc[0]
+        x = part["score"].to_numpy()
+        assert row["students"] == len(x) and row["mean"] == pytest.approx(x.mean())
+        assert row["std"] == pytest.approx(x.std(ddof=0), abs=1e-9)
+        assert row["excellent_rate"] == pytest.approx(np.mean(x >= 17))
+        assert row["pass_rate"] == pytest.approx(np.mean(x >= 12))
+        assert row["low_rate"] == pytest.approx(np.mean(x < 8))
+    ranks = a.student_scores[a.student_scores["subject"] == "math"]
+    assert (ranks["rank_district"].to_numpy() == sps.rankdata(-ranks["score"].to_numpy(), method="min")).all()
+    bands = a.score_bands[(a.score_bands["level"] == "district") & (a.score_bands["subject"] == "math")]
+    assert bands["count"].sum() == len(per_student)
