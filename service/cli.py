@@ -148,6 +148,87 @@ def demo_data(
     console.print(f"demo district (seed {seed}) → {out}: {sizes}")
 
 
+paper_app = typer.Typer(help="Papers of a joint exam: show, approve, reject or swap items (审题).", no_args_is_help=True)
+season_app = typer.Typer(help="The exam season: run it, or see where it stands.", no_args_is_help=True)
+app.add_typer(paper_app, name="paper")
+app.add_typer(season_app, name="season")
+
+
+@paper_app.command("show")
+def paper_show(exam: str = typer.Option(..., "--exam", help="Exam id."),
+               subject: Optional[str] = typer.Option(None, help="Only this subject."), db: DbOption = None) -> None:
+    """List the papers of an exam: versions, status, items and marking standard."""
+    from sqlalchemy import select
+
+    from models import Paper
+    from models.db import session_scope
+
+    _use_db(db)
+    with session_scope() as session:
+        query = select(Paper).where(Paper.exam_id == exam).order_by(Paper.subject, Paper.version)
+        if subject:
+            query = query.where(Paper.subject == subject)
+        for paper in session.scalars(query):
+            console.print(f"[bold]{paper.subject} v{paper.version}[/] {paper.status} · {paper.total:g} 分 · "
+                          f"{len(paper.items)} 题 · reviewed by {paper.reviewed_by or '-'} {paper.review_comment or ''}")
+            console.print("  " + " ".join(f"{i.position}:{i.item_id}" for i in paper.items), highlight=False)
+
+
+@paper_app.command("approve")
+def paper_approve(
+    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    subject: str = typer.Option(..., help="Subject of the paper (its latest draft is reviewed)."),
+    reviewer: str = typer.Option(os.environ.get("USER", "教研室"), help="Who reviews (recorded in the audit log)."),
+    reject: bool = typer.Option(False, "--reject", help="Reject: a new paper is assembled."),
+    swap: Optional[str] = typer.Option(None, help="Item ids to swap out, separated by commas; the rest stays."),
+    comment: str = typer.Option("", help="Comments for the setting team."),
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """Approve (lock), reject, or swap items of a draft paper; resumes a flow run waiting for it."""
+    from flows.question_setting import PaperReview, submit_review
+
+    _use_db(db)
+    decision = "swap" if swap else "reject" if reject else "approve"
+    review = PaperReview(decision=decision, reviewer=reviewer, comment=comment,
+                         remove_items=[i.strip() for i in (swap or "").split(",") if i.strip()])
+    console.print(submit_review(exam, subject, review, lang=lang))
+
+
+@season_app.command("run")
+def season_run(
+    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    out: Path = typer.Option(Path("out"), help="Output folder for plans, scores and reports."),
+    approval_timeout: int = typer.Option(3600, help="Seconds to wait for paper reviews before leaving the season waiting."),
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """Run (or continue) the exam season of one joint exam, in this process."""
+    from flows.exam_season import exam_season
+
+    _use_db(db)
+    result = exam_season(exam, out_dir=str(out), approval_timeout_s=approval_timeout, lang=lang)
+    console.print(result.markdown(), markup=False, highlight=False)
+
+
+@season_app.command("status")
+def season_status(exam: str = typer.Option(..., "--exam", help="Exam id."), db: DbOption = None) -> None:
+    """Where the season of an exam stands, stage by stage."""
+    from sqlalchemy import select
+
+    from models import SeasonStage
+    from models.db import session_scope
+
+    _use_db(db)
+    table = Table(title=f"考试季 {exam}")
+    for column in ("stage", "status", "updated", "message"):
+        table.add_column(column)
+    with session_scope() as session:
+        for row in session.scalars(select(SeasonStage).where(SeasonStage.exam_id == exam)):
+            table.add_row(row.stage, row.status, f"{row.updated_at:%Y-%m-%d %H:%M}", row.message or "")
+    console.print(table)
+
+
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder for the bundle, plans and reports.")] = Path("out"),

@@ -1,0 +1,185 @@
+"""`xuequ marking …`: ingest responses, open the queue, register markers, watch progress, finalise.
+
+A Typer sub-app; the main CLI mounts it as `marking`.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(help="阅卷 Marking: responses, the marking queue, progress and final scores.", no_args_is_help=True)
+console = Console()
+err_console = Console(stderr=True)
+
+DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: XUEQU_DATABASE_URL, "
+                                                 "else sqlite:///xuequ.db in the working folder).")]
+ExamOption = Annotated[str, typer.Option("--exam", help="Exam id (考试编号).")]
+LangOption = Annotated[str, typer.Option("--lang", help="Language of messages: zh or en.")]
+PolicyOption = Annotated[Optional[Path], typer.Option("--policy", help="Marking policy TOML "
+                                                      "(default: policies/marking.toml).")]
+
+
+def _use_db(url: str | None) -> None:
+    if url:
+        os.environ["XUEQU_DATABASE_URL"] = url
+
+
+def _policy(path: Path | None):
+    from marking.policy import load_policy
+
+    return load_policy(path)
+
+
+def _fail(error, lang: str) -> None:
+    title = (f"有 {len(error.problems)} 个问题，未写入任何数据：" if lang == "zh"
+             else f"{len(error.problems)} problem(s); nothing was written:")
+    err_console.print(f"[bold red]{title}[/]")
+    err_console.print(error.render(lang, limit=100), markup=False, highlight=False)
+    raise typer.Exit(code=2)
+
+
+def _cell(value: object) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".")
+    return str(value)
+
+
+@app.command("status")
+def status(exam: ExamOption, db: DbOption = None,
+           output: str = typer.Option("table", "--format", help="table, markdown or csv."),
+           show_markers: bool = typer.Option(False, "--markers", help="Also list every marker.")) -> None:
+    """Progress per item group: done %, waiting for third mark or arbitration, speed, agreement, flags."""
+    from marking.progress import marker_progress, marking_progress, progress_markdown
+    from models.db import session_scope
+
+    _use_db(db)
+    with session_scope() as session:
+        groups = marking_progress(session, exam)
+        markers = marker_progress(session, exam)
+    if groups.empty:
+        err_console.print(f"exam {exam} has no item group open for marking (run `xuequ marking open`)")
+        raise typer.Exit(code=1)
+    if output == "markdown":
+        console.print(progress_markdown(groups, markers, exam_id=exam), markup=False, highlight=False)
+        return
+    if output == "csv":
+        console.print(groups.to_csv(index=False), markup=False, highlight=False, end="")
+        return
+    table = Table(title=f"阅卷进度 marking progress {exam}")
+    columns = ["subject", "item_group", "scripts", "done_pct", "waiting_third", "waiting_arbitration", "leased",
+               "markers", "median_seconds", "agreement_rate", "flagged_markers"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("subject", "item_group", "flagged_markers")
+                         else "right")
+    for row in groups[columns].itertuples(index=False):
+        table.add_row(*[_cell(v) for v in row])
+    console.print(table)
+    shown = markers if show_markers else markers[markers["flagged"]]
+    if len(shown):
+        marker_table = Table(title="评卷教师 markers" if show_markers else "需关注 flagged markers")
+        marker_columns = ["teacher_id", "item_group", "role", "marks", "median_seconds", "agreement_rate",
+                          "mean_deviation", "flag_reason"]
+        for column in marker_columns:
+            marker_table.add_column(column)
+        for row in shown[marker_columns].itertuples(index=False):
+            marker_table.add_row(*[_cell(v) for v in row])
+        console.print(marker_table)
+
+
+@app.command("ingest")
+def ingest(files: Annotated[list[Path], typer.Argument(help="Responses files (CSV or .xlsx), marking/FORMAT.md.")],
+           exam: ExamOption, db: DbOption = None,
+           subject: Optional[str] = typer.Option(None, help="Subject, when the files have no subject column."),
+           school: Optional[str] = typer.Option(None, help="The school these files come from (checked)."),
+           lang: LangOption = "zh") -> None:
+    """Check and load responses, all files or nothing."""
+    from bundle.problems import BundleError
+    from marking.responses import ingest_responses
+    from models.db import session_scope
+    from models.migrate import upgrade
+
+    _use_db(db)
+    upgrade()
+    try:
+        with session_scope() as session:
+            session.info["actor"] = os.environ.get("USER", "cli")
+            report = ingest_responses(session, exam, files, subject=subject, school_id=school)
+    except BundleError as error:
+        _fail(error, lang)
+        return
+    console.print(f"{report.responses} responses of {report.students} students from {len(report.files)} file(s) "
+                  f"({report.replaced} replaced)")
+
+
+@app.command("open")
+def open_queue(exam: ExamOption, db: DbOption = None, seed: int = typer.Option(0, help="Seed of the double-marked "
+                                                                                      "share."),
+               policy: PolicyOption = None) -> None:
+    """Open the marking queue: one anonymous script per student and item group (again: adds new ones)."""
+    from marking.queue import open_marking
+    from models.db import session_scope
+
+    _use_db(db)
+    with session_scope() as session:
+        report = open_marking(session, exam, policy=_policy(policy), seed=seed)
+    console.print(f"{len(report.groups)} item group(s); {report.scripts} new scripts ({report.double_marked} double "
+                  f"marked), {report.tasks} tasks; {report.already_open} scripts were already open")
+
+
+@app.command("markers")
+def register(plan: Annotated[Path, typer.Argument(help="marking.csv: exam_id, subject, item_group, teacher_id, "
+                                                        "teacher_school_id, role.")],
+             exam: ExamOption, tokens: Path = typer.Option(..., "--tokens", help="Write teacher_id,token here."),
+             db: DbOption = None, lang: LangOption = "zh") -> None:
+    """Register the marking plan's teachers and issue their login tokens (shown only once)."""
+    import pandas as pd
+
+    from bundle.problems import BundleError
+    from marking.queue import register_markers
+    from models.db import session_scope
+
+    _use_db(db)
+    frame = pd.read_csv(plan, dtype=str, encoding="utf-8-sig")
+    try:
+        with session_scope() as session:
+            issued = register_markers(session, exam, frame, source=plan.name)
+    except BundleError as error:
+        _fail(error, lang)
+        return
+    issued.to_csv(tokens, index=False, encoding="utf-8-sig")
+    console.print(f"{len(issued)} marker(s) registered; tokens in {tokens} (keep it private)")
+
+
+@app.command("finalise")
+def finalise(exam: ExamOption, db: DbOption = None,
+             out: Optional[Path] = typer.Option(None, help="Also write scores.csv here."),
+             strict: bool = typer.Option(False, help="Fail if any script is still being marked."),
+             policy: PolicyOption = None) -> None:
+    """Write final scores (auto, single, double, third, arbitration), traceable to their marks."""
+    from bundle.io import write_csv
+    from bundle.spec import EXPORT_COLUMNS
+    from marking.finalise import NotFinished, finalise_scores, scores_frame
+    from models.db import session_scope
+
+    _use_db(db)
+    try:
+        with session_scope() as session:
+            session.info["actor"] = os.environ.get("USER", "cli")
+            report = finalise_scores(session, exam, policy=_policy(policy), strict=strict)
+            frame = scores_frame(session, exam) if out else None
+    except NotFinished as error:
+        err_console.print(f"[bold red]{error}[/]")
+        raise typer.Exit(code=1) from error
+    console.print(f"{report.written} scores for {report.students} student-subjects: {dict(report.scores)}; "
+                  f"{report.pending_scripts} scripts still in marking, {report.held_back} student-subjects held back")
+    if out is not None and frame is not None:
+        write_csv(frame, out, EXPORT_COLUMNS["scores"])
+        console.print(f"wrote {out}")
