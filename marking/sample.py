@@ -49,6 +49,7 @@ class SampleExam:
     plan: pd.DataFrame  # marking.csv shape: exam_id, subject, item_group, teacher_id, teacher_school_id, role
     true_scores: pd.DataFrame  # student_id, item_id, true_score (subjective items)
     item_ids: dict[int, str] = field(default_factory=dict)  # position -> item_id
+    responses: pd.DataFrame | None = None  # exam_id, student_id, item_id, subject, answer (as drawn)
 
 
 def item_id_for(prefix: str, position: int) -> str:
@@ -57,8 +58,12 @@ def item_id_for(prefix: str, position: int) -> str:
 
 def build_sample_exam(session: Session, *, prefix: str = "S", subject: str = "math", schools: int = 3,
                       students_per_school: int = 20, markers_per_school: int = 2, leaders_per_group: int = 2,
-                      items: tuple[SampleItem, ...] = DEFAULT_ITEMS, seed: int = 0) -> SampleExam:
-    """Create the sample in the caller's transaction (ids start with `prefix`)."""
+                      items: tuple[SampleItem, ...] = DEFAULT_ITEMS, seed: int = 0,
+                      with_responses: bool = True) -> SampleExam:
+    """Create the sample in the caller's transaction (ids start with `prefix`).
+
+    `with_responses=False` leaves the responses out (they are still drawn: `SampleExam.responses`).
+    """
     rng = np.random.default_rng(seed)
     exam_id = f"{prefix}-EXAM"
     district_id, cluster_id = f"{prefix}-D", f"{prefix}-C"
@@ -114,7 +119,8 @@ def build_sample_exam(session: Session, *, prefix: str = "S", subject: str = "ma
                 answer = it.key if rng.random() < p else "A"
             responses.append({"exam_id": exam_id, "student_id": student["student_id"], "item_id": item_id,
                               "subject": subject, "answer": answer})
-    session.execute(insert(Response), responses)
+    if with_responses:
+        session.execute(insert(Response), responses)
     groups = sorted({it.item_group or f"Q{it.position}" for it in items if it.item_type == "subjective"})
     plan_rows = []
     for group in groups:
@@ -134,4 +140,5 @@ def build_sample_exam(session: Session, *, prefix: str = "S", subject: str = "ma
     plan = pd.DataFrame(plan_rows, columns=["exam_id", "subject", "item_group", "teacher_id", "teacher_school_id",
                                             "role"])
     return SampleExam(exam_id, subject, school_ids, [s["student_id"] for s in students], tuple(items), plan,
-                      pd.DataFrame(truths, columns=["student_id", "item_id", "true_score"]), item_ids)
+                      pd.DataFrame(truths, columns=["student_id", "item_id", "true_score"]), item_ids,
+                      pd.DataFrame(responses, columns=["exam_id", "student_id", "item_id", "subject", "answer"]))

@@ -185,8 +185,8 @@ class _ApiTransport:
         task = response.json().get("task")
         if task is None:
             return None
-        items = tuple(ItemStandard(i["item_id"], i["position"], i["max_score"], i["score_step"], i["tolerance"],
-                                   i.get("rubric")) for i in task["items"])
+        items = tuple(ItemStandard(i["item_id"], i["position"], i["max_score"], i["score_step"], 0.0,
+                                   i.get("rubric")) for i in task["items"])  # markers are not shown tolerances
         return Lease(task["task_id"], -1, task["code"], task["kind"], items, time.time(), task["lease_expires_at"])
 
     def submit(self, _session, marker: SimulatedMarker, lease: Lease, scores: dict, seconds: float) -> bool:
