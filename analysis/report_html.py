@@ -27,7 +27,7 @@ h2 { font-size: 21px; margin-top: 36px; border-left: 6px solid #1565c0; padding-
 h3 { font-size: 17px; margin-top: 24px; }
 table { border-collapse: collapse; margin: 8px 0 16px; font-size: 12px; }
 th, td { border: 1px solid #ccc; padding: 3px 7px; text-align: right; white-space: nowrap; }
-th { background: #ddebf7; text-align: center; }
+th { background: #ddebf7; text-align: center; white-space: normal; max-width: 90px; }
 td.t { text-align: left; }
 tr:nth-child(even) td { background: #f7f9fc; }
 .kpis { display: flex; flex-wrap: wrap; gap: 12px; margin: 12px 0; }

@@ -137,7 +137,8 @@ def class_summary(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
 
 
 def cluster_summary(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
-    s = analysis.summary[analysis.summary["level"].isin(["cluster", "district"])]
+    levels = ["cluster", "district"] if analysis.schools["cluster_id"].nunique() > 1 else ["cluster"]
+    s = analysis.summary[analysis.summary["level"].isin(levels)]  # one cluster: "all" would repeat it
     s = _sorted(s, analysis, ["level", "group_id"])
     out = pd.DataFrame({"group_name": [names.group(lv, g) for lv, g in zip(s["level"], s["group_id"])],
                         "subject": s["subject"].map(names.subject)})
