@@ -50,8 +50,9 @@ def main() -> None:
                             exam.previous_scores, previous_items=exam.previous_items, responses=exam.responses,
                             teachers=exam.teachers)
     t_analysis, c_analysis = time.perf_counter() - t0, time.process_time() - c0
-    print(f"analysis: {t_analysis:.2f} s wall, {c_analysis:.2f} s CPU (target ≤ 10 s) — {len(analysis.summary):,} summary rows, "
-          f"{len(analysis.items)} items, {len(analysis.teacher_assessment):,} teachers")
+    print(f"analysis: {t_analysis:.2f} s wall, {c_analysis:.2f} s CPU (target ≤ 10 s) — "
+          f"{len(analysis.summary):,} summary rows, {len(analysis.items)} items, "
+          f"{len(analysis.teacher_assessment):,} teachers")
 
     if not args.no_reports:
         from analysis.report import write_reports
