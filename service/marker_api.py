@@ -17,7 +17,6 @@ never a student's name, id or school: a script is shown by its code (密号) and
 
 Run: `uvicorn service.marker_api:app` (database from XUEQU_DATABASE_URL).
 """
-from __future__ import annotations
 
 import math
 from collections.abc import Iterator

@@ -1,0 +1,108 @@
+"""The marker HTTP API with FastAPI's TestClient, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from marking.simulate import run_simulated_marking, simulated_markers
+from models.marking import MarkingMark, MarkingScript
+from service.marker_api import create_app
+
+
+@pytest.fixture
+def client(small_exam):
+    with TestClient(create_app(small_exam.url, policy=small_exam.policy)) as test_client:
+        yield test_client
+
+
+def auth(exam, teacher_id):
+    return {"Authorization": f"Bearer {exam.token(teacher_id)}"}
+
+
+def test_login_next_submit_and_progress(small_exam, client):
+    teacher = "S-SCH1-Q7-M1"
+    assert client.post("/api/v1/login", json={"token": "wrong"}).status_code == 401
+    assert client.get("/api/v1/me").status_code == 401
+    me = client.post("/api/v1/login", json={"token": small_exam.token(teacher)}).json()
+    assert me == {"exam_id": small_exam.exam_id, "teacher_id": teacher, "subject": "math", "item_group": "Q7",
+                  "role": "marker"}
+    task = client.post("/api/v1/next", headers=auth(small_exam, teacher)).json()["task"]
+    assert task["kind"] == "first" and [i["item_id"] for i in task["items"]] == ["S-I07"]
+    assert task["items"][0]["max_score"] == 12 and "tolerance" not in task["items"][0]
+    # anonymous: the answers and a code, nothing that names the student or school
+    assert list(task["answers"]) == ["S-I07"] and task["answers"]["S-I07"].endswith("/7.png")
+    body = str(task)
+    assert "student" not in body and "SCH" not in task["code"]
+    again = client.post("/api/v1/next", headers=auth(small_exam, teacher)).json()["task"]
+    assert again["task_id"] == task["task_id"]  # a reload gets the same script
+    bad = client.post(f"/api/v1/tasks/{task['task_id']}/marks", headers=auth(small_exam, teacher),
+                      json={"scores": {"S-I07": 13}})
+    assert bad.status_code == 422 and bad.json()["detail"]["code"] == "invalid_scores"
+    done = client.post(f"/api/v1/tasks/{task['task_id']}/marks", headers=auth(small_exam, teacher),
+                       json={"scores": {"S-I07": 8}, "seconds": 40})
+    assert done.status_code == 200 and done.json()["duplicate"] is False
+    retry = client.post(f"/api/v1/tasks/{task['task_id']}/marks", headers=auth(small_exam, teacher),
+                        json={"scores": {"S-I07": 8}, "seconds": 40})
+    assert retry.json()["duplicate"] is True and retry.json()["mark_id"] == done.json()["mark_id"]
+    progress = client.get("/api/v1/me/progress", headers=auth(small_exam, teacher)).json()
+    assert progress["marker"]["marks"] == 1 and progress["marker"]["median_seconds"] == 40
+    assert progress["group"]["scripts"] == 12 and progress["group"]["final"] == 0
+
+
+def test_markers_only_touch_their_own_groups_work(small_exam, client):
+    q7, other_q7, g1 = "S-SCH1-Q7-M1", "S-SCH1-Q7-M2", "S-SCH2-G1-M1"
+    task = client.post("/api/v1/next", headers=auth(small_exam, q7)).json()["task"]
+    for teacher, scores in ((other_q7, {"S-I07": 1}), (g1, {"S-I05": 1, "S-I06": 1})):
+        response = client.post(f"/api/v1/tasks/{task['task_id']}/marks", headers=auth(small_exam, teacher),
+                               json={"scores": scores})
+        assert response.status_code == 409 and response.json()["detail"]["code"] == "lease_lost"
+    g1_task = client.post("/api/v1/next", headers=auth(small_exam, g1)).json()["task"]
+    assert [i["item_id"] for i in g1_task["items"]] == ["S-I05", "S-I06"]
+    assert client.post(f"/api/v1/tasks/{task['task_id']}/release", headers=auth(small_exam, q7)).json() == {
+        "released": True}
+    assert client.get("/api/v1/arbitration", headers=auth(small_exam, q7)).status_code == 403
+    assert client.get("/api/v1/group/progress", headers=auth(small_exam, q7)).status_code == 403
+
+
+def test_leaders_see_and_work_the_arbitration_queue(make_exam):
+    from marking.sample import SampleItem
+
+    exam = make_exam(students_per_school=1, items=(SampleItem(1, "subjective", 10, 1),))
+    with TestClient(create_app(exam.url, policy=exam.policy)) as client:
+        def mark(teacher, score):
+            task = client.post("/api/v1/next", headers=auth(exam, teacher)).json()["task"]
+            response = client.post(f"/api/v1/tasks/{task['task_id']}/marks", headers=auth(exam, teacher),
+                                   json={"scores": {"S-I01": score}})
+            return task, response.json()
+
+        mark("S-SCH2-Q1-M1", 1)
+        mark("S-SCH3-Q1-M1", 9)
+        _, third = mark("S-SCH2-Q1-M2", 5)
+        assert third["script_status"] == "arbitration"
+        leader = "S-SCH2-Q1-L2"
+        queue = client.get("/api/v1/arbitration", headers=auth(exam, leader)).json()
+        assert queue["waiting"] == 1
+        [waiting] = queue["scripts"]
+        assert sorted(m["scores"]["S-I01"] for m in waiting["marks"]) == [1, 5, 9] and not waiting["own_school"]
+        own = client.get("/api/v1/arbitration", headers=auth(exam, "S-SCH1-Q1-L1")).json()
+        assert own["scripts"][0]["own_school"] is True
+        assert client.post("/api/v1/arbitration/next", headers=auth(exam, "S-SCH1-Q1-L1")).json()["task"] is None
+        task = client.post("/api/v1/arbitration/next", headers=auth(exam, leader)).json()["task"]
+        assert task["kind"] == "arbitration" and len(task["earlier_marks"]) == 3
+        final = client.post(f"/api/v1/tasks/{task['task_id']}/marks", headers=auth(exam, leader),
+                            json={"scores": {"S-I01": 4}}).json()
+        assert final["script_status"] == "final"
+        group = client.get("/api/v1/group/progress", headers=auth(exam, leader)).json()
+        assert group["group"]["final"] == 1 and {m["teacher_id"] for m in group["markers"]} >= {leader}
+
+
+def test_simulated_markers_can_mark_a_whole_exam_through_the_api(small_exam, client):
+    tokens = dict(zip(small_exam.tokens["teacher_id"], small_exam.tokens["token"]))
+    markers = simulated_markers(small_exam.sample.plan, seed=4, tokens=tokens)
+    report = run_simulated_marking(small_exam.url, small_exam.exam_id, markers, small_exam.sample.true_scores,
+                                   threads=4, seed=4, client=client, retry_share=0.2)
+    with small_exam.session() as session:
+        assert session.scalar(select(func.count()).select_from(MarkingScript).where(
+            MarkingScript.status != "final")) == 0
+        assert session.scalar(select(func.count()).select_from(MarkingMark)) == report.marks
