@@ -33,6 +33,17 @@ def _solver(time_limit_s: float, num_workers: int, relative_gap: float = 0.0) ->
     return solver
 
 
+def posting_params(num_workers: int) -> dict[str, Any]:
+    """Solver settings for the posting model. Its LP bound needs the strongest linearization: with
+    the default portfolio a 100-school district stalled at a 1–5% gap after 30 s; with `max_lp` it
+    closed in 2–15 s (benchmarks/bench_rotation.py)."""
+    if num_workers <= 1:
+        return {"linearization_level": 2}
+    if num_workers == 2:
+        return {"subsolvers": ["max_lp", "default_lp"]}
+    return {}
+
+
 def _literal(model: cp_model.CpModel, literal: cp_model.IntVar) -> cp_model.IntVar:
     return model.get_bool_var_from_proto_index(literal.index)
 
@@ -51,7 +62,10 @@ def solve_with_rules(model: cp_model.CpModel, rules: Sequence[Guarded], *, time_
         trial.add_hint(trial.get_bool_var_from_proto_index(variable.index), value)
     solver = _solver(time_limit_s, num_workers, relative_gap)
     for key, value in (params or {}).items():
-        setattr(solver.parameters, key, value)
+        if isinstance(value, list):
+            getattr(solver.parameters, key).extend(value)
+        else:
+            setattr(solver.parameters, key, value)
     status = solver.solve(trial)
     return solver, status
 
@@ -127,3 +141,24 @@ def maximise_under(model: cp_model.CpModel, rules: Sequence[Guarded], measure: A
     if status == cp_model.OPTIMAL:
         return int(round(solver.objective_value))
     return None
+
+
+def disjoint_cores(model: cp_model.CpModel, rules: Sequence[Guarded], *, time_limit_s: float, num_workers: int = 1,
+                   max_cores: int = 10) -> list[CoreResult]:
+    """Independent conflicts: a core, then another among the rules outside it, until the rest hold
+    together (or time or `max_cores` runs out). Each core is a separate reason the policy fails."""
+    started = time.perf_counter()
+    remaining = list(rules)
+    cores: list[CoreResult] = []
+    while len(cores) < max_cores:
+        left = time_limit_s - (time.perf_counter() - started)
+        if left < 0.2 or not remaining:
+            break
+        found = infeasible_core(model, remaining, time_limit_s=left if not cores else left * 0.5,
+                                num_workers=num_workers)
+        if found is None or not found.core:
+            break
+        cores.append(found)
+        taken = {id(r) for r in found.core}
+        remaining = [r for r in remaining if id(r) not in taken]
+    return cores

@@ -10,13 +10,13 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from domain.vocab import SUBJECTS
 
 from .candidates import CandidateIndex, build_candidates
-from .cpsat import infeasible_core, maximise_under
+from .cpsat import disjoint_cores, maximise_under
 from .inputs import RotationInput, RotationTeacher
 from .leaders import LeaderModel
 from .model import PostingModel, RuleInstance, build_posting_model
@@ -397,21 +397,30 @@ def describe_core(index: CandidateIndex, core: Sequence[RuleInstance], model: Po
 
 
 def explain_posting_model(pm: PostingModel, *, time_limit_s: float, num_workers: int) -> tuple[list[Explanation], dict]:
-    """The core of an infeasible posting model, described."""
-    found = infeasible_core(pm.model, pm.rules, time_limit_s=time_limit_s * 0.7, num_workers=num_workers)
-    if found is None:
+    """The independent conflicts (disjoint cores) of an infeasible posting model, described; each
+    explanation's `conflict` numbers the conflict it belongs to."""
+    cores = disjoint_cores(pm.model, pm.rules, time_limit_s=time_limit_s * 0.7, num_workers=num_workers)
+    if not cores:
         return [_undetermined()], {"core": None}
-    explanations = describe_core(pm.index, found.core, pm, time_limit_s=time_limit_s * 0.3, num_workers=num_workers)
-    return explanations, {"core": [r.key for r in found.core], "core_minimal": found.minimal,
-                          "core_seconds": round(found.seconds, 3)}
+    explanations: list[Explanation] = []
+    for number, found in enumerate(cores, start=1):
+        described = describe_core(pm.index, found.core, pm, time_limit_s=time_limit_s * 0.3 / len(cores),
+                                  num_workers=num_workers)
+        explanations += [replace(e, conflict=number) for e in described]
+    return explanations, {"core": [[r.key for r in found.core] for found in cores],
+                          "core_minimal": all(found.minimal for found in cores),
+                          "core_seconds": round(sum(found.seconds for found in cores), 3)}
 
 
 def explain_leader_model(lm: LeaderModel, index: CandidateIndex, *, time_limit_s: float,
                          num_workers: int) -> tuple[list[Explanation], dict]:
-    found = infeasible_core(lm.model, lm.rules, time_limit_s=time_limit_s, num_workers=num_workers)
-    if found is None:
+    cores = disjoint_cores(lm.model, lm.rules, time_limit_s=time_limit_s, num_workers=num_workers)
+    if not cores:
         return [_undetermined()], {"leader_core": None}
-    return describe_core(index, found.core), {"leader_core": [r.key for r in found.core]}
+    explanations: list[Explanation] = []
+    for number, found in enumerate(cores, start=1):
+        explanations += [replace(e, conflict=100 + number) for e in describe_core(index, found.core)]
+    return explanations, {"leader_core": [[r.key for r in found.core] for found in cores]}
 
 
 def _undetermined() -> Explanation:

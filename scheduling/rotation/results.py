@@ -118,6 +118,7 @@ class Explanation:
     suggestion_zh: str = ""
     suggestion_en: str = ""
     numbers: dict[str, Any] = field(default_factory=dict)
+    conflict: int = 1  # explanations with the same number are one conflict (one core of the solver)
 
     def message(self, lang: str = "zh") -> str:
         return self.message_zh if lang == "zh" else self.message_en

@@ -13,7 +13,7 @@ from dataclasses import replace
 from ortools.sat.python import cp_model
 
 from .candidates import SCALE, CandidateIndex, build_candidates
-from .cpsat import STATUS_NAMES, solve_with_rules
+from .cpsat import STATUS_NAMES, posting_params, solve_with_rules
 from .explain import explain_leader_model, explain_posting_model, shortfall_report
 from .inputs import RotationInput
 from .leaders import build_leader_model, read_leader_plan
@@ -197,7 +197,11 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
         for key in ("core", "core_minimal", "leader_core"):
             if result.get(key) is not None:
                 stats.setdefault(key, []).append(result[key])
-        explanations += result["explanations"]
+        numbering: dict[int, int] = {}
+        before = len({x.conflict for x in explanations})
+        for e in result["explanations"]:  # conflicts numbered across the whole district
+            numbering.setdefault(e.conflict, before + len(numbering) + 1)
+            explanations.append(replace(e, conflict=numbering[e.conflict]))
         statuses += [result["posting_status"], result["leader_status"]]
         if "postings" in result:
             postings += result["postings"]
@@ -241,7 +245,8 @@ def _plan_component(data: RotationInput, index: CandidateIndex, policy: Rotation
     lm = build_leader_model(data, policy, data.previous)
     result["rules"] = len(pm.rules) + len(lm.rules)
     solver, code = solve_with_rules(pm.model, pm.rules, time_limit_s=budget * 0.75, num_workers=num_workers,
-                                    relative_gap=relative_gap, hints=_hints(pm, data.previous))
+                                    relative_gap=relative_gap, hints=_hints(pm, data.previous),
+                                    params=posting_params(num_workers))
     result["posting_status"] = STATUS_NAMES.get(code, "UNKNOWN")
     if result["posting_status"] in ("OPTIMAL", "FEASIBLE"):
         postings, mentoring, filled = read_postings(pm, solver)
@@ -257,7 +262,8 @@ def _plan_component(data: RotationInput, index: CandidateIndex, policy: Rotation
         relaxed = build_posting_model(index, data.previous, relaxed=True)
         left = max(0.5, budget * 0.75 - (time.perf_counter() - started))
         solver, code = solve_with_rules(relaxed.model, [], time_limit_s=left, num_workers=num_workers,
-                                        relative_gap=relative_gap, hints=_hints(relaxed, data.previous))
+                                        relative_gap=relative_gap, hints=_hints(relaxed, data.previous),
+                                        params=posting_params(num_workers))
         if STATUS_NAMES.get(code) in ("OPTIMAL", "FEASIBLE"):
             postings, mentoring, filled = read_postings(relaxed, solver)
             result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled),

@@ -320,7 +320,18 @@ def summary_markdown(result: RotationResult, data: RotationInput, policy: Rotati
     if result.explanations:
         lines.append("")
         lines.append("## 不能同时满足的规则" if zh else "## Rules that cannot all hold")
-        lines += [f"- {e.text(lang)}" for e in result.explanations]
+        conflicts: dict[int, list] = defaultdict(list)
+        for e in result.explanations:
+            conflicts[e.conflict].append(e)
+        for number, group in conflicts.items():
+            lines.append(f"- {'冲突' if zh else 'conflict'} {number}:")
+            lines += [f"  - {e.text(lang)}" for e in group]
+        if result.relaxed:
+            lines.append("")
+            lines.append("以上冲突未解决前，本方案为尽力而为的方案，未满足的规则：" if zh else
+                         "Until these conflicts are resolved the roster is best-effort; rules it breaks:")
+            lines += [f"  - {key}: {'差' if zh else 'short by'} {amount}" for key, amount in
+                      sorted(result.stats.get("broken", {}).items())]
     if result.shortfalls:
         lines.append("")
         lines.append("## 空缺岗位" if zh else "## Unfilled posts")

@@ -134,3 +134,17 @@ def test_shortfall_reasons_count_the_teachers_step_by_step():
     english = reasons[("english", 5)]  # W1 is at a peer school (weak–weak); E1 lives 55 km away
     assert english.reason_code == "too_far" and english.numbers["allowed"] == 1
     assert "55" in english.message_zh
+
+
+def test_independent_conflicts_are_reported_separately():
+    """Two sending schools each short of posts: two conflicts, found as two disjoint cores."""
+    teachers = []
+    for s in ("S1", "S3"):
+        teachers += [teacher(f"{s}T{i}", s, "chinese", (5,)) for i in range(12)] + [teacher(f"{s}M", s), keeper(s)]
+    schools = [lead_school("S1"), school("S2", 10.0), lead_school("S3", 5.0, cluster="C1"), school("S4", 15.0)]
+    data = world(schools, teachers, [need("S2"), need("S4")])
+    result = solve(data, policy(**NO_BACKBONE))
+    quota = sorted((e.scope, e.conflict) for e in result.explanations if e.rule == "quota")
+    assert [scope for scope, _ in quota] == ["S1", "S3"]
+    assert quota[0][1] != quota[1][1]
+    assert len(result.stats["core"][0]) == 2
