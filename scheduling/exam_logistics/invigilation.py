@@ -1,0 +1,499 @@
+"""`plan_invigilation`: who invigilates which room (监考安排), fair to every school, travel-aware.
+
+Objective terms are taken lexicographically in the policy's order (default: maximum load, spread of
+loads, then travel km). The fairness terms are probed as load bounds: the maximum load starts at a
+counting lower bound (the smallest M with which the teachers' capacities cover every place and every
+school's quota), the minimum load of the pool at a counting upper bound; a bound met is proven
+optimal. Travel km is then minimised with the fairness bounds fixed.
+
+Two ways to solve, chosen by size (`mode="auto"`):
+* exact: one CP-SAT model of the whole exam (`InvigilationModel`), each stage proven when the
+  solver says OPTIMAL/INFEASIBLE (cluster scale: a few hundred teachers);
+* decomposed (district scale): the schools are cut into geographic regions of about ten schools,
+  each solved on its own (teachers of a region invigilate at its sites) for a first plan; then a
+  large-neighbourhood search frees the teachers and sites of a seed school and its nearest
+  neighbours, everything else fixed, and lets CP-SAT re-route them (this crosses region borders).
+  A lower bound on km comes from the LP relaxation of a school-level model (`bounds.py`).
+"""
+from __future__ import annotations
+
+import math
+import random
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from ortools.sat.python import cp_model
+
+from .data import Explanation, Forbid, InvigilationAssignment, InvigilationInput, InvigilationResult, Pin
+from .derive import InvigilationFacts, derive
+from .explain import precheck, solver_core
+from .filling import Present, fill_site_session
+from .invigilation_model import KM_SCALE, InvigilationModel, Plan, solver_for, status_name
+from .policy import InvigilationPolicy
+
+EXACT_MAX_TEACHERS = 1500  # above this, `mode="auto"` decomposes
+
+
+# ------------------------------------------------------------------------------------------ bounds
+
+def fairness_bounds(facts: InvigilationFacts) -> tuple[int, int]:
+    """(M, L): no plan has a maximum load below M, nor a pool minimum load above L (given M)."""
+    data = facts.data
+    max_cap = max(facts.cap.values(), default=0)
+    by_school: dict[str, list[int]] = {}
+    for t in data.teachers:
+        by_school.setdefault(t.school_id, []).append(facts.potential[t.teacher_id])
+    m_lb = max_cap
+    for m in range(0, max_cap + 1):
+        if sum(min(m, p) for p in facts.potential.values()) < facts.demand:
+            continue
+        if any(sum(min(m, p) for p in by_school.get(s.school_id, [])) < facts.quota[s.school_id].lo for s in data.schools):
+            continue
+        m_lb = m
+        break
+    pool_by_school: dict[str, int] = {}
+    for tid in facts.pool:
+        s = data.teacher_by_id[tid].school_id
+        pool_by_school[s] = pool_by_school.get(s, 0) + 1
+    l_ub = 0
+    for ell in range(m_lb, -1, -1):
+        if any(ell * pool_by_school.get(s.school_id, 0) > facts.quota[s.school_id].hi for s in data.schools):
+            continue
+        if sum(max(facts.quota[s.school_id].lo, ell * pool_by_school.get(s.school_id, 0)) for s in data.schools) > facts.demand:
+            continue
+        l_ub = ell
+        break
+    return m_lb, l_ub
+
+
+# ------------------------------------------------------------------------------------------ rows
+
+def plan_to_rows(facts: InvigilationFacts, plan: Plan) -> list[InvigilationAssignment]:
+    """Rooms and roles at every site and session, from who is where."""
+    data = facts.data
+    tb = data.teacher_by_id
+    present: dict[tuple[str, str], list[Present]] = {}
+    for (tid, b), (j, p) in plan.items():
+        t = tb[tid]
+        for e in p:
+            present.setdefault((e, j), []).append(
+                Present(tid, t.school_id, facts.chief_ok[tid], (int(t.backbone), t.teaching_years)))
+    session_pins: dict[str, dict[str, Pin]] = {}
+    for pin in facts.pins:
+        session_pins.setdefault(pin.session_id, {})[pin.teacher_id] = pin
+    rows = []
+    for (e, j), ss in sorted(facts.site_sessions.items()):
+        people = present.get((e, j), [])
+        ids = {q.teacher_id for q in people}
+        pins = {tid: pin for tid, pin in session_pins.get(e, {}).items() if tid in ids}
+        for tid, room, role in fill_site_session(ss, people, pins, facts.policy.distinct_schools_in_room):
+            t = tb[tid]
+            rows.append(InvigilationAssignment(data.exam_id, e, j, room, tid, t.school_id, role,
+                                               round(data.km(t.school_id, j), 2)))
+    return rows
+
+
+def rows_to_plan(facts: InvigilationFacts, rows: list[InvigilationAssignment]) -> Plan:
+    block_of = {s.session_id: b for b, ss in facts.block_sessions.items() for s in ss}
+    order = {s.session_id: i for i, s in enumerate(facts.data.sessions)}
+    plan: dict[tuple[str, str], tuple[str, list[str]]] = {}
+    for a in rows:
+        b = block_of.get(a.session_id)
+        if b is None or a.teacher_id not in facts.data.teacher_by_id:
+            continue
+        site, sessions = plan.setdefault((a.teacher_id, b), (a.site_school_id, []))
+        sessions.append(a.session_id)
+    return {k: (j, tuple(sorted(ss, key=order.get))) for k, (j, ss) in plan.items()}
+
+
+def plan_km(facts: InvigilationFacts, plan: Plan) -> float:
+    tb = facts.data.teacher_by_id
+    return sum(facts.data.km(tb[tid].school_id, j) for (tid, b), (j, p) in plan.items())
+
+
+def plan_km_units(facts: InvigilationFacts, plan: Plan) -> int:
+    tb = facts.data.teacher_by_id
+    return sum(round(facts.data.km(tb[tid].school_id, j) * KM_SCALE) for (tid, b), (j, p) in plan.items())
+
+
+def summarise(facts: InvigilationFacts, rows: list[InvigilationAssignment]) -> dict:
+    """Travel km (one trip per teacher and day), loads and quota deviations of a plan."""
+    data = facts.data
+    trips = {}
+    loads: dict[str, int] = {}
+    supply: dict[str, int] = {}
+    for a in rows:
+        day = data.session_by_id[a.session_id].date
+        trips[a.teacher_id, day, a.site_school_id] = a.distance_km
+        loads[a.teacher_id] = loads.get(a.teacher_id, 0) + 1
+        supply[a.teacher_school_id] = supply.get(a.teacher_school_id, 0) + 1
+    pool_loads = [loads.get(t, 0) for t in facts.pool]
+    dev = [supply.get(s.school_id, 0) - facts.quota[s.school_id].target for s in data.schools]
+    outside = [s.school_id for s in data.schools
+               if not facts.quota[s.school_id].lo <= supply.get(s.school_id, 0) <= facts.quota[s.school_id].hi]
+    return {
+        "km_total": round(sum(trips.values()), 1),
+        "trips": len(trips),
+        "max_load": max(loads.values(), default=0),
+        "min_load_pool": min(pool_loads, default=0),
+        "spread": (max(loads.values(), default=0) - min(pool_loads, default=0)) if pool_loads else 0,
+        "quota_abs_deviation": round(sum(abs(d) for d in dev), 1),
+        "quota_max_deviation": round(max((abs(d) for d in dev), default=0.0), 1),
+        "schools_outside_quota": len(outside),
+        "rows": len(rows),
+    }
+
+
+# ------------------------------------------------------------------------------------------ exact
+
+@dataclass
+class _Run:
+    facts: InvigilationFacts
+    t0: float
+    deadline: float
+    num_workers: int
+    seed: int = 0
+    log: bool = False
+    first_solution_s: float | None = None
+    trace: list = field(default_factory=list)
+    models: list = field(default_factory=list)
+
+    def remaining(self) -> float:
+        return self.deadline - time.perf_counter()
+
+    def found(self, what: str, value: float | None = None, bound: float | None = None) -> None:
+        t = time.perf_counter() - self.t0
+        if self.first_solution_s is None:
+            self.first_solution_s = t
+        self.trace.append({"t": round(t, 3), "what": what, "value": value, "bound": bound})
+
+
+def _bounded_model(run: _Run, bounds: dict, **scope) -> InvigilationModel:
+    m = InvigilationModel(run.facts, load_max=bounds.get("load_max"), pool_min=bounds.get("pool_min"), **scope)
+    for term in ("km", "quota_deviation"):
+        if bounds.get(term) is not None and term in m.terms:
+            m.model.add(m.terms[term] <= bounds[term])
+    if not run.models:
+        run.models.append(m.size())
+    return m
+
+
+def _solve(run: _Run, m: InvigilationModel, time_s: float, objective: str | None, hint: Plan | None,
+           gap_limit: float = 0.0, first_only: bool = False):
+    if objective is not None:
+        m.model.minimize(m.terms[objective])
+    if hint:
+        m.hint(hint)
+    solver = solver_for(run.num_workers, min(time_s, max(0.05, run.remaining())), run.seed, run.log)
+    if gap_limit > 0:
+        solver.parameters.relative_gap_limit = gap_limit
+    if first_only:
+        solver.parameters.stop_after_first_solution = True
+    status = solver.solve(m.model)
+    return status, solver
+
+
+def solve_exact(facts: InvigilationFacts, run: _Run, previous: Plan | None, gap_limit: float = 0.0
+                ) -> tuple[str, Plan | None, dict]:
+    """The whole exam in one model, objective terms one after the other."""
+    m_lb, l_ub = fairness_bounds(facts)
+    max_cap = max(facts.cap.values(), default=0)
+    bounds: dict = {}
+    stages = []
+    plan = previous
+    terms = list(facts.policy.objective)
+    for i, term in enumerate(terms):
+        last = i == len(terms) - 1
+        if term in ("max_load", "spread"):
+            if term == "max_load":
+                candidates, key, best_bound = list(range(m_lb, max_cap + 1)), "load_max", m_lb
+            else:
+                top = bounds.get("load_max", max_cap)
+                candidates, key, best_bound = list(range(min(l_ub, top), -1, -1)), "pool_min", min(l_ub, top)
+            proven = True
+            chosen = None
+            for value in candidates:
+                if run.remaining() <= 0.05:
+                    break
+                trial = dict(bounds, **{key: value})
+                m = _bounded_model(run, trial)
+                budget = run.remaining() * (0.5 if not last else 1.0)
+                status, solver = _solve(run, m, budget, "km" if "km" not in bounds else None, plan, first_only=True)
+                if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                    plan = m.plan_from(solver, plan)
+                    run.found(term, value)
+                    chosen = value
+                    break
+                if status != cp_model.INFEASIBLE:
+                    proven = False
+            if chosen is None:
+                stages.append({"term": term, "status": "infeasible" if proven else "unknown"})
+                return ("infeasible" if proven else "unknown"), None, {"stages": stages, "bounds": bounds}
+            bounds[key] = chosen
+            value_out = chosen if term == "max_load" else bounds.get("load_max", max_cap) - chosen
+            bound_out = best_bound if term == "max_load" else bounds.get("load_max", max_cap) - best_bound
+            stages.append({"term": term, "value": value_out, "bound": bound_out,
+                           "status": "optimal" if proven else "feasible"})
+        else:
+            m = _bounded_model(run, bounds)
+            status, solver = _solve(run, m, run.remaining(), term, plan, gap_limit if last else 0.0)
+            if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                stages.append({"term": term, "status": status_name(status)})
+                if plan is None:
+                    return status_name(status), None, {"stages": stages, "bounds": bounds}
+                break
+            plan = m.plan_from(solver, plan)
+            value = round(solver.objective_value)
+            bounds[term] = value
+            run.found(term, value, solver.best_objective_bound)
+            stages.append({"term": term, "value": value, "bound": solver.best_objective_bound,
+                           "status": status_name(status)})
+    status = "optimal" if all(s.get("status") == "optimal" for s in stages) and len(stages) == len(terms) else "feasible"
+    return status, plan, {"stages": stages, "bounds": bounds, "fairness_bounds": (m_lb, l_ub)}
+
+
+# ------------------------------------------------------------------------------------------ decomposed
+
+def make_regions(facts: InvigilationFacts, size: int = 12, min_size: int = 6) -> list[list[str]]:
+    """Geographic regions of at most `size` schools: agglomerative clustering on km (average
+    linkage), so that towns and their villages stay together; regions below `min_size` are merged
+    into their nearest neighbour even if that makes them larger."""
+    data = facts.data
+    ids = [s.school_id for s in data.schools]
+    n = len(ids)
+    if n == 0:
+        return []
+    dist = np.array(data.distance_matrix, dtype=float)
+    np.fill_diagonal(dist, np.inf)
+    members: list[list[int]] = [[i] for i in range(n)]
+    sizes = np.ones(n)
+    alive = np.ones(n, dtype=bool)
+    while True:
+        allowed = (sizes[:, None] + sizes[None, :] <= size) & alive[:, None] & alive[None, :]
+        masked = np.where(allowed, dist, np.inf)
+        flat = int(np.argmin(masked))
+        i, k = divmod(flat, n)
+        if not np.isfinite(masked[i, k]):
+            break
+        # Lance–Williams update for average linkage
+        merged = (sizes[i] * dist[i] + sizes[k] * dist[k]) / (sizes[i] + sizes[k])
+        dist[i, :] = merged
+        dist[:, i] = merged
+        dist[i, i] = np.inf
+        dist[k, :] = np.inf
+        dist[:, k] = np.inf
+        sizes[i] += sizes[k]
+        alive[k] = False
+        members[i] = members[i] + members[k]
+        members[k] = []
+    while True:
+        live = [i for i in range(n) if alive[i]]
+        small = [i for i in live if sizes[i] < min_size]
+        if not small or len(live) == 1:
+            break
+        i = min(small, key=lambda x: sizes[x])
+        k = min((x for x in live if x != i), key=lambda x: dist[i, x])
+        merged = (sizes[i] * dist[i] + sizes[k] * dist[k]) / (sizes[i] + sizes[k])
+        dist[k, :] = merged
+        dist[:, k] = merged
+        dist[k, k] = np.inf
+        dist[i, :] = np.inf
+        dist[:, i] = np.inf
+        sizes[k] += sizes[i]
+        alive[i] = False
+        members[k] = members[k] + members[i]
+        members[i] = []
+    return [[ids[x] for x in members[i]] for i in range(n) if alive[i]]
+
+
+def _region_scope(facts: InvigilationFacts, schools: list[str]) -> dict:
+    sset = set(schools)
+    teachers = {t.teacher_id for t in facts.data.teachers if t.school_id in sset}
+    # a teacher pinned to a site follows the pin
+    for pin in facts.pins:
+        if pin.site_school_id:
+            if pin.site_school_id in sset:
+                teachers.add(pin.teacher_id)
+            else:
+                teachers.discard(pin.teacher_id)
+    return {"free_teachers": teachers, "free_sites": sset}
+
+
+def _solve_regions(facts: InvigilationFacts, run: _Run, regions: list[list[str]], load_max: int | None,
+                   pool_min: int | None, hint: Plan | None) -> tuple[Plan, list[list[str]], list[list[str]], list[dict]]:
+    """A first plan, region by region (each stops at its first solution); a region without a plan is
+    merged with its nearest neighbour."""
+    plan: Plan = {}
+    queue = [list(r) for r in regions]
+    done: list[list[str]] = []
+    failed: list[list[str]] = []
+    stats: list[dict] = []
+    max_size = 4 * max(len(r) for r in regions) if regions else 0
+    while queue:
+        region = queue.pop(0)
+        scope = _region_scope(facts, region)
+        ok = False
+        for pm in ([pool_min] if pool_min is None else range(pool_min, -1, -1)):
+            if run.remaining() <= 0.05:
+                break
+            m = InvigilationModel(facts, load_max=load_max, pool_min=pm, **scope)
+            if not run.models:
+                run.models.append(m.size())
+            budget = min(run.remaining(), max(3.0, run.remaining() / (len(queue) + 1)))
+            status, solver = _solve(run, m, budget, "km", hint, first_only=True)
+            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+                plan.update(m.plan_from(solver, hint))
+                stats.append({"schools": len(region), "pool_min": pm,
+                              "first_km": round(solver.objective_value / KM_SCALE, 1)})
+                ok = True
+                break
+            if status != cp_model.INFEASIBLE:
+                break  # out of time: no proof that a lower minimum is needed
+        if ok:
+            done.append(region)
+            continue
+        if run.remaining() <= 0.05 or len(region) >= max_size or not (queue or done):
+            failed.append(region)
+            continue
+        others = queue + done
+        target = min(others, key=lambda r: min(facts.data.km(a, b) for a in region for b in r))
+        if target in done:
+            done.remove(target)
+            tset = _region_scope(facts, target)["free_teachers"]
+            for key in [k for k in plan if k[0] in tset]:
+                del plan[key]
+        else:
+            queue.remove(target)
+        queue.insert(0, region + target)
+    return plan, done, failed, stats
+
+
+def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None, region_size: int = 12,
+                     gap_limit: float = 0.0, lp_bound: bool = True) -> tuple[str, Plan | None, dict]:
+    from .bounds import lp_relaxation_bound
+
+    m_lb, l_ub = fairness_bounds(facts)
+    regions = make_regions(facts, region_size, max(5, region_size // 2))
+    # first plan: region by region, with the fairness bounds (a region lowers L only when proven necessary)
+    plan, regions, failed, region_stats = _solve_regions(facts, run, regions, m_lb, l_ub, previous)
+    stats: dict = {"regions": [len(r) for r in regions], "region_stats": region_stats,
+                   "fairness_bounds": (m_lb, l_ub), "stages": []}
+    if failed:
+        stats["failed_regions"] = failed
+        return "unknown", None, stats
+    current = plan_km_units(facts, plan)
+    run.found("first_plan", current / KM_SCALE)
+    stats["first_plan_km"] = round(current / KM_SCALE, 1)
+    bounds: dict = {"load_max": m_lb, "pool_min": min((r["pool_min"] for r in region_stats), default=l_ub)}
+    bound = None
+
+    def gap() -> float | None:
+        return None if bound is None or current <= 0 else (current - bound) / current
+
+    def reopt(schools: set[str], budget: float, what: str) -> bool:
+        nonlocal plan, current
+        scope = _region_scope(facts, sorted(schools))
+        m = InvigilationModel(facts, fixed=plan, load_max=bounds["load_max"], pool_min=bounds["pool_min"], **scope)
+        status, solver = _solve(run, m, budget, "km", plan)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return False
+        new_part = m.plan_from(solver, plan)
+        free_t, free_s = scope["free_teachers"], scope["free_sites"]
+        kept = {k: v for k, v in plan.items() if not (k[0] in free_t and v[0] in free_s)}
+        candidate = {**kept, **new_part}
+        value = plan_km_units(facts, candidate)
+        if value < current:
+            plan, current = candidate, value
+            run.found(what, value / KM_SCALE, None if bound is None else bound / KM_SCALE)
+            return True
+        return False
+
+    # a proven lower bound on km: the LP relaxation of the whole exam's model (same fairness bounds)
+    if lp_bound and bounds["load_max"] is not None and run.remaining() > 2.0:
+        full = InvigilationModel(facts, load_max=bounds["load_max"], pool_min=bounds["pool_min"])
+        full.model.minimize(full.terms["km"])
+        stats["full_model_size"] = full.size()
+        info = lp_relaxation_bound(full.model, time_limit_s=max(1.0, run.remaining() * 0.5))
+        del full
+        bound = info["bound"]
+        stats["lp_seconds"] = info["seconds"]
+        run.trace.append({"t": round(time.perf_counter() - run.t0, 3), "what": "lp_bound", "value": current / KM_SCALE,
+                          "bound": None if bound is None else bound / KM_SCALE})
+
+    # each region improved on its own first, then neighbourhoods across region borders
+    rng = random.Random(run.seed)
+    schools = [s.school_id for s in facts.data.schools]
+    iterations = improved = 0
+    hoods = [set(r) for r in regions]
+    while run.remaining() > 0.5 and not (gap() is not None and gap() <= gap_limit):
+        iterations += 1
+        if hoods:
+            hood = hoods.pop(0)
+            budget = min(run.remaining(), max(3.0, run.remaining() * 0.5 / (len(hoods) + 1)))
+        else:
+            seed = rng.choice(schools)
+            k = rng.randint(max(4, region_size - 4), region_size + 4)
+            hood = set(sorted(schools, key=lambda x: facts.data.km(seed, x))[:k])
+            budget = min(run.remaining(), 3.0)
+        improved += reopt(hood, budget, "lns")
+    stats.update({"lns_iterations": iterations, "lns_improvements": improved, "km_units": current,
+                  "bound_km": None if bound is None else bound / KM_SCALE,
+                  "gap": None if gap() is None else round(gap(), 5)})
+    pool_min = bounds["pool_min"]
+    stats["stages"] = [{"term": "max_load", "value": bounds["load_max"], "bound": m_lb,
+                        "status": "optimal" if bounds["load_max"] == m_lb else "feasible"},
+                       {"term": "spread", "value": None if pool_min is None else m_lb - pool_min, "bound": m_lb - l_ub,
+                        "status": "optimal" if pool_min == l_ub else "feasible"},
+                       {"term": "km", "value": current, "bound": bound, "status": "optimal" if bound == current else "feasible"}]
+    return "feasible", plan, stats
+
+
+# ------------------------------------------------------------------------------------------ entry
+
+def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None = None, *,
+                      time_limit_s: float = 60.0, num_workers: int = 2, pins=(), forbids=(),
+                      previous: InvigilationResult | list[InvigilationAssignment] | None = None,
+                      mode: str = "auto", gap_limit: float = 0.0, seed: int = 0, log: bool = False,
+                      explain_time_s: float = 20.0) -> InvigilationResult:
+    """Plan a joint exam's invigilation. Returns rows shaped like invigilation.csv, explanations when
+    no plan exists, and statistics (stages, bounds, km, loads, timings, model sizes)."""
+    t0 = time.perf_counter()
+    policy = policy or InvigilationPolicy()
+    facts = derive(data, policy, pins, forbids)
+    problems = precheck(facts)
+    stats: dict = {"num_workers": num_workers, "demand": facts.demand, "teachers": len(data.teachers),
+                   "site_sessions": len(facts.site_sessions)}
+    if problems:
+        stats["wall_s"] = round(time.perf_counter() - t0, 3)
+        return InvigilationResult(data.exam_id, "infeasible", [], problems, stats)
+    prev_rows = previous.assignments if isinstance(previous, InvigilationResult) else (previous or [])
+    prev_plan = rows_to_plan(facts, list(prev_rows)) if prev_rows else None
+    if mode == "auto":
+        mode = "exact" if len(data.teachers) <= EXACT_MAX_TEACHERS else "decomposed"
+    run = _Run(facts, t0, t0 + time_limit_s, num_workers, seed, log)
+    if mode == "exact":
+        status, plan, solve_stats = solve_exact(facts, run, prev_plan, gap_limit)
+    else:
+        status, plan, solve_stats = solve_decomposed(facts, run, prev_plan, gap_limit=gap_limit)
+    stats.update(solve_stats)
+    stats.update({"mode": mode, "first_solution_s": run.first_solution_s, "trace": run.trace,
+                  "model_size": run.models[0] if run.models else {}})
+    explanations: list[Explanation] = []
+    rows: list[InvigilationAssignment] = []
+    if plan is not None:
+        rows = plan_to_rows(facts, plan)
+        stats.update(summarise(facts, rows))
+    else:
+        scope = {}
+        if solve_stats.get("failed_regions"):
+            scope = _region_scope(facts, solve_stats["failed_regions"][0])
+        explanations = solver_core(facts, time_limit_s=explain_time_s, **scope)
+        if status == "unknown" and not explanations:
+            explanations = [Explanation("time_limit", f"在 {time_limit_s:g} 秒内未找到可行方案，也未能证明无解",
+                                        f"no plan found within {time_limit_s:g} s, and no proof that none exists",
+                                        {"time_limit_s": time_limit_s}, exact=False)]
+        elif explanations:
+            status = "infeasible"
+    stats["wall_s"] = round(time.perf_counter() - t0, 3)
+    return InvigilationResult(data.exam_id, status, rows, explanations, stats)

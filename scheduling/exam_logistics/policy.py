@@ -1,0 +1,181 @@
+"""Rule numbers of joint-exam logistics (联考监考与阅卷安排), every one a policy parameter.
+
+`InvigilationPolicy` and `MarkingPolicy` hold the defaults of the issue and shared/DOMAIN.md;
+`from_dict` refuses unknown keys, `to_dict` round-trips. `policies/exam_logistics.toml` documents
+every key in Chinese and English, with the same defaults (a test keeps the two in step):
+its `[invigilation]` and `[marking]` tables feed `load_policies()`.
+"""
+from __future__ import annotations
+
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any, TypeVar
+
+POLICY_FILE = Path(__file__).resolve().parents[2] / "policies" / "exam_logistics.toml"
+
+#: Terms the invigilation objective may be made of, minimised lexicographically in the order given.
+INVIGILATION_OBJECTIVE_TERMS = ("max_load", "spread", "km", "quota_deviation")
+MARKING_MODES = ("centralised", "online")
+
+_P = TypeVar("_P")
+
+
+def _from_dict(cls: type[_P], d: dict[str, Any], what: str) -> _P:
+    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
+    unknown = sorted(set(d) - set(known))
+    if unknown:
+        raise ValueError(f"unknown {what} policy key(s): {', '.join(unknown)}; known keys: {', '.join(known)}")
+    values: dict[str, Any] = {}
+    for name, value in d.items():
+        kind = known[name].type
+        if kind == "int":
+            if isinstance(value, bool) or float(value) != int(value):
+                raise ValueError(f"{what} policy key {name!r} must be an integer, got {value!r}")
+            values[name] = int(value)
+        elif kind == "float":
+            values[name] = float(value)
+        elif kind == "bool":
+            if not isinstance(value, bool):
+                raise ValueError(f"{what} policy key {name!r} must be true or false, got {value!r}")
+            values[name] = value
+        elif kind.startswith("tuple"):
+            values[name] = tuple(value)
+        else:
+            values[name] = value
+    policy = cls(**values)
+    policy.check()  # type: ignore[attr-defined]
+    return policy
+
+
+@dataclass(frozen=True)
+class InvigilationPolicy:
+    # --- rooms (考场) ---
+    invigilators_per_room: int = 2  # 每考场监考人数：1 名主监考 + 其余副监考
+    large_room_seats: int = 0  # rooms with more seats get one more invigilator (by seats); 0 = never
+    reserves_per_site: int = 1  # 每考点每场至少备用监考人数
+    rooms_per_extra_reserve: int = 0  # one more reserve per this many rooms of a site; 0 = never
+    # --- chief invigilator (主监考) ---
+    chief_min_teaching_years: int = 5  # 主监考：教龄至少 5 年 ...
+    chief_backbone_qualifies: bool = True  # ... or a backbone teacher (骨干教师)
+    # --- cross invigilation (交叉监考) ---
+    exclude_own_school: bool = True  # nobody invigilates at their own school
+    distinct_schools_in_room: bool = True  # the invigilators of a room come from different schools
+    exclude_own_subject: bool = True  # 不监考本学科
+    exclude_own_students: bool = False  # also not a session their own students (grade taught) sit
+    # --- load (工作量) ---
+    max_sessions_per_day: int = 2  # 每人每天至多 2 场
+    max_sessions_per_exam: int = 4  # 每人每次联考至多 4 场
+    max_sessions_leader: int = 2  # 中层干部
+    max_sessions_principal: int = 0  # 校长 (site directors, 考点主任) do not invigilate
+    one_site_per_day: bool = True  # a teacher stays at one site on a given day
+    # --- quota (各校派出监考名额) ---
+    quota_tolerance: float = 0.15  # relative tolerance around the proportional target
+    quota_slack: int = 2  # ... plus this many invigilator-sessions either way
+    quota_scope: str = "exam"  # "exam": whole-exam totals; "session": every session too
+    # --- travel (交通) ---
+    max_km: float = 30.0  # one way, teacher's school to site
+    max_km_rural: float = 45.0  # when the teacher's school or the site is rural (农村)
+    # --- objective (目标), lexicographic ---
+    objective: tuple[str, ...] = ("max_load", "spread", "km")
+
+    def check(self) -> None:
+        if self.invigilators_per_room < 1:
+            raise ValueError("invigilators_per_room must be at least 1")
+        if self.reserves_per_site < 0 or self.rooms_per_extra_reserve < 0 or self.large_room_seats < 0:
+            raise ValueError("reserve and room counts must not be negative")
+        if self.max_sessions_per_day < 1:
+            raise ValueError("max_sessions_per_day must be at least 1")
+        if self.quota_scope not in ("exam", "session"):
+            raise ValueError("quota_scope must be 'exam' or 'session'")
+        if self.quota_tolerance < 0 or self.quota_slack < 0:
+            raise ValueError("quota tolerance and slack must not be negative")
+        bad = [t for t in self.objective if t not in INVIGILATION_OBJECTIVE_TERMS]
+        if bad or len(set(self.objective)) != len(self.objective):
+            raise ValueError(f"objective terms must be distinct, from {INVIGILATION_OBJECTIVE_TERMS}; got {self.objective}")
+
+    def cap_for_role(self, role: str) -> int:
+        """At most this many sessions in the exam for a teacher of this role (岗位)."""
+        if role == "principal":
+            return self.max_sessions_principal
+        if role == "leader":
+            return self.max_sessions_leader
+        return self.max_sessions_per_exam
+
+    def km_limit(self, teacher_school_rural: bool, site_rural: bool) -> float:
+        return self.max_km_rural if (teacher_school_rural or site_rural) else self.max_km
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> InvigilationPolicy:
+        return _from_dict(cls, d, "invigilation")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["objective"] = list(self.objective)
+        return d
+
+
+@dataclass(frozen=True)
+class MarkingPolicy:
+    # --- workload (工作量), pipeline marking 流水阅卷 ---
+    double_marking_share: float = 1.0  # 双评比例：share of scripts marked twice
+    third_mark_share: float = 0.05  # 三评（仲裁）比例：expected share of scripts needing a third mark
+    margin: float = 0.10  # 余量：extra capacity on top of the work
+    hours_available: float = 14.0  # marking hours per marker, when the input gives none (two 7-hour days)
+    leader_counts_in_group: bool = True  # the group leader (题组长) also marks
+    # --- items → item groups (题组), for inputs built from the question bank ---
+    seconds_base: float = 10.0  # seconds per script and item: base ...
+    seconds_per_point: float = 4.0  # ... plus this per point of the item's full marks
+    min_group_seconds: float = 30.0  # consecutive short items are grouped until a group takes this long
+    default_groups_per_subject: int = 3  # when the bank gives no subjective items of a subject
+    default_group_seconds: float = 60.0  # ... each taking this long per script
+    # --- who marks (阅卷教师) ---
+    grade_window: int = 0  # 0: markers teach the exam's grade; 1: adjacent grades allowed too
+    marker_roles: tuple[str, ...] = ("teacher", "leader")  # principals do not mark
+    leader_min_teaching_years: int = 10  # 题组长：教龄至少 10 年 ...
+    leader_requires_backbone: bool = True  # ... and a backbone teacher
+    exclude_unavailable: bool = True  # teachers unavailable on a marking date do not mark
+    # --- quota (各校派出阅卷教师名额) ---
+    quota_tolerance: float = 0.20
+    quota_slack: int = 1
+    quota_scope: str = "exam"  # "exam": all subjects together; "subject": per subject too
+    # --- travel ---
+    mode: str = "centralised"  # centralised (集中阅卷) at a site, or online (网上阅卷: no distance limit)
+    max_km: float = 50.0  # centralised marking: one way, teacher's school to the marking site
+    # --- objective weights ---
+    weight_km: float = 1.0  # per km of travel (centralised only)
+    weight_adjacent_grade: float = 20.0  # per marker taken from an adjacent grade
+    weight_quota_deviation: float = 10.0  # per marker away from a school's proportional target
+
+    def check(self) -> None:
+        if self.mode not in MARKING_MODES:
+            raise ValueError(f"mode must be one of {MARKING_MODES}")
+        if self.quota_scope not in ("exam", "subject"):
+            raise ValueError("quota_scope must be 'exam' or 'subject'")
+        for name in ("double_marking_share", "third_mark_share", "margin", "quota_tolerance"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must not be negative")
+        if self.hours_available <= 0:
+            raise ValueError("hours_available must be positive")
+        if self.grade_window < 0:
+            raise ValueError("grade_window must not be negative")
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MarkingPolicy:
+        return _from_dict(cls, d, "marking")
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["marker_roles"] = list(self.marker_roles)
+        return d
+
+
+def load_policies(path: Path | str = POLICY_FILE) -> tuple[InvigilationPolicy, MarkingPolicy]:
+    """Both policies from a TOML file with `[invigilation]` and `[marking]` tables (both optional)."""
+    with open(path, "rb") as f:
+        raw = tomllib.load(f)
+    unknown = sorted(set(raw) - {"invigilation", "marking"})
+    if unknown:
+        raise ValueError(f"unknown exam_logistics policy table(s): {', '.join(unknown)}")
+    return (InvigilationPolicy.from_dict(raw.get("invigilation", {})),
+            MarkingPolicy.from_dict(raw.get("marking", {})))
