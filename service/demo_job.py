@@ -24,6 +24,8 @@ def _progress(console: Console) -> Progress:
 
 def run_demo(out: Path, seed: int, schools: int, lang: str, console: Console) -> int:
     """Generate → import → plan → exam season → reports, a progress bar per stage; 0 on success."""
+    # Flow logs would scroll the progress bars away; they stay in the Prefect API and artifacts.
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     from bundle.io import write_bundle
     from bundle.validate import load_bundle
     from demo.district import generate_district
@@ -62,8 +64,40 @@ def run_demo(out: Path, seed: int, schools: int, lang: str, console: Console) ->
 
 
 def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
-    """Stages provided by the term-schedule and exam-season flows (added as they are built)."""
-    return []
+    """The term schedule for every cluster, then the exam season of the demo's joint exam."""
+    import flows  # noqa: F401  (Prefect settings before Prefect is imported)
+
+    def term_plan() -> str:
+        from flows.term_schedule import term_schedule
+
+        tables = state["tables"]
+        school_year = int(tables["exams"]["school_year"].max())
+        lines, postings, leaders = [], 0, 0
+        for cluster_id in sorted(tables["clusters"]["cluster_id"]):
+            result = term_schedule(school_year=school_year, term=1, cluster_id=cluster_id,
+                                   out_dir=str(out / "term" / cluster_id), lang=lang, time_limit_s=20,
+                                   actor="demo 学区办")
+            postings += result.postings
+            leaders += result.leader_exchanges
+            lines.append(f"{cluster_id}: {result.status}")
+            if result.explanations:
+                (out / "term" / cluster_id / "explanations.txt").write_text("\n".join(result.explanations),
+                                                                          encoding="utf-8")
+        (out / "term" / "status.txt").write_text("\n".join(lines), encoding="utf-8")
+        return f"{postings} postings, {leaders} leader exchange days ({', '.join(lines)})"
+
+    def season() -> str:
+        from flows.exam_season import exam_season
+
+        sessions = state["tables"]["exam_sessions"]
+        exam_id = str(sessions["exam_id"].iloc[0])
+        result = exam_season(exam_id, out_dir=str(out / "exam" / exam_id), lang=lang, reviewer="教研室（模拟）",
+                             simulate=True)
+        (out / "exam" / exam_id).mkdir(parents=True, exist_ok=True)
+        (out / "exam" / exam_id / "season.md").write_text(result.markdown(), encoding="utf-8")
+        return f"{exam_id}: {result.status} — " + ", ".join(f"{s.stage} {s.status}" for s in result.stages)
+
+    return [Stage("学期排班 term schedule (rotation, leaders)", term_plan), Stage("考试季 exam season", season)]
 
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
