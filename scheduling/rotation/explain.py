@@ -447,8 +447,13 @@ def explain_infeasibility(data: RotationInput, policy: RotationPolicy | None = N
 
 # --- shortfalls of a feasible plan ------------------------------------------------------------------
 
-def shortfall_report(index: CandidateIndex, filled: dict[int, int]) -> list[Shortfall]:
-    """Why each need that stays (partly) unfilled does, found by counting teachers step by step."""
+def shortfall_report(index: CandidateIndex, filled: dict[int, int], posted: dict[str, int] | None = None
+                     ) -> list[Shortfall]:
+    """Why each need that stays (partly) unfilled does, found by counting teachers step by step.
+
+    `filled` counts the postings per need (index into `index.needs`); `posted` maps each posted
+    teacher to the need filled (to tell candidates taken elsewhere from candidates kept at home)."""
+    posted = posted or {}
     policy, data = index.policy, index.data
     out = []
     for n_index, need in enumerate(index.needs):
@@ -492,10 +497,19 @@ def shortfall_report(index: CandidateIndex, filled: dict[int, int]) -> list[Shor
             en = (f": the {len(allowed)} eligible teachers all live beyond {policy.distance.max_km:g} km "
                   f"(nearest {nearest:.1f} km)")
         else:
-            code = "taken"
-            zh = (f"：{len(candidates)} 名候选教师已安排到其他岗位，或须留校（本校学科覆盖、带徒、比例上限等规则）")
-            en = (f": the {len(candidates)} candidates are posted elsewhere or must stay "
-                  f"(coverage at home, mentoring, caps)")
+            elsewhere = {t for t in candidates if t in posted and posted[t] != n_index}
+            staying = {t for t in candidates if t not in posted}
+            lonely = {t for t in staying if index.is_mentor(index.teachers[t])
+                      and not index.apprentices.get((t, need.school_id))}
+            numbers.update(posted_elsewhere=len(elsewhere), mentors_without_apprentice=len(lonely),
+                           kept_home=len(staying - lonely))
+            code = "mentoring" if lonely and lonely == staying and not elsewhere else "taken"
+            candidates = elsewhere | staying  # those filling this need are counted in `filled`
+            zh = (f"：{len(candidates)} 名候选教师中，{len(elsewhere)} 名已安排到其他岗位，"
+                  f"{len(lonely)} 名骨干/名师在该校没有可结对的青年教师，"
+                  f"{len(staying - lonely)} 名须留校（本校学科覆盖、比例上限等规则）")
+            en = (f": of {len(candidates)} candidates {len(elsewhere)} are posted elsewhere, {len(lonely)} are "
+                  f"mentors without an apprentice there, {len(staying - lonely)} must stay (coverage at home, caps)")
         out.append(Shortfall(need.school_id, need.subject, need.grade, need.posts, got, code, numbers,
                              head_zh + zh, head_en + en))
     return out

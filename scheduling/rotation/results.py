@@ -94,7 +94,7 @@ class Shortfall:
     grade: int
     posts: int
     filled: int
-    reason_code: str  # no_teacher, none_eligible, too_far, wrong_direction, taken
+    reason_code: str  # no_teacher, none_eligible, wrong_direction, too_far, mentoring, taken
     numbers: dict[str, Any]
     message_zh: str
     message_en: str

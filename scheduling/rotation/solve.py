@@ -99,17 +99,19 @@ def _hints(pm: PostingModel, previous: RotationPlan | None) -> list[tuple[cp_mod
     return hints
 
 
-def read_postings(pm: PostingModel, solver: cp_model.CpSolver) -> tuple[list[Posting], list[MentorPair], dict[int, int]]:
+def read_postings(pm: PostingModel, solver: cp_model.CpSolver
+                  ) -> tuple[list[Posting], list[MentorPair], dict[int, int], dict[str, int]]:
     index = pm.index
     policy, data = index.policy, index.data
     start, end = period_dates(data.school_year, data.term, policy)
-    postings, filled = [], defaultdict(int)
+    postings, filled, need_of = [], defaultdict(int), {}
     for c in index.candidates:
         if not solver.boolean_value(pm.x[c.index]):
             continue
         teacher, host, need = index.teachers[c.teacher_id], index.schools[c.to_school_id], index.needs[c.need_index]
         factor = policy.subsidy.learn_factor if c.direction == "learn" else 1.0
         filled[c.need_index] += 1
+        need_of[c.teacher_id] = c.need_index
         postings.append(Posting(
             teacher_id=c.teacher_id, from_school_id=c.from_school_id, to_school_id=c.to_school_id,
             subject=need.subject, grade=need.grade, direction=c.direction, start=start, end=end,
@@ -119,7 +121,7 @@ def read_postings(pm: PostingModel, solver: cp_model.CpSolver) -> tuple[list[Pos
                  for (mentor, host, apprentice), link in pm.links.items() if solver.boolean_value(link)]
     postings.sort(key=lambda p: (p.from_school_id, p.teacher_id))
     mentoring.sort(key=lambda m: (m.school_id, m.mentor_id, m.apprentice_id))
-    return postings, mentoring, dict(filled)
+    return postings, mentoring, dict(filled), need_of
 
 
 def _broken_rules(pm: PostingModel, solver: cp_model.CpSolver) -> dict[str, int]:
@@ -140,6 +142,16 @@ def changed_count(plan: RotationPlan, previous: RotationPlan | None) -> int | No
     before = {p.teacher_id: p.to_school_id for p in previous.postings}
     after = {p.teacher_id: p.to_school_id for p in plan.postings}
     return sum(1 for t in set(before) | set(after) if before.get(t) != after.get(t))
+
+
+def changed_leader_count(plan: RotationPlan, previous: RotationPlan | None) -> int | None:
+    """Leader exchange months and principal months that differ from the previous plan."""
+    if previous is None:
+        return None
+    key = lambda e: (e.teacher_id, e.month, e.to_school_id)  # noqa: E731
+    before = {key(e) for e in (*previous.leader_exchanges, *previous.principal_months)}
+    after = {key(e) for e in (*plan.leader_exchanges, *plan.principal_months)}
+    return len(before ^ after)
 
 
 def _merge_status(statuses: list[str]) -> str:
@@ -228,6 +240,8 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
         mentoring=tuple(mentoring),
         leader_exchanges=tuple(sorted(exchanges, key=lambda e: (e.start, e.from_school_id, e.to_school_id))),
         principal_months=tuple(sorted(principal_months, key=lambda e: (e.start, e.from_school_id))))
+    if previous is not None:
+        stats["changed_leaders"] = changed_leader_count(plan, previous)
     return RotationResult(
         status=status, plan=plan, objective=objective if postings_complete else None,
         bound=bound if postings_complete else None, shortfalls=tuple(shortfalls), explanations=tuple(explanations),
@@ -249,8 +263,8 @@ def _plan_component(data: RotationInput, index: CandidateIndex, policy: Rotation
                                     params=posting_params(num_workers))
     result["posting_status"] = STATUS_NAMES.get(code, "UNKNOWN")
     if result["posting_status"] in ("OPTIMAL", "FEASIBLE"):
-        postings, mentoring, filled = read_postings(pm, solver)
-        result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled),
+        postings, mentoring, filled, need_of = read_postings(pm, solver)
+        result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled, need_of),
                       objective=solver.objective_value / SCALE, bound=solver.best_objective_bound / SCALE)
     elif result["posting_status"] == "INFEASIBLE":
         if explain:
@@ -265,8 +279,8 @@ def _plan_component(data: RotationInput, index: CandidateIndex, policy: Rotation
                                         relative_gap=relative_gap, hints=_hints(relaxed, data.previous),
                                         params=posting_params(num_workers))
         if STATUS_NAMES.get(code) in ("OPTIMAL", "FEASIBLE"):
-            postings, mentoring, filled = read_postings(relaxed, solver)
-            result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled),
+            postings, mentoring, filled, need_of = read_postings(relaxed, solver)
+            result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled, need_of),
                           relaxed=True, broken=_broken_rules(relaxed, solver))
     leader_left = max(0.5, budget - (time.perf_counter() - started))
     leader_solver, leader_code = solve_with_rules(lm.model, lm.rules, time_limit_s=leader_left,

@@ -98,3 +98,15 @@ def test_pairing_rules():
     assert school_pairs(data, RotationPolicy()) == [("S0", "S1"), ("S0", "S2"), ("S0", "S3")]
     assert len(school_pairs(data, RotationPolicy().replace(leaders={"pairing": "all_pairs"}))) == 6
     assert school_pairs(replace(data, school_pairs=(("S1", "S2"),)), RotationPolicy()) == [("S1", "S2")]
+
+
+def test_replanning_keeps_the_leaders_schedule():
+    data = cluster(2, 3, term=1)
+    first = plan_rotation(data, rules(), time_limit_s=10, num_workers=1)
+    same = plan_rotation(data, rules(), time_limit_s=10, num_workers=1, previous=first.plan)
+    assert same.stats["changed_leaders"] == 0
+    away = next(e for e in first.plan.leader_exchanges if e.from_school_id == "S1")
+    ill = plan_rotation(replace(data, forbids=(Forbid(away.teacher_id),)), rules(), time_limit_s=10, num_workers=1,
+                        previous=first.plan)
+    lost = sum(1 for e in first.plan.leader_exchanges if e.teacher_id == away.teacher_id)
+    assert ill.status == "OPTIMAL" and ill.stats["changed_leaders"] <= 2 * lost + 2

@@ -106,7 +106,9 @@ def test_no_school_receives_more_than_it_asked_for_and_grades_must_match():
 def test_mentor_needs_a_young_teacher_of_the_same_subject_and_a_shared_grade():
     rules = policy(**NO_QUOTA)
     backbone = teacher("T1", "S1", backbone=True)
-    assert posted(solve(two_schools([backbone], [need("S2")]), rules)) == {}
+    lonely = solve(two_schools([backbone], [need("S2")]), rules)
+    assert posted(lonely) == {} and lonely.shortfalls[0].reason_code == "mentoring"
+    assert lonely.shortfalls[0].numbers["mentors_without_apprentice"] == 1
     assert posted(solve(two_schools([backbone, young("Y1", "S2", grades=(5,))], [need("S2")]), rules)) == {}
     assert posted(solve(two_schools([backbone, young("Y1", "S2", teaching_years=6)], [need("S2")]), rules)) == {}
     assert posted(solve(two_schools([backbone, young("Y1", "S2", "chinese")], [need("S2")]), rules)) == {}
@@ -120,7 +122,9 @@ def test_an_apprentice_has_one_mentor():
     teachers = [teacher("T1", "S1", backbone=True), teacher("T2", "S1", backbone=True), young("Y1", "S2")]
     result = solve(two_schools(teachers, [need("S2", posts=2)]), policy(**NO_QUOTA))
     assert len(result.plan.postings) == 1 and len(result.plan.mentoring) == 1
-    assert result.shortfalls[0].unfilled == 1
+    short = result.shortfalls[0]
+    assert short.unfilled == 1 and short.reason_code == "taken"
+    assert short.numbers["kept_home"] == 1 and short.numbers["posted_elsewhere"] == 0
 
 
 def test_a_famous_teacher_mentors_up_to_the_limit():
