@@ -143,3 +143,15 @@ def exam_analysis(exam_id: str, db_url: str | None = None, out_dir: str = "out/r
     return StageOutcome("analysis", "done",
                         f"{students} students analysed (previous exam: {data['previous_id'] or 'none'}); "
                         f"{len(files)} files in {out_dir}", {"files": files})
+
+
+def report_now(exam_id: str, db_url: str | None = None, out_dir: str = "out/report", lang: str = "zh",
+               scores_file: str | None = None, previous_scores_file: str | None = None) -> StageOutcome:
+    """The same stage without Prefect (for `xuequ report`): no API server to start for a quick report."""
+    url = resolved_url(db_url)
+    data = load_exam_scores.fn(url, exam_id, scores_file, previous_scores_file)
+    if data["scores"].empty:
+        return StageOutcome("analysis", "blocked", f"no scores for {exam_id}: finish marking or pass a scores.csv")
+    result = analyse.fn(data, AnalysisPolicy())
+    files = write_exam_reports.fn(result, out_dir, lang)
+    return StageOutcome("analysis", "done", result.headline_markdown(lang=lang), {"files": files})

@@ -229,6 +229,27 @@ def season_status(exam: str = typer.Option(..., "--exam", help="Exam id."), db: 
     console.print(table)
 
 
+@app.command("report")
+def report(
+    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    out: Path = typer.Option(Path("out/report"), help="Output folder for the HTML report, workbook and CSV files."),
+    scores: Optional[Path] = typer.Option(None, help="A scores.csv (FORMATS.md); default: the database's final scores."),
+    previous_scores: Optional[Path] = typer.Option(None, help="The cohort's previous exam scores.csv (提高率)."),
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """Analyse a joint exam (三率一分, item analysis, comparisons) and write its reports."""
+    from flows.analysis import report_now
+
+    _use_db(db)
+    outcome = report_now(exam, out_dir=str(out), lang=lang, scores_file=str(scores) if scores else None,
+                         previous_scores_file=str(previous_scores) if previous_scores else None)
+    console.print(outcome.message, markup=False, highlight=False)
+    if outcome.status != "done":
+        raise typer.Exit(code=1)
+    console.print(f"files in {out}: {len(outcome.detail['files'])}")
+
+
 @app.command("demo")
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder for the bundle, plans and reports.")] = Path("out"),

@@ -1,0 +1,49 @@
+"""`xuequ report` on a demo district with simulated scores (no marking needed)."""
+from __future__ import annotations
+
+import csv
+
+import pandas as pd
+from typer.testing import CliRunner
+
+from bundle.spec import EXPORT_COLUMNS
+from demo.district import generate_district
+from demo.season import bank_paper, exam_students, paper_scores, previous_exam_scores, school_drift
+from service.cli import app
+
+runner = CliRunner()
+
+
+def test_report_from_scores_files(tmp_path):
+    from bundle.io import write_bundle
+
+    tables = generate_district(seed=4, schools=10)
+    write_bundle(tables, tmp_path / "bundle")
+    db = f"sqlite:///{tmp_path / 'x.db'}"
+    assert runner.invoke(app, ["import", str(tmp_path / "bundle"), "--db", db]).exit_code == 0
+    exam_id = tables["exam_sessions"]["exam_id"].iloc[0]
+    grade = int(tables["exam_sessions"]["grade"].iloc[0])
+    subjects = ["chinese", "math"]
+    items = pd.concat([bank_paper(tables["items"], s, grade, seed=n) for n, s in enumerate(subjects)])
+    students = exam_students(tables["students"], tables["classes"], grade)
+    scores = paper_scores(exam_id, students, items, seed=1, school_drift=school_drift(tables["schools"], seed=2))
+    previous_id = tables["exams"].query("grade == @grade - 1")["exam_id"].iloc[-1]
+    previous, _ = previous_exam_scores(tables, previous_id, grade, subjects, seed=3)
+    scores.to_csv(tmp_path / "scores.csv", index=False)
+    previous.to_csv(tmp_path / "previous.csv", index=False)
+
+    out = tmp_path / "report"
+    result = runner.invoke(app, ["report", "--exam", exam_id, "--out", str(out), "--db", db,
+                                 "--scores", str(tmp_path / "scores.csv"),
+                                 "--previous-scores", str(tmp_path / "previous.csv")])
+    assert result.exit_code == 0, result.output
+    with open(out / "school_summary.csv", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == list(EXPORT_COLUMNS["school_summary"])
+    assert {r["subject"] for r in rows} == set(subjects)
+    assert {r["school_id"] for r in rows} == set(students["school_id"])
+    assert all(0 <= float(r["pass_rate"]) <= 1 for r in rows)
+    assert any(r["improvement_rate"] not in ("", "nan") for r in rows)  # the previous exam was found
+    html = (out / "report.html").read_text(encoding="utf-8")
+    assert "优秀率" in html and "<script" in html and "http://" not in html.split("<body", 1)[1][:2000]
+    assert (out / "item_stats.csv").exists() and (out / "analysis.xlsx").exists()
