@@ -570,6 +570,13 @@ def _resolve(db: Driver, taken: _Taken, mark_rows, sub: _Submission) -> SubmitRe
     return SubmitResult(taken.mark_id, sub.task_id, taken.script_id, taken.kind, resolution.status)
 
 
+def _sync_quietly(pipeline) -> None:  # noqa: ANN001
+    try:
+        pipeline.sync()
+    except Exception:  # noqa: BLE001  (the error that aborted the pipeline is already in hand)
+        pass
+
+
 def _submit_sqlite(db: Driver, sub: _Submission) -> SubmitResult:
     """SQLite: take, insert, count, and resolve if complete, under BEGIN IMMEDIATE."""
     params = sub.params(db)
@@ -613,10 +620,10 @@ def _submit_postgres(session: Session, sub: _Submission) -> SubmitResult:
     raw.autocommit = True
     try:
         with raw.pipeline() as pipeline:
-            db.execute("BEGIN")
-            submitted = db.execute(sql_text.SUBMIT_POSTGRES, sub.params(db))
-            marks = db.execute(sql_text.TASK_SCRIPT_MARKS, {"task": sub.task_id})
             try:
+                db.execute("BEGIN")
+                submitted = db.execute(sql_text.SUBMIT_POSTGRES, sub.params(db))
+                marks = db.execute(sql_text.TASK_SCRIPT_MARKS, {"task": sub.task_id})
                 row = submitted.fetchone()  # the first round trip
                 if row is None:
                     raise _NotHeld()
@@ -627,19 +634,21 @@ def _submit_postgres(session: Session, sub: _Submission) -> SubmitResult:
                 else:
                     result = SubmitResult(taken.mark_id, sub.task_id, taken.script_id, taken.kind, "marking")
                 db.execute("COMMIT")
-            except _DriverIntegrityErrors as error:
-                failure = IntegrityError(None, None, error)
-                pipeline.sync()  # leave the aborted pipeline; the transaction is rolled back below
             except (_NotHeld, InvalidScores) as error:
                 failure = error
                 db.execute("ROLLBACK")
-    except BaseException as error:  # a failed COMMIT or resolution write
+            except BaseException as error:  # e.g. the unique mark per script and marker
+                failure = error
+                _sync_quietly(pipeline)  # leave the aborted pipeline; rolled back below
+    except BaseException as error:  # raised when the pipeline ends (a failed COMMIT)
         failure = failure or error
     finally:
         if raw.info.transaction_status != _PG_IDLE:
             raw.execute("ROLLBACK")
         raw.autocommit = False
         session.commit()  # SQLAlchemy's bookkeeping only: the driver connection is idle
+    if isinstance(failure, _DriverIntegrityErrors):
+        failure = IntegrityError(None, None, failure)
     if failure is not None:
         raise failure
     return result
