@@ -12,7 +12,8 @@ The district comes from `demo.district.generate_district` (the synthetic generat
   single CP-SAT model, where the gap to the bound is measured;
 - one model for the whole district with the default quota: the infeasible path (core, explanations,
   best-effort roster);
-- the largest cluster alone, default policy and feasible policy.
+- the largest cluster alone, default policy and feasible policy; a denser synthetic cluster of 10
+  schools (more candidates per cluster than the demo county has).
 Other agents share the 2 cores: the load average is printed with the figures.
 """
 from __future__ import annotations
@@ -104,10 +105,17 @@ def main() -> None:
     result = plan_rotation(cluster_data, cluster_feasible, **kw)
     report(f"cluster {largest}, 60 km, no quota", cluster_data, cluster_feasible, result)
 
+    from scheduling.rotation.synthetic import generate_tables
+    dense = rotation_input_from_tables(generate_tables(args.seed, 10, cluster_size=10), SCHOOL_YEAR)
+    result = plan_rotation(dense, default, **kw)
+    figures["dense_cluster"] = report(f"synthetic cluster ({len(dense.schools)} schools, {len(dense.teachers)} "
+                                      f"teachers), default", dense, default, result)
+
     one = figures["one_model"]
     ok_district = one["seconds"] <= 30 and (one["status"] == "OPTIMAL" or (one["gap"] or 1) <= 0.005)
+    cluster_seconds = max(figures["cluster"]["seconds"], figures["dense_cluster"]["seconds"])
     print(f"target district (≤ 30 s, optimal or gap ≤ 0.5%): {'met' if ok_district else 'NOT met'}; "
-          f"target cluster (≤ 2 s): {'met' if figures['cluster']['seconds'] <= 2 else 'NOT met'}")
+          f"target cluster (≤ 2 s): {'met' if cluster_seconds <= 2 else 'NOT met'} ({cluster_seconds:.2f} s)")
 
 
 if __name__ == "__main__":

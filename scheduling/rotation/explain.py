@@ -430,18 +430,24 @@ def _undetermined() -> Explanation:
 
 def explain_infeasibility(data: RotationInput, policy: RotationPolicy | None = None, *, time_limit_s: float = 30.0,
                           num_workers: int = 2) -> list[Explanation]:
-    """Which rules of the policy conflict on this input (empty if the teachers' postings are feasible).
+    """Which rules of the policy conflict on this input (empty when the roster is feasible).
 
-    Builds the posting model, finds a minimal set of conflicting rule instances from CP-SAT's
-    assumption core, and describes each with its numbers and a suggestion.
+    Builds the posting model and the leaders' model, finds the conflicting rule instances from
+    CP-SAT's assumption cores (disjoint cores: independent conflicts), and describes each with its
+    numbers and a suggestion. `plan_rotation` does the same per cluster on its way to a roster.
     """
+    from .cpsat import is_infeasible
+    from .leaders import build_leader_model
+
     policy = policy or RotationPolicy()
     index = build_candidates(data, policy)
+    explanations: list[Explanation] = []
     pm = build_posting_model(index)
-    from .cpsat import is_infeasible
-    if is_infeasible(pm.model, pm.rules, time_limit_s=time_limit_s / 3, num_workers=num_workers) is not True:
-        return []
-    explanations, _ = explain_posting_model(pm, time_limit_s=time_limit_s * 2 / 3, num_workers=num_workers)
+    if is_infeasible(pm.model, pm.rules, time_limit_s=time_limit_s / 4, num_workers=num_workers) is True:
+        explanations += explain_posting_model(pm, time_limit_s=time_limit_s / 2, num_workers=num_workers)[0]
+    lm = build_leader_model(data, policy)
+    if is_infeasible(lm.model, lm.rules, time_limit_s=time_limit_s / 8, num_workers=num_workers) is True:
+        explanations += explain_leader_model(lm, index, time_limit_s=time_limit_s / 8, num_workers=num_workers)[0]
     return explanations
 
 

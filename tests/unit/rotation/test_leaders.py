@@ -110,3 +110,15 @@ def test_replanning_keeps_the_leaders_schedule():
                         previous=first.plan)
     lost = sum(1 for e in first.plan.leader_exchanges if e.teacher_id == away.teacher_id)
     assert ill.status == "OPTIMAL" and ill.stats["changed_leaders"] <= 2 * lost + 2
+
+
+def test_explain_infeasibility_covers_the_leaders():
+    from scheduling.rotation import explain_infeasibility
+    data = cluster(4, 2, lead_leaders=1, term=1)
+    reasons = explain_infeasibility(data, rules(max_pairs_per_leader_per_month=1), time_limit_s=10)
+    assert "leader_load" in {e.rule for e in reasons}
+    # Two leaders for four pairs: the principal's month away leaves one leader for four pairs.
+    reasons = explain_infeasibility(data, rules(), time_limit_s=10)
+    assert {"leader_load", "principal_month"} <= {e.rule for e in reasons}
+    no_principals = rules().replace(principals={"enabled": False})
+    assert explain_infeasibility(data, no_principals, time_limit_s=10) == []
