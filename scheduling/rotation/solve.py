@@ -176,7 +176,8 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
     `result.relaxed` is True, `stats["relaxed"]` names those components (by their first school) and
     `stats["broken"]` maps each broken rule instance ("quota:S020") to how many teachers it is short.
     A part that cannot be planned at all is named in `stats["blocked"]` ("leaders:S001").
-    `objective`, `bound` and `changed` are None unless every component met the policy.
+    `objective` and `bound` are None unless every component met the policy; `changed` is given
+    whenever every component has postings (best-effort ones included: re-planning keeps them too).
     """
     if lang not in ("zh", "en"):
         raise ValueError("lang must be 'zh' or 'en'")
@@ -233,7 +234,8 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
         else:
             stats["blocked"].append(f"leaders:{group[0]}")
     status = _merge_status(statuses)
-    postings_complete = not any(b.startswith("postings:") for b in stats["blocked"]) and not stats["relaxed"]
+    postings_planned = not any(b.startswith("postings:") for b in stats["blocked"])
+    postings_complete = postings_planned and not stats["relaxed"]
     plan = RotationPlan(
         school_year=data.school_year, term=data.term,
         postings=tuple(sorted(postings, key=lambda p: (p.from_school_id, p.teacher_id))),
@@ -245,7 +247,7 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
     return RotationResult(
         status=status, plan=plan, objective=objective if postings_complete else None,
         bound=bound if postings_complete else None, shortfalls=tuple(shortfalls), explanations=tuple(explanations),
-        changed=changed_count(plan, previous) if postings_complete else None,
+        changed=changed_count(plan, previous) if postings_planned else None,
         solve_seconds=round(time.perf_counter() - started, 3), num_workers=num_workers, lang=lang, stats=stats,
         relaxed=bool(stats["relaxed"]))
 

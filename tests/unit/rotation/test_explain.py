@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from scheduling.rotation import Pin, explain_infeasibility, plan_rotation
+from scheduling.rotation import Forbid, Pin, explain_infeasibility, plan_rotation
 from scheduling.rotation.validate import validate_roster
 
 from tests.unit.rotation.builders import keeper, lead_school, need, policy, school, teacher, world, young
@@ -148,3 +148,12 @@ def test_independent_conflicts_are_reported_separately():
     assert [scope for scope, _ in quota] == ["S1", "S3"]
     assert quota[0][1] != quota[1][1]
     assert len(result.stats["core"][0]) == 2
+
+
+def test_replanning_a_best_effort_roster_keeps_it():
+    data, rules = quota_world(), policy(**NO_BACKBONE)
+    first = solve(data, rules)
+    again = solve(replace(data, forbids=(Forbid(first.plan.postings[0].teacher_id),)), rules, previous=first.plan)
+    assert again.relaxed and again.changed == 1
+    assert set((p.teacher_id, p.to_school_id) for p in again.plan.postings) < \
+        set((p.teacher_id, p.to_school_id) for p in first.plan.postings)
