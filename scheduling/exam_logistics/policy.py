@@ -121,12 +121,12 @@ class MarkingPolicy:
     double_marking_share: float = 1.0  # 双评比例：share of scripts marked twice
     third_mark_share: float = 0.05  # 三评（仲裁）比例：expected share of scripts needing a third mark
     margin: float = 0.10  # 余量：extra capacity on top of the work
-    hours_available: float = 14.0  # marking hours per marker, when the input gives none (two 7-hour days)
+    hours_available: float = 16.0  # marking hours per marker, when the input gives none (two 8-hour days)
     leader_counts_in_group: bool = True  # the group leader (题组长) also marks
     # --- items → item groups (题组), for inputs built from the question bank ---
-    seconds_base: float = 10.0  # seconds per script and item: base ...
-    seconds_per_point: float = 4.0  # ... plus this per point of the item's full marks
-    min_group_seconds: float = 30.0  # consecutive short items are grouped until a group takes this long
+    seconds_base: float = 5.0  # seconds per script and item: base ...
+    seconds_per_point: float = 2.0  # ... plus this per point of the item's full marks
+    min_group_seconds: float = 45.0  # consecutive short items are grouped until a group takes this long
     default_groups_per_subject: int = 3  # when the bank gives no subjective items of a subject
     default_group_seconds: float = 60.0  # ... each taking this long per script
     # --- who marks (阅卷教师) ---

@@ -120,11 +120,13 @@ def synthetic_district(seed: int = 0, n_schools: int = 100, n_teachers: int = 60
             n += 1
             role = "principal" if k == 0 else ("leader" if rng.random() < 0.07 else "teacher")
             years = int(rng.integers(0, 36))
-            g1 = int(rng.integers(7, 10))
-            grades = [g1] if rng.random() < 0.8 else sorted({g1, int(rng.integers(7, 10))})
+            subject = str(rng.choice(subjects, p=p))
+            low = 9 if subject == "chemistry" else (8 if subject == "physics" else 7)  # taught from grade 9 / 8
+            g1 = int(rng.integers(low, 10))
+            grades = [g1] if rng.random() < 0.8 else sorted({g1, int(rng.integers(low, 10))})
             t_rows.append({
                 "teacher_id": f"T{n:05d}", "name": f"教师{n}", "school_id": sid,
-                "subject": str(rng.choice(subjects, p=p)), "grades": grades, "role": role,
+                "subject": subject, "grades": grades, "role": role,
                 "backbone": bool(rng.random() < 0.2), "famous": False, "years_at_school": min(years, int(rng.integers(0, 20))),
                 "teaching_years": years, "birth_year": 2025 - 23 - years, "volunteer": bool(rng.random() < 0.3),
                 "last_rotation_year": None, "home_lat": None, "home_lon": None,

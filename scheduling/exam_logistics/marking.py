@@ -1,0 +1,327 @@
+"""Pipeline marking (流水阅卷): one marker group per item or item group, sized to cover the work.
+
+Group size = ⌈scripts × (1 + double-marking share + expected third-mark share) × seconds per script
+÷ hours available × (1 + margin)⌉ (at least two markers when scripts are double-marked), one
+leader (题组长: backbone, ≥10 teaching years) among them. Markers teach the subject at the exam's
+grade (adjacent grades when the policy allows), belong to one group, and each school supplies
+markers in proportion to its candidates within a tolerance; centralised marking respects a distance
+limit, online marking does not.
+
+Teachers of a school who teach the subject, are equally close to the exam grade and equally fit to
+lead are interchangeable, so the CP-SAT model counts them: `y[class, group]` markers and
+`lead[class, group]` leaders of a class in a group.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+from ortools.sat.python import cp_model
+
+from .data import (Change, Explanation, ExamTeacher, MarkingAssignment, MarkingForbid, MarkingInput, MarkingPin,
+                   MarkingResult, subject_zh)
+from .derive import quota_bounds
+from .policy import MarkingPolicy
+from .validate import required_group_size
+
+
+def group_sizes(data: MarkingInput, policy: MarkingPolicy) -> dict[tuple[str, str], int]:
+    hours = data.hours_available or policy.hours_available
+    return {(g.subject, g.group_id): required_group_size(data.scripts.get(g.subject, 0), g.seconds_per_script, hours, policy)
+            for g in data.groups}
+
+
+def leader_ok(t: ExamTeacher, policy: MarkingPolicy) -> bool:
+    return t.teaching_years >= policy.leader_min_teaching_years and (t.backbone or not policy.leader_requires_backbone)
+
+
+def _grade_gap(t: ExamTeacher, grade: int) -> int | None:
+    gaps = [abs(g - grade) for g in t.grades]
+    return min(gaps) if gaps else None
+
+
+def marker_reasons(data: MarkingInput, policy: MarkingPolicy, t: ExamTeacher, subject: str,
+                   forbidden: set[str], km_factor: float = 1.0) -> list[str] | None:
+    """Rule groups that keep a teacher out of a subject's groups ([] = eligible, None = never)."""
+    if t.subject != subject or t.teacher_id in forbidden:
+        return None
+    reasons = []
+    gap = _grade_gap(t, data.grade)
+    if gap is None or gap > policy.grade_window:
+        if gap is None or gap > policy.grade_window + 1:
+            return None
+        reasons.append("grade")
+    if t.role not in policy.marker_roles:
+        reasons.append("role")
+    if policy.exclude_unavailable and any(d in t.unavailable_dates for d in data.dates):
+        reasons.append("unavailability")
+    if policy.mode == "centralised" and data.site_school_id:
+        km = data.km(t.school_id, data.site_school_id)
+        if km > policy.max_km * km_factor + 1e-9:
+            return None
+        if km > policy.max_km + 1e-9:
+            reasons.append("travel")
+    return reasons
+
+
+RULES = {
+    "grade": ("任教年级", "grade taught"),
+    "role": ("阅卷教师岗位", "roles that mark"),
+    "unavailability": ("阅卷日期不可安排", "unavailable on marking dates"),
+    "travel": ("集中阅卷距离上限", "distance limit of centralised marking"),
+    "leader": ("题组长资格", "group leader qualification"),
+    "quota": ("各校派出名额", "school quotas"),
+    "pins": ("指定安排", "pins"),
+}
+
+
+def _precheck(data: MarkingInput, policy: MarkingPolicy, sizes: dict, forbidden: set[str]) -> list[Explanation]:
+    out = []
+    for subject in data.subjects:
+        need = sum(n for (s, _), n in sizes.items() if s == subject)
+        groups = sum(1 for (s, _) in sizes if s == subject)
+        elig = [t for t in data.teachers if marker_reasons(data, policy, t, subject, forbidden) == []]
+        leaders = sum(1 for t in elig if leader_ok(t, policy))
+        zh = subject_zh(subject)
+        window = "本年级" if policy.grade_window == 0 else f"相邻 {policy.grade_window} 个年级内"
+        if len(elig) < need:
+            out.append(Explanation(
+                "marking_supply", f"{zh} 共 {groups} 个题组需要 {need} 名阅卷教师；符合条件（{window}任教、距离、岗位、时间）的只有 {len(elig)} 名",
+                f"{subject}: {groups} item groups need {need} markers; only {len(elig)} teachers qualify "
+                f"(grade window {policy.grade_window}, distance, role, dates)",
+                {"subject": subject, "needed": need, "eligible": len(elig)}))
+        if leaders < groups:
+            out.append(Explanation(
+                "marking_leaders", f"{zh} 有 {groups} 个题组，每组需 1 名题组长（骨干、教龄≥{policy.leader_min_teaching_years}年）；符合条件的只有 {leaders} 名",
+                f"{subject}: {groups} item groups need a leader each (backbone, ≥{policy.leader_min_teaching_years} teaching years); "
+                f"only {leaders} qualify", {"subject": subject, "groups": groups, "leaders": leaders}))
+    total = sum(sizes.values())
+    cand_total = sum(data.candidates.values())
+    for s in data.schools:
+        target = total * data.candidates.get(s.school_id, 0) / cand_total if cand_total else 0.0
+        q = quota_bounds(target, policy.quota_tolerance, policy.quota_slack)
+        elig = sum(1 for t in data.teachers if t.school_id == s.school_id and any(
+            marker_reasons(data, policy, t, subj, forbidden) == [] for subj in data.subjects))
+        if elig < q.lo:
+            out.append(Explanation(
+                "marking_quota", f"{s.label} 按考生比例应派出至少 {q.lo} 名阅卷教师（目标 {target:.1f}）；该校符合条件的只有 {elig} 名",
+                f"{s.label} must supply at least {q.lo} markers (target {target:.1f}); only {elig} of its teachers qualify",
+                {"school_id": s.school_id, "lower": q.lo, "eligible": elig}))
+    return out
+
+
+class MarkingModel:
+    def __init__(self, data: MarkingInput, policy: MarkingPolicy, sizes: dict, *, pins=(), forbids=(),
+                 relaxed: bool = False, previous: list[MarkingAssignment] | None = None):
+        self.data, self.policy, self.sizes = data, policy, sizes
+        self.model = m = cp_model.CpModel()
+        self.lits = {g: m.new_bool_var(f"rule[{g}]") for g in RULES} if relaxed else {}
+        forbidden_all = {f.teacher_id for f in forbids if f.item_group is None}
+        forbidden_group = {(f.teacher_id, f.item_group) for f in forbids if f.item_group is not None}
+        pinned = {p.teacher_id: p for p in pins}
+        prev = {a.teacher_id: a for a in previous or ()}
+        self.classes: dict[tuple, list[str]] = {}
+        reasons_of: dict[tuple, list[str]] = {}
+        for t in data.teachers:
+            r = marker_reasons(data, policy, t, t.subject, forbidden_all, 2.0 if relaxed else 1.0)
+            if r is None or (r and not relaxed):
+                continue
+            gap = _grade_gap(t, data.grade)
+            solo = t.teacher_id in pinned or any(tid == t.teacher_id for tid, _ in forbidden_group) or t.teacher_id in prev
+            key = (t.school_id, t.subject, gap, leader_ok(t, policy), tuple(r), t.teacher_id if solo else "")
+            self.classes.setdefault(key, []).append(t.teacher_id)
+            reasons_of[key] = r
+        self.y: dict[tuple, cp_model.IntVar] = {}
+        self.lead: dict[tuple, cp_model.IntVar] = {}
+        per_group: dict[tuple[str, str], list] = {}
+        per_group_lead: dict[tuple[str, str], list] = {}
+        supply: dict[str, list] = {}
+        supply_subject: dict[tuple[str, str], list] = {}
+        km_terms, adjacent_terms, change_terms = [], [], []
+        for key, tids in self.classes.items():
+            school, subject, gap, can_lead, reasons, solo = key
+            groups = [g for g in data.groups if g.subject == subject]
+            cvars = []
+            for g in groups:
+                gk = (g.subject, g.group_id)
+                if solo and (solo, g.group_id) in forbidden_group:
+                    continue
+                v = m.new_int_var(0, len(tids), f"y[{tids[0]}x{len(tids)},{g.group_id}]")
+                self.y[key, gk] = v
+                cvars.append(v)
+                for r in reasons:
+                    m.add(v == 0).only_enforce_if(self.lits[r])
+                per_group.setdefault(gk, []).append(v)
+                supply.setdefault(school, []).append(v)
+                supply_subject.setdefault((school, subject), []).append(v)
+                if policy.mode == "centralised" and data.site_school_id:
+                    km_terms.append((v, round(data.km(school, data.site_school_id) * 10)))
+                if gap and gap > 0:
+                    adjacent_terms.append(v)
+                if can_lead or relaxed:
+                    lv = m.new_int_var(0, 1, f"lead[{tids[0]},{g.group_id}]")
+                    m.add(lv <= v)
+                    if not can_lead:
+                        m.add(lv == 0).only_enforce_if(self.lits["leader"])
+                    self.lead[key, gk] = lv
+                    per_group_lead.setdefault(gk, []).append(lv)
+                if solo and solo in prev:
+                    a = prev[solo]
+                    if (a.subject, a.item_group) == gk:
+                        change_terms.append((v, -2))  # keeping the previous group is no change ...
+                        if (key, gk) in self.lead:  # ... nor is keeping the previous role
+                            change_terms.append((self.lead[key, gk], -1 if a.role == "leader" else 1))
+            if len(cvars) > 1 or (cvars and len(tids) > 0):
+                m.add(sum(cvars) <= len(tids))
+            if solo and solo in pinned:
+                p = pinned[solo]
+                gk = (p.subject, p.item_group)
+                ct = m.add(self.y[key, gk] == 1) if (key, gk) in self.y else m.add_bool_or([])
+                if self.lits:
+                    ct.only_enforce_if(self.lits["pins"])
+                if p.role == "leader":
+                    ct2 = m.add(self.lead[key, gk] == 1) if (key, gk) in self.lead else m.add_bool_or([])
+                    if self.lits:
+                        ct2.only_enforce_if(self.lits["pins"])
+        for gk, need in sizes.items():
+            m.add(sum(per_group.get(gk, [])) == need)
+            m.add(sum(per_group_lead.get(gk, [])) == 1)
+        total = sum(sizes.values())
+        cand_total = sum(data.candidates.values())
+        devs = []
+        for s in data.schools:
+            target = total * data.candidates.get(s.school_id, 0) / cand_total if cand_total else 0.0
+            q = quota_bounds(target, policy.quota_tolerance, policy.quota_slack)
+            expr = sum(supply.get(s.school_id, []))
+            for ct in (m.add(expr >= q.lo), m.add(expr <= q.hi)):
+                if self.lits:
+                    ct.only_enforce_if(self.lits["quota"])
+            d = m.new_int_var(0, total, f"dev[{s.school_id}]")
+            m.add(d >= expr - round(target))
+            m.add(d >= round(target) - expr)
+            devs.append(d)
+            if policy.quota_scope == "subject":
+                for subj in data.subjects:
+                    need = sum(n for (sj, _), n in sizes.items() if sj == subj)
+                    ts = need * data.candidates.get(s.school_id, 0) / cand_total if cand_total else 0.0
+                    qs = quota_bounds(ts, policy.quota_tolerance, policy.quota_slack)
+                    es = sum(supply_subject.get((s.school_id, subj), []))
+                    for ct in (m.add(es >= qs.lo), m.add(es <= qs.hi)):
+                        if self.lits:
+                            ct.only_enforce_if(self.lits["quota"])
+        self.objective = sum(round(policy.weight_km * c) * v for v, c in km_terms) + \
+            round(policy.weight_adjacent_grade * 10) * sum(adjacent_terms) + \
+            round(policy.weight_quota_deviation * 10) * sum(devs)
+        if change_terms:
+            self.objective = 1_000_000 * sum(c * v for v, c in change_terms) + self.objective
+        m.minimize(self.objective)
+
+    def assignments(self, solver: cp_model.CpSolver, previous: list[MarkingAssignment] | None = None) -> list[MarkingAssignment]:
+        data = self.data
+        tb = data.teacher_by_id
+        rows = []
+        for key, tids in self.classes.items():
+            free = list(tids)
+            for (k2, gk), v in self.y.items():
+                if k2 != key:
+                    continue
+                n = solver.value(v)
+                leaders = solver.value(self.lead[key, gk]) if (key, gk) in self.lead else 0
+                # seniors lead
+                free.sort(key=lambda t: (-tb[t].teaching_years, t))
+                for i in range(n):
+                    tid = free.pop(0)
+                    rows.append(MarkingAssignment(data.exam_id, gk[0], gk[1], tid, tb[tid].school_id,
+                                                  "leader" if i < leaders else "marker"))
+        rows.sort(key=lambda a: (a.subject, a.item_group, a.role != "leader", a.teacher_id))
+        return rows
+
+
+def plan_marking(data: MarkingInput, policy: MarkingPolicy | None = None, *, time_limit_s: float = 10.0,
+                 num_workers: int = 2, pins=(), forbids=(), previous: MarkingResult | list[MarkingAssignment] | None = None,
+                 explain_time_s: float = 10.0) -> MarkingResult:
+    """Marker groups for every item group; explanations with the numbers when impossible."""
+    t0 = time.perf_counter()
+    policy = policy or MarkingPolicy()
+    sizes = group_sizes(data, policy)
+    forbidden_all = {f.teacher_id for f in forbids if f.item_group is None}
+    stats: dict = {"num_workers": num_workers, "markers_needed": sum(sizes.values()), "groups": len(sizes)}
+    problems = _precheck(data, policy, sizes, forbidden_all)
+    if problems:
+        stats["wall_s"] = round(time.perf_counter() - t0, 3)
+        return MarkingResult(data.exam_id, "infeasible", [], sizes, problems, stats)
+    prev_rows = list(previous.assignments if isinstance(previous, MarkingResult) else (previous or []))
+    mm = MarkingModel(data, policy, sizes, pins=pins, forbids=forbids, previous=prev_rows or None)
+    stats["variables"] = len(mm.model.proto.variables)
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = num_workers
+    solver.parameters.max_time_in_seconds = time_limit_s
+    status = solver.solve(mm.model)
+    stats["wall_s"] = round(time.perf_counter() - t0, 3)
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        rows = mm.assignments(solver)
+        stats["objective"] = solver.objective_value
+        stats["bound"] = solver.best_objective_bound
+        if data.site_school_id and policy.mode == "centralised":
+            stats["km_total"] = round(sum(data.km(a.teacher_school_id, data.site_school_id) for a in rows), 1)
+        return MarkingResult(data.exam_id, "optimal" if status == cp_model.OPTIMAL else "feasible", rows, sizes, [], stats)
+    explanations = marking_core(data, policy, sizes, pins=pins, forbids=forbids, time_limit_s=explain_time_s) \
+        if status == cp_model.INFEASIBLE else []
+    if not explanations:
+        explanations = [Explanation("time_limit", f"在 {time_limit_s:g} 秒内未找到阅卷安排",
+                                    f"no marking plan within {time_limit_s:g} s", {}, exact=False)]
+    return MarkingResult(data.exam_id, "infeasible" if status == cp_model.INFEASIBLE else "unknown", [], sizes,
+                         explanations, stats)
+
+
+def marking_core(data: MarkingInput, policy: MarkingPolicy, sizes: dict, *, pins=(), forbids=(),
+                 time_limit_s: float = 10.0) -> list[Explanation]:
+    """Rule groups that cannot all hold, from assumption literals (then shrunk to a minimal set)."""
+    mm = MarkingModel(data, policy, sizes, pins=pins, forbids=forbids, relaxed=True)
+    names = list(mm.lits)
+    core = names
+    mm.model.add_assumptions([mm.lits[g] for g in names])
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_time_in_seconds = time_limit_s
+    if solver.solve(mm.model) != cp_model.INFEASIBLE:
+        return []
+    idx = set(solver.sufficient_assumptions_for_infeasibility())
+    core = [g for g in names if mm.lits[g].index in idx]
+    for g in list(core):
+        trial = [x for x in core if x != g]
+        mm.model.clear_assumptions()
+        mm.model.add_assumptions([mm.lits[x] for x in trial])
+        s2 = cp_model.CpSolver()
+        s2.parameters.num_workers = 1
+        s2.parameters.max_time_in_seconds = max(1.0, time_limit_s / 4)
+        if s2.solve(mm.model) == cp_model.INFEASIBLE:
+            core = trial
+    zh = "、".join(RULES[g][0] for g in core) or "题组人数与可用教师"
+    en = ", ".join(RULES[g][1] for g in core) or "group sizes and available teachers"
+    return [Explanation("solver_core", f"求解器证明：以下规则不能同时满足：{zh}",
+                        f"the solver proves these rules cannot all hold together: {en}", {"groups": core})]
+
+
+def repair_marking(previous: MarkingResult | list[MarkingAssignment], absent_teacher_ids, data: MarkingInput,
+                   policy: MarkingPolicy | None = None, *, time_limit_s: float = 10.0, num_workers: int = 2,
+                   pins=(), forbids=()) -> tuple[MarkingResult, list[Change]]:
+    """Replan with the absent teachers out, keeping everybody else in their group where possible."""
+    rows = list(previous.assignments if isinstance(previous, MarkingResult) else previous)
+    absent = set(absent_teacher_ids)
+    forbids = tuple(forbids) + tuple(MarkingForbid(t) for t in sorted(absent))
+    keep = [a for a in rows if a.teacher_id not in absent]
+    res = plan_marking(data, policy, time_limit_s=time_limit_s, num_workers=num_workers, pins=pins, forbids=forbids,
+                       previous=keep)
+    old = {a.teacher_id: a for a in rows}
+    new = {a.teacher_id: a for a in res.assignments}
+    changes = []
+    for tid in sorted(set(old) | set(new)):
+        a, b = old.get(tid), new.get(tid)
+        if a == b:
+            continue
+        kind = "added" if a is None else "removed" if b is None else (
+            "moved" if (a.subject, a.item_group) != (b.subject, b.item_group) else "role")
+        changes.append(Change(kind, tid, (b or a).item_group, a, b))
+    res.stats["changes"] = len(changes)
+    return res, changes
