@@ -75,6 +75,7 @@ def generate_district(seed: int = 1, schools: int = DEFAULT_SCHOOLS, school_year
     class_teachers["teacher_id"] = teachers["teacher_id"].to_numpy()[class_teachers["_teacher"].to_numpy()]
     students = staff.build_students(_rng(seed, "students"), school_frame, classes, school_year, policy)
     need_frame = needs.build_needs(_rng(seed, "needs"), school_frame, classes, teachers, school_year, policy)
+    teachers = staff.young_teachers_where_needed(_rng(seed, "young"), teachers, need_frame, school_year)
 
     plan = exams.plan_exam(school_frame, school_year)
     rooms = staff.build_rooms(school_frame, classes, plan.grade, policy)

@@ -283,3 +283,29 @@ def build_students(rng: np.random.Generator, schools: pd.DataFrame, classes: pd.
         "name": names.person_names(rng, female, children=True),
         "ability": np.round(ability, 4),
     })
+
+
+def young_teachers_where_needed(rng: np.random.Generator, teachers: pd.DataFrame, needs: pd.DataFrame,
+                                school_year: int, per_need: int = 1) -> pd.DataFrame:
+    """Schools that ask for rotating teachers have young teachers (特岗, ≤ 4 years) of those subjects.
+
+    Every rotating backbone teacher takes an apprentice of the same subject and grade at the host
+    school (师徒结对); weak rural schools are where the young teachers are, so the demo puts up to
+    one more than the posts asked for (up to `per_need` + posts) beside each need, preferring teachers
+    of the post's grade.
+    """
+    teachers = teachers.copy()
+    plain = (teachers["role"] == "teacher") & ~teachers["backbone"] & ~teachers["famous"]
+    chosen: set[int] = set()
+    for need in needs.itertuples(index=False):
+        pool = teachers.index[plain & (teachers["school_id"] == need.school_id) & (teachers["subject"] == need.subject)]
+        pool = [i for i in pool if i not in chosen]
+        pool.sort(key=lambda i: (int(need.grade) not in teachers.at[i, "grades"], rng.random()))
+        chosen.update(pool[:per_need + int(need.posts)])
+    for index in sorted(chosen):
+        years = int(rng.integers(1, 5))
+        teachers.at[index, "teaching_years"] = years
+        teachers.at[index, "years_at_school"] = min(int(teachers.at[index, "years_at_school"]), years)
+        teachers.at[index, "birth_year"] = school_year - (22 + years + int(rng.integers(0, 3)))
+        teachers.at[index, "last_rotation_year"] = None
+    return teachers

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 BIN=${XUEQU_BIN:-$ROOT/.venv/bin}
-PORT=${XUEQU_E2E_PORT:-4299}
+PORT=${XUEQU_E2E_PORT:-$((4300 + RANDOM % 500))}
 DEPLOYMENT=${1:-question-setting/question-setting}
 shift || true
 WORK=$(mktemp -d)
@@ -15,7 +15,16 @@ export PREFECT_HOME=$WORK/prefect PREFECT_API_URL=http://127.0.0.1:$PORT/api
 export PREFECT_SERVER_ANALYTICS_ENABLED=false PREFECT_UI_ENABLED=false
 export XUEQU_DATABASE_URL=${XUEQU_E2E_DATABASE_URL:-sqlite:///$WORK/xuequ.db}
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+cleanup() {
+  # A worker may take its time over SIGTERM: give every process 10 s, then SIGKILL; never a bare `wait`.
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for _ in $(seq 1 20); do
+    alive=0; for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break; sleep 0.5
+  done
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 
 echo "== demo district into $XUEQU_DATABASE_URL"

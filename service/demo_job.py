@@ -11,6 +11,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 
+# The demo county's cluster policy: the defaults, with the distance limit raised to 60 km (its
+# townships lie 20–60 km from the county seat).
+DEMO_POLICY = Path(__file__).resolve().parents[1] / "policies" / "demo_rotation.toml"
+
+
 @dataclass
 class Stage:
     name: str  # shown in the progress bar
@@ -74,7 +79,7 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
         school_year = int(tables["exams"]["school_year"].max())
         lines, postings, leaders = [], 0, 0
         for cluster_id in sorted(tables["clusters"]["cluster_id"]):
-            result = term_schedule(school_year=school_year, term=1, cluster_id=cluster_id,
+            result = term_schedule(school_year=school_year, term=1, cluster_id=cluster_id, policy_file=str(DEMO_POLICY),
                                    out_dir=str(out / "term" / cluster_id), lang=lang, time_limit_s=20,
                                    actor="demo 学区办")
             postings += result.postings

@@ -344,8 +344,9 @@ def test_needs_are_roughly_matchable_with_some_unmatchable(district100):
     share = needs["posts"].sum() / len(pool)
     assert 0.10 <= share <= 0.15
     receiving = schools.set_index("school_id").loc[needs["school_id"]]
-    assert ((receiving["tier"] == "weak") | (receiving["locality"] == "rural")).all()
-    assert (receiving["locality"] != "urban").all()
+    # Receiving schools owe no quota: neither urban nor quality, so every posting supports a weaker school.
+    assert ((receiving["tier"] != "quality") & (receiving["locality"] != "urban")).all()
+    assert ((receiving["tier"] == "weak") | (receiving["locality"] == "rural")).mean() > 0.5
     assert needs["posts"].between(1, 3).all()
     supply = pool.explode("grades").groupby(["subject", "grades"]).size()
     demand = needs.groupby(["subject", "grade"])["posts"].sum()

@@ -1,0 +1,58 @@
+"""The term-schedule flow: roster → validate → versioned plan → files; re-planning keeps the rest."""
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from sqlalchemy import select
+
+from bundle.spec import EXPORT_COLUMNS
+from flows.term_schedule import term_schedule
+from models import AuditEntry, Plan
+from models.db import session_scope
+
+DEMO_POLICY = str(Path(__file__).resolve().parents[2] / "policies" / "demo_rotation.toml")
+
+
+def first_cluster(url: str) -> str:
+    from models import Cluster
+
+    with session_scope(url) as session:
+        return session.scalars(select(Cluster.cluster_id).order_by(Cluster.cluster_id)).first()
+
+
+def test_term_schedule_stores_versions_and_replans_with_few_changes(demo_db, tmp_path):
+    cluster = first_cluster(demo_db)
+    first = term_schedule(school_year=2026, term=1, cluster_id=cluster, db_url=demo_db, out_dir=str(tmp_path / "v1"),
+                          policy_file=DEMO_POLICY,
+                          time_limit_s=20)
+    assert first.status in ("OPTIMAL", "FEASIBLE"), first.explanations
+    assert first.violations == []
+    assert first.postings > 0 and first.version == 1
+    with open(tmp_path / "v1" / "rotation.csv", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert list(rows[0]) == list(EXPORT_COLUMNS["rotation"])
+    teacher_rows = [r for r in rows if r["kind"] == "teacher"]
+    assert len(teacher_rows) == first.postings
+    assert (tmp_path / "v1" / "rotation_rosters.xlsx").exists()
+
+    dropped = teacher_rows[0]["teacher_id"]  # falls ill: may not rotate
+    second = term_schedule(school_year=2026, term=1, cluster_id=cluster, db_url=demo_db, policy_file=DEMO_POLICY,
+                           out_dir=str(tmp_path / "v2"), time_limit_s=20, forbids=[{"teacher_id": dropped}])
+    assert second.version == 2 and second.violations == []
+    with open(tmp_path / "v2" / "rotation.csv", encoding="utf-8-sig") as handle:
+        rows2 = list(csv.DictReader(handle))
+    kept = {(r["teacher_id"], r["to_school_id"]) for r in rows2 if r["kind"] == "teacher"}
+    before = {(r["teacher_id"], r["to_school_id"]) for r in teacher_rows}
+    assert dropped not in {t for t, _ in kept}
+    assert second.changed is not None and 1 <= second.changed <= 3
+    assert len(before - kept) <= 2  # every other posting stays
+
+    with session_scope(demo_db) as session:
+        plans = session.scalars(select(Plan).where(Plan.kind == "rotation").order_by(Plan.version)).all()
+        assert [p.version for p in plans] == [1, 2]
+        assert plans[1].parent_plan_id == plans[0].plan_id
+        assert plans[0].policy_set_id == plans[1].policy_set_id  # same policy text: one policy version
+        assert len(plans[1].rotations) == len(rows2)
+        audited = session.scalars(select(AuditEntry).where(AuditEntry.entity == "plan")).all()
+        assert len(audited) == 2
