@@ -99,14 +99,16 @@ def precheck(facts: InvigilationFacts) -> list[Explanation]:
                 s = data.teacher_by_id[t].school_id
                 by_school[s] = by_school.get(s, 0) + 1
             usable = sum(min(n, ss.chiefs) for n in by_school.values())
-            if usable < ss.slots:
+            in_rooms = ss.slots - ss.reserves
+            if usable < in_rooms:
                 out.append(Explanation(
                     "site_session_schools",
-                    f"{zh_s} 场次在考点 {site} 需要 {ss.slots} 名监考，每校至多 {ss.chiefs} 名（同一考场监考来自不同学校）；"
-                    f"可安排的 {len(by_school)} 所外校合计最多 {usable} 名",
-                    f"session {en_s} at site {site} needs {ss.slots} invigilators, at most {ss.chiefs} from any one school "
-                    f"(a room's invigilators come from different schools); the {len(by_school)} schools within reach give at most {usable}",
-                    {"session_id": e, "site": j, "needed": ss.slots, "usable": usable, "schools": len(by_school)}))
+                    f"{zh_s} 场次在考点 {site} 的 {ss.chiefs} 个考场需要 {in_rooms} 名监考，每校至多 {ss.chiefs} 名"
+                    f"（同一考场监考来自不同学校）；可安排的 {len(by_school)} 所外校合计最多 {usable} 名",
+                    f"session {en_s} at site {site}: its {ss.chiefs} rooms need {in_rooms} invigilators, at most {ss.chiefs} "
+                    f"from any one school (a room's invigilators come from different schools); the {len(by_school)} schools "
+                    f"within reach give at most {usable}",
+                    {"session_id": e, "site": j, "needed": in_rooms, "usable": usable, "schools": len(by_school)}))
     # each session across all sites
     for e, need in session_need.items():
         free = sum(1 for t in data.teachers if e in facts.allowed[t.teacher_id])

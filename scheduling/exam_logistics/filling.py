@@ -39,20 +39,42 @@ def fill_site_session(ss: SiteSession, present: list[Present], pins: dict[str, P
     pinned_role = {tid: pin.role for tid, pin in pins.items() if tid in by_id and pin.role}
     pinned_room = {tid: pin.room_id for tid, pin in pins.items() if tid in by_id and pin.room_id}
 
-    # reserves: pinned ones, then eligible teachers the rooms can spare, then the others
+    # reserves: pinned ones; then, from a school with more teachers here than rooms, its surplus;
+    # then eligible teachers the rooms can spare (they can stand in for a chief); then the others
     eligible = sum(p.chief_ok for p in present)
     reserves = [tid for tid, r in pinned_role.items() if r == "reserve"]
     free = [p for p in present if p.teacher_id not in pinned_role and p.teacher_id not in pinned_room]
     spare_eligible = eligible - ss.chiefs - sum(by_id[t].chief_ok for t in reserves)
     free.sort(key=lambda p: (p.seniority, p.teacher_id))  # juniors first as reserves
+
+    def take_reserve(p: Present) -> bool:
+        nonlocal spare_eligible
+        if p.teacher_id in reserves or len(reserves) >= ss.reserves:
+            return False
+        if p.chief_ok:
+            if spare_eligible <= 0:
+                return False
+            spare_eligible -= 1
+        reserves.append(p.teacher_id)
+        return True
+
+    if distinct_schools:
+        count: dict[str, int] = {}
+        for p in present:
+            if p.teacher_id not in reserves:
+                count[p.school_id] = count.get(p.school_id, 0) + 1
+        for school, n in sorted(count.items()):
+            surplus = n - ss.chiefs
+            for p in [q for q in free if q.school_id == school and not q.chief_ok] + \
+                     [q for q in free if q.school_id == school and q.chief_ok]:
+                if surplus <= 0:
+                    break
+                if take_reserve(p):
+                    surplus -= 1
     for p in [q for q in free if q.chief_ok] + [q for q in free if not q.chief_ok]:
         if len(reserves) >= ss.reserves:
             break
-        if p.chief_ok:
-            if spare_eligible <= 0:
-                continue
-            spare_eligible -= 1
-        reserves.append(p.teacher_id)
+        take_reserve(p)
     if len(reserves) != ss.reserves:
         raise FillError(f"{ss.site}/{ss.session_id}: cannot choose {ss.reserves} reserves")
     reserve_set = set(reserves)

@@ -97,6 +97,7 @@ class InvigilationModel:
         self.class_blocks: dict[tuple, list[str]] = {}
         self.class_of: dict[str, tuple] = {}
         self._site_memo: dict = {}
+        self.zub: dict[int, int] = {}
         self.terms: dict[str, cp_model.LinearExprT] = {}
         self.pins_by_teacher: dict[str, list] = {}
         for p in facts.pins:
@@ -121,6 +122,7 @@ class InvigilationModel:
         self.fixed_at: dict[tuple[str, str], int] = {}
         self.fixed_chief_at: dict[tuple[str, str], int] = {}
         self.fixed_school_at: dict[tuple[str, str, str], int] = {}
+        self.fixed_school_chief_at: dict[tuple[str, str, str], int] = {}
         self.fixed_supply: dict[str, int] = {}
         self.fixed_school_session: dict[tuple[str, str], int] = {}
         for (tid, b), (j, p) in self.fixed.items():
@@ -139,6 +141,9 @@ class InvigilationModel:
                     self.fixed_at[e, j] = self.fixed_at.get((e, j), 0) + 1
                     self.fixed_chief_at[e, j] = self.fixed_chief_at.get((e, j), 0) + int(facts.chief_ok[tid])
                     self.fixed_school_at[t.school_id, e, j] = self.fixed_school_at.get((t.school_id, e, j), 0) + 1
+                    if facts.chief_ok[tid]:
+                        key3 = (t.school_id, e, j)
+                        self.fixed_school_chief_at[key3] = self.fixed_school_chief_at.get(key3, 0) + 1
 
     # ---------------------------------------------------------------- helpers
     def _enforce(self, ct: cp_model.Constraint, group: str) -> None:
@@ -324,10 +329,11 @@ class InvigilationModel:
                     ss = facts.site_sessions[e, j]
                     ub = min(ub, ss.slots - fixed_at.get((e, j), 0))
                     if distinct and not self.relaxed:
-                        ub = min(ub, ss.chiefs - fixed_school_at.get((g.school, e, j), 0))
+                        ub = min(ub, ss.chiefs + ss.reserves - fixed_school_at.get((g.school, e, j), 0))
                 if ub <= 0:
                     continue
                 v = model.new_int_var(0, ub, "")  # z[group, block, site, pattern]; names cost time here
+                self.zub[v.index] = ub
                 self.z[gkey, b, j, p] = v
                 zs.append(v)
                 for r in reasons:
@@ -344,21 +350,7 @@ class InvigilationModel:
         for (e, j), ss in facts.site_sessions.items():
             if not self._site_free(j):
                 continue
-            entries = at_site.get((e, j), [])
-            need = ss.slots - self.fixed_at.get((e, j), 0)
-            model.add(cp_model.LinearExpr.sum([v for v, _ in entries]) == need)
-            chief_need = ss.chiefs - self.fixed_chief_at.get((e, j), 0)
-            if chief_need > 0:
-                chiefs = [v for v, g in entries if g.chief_ok]
-                self._enforce(model.add(cp_model.LinearExpr.sum(chiefs) >= chief_need), "chief")
-            if distinct:
-                by_school: dict[str, list] = {}
-                for v, g in entries:
-                    by_school.setdefault(g.school, []).append(v)
-                for school, vs in by_school.items():
-                    room = ss.chiefs - self.fixed_school_at.get((school, e, j), 0)
-                    if len(vs) > 1 or self.relaxed:
-                        self._enforce(model.add(cp_model.LinearExpr.sum(vs) <= room), "distinct_room")
+            self._site_session_constraints(e, j, ss, at_site.get((e, j), []), distinct)
 
         # quotas (名额), for schools with free teachers
         schools_in_scope = {g.school for g in self.groups.values()}
@@ -415,6 +407,63 @@ class InvigilationModel:
                 model.add(d >= target - expr)
                 devs.append(d)
             self.terms["quota_deviation"] = cp_model.LinearExpr.sum(devs)
+
+    def _site_session_constraints(self, e: str, j: str, ss, entries: list, distinct: bool) -> None:
+        """Places filled; which of the teachers present are the reserves is chosen so that, without
+        them, no school has more teachers than the site has rooms (a room's invigilators come from
+        different schools) and at least one qualified chief is left per room. Exact: reserves are
+        counted per school and by qualification (rc: qualified, rn: not)."""
+        model = self.model
+        need = ss.slots - self.fixed_at.get((e, j), 0)
+        model.add(cp_model.LinearExpr.sum([v for v, _ in entries]) == need)
+        rooms, q = ss.chiefs, ss.reserves
+        per_school: dict[str, dict[bool, list]] = {}
+        for v, g in entries:
+            per_school.setdefault(g.school, {True: [], False: []})[g.chief_ok].append(v)
+        for (school, e2, j2), n in self.fixed_school_at.items():
+            if (e2, j2) == (e, j):
+                per_school.setdefault(school, {True: [], False: []})
+        reserve_terms, chief_terms = [], []
+        pool_c_ub = pool_n_ub = 0
+        pool_c_terms, pool_n_terms = [], []
+        fixed_chief_total = self.fixed_chief_at.get((e, j), 0)
+        for school, parts in per_school.items():
+            fixed_n = self.fixed_school_at.get((school, e, j), 0)
+            fixed_c = self.fixed_school_chief_at.get((school, e, j), 0)
+            ub_all = fixed_n + sum(self._ub(v) for v in parts[True] + parts[False])
+            ub_c = fixed_c + sum(self._ub(v) for v in parts[True])
+            n_c = cp_model.LinearExpr.sum(parts[True]) + fixed_c
+            n_n = cp_model.LinearExpr.sum(parts[False]) + (fixed_n - fixed_c)
+            chief_terms.append(n_c)
+            if distinct and q > 0 and (ub_all > rooms or self.relaxed):
+                rc = model.new_int_var(0, min(q, ub_c), "")
+                rn = model.new_int_var(0, min(q, ub_all - ub_c), "")
+                model.add(rc <= n_c)
+                model.add(rn <= n_n)
+                self._enforce(model.add(n_c + n_n - rc - rn <= rooms), "distinct_room")
+                reserve_terms += [rc, rn]
+                chief_terms.append(-rc)
+            elif distinct and q == 0 and (ub_all > rooms or self.relaxed):
+                self._enforce(model.add(n_c + n_n <= rooms), "distinct_room")
+            else:
+                pool_c_ub += ub_c
+                pool_n_ub += ub_all - ub_c
+                pool_c_terms.append(n_c)
+                pool_n_terms.append(n_n)
+        if q > 0:
+            pc = model.new_int_var(0, min(q, pool_c_ub), "")
+            pn = model.new_int_var(0, min(q, pool_n_ub), "")
+            if pool_c_terms:
+                model.add(pc <= cp_model.LinearExpr.sum(pool_c_terms))
+            if pool_n_terms:
+                model.add(pn <= cp_model.LinearExpr.sum(pool_n_terms))
+            model.add(cp_model.LinearExpr.sum(reserve_terms + [pc, pn]) == q)
+            chief_terms.append(-pc)
+        del fixed_chief_total
+        self._enforce(model.add(cp_model.LinearExpr.sum(chief_terms) >= rooms), "chief")
+
+    def _ub(self, v) -> int:
+        return self.zub[v.index]
 
     # ---------------------------------------------------------------- sizes, hints, plans
     def size(self) -> dict[str, int]:

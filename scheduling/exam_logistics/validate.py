@@ -184,6 +184,27 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
             if not lo <= got <= hi:
                 bad("quota", f"{s.school_id} supplies {got}, quota [{lo}, {hi}] (target {target:.1f})", school_id=s.school_id)
 
+        if policy.quota_scope == "session":
+            for sid in sessions:
+                in_e = {site: rs for (e, site), rs in rooms.items() if e == sid}
+                rooms_e = sum(len(rs) for rs in in_e.values())
+                demand_e = sum(
+                    sum(policy.invigilators_per_room + (1 if policy.large_room_seats and r.capacity > policy.large_room_seats else 0)
+                        for r in rs) + policy.reserves_per_site
+                    + (len(rs) // policy.rooms_per_extra_reserve if policy.rooms_per_extra_reserve else 0)
+                    for rs in in_e.values())
+                got_e: dict[str, int] = {}
+                for a in rows:
+                    if a.session_id == sid:
+                        got_e[a.teacher_school_id] = got_e.get(a.teacher_school_id, 0) + 1
+                for s in data.schools:
+                    target = demand_e * len(in_e.get(s.school_id, [])) / rooms_e if rooms_e else 0.0
+                    lo = max(0, math.floor(target * (1 - policy.quota_tolerance) - policy.quota_slack + 1e-9))
+                    hi = math.ceil(target * (1 + policy.quota_tolerance) + policy.quota_slack - 1e-9)
+                    if not lo <= got_e.get(s.school_id, 0) <= hi:
+                        bad("quota_session", f"{s.school_id} supplies {got_e.get(s.school_id, 0)} in {sid}, quota [{lo}, {hi}]",
+                            school_id=s.school_id, session_id=sid)
+
     # pins and forbids
     index = {(a.teacher_id, a.session_id): a for a in rows}
     for p in pins:
