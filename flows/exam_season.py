@@ -23,7 +23,7 @@ STAGES = ("setting", "approval", "logistics", "ingest", "marking", "finalise", "
 @dataclass
 class SeasonResult:
     exam_id: str
-    status: str  # done, waiting, blocked
+    status: str  # done, partial (stages skipped), waiting, blocked, failed
     stages: list[StageOutcome] = field(default_factory=list)
 
     def markdown(self) -> str:
@@ -85,6 +85,8 @@ def exam_season(exam_id: str, db_url: str | None = None, out_dir: str = "out", l
         if outcome.status in ("waiting", "blocked", "failed"):
             result.status = outcome.status
             break
+    if result.status == "done" and any(s.status == "skipped" for s in result.stages):
+        result.status = "partial"  # some stages are not built: say so rather than "done"
     publish_markdown(f"{exam_id}-season", result.markdown(), "exam season")
     return result
 
