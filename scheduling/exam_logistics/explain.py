@@ -210,36 +210,30 @@ def rule_group_numbers(facts: InvigilationFacts, group: str) -> tuple[str, str, 
 
 def solver_core(facts: InvigilationFacts, *, time_limit_s: float = 20.0, load_max: int | None = None,
                 pool_min: int | None = None, free_teachers=None, free_sites=None) -> list[Explanation]:
-    """Rule groups that together make the (scope of the) problem infeasible, from assumption literals."""
+    """Rule groups that together make the (scope of the) problem infeasible: a minimal core found by
+    switching rule groups off in a copy of the model (see `cores.py`), then each group's tightest
+    place with its numbers."""
+    from .cores import minimal_core
+
     m = InvigilationModel(facts, relaxed=True, load_max=load_max, pool_min=pool_min,
                           free_teachers=free_teachers, free_sites=free_sites)
-    groups = list(m.lits)
-    solver = solver_for(1, time_limit_s)  # cores need a single worker
-    m.model.add_assumptions([m.lits[g] for g in groups])
-    status = solver.solve(m.model)
-    from ortools.sat.python import cp_model
-    if status != cp_model.INFEASIBLE:
-        return []
-    core_idx = set(solver.sufficient_assumptions_for_infeasibility())
-    core = [g for g in groups if m.lits[g].index in core_idx]
-    # shrink: drop a group if the rest stays infeasible
-    for g in list(core):
-        trial = [x for x in core if x != g]
-        m.model.clear_assumptions()
-        m.model.add_assumptions([m.lits[x] for x in trial])
-        s2 = solver_for(1, max(1.0, time_limit_s / 4))
-        if s2.solve(m.model) == cp_model.INFEASIBLE:
-            core = trial
-    if not core:  # infeasible without any relaxable rule: coverage itself (structure)
-        return [Explanation("solver_core", "即使放宽全部可调整规则，考场与备用监考仍无法排满（每天同一考点）",
+    # rules a planner is most likely to relax are tried (and dropped) first
+    order = ["fairness", "pins", "quota", "load_exam", "load_day", "chief", "distinct_room", "travel", "own_school",
+             "own_students", "own_subject", "unavailability"]
+    core, proven = minimal_core(m.model, m.lits, time_limit_s, [g for g in order if g in m.lits])
+    if core is None:
+        return [Explanation("solver_infeasible", "求解器证明没有满足全部规则的方案，但未能在时限内确定是哪些规则相互冲突",
+                            "the solver proved that no plan meets every rule, but could not tell in time which rules clash",
+                            {}, exact=True)]
+    if not core:
+        return [Explanation("solver_core", "即使放宽全部可调整规则，考场与备用监考仍无法排满（每人每天只在一个考点）",
                             "even with every adjustable rule relaxed, the rooms and reserves cannot all be staffed "
-                            "(one site per teacher and day)", {"groups": []}, exact=True)]
-    out = []
+                            "(a teacher stays at one site a day)", {"groups": []}, exact=True)]
     names_zh = "、".join(RULE_GROUPS[g][0] for g in core)
     names_en = ", ".join(RULE_GROUPS[g][1] for g in core)
-    out.append(Explanation("solver_core", f"求解器证明：以下规则不能同时满足：{names_zh}",
-                           f"the solver proves these rules cannot all hold together: {names_en}",
-                           {"groups": core}, exact=True))
+    out = [Explanation("solver_core", f"求解器证明：以下规则不能同时满足：{names_zh}" + ("" if proven else "（可能不是最小集合）"),
+                       f"the solver proves these rules cannot all hold together: {names_en}" + ("" if proven else " (maybe not minimal)"),
+                       {"groups": core, "minimal": proven}, exact=True)]
     for g in core:
         zh, en, numbers = rule_group_numbers(facts, g)
         out.append(Explanation(f"rule_{g}", zh, en, numbers, exact=False))

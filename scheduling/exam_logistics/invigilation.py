@@ -424,9 +424,9 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
     # each region improved on its own first, then neighbourhoods across region borders
     rng = random.Random(run.seed)
     schools = [s.school_id for s in facts.data.schools]
-    iterations = improved = 0
+    iterations = improved = stalled = 0
     hoods = [set(r) for r in regions]
-    while run.remaining() > 0.5 and not (gap() is not None and gap() <= gap_limit):
+    while run.remaining() > 0.5 and not (gap() is not None and gap() <= gap_limit) and stalled < 40:
         iterations += 1
         if hoods:
             hood = hoods.pop(0)
@@ -436,7 +436,11 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
             k = rng.randint(max(4, region_size - 4), region_size + 4)
             hood = set(sorted(schools, key=lambda x: facts.data.km(seed, x))[:k])
             budget = min(run.remaining(), 3.0)
-        improved += reopt(hood, budget, "lns")
+        if reopt(hood, budget, "lns"):
+            improved += 1
+            stalled = 0
+        else:
+            stalled += 1
     stats.update({"lns_iterations": iterations, "lns_improvements": improved, "km_units": current,
                   "bound_km": None if bound is None else bound / KM_SCALE,
                   "gap": None if gap() is None else round(gap(), 5)})

@@ -276,31 +276,17 @@ def plan_marking(data: MarkingInput, policy: MarkingPolicy | None = None, *, tim
 
 def marking_core(data: MarkingInput, policy: MarkingPolicy, sizes: dict, *, pins=(), forbids=(),
                  time_limit_s: float = 10.0) -> list[Explanation]:
-    """Rule groups that cannot all hold, from assumption literals (then shrunk to a minimal set)."""
+    """A minimal set of rule groups that cannot all hold (deletion filter, see `cores.py`)."""
+    from .cores import minimal_core
+
     mm = MarkingModel(data, policy, sizes, pins=pins, forbids=forbids, relaxed=True)
-    names = list(mm.lits)
-    core = names
-    mm.model.add_assumptions([mm.lits[g] for g in names])
-    solver = cp_model.CpSolver()
-    solver.parameters.num_workers = 1
-    solver.parameters.max_time_in_seconds = time_limit_s
-    if solver.solve(mm.model) != cp_model.INFEASIBLE:
+    core, proven = minimal_core(mm.model, mm.lits, time_limit_s)
+    if core is None:
         return []
-    idx = set(solver.sufficient_assumptions_for_infeasibility())
-    core = [g for g in names if mm.lits[g].index in idx]
-    for g in list(core):
-        trial = [x for x in core if x != g]
-        mm.model.clear_assumptions()
-        mm.model.add_assumptions([mm.lits[x] for x in trial])
-        s2 = cp_model.CpSolver()
-        s2.parameters.num_workers = 1
-        s2.parameters.max_time_in_seconds = max(1.0, time_limit_s / 4)
-        if s2.solve(mm.model) == cp_model.INFEASIBLE:
-            core = trial
     zh = "、".join(RULES[g][0] for g in core) or "题组人数与可用教师"
     en = ", ".join(RULES[g][1] for g in core) or "group sizes and available teachers"
     return [Explanation("solver_core", f"求解器证明：以下规则不能同时满足：{zh}",
-                        f"the solver proves these rules cannot all hold together: {en}", {"groups": core})]
+                        f"the solver proves these rules cannot all hold together: {en}", {"groups": core, "minimal": proven})]
 
 
 def repair_marking(previous: MarkingResult | list[MarkingAssignment], absent_teacher_ids, data: MarkingInput,
