@@ -14,6 +14,7 @@ threads its own scheduling shows up in the latencies. No solver is involved (num
 from __future__ import annotations
 
 import argparse
+import gc
 import multiprocessing
 import os
 import sys
@@ -37,11 +38,16 @@ from models.migrate import upgrade  # noqa: E402
 DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
-def _client(url: str, exam_id: str, markers: list, true_scores, start_at: float, seed: int) -> dict:
+def _client(url: str, exam_id: str, markers: list, true_scores, start_at: float, seed: int,
+            time_scale: float) -> dict:
     """One client process: its markers as threads, from a common start time."""
+    # Long-lived objects (pandas, SQLAlchemy, the exam) out of the collector's way: a full
+    # collection over them would pause every marker thread at once (as a server would set up).
+    gc.collect()
+    gc.freeze()
     time.sleep(max(0.0, start_at - time.time()))
     report = run_simulated_marking(url, exam_id, markers, true_scores, threads=len(markers), seed=seed,
-                                   retry_share=0.0)
+                                   retry_share=0.0, time_scale=time_scale)
     return {"marks": report.marks, "submit": report.submit_latencies, "lease": report.lease_latencies,
             "end": time.time()}
 
@@ -50,7 +56,7 @@ def _client_entry(args: tuple, results) -> None:  # noqa: ANN001
     results.put(_client(*args))
 
 
-def run(url: str, label: str, processes: int, args: argparse.Namespace) -> dict:
+def run(url: str, label: str, processes: int, think_ms: float, args: argparse.Namespace) -> dict:
     upgrade(url)
     started = time.perf_counter()
     with session_scope(url) as session:
@@ -61,15 +67,17 @@ def run(url: str, label: str, processes: int, args: argparse.Namespace) -> dict:
     setup = time.perf_counter() - started
     markers = simulated_markers(exam.plan, seed=2)
     regular = sum(1 for m in exam.plan.itertuples() if m.role == "marker")
+    # think time: each marker "marks" a script for seconds_per_script × time_scale before submitting
+    time_scale = think_ms / 1000 / float(np.mean([m.seconds_per_script for m in markers]))
     start_at = time.time() + (3.0 if processes > 1 else 0.0)  # spawned interpreters need a moment
     if processes == 1:
-        outcomes = [_client(url, exam.exam_id, markers, exam.true_scores, start_at, 3)]
+        outcomes = [_client(url, exam.exam_id, markers, exam.true_scores, start_at, 3, time_scale)]
     else:
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
         chunks = [markers[k::processes] for k in range(processes)]
         workers = [context.Process(target=_client_entry, args=((url, exam.exam_id, chunk, exam.true_scores,
-                                                                 start_at, 3 + k), results))
+                                                                 start_at, 3 + k, time_scale), results))
                    for k, chunk in enumerate(chunks)]
         for worker in workers:
             worker.start()
@@ -90,7 +98,8 @@ def run(url: str, label: str, processes: int, args: argparse.Namespace) -> dict:
         not_final = session.scalar(select(func.count()).select_from(MarkingScript)
                                    .where(MarkingScript.status != "final"))
     print(f"\n== {label}: {processes} client process(es), {len(markers)} marker threads "
-          f"({regular} markers + {len(markers) - regular} leaders, each its own session) ==")
+          f"({regular} markers + {len(markers) - regular} leaders, each its own session), "
+          f"think time {think_ms:.0f} ms per script on average ==")
     print(f"{opened.scripts} scripts; setup {setup:.1f} s")
     print(f"marks: {marks} in {elapsed:.2f} s = {marks / elapsed:.0f} marks/s sustained "
           f"(+{sweep.marks} in the final sweep; marks in database: {in_db})")
@@ -108,21 +117,25 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=5)
     parser.add_argument("--markers-per-school", type=int, default=5, help="per school and item group (2 groups)")
     parser.add_argument("--processes", default="1,3", help="client process counts to run, e.g. 1,3")
+    parser.add_argument("--think-ms", default="80,0",
+                        help="mean think (marking) time per script in ms, per run; 0 = saturation")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     counts = [int(p) for p in args.processes.split(",")]
+    thinks = [float(t) for t in args.think_ms.split(",")]
+    runs = [(p, t) for t in thinks for p in counts]
     print(f"machine: {os.cpu_count()} cores, shared with other agents' work while measuring "
           f"(load average {os.getloadavg()[0]:.1f} at start); num_workers: n/a (no solver)")
     if not args.skip_postgres:
         admin_url = os.environ.get("XUEQU_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL)
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        for processes in counts:
+        for processes, think_ms in runs:
             name = f"xuequ_bench_marking_{uuid.uuid4().hex[:8]}"
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                run(f"{admin_url.rsplit('/', 1)[0]}/{name}", "PostgreSQL", processes, args)
+                run(f"{admin_url.rsplit('/', 1)[0]}/{name}", "PostgreSQL", processes, think_ms, args)
             finally:
                 for key in [k for k in _engines if name in k]:
                     _engines.pop(key).dispose()
@@ -130,9 +143,9 @@ def main() -> None:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     if not args.skip_sqlite:
-        for processes in counts:
+        for processes, think_ms in runs:
             with tempfile.TemporaryDirectory() as folder:
-                run(f"sqlite:///{folder}/bench.db", "SQLite", processes, args)
+                run(f"sqlite:///{folder}/bench.db", "SQLite", processes, think_ms, args)
     print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
 
 

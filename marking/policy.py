@@ -77,10 +77,11 @@ class QueuePolicy:
 
     lease_seconds: float = 600.0  # 领取后未提交多少秒退回队列
     reclaim_interval_seconds: float = 2.0  # 每个进程多久检查一次过期领取（秒）
+    second_mark_lag: int = 64  # 二评比一评晚发多少份答卷（同一份答卷不同时在两位教师手中）
 
     def check(self) -> None:
-        if self.lease_seconds <= 0 or self.reclaim_interval_seconds < 0:
-            raise PolicyError("queue: lease_seconds must be > 0 and reclaim_interval_seconds ≥ 0")
+        if self.lease_seconds <= 0 or self.reclaim_interval_seconds < 0 or self.second_mark_lag < 0:
+            raise PolicyError("queue: lease_seconds must be > 0, reclaim_interval_seconds and second_mark_lag ≥ 0")
 
 
 @dataclass(frozen=True)

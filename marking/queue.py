@@ -23,12 +23,14 @@ import hashlib
 import secrets
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
-from sqlalchemy import Engine, and_, func, insert, select
+from sqlalchemy import Connection, Engine, and_, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -153,6 +155,26 @@ def _url(session: Session) -> str:
 
 
 @contextmanager
+def _driver_connection(session: Session) -> Iterator[Any]:
+    """The session's driver connection for one unit of work, left idle (no open transaction) after.
+
+    A session bound to one connection (a marker thread's own) lends it directly, without the
+    session's transaction bookkeeping; a session bound to an engine checks one out for the call.
+    """
+    if session.in_transaction():
+        session.commit()  # a read-only transaction left open by the caller
+    bind = session.get_bind()
+    if isinstance(bind, Connection):
+        yield bind.connection.driver_connection
+        return
+    connection = session.connection()
+    try:
+        yield connection.connection.driver_connection
+    finally:
+        session.commit()  # the driver connection is idle: bookkeeping only
+
+
+@contextmanager
 def _writing(session: Session, *, single_statement: bool = False) -> Iterator[Driver]:
     """One write transaction on the session's driver connection, committed on success.
 
@@ -161,36 +183,38 @@ def _writing(session: Session, *, single_statement: bool = False) -> Iterator[Dr
     PostgreSQL, `single_statement=True`: the one statement runs in autocommit mode, as its own
     transaction, saving the BEGIN and COMMIT round trips.
     """
-    bind = session.get_bind()
+    dialect = session.get_bind().dialect.name
     if session.in_transaction():
-        session.commit()  # a read-only transaction left open by the caller
-    if bind.dialect.name == "sqlite":
-        with _sqlite_lock(_url(session)):
-            driver = Driver(session.connection().connection, "sqlite")
+        session.commit()  # before waiting for the lock: never hold a pooled connection while waiting
+    if dialect == "sqlite":
+        with _sqlite_lock(_url(session)), _driver_connection(session) as raw:
+            driver = Driver(raw, "sqlite")
             try:
                 driver.execute("BEGIN IMMEDIATE")
                 yield driver
-                session.commit()
+                raw.commit()
             except BaseException:
-                session.rollback()
+                raw.rollback()
                 raise
         return
-    fairy = session.connection().connection
-    raw = fairy.driver_connection
-    driver = Driver(fairy, bind.dialect.name)
-    autocommit = single_statement and raw.info.transaction_status == _PG_IDLE
-    if autocommit:
-        raw.autocommit = True
-    try:
-        yield driver
-        if autocommit:
+    with _driver_connection(session) as raw:
+        driver = Driver(raw, dialect)
+        if raw.info.transaction_status != _PG_IDLE:
+            raw.rollback()  # only a pool ping can have left a transaction open here
+        autocommit = single_statement
+        raw.autocommit = autocommit
+        try:
+            yield driver
+            if not autocommit:
+                raw.commit()
+        except BaseException:
+            if autocommit and raw.info.transaction_status != _PG_IDLE:
+                raw.execute("ROLLBACK")
+            elif not autocommit:
+                raw.rollback()
+            raise
+        finally:
             raw.autocommit = False
-        session.commit()  # after an autocommit statement the driver is idle: nothing is sent
-    except BaseException:
-        if autocommit:
-            raw.autocommit = False
-        session.rollback()
-        raise
 
 
 # --- the marking standard of a group (frozen at open; cached per process) -----------------
@@ -290,17 +314,24 @@ def open_marking(session: Session, exam_id: str, *, policy: MarkingPolicy | None
                                 "status": "marking"})
     for script, code in zip(new_scripts, _new_codes(len(new_scripts), taken)):
         script["code"] = code
+    # A script's place in its group's queue continues after the scripts opened earlier.
+    placed = Counter((subject, name) for _, subject, name in existing)
+    lag = policy.queue.second_mark_lag
     for start in range(0, len(new_scripts), 2000):
         chunk = new_scripts[start:start + 2000]
         ids = session.execute(insert(SCRIPTS).returning(SCRIPTS.c.script_id, sort_by_parameter_order=True),
                               chunk).scalars().all()
         tasks = []
         for script, script_id in zip(chunk, ids):
+            group = (script["subject"], script["item_group"])
+            place = placed[group]
+            placed[group] += 1
+            orders = {"first": 2 * place, "second": 2 * (place + lag) + 1}
             kinds = ("first", "second") if script["marks_needed"] == 2 else ("first",)
             tasks += [{"script_id": script_id, "exam_id": exam_id, "subject": script["subject"],
                        "item_group": script["item_group"], "school_id": script["school_id"], "code": script["code"],
-                       "kind": kind, "priority": _PRIORITY[kind], "state": "waiting", "lease_count": 0,
-                       "items": None, "created_at": now} for kind in kinds]
+                       "kind": kind, "priority": _PRIORITY[kind], "queue_order": orders[kind], "state": "waiting",
+                       "lease_count": 0, "items": None, "created_at": now} for kind in kinds]
         session.execute(insert(TASKS), tasks)
         report.tasks += len(tasks)
     report.scripts = len(new_scripts)
@@ -608,13 +639,14 @@ def _submit_postgres(session: Session, sub: _Submission) -> SubmitResult:
     ROLLBACK). The driver runs in autocommit mode meanwhile so that the explicit BEGIN/COMMIT are
     ours and pipelined, not sent one by one.
     """
-    if session.in_transaction():
-        session.commit()
-    fairy = session.connection().connection
-    raw = fairy.driver_connection
+    with _driver_connection(session) as raw:
+        return _submit_postgres_on(raw, sub)
+
+
+def _submit_postgres_on(raw, sub: _Submission) -> SubmitResult:  # noqa: ANN001
     if raw.info.transaction_status != _PG_IDLE:
         raw.rollback()  # only a pool ping can have left a transaction open here
-    db = Driver(fairy, "postgresql")
+    db = Driver(raw, "postgresql")
     failure: BaseException | None = None
     result: SubmitResult | None = None
     raw.autocommit = True
@@ -646,7 +678,6 @@ def _submit_postgres(session: Session, sub: _Submission) -> SubmitResult:
         if raw.info.transaction_status != _PG_IDLE:
             raw.execute("ROLLBACK")
         raw.autocommit = False
-        session.commit()  # SQLAlchemy's bookkeeping only: the driver connection is idle
     if isinstance(failure, _DriverIntegrityErrors):
         failure = IntegrityError(None, None, failure)
     if failure is not None:

@@ -33,7 +33,7 @@ WHERE task_id = (
       AND NOT EXISTS (SELECT 1 FROM marking_task AS other
                       WHERE other.script_id = candidate.script_id AND other.marker_id = :marker
                         AND other.task_id <> candidate.task_id)
-    ORDER BY candidate.priority, candidate.task_id
+    ORDER BY candidate.priority, candidate.queue_order, candidate.task_id
     LIMIT 1
     {lock})
 RETURNING task_id, script_id, code, kind, items
@@ -96,9 +96,9 @@ WHERE script_id = :script
 """
 SCRIPT_STATUS = "UPDATE marking_script SET status = :status, agreed = :agreed WHERE script_id = :script"
 NEW_TASK = """
-INSERT INTO marking_task (script_id, exam_id, subject, item_group, school_id, code, kind, priority, state,
-                          lease_count, items, created_at)
-VALUES (:script, :exam, :subject, :item_group, :school, :code, :kind, :priority, 'waiting', 0, :items, :now)
+INSERT INTO marking_task (script_id, exam_id, subject, item_group, school_id, code, kind, priority, queue_order,
+                          state, lease_count, items, created_at)
+VALUES (:script, :exam, :subject, :item_group, :school, :code, :kind, :priority, 0, 'waiting', 0, :items, :now)
 """
 RELEASE = """
 UPDATE marking_task SET state = 'waiting', marker_id = NULL, lease_expires_at = NULL
@@ -128,7 +128,7 @@ _PYFORMAT: dict[str, str] = {}  # statement with :name → with %(name)s, for ps
 class Driver:
     """The session's driver connection with the dialect's parameter style and JSON handling."""
 
-    def __init__(self, dbapi_connection: Any, dialect: str):
+    def __init__(self, dbapi_connection: Any, dialect: str):  # the driver's own connection object
         self.connection = dbapi_connection
         self.dialect = dialect
         self.postgres = dialect == "postgresql"

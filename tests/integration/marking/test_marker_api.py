@@ -68,7 +68,10 @@ def test_markers_only_touch_their_own_groups_work(small_exam, client):
 def test_leaders_see_and_work_the_arbitration_queue(make_exam):
     from marking.sample import SampleItem
 
-    exam = make_exam(students_per_school=1, items=(SampleItem(1, "subjective", 10, 1),))
+    from marking.policy import MarkingPolicy
+
+    adjacent = MarkingPolicy.from_dict({"queue": {"second_mark_lag": 0}})  # both marks of a script in turn
+    exam = make_exam(policy=adjacent, students_per_school=1, items=(SampleItem(1, "subjective", 10, 1),))
     with TestClient(create_app(exam.url, policy=exam.policy)) as client:
         def mark(teacher, score):
             task = client.post("/api/v1/next", headers=auth(exam, teacher)).json()["task"]

@@ -10,6 +10,7 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
+from marking.policy import MarkingPolicy
 from marking.queue import lease_next, submit_mark
 from marking.rules import ItemStandard, MarkRecord, resolve_script
 from marking.simulate import run_simulated_marking, simulated_markers
@@ -125,7 +126,8 @@ def test_a_submit_sent_many_times_at_once_counts_once(make_exam):
 
 
 def test_both_marks_of_each_script_submitted_at_the_same_moment_resolve_it_once(make_exam):
-    exam = make_exam(schools=3, students_per_school=8, markers_per_school=13)
+    adjacent = MarkingPolicy.from_dict({"queue": {"second_mark_lag": 0}})  # hand out both marks of a script
+    exam = make_exam(policy=adjacent, schools=3, students_per_school=8, markers_per_school=13)
     markers = exam.markers("Q7", school="S-SCH2") + exam.markers("Q7", school="S-SCH3")
     with exam.session() as session:
         leases = [lease_next(session, m) for m in markers]  # pairs: first and second of school 1's scripts

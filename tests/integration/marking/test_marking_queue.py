@@ -16,6 +16,7 @@ from models.exams import Response
 from models.marking import MarkingGroup, MarkingMark, MarkingScript, MarkingTask
 
 ONE_ITEM = (SampleItem(1, "subjective", 10, 1),)  # one group, Q1: max 10, step 1, tolerance 1
+ADJACENT = MarkingPolicy.from_dict({"queue": {"second_mark_lag": 0}})  # a script's two marks next in the queue
 
 
 def count(session, model, *where) -> int:
@@ -145,7 +146,7 @@ def _mark(session, marker, score, policy=None):
 
 
 def test_disagreement_goes_to_a_third_mark_then_to_arbitration(make_exam):
-    exam = make_exam(students_per_school=1, items=ONE_ITEM)
+    exam = make_exam(policy=ADJACENT, students_per_school=1, items=ONE_ITEM)
     m2, m2b = exam.markers("Q1", school="S-SCH2")
     m3 = exam.markers("Q1", school="S-SCH3")[0]
     leader1, leader2 = exam.markers("Q1", role="leader")
@@ -168,7 +169,7 @@ def test_disagreement_goes_to_a_third_mark_then_to_arbitration(make_exam):
 
 
 def test_a_third_mark_near_one_of_the_two_settles_the_script(make_exam):
-    exam = make_exam(students_per_school=1, items=ONE_ITEM)
+    exam = make_exam(policy=ADJACENT, students_per_school=1, items=ONE_ITEM)
     m2, m2b = exam.markers("Q1", school="S-SCH2")
     m3 = exam.markers("Q1", school="S-SCH3")[0]
     with exam.session() as session:
@@ -211,3 +212,14 @@ def test_leaders_give_first_marks_only_when_the_policy_says_so(make_exam):
         assert lease_next(session, leader) is None  # the repository's default: arbitration only
         lease = lease_next(session, leader, policy=policy)
         assert lease is not None and lease.kind == "first"
+
+
+def test_second_marks_come_later_so_two_markers_rarely_hold_one_script(small_exam):
+    markers = (small_exam.markers("Q7", school="S-SCH2") + small_exam.markers("Q7", school="S-SCH3")
+               + small_exam.markers("Q7", school="S-SCH1"))
+    with small_exam.session() as session:
+        leases = [lease_next(session, m) for m in markers]
+        orders = dict(session.execute(select(MarkingTask.task_id, MarkingTask.queue_order)).tuples().all())
+    assert [lease.kind for lease in leases] == ["first"] * 6
+    assert len({lease.script_id for lease in leases}) == 6  # six markers, six different scripts
+    assert min(orders[lease.task_id] for lease in leases) == 0
