@@ -39,7 +39,7 @@ DEFAULT_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def _client(url: str, exam_id: str, markers: list, true_scores, start_at: float, seed: int,
-            time_scale: float) -> dict:
+            time_scale: float, connections: int | None) -> dict:
     """One client process: its markers as threads, from a common start time."""
     # Long-lived objects (pandas, SQLAlchemy, the exam) out of the collector's way: a full
     # collection over them would pause every marker thread at once (as a server would set up).
@@ -47,13 +47,64 @@ def _client(url: str, exam_id: str, markers: list, true_scores, start_at: float,
     gc.freeze()
     time.sleep(max(0.0, start_at - time.time()))
     report = run_simulated_marking(url, exam_id, markers, true_scores, threads=len(markers), seed=seed,
-                                   retry_share=0.0, time_scale=time_scale)
+                                   retry_share=0.0, time_scale=time_scale, connections=connections)
     return {"marks": report.marks, "submit": report.submit_latencies, "lease": report.lease_latencies,
             "end": time.time()}
 
 
 def _client_entry(args: tuple, results) -> None:  # noqa: ANN001
     results.put(_client(*args))
+
+
+def calibrate(url: str, label: str, args: argparse.Namespace, cycles: int = 600) -> None:
+    """CPU per mark, one marker at a time on one connection: the client's and the database server's."""
+    from sqlalchemy.orm import Session
+
+    from marking.policy import load_policy
+    from marking.queue import get_marker, lease_next, submit_mark
+    from models.db import make_engine
+
+    upgrade(url)
+    with session_scope(url) as session:
+        exam = build_sample_exam(session, prefix="K", schools=args.schools, students_per_school=args.students,
+                                 markers_per_school=args.markers_per_school, seed=1)
+        open_marking(session, exam.exam_id)
+        register_markers(session, exam.exam_id, exam.plan)
+    engine = make_engine(url)
+    policy = load_policy()
+    with Session(bind=engine.connect()) as session:
+        backend = None
+        if label == "PostgreSQL":
+            backend = session.execute(text("select pg_backend_pid()")).scalar()
+            session.commit()
+
+        def server_seconds() -> float:
+            if backend is None:
+                return 0.0
+            try:
+                fields = Path(f"/proc/{backend}/stat").read_text().split(")")[1].split()
+            except OSError:  # the server runs elsewhere
+                return float("nan")
+            return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+        plan = exam.plan[exam.plan["role"] == "marker"]
+        markers = [get_marker(session, exam.exam_id, t) for t in plan["teacher_id"]]
+        session.commit()
+        done, wall, cpu, server = 0, time.perf_counter(), time.process_time(), server_seconds()
+        for k in range(cycles):
+            marker = markers[k % len(markers)]
+            lease = lease_next(session, marker, policy=policy)
+            if lease is not None:
+                submit_mark(session, marker, lease.task_id, {i.item_id: 0 for i in lease.items}, policy=policy)
+                done += 1
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        server = server_seconds() - server
+    engine.dispose()
+    per_mark = (cpu + (server if server == server else 0.0)) / done * 1000
+    print(f"\n== {label}: calibration, one marker at a time on one connection ({done} marks) ==")
+    print(f"per mark (lease + submit): {wall / done * 1000:.2f} ms wall, client CPU {cpu / done * 1000:.2f} ms, "
+          f"database server CPU {server / done * 1000:.2f} ms"
+          + (f" -> 2 idle cores would allow about {2000 / per_mark:.0f} marks/s" if label == "PostgreSQL" else ""))
 
 
 def run(url: str, label: str, processes: int, think_ms: float, args: argparse.Namespace) -> dict:
@@ -71,13 +122,14 @@ def run(url: str, label: str, processes: int, think_ms: float, args: argparse.Na
     time_scale = think_ms / 1000 / float(np.mean([m.seconds_per_script for m in markers]))
     start_at = time.time() + (3.0 if processes > 1 else 0.0)  # spawned interpreters need a moment
     if processes == 1:
-        outcomes = [_client(url, exam.exam_id, markers, exam.true_scores, start_at, 3, time_scale)]
+        outcomes = [_client(url, exam.exam_id, markers, exam.true_scores, start_at, 3, time_scale, args.connections)]
     else:
         context = multiprocessing.get_context("spawn")
         results = context.Queue()
         chunks = [markers[k::processes] for k in range(processes)]
         workers = [context.Process(target=_client_entry, args=((url, exam.exam_id, chunk, exam.true_scores,
-                                                                 start_at, 3 + k, time_scale), results))
+                                                                 start_at, 3 + k, time_scale, args.connections),
+                                                                results))
                    for k, chunk in enumerate(chunks)]
         for worker in workers:
             worker.start()
@@ -119,6 +171,9 @@ def main() -> None:
     parser.add_argument("--processes", default="1,3", help="client process counts to run, e.g. 1,3")
     parser.add_argument("--think-ms", default="80,0",
                         help="mean think (marking) time per script in ms, per run; 0 = saturation")
+    parser.add_argument("--connections", type=int, default=None,
+                        help="database connections per client process, shared by its marker threads "
+                             "(default: one per marker thread)")
     parser.add_argument("--skip-sqlite", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
@@ -130,12 +185,16 @@ def main() -> None:
     if not args.skip_postgres:
         admin_url = os.environ.get("XUEQU_BENCH_POSTGRES_URL", DEFAULT_ADMIN_URL)
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        for processes, think_ms in runs:
+        for processes, think_ms in [(0, 0.0)] + runs:
             name = f"xuequ_bench_marking_{uuid.uuid4().hex[:8]}"
             with admin.connect() as connection:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))
             try:
-                run(f"{admin_url.rsplit('/', 1)[0]}/{name}", "PostgreSQL", processes, think_ms, args)
+                url = f"{admin_url.rsplit('/', 1)[0]}/{name}"
+                if processes == 0:
+                    calibrate(url, "PostgreSQL", args)
+                else:
+                    run(url, "PostgreSQL", processes, think_ms, args)
             finally:
                 for key in [k for k in _engines if name in k]:
                     _engines.pop(key).dispose()
@@ -143,9 +202,12 @@ def main() -> None:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
     if not args.skip_sqlite:
-        for processes, think_ms in runs:
+        for processes, think_ms in [(0, 0.0)] + runs:
             with tempfile.TemporaryDirectory() as folder:
-                run(f"sqlite:///{folder}/bench.db", "SQLite", processes, think_ms, args)
+                if processes == 0:
+                    calibrate(f"sqlite:///{folder}/bench.db", "SQLite", args)
+                else:
+                    run(f"sqlite:///{folder}/bench.db", "SQLite", processes, think_ms, args)
     print(f"\nload average at end: {os.getloadavg()[0]:.1f}")
 
 

@@ -158,8 +158,9 @@ def _url(session: Session) -> str:
 def _driver_connection(session: Session) -> Iterator[Any]:
     """The session's driver connection for one unit of work, left idle (no open transaction) after.
 
-    A session bound to one connection (a marker thread's own) lends it directly, without the
-    session's transaction bookkeeping; a session bound to an engine checks one out for the call.
+    A session bound to one connection (a marker thread's own) lends it directly; a session bound
+    to an engine checks one out of the engine's pool for the call. Either way the session's own
+    transaction bookkeeping is skipped: the hot path leaves the connection as it found it, idle.
     """
     if session.in_transaction():
         session.commit()  # a read-only transaction left open by the caller
@@ -167,11 +168,11 @@ def _driver_connection(session: Session) -> Iterator[Any]:
     if isinstance(bind, Connection):
         yield bind.connection.driver_connection
         return
-    connection = session.connection()
+    pooled = bind.raw_connection()
     try:
-        yield connection.connection.driver_connection
+        yield pooled.driver_connection
     finally:
-        session.commit()  # the driver connection is idle: bookkeeping only
+        pooled.close()  # back to the pool
 
 
 @contextmanager

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from marking.policy import MarkingPolicy, load_policy
@@ -141,12 +141,16 @@ class _QueueTransport:
     marking client process would (no pool checkout, no connection ping per transaction).
     """
 
-    def __init__(self, url: str, exam_id: str, policy: MarkingPolicy, threads: int):
-        self.engine = make_engine(url, pool_size=threads + 2, max_overflow=4)
+    def __init__(self, url: str, exam_id: str, policy: MarkingPolicy, threads: int, connections: int | None):
+        self.shared = connections is not None
+        size = connections if self.shared else threads + 2
+        self.engine = make_engine(url, pool_size=size, max_overflow=0 if self.shared else 4)
         self.exam_id, self.policy = exam_id, policy
         self.refs: dict[str, MarkerRef] = {}
 
     def session(self) -> Session:
+        if self.shared:  # the threads share the engine's pool (as an API server's requests would)
+            return Session(bind=self.engine, expire_on_commit=False)
         return Session(bind=self.engine.connect(), expire_on_commit=False)
 
     def close(self) -> None:
@@ -202,8 +206,8 @@ class _ApiTransport:
 
 def run_simulated_marking(url: str, exam_id: str, markers: Sequence[SimulatedMarker] | pd.DataFrame, true_scores, *,
                           threads: int = 8, seed: int = 0, policy: MarkingPolicy | None = None, client=None,
-                          time_scale: float = 0.0, retry_share: float = 0.05,
-                          max_seconds: float = 600.0) -> SimulationReport:
+                          time_scale: float = 0.0, retry_share: float = 0.05, max_seconds: float = 600.0,
+                          connections: int | None = None) -> SimulationReport:
     """Mark the exam with simulated markers until no marker can take any script; a report.
 
     `markers`: SimulatedMarker objects, or a marking plan DataFrame (parameters drawn by
@@ -211,7 +215,8 @@ def run_simulated_marking(url: str, exam_id: str, markers: Sequence[SimulatedMar
     (student_id, item_id) -> score, or a function of both. `client`: an HTTP client of the marker
     API (e.g. FastAPI's TestClient) to mark through HTTP; markers then need tokens. `time_scale`
     > 0 sleeps `seconds_per_script × time_scale` per script. A `retry_share` of submits is sent
-    twice, as a flaky network would; the queue must count each once.
+    twice, as a flaky network would; the queue must count each once. `connections`: a pool of that
+    many database connections shared by the threads (default: one connection per thread).
     """
     policy = policy or load_policy()
     if isinstance(markers, pd.DataFrame):
@@ -222,7 +227,8 @@ def run_simulated_marking(url: str, exam_id: str, markers: Sequence[SimulatedMar
         code_to_student = dict(session.execute(select(MarkingScript.code, MarkingScript.student_id)
                                                .where(MarkingScript.exam_id == exam_id)).tuples().all())
     threads = max(1, min(threads, len(markers)))
-    transport = _ApiTransport(client) if client is not None else _QueueTransport(url, exam_id, policy, threads)
+    transport = (_ApiTransport(client) if client is not None
+                 else _QueueTransport(url, exam_id, policy, threads, connections))
     report = SimulationReport()
     lock = threading.Lock()
     started = time.monotonic()
@@ -297,7 +303,8 @@ def run_simulated_marking(url: str, exam_id: str, markers: Sequence[SimulatedMar
             if session is not None:
                 bind = session.get_bind()
                 session.close()
-                bind.close()
+                if isinstance(bind, Connection):
+                    bind.close()
 
     workers = [threading.Thread(target=work, args=(k,), name=f"marker-{k}") for k in range(threads)]
     for worker in workers:
