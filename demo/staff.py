@@ -192,7 +192,10 @@ def build_teachers(rng: np.random.Generator, schools: pd.DataFrame, posts: pd.Da
     if len(candidates):
         groups = pd.DataFrame({"school": posts["school_id"].to_numpy()[candidates], "subject": subject[candidates],
                                "merit": merit[candidates], "index": candidates})
-        lead_of_subject[groups.sort_values("merit", ascending=False).drop_duplicates(["school", "subject"])["index"]] = True
+        # Prefer ten years' teaching: the subject lead also leads a marking group (题组长, 教龄 ≥ 10).
+        groups["senior"] = teaching_years[candidates] >= 10
+        lead_of_subject[groups.sort_values(["senior", "merit"], ascending=False)
+                        .drop_duplicates(["school", "subject"])["index"]] = True
     backbone = _top(merit + 100.0 * lead_of_subject, round(policy.backbone_share * n), teaching_years >= 5)
     famous = _top(merit + rng.gumbel(0, 0.5, size=n), round(policy.famous_share * n), backbone & (teaching_years >= 12))
 

@@ -63,7 +63,7 @@ def _approval_stage(url: str, exam_id: str, timeout_s: int, lang: str, reviewer:
 @flow(name="exam-season", log_prints=True)
 def exam_season(exam_id: str, db_url: str | None = None, out_dir: str = "out", lang: str = "zh",
                 approval_timeout_s: int = 3600, reviewer: str | None = None, simulate: bool = False,
-                seed: int = 1) -> SeasonResult:
+                seed: int = 1, logistics_policy_file: str | None = None) -> SeasonResult:
     """The whole season for one joint exam, stage by stage; stops at the first stage that waits or blocks."""
     url = resolved_url(db_url)
     out = Path(out_dir)
@@ -72,7 +72,7 @@ def exam_season(exam_id: str, db_url: str | None = None, out_dir: str = "out", l
         "setting": lambda: question_setting(exam_id, db_url=url, lang=lang),
         "approval": lambda: _approval_stage(url, exam_id, approval_timeout_s, lang, reviewer),
     }
-    stage_bodies.update(_later_stage_bodies(exam_id, url, out, lang, simulate, seed))
+    stage_bodies.update(_later_stage_bodies(exam_id, url, out, lang, simulate, seed, logistics_policy_file))
     for stage in STAGES:
         body = stage_bodies.get(stage)
         if body is None:
@@ -91,6 +91,20 @@ def exam_season(exam_id: str, db_url: str | None = None, out_dir: str = "out", l
     return result
 
 
-def _later_stage_bodies(exam_id: str, url: str, out: Path, lang: str, simulate: bool, seed: int) -> dict:
-    """Stages after approval, as their modules exist (logistics, marking, analysis)."""
-    return {}
+def _later_stage_bodies(exam_id: str, url: str, out: Path, lang: str, simulate: bool, seed: int,
+                        logistics_policy_file: str | None) -> dict:
+    """Stages after approval: logistics, ingest, marking, finalise, analysis (each its own flow)."""
+    from flows.analysis import exam_analysis
+    from flows.logistics import exam_logistics
+    from flows.marking_stage import finalise_stage, ingest_stage, marking_stage
+
+    responses = str(out / "responses")
+    return {
+        "logistics": lambda: exam_logistics(exam_id, db_url=url, out_dir=str(out / "logistics"), lang=lang,
+                                            policy_file=logistics_policy_file),
+        "ingest": lambda: ingest_stage(exam_id, db_url=url, responses_dir=responses, simulate=simulate, seed=seed),
+        "marking": lambda: marking_stage(exam_id, db_url=url, out_dir=str(out / "marking"), simulate=simulate,
+                                         seed=seed, responses_dir=responses),
+        "finalise": lambda: finalise_stage(exam_id, db_url=url, out_dir=str(out)),
+        "analysis": lambda: exam_analysis(exam_id, db_url=url, out_dir=str(out / "report"), lang=lang),
+    }

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 # The demo county's cluster policy: the defaults, with the distance limit raised to 60 km (its
 # townships lie 20–60 km from the county seat).
 DEMO_POLICY = Path(__file__).resolve().parents[1] / "policies" / "demo_rotation.toml"
+DEMO_LOGISTICS_POLICY = DEMO_POLICY.with_name("demo_exam_logistics.toml")  # same idea: 60 km
 
 
 @dataclass
@@ -97,7 +98,7 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
         sessions = state["tables"]["exam_sessions"]
         exam_id = str(sessions["exam_id"].iloc[0])
         result = exam_season(exam_id, out_dir=str(out / "exam" / exam_id), lang=lang, reviewer="教研室（模拟）",
-                             simulate=True)
+                             simulate=True, logistics_policy_file=str(DEMO_LOGISTICS_POLICY))
         (out / "exam" / exam_id).mkdir(parents=True, exist_ok=True)
         (out / "exam" / exam_id / "season.md").write_text(result.markdown(), encoding="utf-8")
         return f"{exam_id}: {result.status} — " + ", ".join(f"{s.stage} {s.status}" for s in result.stages)

@@ -1,0 +1,194 @@
+"""Marking stages of the exam season: ingest responses → mark (queue) → finalise scores.
+
+- `ingest-responses`: each school's response files (marking/FORMAT.md) into the database, all or
+  nothing; objective items are scored against the key when scores are finalised.
+- `marking`: open the queue (anonymous scripts, double marking), register the marking plan's
+  teachers, and wait until every script is final or the deadline passes. In the demo, simulated
+  markers (bias, noise, speed) mark through the same queue functions real markers use.
+- `finalise-scores`: final item scores, traceable to their marks, and `scores.csv`.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from prefect import flow, task
+from sqlalchemy import func, select
+
+from flows.common import IO_RETRIES, StageOutcome, log, publish_markdown, publish_table, resolved_url
+from models.db import session_scope
+
+TRUTH_FILE = "_simulated_true_scores.csv"  # simulation only: what a perfect marker would give
+
+
+@task(retries=IO_RETRIES, retry_delay_seconds=2)
+def simulate_response_files(url: str, exam_id: str, folder: str, seed: int) -> list[str]:
+    """The demo's schools send response files: simulated students answer the locked papers."""
+    from demo.season import exam_students, school_drift
+    from demo.simulate import simulate_item_scores, simulate_responses
+    from models import Exam, Item, Paper, PaperItem, School, SchoolClass, Student
+
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    with session_scope(url) as session:
+        exam = session.get(Exam, exam_id)
+        rows = session.execute(select(Paper.subject, PaperItem.position, Item.item_id, Item.item_type, Item.key,
+                                      Item.difficulty, Item.discrimination, PaperItem.max_score, PaperItem.score_step)
+                               .join(PaperItem, PaperItem.paper_id == Paper.paper_id)
+                               .join(Item, Item.item_id == PaperItem.item_id)
+                               .where(Paper.exam_id == exam_id, Paper.status == "locked")).all()
+        students = pd.DataFrame(session.execute(select(Student.student_id, Student.class_id, Student.school_id,
+                                                       Student.ability)).all(),
+                                columns=["student_id", "class_id", "school_id", "ability"])
+        classes = pd.DataFrame(session.execute(select(SchoolClass.class_id, SchoolClass.grade)).all(),
+                               columns=["class_id", "grade"])
+        schools = pd.DataFrame(session.execute(select(School.school_id)).all(), columns=["school_id"])
+        grade = exam.grade
+    items = pd.DataFrame(rows, columns=["subject", "position", "item_id", "item_type", "key", "difficulty",
+                                        "discrimination", "max_score", "score_step"])
+    sitting = exam_students(students, classes, grade)
+    drift = school_drift(schools, seed=seed + 1)
+    theta = sitting["ability"].to_numpy(dtype=float) + sitting["school_id"].map(drift).fillna(0.0).to_numpy()
+    rng = np.random.default_rng(seed)
+    answers, truths = [], []
+    for subject, paper in items.groupby("subject", sort=True):
+        paper = paper.sort_values("position")
+        step = np.where(paper["item_type"] == "single_choice", np.nan, paper["score_step"].to_numpy(dtype=float))
+        scores = simulate_item_scores(theta, paper["difficulty"].to_numpy(dtype=float),
+                                      paper["discrimination"].fillna(1.0).to_numpy(dtype=float),
+                                      paper["max_score"].to_numpy(dtype=float), step, rng)
+        raw = simulate_responses(paper, theta, rng, correct=scores >= paper["max_score"].to_numpy(dtype=float))
+        subjective = (paper["item_type"] == "subjective").to_numpy()
+        for j, (item_id, position) in enumerate(zip(paper["item_id"], paper["position"])):
+            if subjective[j]:
+                text = [f"scan/{s}/{subject}-{position}.png" for s in sitting["student_id"]]
+                truths.append(pd.DataFrame({"student_id": sitting["student_id"], "item_id": item_id,
+                                            "true_score": scores[:, j]}))
+            else:
+                text = ["" if a is None else str(a) for a in raw[:, j]]
+            answers.append(pd.DataFrame({"student_id": sitting["student_id"], "school_id": sitting["school_id"],
+                                         "subject": subject, "item_id": item_id, "answer": text}))
+    long = pd.concat(answers, ignore_index=True)
+    files = []
+    for school_id, part in long.groupby("school_id", sort=True):  # one file per school, as schools send them
+        path = out / f"responses_{school_id}.csv"
+        part.drop(columns="school_id").to_csv(path, index=False, encoding="utf-8-sig")
+        files.append(str(path))
+    pd.concat(truths, ignore_index=True).to_csv(out / TRUTH_FILE, index=False)
+    return files
+
+
+@flow(name="ingest-responses", log_prints=True)
+def ingest_stage(exam_id: str, db_url: str | None = None, responses_dir: str = "out/responses",
+                 simulate: bool = False, seed: int = 1) -> StageOutcome:
+    """Each school's response files into the database, checked all at once, all or nothing."""
+    from marking import ingest_responses
+
+    url = resolved_url(db_url)
+    folder = Path(responses_dir)
+    files = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".csv", ".xlsx") and p.name != TRUTH_FILE) \
+        if folder.exists() else []
+    if not files and simulate:
+        files = [Path(f) for f in simulate_response_files(url, exam_id, str(folder), seed)]
+    if not files:
+        return StageOutcome("ingest", "waiting", f"waiting for the schools' response files in {folder}")
+    with session_scope(url) as session:
+        session.info["actor"] = "ingest-responses"
+        report = ingest_responses(session, exam_id, files)
+    return StageOutcome("ingest", "done", f"{report.responses} responses of {report.students} students from "
+                                          f"{len(files)} file(s)")
+
+
+def _marking_plan(url: str, exam_id: str) -> pd.DataFrame:
+    from models import MarkingAssignment, Plan
+
+    with session_scope(url) as session:
+        plan = session.scalars(select(Plan).where(Plan.kind == "marking", Plan.exam_id == exam_id)
+                               .order_by(Plan.version.desc()).limit(1)).first()
+        if plan is None:
+            return pd.DataFrame()
+        rows = session.execute(select(MarkingAssignment.exam_id, MarkingAssignment.subject,
+                                      MarkingAssignment.item_group, MarkingAssignment.teacher_id,
+                                      MarkingAssignment.teacher_school_id, MarkingAssignment.role)
+                               .where(MarkingAssignment.plan_id == plan.plan_id)).all()
+    return pd.DataFrame(rows, columns=["exam_id", "subject", "item_group", "teacher_id", "teacher_school_id", "role"])
+
+
+@task
+def open_queue(url: str, exam_id: str) -> str:
+    """Anonymous scripts and their marking tasks (idempotent), and the plan's markers registered."""
+    from marking import open_marking, register_markers
+
+    plan = _marking_plan(url, exam_id)
+    with session_scope(url) as session:
+        report = open_marking(session, exam_id)
+        if len(plan):
+            register_markers(session, exam_id, plan)
+    return (f"queue: {report.scripts} new scripts ({report.double_marked} double marked), {report.tasks} tasks, "
+            f"{report.already_open} already open; {len(plan)} markers")
+
+
+def _remaining(url: str, exam_id: str) -> int:
+    from models.marking import MarkingScript
+
+    with session_scope(url) as session:
+        return session.scalar(select(func.count()).select_from(MarkingScript).where(
+            MarkingScript.exam_id == exam_id, MarkingScript.status != "final")) or 0
+
+
+@flow(name="marking", log_prints=True)
+def marking_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out/marking", simulate: bool = False,
+                  deadline_s: float = 3600.0, poll_s: float = 30.0, seed: int = 1,
+                  responses_dir: str = "out/responses") -> StageOutcome:
+    """Open the queue and wait until every script is final (markers use the marker API meanwhile)."""
+    from marking import marking_progress, progress_markdown
+    from marking.simulate import run_simulated_marking
+
+    url = resolved_url(db_url)
+    plan = _marking_plan(url, exam_id)
+    if plan.empty:
+        return StageOutcome("marking", "blocked", "no marking plan: run the logistics stage first")
+    log(open_queue(url, exam_id))
+    if simulate:
+        truth = pd.read_csv(Path(responses_dir) / TRUTH_FILE, dtype={"student_id": str, "item_id": str})
+        report = run_simulated_marking(url, exam_id, plan, truth, threads=8, seed=seed)
+        log(f"simulated markers: {report.marks} marks in {report.elapsed_seconds:.0f} s "
+            f"({report.marks_per_second:.0f}/s)")
+    started = time.monotonic()
+    while _remaining(url, exam_id) and time.monotonic() - started < deadline_s and not simulate:
+        time.sleep(poll_s)
+    with session_scope(url) as session:
+        groups = marking_progress(session, exam_id)
+        publish_markdown(f"{exam_id}-marking-progress", progress_markdown(groups, exam_id=exam_id), "阅卷进度")
+        publish_table(f"{exam_id}-marking-groups", groups, "marking progress by item group")
+    Path(out_dir).mkdir(parents=True, exist_ok=True)
+    groups.to_csv(Path(out_dir) / "marking_progress.csv", index=False, encoding="utf-8-sig")
+    remaining = _remaining(url, exam_id)
+    if remaining:
+        return StageOutcome("marking", "waiting", f"{remaining} scripts not final yet (third marks, arbitration or "
+                                                  f"unmarked); rerun the season when marking is done")
+    return StageOutcome("marking", "done", f"every script final; progress in {out_dir}/marking_progress.csv")
+
+
+@flow(name="finalise-scores", log_prints=True)
+def finalise_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out") -> StageOutcome:
+    """Final item scores (objective auto-scored, subjective from their marks) and scores.csv."""
+    from marking import finalise_scores, scores_frame
+
+    from bundle.io import write_csv
+    from bundle.spec import EXPORT_COLUMNS
+
+    url = resolved_url(db_url)
+    with session_scope(url) as session:
+        session.info["actor"] = "finalise-scores"
+        report = finalise_scores(session, exam_id)
+    with session_scope(url) as session:
+        scores = scores_frame(session, exam_id)
+    path = write_csv(scores, Path(out_dir) / "scores.csv", EXPORT_COLUMNS["scores"],
+                     ("subject", "student_id", "item_id"))
+    if report.pending_scripts:
+        return StageOutcome("finalise", "waiting", f"{report.pending_scripts} scripts not final; "
+                                                   f"{report.held_back} student-subjects held back")
+    return StageOutcome("finalise", "done", f"{len(scores)} item scores ({dict(report.scores)}) → {path}")
