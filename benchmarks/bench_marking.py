@@ -46,14 +46,53 @@ def _client(url: str, exam_id: str, markers: list, true_scores, start_at: float,
     gc.collect()
     gc.freeze()
     time.sleep(max(0.0, start_at - time.time()))
+    cpu = time.process_time()
     report = run_simulated_marking(url, exam_id, markers, true_scores, threads=len(markers), seed=seed,
                                    retry_share=0.0, time_scale=time_scale, connections=connections)
     return {"marks": report.marks, "submit": report.submit_latencies, "lease": report.lease_latencies,
-            "end": time.time()}
+            "end": time.time(), "cpu": time.process_time() - cpu}
 
 
 def _client_entry(args: tuple, results) -> None:  # noqa: ANN001
     results.put(_client(*args))
+
+
+class _ServerCpu:
+    """Samples the CPU time of this run's PostgreSQL backends (local server, readable /proc) twice a second."""
+
+    def __init__(self, url: str):
+        import threading
+
+        self.url, self.seen = url, {}
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self) -> None:
+        engine = create_engine(self.url)
+        with engine.connect() as connection:
+            while not self.stop.wait(0.5):
+                pids = connection.execute(text("select pid from pg_stat_activity where datname = current_database() "
+                                               "and pid <> pg_backend_pid()")).scalars().all()
+                connection.commit()
+                for pid in pids:
+                    try:
+                        fields = Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()
+                    except OSError:
+                        continue
+                    self.seen[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        engine.dispose()
+
+    def __enter__(self) -> "_ServerCpu":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:  # noqa: ANN002
+        self.stop.set()
+        self.thread.join()
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.seen.values())
 
 
 def calibrate(url: str, label: str, args: argparse.Namespace, cycles: int = 600) -> None:
@@ -121,6 +160,9 @@ def run(url: str, label: str, processes: int, think_ms: float, args: argparse.Na
     # think time: each marker "marks" a script for seconds_per_script × time_scale before submitting
     time_scale = think_ms / 1000 / float(np.mean([m.seconds_per_script for m in markers]))
     start_at = time.time() + (3.0 if processes > 1 else 0.0)  # spawned interpreters need a moment
+    server = _ServerCpu(url) if label == "PostgreSQL" else None
+    if server is not None:
+        server.__enter__()
     if processes == 1:
         outcomes = [_client(url, exam.exam_id, markers, exam.true_scores, start_at, 3, time_scale, args.connections)]
     else:
@@ -137,6 +179,10 @@ def run(url: str, label: str, processes: int, think_ms: float, args: argparse.Na
         for worker in workers:
             worker.join()
     elapsed = max(o["end"] for o in outcomes) - start_at
+    if server is not None:
+        server.__exit__()
+    client_cpu = sum(o["cpu"] for o in outcomes)
+    server_cpu = server.seconds if server is not None else 0.0
     # A client process stops when none of its markers can take a script; third marks that only
     # another process's markers could take are swept up here (not counted in the figures).
     sweep = run_simulated_marking(url, exam.exam_id, markers, exam.true_scores, threads=8, seed=99,
@@ -158,6 +204,9 @@ def run(url: str, label: str, processes: int, think_ms: float, args: argparse.Na
     print(f"submit latency ms: p50 {np.percentile(submit, 50):.1f}  p95 {np.percentile(submit, 95):.1f}  "
           f"p99 {np.percentile(submit, 99):.1f}")
     print(f"lease latency ms:  p50 {np.percentile(lease, 50):.1f}  p99 {np.percentile(lease, 99):.1f}")
+    print(f"CPU used: clients {client_cpu:.1f} s + database {server_cpu:.1f} s in {elapsed:.1f} s = "
+          f"{(client_cpu + server_cpu) / elapsed / 2:.0%} of the 2 cores ({(client_cpu + server_cpu) / marks * 1000:.2f} "
+          f"ms per mark; the rest went to other work on the machine)")
     print(f"left over: {open_tasks} open tasks, {not_final} scripts not final; "
           f"load average now {os.getloadavg()[0]:.1f}")
     return {"marks_per_second": marks / elapsed, "submit_p99_ms": float(np.percentile(submit, 99))}
@@ -169,7 +218,7 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=5)
     parser.add_argument("--markers-per-school", type=int, default=5, help="per school and item group (2 groups)")
     parser.add_argument("--processes", default="1,3", help="client process counts to run, e.g. 1,3")
-    parser.add_argument("--think-ms", default="80,0",
+    parser.add_argument("--think-ms", default="50,0",
                         help="mean think (marking) time per script in ms, per run; 0 = saturation")
     parser.add_argument("--connections", type=int, default=None,
                         help="database connections per client process, shared by its marker threads "

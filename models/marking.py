@@ -42,7 +42,7 @@ class MarkingScript(Base):
         UniqueConstraint("exam_id", "code", name="uq_marking_script_code"),
         ForeignKeyConstraint(["exam_id", "subject", "item_group"],
                              ["marking_group.exam_id", "marking_group.subject", "marking_group.item_group"]),
-        Index("ix_marking_script_status", "exam_id", "status"),
+        # No index on status: the updates a script gets while it is marked stay HOT (in place).
     )
     script_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     exam_id: Mapped[str] = mapped_column(ForeignKey("exam.exam_id"))

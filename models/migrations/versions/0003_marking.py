@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-23 00:34:56.161736
+Create Date: 2026-11-23 00:45:04.202879
 """
 from __future__ import annotations
 
@@ -82,9 +82,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('exam_id', 'code', name='uq_marking_script_code'),
     sa.UniqueConstraint('exam_id', 'subject', 'student_id', 'item_group', name=op.f('uq_marking_script_exam_id'))
     )
-    with op.batch_alter_table('marking_script', schema=None) as batch_op:
-        batch_op.create_index('ix_marking_script_status', ['exam_id', 'status'], unique=False)
-
     op.create_table('marking_task',
     sa.Column('task_id', sa.Integer(), autoincrement=True, nullable=False),
     sa.Column('script_id', sa.Integer(), nullable=False),
@@ -122,9 +119,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_marking_task_leased', postgresql_where=sa.text("state = 'leased'"), sqlite_where=sa.text("state = 'leased'"))
 
     op.drop_table('marking_task')
-    with op.batch_alter_table('marking_script', schema=None) as batch_op:
-        batch_op.drop_index('ix_marking_script_status')
-
     op.drop_table('marking_script')
     op.drop_table('marking_marker')
     op.drop_table('marking_group')
