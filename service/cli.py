@@ -17,6 +17,15 @@ app = typer.Typer(help="学区 xuequ — rotation rosters, joint-exam logistics,
                   no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+
+
+def _mount_marking() -> None:
+    from service.cli_marking import app as marking_app
+
+    app.add_typer(marking_app, name="marking", help="Marking (阅卷): ingest responses, open the queue, markers, status, finalise.")
+
+
+_mount_marking()
 console = Console()
 err_console = Console(stderr=True)
 
