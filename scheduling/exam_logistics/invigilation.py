@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 import random
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -180,12 +181,12 @@ def _bounded_model(run: _Run, bounds: dict, **scope) -> InvigilationModel:
 
 
 def _solve(run: _Run, m: InvigilationModel, time_s: float, objective: str | None, hint: Plan | None,
-           gap_limit: float = 0.0, first_only: bool = False):
+           gap_limit: float = 0.0, first_only: bool = False, workers: int | None = None):
     if objective is not None:
         m.model.minimize(m.terms[objective])
     if hint:
         m.hint(hint)
-    solver = solver_for(run.num_workers, min(time_s, max(0.05, run.remaining())), run.seed, run.log)
+    solver = solver_for(workers or run.num_workers, min(time_s, max(0.05, run.remaining())), run.seed, run.log)
     if gap_limit > 0:
         solver.parameters.relative_gap_limit = gap_limit
     if first_only:
@@ -320,127 +321,211 @@ def _region_scope(facts: InvigilationFacts, schools: list[str]) -> dict:
     return {"free_teachers": teachers, "free_sites": sset}
 
 
+def _first_region_plan(facts: InvigilationFacts, run: _Run, region: list[str], load_max: int | None,
+                       pool_min: int | None, hint: Plan | None, budget: float) -> tuple[str, Plan | None, dict]:
+    """A region's first plan (one worker, first solution): ("ok" | "infeasible" | "timeout", plan, stats).
+    The pool minimum is lowered only when the solver proves the region cannot reach it."""
+    scope = _region_scope(facts, region)
+    deadline = time.perf_counter() + budget
+    for pm in ([pool_min] if pool_min is None else range(pool_min, -1, -1)):
+        left = min(deadline - time.perf_counter(), run.remaining())
+        if left <= 0.05:
+            return "timeout", None, {"schools": len(region), "timed_out": True}
+        m = InvigilationModel(facts, load_max=load_max, pool_min=pm, **scope)
+        if not run.models:
+            run.models.append(m.size())
+        status, solver = _solve(run, m, left, "km", hint, first_only=True, workers=1)
+        if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return "ok", m.plan_from(solver, hint), {"schools": len(region), "pool_min": pm,
+                                                      "first_km": round(solver.objective_value / KM_SCALE, 1)}
+        if status != cp_model.INFEASIBLE:
+            return "timeout", None, {"schools": len(region), "timed_out": True}
+    return "infeasible", None, {"schools": len(region), "infeasible": True}
+
+
 def _solve_regions(facts: InvigilationFacts, run: _Run, regions: list[list[str]], load_max: int | None,
                    pool_min: int | None, hint: Plan | None) -> tuple[Plan, list[list[str]], list[list[str]], list[dict]]:
-    """A first plan, region by region (each stops at its first solution); a region without a plan is
-    merged with its nearest neighbour."""
+    """A first plan, region by region, `num_workers` regions at a time (CP-SAT releases the GIL); a
+    region proven infeasible on its own is merged with its nearest neighbour and tried again."""
     plan: Plan = {}
     queue = [list(r) for r in regions]
     done: list[list[str]] = []
     failed: list[list[str]] = []
     stats: list[dict] = []
-    max_size = 4 * max(len(r) for r in regions) if regions else 0
-    while queue:
-        region = queue.pop(0)
-        scope = _region_scope(facts, region)
-        ok = False
-        for pm in ([pool_min] if pool_min is None else range(pool_min, -1, -1)):
+    max_size = 4 * max((len(r) for r in regions), default=0)
+    threads = max(1, run.num_workers)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        while queue:
             if run.remaining() <= 0.05:
+                failed.extend(queue)
+                stats.extend({"schools": len(r), "timed_out": True} for r in queue)
                 break
-            m = InvigilationModel(facts, load_max=load_max, pool_min=pm, **scope)
-            if not run.models:
-                run.models.append(m.size())
-            budget = min(run.remaining(), max(3.0, run.remaining() / (len(queue) + 1)))
-            status, solver = _solve(run, m, budget, "km", hint, first_only=True)
-            if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                plan.update(m.plan_from(solver, hint))
-                stats.append({"schools": len(region), "pool_min": pm,
-                              "first_km": round(solver.objective_value / KM_SCALE, 1)})
-                ok = True
-                break
-            if status != cp_model.INFEASIBLE:
-                break  # out of time: no proof that a lower minimum is needed
-        if ok:
-            done.append(region)
-            continue
-        if run.remaining() <= 0.05 or len(region) >= max_size or not (queue or done):
-            failed.append(region)
-            continue
-        others = queue + done
-        target = min(others, key=lambda r: min(facts.data.km(a, b) for a in region for b in r))
-        if target in done:
-            done.remove(target)
-            tset = _region_scope(facts, target)["free_teachers"]
-            for key in [k for k in plan if k[0] in tset]:
-                del plan[key]
-        else:
-            queue.remove(target)
-        queue.insert(0, region + target)
+            batch, queue = queue[:threads], queue[threads:]
+            budget = max(3.0, run.remaining() * len(batch) / (len(queue) + len(batch)))
+            results = list(pool.map(lambda r: _first_region_plan(facts, run, r, load_max, pool_min, hint, budget), batch))
+            for region, (outcome, part, st) in zip(batch, results):
+                if outcome == "ok":
+                    plan.update(part)
+                    done.append(region)
+                    stats.append(st)
+                    continue
+                if outcome == "timeout" and run.remaining() > 0.5:
+                    queue.insert(0, region)  # again, with the time that is left
+                    continue
+                if outcome == "timeout" or len(region) >= max_size or not (queue or done):
+                    failed.append(region)
+                    stats.append(st)
+                    continue
+                others = queue + done
+                target = min(others, key=lambda r: min(facts.data.km(a, b) for a in region for b in r))
+                if target in done:
+                    done.remove(target)
+                    tset = _region_scope(facts, target)["free_teachers"]
+                    for key in [k for k in plan if k[0] in tset]:
+                        del plan[key]
+                    stats[:] = [x for x in stats if x is not None]
+                else:
+                    queue.remove(target)
+                queue.insert(0, region + target)
     return plan, done, failed, stats
 
 
-def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None, region_size: int = 12,
+def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None, region_size: int = 10,
                      gap_limit: float = 0.0, lp_bound: bool = True) -> tuple[str, Plan | None, dict]:
     from .bounds import lp_relaxation_bound
 
     m_lb, l_ub = fairness_bounds(facts)
-    regions = make_regions(facts, region_size, max(5, region_size // 2))
+    regions = make_regions(facts, region_size, max(5, (region_size * 3) // 5))
     # first plan: region by region, with the fairness bounds (a region lowers L only when proven necessary)
     plan, regions, failed, region_stats = _solve_regions(facts, run, regions, m_lb, l_ub, previous)
     stats: dict = {"regions": [len(r) for r in regions], "region_stats": region_stats,
                    "fairness_bounds": (m_lb, l_ub), "stages": []}
     if failed:
         stats["failed_regions"] = failed
-        return "unknown", None, stats
+        proven = not any(r.get("timed_out") for r in region_stats)
+        return ("infeasible" if proven else "unknown"), None, stats
     current = plan_km_units(facts, plan)
     run.found("first_plan", current / KM_SCALE)
     stats["first_plan_km"] = round(current / KM_SCALE, 1)
-    bounds: dict = {"load_max": m_lb, "pool_min": min((r["pool_min"] for r in region_stats), default=l_ub)}
+    bounds: dict = {"load_max": m_lb, "pool_min": min((r["pool_min"] for r in region_stats if "pool_min" in r), default=l_ub)}
     bound = None
 
     def gap() -> float | None:
         return None if bound is None or current <= 0 else (current - bound) / current
 
-    def reopt(schools: set[str], budget: float, what: str) -> bool:
-        nonlocal plan, current
+    def reopt(schools: set[str], budget: float, snapshot: Plan) -> tuple[Plan, set, set, int] | None:
+        """Re-route the teachers of `schools` among their sites, the rest of `snapshot` fixed:
+        (new part, freed teachers, freed sites, km change) or None."""
         scope = _region_scope(facts, sorted(schools))
-        m = InvigilationModel(facts, fixed=plan, load_max=bounds["load_max"], pool_min=bounds["pool_min"], **scope)
-        status, solver = _solve(run, m, budget, "km", plan)
+        m = InvigilationModel(facts, fixed=snapshot, load_max=bounds["load_max"], pool_min=bounds["pool_min"], **scope)
+        status, solver = _solve(run, m, budget, "km", snapshot, workers=1)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return False
-        new_part = m.plan_from(solver, plan)
+            return None
+        part = m.plan_from(solver, snapshot)
         free_t, free_s = scope["free_teachers"], scope["free_sites"]
-        kept = {k: v for k, v in plan.items() if not (k[0] in free_t and v[0] in free_s)}
-        candidate = {**kept, **new_part}
-        value = plan_km_units(facts, candidate)
-        if value < current:
-            plan, current = candidate, value
-            run.found(what, value / KM_SCALE, None if bound is None else bound / KM_SCALE)
-            return True
-        return False
+        old = {k: v for k, v in snapshot.items() if k[0] in free_t and v[0] in free_s}
+        delta = plan_km_units(facts, part) - plan_km_units(facts, old)
+        return part, free_t, free_s, delta
+
+    def apply(result) -> bool:
+        nonlocal plan, current
+        if result is None or result[3] >= 0:
+            return False
+        part, free_t, free_s, delta = result
+        plan = {k: v for k, v in plan.items() if not (k[0] in free_t and v[0] in free_s)}
+        plan.update(part)
+        current = plan_km_units(facts, plan)
+        run.found("lns", current / KM_SCALE, None if bound is None else bound / KM_SCALE)
+        return True
 
     # a proven lower bound on km: the LP relaxation of the whole exam's model (same fairness bounds)
-    if lp_bound and bounds["load_max"] is not None and run.remaining() > 2.0:
+    lp_flow: dict[tuple[str, str], float] = {}
+    lp_km: dict[str, float] = {}
+    if lp_bound and run.remaining() > 2.0:
         full = InvigilationModel(facts, load_max=bounds["load_max"], pool_min=bounds["pool_min"])
         full.model.minimize(full.terms["km"])
         stats["full_model_size"] = full.size()
         info = lp_relaxation_bound(full.model, time_limit_s=max(1.0, run.remaining() * 0.5))
+        if info["x"] is not None:
+            # the LP's school -> site flows and km per school steer the neighbourhoods below
+            x = info["x"]
+            for (gkey, b, j, p), v in full.z.items():
+                val = float(x[v.index])
+                if val > 1e-6:
+                    school = full.groups[gkey].school
+                    lp_flow[school, j] = lp_flow.get((school, j), 0.0) + val
+                    lp_km[school] = lp_km.get(school, 0.0) + val * facts.data.km(school, j)
         del full
         bound = info["bound"]
         stats["lp_seconds"] = info["seconds"]
         run.trace.append({"t": round(time.perf_counter() - run.t0, 3), "what": "lp_bound", "value": current / KM_SCALE,
                           "bound": None if bound is None else bound / KM_SCALE})
 
-    # each region improved on its own first, then neighbourhoods across region borders
+    def lp_neighbourhood(k: int) -> set[str]:
+        """A seed school whose teachers travel most beyond the LP's flows, grown along LP flows
+        (where its teachers go, who comes to it), then by distance."""
+        tb = facts.data.teacher_by_id
+        km_now: dict[str, float] = {}
+        for (tid, b), (j, p) in plan.items():
+            sch = tb[tid].school_id
+            km_now[sch] = km_now.get(sch, 0.0) + facts.data.km(sch, j)
+        excess = [(km_now.get(s_, 0.0) - lp_km.get(s_, 0.0), s_) for s_ in schools]
+        excess.sort(reverse=True)
+        top = [s_ for _, s_ in excess[: max(3, len(excess) // 5)]]
+        seed = rng.choice(top)
+        hood = {seed}
+        frontier = [seed]
+        while frontier and len(hood) < k:
+            a = frontier.pop(0)
+            linked = sorted({j for (s_, j), v in lp_flow.items() if s_ == a and v > 0.5}
+                            | {s_ for (s_, j), v in lp_flow.items() if j == a and v > 0.5},
+                            key=lambda x: facts.data.km(a, x))
+            for other in linked:
+                if other not in hood and len(hood) < k:
+                    hood.add(other)
+                    frontier.append(other)
+        for other in sorted(schools, key=lambda x: facts.data.km(seed, x)):
+            if len(hood) >= k:
+                break
+            hood.add(other)
+        return hood
+
+    # each region improved on its own first, then neighbourhoods across region borders; `num_workers`
+    # neighbourhoods with no school in common are solved at once (their changes touch different rows)
     rng = random.Random(run.seed)
     schools = [s.school_id for s in facts.data.schools]
     iterations = improved = stalled = 0
     hoods = [set(r) for r in regions]
-    while run.remaining() > 0.5 and not (gap() is not None and gap() <= gap_limit) and stalled < 40:
-        iterations += 1
-        if hoods:
-            hood = hoods.pop(0)
-            budget = min(run.remaining(), max(3.0, run.remaining() * 0.5 / (len(hoods) + 1)))
-        else:
-            seed = rng.choice(schools)
-            k = rng.randint(max(4, region_size - 4), region_size + 4)
-            hood = set(sorted(schools, key=lambda x: facts.data.km(seed, x))[:k])
-            budget = min(run.remaining(), 3.0)
-        if reopt(hood, budget, "lns"):
-            improved += 1
-            stalled = 0
-        else:
-            stalled += 1
+    threads = max(1, run.num_workers)
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        while run.remaining() > 0.5 and not (gap() is not None and gap() <= gap_limit) and stalled < 40:
+            batch: list[set[str]] = []
+            while len(batch) < threads:
+                if hoods:
+                    hood = hoods.pop(0)
+                else:
+                    k = rng.randint(max(4, region_size - 4), region_size + 4)
+                    if lp_flow and rng.random() < 0.7:
+                        hood = lp_neighbourhood(k)
+                    else:
+                        seed = rng.choice(schools)
+                        hood = set(sorted(schools, key=lambda x: facts.data.km(seed, x))[:k])
+                if any(hood & other for other in batch):
+                    if not hoods:
+                        break
+                    hoods.append(hood)
+                    continue
+                batch.append(hood)
+            budget = min(run.remaining(), max(3.0, run.remaining() * 0.5 / (len(hoods) + 1)) if hoods else 3.0)
+            snapshot = dict(plan)
+            results = list(pool.map(lambda h: reopt(h, budget, snapshot), batch))
+            for result in results:
+                iterations += 1
+                if apply(result):
+                    improved += 1
+                    stalled = 0
+                else:
+                    stalled += 1
     stats.update({"lns_iterations": iterations, "lns_improvements": improved, "km_units": current,
                   "bound_km": None if bound is None else bound / KM_SCALE,
                   "gap": None if gap() is None else round(gap(), 5)})
@@ -488,16 +573,14 @@ def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None
     if plan is not None:
         rows = plan_to_rows(facts, plan)
         stats.update(summarise(facts, rows))
-    else:
+    elif status == "infeasible":
         scope = {}
         if solve_stats.get("failed_regions"):
             scope = _region_scope(facts, solve_stats["failed_regions"][0])
         explanations = solver_core(facts, time_limit_s=explain_time_s, **scope)
-        if status == "unknown" and not explanations:
-            explanations = [Explanation("time_limit", f"在 {time_limit_s:g} 秒内未找到可行方案，也未能证明无解",
-                                        f"no plan found within {time_limit_s:g} s, and no proof that none exists",
-                                        {"time_limit_s": time_limit_s}, exact=False)]
-        elif explanations:
-            status = "infeasible"
+    else:
+        explanations = [Explanation("time_limit", f"在 {time_limit_s:g} 秒内未找到可行方案，也未能证明无解",
+                                    f"no plan found within {time_limit_s:g} s, and no proof that none exists",
+                                    {"time_limit_s": time_limit_s}, exact=False)]
     stats["wall_s"] = round(time.perf_counter() - t0, 3)
     return InvigilationResult(data.exam_id, status, rows, explanations, stats)

@@ -145,13 +145,23 @@ def _teachers(tables: Tables, school_ids: set[str], sessions: list[ExamSession])
                     sess.setdefault(tid, set()).add(sid)
             else:
                 dates.setdefault(tid, set()).add(_str(date)[:10])
+    # grades of the classes a teacher teaches (class_teachers.csv) count as grades taught too
+    taught: dict[str, set[int]] = {}
+    ct, classes = _table(tables, "class_teachers"), _table(tables, "classes")
+    if not ct.empty and not classes.empty:
+        grade_of = {_str(c): _int(g) for c, g in zip(classes["class_id"], classes["grade"])}
+        for cls, tid in zip(ct["class_id"], ct["teacher_id"]):
+            g = grade_of.get(_str(cls))
+            if g is not None:
+                taught.setdefault(_str(tid), set()).add(g)
     out = []
     for r in teachers.itertuples(index=False):
         school = _str(r.school_id)
         if school not in school_ids:
             continue
         tid = _str(r.teacher_id)
-        out.append(ExamTeacher(tid, school, _str(r.subject).lower(), _grades(getattr(r, "grades", None)),
+        grades = tuple(sorted(set(_grades(getattr(r, "grades", None))) | taught.get(tid, set())))
+        out.append(ExamTeacher(tid, school, _str(r.subject).lower(), grades,
                                _str(getattr(r, "role", "")) or "teacher", _bool(getattr(r, "backbone", False)),
                                _int(getattr(r, "teaching_years", 0)), _str(getattr(r, "name", "")),
                                frozenset(dates.get(tid, ())), frozenset(sess.get(tid, ()))))

@@ -43,6 +43,13 @@ def test_invigilation_input_from_raw_and_typed_cells():
     assert d.school_by_id["A"].is_lead and d.school_by_id["B"].rural
 
 
+def test_class_teachers_add_grades_taught():
+    tables = _tables()
+    tables["class_teachers"] = pd.DataFrame({"class_id": ["A8"], "subject": ["pe"], "teacher_id": ["t1"]})
+    d = invigilation_input_from_tables(tables, "X")
+    assert d.teacher_by_id["t1"].grades == (8, 9)
+
+
 def test_fewest_rooms_that_seat_the_candidates():
     d = invigilation_input_from_tables(_tables(), "X")
     # 65 candidates at A: the 40-seat room plus one 30-seat room (largest first, fewest rooms)
