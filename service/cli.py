@@ -19,13 +19,20 @@ db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_he
 app.add_typer(db_app, name="db")
 
 
-def _mount_marking() -> None:
+def _mount_subcommands() -> None:
     from service.cli_marking import app as marking_app
+    from service.cli_plans import invigilation_app, invigilation_plan, policy_app, rotation_app
 
-    app.add_typer(marking_app, name="marking", help="Marking (阅卷): ingest responses, open the queue, markers, status, finalise.")
+    marking_app.command("plan", help="Marking groups (and invigilation) of a joint exam: marking.csv and notices; "
+                                     "both plans are made together.")(invigilation_plan)
+    app.add_typer(marking_app, name="marking", help="Marking (阅卷): plan, ingest responses, open the queue, markers, "
+                                                    "status, finalise.")
+    app.add_typer(rotation_app, name="rotation")
+    app.add_typer(policy_app, name="policy")
+    app.add_typer(invigilation_app, name="invigilation")
 
 
-_mount_marking()
+_mount_subcommands()
 console = Console()
 err_console = Console(stderr=True)
 
