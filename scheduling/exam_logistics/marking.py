@@ -82,6 +82,7 @@ def _precheck(data: MarkingInput, policy: MarkingPolicy, sizes: dict, forbidden:
         groups = sum(1 for (s, _) in sizes if s == subject)
         elig = [t for t in data.teachers if marker_reasons(data, policy, t, subject, forbidden) == []]
         leaders = sum(1 for t in elig if leader_ok(t, policy))
+        groups *= policy.leaders_per_group  # leaders needed
         zh = subject_zh(subject)
         window = "本年级" if policy.grade_window == 0 else f"相邻 {policy.grade_window} 个年级内"
         if len(elig) < need:
@@ -135,6 +136,7 @@ class MarkingModel:
         self.lead: dict[tuple, cp_model.IntVar] = {}
         per_group: dict[tuple[str, str], list] = {}
         per_group_lead: dict[tuple[str, str], list] = {}
+        per_group_school_lead: dict[tuple, list] = {}
         supply: dict[str, list] = {}
         supply_subject: dict[tuple[str, str], list] = {}
         km_terms, adjacent_terms, change_terms = [], [], []
@@ -165,6 +167,7 @@ class MarkingModel:
                         m.add(lv == 0).only_enforce_if(self.lits["leader"])
                     self.lead[key, gk] = lv
                     per_group_lead.setdefault(gk, []).append(lv)
+                    per_group_school_lead.setdefault((gk, school), []).append(lv)
                 if solo and solo in prev:
                     a = prev[solo]
                     if (a.subject, a.item_group) == gk:
@@ -185,7 +188,9 @@ class MarkingModel:
                         ct2.only_enforce_if(self.lits["pins"])
         for gk, need in sizes.items():
             m.add(sum(per_group.get(gk, [])) == need)
-            m.add(sum(per_group_lead.get(gk, [])) == 1)
+            m.add(sum(per_group_lead.get(gk, [])) == policy.leaders_per_group)
+        for lead_vars in per_group_school_lead.values():
+            m.add(sum(lead_vars) <= 1)  # a group's leaders come from different schools
         total = sum(sizes.values())
         cand_total = sum(data.candidates.values())
         devs = []

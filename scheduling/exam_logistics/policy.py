@@ -122,7 +122,10 @@ class MarkingPolicy:
     third_mark_share: float = 0.05  # 三评（仲裁）比例：expected share of scripts needing a third mark
     margin: float = 0.10  # 余量：extra capacity on top of the work
     hours_available: float = 16.0  # marking hours per marker, when the input gives none (two 8-hour days)
-    leader_counts_in_group: bool = True  # the group leader (题组长) also marks
+    leader_counts_in_group: bool = False  # leaders also give first/second marks (marking.toml leaders_also_mark)
+    # 题组长与副组长: two leaders from different schools, so a script that needs arbitration (仲裁)
+    # always has a leader of another school (no one sees a script of their own school).
+    leaders_per_group: int = 2
     # --- items → item groups (题组), for inputs built from the question bank ---
     seconds_base: float = 5.0  # seconds per script and item: base ...
     seconds_per_point: float = 2.0  # ... plus this per point of the item's full marks

@@ -228,9 +228,11 @@ def required_group_size(scripts: int, seconds_per_script: float, hours: float, p
     """Markers a group needs: scripts × (1 + double + third share) × seconds ÷ hours, with the margin."""
     work = scripts * (1 + policy.double_marking_share + policy.third_mark_share) * seconds_per_script
     n = math.ceil(work / (hours * 3600.0) * (1 + policy.margin) - 1e-9)
+    # Double marking needs at least three markers, so every script finds two of other schools.
+    n = max(n, 3 if policy.double_marking_share > 0 else 1)
     if not policy.leader_counts_in_group:
-        n += 1
-    return max(n, 2 if policy.double_marking_share > 0 else 1)
+        n += policy.leaders_per_group  # leaders arbitrate on top of the marking work
+    return n
 
 
 def validate_marking(data: MarkingInput, policy: MarkingPolicy, rows: list[MarkingAssignment], *,
@@ -284,9 +286,11 @@ def validate_marking(data: MarkingInput, policy: MarkingPolicy, rows: list[Marki
         ms = members.get(key, [])
         if len(ms) < need:
             bad("group_size", f"{key}: {len(ms)} markers < {need}", group=key)
-        leaders = sum(1 for a in ms if a.role == "leader")
-        if leaders != 1:
-            bad("group_leader", f"{key}: {leaders} leaders", group=key)
+        leaders = [a for a in ms if a.role == "leader"]
+        if len(leaders) != policy.leaders_per_group:
+            bad("group_leader", f"{key}: {len(leaders)} leaders, not {policy.leaders_per_group}", group=key)
+        if len({a.teacher_school_id for a in leaders}) != len(leaders):
+            bad("group_leader", f"{key}: two leaders of one school", group=key)
     if check_quota and data.candidates:
         cand_total = sum(data.candidates.values())
         supply: dict[str, int] = {}

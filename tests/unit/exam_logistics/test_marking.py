@@ -14,10 +14,12 @@ from .conftest import make_marking
 def test_group_size_formula():
     p = MarkingPolicy(double_marking_share=0.5, third_mark_share=0.1, margin=0.2)
     # 1000 scripts × 1.6 × 60 s = 96,000 s of work; 8 h = 28,800 s per marker → 3.33 → ×1.2 = 4.0 → 4
+    p = replace(p, leader_counts_in_group=True)
     assert required_group_size(1000, 60, 8, p) == math.ceil(1000 * 1.6 * 60 / 28800 * 1.2)
-    assert required_group_size(1000, 60, 8, replace(p, leader_counts_in_group=False)) == 5
-    # double-marked scripts need two markers even for tiny groups
-    assert required_group_size(10, 10, 8, p) == 2
+    # leaders who only arbitrate come on top: a leader and a deputy
+    assert required_group_size(1000, 60, 8, replace(p, leader_counts_in_group=False)) == 4 + 2
+    # double-marked scripts need three markers even for tiny groups (two of other schools for any script)
+    assert required_group_size(10, 10, 8, p) == 3
     assert required_group_size(10, 10, 8, replace(p, double_marking_share=0.0)) == 1
 
 
@@ -30,7 +32,10 @@ def test_plan_is_valid_and_proportional():
     sizes = group_sizes(data, policy)
     got = Counter((a.subject, a.item_group) for a in res.assignments)
     assert dict(got) == sizes
-    assert all(sum(1 for a in res.assignments if (a.subject, a.item_group) == g and a.role == "leader") == 1 for g in sizes)
+    for g in sizes:  # a leader and a deputy, of different schools
+        leaders = [a for a in res.assignments if (a.subject, a.item_group) == g and a.role == "leader"]
+        assert len(leaders) == policy.leaders_per_group == 2
+        assert len({a.teacher_school_id for a in leaders}) == 2
 
 
 def test_adjacent_grades_only_when_allowed():
@@ -48,7 +53,8 @@ def test_adjacent_grades_only_when_allowed():
 def test_centralised_distance_and_online_mode():
     data = make_marking(3)
     far = replace(data, schools=tuple(replace(s, lat=s.lat + (1.0 if s.school_id == "S4" else 0.0)) for s in data.schools))
-    central = MarkingPolicy(grade_window=1, max_km=40, quota_tolerance=5)
+    # one leader a group: with S4 out of reach, the small instance has three qualified leaders left
+    central = MarkingPolicy(grade_window=1, max_km=40, quota_tolerance=5, leaders_per_group=1)
     res = plan_marking(far, central, time_limit_s=10)
     assert res.ok
     assert not any(a.teacher_school_id == "S4" for a in res.assignments)  # ~110 km away

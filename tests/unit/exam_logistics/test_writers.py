@@ -75,4 +75,6 @@ def test_marking_workbook(plans, tmp_path):
     assert set(wb.sheetnames) == {"说明", "语文", "数学"}
     ws = wb["数学"]
     roles = [r[2].value for r in ws.iter_rows(min_row=2)]
-    assert roles.count("题组长") == sum(1 for g in mdata.groups if g.subject == "math")
+    leaders_per_group = sum(1 for a in mres.assignments if a.role == "leader") // len(mdata.groups)
+    assert leaders_per_group == 2  # leader and deputy
+    assert roles.count("题组长") == leaders_per_group * sum(1 for g in mdata.groups if g.subject == "math")
