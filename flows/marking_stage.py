@@ -138,6 +138,17 @@ def _remaining(url: str, exam_id: str) -> int:
             MarkingScript.exam_id == exam_id, MarkingScript.status != "final")) or 0
 
 
+def _escalate(url: str, exam_id: str) -> int:
+    """Third marks no teacher of another school can give go to the group leaders (仲裁)."""
+    from marking.queue import escalate_unmarkable_thirds
+
+    with session_scope(url) as session:
+        count = escalate_unmarkable_thirds(session, exam_id)
+    if count:
+        log(f"{count} script(s) had no possible third marker: sent to the group leaders for arbitration")
+    return count
+
+
 @flow(name="marking", log_prints=True)
 def marking_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out/marking", simulate: bool = False,
                   deadline_s: float = 3600.0, poll_s: float = 30.0, seed: int = 1,
@@ -153,11 +164,15 @@ def marking_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out/m
     log(open_queue(url, exam_id))
     if simulate:
         truth = pd.read_csv(Path(responses_dir) / TRUTH_FILE, dtype={"student_id": str, "item_id": str})
-        report = run_simulated_marking(url, exam_id, plan, truth, threads=8, seed=seed)
-        log(f"simulated markers: {report.marks} marks in {report.elapsed_seconds:.0f} s "
-            f"({report.marks_per_second:.0f}/s)")
+        for round_ in range(3):  # marking, then arbitration of third marks nobody could give
+            report = run_simulated_marking(url, exam_id, plan, truth, threads=8, seed=seed + round_)
+            log(f"simulated markers: {report.marks} marks in {report.elapsed_seconds:.0f} s "
+                f"({report.marks_per_second:.0f}/s)")
+            if not _escalate(url, exam_id):
+                break
     started = time.monotonic()
     while _remaining(url, exam_id) and time.monotonic() - started < deadline_s and not simulate:
+        _escalate(url, exam_id)
         time.sleep(poll_s)
     with session_scope(url) as session:
         groups = marking_progress(session, exam_id)

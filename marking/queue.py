@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, func, insert, select
+from sqlalchemy import Connection, Engine, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -767,3 +767,36 @@ def remaining_tasks(session: Session, exam_id: str) -> dict[str, int]:
     counts = {"waiting": 0, "leased": 0, "done": 0}
     counts.update({state: int(n) for state, n in rows})
     return counts
+
+
+def escalate_unmarkable_thirds(session: Session, exam_id: str, *, policy: MarkingPolicy | None = None) -> int:
+    """Third marks nobody may give go to the group leaders (仲裁) instead; returns how many.
+
+    A third mark needs a marker of the group who is not of the script's school and has not marked
+    it yet. When the group has none, waiting cannot help: the script goes to arbitration, which a
+    leader of another school gives (the marking plan names two leaders of different schools).
+    """
+    from models.marking import Marker, MarkingMark, MarkingScript, MarkingTask
+
+    policy = policy or load_policy()
+    roles = ("marker", "leader") if policy.double.leaders_also_mark else ("marker",)
+    markers: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for teacher_id, school_id, subject, item_group in session.execute(
+            select(Marker.teacher_id, Marker.school_id, Marker.subject, Marker.item_group)
+            .where(Marker.exam_id == exam_id, Marker.role.in_(roles))):
+        markers.setdefault((subject, item_group), []).append((teacher_id, school_id))
+    stuck = session.execute(select(MarkingTask.task_id, MarkingTask.script_id, MarkingTask.subject,
+                                   MarkingTask.item_group, MarkingTask.school_id)
+                            .where(MarkingTask.exam_id == exam_id, MarkingTask.kind == "third",
+                                   MarkingTask.state == "waiting")).all()
+    escalated = 0
+    for task_id, script_id, subject, item_group, school_id in stuck:
+        marked = set(session.scalars(select(MarkingMark.marker_id).where(MarkingMark.script_id == script_id)))
+        if any(s != school_id and t not in marked for t, s in markers.get((subject, item_group), [])):
+            continue  # someone may still give the third mark
+        session.execute(update(MarkingTask).where(MarkingTask.task_id == task_id, MarkingTask.state == "waiting")
+                        .values(kind="arbitration", priority=_PRIORITY["arbitration"]))
+        session.execute(update(MarkingScript).where(MarkingScript.script_id == script_id)
+                        .values(status="arbitration"))
+        escalated += 1
+    return escalated

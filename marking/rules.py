@@ -165,11 +165,12 @@ def resolve_script(items: Sequence[ItemStandard], marks: Sequence[MarkRecord], m
     agreed = not disagreeing
     if not disagreeing:
         return Resolution("final", finals, sources, used, (), agreed)
-    if third is None:
+    if third is None and arbitration is None:
         return Resolution("third", finals, sources, used, tuple(i.item_id for i in disagreeing), agreed)
     unresolved: list[ItemStandard] = []
     for item in disagreeing:
-        if item.item_id not in third.scores:
+        # No third mark at all: nobody of another school could give one, and the leaders arbitrated.
+        if third is None or item.item_id not in third.scores:
             unresolved.append(item)
             continue
         c = float(third.scores[item.item_id])

@@ -1,0 +1,49 @@
+"""A third mark nobody of another school can give goes to the group leaders (仲裁), not nowhere."""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from marking.policy import MarkingPolicy
+from marking.queue import escalate_unmarkable_thirds, lease_next, submit_mark
+from marking.sample import SampleItem
+from models.marking import MarkingScript, MarkingTask
+
+ONE_ITEM = (SampleItem(1, "subjective", 10, 1),)
+ADJACENT = MarkingPolicy.from_dict({"queue": {"second_mark_lag": 0}})
+
+
+def test_unmarkable_third_marks_go_to_a_leader_of_another_school(make_exam):
+    # three schools, one marker each: a script's two marks use up every marker of other schools
+    exam = make_exam(students_per_school=2, markers_per_school=1, items=ONE_ITEM, policy=ADJACENT)
+    markers = exam.markers("Q1")
+    assert len(markers) == 3
+    with exam.session() as session:
+        for marker in markers:  # every marker gives what they can: 0 or 10, always far apart
+            while (lease := lease_next(session, marker)) is not None:
+                score = 0 if marker.teacher_id == markers[0].teacher_id or lease.kind == "second" else 10
+                submit_mark(session, marker, lease.task_id, {"S-I01": score})
+        stuck = session.scalars(select(MarkingScript).where(MarkingScript.status == "third")).all()
+        assert stuck, "some scripts should wait for a third mark"
+        assert all(lease_next(session, m) is None for m in markers)  # nobody may give it
+
+    with exam.session() as session:
+        escalated = escalate_unmarkable_thirds(session, exam.exam_id, policy=ADJACENT)
+        session.commit()
+    assert escalated == len(stuck)
+
+    with exam.session() as session:
+        assert not session.scalars(select(MarkingTask).where(MarkingTask.kind == "third",
+                                                             MarkingTask.state == "waiting")).all()
+        leaders = exam.markers("Q1", role="leader")
+        for leader in leaders:
+            while (lease := lease_next(session, leader)) is not None:
+                assert lease.kind == "arbitration"
+                school = session.scalar(select(MarkingScript.school_id).where(
+                    MarkingScript.script_id == lease.script_id))
+                assert school != leader.school_id  # never their own school's script
+                submit_mark(session, leader, lease.task_id, {"S-I01": 5})
+    with exam.session() as session:  # a fresh session: the queue writes through its own connection
+        statuses = {s.status for s in session.scalars(select(MarkingScript))}
+    assert statuses == {"final"}
+    with exam.session() as session:
+        assert escalate_unmarkable_thirds(session, exam.exam_id, policy=ADJACENT) == 0  # nothing left to escalate
