@@ -103,7 +103,34 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
         (out / "exam" / exam_id / "season.md").write_text(result.markdown(), encoding="utf-8")
         return f"{exam_id}: {result.status} — " + ", ".join(f"{s.stage} {s.status}" for s in result.stages)
 
-    return [Stage("学期排班 term schedule (rotation, leaders)", term_plan), Stage("考试季 exam season", season)]
+    def previous_exam() -> str:
+        """The cohort's previous final, simulated, so the report can show the improvement rate (提高率)."""
+        from sqlalchemy import insert
+
+        from demo.season import previous_exam_scores
+        from models import Score
+        from models.db import session_scope
+
+        tables = state["tables"]
+        sessions = tables["exam_sessions"]
+        grade = int(sessions["grade"].iloc[0])
+        exams = tables["exams"]
+        earlier = exams[(exams["grade"].astype(int) == grade - 1)
+                        & (exams["school_year"].astype(int) == int(exams["school_year"].max()) - 1)]
+        if earlier.empty:
+            return None
+        previous_id = str(earlier.sort_values("term")["exam_id"].iloc[-1])
+        scores, _ = previous_exam_scores(tables, previous_id, grade, list(dict.fromkeys(sessions["subject"])), seed=7)
+        rows = [{"exam_id": r.exam_id, "student_id": r.student_id, "item_id": r.item_id, "subject": r.subject,
+                 "score": float(r.score), "source": "import"} for r in scores.itertuples(index=False)]
+        with session_scope() as session:
+            session.execute(Score.__table__.delete().where(Score.exam_id == previous_id))
+            for start in range(0, len(rows), 20000):
+                session.execute(insert(Score), rows[start:start + 20000])
+        return f"{previous_id}: {scores['student_id'].nunique()} students (simulated scores)"
+
+    return [Stage("学期排班 term schedule (rotation, leaders)", term_plan),
+            Stage("上次联考成绩 previous exam (simulated)", previous_exam), Stage("考试季 exam season", season)]
 
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
