@@ -34,6 +34,9 @@ from .invigilation_model import KM_SCALE, InvigilationModel, Plan, solver_for, s
 from .policy import InvigilationPolicy
 
 EXACT_MAX_TEACHERS = 1500  # above this, `mode="auto"` decomposes
+LNS_TIME_S = 3.0  # time limit of one neighbourhood's solve
+LNS_LP_SHARE = 0.7  # share of neighbourhoods grown along the LP's flows (once the LP is solved)
+LNS_SIZE = (8, 14)  # schools per neighbourhood, drawn uniformly
 
 
 # ------------------------------------------------------------------------------------------ bounds
@@ -321,6 +324,60 @@ def _region_scope(facts: InvigilationFacts, schools: list[str]) -> dict:
     return {"free_teachers": teachers, "free_sites": sset}
 
 
+def _lp_job(facts: InvigilationFacts, load_max: int, pool_min: int, run: _Run) -> dict:
+    """LP bound of the whole exam (fairness bounds fixed) and the LP's school -> site flows."""
+    from .bounds import lp_relaxation_bound
+
+    full = InvigilationModel(facts, load_max=load_max, pool_min=pool_min)
+    full.model.minimize(full.terms["km"])
+    info = lp_relaxation_bound(full.model, time_limit_s=max(1.0, run.remaining() - 1.0))
+    info["size"] = full.size()
+    flows: dict[tuple[str, str], float] = {}
+    kms: dict[str, float] = {}
+    if info["x"] is not None:
+        x = info["x"]
+        for (gkey, b, j, p), v in full.z.items():
+            val = float(x[v.index])
+            if val > 1e-6:
+                school = full.groups[gkey].school
+                flows[school, j] = flows.get((school, j), 0.0) + val
+                kms[school] = kms.get(school, 0.0) + val * facts.data.km(school, j)
+    info["flows"], info["kms"], info["x"] = flows, kms, None
+    return info
+
+
+def flow_clusters(schools: list[str], flows: dict[tuple[str, str], float], size: int) -> list[list[str]]:
+    """Clusters of at most `size` schools with as much of the flow inside as possible: merge the two
+    clusters with the largest flow between them (per school) until no merge fits."""
+    cluster_of = {s: i for i, s in enumerate(schools)}
+    members: dict[int, list[str]] = {i: [s] for i, s in enumerate(schools)}
+    between: dict[tuple[int, int], float] = {}
+    for (a, b), v in flows.items():
+        if a in cluster_of and b in cluster_of and a != b:
+            i, k = sorted((cluster_of[a], cluster_of[b]))
+            between[i, k] = between.get((i, k), 0.0) + v
+    while True:
+        best = None
+        for (i, k), v in between.items():
+            if len(members[i]) + len(members[k]) <= size:
+                score = v / (len(members[i]) + len(members[k]))
+                if best is None or score > best[0]:
+                    best = (score, i, k)
+        if best is None:
+            break
+        _, i, k = best
+        members[i] += members.pop(k)
+        merged: dict[tuple[int, int], float] = {}
+        for (a, b), v in between.items():
+            a2, b2 = (i if a == k else a), (i if b == k else b)
+            if a2 == b2:
+                continue
+            key = (min(a2, b2), max(a2, b2))
+            merged[key] = merged.get(key, 0.0) + v
+        between = merged
+    return sorted((m for m in members.values() if len(m) > 1), key=len, reverse=True)
+
+
 def _first_region_plan(facts: InvigilationFacts, run: _Run, region: list[str], load_max: int | None,
                        pool_min: int | None, hint: Plan | None, budget: float) -> tuple[str, Plan | None, dict]:
     """A region's first plan (one worker, first solution): ("ok" | "infeasible" | "timeout", plan, stats).
@@ -392,8 +449,6 @@ def _solve_regions(facts: InvigilationFacts, run: _Run, regions: list[list[str]]
 
 def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None, region_size: int = 10,
                      gap_limit: float = 0.0, lp_bound: bool = True) -> tuple[str, Plan | None, dict]:
-    from .bounds import lp_relaxation_bound
-
     m_lb, l_ub = fairness_bounds(facts)
     regions = make_regions(facts, region_size, max(5, (region_size * 3) // 5))
     # first plan: region by region, with the fairness bounds (a region lowers L only when proven necessary)
@@ -438,49 +493,53 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
         run.found("lns", current / KM_SCALE, None if bound is None else bound / KM_SCALE)
         return True
 
-    # a proven lower bound on km: the LP relaxation of the whole exam's model (same fairness bounds)
+    # a proven lower bound on km: the LP relaxation of the whole exam's model (same fairness bounds),
+    # computed in a background thread (HiGHS releases the GIL) while the search below goes on
     lp_flow: dict[tuple[str, str], float] = {}
     lp_km: dict[str, float] = {}
-    if lp_bound and run.remaining() > 2.0:
-        full = InvigilationModel(facts, load_max=bounds["load_max"], pool_min=bounds["pool_min"])
-        full.model.minimize(full.terms["km"])
-        stats["full_model_size"] = full.size()
-        info = lp_relaxation_bound(full.model, time_limit_s=max(1.0, run.remaining() * 0.5))
-        if info["x"] is not None:
-            # the LP's school -> site flows and km per school steer the neighbourhoods below
-            x = info["x"]
-            for (gkey, b, j, p), v in full.z.items():
-                val = float(x[v.index])
-                if val > 1e-6:
-                    school = full.groups[gkey].school
-                    lp_flow[school, j] = lp_flow.get((school, j), 0.0) + val
-                    lp_km[school] = lp_km.get(school, 0.0) + val * facts.data.km(school, j)
-        del full
+
+    # the LP bound, in a background thread (HiGHS releases the GIL) while the search below goes on
+    lp_pool = ThreadPoolExecutor(max_workers=1)
+    lp_future = lp_pool.submit(_lp_job, facts, bounds["load_max"], bounds["pool_min"], run) \
+        if lp_bound and run.remaining() > 2.0 else None
+
+    def collect_lp() -> None:
+        nonlocal bound, lp_future
+        if lp_future is None or not lp_future.done():
+            return
+        info = lp_future.result()
+        lp_future = None
         bound = info["bound"]
+        lp_flow.update(info["flows"])
+        lp_km.update(info["kms"])
+        # re-optimise along the LP's flows first: clusters of schools that the LP links
+        hoods[:0] = [set(c) for c in flow_clusters(schools, lp_flow, region_size + 2)]
         stats["lp_seconds"] = info["seconds"]
+        stats["full_model_size"] = info["size"]
         run.trace.append({"t": round(time.perf_counter() - run.t0, 3), "what": "lp_bound", "value": current / KM_SCALE,
                           "bound": None if bound is None else bound / KM_SCALE})
 
     def lp_neighbourhood(k: int) -> set[str]:
-        """A seed school whose teachers travel most beyond the LP's flows, grown along LP flows
-        (where its teachers go, who comes to it), then by distance."""
+        """A seed school whose teachers travel most beyond the LP's flows, grown along the current
+        plan's flows (where its teachers go now: those places must be freed to move them) and the
+        LP's flows (where they would go, who would come instead), then by distance."""
         tb = facts.data.teacher_by_id
         km_now: dict[str, float] = {}
+        now_flow: dict[tuple[str, str], int] = {}
         for (tid, b), (j, p) in plan.items():
             sch = tb[tid].school_id
             km_now[sch] = km_now.get(sch, 0.0) + facts.data.km(sch, j)
-        excess = [(km_now.get(s_, 0.0) - lp_km.get(s_, 0.0), s_) for s_ in schools]
-        excess.sort(reverse=True)
-        top = [s_ for _, s_ in excess[: max(3, len(excess) // 5)]]
-        seed = rng.choice(top)
+            now_flow[sch, j] = now_flow.get((sch, j), 0) + 1
+        excess = sorted(((km_now.get(s_, 0.0) - lp_km.get(s_, 0.0), s_) for s_ in schools), reverse=True)
+        seed = rng.choice([s_ for _, s_ in excess[: max(3, len(excess) // 5)]])
         hood = {seed}
         frontier = [seed]
         while frontier and len(hood) < k:
             a = frontier.pop(0)
-            linked = sorted({j for (s_, j), v in lp_flow.items() if s_ == a and v > 0.5}
-                            | {s_ for (s_, j), v in lp_flow.items() if j == a and v > 0.5},
-                            key=lambda x: facts.data.km(a, x))
-            for other in linked:
+            now = sorted((j for (s_, j) in now_flow if s_ == a), key=lambda j: -facts.data.km(a, j))
+            lp_to = sorted((j for (s_, j), v in lp_flow.items() if s_ == a and v > 0.5), key=lambda j: facts.data.km(a, j))
+            lp_from = sorted((s_ for (s_, j), v in lp_flow.items() if j == a and v > 0.5), key=lambda x: facts.data.km(a, x))
+            for other in [x for pair in zip(now, lp_to) for x in pair] + now + lp_to + lp_from:
                 if other not in hood and len(hood) < k:
                     hood.add(other)
                     frontier.append(other)
@@ -495,17 +554,18 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
     rng = random.Random(run.seed)
     schools = [s.school_id for s in facts.data.schools]
     iterations = improved = stalled = 0
-    hoods = [set(r) for r in regions]
+    hoods: list[set[str]] = []
     threads = max(1, run.num_workers)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         while run.remaining() > 0.5 and not (gap() is not None and gap() <= gap_limit) and stalled < 40:
+            collect_lp()
             batch: list[set[str]] = []
             while len(batch) < threads:
                 if hoods:
                     hood = hoods.pop(0)
                 else:
-                    k = rng.randint(max(4, region_size - 4), region_size + 4)
-                    if lp_flow and rng.random() < 0.7:
+                    k = rng.randint(*LNS_SIZE)
+                    if lp_flow and rng.random() < LNS_LP_SHARE:
                         hood = lp_neighbourhood(k)
                     else:
                         seed = rng.choice(schools)
@@ -516,7 +576,7 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
                     hoods.append(hood)
                     continue
                 batch.append(hood)
-            budget = min(run.remaining(), max(3.0, run.remaining() * 0.5 / (len(hoods) + 1)) if hoods else 3.0)
+            budget = min(run.remaining(), LNS_TIME_S)
             snapshot = dict(plan)
             results = list(pool.map(lambda h: reopt(h, budget, snapshot), batch))
             for result in results:
@@ -526,6 +586,13 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
                     stalled = 0
                 else:
                     stalled += 1
+    if lp_future is not None:  # wait for the bound (it was given the whole time limit)
+        try:
+            lp_future.result(timeout=max(0.1, run.remaining() + 5.0))
+        except Exception:  # noqa: BLE001 — no bound is not an error
+            pass
+        collect_lp()
+    lp_pool.shutdown(wait=False, cancel_futures=True)
     stats.update({"lns_iterations": iterations, "lns_improvements": improved, "km_units": current,
                   "bound_km": None if bound is None else bound / KM_SCALE,
                   "gap": None if gap() is None else round(gap(), 5)})

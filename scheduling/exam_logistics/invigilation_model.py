@@ -499,6 +499,8 @@ class InvigilationModel:
     def plan_from(self, solver: cp_model.CpSolver, previous: Plan | None = None) -> Plan:
         """The free part of the plan: plans to teachers and teachers to sites, keeping previous
         plans and sites where the counts allow."""
+        if solver.response_proto.status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            raise ValueError("plan_from needs a solver that found a solution")
         previous = previous or {}
         working: dict[tuple, list[str]] = {}
         for key, tids in self.classes.items():

@@ -156,7 +156,7 @@ def test_solver_core_names_the_rules_that_clash():
 def test_decomposed_mode_is_valid_and_above_its_bound(district_tables):
     data = invigilation_input_from_tables(district_tables, "EX-D")
     policy = InvigilationPolicy()
-    res = plan_invigilation(data, policy, time_limit_s=25, mode="decomposed")
+    res = plan_invigilation(data, policy, time_limit_s=25, mode="decomposed", gap_limit=0.03)
     assert res.ok, res.stats
     assert validate_invigilation(data, policy, res.assignments) == []
     assert res.stats["bound_km"] is not None
