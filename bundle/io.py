@@ -114,7 +114,7 @@ def read_csv_file(path: Path, spec: FileSpec) -> tuple[RawTable | None, list[Pro
     return _table_from_rows(spec, source, lines[0], lines[1:], first_row=2)
 
 
-def _cell_text(value: object) -> str:
+def cell_text(value: object) -> str:
     """Excel cells arrive typed; the contract is text, so render them as a person typed them."""
     if value is None:
         return ""
@@ -152,7 +152,7 @@ def read_bundle(path: Path) -> RawBundle:
             spec = INPUT_BY_NAME.get(sheet.title.strip().removesuffix(".csv"))
             if spec is None:
                 continue
-            rows = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
             source = f"{path.name}:{sheet.title}"
             if not rows:
                 problems.append(Problem(source, None, None, "工作表为空，缺少表头行", "the sheet is empty: no header row"))

@@ -6,7 +6,6 @@ if there is any, nothing is written.
 from __future__ import annotations
 
 import csv
-import datetime as dt
 import io
 import math
 import re
@@ -18,6 +17,7 @@ import pandas as pd
 from sqlalchemy import delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
+from bundle.io import cell_text
 from bundle.problems import BundleError, Problem
 from marking.paper import PaperEntry, paper_entries
 from models import audit
@@ -48,18 +48,6 @@ class ResponseSheet:
     rows: list[int]
 
 
-def _cell_text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "1" if value else "0"
-    if isinstance(value, float):
-        return str(int(value)) if math.isfinite(value) and value.is_integer() else repr(value)
-    if isinstance(value, dt.datetime):
-        return value.isoformat(sep=" ")
-    return str(value)
-
-
 def _sheet(source: str, lines: list[list[str]]) -> ResponseSheet:
     header = [str(h).strip().lstrip("\ufeff") for h in (lines[0] if lines else [])]
     cells, rows = [], []
@@ -84,7 +72,7 @@ def read_response_file(path: str | Path) -> list[ResponseSheet]:
                                        f"cannot read the workbook: {error}")]) from error
         sheets = []
         for sheet in workbook.worksheets:
-            lines = [[_cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+            lines = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
             if lines:
                 sheets.append(_sheet(f"{path.name}:{sheet.title}", lines))
         workbook.close()
@@ -105,7 +93,7 @@ def read_response_file(path: str | Path) -> list[ResponseSheet]:
 def sheet_from_frame(frame: pd.DataFrame, source: str = "responses.csv") -> ResponseSheet:
     """A DataFrame (e.g. built in a test) as if read from a file."""
     lines = [[str(c) for c in frame.columns]]
-    lines += [["" if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else _cell_text(v)
+    lines += [["" if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA else cell_text(v)
                for v in row] for row in frame.itertuples(index=False)]
     return _sheet(source, lines)
 
