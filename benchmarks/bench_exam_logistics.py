@@ -72,7 +72,9 @@ def main() -> None:
     print(f"\nGreedy baseline ({time.perf_counter() - t:.1f} s): {greedy.status}")
 
     # ---- ours
+    cpu0 = time.process_time()
     res = plan_invigilation(data, policy, time_limit_s=args.time_limit, num_workers=args.workers, seed=args.seed)
+    cpu = time.process_time() - cpu0
     st = res.stats
     bound = st.get("bound_km")
     within = None
@@ -82,18 +84,27 @@ def main() -> None:
                 within = e["t"]
                 break
     violations = validate_invigilation(data, policy, res.assignments)
-    print(f"Model ({st['mode']}, regions {st.get('regions')}): status {res.status}, wall {st['wall_s']:.1f} s")
+    print(f"Model ({st['mode']}, regions {st.get('regions')}): status {res.status}, wall {st['wall_s']:.1f} s, "
+          f"CPU {cpu:.0f} s (≈{cpu / max(st['wall_s'], 1e-9):.2f} of the 2 cores were ours) — {load()}")
     if not res.ok:
         for e in res.explanations:
             print("  ", e.en)
         return
     print(f"  first feasible plan at {st['first_solution_s']:.1f} s (km {st.get('first_plan_km'):,.1f})")
+    if st.get("full_model_size"):
+        print(f"  whole-district model for the LP: {st['full_model_size']['variables']:,} variables")
     if bound:
         print(f"  LP bound {bound:,.1f} km (HiGHS on the whole model, {st.get('lp_seconds')} s); final km "
               f"{st['km_units'] / 10:,.1f}, gap {100 * st['gap']:.2f}%; within 1% at "
               f"{'%.1f s' % within if within is not None else 'not reached'}")
     print(f"  LNS: {st.get('lns_iterations')} neighbourhoods, {st.get('lns_improvements')} improvements; "
           f"validator: {len(violations)} violations")
+    if bound:
+        marks = []
+        for level in (0.03, 0.02, 0.01, 0.005):
+            t_level = next((e["t"] for e in st["trace"] if e.get("value") and (e["value"] - bound) / e["value"] <= level), None)
+            marks.append(f"≤{100 * level:g}%: {'%.1f s' % t_level if t_level is not None else '—'}")
+        print("  gap reached " + ", ".join(marks))
     print("\nGreedy vs model")
     print(row("greedy (by hand)", greedy.stats))
     print(row("CP-SAT model", st))

@@ -393,8 +393,9 @@ def _first_region_plan(facts: InvigilationFacts, run: _Run, region: list[str], l
             run.models.append(m.size())
         status, solver = _solve(run, m, left, "km", hint, first_only=True, workers=1)
         if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return "ok", m.plan_from(solver, hint), {"schools": len(region), "pool_min": pm,
-                                                      "first_km": round(solver.objective_value / KM_SCALE, 1)}
+            return "ok", m.plan_from(solver, hint), {"schools": len(region), "pool_min": pm, "region": region,
+                                                      "first_km": round(solver.objective_value / KM_SCALE, 1),
+                                                      "bound_km": round(solver.best_objective_bound / KM_SCALE, 1)}
         if status != cp_model.INFEASIBLE:
             return "timeout", None, {"schools": len(region), "timed_out": True}
     return "infeasible", None, {"schools": len(region), "infeasible": True}
@@ -512,8 +513,15 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
         bound = info["bound"]
         lp_flow.update(info["flows"])
         lp_km.update(info["kms"])
-        # re-optimise along the LP's flows first: clusters of schools that the LP links
-        hoods[:0] = [set(c) for c in flow_clusters(schools, lp_flow, region_size + 2)]
+        # re-optimise along the LP's flows first: clusters of schools that the LP links, those whose
+        # teachers travel most beyond the LP first
+        tb = facts.data.teacher_by_id
+        km_now: dict[str, float] = {}
+        for (tid, b), (j, p) in plan.items():
+            km_now[tb[tid].school_id] = km_now.get(tb[tid].school_id, 0.0) + facts.data.km(tb[tid].school_id, j)
+        clusters = flow_clusters(schools, lp_flow, region_size + 2)
+        clusters.sort(key=lambda c: -sum(km_now.get(x, 0.0) - lp_km.get(x, 0.0) for x in c))
+        hoods[:0] = [set(c) for c in clusters]
         stats["lp_seconds"] = info["seconds"]
         stats["full_model_size"] = info["size"]
         run.trace.append({"t": round(time.perf_counter() - run.t0, 3), "what": "lp_bound", "value": current / KM_SCALE,
@@ -554,20 +562,28 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
     rng = random.Random(run.seed)
     schools = [s.school_id for s in facts.data.schools]
     iterations = improved = stalled = 0
-    hoods: list[set[str]] = []
+    # first the regions whose first solution is furthest from their own bound (known right away)
+    loose = sorted((r for r in region_stats if "bound_km" in r and r["first_km"] - r["bound_km"] > 1e-6 * r["first_km"]),
+                   key=lambda r: r["bound_km"] - r["first_km"])
+    hoods: list[set[str]] = [set(r["region"]) for r in loose]
+    for r in region_stats:
+        r.pop("region", None)
     threads = max(1, run.num_workers)
     with ThreadPoolExecutor(max_workers=threads) as pool:
         while run.remaining() > 0.5 and not (gap() is not None and gap() <= gap_limit) and stalled < 40:
             collect_lp()
             batch: list[set[str]] = []
+            kinds: list[str] = []
             while len(batch) < threads:
+                kind = "cluster"
                 if hoods:
                     hood = hoods.pop(0)
                 else:
                     k = rng.randint(*LNS_SIZE)
                     if lp_flow and rng.random() < LNS_LP_SHARE:
-                        hood = lp_neighbourhood(k)
+                        hood, kind = lp_neighbourhood(k), "lp"
                     else:
+                        kind = "near"
                         seed = rng.choice(schools)
                         hood = set(sorted(schools, key=lambda x: facts.data.km(seed, x))[:k])
                 if any(hood & other for other in batch):
@@ -576,12 +592,16 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
                     hoods.append(hood)
                     continue
                 batch.append(hood)
+                kinds.append(kind)
             budget = min(run.remaining(), LNS_TIME_S)
             snapshot = dict(plan)
             results = list(pool.map(lambda h: reopt(h, budget, snapshot), batch))
-            for result in results:
+            for kind, result in zip(kinds, results):
                 iterations += 1
+                before = current
                 if apply(result):
+                    run.trace[-1]["what"] = f"lns:{kind}"
+                    run.trace[-1]["delta"] = round((current - before) / KM_SCALE, 1)
                     improved += 1
                     stalled = 0
                 else:

@@ -98,6 +98,7 @@ class InvigilationModel:
         self.class_of: dict[str, tuple] = {}
         self._site_memo: dict = {}
         self.zub: dict[int, int] = {}
+        self.reserve_vars: dict[tuple[str, str], dict] = {}  # (session, site) -> per school (rc, rn) and pool (pc, pn)
         self.terms: dict[str, cp_model.LinearExprT] = {}
         self.pins_by_teacher: dict[str, list] = {}
         for p in facts.pins:
@@ -424,6 +425,8 @@ class InvigilationModel:
             if (e2, j2) == (e, j):
                 per_school.setdefault(school, {True: [], False: []})
         reserve_terms, chief_terms = [], []
+        record: dict = {"per_school": {}, "pool": None, "pool_schools": [], "rooms": rooms, "reserves": q}
+        self.reserve_vars[e, j] = record
         pool_c_ub = pool_n_ub = 0
         pool_c_terms, pool_n_terms = [], []
         fixed_chief_total = self.fixed_chief_at.get((e, j), 0)
@@ -443,6 +446,7 @@ class InvigilationModel:
                 self._enforce(model.add(n_c + n_n - rc - rn <= rooms), "distinct_room")
                 reserve_terms += [rc, rn]
                 chief_terms.append(-rc)
+                record["per_school"][school] = (rc, rn)
             elif distinct and q == 0 and (ub_all > rooms or self.relaxed):
                 self._enforce(model.add(n_c + n_n <= rooms), "distinct_room")
             else:
@@ -450,6 +454,7 @@ class InvigilationModel:
                 pool_n_ub += ub_all - ub_c
                 pool_c_terms.append(n_c)
                 pool_n_terms.append(n_n)
+                record["pool_schools"].append(school)
         if q > 0:
             pc = model.new_int_var(0, min(q, pool_c_ub), "")
             pn = model.new_int_var(0, min(q, pool_n_ub), "")
@@ -459,6 +464,7 @@ class InvigilationModel:
                 model.add(pn <= cp_model.LinearExpr.sum(pool_n_terms))
             model.add(cp_model.LinearExpr.sum(reserve_terms + [pc, pn]) == q)
             chief_terms.append(-pc)
+            record["pool"] = (pc, pn)
         del fixed_chief_total
         self._enforce(model.add(cp_model.LinearExpr.sum(chief_terms) >= rooms), "chief")
 
@@ -495,6 +501,43 @@ class InvigilationModel:
             self.model.add_hint(v, counts.get(k, 0))
         for k, v in self.z.items():
             self.model.add_hint(v, zval.get(k, 0))
+        self._hint_reserves(plan)
+
+    def _hint_reserves(self, plan: Plan) -> None:
+        """Reserve choices that fit the plan: first each school's surplus over the rooms, then
+        teachers the chiefs can spare, as the room filler does."""
+        facts = self.facts
+        tb = self.data.teacher_by_id
+        present: dict[tuple[str, str], dict[str, list[int]]] = {}
+        for (tid, b), (j, p) in plan.items():
+            for e in p:
+                if (e, j) in self.reserve_vars:
+                    counts = present.setdefault((e, j), {}).setdefault(tb[tid].school_id, [0, 0])
+                    counts[0 if facts.chief_ok[tid] else 1] += 1
+        for key, rec in self.reserve_vars.items():
+            q, rooms = rec["reserves"], rec["rooms"]
+            if q <= 0:
+                continue
+            by_school = present.get(key, {})
+            spare = sum(c for c, _ in by_school.values()) - rooms
+            left = q
+            for school, (rc, rn) in rec["per_school"].items():
+                c, n = by_school.get(school, [0, 0])
+                surplus = max(0, c + n - rooms)
+                take_n = min(n, surplus, left)
+                take_c = min(c, surplus - take_n, max(0, spare), left - take_n)
+                spare -= take_c
+                left -= take_n + take_c
+                self.model.add_hint(rc, take_c)
+                self.model.add_hint(rn, take_n)
+            if rec["pool"] is not None:
+                pc, pn = rec["pool"]
+                pool_c = sum(by_school.get(s, [0, 0])[0] for s in rec["pool_schools"])
+                pool_n = sum(by_school.get(s, [0, 0])[1] for s in rec["pool_schools"])
+                take_n = min(pool_n, left)
+                take_c = min(pool_c, left - take_n)
+                self.model.add_hint(pn, take_n)
+                self.model.add_hint(pc, take_c)
 
     def plan_from(self, solver: cp_model.CpSolver, previous: Plan | None = None) -> Plan:
         """The free part of the plan: plans to teachers and teachers to sites, keeping previous
