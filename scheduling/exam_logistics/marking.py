@@ -82,7 +82,7 @@ def _precheck(data: MarkingInput, policy: MarkingPolicy, sizes: dict, forbidden:
         groups = sum(1 for (s, _) in sizes if s == subject)
         elig = [t for t in data.teachers if marker_reasons(data, policy, t, subject, forbidden) == []]
         leaders = sum(1 for t in elig if leader_ok(t, policy))
-        groups *= policy.leaders_per_group  # leaders needed
+        leaders_needed = groups * policy.leaders_per_group
         zh = subject_zh(subject)
         window = "本年级" if policy.grade_window == 0 else f"相邻 {policy.grade_window} 个年级内"
         if len(elig) < need:
@@ -91,11 +91,14 @@ def _precheck(data: MarkingInput, policy: MarkingPolicy, sizes: dict, forbidden:
                 f"{subject}: {groups} item groups need {need} markers; only {len(elig)} teachers qualify "
                 f"(grade window {policy.grade_window}, distance, role, dates)",
                 {"subject": subject, "needed": need, "eligible": len(elig)}))
-        if leaders < groups:
+        if leaders < leaders_needed:
+            k = policy.leaders_per_group
             out.append(Explanation(
-                "marking_leaders", f"{zh} 有 {groups} 个题组，每组需 1 名题组长（骨干、教龄≥{policy.leader_min_teaching_years}年）；符合条件的只有 {leaders} 名",
-                f"{subject}: {groups} item groups need a leader each (backbone, ≥{policy.leader_min_teaching_years} teaching years); "
-                f"only {leaders} qualify", {"subject": subject, "groups": groups, "leaders": leaders}))
+                "marking_leaders", f"{zh} 有 {groups} 个题组，每组需 {k} 名题组长（骨干、教龄≥{policy.leader_min_teaching_years}年），"
+                f"共需 {leaders_needed} 名；符合条件的只有 {leaders} 名",
+                f"{subject}: {groups} item groups need {k} leader(s) each (backbone, ≥{policy.leader_min_teaching_years} "
+                f"teaching years), {leaders_needed} in all; only {leaders} qualify",
+                {"subject": subject, "groups": groups, "leaders_needed": leaders_needed, "leaders": leaders}))
     total = sum(sizes.values())
     cand_total = sum(data.candidates.values())
     for s in data.schools:

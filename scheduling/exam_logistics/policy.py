@@ -130,6 +130,7 @@ class MarkingPolicy:
     seconds_base: float = 5.0  # seconds per script and item: base ...
     seconds_per_point: float = 2.0  # ... plus this per point of the item's full marks
     min_group_seconds: float = 45.0  # consecutive short items are grouped until a group takes this long
+    max_groups_per_subject: int = 0  # at most this many item groups a subject (adjacent groups merged); 0 = no limit
     default_groups_per_subject: int = 3  # when the bank gives no subjective items of a subject
     default_group_seconds: float = 60.0  # ... each taking this long per script
     # --- who marks (阅卷教师) ---
@@ -162,6 +163,8 @@ class MarkingPolicy:
             raise ValueError("hours_available must be positive")
         if self.grade_window < 0:
             raise ValueError("grade_window must not be negative")
+        if self.max_groups_per_subject < 0:
+            raise ValueError("max_groups_per_subject must not be negative")
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MarkingPolicy:

@@ -71,6 +71,18 @@ def test_too_few_markers_is_explained_with_numbers():
     assert f"{e.numbers['needed']} 名阅卷教师" in e.zh and f"only {e.numbers['eligible']} teachers" in e.en
 
 
+def test_too_few_leaders_is_explained_with_numbers():
+    data = make_marking(6)
+    policy = MarkingPolicy(grade_window=1, leader_min_teaching_years=29)
+    res = plan_marking(data, policy, time_limit_s=5)
+    assert res.status == "infeasible"
+    e = next(x for x in res.explanations if x.code == "marking_leaders")
+    groups = sum(1 for g in data.groups if g.subject == e.numbers["subject"])
+    assert e.numbers["groups"] == groups and e.numbers["leaders_needed"] == groups * policy.leaders_per_group
+    assert e.numbers["leaders"] < e.numbers["leaders_needed"]
+    assert f"有 {groups} 个题组" in e.zh and f"{groups} item groups" in e.en
+
+
 def test_pins_forbids_and_repair():
     data = make_marking(5)
     policy = MarkingPolicy(grade_window=1)

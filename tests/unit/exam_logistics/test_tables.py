@@ -95,6 +95,17 @@ def test_marking_input_groups_items_from_the_bank():
     assert m.hours_available == 10
 
 
+def test_at_most_n_groups_a_subject():
+    tables = _tables()
+    tables["items"] = pd.DataFrame({"item_id": ["q1", "q2", "q3"], "subject": ["math"] * 3, "grade": [9] * 3,
+                                    "item_type": ["subjective"] * 3, "max_score": [20, 5, 20]})
+    tables["item_usage"] = pd.DataFrame({"item_id": ["q1", "q2", "q3"], "exam_id": ["X"] * 3})
+    policy = MarkingPolicy(seconds_base=5, seconds_per_point=2, min_group_seconds=10, max_groups_per_subject=2)
+    groups = item_groups_from_bank(tables, "X", "math", 9, policy)
+    # 45, 15, 45 s: the cheapest adjacent pair (q1+q2 = 60 s, ties go left) is merged
+    assert [(g.items, g.seconds_per_script) for g in groups] == [(("q1", "q2"), 60.0), (("q3",), 45.0)]
+
+
 def test_default_groups_when_the_bank_has_none():
     policy = MarkingPolicy(default_groups_per_subject=2, default_group_seconds=70)
     m = marking_input_from_tables(_tables(), "X", policy)
