@@ -6,14 +6,20 @@ counting lower bound (the smallest M with which the teachers' capacities cover e
 school's quota), the minimum load of the pool at a counting upper bound; a bound met is proven
 optimal. Travel km is then minimised with the fairness bounds fixed.
 
-Two ways to solve, chosen by size (`mode="auto"`):
+Two ways to solve, chosen by size (`mode="auto"`: exact up to 1,500 teachers):
 * exact: one CP-SAT model of the whole exam (`InvigilationModel`), each stage proven when the
-  solver says OPTIMAL/INFEASIBLE (cluster scale: a few hundred teachers);
-* decomposed (district scale): the schools are cut into geographic regions of about ten schools,
-  each solved on its own (teachers of a region invigilate at its sites) for a first plan; then a
-  large-neighbourhood search frees the teachers and sites of a seed school and its nearest
-  neighbours, everything else fixed, and lets CP-SAT re-route them (this crosses region borders).
-  A lower bound on km comes from the LP relaxation of a school-level model (`bounds.py`).
+  solver says OPTIMAL/INFEASIBLE (cluster scale: a few hundred teachers, optimal in seconds);
+* decomposed (district scale): the fairness bounds are fixed at their counting bounds; the schools
+  are cut into geographic regions of at most ten (agglomerative clustering on km), each solved on
+  its own to a first solution (teachers of a region invigilate at its sites), two regions at a time
+  (CP-SAT releases the GIL; each solve has one worker) — that is the first plan. Then a
+  large-neighbourhood search frees the teachers and sites of a few schools at a time, the rest of
+  the plan fixed, and lets CP-SAT re-route them from a complete hint: first the regions whose first
+  solution is furthest from their own bound, then clusters of schools linked by the LP's flows,
+  then neighbourhoods grown from the schools that travel most beyond the LP along the current and
+  the LP's flows. Two neighbourhoods without a school in common are solved at once; their changes
+  touch different rows. The LP relaxation of the whole model (HiGHS, `bounds.py`) is solved in a
+  background thread: it is the proven lower bound on km, and its flows steer the search.
 """
 from __future__ import annotations
 

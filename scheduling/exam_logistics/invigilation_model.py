@@ -64,10 +64,6 @@ class _Group:
     members: list[str] = field(default_factory=list)
 
 
-def is_pool_load_bounded(facts: InvigilationFacts, tid: str) -> bool:
-    return tid in facts.pool
-
-
 class InvigilationModel:
     """CP-SAT model of a scope of the invigilation problem (see the module docstring)."""
 
