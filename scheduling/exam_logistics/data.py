@@ -113,8 +113,31 @@ class ExamSession:
         return self.date == other.date and self.start < other.end and other.start < self.end
 
 
+class _SchoolsAndTeachers:
+    """Lookups shared by the invigilation and marking inputs (both hold schools, teachers, distances)."""
+
+    schools: tuple[ExamSchool, ...]
+    teachers: tuple[ExamTeacher, ...]
+    distances_km: Mapping[tuple[str, str], float] | None
+
+    @cached_property
+    def school_by_id(self) -> dict[str, ExamSchool]:
+        return {s.school_id: s for s in self.schools}
+
+    @cached_property
+    def teacher_by_id(self) -> dict[str, ExamTeacher]:
+        return {t.teacher_id: t for t in self.teachers}
+
+    @cached_property
+    def _distances(self) -> _Distances:
+        return _Distances(self.schools, self.distances_km)
+
+    def km(self, from_school: str, to_school: str) -> float:
+        return self._distances.km(from_school, to_school)
+
+
 @dataclass
-class InvigilationInput:
+class InvigilationInput(_SchoolsAndTeachers):
     """One joint exam's timetable with everything invigilation needs.
 
     `candidates[(school_id, grade)]` counts the school's candidates (考生) of a grade; they sit at
@@ -129,23 +152,8 @@ class InvigilationInput:
     distances_km: Mapping[tuple[str, str], float] | None = None
 
     @cached_property
-    def school_by_id(self) -> dict[str, ExamSchool]:
-        return {s.school_id: s for s in self.schools}
-
-    @cached_property
-    def teacher_by_id(self) -> dict[str, ExamTeacher]:
-        return {t.teacher_id: t for t in self.teachers}
-
-    @cached_property
     def session_by_id(self) -> dict[str, ExamSession]:
         return {s.session_id: s for s in self.sessions}
-
-    @cached_property
-    def _distances(self) -> _Distances:
-        return _Distances(self.schools, self.distances_km)
-
-    def km(self, from_school: str, to_school: str) -> float:
-        return self._distances.km(from_school, to_school)
 
     @property
     def distance_matrix(self) -> np.ndarray:
@@ -283,7 +291,7 @@ class ItemGroup:
 
 
 @dataclass
-class MarkingInput:
+class MarkingInput(_SchoolsAndTeachers):
     exam_id: str
     grade: int
     schools: tuple[ExamSchool, ...]
@@ -295,21 +303,6 @@ class MarkingInput:
     site_school_id: str | None = None  # centralised marking site (集中阅卷点)
     dates: tuple[str, ...] = ()  # marking dates (teachers unavailable then do not mark)
     distances_km: Mapping[tuple[str, str], float] | None = None
-
-    @cached_property
-    def school_by_id(self) -> dict[str, ExamSchool]:
-        return {s.school_id: s for s in self.schools}
-
-    @cached_property
-    def teacher_by_id(self) -> dict[str, ExamTeacher]:
-        return {t.teacher_id: t for t in self.teachers}
-
-    @cached_property
-    def _distances(self) -> _Distances:
-        return _Distances(self.schools, self.distances_km)
-
-    def km(self, from_school: str, to_school: str) -> float:
-        return self._distances.km(from_school, to_school)
 
     @property
     def subjects(self) -> tuple[str, ...]:
