@@ -53,7 +53,7 @@ TASKS = MarkingTask.__table__
 SCRIPTS = MarkingScript.__table__
 MARKS = MarkingMark.__table__
 ROLES = ("leader", "marker")
-_PRIORITY = {"first": 1, "second": 1, "third": 0, "arbitration": 0}
+_PRIORITY = sql_text.TASK_PRIORITY
 
 
 class QueueError(Exception):
@@ -317,6 +317,10 @@ def open_marking(session: Session, exam_id: str, *, policy: MarkingPolicy | None
             new_scripts.append({"exam_id": exam_id, "subject": subject, "item_group": name, "student_id": student_id,
                                 "school_id": school_id, "marks_needed": 2 if double else 1, "marks_done": 0,
                                 "status": "marking"})
+    # Queue order is a seeded shuffle, not student order: student ids group by school, and a queue
+    # that runs school by school would make a marker of that school skip hundreds of scripts on
+    # every lease (and would tell markers which school a run of scripts came from).
+    new_scripts.sort(key=lambda s: _unit_hash(seed, "order", exam_id, s["subject"], s["item_group"], s["student_id"]))
     for script, code in zip(new_scripts, _new_codes(len(new_scripts), taken)):
         script["code"] = code
     # A script's place in its group's queue continues after the scripts opened earlier.

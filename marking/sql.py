@@ -13,7 +13,8 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-_PRIORITY_KINDS = ("first", "second", "third", "arbitration")
+# A task's priority in its group's queue (lower first): third marks and arbitration before new scripts.
+TASK_PRIORITY = {"first": 1, "second": 1, "third": 0, "arbitration": 0}
 
 # Lease: the first waiting task of the marker's group, of the kinds it may take, whose script is
 # not from the marker's school and not one the marker holds or marked. PostgreSQL locks the chosen
@@ -29,7 +30,8 @@ SET state = 'leased', marker_id = :marker, leased_at = :now, lease_expires_at = 
 WHERE task_id = (
     SELECT candidate.task_id FROM marking_task AS candidate
     WHERE candidate.exam_id = :exam AND candidate.subject = :subject AND candidate.item_group = :item_group
-      AND candidate.state = 'waiting' AND candidate.kind IN ({kinds}) AND candidate.school_id <> :school
+      AND candidate.state = 'waiting' AND candidate.priority BETWEEN {lowest} AND {highest}
+      AND candidate.kind IN ({kinds}) AND candidate.school_id <> :school
       AND NOT EXISTS (SELECT 1 FROM marking_task AS other
                       WHERE other.script_id = candidate.script_id AND other.marker_id = :marker
                         AND other.task_id <> candidate.task_id)
@@ -111,12 +113,18 @@ WHERE state = 'leased' AND lease_expires_at < :now {exam_condition}
 
 
 def lease_sql(kinds: Sequence[str], dialect: str) -> str:
-    unknown = set(kinds) - set(_PRIORITY_KINDS)
+    """The lease statement for these task kinds.
+
+    The priority range bounds the index scan: a leader who only arbitrates reads the few priority-0
+    entries, not every new script of the group on each poll (under load that walk dominated).
+    """
+    unknown = set(kinds) - set(TASK_PRIORITY)
     if unknown or not kinds:
-        raise ValueError(f"task kinds must be some of {_PRIORITY_KINDS}, got {list(kinds)}")
+        raise ValueError(f"task kinds must be some of {tuple(TASK_PRIORITY)}, got {list(kinds)}")
     postgres = dialect == "postgresql"
+    priorities = [TASK_PRIORITY[k] for k in kinds]
     return _LEASE.format(
-        kinds=", ".join(f"'{k}'" for k in kinds),
+        kinds=", ".join(f"'{k}'" for k in kinds), lowest=min(priorities), highest=max(priorities),
         durability="FROM (SELECT set_config('synchronous_commit', 'off', true)) AS durability" if postgres else "",
         lock="FOR UPDATE OF candidate SKIP LOCKED" if postgres else "")
 

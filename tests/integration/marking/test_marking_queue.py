@@ -223,3 +223,49 @@ def test_second_marks_come_later_so_two_markers_rarely_hold_one_script(small_exa
     assert [lease.kind for lease in leases] == ["first"] * 6
     assert len({lease.script_id for lease in leases}) == 6  # six markers, six different scripts
     assert min(orders[lease.task_id] for lease in leases) == 0
+
+
+def test_the_queue_mixes_schools_instead_of_running_school_by_school(make_exam):
+    # Student ids group by school; a queue in that order would show markers a run of one school's
+    # scripts and make a marker of that school skip all of them on every lease.
+    exam = make_exam(students_per_school=20, items=ONE_ITEM)
+    with exam.session() as session:
+        schools = session.scalars(select(MarkingTask.school_id).where(MarkingTask.kind == "first")
+                                  .order_by(MarkingTask.queue_order)).all()
+    changes = sum(1 for before, after in zip(schools, schools[1:]) if before != after)
+    assert len(schools) == 60 and len(set(schools[:10])) >= 2
+    assert changes >= 20  # school by school would give 2; a fair shuffle of 3 × 20 about 40
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # reads a PostgreSQL plan
+def test_a_leader_polling_for_arbitration_does_not_walk_the_whole_queue(make_exam):
+    """The lease's index scan is bounded by the kinds' priorities (PostgreSQL plan, measured by EXPLAIN)."""
+    from marking import sql as sql_text
+
+    exam = make_exam(students_per_school=30, items=ONE_ITEM)
+    leader = exam.markers("Q1", role="leader")[0]
+    with exam.session() as session:
+        assert lease_next(session, leader) is None  # 180 first and second marks wait; nothing to arbitrate
+        connection = session.connection()
+        connection.exec_driver_sql("ANALYZE marking_task")
+        params = {"exam": leader.exam_id, "subject": leader.subject, "item_group": leader.item_group,
+                  "school": leader.school_id, "marker": leader.teacher_id, "now": time.time(), "expires": 0.0}
+        plan = connection.exec_driver_sql(
+            "EXPLAIN (ANALYZE, FORMAT JSON) "
+            + sql_text.Driver(None, "postgresql")._sql(sql_text.lease_sql(("arbitration",), "postgresql")),
+            params).scalar()
+        session.rollback()
+    read = _rows_read(plan[0]["Plan"], "candidate")
+    assert read is not None and read <= 1  # without the priority bound: every waiting first and second mark
+
+
+def _rows_read(node: dict, alias: str) -> float | None:
+    """Rows the scan of the relation `alias` produced plus those its filter removed (what it read), or None."""
+    if node.get("Alias") == alias:
+        return node.get("Actual Rows", 0) * node.get("Actual Loops", 1) + node.get("Rows Removed by Filter", 0)
+    for child in node.get("Plans", []):
+        found = _rows_read(child, alias)
+        if found is not None:
+            return found
+    return None
