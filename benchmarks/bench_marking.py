@@ -233,7 +233,7 @@ def main() -> None:
     parser.add_argument("--schools", type=int, default=5)
     parser.add_argument("--markers-per-school", type=int, default=5, help="per school and item group (2 groups)")
     parser.add_argument("--processes", default="1,3", help="client process counts to run, e.g. 1,3")
-    parser.add_argument("--think-ms", default="50,0",
+    parser.add_argument("--think-ms", default="70,0",
                         help="mean think (marking) time per script in ms, per run; 0 = saturation")
     parser.add_argument("--connections", type=int, default=None,
                         help="database connections per client process, shared by its marker threads "

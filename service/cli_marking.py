@@ -158,6 +158,20 @@ def register(plan: Annotated[Path, typer.Argument(help="marking.csv: exam_id, su
     console.print(f"{len(issued)} marker(s) registered; tokens in {tokens} (keep it private)")
 
 
+@app.command("serve")
+def serve(db: DbOption = None, host: str = typer.Option("127.0.0.1", help="Address to listen on."),
+          port: int = typer.Option(8000, help="Port."),
+          workers: int = typer.Option(1, help="Worker processes: several on marking day (one Python process "
+                                              "uses one core)."),
+          ) -> None:
+    """Serve the marker API (阅卷接口) that marker clients use: login, next script, submit, progress."""
+    import uvicorn
+
+    _use_db(db)  # the worker processes read XUEQU_DATABASE_URL
+    console.print(f"marker API on http://{host}:{port}/docs ({workers} worker process(es))")
+    uvicorn.run("service.marker_api:app", host=host, port=port, workers=workers, log_level="warning")
+
+
 @app.command("finalise")
 def finalise(exam: ExamOption, db: DbOption = None,
              out: Optional[Path] = typer.Option(None, help="Also write scores.csv here."),
