@@ -22,7 +22,7 @@ from .data import (Change, Explanation, ExamTeacher, MarkingAssignment, MarkingF
                    MarkingResult, subject_zh)
 from .derive import quota_bounds
 from .policy import MarkingPolicy
-from .validate import required_group_size
+from .validate import markers_of_other_schools_needed, regular_markers, required_group_size
 
 
 def group_sizes(data: MarkingInput, policy: MarkingPolicy) -> dict[tuple[str, str], int]:
@@ -71,6 +71,8 @@ RULES = {
     "travel": ("集中阅卷距离上限", "distance limit of centralised marking"),
     "leader": ("题组长资格", "group leader qualification"),
     "quota": ("各校派出名额", "school quotas"),
+    "own_school": ("回避本校（每校答卷须由足够的外校教师评阅）", "own-school exclusion (enough markers of other schools "
+                                                         "for each school's scripts)"),
     "pins": ("指定安排", "pins"),
 }
 
@@ -101,6 +103,25 @@ def _precheck(data: MarkingInput, policy: MarkingPolicy, sizes: dict, forbidden:
                 {"subject": subject, "groups": groups, "leaders_needed": leaders_needed, "leaders": leaders}))
     total = sum(sizes.values())
     cand_total = sum(data.candidates.values())
+    for subject in data.subjects:  # 回避本校: each school's scripts need enough teachers of other schools
+        elig = [t for t in data.teachers if marker_reasons(data, policy, t, subject, forbidden) == []]
+        for s in data.schools:
+            share = data.candidates.get(s.school_id, 0) / cand_total if cand_total else 0.0
+            if not share:
+                continue
+            need = sum(markers_of_other_schools_needed(regular_markers(n, policy), share, policy)
+                       for (sj, _), n in sizes.items() if sj == subject)
+            others = sum(1 for t in elig if t.school_id != s.school_id)
+            if others < need:
+                zh = subject_zh(subject)
+                out.append(Explanation(
+                    "marking_own_school",
+                    f"{s.label} 的考生占 {share:.0%}，不能由本校教师评阅：{zh}各题组共需 {need} 名外校阅卷教师评阅该校答卷；"
+                    f"外校符合条件的{zh}教师只有 {others} 名",
+                    f"{s.label} has {share:.0%} of the candidates and its teachers may not mark its scripts: the {subject} "
+                    f"groups need {need} markers of other schools for them; only {others} teachers of other schools "
+                    f"qualify",
+                    {"school_id": s.school_id, "subject": subject, "needed": need, "eligible": others}))
     for s in data.schools:
         target = total * data.candidates.get(s.school_id, 0) / cand_total if cand_total else 0.0
         q = quota_bounds(target, policy.quota_tolerance, policy.quota_slack)
@@ -196,6 +217,25 @@ class MarkingModel:
             m.add(sum(lead_vars) <= 1)  # a group's leaders come from different schools
         total = sum(sizes.values())
         cand_total = sum(data.candidates.values())
+        # 回避本校: nobody marks their own school's scripts, so a school may fill only the places its
+        # scripts leave to markers of other schools (two distinct ones for double marking, and its
+        # share of the group's work).
+        regular_of: dict[tuple, list] = {}
+        for (key, gk), v in self.y.items():
+            terms = regular_of.setdefault((gk, key[0]), [])
+            terms.append(v)
+            if not policy.leader_counts_in_group and (key, gk) in self.lead:
+                terms.append(-self.lead[key, gk])
+        for gk, need in sizes.items():
+            regular = regular_markers(need, policy)
+            for s in data.schools:
+                candidates = data.candidates.get(s.school_id, 0)
+                if not candidates or (gk, s.school_id) not in regular_of:
+                    continue
+                others = markers_of_other_schools_needed(regular, candidates / cand_total, policy)
+                ct = m.add(sum(regular_of[gk, s.school_id]) <= regular - others)
+                if self.lits:
+                    ct.only_enforce_if(self.lits["own_school"])
         devs = []
         for s in data.schools:
             target = total * data.candidates.get(s.school_id, 0) / cand_total if cand_total else 0.0

@@ -235,6 +235,22 @@ def required_group_size(scripts: int, seconds_per_script: float, hours: float, p
     return n
 
 
+def regular_markers(group_size: int, policy: MarkingPolicy) -> int:
+    """The markers of a group who give first and second marks (leaders arbitrate unless they count)."""
+    return group_size if policy.leader_counts_in_group else group_size - policy.leaders_per_group
+
+
+def markers_of_other_schools_needed(regular: int, share: float, policy: MarkingPolicy) -> int:
+    """Regular markers of other schools a school's scripts need in a group (回避本校).
+
+    Nobody marks a script of their own school, so a school's scripts need two distinct markers of
+    other schools when they are double-marked, and enough of them to carry the school's share of
+    the group's work.
+    """
+    distinct = 2 if policy.double_marking_share > 0 else 1
+    return max(distinct, math.ceil(regular * share - 1e-9))
+
+
 def validate_marking(data: MarkingInput, policy: MarkingPolicy, rows: list[MarkingAssignment], *,
                      pins=(), forbids=(), check_quota: bool = True) -> list[Violation]:
     v: list[Violation] = []
@@ -291,6 +307,16 @@ def validate_marking(data: MarkingInput, policy: MarkingPolicy, rows: list[Marki
             bad("group_leader", f"{key}: {len(leaders)} leaders, not {policy.leaders_per_group}", group=key)
         if len({a.teacher_school_id for a in leaders}) != len(leaders):
             bad("group_leader", f"{key}: two leaders of one school", group=key)
+        cand_total = sum(data.candidates.values())
+        regular = [a for a in ms if a.role == "marker" or policy.leader_counts_in_group]
+        for school, candidates in data.candidates.items():
+            if not candidates or not cand_total:
+                continue
+            others = sum(1 for a in regular if a.teacher_school_id != school)
+            want = markers_of_other_schools_needed(regular_markers(need, policy), candidates / cand_total, policy)
+            if others < want:
+                bad("own_school", f"{key}: {school}'s scripts have {others} markers of other schools, need {want}",
+                    group=key, school_id=school)
     if check_quota and data.candidates:
         cand_total = sum(data.candidates.values())
         supply: dict[str, int] = {}

@@ -102,3 +102,67 @@ def test_pins_forbids_and_repair():
                                        check_quota=False) == []
     kinds = Counter(c.kind for c in changes)
     assert kinds["removed"] == 1 and kinds["added"] == 1 and kinds["moved"] == 0
+
+
+def test_every_schools_scripts_have_enough_markers_of_other_schools():
+    # S1 hosts the marking and has most of the teachers: distance alone would fill groups with S1's
+    # own teachers, leaving its scripts with too few teachers allowed to mark them (回避本校).
+    data = make_marking(11, per_school=6)
+    data = replace(data, teachers=data.teachers + tuple(
+        replace(t, teacher_id=f"{t.teacher_id}-x{k}") for t in data.teachers if t.school_id == "S1" for k in range(4)))
+    policy = MarkingPolicy(grade_window=1, quota_tolerance=5, quota_slack=20, weight_quota_deviation=0)
+    res = plan_marking(data, policy, time_limit_s=10)
+    assert res.ok, [e.en for e in res.explanations]
+    assert validate_marking(data, policy, res.assignments) == []
+    total = sum(data.candidates.values())
+    for (subject, group), size in group_sizes(data, policy).items():
+        regular = [a for a in res.assignments if (a.subject, a.item_group) == (subject, group) and a.role == "marker"]
+        for school, candidates in data.candidates.items():
+            others = sum(1 for a in regular if a.teacher_school_id != school)
+            assert others >= max(2, math.ceil((size - 2) * candidates / total - 1e-9)), (group, school)
+
+
+def test_the_validator_flags_a_group_where_a_school_lacks_markers_of_other_schools():
+    data = make_marking(1)
+    policy = MarkingPolicy(grade_window=1)
+    res = plan_marking(data, policy, time_limit_s=10)
+    assert res.ok
+    group = res.assignments[0].item_group
+    members = [a for a in res.assignments if a.item_group == group]
+    leader_schools = {a.teacher_school_id for a in members if a.role == "leader"}
+    school = next(s.school_id for s in data.schools if s.school_id not in leader_schools)
+    spare = [t for t in data.teachers if t.school_id == school and t.subject == members[0].subject
+             and t.teacher_id not in {a.teacher_id for a in res.assignments}]
+    # every regular marker of the group replaced by teachers of one school (as long as it has spares)
+    rows = [a for a in res.assignments if a.item_group != group or a.role == "leader"]
+    regular = [a for a in members if a.role == "marker"]
+    takers = [t for t in data.teachers if t.school_id == school and t.subject == members[0].subject]
+    rows += [replace(a, teacher_id=t.teacher_id, teacher_school_id=school) for a, t in zip(regular, takers)]
+    del spare
+    flagged = [v for v in validate_marking(data, policy, rows, check_quota=False) if v.code == "own_school"]
+    assert any(v.details["school_id"] == school for v in flagged)
+
+
+def test_a_school_too_large_for_the_other_schools_markers_is_explained_with_numbers():
+    data = make_marking(12, n_schools=3, scripts=800)
+    few = tuple(t for t in data.teachers if t.school_id == "S1" or int(t.teacher_id[-2:]) <= 6)  # 3 a subject
+    clones = tuple(replace(t, teacher_id=f"{t.teacher_id}-x") for t in data.teachers if t.school_id == "S1")
+    data = replace(data, teachers=few + clones,
+                   candidates={**data.candidates, "S1": 20 * sum(data.candidates.values())})
+    res = plan_marking(data, MarkingPolicy(grade_window=1, quota_tolerance=5, quota_slack=50), time_limit_s=10)
+    assert res.status == "infeasible"
+    e = next(x for x in res.explanations if x.code == "marking_own_school")
+    assert e.numbers["school_id"] == "S1" and e.numbers["needed"] > e.numbers["eligible"]
+    share = data.candidates["S1"] / sum(data.candidates.values())
+    assert f"考生占 {share:.0%}" in e.zh and f"共需 {e.numbers['needed']} 名外校阅卷教师" in e.zh
+
+
+def test_groups_too_small_to_keep_every_school_off_its_own_scripts_are_explained_by_the_solver():
+    # three regular markers a group: S1's scripts (97%) need all three from S2 and S3, but then one
+    # of those schools has two of them and its own scripts only one marker of another school
+    data = make_marking(12, n_schools=3)
+    data = replace(data, candidates={**data.candidates, "S1": 20 * sum(data.candidates.values())})
+    res = plan_marking(data, MarkingPolicy(grade_window=1, quota_tolerance=5, quota_slack=50), time_limit_s=10)
+    assert res.status == "infeasible"
+    core = next(e for e in res.explanations if e.code == "solver_core")
+    assert core.numbers["groups"] == ["own_school"] and "回避本校" in core.zh
