@@ -149,6 +149,14 @@ def _escalate(url: str, exam_id: str) -> int:
     return count
 
 
+def _unmarkable(url: str, exam_id: str) -> list:
+    """First and second marks no registered marker may give (all of the script's school, or marked it)."""
+    from marking.queue import unmarkable_scripts
+
+    with session_scope(url) as session:
+        return unmarkable_scripts(session, exam_id)
+
+
 @flow(name="marking", log_prints=True)
 def marking_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out/marking", simulate: bool = False,
                   deadline_s: float = 3600.0, poll_s: float = 30.0, seed: int = 1,
@@ -182,6 +190,10 @@ def marking_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out/m
     groups.to_csv(Path(out_dir) / "marking_progress.csv", index=False, encoding="utf-8-sig")
     remaining = _remaining(url, exam_id)
     if remaining:
+        stuck = _unmarkable(url, exam_id)
+        if stuck:  # waiting cannot help: the marking plan must change
+            return StageOutcome("marking", "blocked", f"{remaining} scripts not final; "
+                                + " ".join(u.en() for u in stuck) + " | " + "；".join(u.zh() for u in stuck))
         return StageOutcome("marking", "waiting", f"{remaining} scripts not final yet (third marks, arbitration or "
                                                   f"unmarked); rerun the season when marking is done")
     return StageOutcome("marking", "done", f"every script final; progress in {out_dir}/marking_progress.csv")

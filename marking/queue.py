@@ -773,6 +773,71 @@ def remaining_tasks(session: Session, exam_id: str) -> dict[str, int]:
     return counts
 
 
+@dataclass(frozen=True)
+class UnmarkableScripts:
+    """Scripts of one school in one item group whose first or second mark no registered marker may give."""
+
+    subject: str
+    item_group: str
+    school_id: str
+    scripts: int
+    other_school_markers: tuple[str, ...]  # the group's markers of other schools (all have marked them)
+
+    def zh(self) -> str:
+        who = "、".join(self.other_school_markers) or "没有"
+        return (f"{self.subject}/{self.item_group}：{self.school_id} 的 {self.scripts} 份答卷还缺一评或二评，但本组外校阅卷教师"
+                f"只有 {len(self.other_school_markers)} 名（{who}），均已评过；请为该题组增加外校阅卷教师"
+                f"（xuequ marking markers），或让题组长参加评卷（marking.toml double.leaders_also_mark）")
+
+    def en(self) -> str:
+        who = ", ".join(self.other_school_markers) or "none"
+        return (f"{self.subject}/{self.item_group}: {self.scripts} scripts of {self.school_id} still need a first or "
+                f"second mark, but the group has {len(self.other_school_markers)} marker(s) of other schools ({who}) "
+                f"and they have marked them; add markers of other schools to the group (xuequ marking markers) or "
+                f"let the group leaders mark (marking.toml double.leaders_also_mark)")
+
+
+def _group_markers(session: Session, exam_id: str, policy: MarkingPolicy) -> dict[tuple[str, str], list[tuple[str, str]]]:
+    """(subject, item_group) → [(teacher_id, school_id)] of those who give first, second and third marks."""
+    roles = ("marker", "leader") if policy.double.leaders_also_mark else ("marker",)
+    markers: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for teacher_id, school_id, subject, item_group in session.execute(
+            select(Marker.teacher_id, Marker.school_id, Marker.subject, Marker.item_group)
+            .where(Marker.exam_id == exam_id, Marker.role.in_(roles))):
+        markers.setdefault((subject, item_group), []).append((teacher_id, school_id))
+    return markers
+
+
+def unmarkable_scripts(session: Session, exam_id: str, *, policy: MarkingPolicy | None = None) -> list[UnmarkableScripts]:
+    """Waiting first and second marks that no registered marker may give, by item group and school.
+
+    Such a script waits for ever: every marker of the group is of its school or has marked it. Only
+    the marking plan can help (more markers of other schools), so this names the group and school.
+    """
+    policy = policy or load_policy()
+    markers = _group_markers(session, exam_id, policy)
+    waiting = session.execute(select(MarkingTask.script_id, MarkingTask.subject, MarkingTask.item_group,
+                                     MarkingTask.school_id)
+                              .where(MarkingTask.exam_id == exam_id, MarkingTask.kind.in_(REGULAR_KINDS),
+                                     MarkingTask.state == "waiting")).all()
+    if not waiting:
+        return []
+    marked: dict[int, set[str]] = {}
+    script_ids = sorted({row.script_id for row in waiting})
+    for start in range(0, len(script_ids), 5000):
+        for script_id, marker_id in session.execute(select(MarkingMark.script_id, MarkingMark.marker_id).where(
+                MarkingMark.script_id.in_(script_ids[start:start + 5000]))):
+            marked.setdefault(script_id, set()).add(marker_id)
+    stuck: Counter = Counter()
+    for script_id, subject, item_group, school_id in waiting:
+        done = marked.get(script_id, set())
+        if not any(s != school_id and t not in done for t, s in markers.get((subject, item_group), [])):
+            stuck[(subject, item_group, school_id)] += 1
+    return [UnmarkableScripts(subject, group, school, count,
+                              tuple(sorted(t for t, s in markers.get((subject, group), []) if s != school)))
+            for (subject, group, school), count in sorted(stuck.items())]
+
+
 def escalate_unmarkable_thirds(session: Session, exam_id: str, *, policy: MarkingPolicy | None = None) -> int:
     """Third marks nobody may give go to the group leaders (仲裁) instead; returns how many.
 
@@ -780,15 +845,8 @@ def escalate_unmarkable_thirds(session: Session, exam_id: str, *, policy: Markin
     it yet. When the group has none, waiting cannot help: the script goes to arbitration, which a
     leader of another school gives (the marking plan names two leaders of different schools).
     """
-    from models.marking import Marker, MarkingMark, MarkingScript, MarkingTask
-
     policy = policy or load_policy()
-    roles = ("marker", "leader") if policy.double.leaders_also_mark else ("marker",)
-    markers: dict[tuple[str, str], list[tuple[str, str]]] = {}
-    for teacher_id, school_id, subject, item_group in session.execute(
-            select(Marker.teacher_id, Marker.school_id, Marker.subject, Marker.item_group)
-            .where(Marker.exam_id == exam_id, Marker.role.in_(roles))):
-        markers.setdefault((subject, item_group), []).append((teacher_id, school_id))
+    markers = _group_markers(session, exam_id, policy)
     stuck = session.execute(select(MarkingTask.task_id, MarkingTask.script_id, MarkingTask.subject,
                                    MarkingTask.item_group, MarkingTask.school_id)
                             .where(MarkingTask.exam_id == exam_id, MarkingTask.kind == "third",

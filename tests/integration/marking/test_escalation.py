@@ -6,7 +6,7 @@ from sqlalchemy import select
 from marking.policy import MarkingPolicy
 from marking.queue import escalate_unmarkable_thirds, lease_next, submit_mark
 from marking.sample import SampleItem
-from models.marking import MarkingScript, MarkingTask
+from models.marking import Marker, MarkingScript, MarkingTask
 
 ONE_ITEM = (SampleItem(1, "subjective", 10, 1),)
 ADJACENT = MarkingPolicy.from_dict({"queue": {"second_mark_lag": 0}})
@@ -47,3 +47,27 @@ def test_unmarkable_third_marks_go_to_a_leader_of_another_school(make_exam):
     assert statuses == {"final"}
     with exam.session() as session:
         assert escalate_unmarkable_thirds(session, exam.exam_id, policy=ADJACENT) == 0  # nothing left to escalate
+
+
+def test_first_and_second_marks_nobody_may_give_are_named_by_group_and_school(make_exam):
+    from marking.queue import unmarkable_scripts
+
+    # every regular marker of the group from one school: that school's scripts can get one mark at most
+    exam = make_exam(students_per_school=2, markers_per_school=1, items=ONE_ITEM, policy=ADJACENT)
+    markers = exam.markers("Q1")
+    with exam.session() as session:
+        assert unmarkable_scripts(session, exam.exam_id, policy=ADJACENT) == []  # three schools, all markable
+        for marker in markers[1:]:  # the markers of S-SCH2 and S-SCH3 mark what they can
+            while (lease := lease_next(session, marker)) is not None:
+                submit_mark(session, marker, lease.task_id, {"S-I01": 5})
+        stuck = unmarkable_scripts(session, exam.exam_id, policy=ADJACENT)
+    # scripts of S-SCH2 and S-SCH3 had one other-school marker left each (markers[0], not marking yet):
+    # nothing is stuck while markers[0] may still mark them
+    assert stuck == []
+    with exam.session() as session:  # now the marker of S-SCH1 leaves the plan
+        session.execute(Marker.__table__.delete().where(Marker.teacher_id == markers[0].teacher_id))
+        session.commit()
+        stuck = unmarkable_scripts(session, exam.exam_id, policy=ADJACENT)
+    assert {(u.school_id, u.scripts) for u in stuck} == {("S-SCH2", 2), ("S-SCH3", 2)}
+    assert all(u.other_school_markers and u.item_group == "Q1" for u in stuck)
+    assert "增加外校阅卷教师" in stuck[0].zh() and "add markers of other schools" in stuck[0].en()
