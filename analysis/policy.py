@@ -7,14 +7,21 @@ analysed with the same policy: that is the point of the "unified assessment" (00
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
-from typing import Any
+from dataclasses import dataclass
+from pathlib import Path
 
+from domain.policy import PolicyError, PolicySection, load_toml
+
+DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[1] / "policies" / "analysis.toml"
 IMPROVEMENT_BASES = ("z_gain",)
 
 
 @dataclass(frozen=True)
-class AnalysisPolicy:
+class AnalysisPolicy(PolicySection):
+    """One flat table: the file's top-level keys (reported as `[analysis]` in errors)."""
+
+    SECTION = "analysis"
+
     # 三率 thresholds, as fractions of the paper's full marks
     excellent_fraction: float = 0.85  # 优秀: score ≥ 85% of full marks
     pass_fraction: float = 0.60  # 及格: score ≥ 60%
@@ -83,20 +90,10 @@ class AnalysisPolicy:
         if self.quality_tests_per_year < 1 or self.improvement_min_students < 1:
             problems.append("quality_tests_per_year and improvement_min_students must be ≥ 1")
         if problems:
-            raise ValueError("invalid AnalysisPolicy: " + "; ".join(problems))
+            raise PolicyError("invalid AnalysisPolicy: " + "; ".join(problems))
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> AnalysisPolicy:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ValueError(f"unknown AnalysisPolicy keys: {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-        return cls(**d)
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["band_edges"] = list(self.band_edges)
-        return d
+    def check(self) -> None:
+        self.validate()
 
     # --- derived rules -------------------------------------------------------------------------
     def teacher_weights(self, with_improvement: bool) -> tuple[float, float, float]:
@@ -109,3 +106,8 @@ class AnalysisPolicy:
                 we = wp = 1.0
         total = we + wp + wi
         return we / total, wp / total, wi / total
+
+
+def load_policy(path: Path | str | None = None) -> AnalysisPolicy:
+    """Read an analysis policy TOML (the repository's `policies/analysis.toml` when no path is given)."""
+    return AnalysisPolicy.from_dict(load_toml(path or DEFAULT_POLICY_PATH))

@@ -5,12 +5,11 @@ holds the same defaults with a note per key in Chinese and English.
 """
 from __future__ import annotations
 
-import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+
+from domain.policy import PolicyError, PolicySection, PolicyTables
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[1] / "policies" / "marking.toml"
 MULTIPLE_CHOICE_RULES = ("partial", "per_option", "all_or_nothing")
@@ -18,24 +17,11 @@ ROUNDING_MODES = ("half_up", "up", "down")
 THIRD_TIES = ("higher", "lower")
 
 
-class PolicyError(ValueError):
-    """A policy dict has unknown keys or values out of range."""
-
-
-def _from_dict(cls, d: dict[str, Any] | None, section: str):
-    d = dict(d or {})
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - names)
-    if unknown:
-        raise PolicyError(f"[{section}] unknown keys {unknown}; known keys: {sorted(names)}")
-    policy = cls(**d)
-    policy.check()
-    return policy
-
-
 @dataclass(frozen=True)
-class ObjectivePolicy:
+class ObjectivePolicy(PolicySection):
     """Scoring objective items against the key (客观题自动评分)."""
+
+    SECTION = "objective"
 
     multiple_choice_rule: str = "partial"  # partial: all right full, some right none wrong partial_share, any wrong 0
     partial_share: float = 0.5  # 部分选对得分占满分的比例 (rule "partial")
@@ -50,8 +36,10 @@ class ObjectivePolicy:
 
 
 @dataclass(frozen=True)
-class DoubleMarkingPolicy:
+class DoubleMarkingPolicy(PolicySection):
     """Double marking (双评), third marks (三评) and arbitration (仲裁)."""
+
+    SECTION = "double"
 
     double_share: float = 1.0  # 双评比例: share of scripts marked by two markers (0–1)
     tolerance_share: float = 0.10  # 默认误差 = 满分 × 该比例 (when the paper gives none)
@@ -72,8 +60,10 @@ class DoubleMarkingPolicy:
 
 
 @dataclass(frozen=True)
-class QueuePolicy:
+class QueuePolicy(PolicySection):
     """The marking queue (阅卷任务队列)."""
+
+    SECTION = "queue"
 
     lease_seconds: float = 600.0  # 领取后未提交多少秒退回队列
     reclaim_interval_seconds: float = 2.0  # 每个进程多久检查一次过期领取（秒）
@@ -85,8 +75,10 @@ class QueuePolicy:
 
 
 @dataclass(frozen=True)
-class ProgressPolicy:
+class ProgressPolicy(PolicySection):
     """Flags in the progress report (阅卷进度)."""
+
+    SECTION = "progress"
 
     min_agreement: float = 0.70  # 与同评教师一致率低于此值的评卷教师标出（疑似不认真）
     min_paired_marks: int = 20  # 至少有这么多双评对比才标出
@@ -103,40 +95,27 @@ SECTIONS = {"objective": ObjectivePolicy, "double": DoubleMarkingPolicy, "queue"
 
 
 @dataclass(frozen=True)
-class MarkingPolicy:
+class MarkingPolicy(PolicyTables):
     """The whole area's policy: the four tables of policies/marking.toml."""
+
+    TABLES = SECTIONS
+    DEFAULT_PATH = DEFAULT_POLICY_PATH
 
     objective: ObjectivePolicy = field(default_factory=ObjectivePolicy)
     double: DoubleMarkingPolicy = field(default_factory=DoubleMarkingPolicy)
     queue: QueuePolicy = field(default_factory=QueuePolicy)
     progress: ProgressPolicy = field(default_factory=ProgressPolicy)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> MarkingPolicy:
-        d = dict(d or {})
-        unknown = sorted(set(d) - set(SECTIONS))
-        if unknown:
-            raise PolicyError(f"unknown policy tables {unknown}; known: {', '.join(SECTIONS)}")
-        for name, value in d.items():
-            if not isinstance(value, dict):
-                raise PolicyError(f"[{name}] must be a table of keys, got {value!r}")
-        return cls(**{name: _from_dict(kind, d.get(name), name) for name, kind in SECTIONS.items()})
-
-    def to_dict(self) -> dict[str, Any]:
-        return {name: dataclasses.asdict(getattr(self, name)) for name in SECTIONS}
-
 
 def load_policy(path: str | Path | None = None) -> MarkingPolicy:
     """Read a marking policy TOML (the repository's defaults when no path is given)."""
     if path is None:
         return _default_policy()
-    with open(path, "rb") as handle:
-        return MarkingPolicy.from_dict(tomllib.load(handle))
+    return MarkingPolicy.from_toml(path)
 
 
 @lru_cache(maxsize=1)
 def _default_policy() -> MarkingPolicy:
     if DEFAULT_POLICY_PATH.exists():
-        with open(DEFAULT_POLICY_PATH, "rb") as handle:
-            return MarkingPolicy.from_dict(tomllib.load(handle))
+        return MarkingPolicy.from_toml(DEFAULT_POLICY_PATH)
     return MarkingPolicy()

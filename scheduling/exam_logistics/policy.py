@@ -7,10 +7,10 @@ its `[invigilation]` and `[marking]` tables feed `load_policies()`.
 """
 from __future__ import annotations
 
-import tomllib
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+
+from domain.policy import PolicyError, PolicySection, PolicyTables
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "policies" / "exam_logistics.toml"
 
@@ -18,38 +18,11 @@ POLICY_FILE = Path(__file__).resolve().parents[2] / "policies" / "exam_logistics
 INVIGILATION_OBJECTIVE_TERMS = ("max_load", "spread", "km", "quota_deviation")
 MARKING_MODES = ("centralised", "online")
 
-_P = TypeVar("_P")
-
-
-def _from_dict(cls: type[_P], d: dict[str, Any], what: str) -> _P:
-    known = {f.name: f for f in fields(cls)}  # type: ignore[arg-type]
-    unknown = sorted(set(d) - set(known))
-    if unknown:
-        raise ValueError(f"unknown {what} policy key(s): {', '.join(unknown)}; known keys: {', '.join(known)}")
-    values: dict[str, Any] = {}
-    for name, value in d.items():
-        kind = known[name].type
-        if kind == "int":
-            if isinstance(value, bool) or float(value) != int(value):
-                raise ValueError(f"{what} policy key {name!r} must be an integer, got {value!r}")
-            values[name] = int(value)
-        elif kind == "float":
-            values[name] = float(value)
-        elif kind == "bool":
-            if not isinstance(value, bool):
-                raise ValueError(f"{what} policy key {name!r} must be true or false, got {value!r}")
-            values[name] = value
-        elif kind.startswith("tuple"):
-            values[name] = tuple(value)
-        else:
-            values[name] = value
-    policy = cls(**values)
-    policy.check()  # type: ignore[attr-defined]
-    return policy
-
 
 @dataclass(frozen=True)
-class InvigilationPolicy:
+class InvigilationPolicy(PolicySection):
+    SECTION = "invigilation"
+
     # --- rooms (考场) ---
     invigilators_per_room: int = 2  # 每考场监考人数：1 名主监考 + 其余副监考
     large_room_seats: int = 0  # rooms with more seats get one more invigilator (by seats); 0 = never
@@ -81,18 +54,18 @@ class InvigilationPolicy:
 
     def check(self) -> None:
         if self.invigilators_per_room < 1:
-            raise ValueError("invigilators_per_room must be at least 1")
+            raise PolicyError("invigilators_per_room must be at least 1")
         if self.reserves_per_site < 0 or self.rooms_per_extra_reserve < 0 or self.large_room_seats < 0:
-            raise ValueError("reserve and room counts must not be negative")
+            raise PolicyError("reserve and room counts must not be negative")
         if self.max_sessions_per_day < 1:
-            raise ValueError("max_sessions_per_day must be at least 1")
+            raise PolicyError("max_sessions_per_day must be at least 1")
         if self.quota_scope not in ("exam", "session"):
-            raise ValueError("quota_scope must be 'exam' or 'session'")
+            raise PolicyError("quota_scope must be 'exam' or 'session'")
         if self.quota_tolerance < 0 or self.quota_slack < 0:
-            raise ValueError("quota tolerance and slack must not be negative")
+            raise PolicyError("quota tolerance and slack must not be negative")
         bad = [t for t in self.objective if t not in INVIGILATION_OBJECTIVE_TERMS]
         if bad or len(set(self.objective)) != len(self.objective):
-            raise ValueError(f"objective terms must be distinct, from {INVIGILATION_OBJECTIVE_TERMS}; got {self.objective}")
+            raise PolicyError(f"objective terms must be distinct, from {INVIGILATION_OBJECTIVE_TERMS}; got {self.objective}")
 
     def cap_for_role(self, role: str) -> int:
         """At most this many sessions in the exam for a teacher of this role (岗位)."""
@@ -105,18 +78,11 @@ class InvigilationPolicy:
     def km_limit(self, teacher_school_rural: bool, site_rural: bool) -> float:
         return self.max_km_rural if (teacher_school_rural or site_rural) else self.max_km
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> InvigilationPolicy:
-        return _from_dict(cls, d, "invigilation")
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["objective"] = list(self.objective)
-        return d
-
 
 @dataclass(frozen=True)
-class MarkingPolicy:
+class MarkingPolicy(PolicySection):
+    SECTION = "marking"
+
     # --- workload (工作量), pipeline marking 流水阅卷 ---
     double_marking_share: float = 1.0  # 双评比例：share of scripts marked twice
     third_mark_share: float = 0.05  # 三评（仲裁）比例：expected share of scripts needing a third mark
@@ -153,35 +119,32 @@ class MarkingPolicy:
 
     def check(self) -> None:
         if self.mode not in MARKING_MODES:
-            raise ValueError(f"mode must be one of {MARKING_MODES}")
+            raise PolicyError(f"mode must be one of {MARKING_MODES}")
         if self.quota_scope not in ("exam", "subject"):
-            raise ValueError("quota_scope must be 'exam' or 'subject'")
+            raise PolicyError("quota_scope must be 'exam' or 'subject'")
         for name in ("double_marking_share", "third_mark_share", "margin", "quota_tolerance"):
             if getattr(self, name) < 0:
-                raise ValueError(f"{name} must not be negative")
+                raise PolicyError(f"{name} must not be negative")
         if self.hours_available <= 0:
-            raise ValueError("hours_available must be positive")
+            raise PolicyError("hours_available must be positive")
         if self.grade_window < 0:
-            raise ValueError("grade_window must not be negative")
+            raise PolicyError("grade_window must not be negative")
         if self.max_groups_per_subject < 0:
-            raise ValueError("max_groups_per_subject must not be negative")
+            raise PolicyError("max_groups_per_subject must not be negative")
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> MarkingPolicy:
-        return _from_dict(cls, d, "marking")
 
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["marker_roles"] = list(self.marker_roles)
-        return d
+@dataclass(frozen=True)
+class ExamLogisticsPolicy(PolicyTables):
+    """Both policies of the area: the `[invigilation]` and `[marking]` tables of policies/exam_logistics.toml."""
+
+    TABLES = {"invigilation": InvigilationPolicy, "marking": MarkingPolicy}
+    DEFAULT_PATH = POLICY_FILE
+
+    invigilation: InvigilationPolicy = field(default_factory=InvigilationPolicy)
+    marking: MarkingPolicy = field(default_factory=MarkingPolicy)
 
 
 def load_policies(path: Path | str = POLICY_FILE) -> tuple[InvigilationPolicy, MarkingPolicy]:
     """Both policies from a TOML file with `[invigilation]` and `[marking]` tables (both optional)."""
-    with open(path, "rb") as f:
-        raw = tomllib.load(f)
-    unknown = sorted(set(raw) - {"invigilation", "marking"})
-    if unknown:
-        raise ValueError(f"unknown exam_logistics policy table(s): {', '.join(unknown)}")
-    return (InvigilationPolicy.from_dict(raw.get("invigilation", {})),
-            MarkingPolicy.from_dict(raw.get("marking", {})))
+    policy = ExamLogisticsPolicy.from_toml(path)
+    return policy.invigilation, policy.marking

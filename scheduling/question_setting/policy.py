@@ -5,49 +5,14 @@ holds the same defaults with a note per key in Chinese and English.
 """
 from __future__ import annotations
 
-import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
+from domain.policy import PolicyError, PolicySection, PolicyTables
 from domain.vocab import COGNITIVE_LEVELS, ITEM_TYPES
 
 EXAM_KINDS = ("unit", "midterm", "final", "feedback")  # bundle.spec EXAMS.kind
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "policies" / "question_setting.toml"
-
-
-class PolicyError(ValueError):
-    """A policy dict has unknown keys or values out of range."""
-
-
-def _from_dict(cls, d: dict[str, Any] | None, section: str):
-    d = dict(d or {})
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - names)
-    if unknown:
-        raise PolicyError(f"[{section}] unknown keys {unknown}; known keys: {sorted(names)}")
-    kwargs = {}
-    for f in dataclasses.fields(cls):
-        if f.name not in d:
-            continue
-        value = d[f.name]
-        if isinstance(value, list):
-            value = tuple(value)
-        kwargs[f.name] = value
-    policy = cls(**kwargs)
-    policy.check()
-    return policy
-
-
-def _to_dict(policy) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(policy):
-        value = getattr(policy, f.name)
-        if value is None:  # TOML has no null: a missing key means "use the default"
-            continue
-        out[f.name] = list(value) if isinstance(value, tuple) else (dict(value) if isinstance(value, dict) else value)
-    return out
 
 
 def _share_check(shares: dict[str, float], known, what: str) -> None:
@@ -59,8 +24,10 @@ def _share_check(shares: dict[str, float], known, what: str) -> None:
 
 
 @dataclass(frozen=True)
-class BlueprintPolicy:
+class BlueprintPolicy(PolicySection):
     """How `default_blueprint` proposes a 双向细目表."""
+
+    SECTION = "blueprint"
 
     total: float = 100  # 默认总分
     allowed_totals: tuple[float, ...] = (100, 120, 150)  # 允许的试卷总分
@@ -81,17 +48,12 @@ class BlueprintPolicy:
         if self.total <= 0 or any(t <= 0 for t in self.allowed_totals):
             raise PolicyError("blueprint: totals must be positive")
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> BlueprintPolicy:
-        return _from_dict(cls, d, "blueprint")
-
-    def to_dict(self) -> dict[str, Any]:
-        return _to_dict(self)
-
 
 @dataclass(frozen=True)
-class AssemblyPolicy:
+class AssemblyPolicy(PolicySection):
     """Rules of automated paper assembly (组卷)."""
+
+    SECTION = "assembly"
 
     difficulty_min: float = 0.60  # 平均难度系数（得分率，按分值加权）下限
     difficulty_max: float = 0.75  # 平均难度系数上限
@@ -129,17 +91,12 @@ class AssemblyPolicy:
             return self.difficulty_target
         return (self.difficulty_min + self.difficulty_max) / 2
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> AssemblyPolicy:
-        return _from_dict(cls, d, "assembly")
-
-    def to_dict(self) -> dict[str, Any]:
-        return _to_dict(self)
-
 
 @dataclass(frozen=True)
-class SettingTeamPolicy:
+class SettingTeamPolicy(PolicySection):
     """Who sets the paper (命题组): DOMAIN.md 'unified questions' (003 part 2)."""
+
+    SECTION = "setting_team"
 
     team_size_min: int = 3  # 命题组最少人数
     team_size_max: int = 5  # 命题组最多人数
@@ -176,37 +133,19 @@ class SettingTeamPolicy:
     def researchers_needed(self, exam_kind: str) -> int:
         return int(self.min_researchers.get(exam_kind, 0))
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> SettingTeamPolicy:
-        return _from_dict(cls, d, "setting_team")
-
-    def to_dict(self) -> dict[str, Any]:
-        return _to_dict(self)
-
 
 @dataclass(frozen=True)
-class QuestionSettingPolicy:
+class QuestionSettingPolicy(PolicyTables):
     """The whole area's policy: the three tables of policies/question_setting.toml."""
+
+    TABLES = {"blueprint": BlueprintPolicy, "assembly": AssemblyPolicy, "setting_team": SettingTeamPolicy}
+    DEFAULT_PATH = DEFAULT_POLICY_PATH
 
     blueprint: BlueprintPolicy = field(default_factory=BlueprintPolicy)
     assembly: AssemblyPolicy = field(default_factory=AssemblyPolicy)
     setting_team: SettingTeamPolicy = field(default_factory=SettingTeamPolicy)
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> QuestionSettingPolicy:
-        d = dict(d or {})
-        unknown = sorted(set(d) - {"blueprint", "assembly", "setting_team"})
-        if unknown:
-            raise PolicyError(f"unknown policy tables {unknown}; known: blueprint, assembly, setting_team")
-        return cls(BlueprintPolicy.from_dict(d.get("blueprint")), AssemblyPolicy.from_dict(d.get("assembly")),
-                   SettingTeamPolicy.from_dict(d.get("setting_team")))
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"blueprint": self.blueprint.to_dict(), "assembly": self.assembly.to_dict(),
-                "setting_team": self.setting_team.to_dict()}
-
 
 def load_policy(path: str | Path | None = None) -> QuestionSettingPolicy:
     """Read a question-setting policy TOML (the repository's defaults when no path is given)."""
-    with open(path or DEFAULT_POLICY_PATH, "rb") as handle:
-        return QuestionSettingPolicy.from_dict(tomllib.load(handle))
+    return QuestionSettingPolicy.from_toml(path or DEFAULT_POLICY_PATH)

@@ -6,70 +6,21 @@ the format of the file, `name` the cluster's own edition ("明珠学区 2025").
 """
 from __future__ import annotations
 
-import dataclasses
-import tomllib
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from domain.policy import PolicyError, PolicySection, PolicyTables
 from domain.vocab import LOCALITIES, ROLES, TIERS
 
 POLICY_FORMAT_VERSION = 1
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "policies" / "rotation.toml"
 
 
-class PolicyError(ValueError):
-    """A policy dict has unknown keys or values out of range."""
-
-
 def fraction(value: float) -> Fraction:
     """An exact fraction for a policy share (0.1 → 1/10), so that quotas never suffer float error."""
     return Fraction(str(value)).limit_denominator(10_000)
-
-
-def _section_from_dict(cls, d: dict[str, Any] | None, section: str):
-    d = dict(d or {})
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = sorted(set(d) - names)
-    if unknown:
-        raise PolicyError(f"[{section}] unknown keys {unknown}; known keys: {sorted(names)}")
-    kwargs: dict[str, Any] = {}
-    for f in dataclasses.fields(cls):
-        if f.name in d:
-            value = d[f.name]
-            if isinstance(value, list):
-                value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
-            kwargs[f.name] = value
-    section_policy = cls(**kwargs)
-    section_policy.check()
-    return section_policy
-
-
-def _section_to_dict(section) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for f in dataclasses.fields(section):
-        value = getattr(section, f.name)
-        if value is None:  # TOML has no null: a missing key means "use the default"
-            continue
-        if isinstance(value, tuple):
-            value = [list(v) if isinstance(v, tuple) else v for v in value]
-        elif isinstance(value, dict):
-            value = dict(value)
-        out[f.name] = value
-    return out
-
-
-class _Section:
-    @classmethod
-    def from_dict(cls, d: dict[str, Any] | None):
-        return _section_from_dict(cls, d, cls.SECTION)  # type: ignore[attr-defined]
-
-    def to_dict(self) -> dict[str, Any]:
-        return _section_to_dict(self)
-
-    def check(self) -> None:  # pragma: no cover - overridden
-        pass
 
 
 def _need(condition: bool, message: str) -> None:
@@ -82,7 +33,7 @@ def _share(value: float, name: str) -> None:
 
 
 @dataclass(frozen=True)
-class EligibilityPolicy(_Section):
+class EligibilityPolicy(PolicySection):
     """Who may rotate (符合交流条件教师)."""
 
     SECTION = "eligibility"
@@ -108,7 +59,7 @@ class EligibilityPolicy(_Section):
 
 
 @dataclass(frozen=True)
-class QuotaPolicy(_Section):
+class QuotaPolicy(PolicySection):
     """The 10% rule and the backbone share (003 part 4 and its footnote)."""
 
     SECTION = "quota"
@@ -131,7 +82,7 @@ class QuotaPolicy(_Section):
 
 
 @dataclass(frozen=True)
-class LearnPolicy(_Section):
+class LearnPolicy(PolicySection):
     """Learning postings (跟岗): teachers of rural or weaker schools come to urban or stronger ones."""
 
     SECTION = "learn"
@@ -146,7 +97,7 @@ class LearnPolicy(_Section):
 
 
 @dataclass(frozen=True)
-class MingzhuPolicy(_Section):
+class MingzhuPolicy(PolicySection):
     """Optional rule of the Mingzhu cluster (003 part 2): half the backbone teachers exchange a year."""
 
     SECTION = "mingzhu"
@@ -163,7 +114,7 @@ class MingzhuPolicy(_Section):
 
 
 @dataclass(frozen=True)
-class DistancePolicy(_Section):
+class DistancePolicy(PolicySection):
     """Travel limits (按距离远近)."""
 
     SECTION = "distance"
@@ -176,7 +127,7 @@ class DistancePolicy(_Section):
 
 
 @dataclass(frozen=True)
-class ScopePolicy(_Section):
+class ScopePolicy(PolicySection):
     """Where teachers may go."""
 
     SECTION = "scope"
@@ -184,12 +135,9 @@ class ScopePolicy(_Section):
     allow_peer_postings: bool = False  # 是否允许同等水平学校之间交流（记为支教）
     keep_subject_coverage: bool = True  # 派出学校每个年级每个学科至少留一名本校教师
 
-    def check(self) -> None:
-        pass
-
 
 @dataclass(frozen=True)
-class MentoringPolicy(_Section):
+class MentoringPolicy(PolicySection):
     """师徒结对 / 青蓝捆绑 (001, 003)."""
 
     SECTION = "mentoring"
@@ -205,7 +153,7 @@ class MentoringPolicy(_Section):
 
 
 @dataclass(frozen=True)
-class LeaderPolicy(_Section):
+class LeaderPolicy(PolicySection):
     """Leaders' exchange days (003 part 2: 两校每月对口交流2位中层干部)."""
 
     SECTION = "leaders"
@@ -225,7 +173,7 @@ class LeaderPolicy(_Section):
 
 
 @dataclass(frozen=True)
-class PrincipalPolicy(_Section):
+class PrincipalPolicy(PolicySection):
     """Principals exchange one month a year; a pair's two principals are never away together."""
 
     SECTION = "principals"
@@ -239,7 +187,7 @@ class PrincipalPolicy(_Section):
 
 
 @dataclass(frozen=True)
-class SubsidyPolicy(_Section):
+class SubsidyPolicy(PolicySection):
     """Monthly subsidy (差异化补助) by distance band and hardship level (003 part 4)."""
 
     SECTION = "subsidy"
@@ -264,7 +212,7 @@ class SubsidyPolicy(_Section):
 
 
 @dataclass(frozen=True)
-class DatesPolicy(_Section):
+class DatesPolicy(PolicySection):
     """Term dates (MM-DD); the second term's dates fall in the following calendar year."""
 
     SECTION = "dates"
@@ -282,7 +230,7 @@ class DatesPolicy(_Section):
 
 
 @dataclass(frozen=True)
-class WeightsPolicy(_Section):
+class WeightsPolicy(PolicySection):
     """Objective weights in kilometre-equivalents: one unit = one hardship-weighted km of travel."""
 
     SECTION = "weights"
@@ -308,8 +256,12 @@ _SECTIONS: dict[str, type] = {
 
 
 @dataclass(frozen=True)
-class RotationPolicy:
+class RotationPolicy(PolicyTables):
     """The whole rotation policy: the tables of policies/rotation.toml."""
+
+    TABLES = _SECTIONS
+    KEYS = ("version", "name")
+    DEFAULT_PATH = DEFAULT_POLICY_PATH
 
     version: int = POLICY_FORMAT_VERSION
     name: str = "default"
@@ -327,28 +279,16 @@ class RotationPolicy:
     weights: WeightsPolicy = field(default_factory=WeightsPolicy)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any] | None) -> RotationPolicy:
-        d = dict(d or {})
-        unknown = sorted(set(d) - set(_SECTIONS) - {"version", "name"})
-        if unknown:
-            raise PolicyError(f"unknown policy keys or tables {unknown}; known: version, name, {', '.join(_SECTIONS)}")
+    def from_dict(cls, d: dict[str, Any] | None = None) -> RotationPolicy:
+        d = cls.check_tables(d)
         version = int(d.get("version", POLICY_FORMAT_VERSION))
         if version != POLICY_FORMAT_VERSION:
             raise PolicyError(f"rotation policy format version {version} is not supported "
                               f"(this program reads version {POLICY_FORMAT_VERSION})")
-        sections = {name: section.from_dict(d.get(name)) for name, section in _SECTIONS.items()}
-        return cls(version=version, name=str(d.get("name", "default")), **sections)
+        return cls(version=version, name=str(d.get("name", "default")), **cls.tables_from_dict(d))
 
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"version": self.version, "name": self.name}
-        for name in _SECTIONS:
-            out[name] = getattr(self, name).to_dict()
-        return out
-
-    @classmethod
-    def from_toml(cls, path: Path | str = DEFAULT_POLICY_PATH) -> RotationPolicy:
-        with open(path, "rb") as handle:
-            return cls.from_dict(tomllib.load(handle))
+        return {"version": self.version, "name": self.name, **super().to_dict()}
 
     def replace(self, **sections: dict[str, Any]) -> RotationPolicy:
         """A copy with some keys changed: `policy.replace(quota={"min_fraction": 0.2})`."""

@@ -31,7 +31,7 @@ def test_every_key_has_a_comment_in_both_languages():
 def test_round_trip_and_unknown_keys():
     policy = AnalysisPolicy(excellent_fraction=0.9, weight_improvement=2.0, band_edges=(0.0, 0.5, 1.0))
     assert AnalysisPolicy.from_dict(policy.to_dict()) == policy
-    with pytest.raises(ValueError, match="unknown AnalysisPolicy keys: excelent_fraction"):
+    with pytest.raises(ValueError, match=r"\[analysis\] unknown keys \[.excelent_fraction.\]"):
         AnalysisPolicy.from_dict({"excelent_fraction": 0.9})
 
 
