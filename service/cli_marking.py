@@ -58,12 +58,16 @@ def status(exam: ExamOption, db: DbOption = None,
            show_markers: bool = typer.Option(False, "--markers", help="Also list every marker.")) -> None:
     """Progress per item group: done %, waiting for third mark or arbitration, speed, agreement, flags."""
     from marking.progress import marker_progress, marking_progress, progress_markdown
+    from marking.queue import unmarkable_scripts
     from models.db import session_scope
 
     _use_db(db)
     with session_scope() as session:
         groups = marking_progress(session, exam)
         markers = marker_progress(session, exam)
+        stuck = unmarkable_scripts(session, exam)
+    for unmarkable in stuck:  # waiting will not help these: the marking plan must change
+        err_console.print(f"[bold red]无法评阅 cannot be marked:[/] {unmarkable.zh()}", highlight=False, soft_wrap=True)
     if groups.empty:
         err_console.print(f"exam {exam} has no item group open for marking (run `xuequ marking open`)")
         raise typer.Exit(code=1)

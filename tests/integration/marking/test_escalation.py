@@ -71,3 +71,11 @@ def test_first_and_second_marks_nobody_may_give_are_named_by_group_and_school(ma
     assert {(u.school_id, u.scripts) for u in stuck} == {("S-SCH2", 2), ("S-SCH3", 2)}
     assert all(u.other_school_markers and u.item_group == "Q1" for u in stuck)
     assert "增加外校阅卷教师" in stuck[0].zh() and "add markers of other schools" in stuck[0].en()
+
+    from typer.testing import CliRunner
+
+    from service.cli_marking import app
+
+    shown = CliRunner().invoke(app, ["status", "--exam", exam.exam_id, "--db", exam.url])
+    assert shown.exit_code == 0
+    assert "S-SCH2 的 2 份答卷还缺一评或二评" in shown.output and "S-SCH3 的 2 份答卷" in shown.output
