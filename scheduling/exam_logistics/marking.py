@@ -117,10 +117,13 @@ def _precheck(data: MarkingInput, policy: MarkingPolicy, sizes: dict, forbidden:
                 out.append(Explanation(
                     "marking_own_school",
                     f"{s.label} 的考生占 {share:.0%}，不能由本校教师评阅：{zh}各题组共需 {need} 名外校阅卷教师评阅该校答卷；"
-                    f"外校符合条件的{zh}教师只有 {others} 名",
+                    f"外校符合条件的{zh}教师只有 {others} 名" + (
+                        "（若可接受该校答卷评得更久，可设 own_school_work_cover = false）"
+                        if policy.own_school_work_cover else ""),
                     f"{s.label} has {share:.0%} of the candidates and its teachers may not mark its scripts: the {subject} "
                     f"groups need {need} markers of other schools for them; only {others} teachers of other schools "
-                    f"qualify",
+                    f"qualify" + (" (if its scripts may take longer, set own_school_work_cover = false)"
+                                  if policy.own_school_work_cover else ""),
                     {"school_id": s.school_id, "subject": subject, "needed": need, "eligible": others}))
     for s in data.schools:
         target = total * data.candidates.get(s.school_id, 0) / cand_total if cand_total else 0.0
@@ -340,6 +343,9 @@ def marking_core(data: MarkingInput, policy: MarkingPolicy, sizes: dict, *, pins
         return []
     zh = "、".join(RULES[g][0] for g in core) or "题组人数与可用教师"
     en = ", ".join(RULES[g][1] for g in core) or "group sizes and available teachers"
+    if "own_school" in core and policy.own_school_work_cover:
+        zh += "（若可接受考生多的学校答卷评得更久，可设 own_school_work_cover = false）"
+        en += " (if a big school's scripts may take longer, set own_school_work_cover = false)"
     return [Explanation("solver_core", f"求解器证明：以下规则不能同时满足：{zh}",
                         f"the solver proves these rules cannot all hold together: {en}", {"groups": core, "minimal": proven})]
 

@@ -92,6 +92,10 @@ class MarkingPolicy(PolicySection):
     # 题组长与副组长: two leaders from different schools, so a script that needs arbitration (仲裁)
     # always has a leader of another school (no one sees a script of their own school).
     leaders_per_group: int = 2
+    # 回避本校: each school's scripts always get two markers of other schools when double-marked; with
+    # this on, also enough of them to carry the school's share of the group's work (off: a big lead
+    # school's scripts may take longer than the marking days planned).
+    own_school_work_cover: bool = True
     # --- items → item groups (题组), for inputs built from the question bank ---
     seconds_base: float = 5.0  # seconds per script and item: base ...
     seconds_per_point: float = 2.0  # ... plus this per point of the item's full marks

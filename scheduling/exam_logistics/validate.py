@@ -244,10 +244,12 @@ def markers_of_other_schools_needed(regular: int, share: float, policy: MarkingP
     """Regular markers of other schools a school's scripts need in a group (回避本校).
 
     Nobody marks a script of their own school, so a school's scripts need two distinct markers of
-    other schools when they are double-marked, and enough of them to carry the school's share of
-    the group's work.
+    other schools when they are double-marked, and (policy `own_school_work_cover`) enough of them
+    to carry the school's share of the group's work.
     """
     distinct = 2 if policy.double_marking_share > 0 else 1
+    if not policy.own_school_work_cover:
+        return distinct
     return max(distinct, math.ceil(regular * share - 1e-9))
 
 

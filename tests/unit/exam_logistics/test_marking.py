@@ -166,3 +166,22 @@ def test_groups_too_small_to_keep_every_school_off_its_own_scripts_are_explained
     assert res.status == "infeasible"
     core = next(e for e in res.explanations if e.code == "solver_core")
     assert core.numbers["groups"] == ["own_school"] and "回避本校" in core.zh
+
+
+def test_the_work_share_part_of_own_school_cover_can_be_switched_off():
+    data = make_marking(12, n_schools=3, scripts=800)
+    few = tuple(t for t in data.teachers if t.school_id == "S1" or int(t.teacher_id[-2:]) <= 10)
+    clones = tuple(replace(t, teacher_id=f"{t.teacher_id}-x") for t in data.teachers if t.school_id == "S1")
+    data = replace(data, teachers=few + clones, candidates={**data.candidates, "S1": 3 * sum(data.candidates.values())})
+    strict = MarkingPolicy(grade_window=1, quota_tolerance=5, quota_slack=50)
+    refused = plan_marking(data, strict, time_limit_s=10)
+    assert refused.status == "infeasible"
+    assert any("own_school_work_cover = false" in e.en for e in refused.explanations)
+    loose = replace(strict, own_school_work_cover=False)
+    res = plan_marking(data, loose, time_limit_s=10)
+    assert res.ok, [e.en for e in res.explanations]
+    assert validate_marking(data, loose, res.assignments) == []
+    for (subject, group) in group_sizes(data, loose):  # still two markers of other schools for every school
+        regular = [a for a in res.assignments if (a.subject, a.item_group) == (subject, group) and a.role == "marker"]
+        for school in data.candidates:
+            assert sum(1 for a in regular if a.teacher_school_id != school) >= 2
