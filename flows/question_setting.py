@@ -14,6 +14,7 @@ from prefect import flow, task
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 
+from domain.vocab import SUBJECTS
 from flows.common import IO_RETRIES, StageOutcome, load_tables, log, publish_markdown, publish_table, resolved_url
 from models.db import session_scope
 from models.papers import PaperItemRow, latest_paper, review_paper, store_paper
@@ -144,7 +145,9 @@ def question_setting(exam_id: str, db_url: str | None = None, lang: str = "zh") 
                 continue
         assembled = assemble_subject(tables, facts, subject, history, lang)
         if not assembled["ok"]:
-            problems += assembled["team_explanation"] + assembled["explanation"]
+            lines = assembled.get("team_explanation", []) + assembled["explanation"]
+            label = f"{SUBJECTS.get(subject, subject)}（{subject}）" if lang == "zh" else subject
+            problems.append(f"{label}: " + " ".join(lines))  # which subject, then why
             continue
         version = save_draft(url, exam_id, subject, assembled, actor="question-setting")
         teams[subject] = assembled["team"]

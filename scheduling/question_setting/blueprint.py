@@ -23,7 +23,7 @@ from ._common import (
     Cell, DIFFICULTY_SCALE, cell_label, check_lang, fmt_points, is_missing, level_code, say, score_scale,
     subject_code, to_units, type_code,
 )
-from .bank import BankItem
+from .bank import BankItem, symmetric_enemies
 from .policy import AssemblyPolicy, BlueprintPolicy
 
 # Sheet headers: contract-style English names and the Chinese headers teachers use.
@@ -337,6 +337,20 @@ def _toml_value(value) -> str:
 
 # --- the default proposal -----------------------------------------------------------------------
 
+def _without_enemy_pairs(items: list[BankItem]) -> list[BankItem]:
+    """Items with at most one of each enemy (互斥) pair, so the proposal's witness is a paper the
+    assembly may use: a witness taking both items of a pair could ask for cell points that only that
+    pair can make, which no paper may contain."""
+    enemies = symmetric_enemies(items)
+    kept: list[BankItem] = []
+    taken: set[str] = set()
+    for item in sorted(items, key=lambda i: i.item_id):  # deterministic: the first of a pair stays
+        if not enemies.get(item.item_id, set()) & taken:
+            kept.append(item)
+            taken.add(item.item_id)
+    return kept
+
+
 def default_blueprint(subject: str, grade: int, bank: Iterable[BankItem],
                       policy: BlueprintPolicy | None = None, *, total: float | None = None,
                       assembly: AssemblyPolicy | None = None, name: str = "", forms: int = 1,
@@ -357,6 +371,7 @@ def default_blueprint(subject: str, grade: int, bank: Iterable[BankItem],
     items = [i for i in bank if i.subject == subject and int(i.grade) == int(grade) and i.max_score > 0]
     if not items:
         raise ValueError(f"the bank has no items for {subject} grade {grade}")
+    items = _without_enemy_pairs(items)
     scale = score_scale([total, *(i.max_score for i in items)])
     total_units = to_units(total, scale)
 

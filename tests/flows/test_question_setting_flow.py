@@ -103,3 +103,21 @@ def test_paused_review_resumes_with_the_reviewers_input(demo_db):
         assert len(set(first_items) & set(new_items)) >= len(first_items) // 2  # a swap, not a new paper
         assert versions[0].review_comment == "换掉第1题"
         assert session.scalar(select(func.count()).select_from(Paper).where(Paper.status == "locked")) == len(subjects)
+
+
+def test_a_subject_whose_bank_cannot_make_a_paper_blocks_setting_and_is_named(demo_db):
+    from models import Item
+
+    exam_id = season_exam_id(demo_db)
+    subjects = exam_facts.fn(demo_db, exam_id)["subjects"]
+    with session_scope(demo_db) as session:  # the english bank loses its items of this grade
+        grade = exam_facts.fn(demo_db, exam_id)["grade"]
+        for item in session.scalars(select(Item).where(Item.subject == "english", Item.grade == grade)):
+            item.grade = grade + 5
+    from flows.question_setting import question_setting
+
+    outcome = question_setting(exam_id, db_url=demo_db)
+    assert outcome.status == "blocked"
+    assert outcome.message.startswith("英语（english）: ") and "题库中没有" in outcome.message
+    made = {subject for subject, _, _ in papers(demo_db, exam_id)}
+    assert made == set(subjects) - {"english"}  # the other subjects' drafts are kept
