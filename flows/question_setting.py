@@ -111,6 +111,13 @@ def assemble_subject(tables: dict[str, pd.DataFrame], facts: dict, subject: str,
                                     subject=subject, grade=facts["grade"], cohort=facts["cohort"])
     result: AssemblyResult = assemble_paper(bank, print_blueprint, policy.assembly, cohort=facts["cohort"],
                                             forbidden=forbidden or (), previous=previous, lang=lang)
+    if not blueprint and result.status == "infeasible":
+        # Our own proposal cannot be met (it counted both items of an enemy pair): propose again from
+        # at most one item of each pair, which the assembly can always use.
+        print_blueprint = default_blueprint(subject, facts["grade"], usable, policy.blueprint,
+                                            assembly=policy.assembly, enemy_free=True)
+        result = assemble_paper(bank, print_blueprint, policy.assembly, cohort=facts["cohort"],
+                                forbidden=forbidden or (), previous=previous, lang=lang)
     return {"ok": result.ok and team.ok, "team": team.member_ids, "team_leader": team.leader_id,
             "team_explanation": team.explanation, "team_frame": team.to_frame(lang) if team.ok else None,
             "paper": result.paper if result.ok else None, "explanation": result.explanation,

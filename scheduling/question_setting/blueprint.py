@@ -354,7 +354,7 @@ def _without_enemy_pairs(items: list[BankItem]) -> list[BankItem]:
 def default_blueprint(subject: str, grade: int, bank: Iterable[BankItem],
                       policy: BlueprintPolicy | None = None, *, total: float | None = None,
                       assembly: AssemblyPolicy | None = None, name: str = "", forms: int = 1,
-                      time_limit_s: float = 5.0, num_workers: int = 1) -> Blueprint:
+                      time_limit_s: float = 5.0, num_workers: int = 1, enemy_free: bool = False) -> Blueprint:
     """Propose a 双向细目表 that the bank can fill, close to the usual Chinese proportions.
 
     Why a solver: the proposal must be achievable exactly. We choose how many bank items of each
@@ -363,6 +363,9 @@ def default_blueprint(subject: str, grade: int, bank: Iterable[BankItem],
     rest; 识记 20 / 理解 30 / 应用 35 / 分析综合 15; areas by their share of the bank). The chosen
     counts are a witness, so each cell's points are reachable by the bank's item scores; with
     forms=2 every group is used at most half-full, so the bank can fill the blueprint twice (A/B).
+    `enemy_free=True` proposes from at most one item of each enemy (互斥) pair, so the witness is a
+    paper the assembly may use; the default counts both, which keeps more of the bank in play but
+    can ask for cell points only an enemy pair can make (then propose again with it on).
     """
     policy = policy or BlueprintPolicy()
     assembly = assembly or AssemblyPolicy()
@@ -371,7 +374,8 @@ def default_blueprint(subject: str, grade: int, bank: Iterable[BankItem],
     items = [i for i in bank if i.subject == subject and int(i.grade) == int(grade) and i.max_score > 0]
     if not items:
         raise ValueError(f"the bank has no items for {subject} grade {grade}")
-    items = _without_enemy_pairs(items)
+    if enemy_free:
+        items = _without_enemy_pairs(items)
     scale = score_scale([total, *(i.max_score for i in items)])
     total_units = to_units(total, scale)
 

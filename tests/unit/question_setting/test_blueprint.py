@@ -128,12 +128,14 @@ def test_default_blueprint_needs_items_of_the_subject_and_grade():
 
 
 @pytest.mark.parametrize("seed", [0, 2, 6])
-def test_default_blueprint_can_be_assembled_when_many_items_are_enemies(seed):
-    # half the items in an enemy (互斥) pair: a proposal that counted both items of a pair asked for
-    # cell points no paper may reach (these seeds did, before the proposal dropped one of each pair)
+def test_an_enemy_free_proposal_can_be_assembled_when_many_items_are_enemies(seed):
+    # half the items in an enemy (互斥) pair: the plain proposal counts both items of a pair and asks
+    # for cell points no paper may reach (these seeds do); the enemy-free one never does
     bank = synthetic_bank(150, seed=seed, enemy_share=0.5)
     assert sum(1 for item in bank if item.enemies) > 40
-    bp = default_blueprint("math", 8, bank)
+    plain = default_blueprint("math", 8, bank)
+    assert assemble_paper(bank, plain, AssemblyPolicy(), cohort=2016, num_workers=1).status == "infeasible"
+    bp = default_blueprint("math", 8, bank, enemy_free=True)
     result = assemble_paper(bank, bp, AssemblyPolicy(), cohort=2016, num_workers=1)
     assert result.ok, result.explanation
     assert result.paper.cell_points() == pytest.approx(bp.cells)
