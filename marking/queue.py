@@ -808,31 +808,34 @@ def _group_markers(session: Session, exam_id: str, policy: MarkingPolicy) -> dic
     return markers
 
 
-def unmarkable_scripts(session: Session, exam_id: str, *, policy: MarkingPolicy | None = None) -> list[UnmarkableScripts]:
-    """Waiting first and second marks that no registered marker may give, by item group and school.
-
-    Such a script waits for ever: every marker of the group is of its school or has marked it. Only
-    the marking plan can help (more markers of other schools), so this names the group and school.
-    """
-    policy = policy or load_policy()
-    markers = _group_markers(session, exam_id, policy)
-    waiting = session.execute(select(MarkingTask.script_id, MarkingTask.subject, MarkingTask.item_group,
-                                     MarkingTask.school_id)
-                              .where(MarkingTask.exam_id == exam_id, MarkingTask.kind.in_(REGULAR_KINDS),
+def _waiting_without_marker(session: Session, exam_id: str, kinds: Sequence[str], markers) -> list:
+    """Waiting tasks of these kinds that no registered marker may take: every marker of the group is
+    of the script's school or has marked the script. Rows: task_id, script_id, subject, item_group,
+    school_id."""
+    waiting = session.execute(select(MarkingTask.task_id, MarkingTask.script_id, MarkingTask.subject,
+                                     MarkingTask.item_group, MarkingTask.school_id)
+                              .where(MarkingTask.exam_id == exam_id, MarkingTask.kind.in_(kinds),
                                      MarkingTask.state == "waiting")).all()
-    if not waiting:
-        return []
     marked: dict[int, set[str]] = {}
     script_ids = sorted({row.script_id for row in waiting})
     for start in range(0, len(script_ids), 5000):
         for script_id, marker_id in session.execute(select(MarkingMark.script_id, MarkingMark.marker_id).where(
                 MarkingMark.script_id.in_(script_ids[start:start + 5000]))):
             marked.setdefault(script_id, set()).add(marker_id)
-    stuck: Counter = Counter()
-    for script_id, subject, item_group, school_id in waiting:
-        done = marked.get(script_id, set())
-        if not any(s != school_id and t not in done for t, s in markers.get((subject, item_group), [])):
-            stuck[(subject, item_group, school_id)] += 1
+    return [row for row in waiting
+            if not any(s != row.school_id and t not in marked.get(row.script_id, ())
+                       for t, s in markers.get((row.subject, row.item_group), []))]
+
+
+def unmarkable_scripts(session: Session, exam_id: str, *, policy: MarkingPolicy | None = None) -> list[UnmarkableScripts]:
+    """Waiting first and second marks that no registered marker may give, by item group and school.
+
+    Such a script waits for ever: every marker of the group is of its school or has marked it. Only
+    the marking plan can help (more markers of other schools), so this names the group and school.
+    """
+    markers = _group_markers(session, exam_id, policy or load_policy())
+    stuck = Counter((row.subject, row.item_group, row.school_id)
+                    for row in _waiting_without_marker(session, exam_id, REGULAR_KINDS, markers))
     return [UnmarkableScripts(subject, group, school, count,
                               tuple(sorted(t for t, s in markers.get((subject, group), []) if s != school)))
             for (subject, group, school), count in sorted(stuck.items())]
@@ -845,20 +848,11 @@ def escalate_unmarkable_thirds(session: Session, exam_id: str, *, policy: Markin
     it yet. When the group has none, waiting cannot help: the script goes to arbitration, which a
     leader of another school gives (the marking plan names two leaders of different schools).
     """
-    policy = policy or load_policy()
-    markers = _group_markers(session, exam_id, policy)
-    stuck = session.execute(select(MarkingTask.task_id, MarkingTask.script_id, MarkingTask.subject,
-                                   MarkingTask.item_group, MarkingTask.school_id)
-                            .where(MarkingTask.exam_id == exam_id, MarkingTask.kind == "third",
-                                   MarkingTask.state == "waiting")).all()
-    escalated = 0
-    for task_id, script_id, subject, item_group, school_id in stuck:
-        marked = set(session.scalars(select(MarkingMark.marker_id).where(MarkingMark.script_id == script_id)))
-        if any(s != school_id and t not in marked for t, s in markers.get((subject, item_group), [])):
-            continue  # someone may still give the third mark
-        session.execute(update(MarkingTask).where(MarkingTask.task_id == task_id, MarkingTask.state == "waiting")
+    markers = _group_markers(session, exam_id, policy or load_policy())
+    stuck = _waiting_without_marker(session, exam_id, ("third",), markers)
+    for row in stuck:
+        session.execute(update(MarkingTask).where(MarkingTask.task_id == row.task_id, MarkingTask.state == "waiting")
                         .values(kind="arbitration", priority=_PRIORITY["arbitration"]))
-        session.execute(update(MarkingScript).where(MarkingScript.script_id == script_id)
+        session.execute(update(MarkingScript).where(MarkingScript.script_id == row.script_id)
                         .values(status="arbitration"))
-        escalated += 1
-    return escalated
+    return len(stuck)

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from bundle.problems import BundleError
+from service.options import DbOption, LangOption, use_db
 
 app = typer.Typer(help="学区 xuequ — rotation rosters, joint-exam logistics, marking and analysis for school clusters.",
                   no_args_is_help=True, add_completion=False)
@@ -36,14 +37,8 @@ _mount_subcommands()
 console = Console()
 err_console = Console(stderr=True)
 
-DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: XUEQU_DATABASE_URL, "
-                                                 "else sqlite:///xuequ.db in the working folder).")]
-LangOption = Annotated[str, typer.Option("--lang", help="Language of messages: zh or en.")]
 
 
-def _use_db(url: str | None) -> None:
-    if url:
-        os.environ["XUEQU_DATABASE_URL"] = url
 
 
 def _fail_bundle(error: BundleError, lang: str, errors_file: Path | None = None) -> None:
@@ -67,7 +62,7 @@ def db_upgrade(db: DbOption = None, revision: str = typer.Option("head", help="T
     from models.db import database_url
     from models.migrate import upgrade
 
-    _use_db(db)
+    use_db(db)
     upgrade(revision=revision)
     console.print(f"database at {revision}: {database_url()}")
 
@@ -77,7 +72,7 @@ def db_tables(db: DbOption = None) -> None:
     """List the tables of the database."""
     from models.migrate import current_tables
 
-    _use_db(db)
+    use_db(db)
     for name in current_tables():
         console.print(name)
 
@@ -98,7 +93,7 @@ def import_bundle(
     from models.db import session_scope
     from models.migrate import upgrade
 
-    _use_db(db)
+    use_db(db)
     started = time.perf_counter()
     try:
         tables = load_bundle(path)
@@ -129,7 +124,7 @@ def export_bundle(
     from models.bundles import export_tables
     from models.db import session_scope
 
-    _use_db(db)
+    use_db(db)
     with session_scope() as session:
         tables = export_tables(session)
     files = write_bundle(tables, path)
@@ -179,7 +174,7 @@ def paper_show(exam: str = typer.Option(..., "--exam", help="Exam id."),
     from models import Paper
     from models.db import session_scope
 
-    _use_db(db)
+    use_db(db)
     with session_scope() as session:
         query = select(Paper).where(Paper.exam_id == exam).order_by(Paper.subject, Paper.version)
         if subject:
@@ -204,7 +199,7 @@ def paper_approve(
     """Approve (lock), reject, or swap items of a draft paper; resumes a flow run waiting for it."""
     from flows.question_setting import PaperReview, submit_review
 
-    _use_db(db)
+    use_db(db)
     decision = "swap" if swap else "reject" if reject else "approve"
     review = PaperReview(decision=decision, reviewer=reviewer, comment=comment,
                          remove_items=[i.strip() for i in (swap or "").split(",") if i.strip()])
@@ -222,7 +217,7 @@ def season_run(
     """Run (or continue) the exam season of one joint exam, in this process."""
     from flows.exam_season import exam_season
 
-    _use_db(db)
+    use_db(db)
     result = exam_season(exam, out_dir=str(out), approval_timeout_s=approval_timeout, lang=lang)
     console.print(result.markdown(), markup=False, highlight=False)
 
@@ -235,7 +230,7 @@ def season_status(exam: str = typer.Option(..., "--exam", help="Exam id."), db: 
     from models import SeasonStage
     from models.db import session_scope
 
-    _use_db(db)
+    use_db(db)
     table = Table(title=f"考试季 {exam}")
     for column in ("stage", "status", "updated", "message"):
         table.add_column(column)
@@ -257,7 +252,7 @@ def report(
     """Analyse a joint exam (三率一分, item analysis, comparisons) and write its reports."""
     from flows.analysis import report_now
 
-    _use_db(db)
+    use_db(db)
     outcome = report_now(exam, out_dir=str(out), lang=lang, scores_file=str(scores) if scores else None,
                          previous_scores_file=str(previous_scores) if previous_scores else None)
     console.print(outcome.message, markup=False, highlight=False)
@@ -277,7 +272,7 @@ def demo(
     """The main job: generate a demo district, import it, plan the term, run an exam season, write everything."""
     from service.demo_job import run_demo
 
-    _use_db(db)
+    use_db(db)
     code = run_demo(out=out, seed=seed, schools=schools, lang=lang, console=console)
     raise typer.Exit(code=code)
 

@@ -13,21 +13,17 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from service.options import DbOption, LangOption, use_db
+
 app = typer.Typer(help="阅卷 Marking: responses, the marking queue, progress and final scores.", no_args_is_help=True)
 console = Console()
 err_console = Console(stderr=True)
 
-DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: XUEQU_DATABASE_URL, "
-                                                 "else sqlite:///xuequ.db in the working folder).")]
 ExamOption = Annotated[str, typer.Option("--exam", help="Exam id (考试编号).")]
-LangOption = Annotated[str, typer.Option("--lang", help="Language of messages: zh or en.")]
 PolicyOption = Annotated[Optional[Path], typer.Option("--policy", help="Marking policy TOML "
                                                       "(default: policies/marking.toml).")]
 
 
-def _use_db(url: str | None) -> None:
-    if url:
-        os.environ["XUEQU_DATABASE_URL"] = url
 
 
 def _policy(path: Path | None):
@@ -61,7 +57,7 @@ def status(exam: ExamOption, db: DbOption = None,
     from marking.queue import unmarkable_scripts
     from models.db import session_scope
 
-    _use_db(db)
+    use_db(db)
     with session_scope() as session:
         groups = marking_progress(session, exam)
         markers = marker_progress(session, exam)
@@ -110,7 +106,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="Responses files (CS
     from models.db import session_scope
     from models.migrate import upgrade
 
-    _use_db(db)
+    use_db(db)
     upgrade()
     try:
         with session_scope() as session:
@@ -131,7 +127,7 @@ def open_queue(exam: ExamOption, db: DbOption = None, seed: int = typer.Option(0
     from marking.queue import open_marking
     from models.db import session_scope
 
-    _use_db(db)
+    use_db(db)
     with session_scope() as session:
         report = open_marking(session, exam, policy=_policy(policy), seed=seed)
     console.print(f"{len(report.groups)} item group(s); {report.scripts} new scripts ({report.double_marked} double "
@@ -150,7 +146,7 @@ def register(plan: Annotated[Path, typer.Argument(help="marking.csv: exam_id, su
     from marking.queue import register_markers
     from models.db import session_scope
 
-    _use_db(db)
+    use_db(db)
     frame = pd.read_csv(plan, dtype=str, encoding="utf-8-sig")
     try:
         with session_scope() as session:
@@ -171,7 +167,7 @@ def serve(db: DbOption = None, host: str = typer.Option("127.0.0.1", help="Addre
     """Serve the marker API (阅卷接口) that marker clients use: login, next script, submit, progress."""
     import uvicorn
 
-    _use_db(db)  # the worker processes read XUEQU_DATABASE_URL
+    use_db(db)  # the worker processes read XUEQU_DATABASE_URL
     console.print(f"marker API on http://{host}:{port}/docs ({workers} worker process(es))")
     uvicorn.run("service.marker_api:app", host=host, port=port, workers=workers, log_level="warning")
 
@@ -187,7 +183,7 @@ def finalise(exam: ExamOption, db: DbOption = None,
     from marking.finalise import NotFinished, finalise_scores, scores_frame
     from models.db import session_scope
 
-    _use_db(db)
+    use_db(db)
     try:
         with session_scope() as session:
             session.info["actor"] = os.environ.get("USER", "cli")

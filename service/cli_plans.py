@@ -5,10 +5,12 @@ import difflib
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Optional
 
 import typer
 from rich.console import Console
+
+from service.options import DbOption, use_db
 
 console = Console()
 REPO = Path(__file__).resolve().parents[1]
@@ -19,12 +21,8 @@ rotation_app = typer.Typer(help="Teacher exchange rotation (交流轮岗): plan 
 policy_app = typer.Typer(help="Policy files (政策参数): show, edit as a new version, diff.", no_args_is_help=True)
 invigilation_app = typer.Typer(help="Invigilation (监考安排) of a joint exam.", no_args_is_help=True)
 
-DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (default: XUEQU_DATABASE_URL or sqlite:///xuequ.db).")]
 
 
-def _use_db(url: str | None) -> None:
-    if url:
-        os.environ["XUEQU_DATABASE_URL"] = url
 
 
 # --- rotation ---
@@ -45,7 +43,7 @@ def rotation_plan(
     """Plan the exchange roster (a new version of the scope's plan, revising the last one)."""
     from flows.term_schedule import term_schedule
 
-    _use_db(db)
+    use_db(db)
 
     def decisions(values: list[str]) -> list[dict]:
         return [{"teacher_id": v.split(":")[0], "to_school_id": v.split(":")[1] if ":" in v else None} for v in values]
@@ -75,7 +73,7 @@ def rotation_explain(
     from models.db import database_url
     from scheduling.rotation import load_rotation_policy, plan_rotation, rotation_input_from_tables
 
-    _use_db(db)
+    use_db(db)
     rules = load_rotation_policy(policy)
     tables = load_tables.fn(database_url(), ROTATION_TABLES)
     data = rotation_input_from_tables(tables, year, cluster, rules, term=term)
@@ -146,7 +144,7 @@ def policy_show(
     db: DbOption = None,
 ) -> None:
     """Print a policy: the repository's defaults, or a cluster's stored version."""
-    _use_db(db)
+    use_db(db)
     if scope:
         found, content = _stored(scope, year or 0, term, version, area)
         if content is None:
@@ -175,7 +173,7 @@ def policy_edit(
     from models.db import session_scope
     from models.migrate import upgrade
 
-    _use_db(db)
+    use_db(db)
     upgrade()
     scope_key = scope if area == "rotation" else f"{scope}/{area}"
     _, current = _stored(scope, year, term, None, area)
@@ -211,7 +209,7 @@ def policy_diff(
     db: DbOption = None,
 ) -> None:
     """Show what changed between two policies, line by line."""
-    _use_db(db)
+    use_db(db)
 
     def text_of(ref: str) -> str:
         if Path(ref).exists():
@@ -240,7 +238,7 @@ def invigilation_plan(
     """Invigilation and marking plans of a joint exam: invigilation.csv, marking.csv, notices, room sheets."""
     from flows.logistics import exam_logistics
 
-    _use_db(db)
+    use_db(db)
     outcome = exam_logistics(exam, out_dir=str(out), lang=lang, time_limit_s=time_limit,
                              policy_file=str(policy) if policy else None, actor=os.environ.get("USER", "cli"))
     console.print(f"{outcome.status}: {outcome.message}", markup=False, highlight=False)

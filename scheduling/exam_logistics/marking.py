@@ -13,12 +13,11 @@ lead are interchangeable, so the CP-SAT model counts them: `y[class, group]` mar
 """
 from __future__ import annotations
 
-import math
 import time
 
 from ortools.sat.python import cp_model
 
-from .data import (Change, Explanation, ExamTeacher, MarkingAssignment, MarkingForbid, MarkingInput, MarkingPin,
+from .data import (Change, Explanation, ExamTeacher, MarkingAssignment, MarkingForbid, MarkingInput,
                    MarkingResult, subject_zh)
 from .derive import quota_bounds
 from .policy import MarkingPolicy
@@ -79,10 +78,12 @@ RULES = {
 
 def _precheck(data: MarkingInput, policy: MarkingPolicy, sizes: dict, forbidden: set[str]) -> list[Explanation]:
     out = []
+    eligible = {subject: [t for t in data.teachers if marker_reasons(data, policy, t, subject, forbidden) == []]
+                for subject in data.subjects}
     for subject in data.subjects:
         need = sum(n for (s, _), n in sizes.items() if s == subject)
         groups = sum(1 for (s, _) in sizes if s == subject)
-        elig = [t for t in data.teachers if marker_reasons(data, policy, t, subject, forbidden) == []]
+        elig = eligible[subject]
         leaders = sum(1 for t in elig if leader_ok(t, policy))
         leaders_needed = groups * policy.leaders_per_group
         zh = subject_zh(subject)
@@ -103,8 +104,7 @@ def _precheck(data: MarkingInput, policy: MarkingPolicy, sizes: dict, forbidden:
                 {"subject": subject, "groups": groups, "leaders_needed": leaders_needed, "leaders": leaders}))
     total = sum(sizes.values())
     cand_total = sum(data.candidates.values())
-    for subject in data.subjects:  # 回避本校: each school's scripts need enough teachers of other schools
-        elig = [t for t in data.teachers if marker_reasons(data, policy, t, subject, forbidden) == []]
+    for subject, elig in eligible.items():  # 回避本校: each school's scripts need enough teachers of other schools
         for s in data.schools:
             share = data.candidates.get(s.school_id, 0) / cand_total if cand_total else 0.0
             if not share:
@@ -125,11 +125,11 @@ def _precheck(data: MarkingInput, policy: MarkingPolicy, sizes: dict, forbidden:
                     f"qualify" + (" (if its scripts may take longer, set own_school_work_cover = false)"
                                   if policy.own_school_work_cover else ""),
                     {"school_id": s.school_id, "subject": subject, "needed": need, "eligible": others}))
+    markers_anywhere = {t.teacher_id: t.school_id for elig in eligible.values() for t in elig}
     for s in data.schools:
         target = total * data.candidates.get(s.school_id, 0) / cand_total if cand_total else 0.0
         q = quota_bounds(target, policy.quota_tolerance, policy.quota_slack)
-        elig = sum(1 for t in data.teachers if t.school_id == s.school_id and any(
-            marker_reasons(data, policy, t, subj, forbidden) == [] for subj in data.subjects))
+        elig = sum(1 for school in markers_anywhere.values() if school == s.school_id)
         if elig < q.lo:
             out.append(Explanation(
                 "marking_quota", f"{s.label} 按考生比例应派出至少 {q.lo} 名阅卷教师（目标 {target:.1f}）；该校符合条件的只有 {elig} 名",

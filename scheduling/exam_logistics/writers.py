@@ -97,18 +97,24 @@ def notice_texts(result: InvigilationResult, data: InvigilationInput) -> dict[st
     return out
 
 
+def _workbook_with_notes(title: str, note: str):
+    """A workbook whose first sheet, 说明, holds a title and a note; the sheet names used so far."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "说明"
+    ws["A1"] = title
+    ws["A1"].font = Font(bold=True, size=14)
+    ws["A2"] = note
+    return wb, ws, {"说明"}
+
+
 def write_invigilation_notices_xlsx(result: InvigilationResult, data: InvigilationInput, path: Path | str) -> Path:
     """监考通知: one sheet per school of the teachers; a row per session; the notice text per teacher."""
     path = Path(path)
     sb, tb, sess = data.school_by_id, data.teacher_by_id, data.session_by_id
     texts = notice_texts(result, data)
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "说明"
-    ws["A1"] = f"联考 {data.exam_id} 监考通知"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = "每所学校一个工作表：本校教师的监考时间、考点、考场与角色；最后一列为可直接发送的通知文本。"
-    used = {"说明"}
+    wb, ws, used = _workbook_with_notes(f"联考 {data.exam_id} 监考通知",
+                                        "每所学校一个工作表：本校教师的监考时间、考点、考场与角色；最后一列为可直接发送的通知文本。")
     by_school: dict[str, list] = {}
     for a in result.assignments:
         by_school.setdefault(a.teacher_school_id, []).append(a)
@@ -137,13 +143,8 @@ def write_room_sheets_xlsx(result: InvigilationResult, data: InvigilationInput, 
     path = Path(path)
     sb, tb, sess = data.school_by_id, data.teacher_by_id, data.session_by_id
     capacity = {(r.school_id, r.room_id): r.capacity for r in data.rooms}
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "说明"
-    ws["A1"] = f"联考 {data.exam_id} 各考点考场安排"
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = "每个考点一个工作表：各场次各考场的主监考、副监考（括号内为所在学校），以及备用监考。"
-    used = {"说明"}
+    wb, ws, used = _workbook_with_notes(f"联考 {data.exam_id} 各考点考场安排",
+                                        "每个考点一个工作表：各场次各考场的主监考、副监考（括号内为所在学校），以及备用监考。")
     by_site: dict[str, list] = {}
     for a in result.assignments:
         by_site.setdefault(a.site_school_id, []).append(a)
@@ -181,16 +182,11 @@ def write_marking_notices_xlsx(result: MarkingResult, data: MarkingInput, path: 
     path = Path(path)
     sb, tb = data.school_by_id, data.teacher_by_id
     groups = {(g.subject, g.group_id): g for g in data.groups}
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "说明"
-    ws["A1"] = f"联考 {data.exam_id} 阅卷分组（流水阅卷）"
-    ws["A1"].font = Font(bold=True, size=14)
     site = sb[data.site_school_id].label if data.site_school_id and data.site_school_id in sb else "网上阅卷"
-    ws["A2"] = f"阅卷地点：{site}。每个学科一个工作表，每个题组一名题组长。"
+    wb, ws, used = _workbook_with_notes(f"联考 {data.exam_id} 阅卷分组（流水阅卷）",
+                                        f"阅卷地点：{site}。每个学科一个工作表，每个题组一名题组长。")
     summary = [[subject_zh(s), g, "、".join(groups[s, g].items) or "—", n] for (s, g), n in sorted(result.group_sizes.items())]
     _table(ws, ["学科", "题组", "题目", "人数"], summary, start_row=4)
-    used = {"说明"}
     by_subject: dict[str, list] = {}
     for a in result.assignments:
         by_subject.setdefault(a.subject, []).append(a)
