@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bundle.guard import DEFAULT_MAX_DELETE_SHARE
 from bundle.problems import BundleError
 from service.options import DbOption, LangOption, use_db
 
@@ -84,10 +85,16 @@ def import_bundle(
     district_id: str = typer.Option("district", help="District id to file the clusters under."),
     district_name: Optional[str] = typer.Option(None, help="District name (区/县)."),
     prune: bool = typer.Option(True, help="Delete rows that a present file no longer lists."),
+    allow_deletes: bool = typer.Option(False, "--allow-deletes",
+                                       help="Consent to deleting more than --max-delete-share of a table."),
+    max_delete_share: float = typer.Option(DEFAULT_MAX_DELETE_SHARE, min=0.0, max=1.0,
+                                           help="Share of a table's rows an import may delete without "
+                                                "--allow-deletes (a few rows always may)."),
     lang: LangOption = "zh",
     errors_csv: Optional[Path] = typer.Option(None, help="Also write every problem to this CSV file."),
 ) -> None:
     """Validate a district bundle and upsert it by ids, all or nothing."""
+    from bundle.guard import DeletePolicy
     from bundle.validate import load_bundle
     from models.bundles import import_tables
     from models.db import session_scope
@@ -101,7 +108,8 @@ def import_bundle(
         with session_scope() as session:
             session.info["actor"] = os.environ.get("USER", "cli")
             report = import_tables(session, tables, district_id=district_id, district_name=district_name,
-                                   prune=prune, source=str(path))
+                                   prune=prune, source=str(path),
+                                   deletes=DeletePolicy(max_share=max_delete_share, allow=allow_deletes))
     except BundleError as error:
         _fail_bundle(error, lang, errors_csv)
         return
