@@ -31,6 +31,7 @@ class RawTable:
     frame: pd.DataFrame  # columns: contract names (unknown extra columns dropped), all str
     rows: list[int]  # user-visible row number of each frame row
     missing_columns: list[str] = field(default_factory=list)
+    absent_optional: list[str] = field(default_factory=list)  # optional columns the file lacks (read as empty)
 
 
 @dataclass
@@ -91,10 +92,12 @@ def _table_from_rows(spec: FileSpec, source: str, header: list[str], body: list[
         for index, name in positions.items():
             data[name].append(str(values[index]).strip() if index < len(values) else "")
     frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
+    absent = []
     for column in spec.columns:  # optional columns absent from the file read as empty
         if column.name not in frame.columns and not column.required:
             frame[column.name] = pd.Series([""] * len(rows), dtype=object)
-    return RawTable(spec, source, frame, rows, missing), problems
+            absent.append(column.name)
+    return RawTable(spec, source, frame, rows, missing, absent), problems
 
 
 def _decode(raw: bytes) -> str | None:

@@ -195,6 +195,7 @@ def _parse_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
     frame = pd.DataFrame(columns, index=range(len(table.rows)))
     frame.attrs["rows"] = list(table.rows)  # user-visible row numbers, so the database's refusals can name them
     frame.attrs["source"] = table.source
+    frame.attrs["absent"] = list(table.absent_optional)  # an import leaves these columns as they are
     key = list(table.spec.key)
     if len(frame) and all(k in frame.columns for k in key):  # a missing key column is reported already
         keyed = frame[key].astype(object).where(frame[key].notna(), "")

@@ -72,7 +72,8 @@ def _native(value: object) -> object:
 def _records(name: str, frame: pd.DataFrame, district_id: str) -> list[dict]:
     model = TABLE_OF_FILE[name]
     columns = [c.key for c in model.__table__.columns]
-    present = [c for c in frame.columns if c in columns]
+    # An optional column the file did not have keeps what the database holds (a v1 bundle has no gender).
+    present = [c for c in frame.columns if c in columns and c not in frame.attrs.get("absent", ())]
     records = [{c: _native(v) for c, v in zip(present, row)} for row in frame[present].itertuples(index=False)]
     if name == "clusters":
         for record in records:
