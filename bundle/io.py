@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bundle.cells import safe_cell, unguarded
 from bundle.problems import Problem
 from bundle.spec import INPUT_BY_NAME, FileSpec
 
@@ -90,7 +91,7 @@ def _table_from_rows(spec: FileSpec, source: str, header: list[str], body: list[
             continue  # blank lines are not data
         rows.append(first_row + offset)
         for index, name in positions.items():
-            data[name].append(str(values[index]).strip() if index < len(values) else "")
+            data[name].append(unguarded(str(values[index]).strip()) if index < len(values) else "")
     frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
     absent = []
     for column in spec.columns:  # optional columns absent from the file read as empty
@@ -255,8 +256,10 @@ def format_cell(value: object) -> str:
 
 
 def text_frame(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], sort_by: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A frame of formatted text cells in contract column order, sorted by its key for stable files."""
-    out = pd.DataFrame({c: [format_cell(v) for v in frame[c].tolist()] if c in frame.columns
+    """A frame of formatted text cells in contract column order, sorted by its key for stable files.
+
+    Text that a spreadsheet would run as a formula (`=…`) is written with a leading `'` (bundle.cells)."""
+    out = pd.DataFrame({c: [safe_cell(format_cell(v)) for v in frame[c].tolist()] if c in frame.columns
                         else [""] * len(frame) for c in columns})
     if sort_by and len(out):
         out = out.sort_values(list(sort_by), kind="stable").reset_index(drop=True)

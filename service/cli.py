@@ -50,8 +50,10 @@ def _fail_bundle(error: BundleError, lang: str, errors_file: Path | None = None)
     if errors_file is not None:
         import pandas as pd
 
-        pd.DataFrame([{"file": p.file, "row": p.row, "column": p.column, "message_zh": p.message_zh,
-                       "message_en": p.message_en} for p in error.problems]).to_csv(
+        from bundle.cells import safe_frame
+
+        safe_frame(pd.DataFrame([{"file": p.file, "row": p.row, "column": p.column, "message_zh": p.message_zh,
+                                  "message_en": p.message_en} for p in error.problems])).to_csv(
             errors_file, index=False, encoding="utf-8-sig")
         err_console.print(f"(all problems: {errors_file})")
     raise typer.Exit(code=2)
