@@ -13,9 +13,9 @@ from rich.table import Table
 
 from bundle.guard import DEFAULT_MAX_DELETE_SHARE
 from bundle.problems import BundleError
-from service.options import DbOption, LangOption, use_db
+from service.options import DbOption, LangOption, SafeGroup, use_db
 
-app = typer.Typer(help="学区 xuequ — rotation rosters, joint-exam logistics, marking and analysis for school clusters.",
+app = typer.Typer(cls=SafeGroup, help="学区 xuequ — rotation rosters, joint-exam logistics, marking and analysis for school clusters.",
                   no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -65,7 +65,7 @@ def db_upgrade(db: DbOption = None, revision: str = typer.Option("head", help="T
     from models.db import database_url
     from models.migrate import upgrade
 
-    use_db(db)
+    use_db(db, creates_schema=True)
     upgrade(revision=revision)
     console.print(f"database at {revision}: {database_url()}")
 
@@ -102,7 +102,7 @@ def import_bundle(
     from models.db import session_scope
     from models.migrate import upgrade
 
-    use_db(db)
+    use_db(db, creates_schema=True)  # an import creates the schema of a new database
     started = time.perf_counter()
     try:
         tables = load_bundle(path)
@@ -282,7 +282,7 @@ def demo(
     """The main job: generate a demo district, import it, plan the term, run an exam season, write everything."""
     from service.demo_job import run_demo
 
-    use_db(db)
+    use_db(db, creates_schema=True)
     code = run_demo(out=out, seed=seed, schools=schools, lang=lang, console=console)
     raise typer.Exit(code=code)
 

@@ -173,7 +173,7 @@ def policy_edit(
     from models.db import session_scope
     from models.migrate import upgrade
 
-    use_db(db)
+    use_db(db, creates_schema=True)
     upgrade()
     scope_key = scope if area == "rotation" else f"{scope}/{area}"
     _, current = _stored(scope, year, term, None, area)
