@@ -65,7 +65,7 @@ def db_upgrade(db: DbOption = None, revision: str = typer.Option("head", help="T
     from models.db import database_url
     from models.migrate import upgrade
 
-    use_db(db, creates_schema=True)
+    use_db(db, check=False)
     upgrade(revision=revision)
     console.print(f"database at {revision}: {database_url()}")
 
@@ -102,7 +102,7 @@ def import_bundle(
     from models.db import session_scope
     from models.migrate import upgrade
 
-    use_db(db, creates_schema=True)  # an import creates the schema of a new database
+    use_db(db, check=False)  # an import creates the schema of a new database
     started = time.perf_counter()
     try:
         tables = load_bundle(path)
@@ -128,6 +128,7 @@ def import_bundle(
 def export_bundle(
     path: Annotated[Path, typer.Argument(help="Output folder for CSV files, or a path ending in .xlsx.")],
     db: DbOption = None,
+    lang: LangOption = "zh",
 ) -> None:
     """Export the district from the database as a bundle (same columns as the import)."""
     from bundle.io import write_bundle
@@ -138,7 +139,7 @@ def export_bundle(
     with session_scope() as session:
         tables = export_tables(session)
     files = write_bundle(tables, path)
-    console.print(f"wrote {len(files)} file(s) to {path}")
+    console.print(f"已写出 {len(files)} 个文件到 {path}" if lang == "zh" else f"wrote {len(files)} file(s) to {path}")
 
 
 @app.command("template")
@@ -282,7 +283,7 @@ def demo(
     """The main job: generate a demo district, import it, plan the term, run an exam season, write everything."""
     from service.demo_job import run_demo
 
-    use_db(db, creates_schema=True)
+    use_db(db, check=False)
     code = run_demo(out=out, seed=seed, schools=schools, lang=lang, console=console)
     raise typer.Exit(code=code)
 

@@ -107,7 +107,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="Responses files (CS
     from models.db import session_scope
     from models.migrate import upgrade
 
-    use_db(db, creates_schema=True)
+    use_db(db, check=False)
     upgrade()
     try:
         with session_scope() as session:

@@ -14,16 +14,17 @@ DbOption = Annotated[Optional[str], typer.Option("--db", help="Database URL (def
 LangOption = Annotated[str, typer.Option("--lang", help="Language of messages: zh or en.")]
 
 
-def use_db(url: str | None, *, creates_schema: bool = False) -> None:
+def use_db(url: str | None, *, check: bool = True) -> None:
     """Point this process (and the flows and workers it starts) at --db, when given, and check the database.
 
-    Every command but those that create the schema (`db upgrade`, `import`, `demo`, …) needs the
-    database to exist at the latest schema; otherwise `DatabaseNotReady` says what to run, and
-    nothing is created (a read run outside the project folder must not leave an empty xuequ.db).
+    A command that reads the database needs it to exist at the latest schema; otherwise
+    `DatabaseNotReady` says what to run, and nothing is created (a read run outside the project
+    folder must not leave an empty xuequ.db behind). `check=False` is for the commands that create
+    the schema themselves (`db upgrade`, `import`, `demo`, …) or do not touch the database this time.
     """
     if url:
         os.environ["XUEQU_DATABASE_URL"] = url
-    if not creates_schema:
+    if check:
         from models.db import require_schema
 
         require_schema()
