@@ -1,8 +1,9 @@
-"""The data exchange contract, version 1 (shared/FORMATS.md), as data.
+"""The data exchange contract (shared/FORMATS.md, version 2; a version 1 bundle imports as it is), as data.
 
 Every input and export file is a `FileSpec`; its columns carry the Chinese synonym accepted on
 import and a note in both languages for the template's notes sheet. Files marked `extension`
-are ours (allowed by "may accept more"): the question bank, exam metadata, researchers.
+are ours (allowed by "may accept more"): the question bank, exam metadata, researchers; a bundle
+may leave them out (bundle/derive.py derives the exams from exam_sessions.csv).
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 
 from domain.vocab import COGNITIVE_LEVELS, ITEM_TYPES, LOCALITIES, ROLES, STAGES, SUBJECTS, TIERS
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)

@@ -104,7 +104,8 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
         for position in np.flatnonzero(bad):
             value = shown(text.iat[position])
             expected_zh, expected_en = ("整数", "an integer") if kind == "int" else ("数字", "a number")
-            report.add([position], column.name, f"应为{expected_zh}，实际为“{value}”", f"expected {expected_en}, got '{value}'")
+            report.add([position], column.name, f"应为{expected_zh}，实际为“{value}”",
+                       f"expected {expected_en}, got '{value}'")
         in_range = np.ones(len(text), dtype=bool)
         if column.min is not None:
             in_range &= ~(numbers < column.min).fillna(False).to_numpy()

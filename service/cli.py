@@ -15,7 +15,8 @@ from bundle.guard import DEFAULT_MAX_DELETE_SHARE
 from bundle.problems import BundleError
 from service.options import DbOption, LangOption, SafeGroup, use_db
 
-app = typer.Typer(cls=SafeGroup, help="学区 xuequ — rotation rosters, joint-exam logistics, marking and analysis for school clusters.",
+app = typer.Typer(cls=SafeGroup,  # database problems end in one line, not a traceback (service/options.py)
+                  help="学区 xuequ — rotation rosters, joint-exam logistics, marking and analysis for school clusters.",
                   no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")

@@ -166,7 +166,8 @@ def write_school_rosters_xlsx(plan_or_result: RotationPlan | RotationResult, dat
     names = {s.school_id: s.name for s in data.schools}
     used: set[str] = set()
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        safe_frame(summary).to_excel(writer, sheet_name=_sheet_name("汇总" if lang == "zh" else "summary", used), index=False)
+        safe_frame(summary).to_excel(writer, sheet_name=_sheet_name("汇总" if lang == "zh" else "summary", used),
+                                     index=False)
         for school_id, frame in frames.items():
             sheet = _sheet_name(f"{names.get(school_id, school_id)}", used)
             safe_frame(frame).to_excel(writer, sheet_name=sheet, index=False)

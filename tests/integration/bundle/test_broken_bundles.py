@@ -154,7 +154,8 @@ CASES = [
     Case("an unknown grade", _cell("classes.csv", 2, "grade", "十三年级"), "classes.csv", 2, "grade", "unknown grade"),
     Case("grade 8 at a primary school", _cell("needs.csv", 2, "grade", "初二"), "needs.csv", 2, "grade",
          "not taught"),
-    Case("an empty required cell", _cell("teachers.csv", 7, "name", ""), "teachers.csv", 7, "name", "must not be empty"),
+    Case("an empty required cell", _cell("teachers.csv", 7, "name", ""), "teachers.csv", 7, "name",
+         "must not be empty"),
     Case("a missing required file", lambda folder: (folder / "rooms.csv").unlink(), "rooms.csv", None, None,
          "missing required file"),
     # --- refusals only the database can see, translated back to the file ---

@@ -114,3 +114,23 @@ def test_a_teachers_file_saved_with_semicolons_reads_the_same(contract_bundle, t
         tables = load_bundle(folder)
         original = load_bundle(contract_bundle)
         assert tables["teachers"].astype(str).equals(original["teachers"].astype(str)), label
+
+
+def test_a_version_2_bundle_reads_like_version_1(contract_bundle, tmp_path):
+    """Version 2 adds files (attendance.csv, decisions.csv, applications.csv, …) that `xuequ import` leaves to
+    the commands that read them: their presence changes nothing here."""
+    from bundle.validate import load_bundle
+
+    folder = tmp_path / "v2"
+    folder.mkdir()
+    for path in contract_bundle.glob("*.csv"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "attendance.csv").write_text("exam_id,subject,student_id,status\nE1,math,X1,缺考\n", encoding="utf-8")
+    (folder / "decisions.csv").write_text("meeting_id,decision_id,date,text,host_school_id,assisting_school_ids,due,"
+                                          "status,reason\nM1,D1,2026-09-10,联合教研,S001,,2026-10-01,open,\n",
+                                          encoding="utf-8")
+    (folder / "capacities.csv").write_text("zone_id,school_id,seats,lottery\nZ1,S001,40,1\n", encoding="utf-8")
+    v2, v1 = load_bundle(folder), load_bundle(contract_bundle)
+    assert set(v2) == set(v1)
+    for name in v1:
+        assert v2[name].astype(str).equals(v1[name].astype(str)), name
