@@ -26,6 +26,7 @@ from analysis.report_html import render_html
 from analysis.report_tables import all_tables, formats_for, localise_headers
 from analysis.school_report import school_reports
 from analysis.xlsx import Sheet, write_workbook
+from bundle.cells import safe_frame
 
 
 def _suffix(lang: str) -> str:
@@ -52,10 +53,10 @@ def write_reports(analysis: ExamAnalysis, out_dir: Path, lang: str = "zh") -> li
     for name, frame in (("school_summary", analysis.school_summary_export()),
                         ("item_stats", analysis.item_stats_export())):
         path = out_dir / f"{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8", float_format="%.6g")
+        safe_frame(frame).to_csv(path, index=False, encoding="utf-8", float_format="%.6g")
         paths.append(path)
     students_path = out_dir / "students.csv"
-    analysis.students.to_csv(students_path, index=False, encoding="utf-8", float_format="%.6g")
+    safe_frame(analysis.students).to_csv(students_path, index=False, encoding="utf-8", float_format="%.6g")
     paths.append(students_path)
 
     for report in reports:
@@ -96,7 +97,7 @@ def write_bundled_report(result: BundledEvaluation, out_dir: Path, lang: str = "
     paths = [book]
     for name, frame in (("bundled_pairs", result.pairs), ("bundled_groups", result.groups)):
         path = out_dir / f"{name}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8", float_format="%.6g")
+        safe_frame(frame).to_csv(path, index=False, encoding="utf-8", float_format="%.6g")
         paths.append(path)
     return paths
 

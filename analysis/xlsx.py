@@ -18,6 +18,8 @@ from xml.sax.saxutils import escape
 import numpy as np
 import pandas as pd
 
+from bundle.cells import safe_cell
+
 # cellXfs indices in styles.xml
 STYLE_DEFAULT, STYLE_HEADER, STYLE_PERCENT, STYLE_DECIMAL, STYLE_INTEGER, STYLE_TEXT = 0, 1, 2, 3, 4, 5
 FORMATS = {"percent": STYLE_PERCENT, "decimal": STYLE_DECIMAL, "integer": STYLE_INTEGER, "text": STYLE_TEXT,
@@ -54,7 +56,8 @@ def safe_sheet_name(name: str, taken: set[str]) -> str:
 
 
 def _text(value) -> str:
-    return escape(_INVALID_XML.sub("", str(value)), {'"': "&quot;"})
+    # Inline strings are never formulas here, but a sheet saved again as CSV would be: escape once, like every writer.
+    return escape(_INVALID_XML.sub("", str(safe_cell(value))), {'"': "&quot;"})
 
 
 def _column_cells(series: pd.Series, letter: str, style: int) -> np.ndarray:

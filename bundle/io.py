@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from bundle.cells import safe_cell, unguarded
 from bundle.problems import Problem
 from bundle.spec import INPUT_BY_NAME, FileSpec
 
@@ -31,6 +32,7 @@ class RawTable:
     frame: pd.DataFrame  # columns: contract names (unknown extra columns dropped), all str
     rows: list[int]  # user-visible row number of each frame row
     missing_columns: list[str] = field(default_factory=list)
+    absent_optional: list[str] = field(default_factory=list)  # optional columns the file lacks (read as empty)
 
 
 @dataclass
@@ -49,6 +51,11 @@ def _header_map(spec: FileSpec) -> dict[str, str]:
     return mapping
 
 
+def _header_name(accepted: dict[str, str], header: object) -> str | None:
+    text = str(header).strip().lstrip("\ufeff").strip()
+    return accepted.get(text.lower()) or accepted.get(text)
+
+
 def _normalise_headers(spec: FileSpec, source: str, headers: list[str]) -> tuple[dict[int, str], list[Problem]]:
     """Map header positions to contract names; report duplicates."""
     accepted = _header_map(spec)
@@ -56,7 +63,7 @@ def _normalise_headers(spec: FileSpec, source: str, headers: list[str]) -> tuple
     seen: dict[str, int] = {}
     problems: list[Problem] = []
     for index, header in enumerate(headers):
-        name = accepted.get(str(header).strip().lstrip("\ufeff").lower()) or accepted.get(str(header).strip())
+        name = _header_name(accepted, header)
         if name is None:
             continue  # extra columns are allowed by the contract
         if name in seen:
@@ -84,12 +91,14 @@ def _table_from_rows(spec: FileSpec, source: str, header: list[str], body: list[
             continue  # blank lines are not data
         rows.append(first_row + offset)
         for index, name in positions.items():
-            data[name].append(str(values[index]).strip() if index < len(values) else "")
+            data[name].append(unguarded(str(values[index]).strip()) if index < len(values) else "")
     frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
+    absent = []
     for column in spec.columns:  # optional columns absent from the file read as empty
         if column.name not in frame.columns and not column.required:
             frame[column.name] = pd.Series([""] * len(rows), dtype=object)
-    return RawTable(spec, source, frame, rows, missing), problems
+            absent.append(column.name)
+    return RawTable(spec, source, frame, rows, missing, absent), problems
 
 
 def _decode(raw: bytes) -> str | None:
@@ -108,10 +117,47 @@ def read_csv_file(path: Path, spec: FileSpec) -> tuple[RawTable | None, list[Pro
     if text is None:
         return None, [Problem(source, None, None, "无法识别文件编码，请另存为 UTF-8 编码的 CSV",
                               "unreadable encoding: save the file as UTF-8 CSV")]
-    lines = list(csv.reader(io.StringIO(text)))
-    if not lines:
+    header_at = _first_non_blank_line(text)
+    if header_at is None:  # nothing but blank lines is an empty file too
         return None, [Problem(source, None, None, "文件为空，缺少表头行", "the file is empty: no header row")]
-    return _table_from_rows(spec, source, lines[0], lines[1:], first_row=2)
+    delimiter, problem = detect_delimiter(text.splitlines()[header_at], spec, source, header_row=header_at + 1)
+    if problem is not None:
+        return None, [problem]
+    lines = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    skipped = 0
+    while lines and not any(cell.strip() for cell in lines[0]):  # blank lines above the header
+        lines, skipped = lines[1:], skipped + 1
+    return _table_from_rows(spec, source, lines[0], lines[1:], first_row=skipped + 2)
+
+
+def _first_non_blank_line(text: str) -> int | None:
+    for index, line in enumerate(text.splitlines()):
+        if line.strip(" \t\r\ufeff,;"):
+            return index
+    return None
+
+
+def detect_delimiter(header: str, spec: FileSpec, source: str, header_row: int = 1) -> tuple[str, Problem | None]:
+    """The separator of a CSV file: the one of `,` `;` tab that splits its header into the most known columns.
+
+    European and some Chinese Excel installations save CSV with `;` (or tab from "Unicode text");
+    the contract's list separator is also `;`, so the header, which holds no lists, decides.
+    """
+    accepted = _header_map(spec)
+
+    def known(delimiter: str) -> int:
+        cells = next(csv.reader([header], delimiter=delimiter), [])
+        return sum(1 for cell in cells if _header_name(accepted, cell) is not None)
+
+    scores = {delimiter: known(delimiter) for delimiter in (",", ";", "\t")}
+    best = max(scores, key=lambda d: (scores[d], d == ","))
+    if scores[best] == 0:
+        expected = ", ".join(spec.column_names[:4])
+        return ",", Problem(source, header_row, None,
+                            f"表头中没有可识别的列名（应为 {expected} …，用逗号、分号或制表符分隔）",
+                            f"no known column in the header (expected {expected} …, separated by comma, "
+                            "semicolon or tab)")
+    return best, None
 
 
 def cell_text(value: object) -> str:
@@ -210,8 +256,10 @@ def format_cell(value: object) -> str:
 
 
 def text_frame(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], sort_by: tuple[str, ...] = ()) -> pd.DataFrame:
-    """A frame of formatted text cells in contract column order, sorted by its key for stable files."""
-    out = pd.DataFrame({c: [format_cell(v) for v in frame[c].tolist()] if c in frame.columns
+    """A frame of formatted text cells in contract column order, sorted by its key for stable files.
+
+    Text that a spreadsheet would run as a formula (`=…`) is written with a leading `'` (bundle.cells)."""
+    out = pd.DataFrame({c: [safe_cell(format_cell(v)) for v in frame[c].tolist()] if c in frame.columns
                         else [""] * len(frame) for c in columns})
     if sort_by and len(out):
         out = out.sort_values(list(sort_by), kind="stable").reset_index(drop=True)

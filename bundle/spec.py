@@ -1,8 +1,9 @@
-"""The data exchange contract, version 1 (shared/FORMATS.md), as data.
+"""The data exchange contract (shared/FORMATS.md, version 2; a version 1 bundle imports as it is), as data.
 
 Every input and export file is a `FileSpec`; its columns carry the Chinese synonym accepted on
 import and a note in both languages for the template's notes sheet. Files marked `extension`
-are ours (allowed by "may accept more"): the question bank, exam metadata, researchers.
+are ours (allowed by "may accept more"): the question bank, exam metadata, researchers; a bundle
+may leave them out (bundle/derive.py derives the exams from exam_sessions.csv).
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 
 from domain.vocab import COGNITIVE_LEVELS, ITEM_TYPES, LOCALITIES, ROLES, STAGES, SUBJECTS, TIERS
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -25,6 +26,7 @@ class Column:
     choices: tuple[str, ...] = ()
     min: float | None = None
     max: float | None = None
+    max_length: int | None = None  # characters the database column holds (see LENGTHS); None: unlimited text
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,16 @@ class FileSpec:
         return [c.name for c in self.columns]
 
 
+# The one table of text lengths: every id is a String(64) in models/, names String(100) or (200).
+# tests/integration/bundle/test_lengths.py checks each against the ORM column it lands in.
+ID_LENGTH = 64
+LENGTHS: dict[str, int] = {"id": ID_LENGTH, "date": 10, "time": 5, "subject": 16, "choice": 24}
+NAME_LENGTH = 100  # a person's name
+TITLE_LENGTH = 200  # a cluster's, school's or exam's name
+
+
 def _c(name, zh, kind, en, zh_note, **kw) -> Column:
+    kw.setdefault("max_length", LENGTHS.get(kind))
     return Column(name, zh, kind, en, zh_note, **kw)
 
 
@@ -59,12 +70,12 @@ SUBJECT_CHOICES = tuple(SUBJECTS)
 
 CLUSTERS = FileSpec("clusters", "学区", (
     _c("cluster_id", "学区编号", "id", "Cluster identifier", "学区唯一编号"),
-    _c("name", "学区名称", "str", "Cluster name", "学区名称"),
+    _c("name", "学区名称", "str", "Cluster name", "学区名称", max_length=TITLE_LENGTH),
 ), key=("cluster_id",))
 
 SCHOOLS = FileSpec("schools", "学校", (
     _c("school_id", "学校编号", "id", "School identifier", "学校唯一编号"),
-    _c("name", "学校名称", "str", "School name", "学校名称"),
+    _c("name", "学校名称", "str", "School name", "学校名称", max_length=TITLE_LENGTH),
     _c("cluster_id", "学区编号", "id", "Cluster the school belongs to (clusters.csv)", "所属学区编号"),
     _c("is_lead", "学区长学校", "bool", "1 for the cluster's lead school; exactly one per cluster",
        "是否学区长学校（每个学区恰好一所）"),
@@ -81,7 +92,7 @@ SCHOOLS = FileSpec("schools", "学校", (
 
 TEACHERS = FileSpec("teachers", "教师", (
     _c("teacher_id", "教师编号", "id", "Teacher identifier", "教师唯一编号"),
-    _c("name", "姓名", "str", "Full name", "姓名"),
+    _c("name", "姓名", "str", "Full name", "姓名", max_length=NAME_LENGTH),
     _c("school_id", "学校编号", "id", "Current school (schools.csv)", "现任教学校编号"),
     _c("subject", "学科", "subject", "Main subject: " + ", ".join(SUBJECTS), "任教学科"),
     _c("grades", "任教年级", "grade_list", "Grades taught, separated by ; (1–12)", "任教年级，用;分隔（1–12）",
@@ -100,7 +111,7 @@ TEACHERS = FileSpec("teachers", "教师", (
     _c("home_lon", "住址经度", "float", "Home longitude; empty to use the school", "住址经度，可留空",
        nullable=True, min=-180, max=180),
     _c("gender", "性别", "choice", "Optional: M or F", "可选：M 男、F 女", required=False, nullable=True,
-       choices=("M", "F")),
+       choices=("M", "F"), max_length=1),
 ), key=("teacher_id",))
 
 ROOMS = FileSpec("rooms", "考场", (
@@ -126,7 +137,8 @@ STUDENTS = FileSpec("students", "学生", (
     _c("student_id", "学籍号", "id", "Student identifier", "学籍号"),
     _c("class_id", "班级编号", "id", "Class (classes.csv)", "班级编号"),
     _c("school_id", "学校编号", "id", "School (schools.csv)", "学校编号"),
-    _c("name", "姓名", "str", "Optional: name", "可选：姓名", required=False, nullable=True),
+    _c("name", "姓名", "str", "Optional: name", "可选：姓名", required=False, nullable=True,
+       max_length=NAME_LENGTH),
     _c("ability", "能力参数", "float", "Optional: latent ability θ (simulated data only)",
        "可选：潜在能力参数（仅模拟数据）", required=False, nullable=True, min=-10, max=10),
 ), key=("student_id",))
@@ -164,7 +176,7 @@ DISTANCES = FileSpec("distances", "距离", (
 # --- extension files (ours) ---
 EXAMS = FileSpec("exams", "考试", (
     _c("exam_id", "考试编号", "id", "Joint exam", "联考编号"),
-    _c("name", "考试名称", "str", "Name", "考试名称"),
+    _c("name", "考试名称", "str", "Name", "考试名称", max_length=TITLE_LENGTH),
     _c("kind", "考试类型", "choice", "unit, midterm, final or feedback", "单元、期中、期末、反馈",
        choices=("unit", "midterm", "final", "feedback")),
     _c("school_year", "学年", "int", "School year (its first calendar year)", "学年（起始年份）", min=2000, max=2100),
@@ -182,7 +194,7 @@ ITEMS = FileSpec("items", "题库", (
     _c("max_score", "满分", "float", "Maximum score", "分值", min=0, max=150),
     _c("key", "答案", "str", "Key: a letter, letters (multiple choice), or accepted answers separated by |",
        "答案：选项字母、多个字母，或用|分隔的可接受答案", nullable=True),
-    _c("knowledge_area", "知识领域", "str", "Knowledge area of the blueprint", "双向细目表的知识领域"),
+    _c("knowledge_area", "知识领域", "str", "Knowledge area of the blueprint", "双向细目表的知识领域", max_length=100),
     _c("cognitive_level", "认知层次", "choice", ", ".join(COGNITIVE_LEVELS), "认知层次：识记、理解、应用、分析综合",
        choices=tuple(COGNITIVE_LEVELS)),
     _c("difficulty", "难度估计", "float", "Expected proportion of the max score (0–1, higher is easier)",
@@ -207,7 +219,7 @@ ITEM_USAGE = FileSpec("item_usage", "题目使用记录", (
 
 RESEARCHERS = FileSpec("researchers", "教研员", (
     _c("researcher_id", "教研员编号", "id", "District subject researcher (教研员)", "教研员编号"),
-    _c("name", "姓名", "str", "Name", "姓名"),
+    _c("name", "姓名", "str", "Name", "姓名", max_length=NAME_LENGTH),
     _c("subject", "学科", "subject", "Subject", "学科"),
     _c("grades", "负责年级", "grade_list", "Grades, separated by ;", "负责年级，用;分隔", nullable=True),
 ), key=("researcher_id",), required=False, extension=True)

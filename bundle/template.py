@@ -7,12 +7,22 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from bundle.spec import FORMAT_VERSION, INPUT_FILES
+from bundle.cells import safe_row
+from bundle.spec import FORMAT_VERSION, INPUT_FILES, Column
+from bundle.values import CHOICE_VALUES, SUBJECT_VALUES
 
 NOTES_SHEET = "说明 notes"
 NOTES_HEADERS = ("文件 file", "列 column", "中文列名", "必需列 required", "可留空 may be empty",
                  "说明（中文）", "description (English)", "可选值 allowed values")
 _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
+
+
+def _allowed(column: Column) -> str:
+    """Allowed values with the Chinese spellings a school may type instead: primary 小学, junior 初中, …"""
+    accepted = SUBJECT_VALUES if column.kind == "subject" else CHOICE_VALUES.get(tuple(column.choices), {})
+    codes = list(dict.fromkeys(accepted.values())) if column.kind == "subject" else list(column.choices)
+    chinese = {code: [k for k, v in accepted.items() if v == code and not k.isascii()] for code in codes}
+    return ", ".join(f"{code} {chinese[code][0]}" if chinese[code] else code for code in codes)
 
 
 def write_template(path: Path) -> Path:
@@ -35,9 +45,9 @@ def write_template(path: Path) -> Path:
     for spec in INPUT_FILES:
         file_label = f"{spec.filename}（{spec.zh}）" + ("" if spec.required else " 可选 optional")
         for column in spec.columns:
-            notes.append([file_label, column.name, column.zh, "是 yes" if column.required else "否 no",
-                          "是 yes" if column.nullable else "否 no", column.note_zh, column.note_en,
-                          ", ".join(column.choices)])
+            notes.append(safe_row([file_label, column.name, column.zh, "是 yes" if column.required else "否 no",
+                                   "是 yes" if column.nullable else "否 no", column.note_zh, column.note_en,
+                                   _allowed(column)]))
     for index, width in enumerate((34, 20, 14, 12, 14, 40, 50, 30), start=1):
         notes.column_dimensions[get_column_letter(index)].width = width
     for spec in INPUT_FILES:

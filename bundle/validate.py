@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bundle.derive import derive_exams
 from bundle.io import RawBundle, RawTable, read_bundle
 from bundle.problems import BundleError, Problem
 from bundle.spec import Column, FileSpec
-from domain.vocab import BOOL_FALSE, BOOL_TRUE, GRADES, STAGE_GRADES, SUBJECTS
+from bundle.values import CHOICE_VALUES, SUBJECT_VALUES, choice_code, grade_number, subject_code
+from domain.vocab import BOOL_FALSE, BOOL_TRUE, STAGE_GRADES, SUBJECTS
 
 MAX_CLUSTER_SCHOOLS = 10  # 003 part 4: 每个学区学校数原则上不超过10所
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)(:[0-5]\d)?$")
@@ -37,31 +39,73 @@ class _Collector:
             self.problems.append(Problem(self.table.source, self.table.rows[position], column, zh, en))
 
 
+# Characters no database column should hold: NUL (PostgreSQL refuses it) and the other C0 controls.
+# Tab and line breaks are allowed only in long free text (an item's stem or rubric).
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_IN_SHORT_TEXT = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def shown(value: str, limit: int = 40) -> str:
+    """A cell as a message may quote it: control characters visible as \\xNN, long text cut short."""
+    visible = "".join(f"\\x{ord(c):02x}" if ord(c) < 0x20 or ord(c) == 0x7F else c for c in value)
+    return visible if len(visible) <= limit else visible[:limit] + "…"
+
+
+def _check_characters(text: pd.Series, column: Column, report: _Collector) -> pd.Series:
+    """Positions holding control characters (NUL and the like) are reported, then read as empty."""
+    pattern = _CONTROL if column.max_length is None and column.kind == "str" else _CONTROL_IN_SHORT_TEXT
+    bad = text.str.contains(pattern).to_numpy(dtype=bool)
+    for position in np.flatnonzero(bad):
+        char = _CONTROL_IN_SHORT_TEXT.search(text.iat[position]).group(0)
+        report.add([position], column.name, f"含有不可见的控制字符 U+{ord(char):04X}（如 NUL），请删除",
+                   f"contains the control character U+{ord(char):04X} (e.g. NUL): remove it")
+    return pd.Series(bad, index=text.index)
+
+
+def _check_length(text: pd.Series, column: Column, report: _Collector) -> None:
+    """Text longer than the database column holds is refused here, not by the database."""
+    if column.max_length is None or column.kind not in ("id", "str", "list"):
+        return
+    lengths = text.str.len()
+    if column.kind == "list":  # each id of the list is stored whole
+        lengths = text.map(lambda cell: max((len(p) for p in re.split(r"[;；]", cell)), default=0))
+    for position in np.flatnonzero((lengths > column.max_length).to_numpy()):
+        report.add([position], column.name,
+                   f"长度 {lengths.iat[position]} 个字符，超过上限 {column.max_length}：“{shown(text.iat[position])}”",
+                   f"{lengths.iat[position]} characters, more than the limit of {column.max_length}: "
+                   f"'{shown(text.iat[position])}'")
+
+
 def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Series:
     text = raw.astype(object).fillna("").map(str).str.strip()
+    controls = _check_characters(text, column, report)
+    text = text.where(~controls, "")
+    _check_length(text, column, report)
     empty = text == ""
     if not column.nullable:
-        blank = np.flatnonzero(empty.to_numpy())
+        blank = np.flatnonzero((empty & ~controls).to_numpy())
         report.add(blank, column.name, f"{column.zh}不能为空", f"{column.name} must not be empty")
     kind = column.kind
     if kind in ("id", "str"):
         return text.where(~empty, None)
-    if kind in ("int", "float", "grade"):
+    if kind == "grade":
+        grades = text.map(grade_number)
+        bad = (~empty & grades.isna()).to_numpy()
+        for position in np.flatnonzero(bad):
+            value = shown(text.iat[position])
+            report.add([position], column.name, f"未知年级“{value}”：应为 1–12（或 七年级、初一 等）",
+                       f"unknown grade '{value}': expected 1–12 (or 七年级, 初一, …)")
+        return pd.Series(grades.tolist(), index=text.index, dtype="Int64")
+    if kind in ("int", "float"):
         numbers = pd.to_numeric(text.where(~empty, None), errors="coerce")
         bad = (~empty & numbers.isna()).to_numpy().copy()
-        if kind in ("int", "grade"):
+        if kind == "int":
             bad |= (~numbers.isna() & (numbers != numbers.round())).to_numpy()
-        if kind == "grade":
-            bad |= (~numbers.isna() & ~numbers.isin(GRADES)).to_numpy()
         for position in np.flatnonzero(bad):
-            value = text.iat[position]
-            if kind == "grade":
-                report.add([position], column.name, f"未知年级“{value}”：应为 1–12", f"unknown grade '{value}': expected 1–12")
-            else:
-                expected_zh, expected_en = ("整数", "an integer") if kind == "int" else ("数字", "a number")
-                report.add([position], column.name, f"应为{expected_zh}，实际为“{value}”", f"expected {expected_en}, got '{value}'")
-        if kind == "grade":
-            return numbers.where(~pd.Series(bad, index=numbers.index)).astype("Int64")
+            value = shown(text.iat[position])
+            expected_zh, expected_en = ("整数", "an integer") if kind == "int" else ("数字", "a number")
+            report.add([position], column.name, f"应为{expected_zh}，实际为“{value}”",
+                       f"expected {expected_en}, got '{value}'")
         in_range = np.ones(len(text), dtype=bool)
         if column.min is not None:
             in_range &= ~(numbers < column.min).fillna(False).to_numpy()
@@ -83,28 +127,30 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
         report.add(np.flatnonzero(bad), column.name, "应为 1/0、true/false 或 是/否", "expected 1/0, true/false or 是/否")
         return truth.astype(bool)
     if kind in ("subject", "choice"):
-        allowed = SUBJECTS if kind == "subject" else column.choices
-        normalised = text if kind == "choice" and column.choices == ("M", "F") else text.str.lower()
-        bad = (~empty & ~normalised.isin(list(allowed))).to_numpy()
+        codes = text.map(subject_code) if kind == "subject" else text.map(lambda v: choice_code(v, column.choices))
+        bad = (~empty & codes.isna()).to_numpy()
         what_zh = "未知学科" if kind == "subject" else "取值无效"
         what_en = "unknown subject" if kind == "subject" else "invalid value"
-        positions = np.flatnonzero(bad)
-        for position in positions:
-            report.add([position], column.name, f"{what_zh}“{text.iat[position]}”，可选：{', '.join(allowed)}",
-                       f"{what_en} '{text.iat[position]}'; allowed: {', '.join(allowed)}")
-        return normalised.where(~empty & ~pd.Series(bad, index=text.index), None)
+        allowed = _allowed_values(kind, column)
+        for position in np.flatnonzero(bad):
+            value = shown(text.iat[position])
+            report.add([position], column.name, f"{what_zh}“{value}”，可选：{allowed}",
+                       f"{what_en} '{value}'; allowed: {allowed}")
+        return codes.where(~empty & ~pd.Series(bad, index=text.index), None).astype(object)
     if kind in ("list", "grade_list"):
         values: list[list] = []
         for position, cell in enumerate(text.tolist()):
-            parts = [p.strip() for p in re.split(r"[;；]", cell) if p.strip()] if cell else []
+            separators = r"[;；、,，]" if kind == "grade_list" else r"[;；]"  # 七年级、八年级 is a list too
+            parts = [p.strip() for p in re.split(separators, cell) if p.strip()] if cell else []
             if kind == "grade_list":
                 grades = []
                 for part in parts:
-                    if part.isdigit() and int(part) in GRADES:
-                        grades.append(int(part))
+                    grade = grade_number(part)
+                    if grade is not None:
+                        grades.append(grade)
                     else:
-                        report.add([position], column.name, f"未知年级“{part}”：应为 1–12，用;分隔",
-                                   f"unknown grade '{part}': expected 1–12 separated by ;")
+                        report.add([position], column.name, f"未知年级“{shown(part)}”：应为 1–12，用;分隔",
+                                   f"unknown grade '{shown(part)}': expected 1–12 separated by ;")
                 values.append(sorted(set(grades)))
             else:
                 values.append(parts)
@@ -118,7 +164,8 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
             try:
                 out.append(dt.date.fromisoformat(cell[:10]).isoformat())
             except ValueError:
-                report.add([position], column.name, f"日期“{cell}”应为 YYYY-MM-DD", f"date '{cell}' must be YYYY-MM-DD")
+                report.add([position], column.name, f"日期“{shown(cell)}”应为 YYYY-MM-DD",
+                           f"date '{shown(cell)}' must be YYYY-MM-DD")
                 out.append(None)
         return pd.Series(out, index=text.index, dtype=object)
     if kind == "time":
@@ -126,10 +173,18 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
         for position, cell in enumerate(text.tolist()):
             match = _TIME.match(cell) if cell else None
             if cell and not match:
-                report.add([position], column.name, f"时间“{cell}”应为 HH:MM", f"time '{cell}' must be HH:MM")
+                report.add([position], column.name, f"时间“{shown(cell)}”应为 HH:MM", f"time '{shown(cell)}' must be HH:MM")
             out.append(f"{int(match.group(1)):02d}:{match.group(2)}" if match else None)
         return pd.Series(out, index=text.index, dtype=object)
     raise ValueError(f"unknown column kind {kind}")
+
+
+def _allowed_values(kind: str, column: Column) -> str:
+    """The codes with their Chinese spellings, as a message lists them: primary（小学）, junior（初中）…"""
+    codes = list(SUBJECTS) if kind == "subject" else list(column.choices)
+    accepted = SUBJECT_VALUES if kind == "subject" else CHOICE_VALUES.get(tuple(column.choices), {})
+    labels = {code: next((k for k, v in accepted.items() if v == code and not k.isascii()), "") for code in codes}
+    return ", ".join(f"{code}（{labels[code]}）" if labels[code] else code for code in codes)
 
 
 def _parse_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
@@ -138,9 +193,12 @@ def _parse_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
     for column in table.spec.columns:
         if column.name in table.frame.columns:
             columns[column.name] = _parse_column(table.frame[column.name], column, report)
-    frame = pd.DataFrame(columns)
-    key = [k for k in table.spec.key if k in frame.columns]
-    if key and len(frame):
+    frame = pd.DataFrame(columns, index=range(len(table.rows)))
+    frame.attrs["rows"] = list(table.rows)  # user-visible row numbers, so the database's refusals can name them
+    frame.attrs["source"] = table.source
+    frame.attrs["absent"] = list(table.absent_optional)  # an import leaves these columns as they are
+    key = list(table.spec.key)
+    if len(frame) and all(k in frame.columns for k in key):  # a missing key column is reported already
         keyed = frame[key].astype(object).where(frame[key].notna(), "")
         duplicated = keyed.duplicated(keep="first").to_numpy()
         label = "+".join(key)
@@ -151,10 +209,15 @@ def _parse_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
     return frame
 
 
+def _has(tables: Tables, file: str, *columns: str) -> bool:
+    """The file was read and has these columns (a missing one is reported once, as a missing column)."""
+    return file in tables and all(c in tables[file].columns for c in columns)
+
+
 def _check_reference(tables: Tables, raw: dict[str, RawTable], problems: list[Problem], file: str, column: str,
                      target_file: str, target_column: str) -> None:
     """Every value of file.column must exist in target_file.target_column."""
-    if file not in tables or target_file not in tables or column not in tables[file].columns:
+    if not _has(tables, file, column) or not _has(tables, target_file, target_column):
         return
     known = set(tables[target_file][target_column].dropna())
     values = tables[file][column]
@@ -180,13 +243,13 @@ REFERENCES: tuple[tuple[str, str, str, str], ...] = (
     ("distances", "from_id", "schools", "school_id"),
     ("distances", "to_id", "schools", "school_id"),
     ("exams", "cluster_id", "clusters", "cluster_id"),
-    ("exam_sessions", "exam_id", "exams", "exam_id"),
+    ("exam_sessions", "exam_id", "exams", "exam_id"),  # only when exams.csv is given; else derived
     ("item_usage", "item_id", "items", "item_id"),
 )
 
 
 def _check_clusters(tables: Tables, raw: dict[str, RawTable], problems: list[Problem], max_schools: int) -> None:
-    if "schools" not in tables or "clusters" not in tables:
+    if not _has(tables, "schools", "cluster_id", "is_lead") or not _has(tables, "clusters", "cluster_id"):
         return
     schools = tables["schools"]
     report_clusters = _Collector(raw["clusters"], problems)
@@ -213,14 +276,14 @@ def _check_clusters(tables: Tables, raw: dict[str, RawTable], problems: list[Pro
 
 def _check_grades_at_stage(tables: Tables, raw: dict[str, RawTable], problems: list[Problem], file: str) -> None:
     """A class or need's grade must be one the school's stage teaches (no grade 8 at a primary school)."""
-    if file not in tables or "schools" not in tables:
+    if not _has(tables, file, "school_id", "grade") or not _has(tables, "schools", "school_id", "stage"):
         return
     stage_of = dict(zip(tables["schools"]["school_id"], tables["schools"]["stage"]))
     report = _Collector(raw[file], problems)
     frame = tables[file]
     for position, (school, grade) in enumerate(zip(frame["school_id"].tolist(), frame["grade"].tolist())):
         stage = stage_of.get(school)
-        if stage is None or grade is pd.NA or grade is None:
+        if stage is None or pd.isna(grade):
             continue
         if int(grade) not in STAGE_GRADES[stage]:
             report.add([position], "grade", f"年级 {grade} 不属于该校学段（{stage}）",
@@ -228,7 +291,7 @@ def _check_grades_at_stage(tables: Tables, raw: dict[str, RawTable], problems: l
 
 
 def _check_student_school(tables: Tables, raw: dict[str, RawTable], problems: list[Problem]) -> None:
-    if "students" not in tables or "classes" not in tables:
+    if not _has(tables, "students", "class_id", "school_id") or not _has(tables, "classes", "class_id", "school_id"):
         return
     school_of_class = dict(zip(tables["classes"]["class_id"], tables["classes"]["school_id"]))
     students = tables["students"]
@@ -256,6 +319,8 @@ def parse_bundle(raw: RawBundle, *, max_cluster_schools: int = MAX_CLUSTER_SCHOO
     _check_student_school(tables, raw.tables, problems)
     if problems:
         raise BundleError(sorted(problems, key=_problem_order))
+    if "exams" not in tables and _has(tables, "exam_sessions", "exam_id") and len(tables["exam_sessions"]):
+        tables["exams"] = derive_exams(tables["exam_sessions"])  # FORMATS.md: exams.csv is ours, so optional
     return tables
 
 

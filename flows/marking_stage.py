@@ -17,6 +17,7 @@ import pandas as pd
 from prefect import flow, task
 from sqlalchemy import func, select
 
+from bundle.cells import safe_frame
 from flows.common import IO_RETRIES, StageOutcome, log, publish_markdown, publish_table, resolved_url
 from models.db import session_scope
 
@@ -74,9 +75,9 @@ def simulate_response_files(url: str, exam_id: str, folder: str, seed: int) -> l
     files = []
     for school_id, part in long.groupby("school_id", sort=True):  # one file per school, as schools send them
         path = out / f"responses_{school_id}.csv"
-        part.drop(columns="school_id").to_csv(path, index=False, encoding="utf-8-sig")
+        safe_frame(part.drop(columns="school_id")).to_csv(path, index=False, encoding="utf-8-sig")
         files.append(str(path))
-    pd.concat(truths, ignore_index=True).to_csv(out / TRUTH_FILE, index=False)
+    safe_frame(pd.concat(truths, ignore_index=True)).to_csv(out / TRUTH_FILE, index=False)
     return files
 
 
@@ -187,7 +188,7 @@ def marking_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out/m
         publish_markdown(f"{exam_id}-marking-progress", progress_markdown(groups, exam_id=exam_id), "阅卷进度")
         publish_table(f"{exam_id}-marking-groups", groups, "marking progress by item group")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
-    groups.to_csv(Path(out_dir) / "marking_progress.csv", index=False, encoding="utf-8-sig")
+    safe_frame(groups).to_csv(Path(out_dir) / "marking_progress.csv", index=False, encoding="utf-8-sig")
     remaining = _remaining(url, exam_id)
     if remaining:
         stuck = _unmarkable(url, exam_id)

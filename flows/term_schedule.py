@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 from prefect import flow, task
 
+from bundle.cells import safe_frame
 from flows.common import IO_RETRIES, load_tables, log, publish_markdown, publish_table, resolved_url
 from models.db import session_scope
 from scheduling.rotation import (Forbid, LeaderExchange, MentorPair, Pin, Posting, PrincipalMonth, RotationInput,
@@ -178,7 +179,7 @@ def export_plan(result: RotationResult, data: RotationInput, policy: RotationPol
     files = [write_rotation_csv(result, out / "rotation.csv"),
              write_school_rosters_xlsx(result, data, out / "rotation_rosters.xlsx", lang=lang)]
     summary = summary_frame(result, data, policy, lang=lang)
-    summary.to_csv(out / "rotation_summary.csv", index=False, encoding="utf-8-sig")
+    safe_frame(summary).to_csv(out / "rotation_summary.csv", index=False, encoding="utf-8-sig")
     files.append(out / "rotation_summary.csv")
     (out / "rotation_summary.md").write_text(summary_markdown(result, data, policy, lang=lang), encoding="utf-8")
     files.append(out / "rotation_summary.md")

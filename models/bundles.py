@@ -5,10 +5,11 @@ import math
 from dataclasses import dataclass, field
 
 import pandas as pd
-from sqlalchemy import delete, insert, select, tuple_, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
+from bundle.guard import DeletePolicy, mass_delete_problem, needs_consent
 from bundle.problems import BundleError, Problem
 from bundle.spec import INPUT_BY_NAME
 from models import audit
@@ -71,7 +72,8 @@ def _native(value: object) -> object:
 def _records(name: str, frame: pd.DataFrame, district_id: str) -> list[dict]:
     model = TABLE_OF_FILE[name]
     columns = [c.key for c in model.__table__.columns]
-    present = [c for c in frame.columns if c in columns]
+    # An optional column the file did not have keeps what the database holds (a v1 bundle has no gender).
+    present = [c for c in frame.columns if c in columns and c not in frame.attrs.get("absent", ())]
     records = [{c: _native(v) for c, v in zip(present, row)} for row in frame[present].itertuples(index=False)]
     if name == "clusters":
         for record in records:
@@ -93,6 +95,7 @@ def _primary_key(model: type[Base]) -> list[str]:
 
 
 def _upsert(session: Session, name: str, records: list[dict]) -> tuple[int, int]:
+    """Insert new rows and update changed ones; returns (inserted, updated)."""
     model = TABLE_OF_FILE[name]
     key = _primary_key(model)
     columns = [c.key for c in model.__table__.columns]
@@ -114,12 +117,16 @@ def _upsert(session: Session, name: str, records: list[dict]) -> tuple[int, int]
 
 
 def import_tables(session: Session, tables: dict[str, pd.DataFrame], *, district_id: str = DEFAULT_DISTRICT_ID,
-                  district_name: str | None = None, prune: bool = True, source: str = "bundle") -> ImportReport:
+                  district_name: str | None = None, prune: bool = True, source: str = "bundle",
+                  deletes: DeletePolicy | None = None) -> ImportReport:
     """Upsert validated bundle tables by their ids; rows missing from a present file are deleted.
 
     Runs inside the caller's transaction: if anything fails, the caller's rollback leaves the
-    database exactly as it was.
+    database exactly as it was. Deleting more than `deletes.max_share` of a table is refused
+    unless `deletes.allow`; a derived table (exams from exam_sessions.csv) only adds what is
+    missing. Any refusal of the database comes back as a `BundleError` naming the file and row.
     """
+    deletes = deletes or DeletePolicy()
     report = ImportReport()
     district = session.get(District, district_id)
     if district is None:
@@ -128,36 +135,157 @@ def import_tables(session: Session, tables: dict[str, pd.DataFrame], *, district
         district.name = district_name
     session.flush()
     present = [name for name in TABLE_OF_FILE if name in tables]
+    derived = {name for name in present if tables[name].attrs.get("derived")}
     records = {name: _records(name, tables[name], district_id) for name in present}
+    rows = {name: _user_rows(tables[name]) for name in present}
+    stale = {name: _stale_keys(session, name, records[name]) if prune and name not in derived else []
+             for name in present}
+    refused = []
+    for name in present:
+        existing = session.scalar(select(func.count()).select_from(TABLE_OF_FILE[name]))
+        if needs_consent(existing, len(stale[name]), deletes):
+            refused.append(mass_delete_problem(name, existing, len(stale[name]), deletes))
+    if refused:
+        raise BundleError(refused)
     # Children first for deletions, parents first for insertions: two passes.
+    for name in reversed(present):
+        report.deleted[name] = _guarded(session, name, "delete", stale[name], _delete_keys, rows=None)
+    for name in present:
+        upsert = _insert_missing if name in derived else _upsert
+        report.inserted[name], report.updated[name] = _guarded(session, name, "upsert", records[name], upsert,
+                                                               rows=rows[name])
     try:
-        for name in reversed(present):
-            report.deleted[name] = _prune(session, name, records[name]) if prune else 0
-        for name in present:
-            report.inserted[name], report.updated[name] = _upsert(session, name, records[name])
-        _upsert_terms(session, tables.get("exams"))
-        session.flush()
-    except IntegrityError as error:
-        raise BundleError([Problem(source, None, None,
-                                   f"数据库拒绝了这次导入（可能删除了仍被成绩或计划引用的记录）：{error.orig}",
-                                   f"the database refused the import (perhaps a removed row is still referenced "
-                                   f"by scores or plans): {error.orig}")]) from error
+        with session.begin_nested():
+            _upsert_terms(session, tables.get("exams"))
+            session.flush()
+    except (IntegrityError, DataError) as error:
+        raise BundleError([_database_problem("exams.csv", None, None, error)]) from error
     audit.record(session, "import", "bundle", source,
                  {"inserted": report.inserted, "updated": report.updated, "deleted": report.deleted})
     return report
 
 
-def _prune(session: Session, name: str, records: list[dict]) -> int:
-    """Delete rows of this table that the bundle no longer has; returns how many."""
+def _user_rows(frame: pd.DataFrame) -> list[int | None]:
+    """The row each record has in the user's file (set by bundle.validate), or None when unknown."""
+    rows = frame.attrs.get("rows")
+    return list(rows) if rows is not None and len(rows) == len(frame) else [None] * len(frame)
+
+
+def _guarded(session: Session, name: str, action: str, items: list, run, *, rows: list | None):
+    """Run one table's step in a savepoint; on a database refusal, find the row that caused it.
+
+    The database sees what the validator cannot (a removed student who already has scores, a
+    row that another table of the database still references); the refusal is bisected down to
+    one record so the message names its file, row and key rather than the SQL.
+    """
+    try:
+        with session.begin_nested():
+            result = run(session, name, items)
+            session.flush()
+            return result
+    except (IntegrityError, DataError) as error:
+        culprit = _first_failing(session, name, items, run)
+        raise BundleError([_culprit_problem(name, action, items, rows, culprit, error)]) from error
+
+
+def _first_failing(session: Session, name: str, items: list, run) -> int | None:
+    """Index of the first item the database refuses on its own (log n savepoints), or None."""
+    low, high = 0, len(items)
+    if high == 0:
+        return None
+    while high - low > 1:
+        middle = (low + high) // 2
+        if _refused(session, name, items[low:middle], run):
+            high = middle
+        elif _refused(session, name, items[middle:high], run):
+            low = middle
+        else:
+            return None  # only the halves together fail: report the table
+    return low if _refused(session, name, items[low:high], run) else None
+
+
+def _refused(session: Session, name: str, items: list, run) -> bool:
+    """Whether the database refuses these items alone; a trial, always rolled back."""
+    savepoint = session.begin_nested()
+    try:
+        run(session, name, items)
+        session.flush()
+    except (IntegrityError, DataError):
+        savepoint.rollback()
+        return True
+    savepoint.rollback()
+    return False
+
+
+def _culprit_problem(name: str, action: str, items: list, rows: list | None, culprit: int | None,
+                     error: Exception) -> Problem:
+    file = f"{name}.csv"
+    model = TABLE_OF_FILE[name]
+    key_columns = _primary_key(model)
+    if culprit is None:
+        return _database_problem(file, None, None, error)
+    if action == "delete":
+        key = ", ".join(f"{k}={v}" for k, v in zip(key_columns, items[culprit]))
+        return Problem(file, None, key_columns[0],
+                       f"不能删除 {key}：文件中已没有这一行，但数据库中的成绩、计划或其他记录仍引用它"
+                       f"（perhaps a removed row is still referenced）。请在文件中保留这一行",
+                       f"cannot delete {key}: the file no longer lists it, but scores, plans or other records "
+                       f"in the database still refer to it (a removed row is still referenced); keep the row")
+    record = items[culprit]
+    key = ", ".join(f"{k}={record.get(k)}" for k in key_columns)
+    row = rows[culprit] if rows is not None else None
+    return _database_problem(file, row, _column_of(error, record) or key_columns[0], error, key)
+
+
+def _column_of(error: Exception, record: dict) -> str | None:
+    """The column a database message names, when it names one of the record's columns."""
+    text = str(getattr(error, "orig", error))
+    named = [c for c in record if f'"{c}"' in text or f"({c})" in text or f".{c}" in text]
+    return named[0] if named else None
+
+
+def _database_problem(file: str, row: int | None, column: str | None, error: Exception, key: str = "") -> Problem:
+    """A refusal of the database in words: which kind of rule it was, never the SQL text."""
+    what = f"（{key}）" if key else ""
+    what_en = f" ({key})" if key else ""
+    if isinstance(error, IntegrityError):
+        return Problem(file, row, column,
+                       f"数据库拒绝了这一行{what}：它引用的记录不存在，或与已有记录重复或冲突。请核对编号",
+                       f"the database refused this row{what_en}: a record it refers to does not exist, or it "
+                       f"duplicates or conflicts with a record already there; check the ids")
+    return Problem(file, row, column,
+                   f"数据库无法保存这一行{what}：某个值过长、含有不可保存的字符或超出范围",
+                   f"the database cannot store this row{what_en}: a value is too long, holds a character it "
+                   f"cannot store, or is out of range")
+
+
+def _stale_keys(session: Session, name: str, records: list[dict]) -> list[tuple]:
+    """Keys of this table's rows that the bundle no longer has."""
     model = TABLE_OF_FILE[name]
     key = _primary_key(model)
     incoming = {tuple(r[k] for k in key) for r in records}
     existing = [tuple(row) for row in session.execute(select(*[model.__table__.c[k] for k in key]))]
-    stale = [pk for pk in existing if pk not in incoming]
+    return [pk for pk in existing if pk not in incoming]
+
+
+def _delete_keys(session: Session, name: str, stale: list[tuple]) -> int:
+    """Delete these rows of the table; returns how many."""
+    model = TABLE_OF_FILE[name]
+    columns = [model.__table__.c[k] for k in _primary_key(model)]
     for start in range(0, len(stale), _CHUNK):
-        chunk = stale[start:start + _CHUNK]
-        session.execute(delete(model).where(tuple_(*[model.__table__.c[k] for k in key]).in_(chunk)))
+        session.execute(delete(model).where(tuple_(*columns).in_(stale[start:start + _CHUNK])))
     return len(stale)
+
+
+def _insert_missing(session: Session, name: str, records: list[dict]) -> tuple[int, int]:
+    """Insert the records whose key the table lacks; never update (derived rows do not overwrite real ones)."""
+    model = TABLE_OF_FILE[name]
+    key = _primary_key(model)
+    existing = {tuple(row) for row in session.execute(select(*[model.__table__.c[k] for k in key]))}
+    missing = [r for r in records if tuple(r[k] for k in key) not in existing]
+    if missing:
+        session.execute(insert(model), missing)
+    return len(missing), 0
 
 
 def _upsert_terms(session: Session, exams: pd.DataFrame | None) -> None:

@@ -4,8 +4,11 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, create_engine, event, inspect, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 DEFAULT_DATABASE_URL = "sqlite:///xuequ.db"  # a file in the working folder
@@ -62,3 +65,63 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+class DatabaseNotReady(Exception):
+    """The database a command would read is missing, empty or behind the code's schema: what to run instead."""
+
+    def __init__(self, where: str, message_zh: str, message_en: str):
+        self.where = where
+        self.message_zh = message_zh
+        self.message_en = message_en
+        super().__init__(message_en)
+
+    def render(self, lang: str = "zh") -> str:
+        return self.message_en if lang == "en" else self.message_zh
+
+
+def shown_url(url: str | None = None) -> str:
+    """Where the database is, as a person reads it: a SQLite file's absolute path, a server URL without password."""
+    url = database_url(url)
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database and parsed.database != ":memory:":
+        return str(Path(parsed.database).resolve())
+    return parsed.render_as_string(hide_password=True)
+
+
+def require_schema(url: str | None = None) -> None:
+    """Raise `DatabaseNotReady` unless the database exists and holds the latest schema.
+
+    A read never creates anything: a SQLite file that is not there is reported before any
+    connection (connecting would create an empty file in whatever folder the command ran in).
+    """
+    url = database_url(url)
+    where = shown_url(url)
+    parsed = make_url(url)
+    upgrade_zh, upgrade_en = "请先运行 `xuequ db upgrade`（或 `xuequ import 数据包` / `xuequ demo`）", \
+        "run `xuequ db upgrade` (or `xuequ import BUNDLE` / `xuequ demo`)"
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).exists():
+            raise DatabaseNotReady(
+                where, f"{where} 没有数据库（文件不存在）：请在项目文件夹中运行或用 --db 指定数据库；新建则{upgrade_zh}",
+                f"no database schema at {where} (the file does not exist): run in the project folder or pass "
+                f"--db; to create it, {upgrade_en}")
+    try:
+        with get_engine(url).connect() as connection:
+            tables = set(inspect(connection).get_table_names())
+            current = MigrationContext.configure(connection).get_current_revision() if tables else None
+    except OperationalError as error:
+        reason = str(getattr(error, "orig", error)).strip().splitlines()[0][:200]
+        raise DatabaseNotReady(where, f"无法连接数据库 {where}：{reason}。请检查 --db 或 XUEQU_DATABASE_URL",
+                               f"cannot connect to the database at {where}: {reason}; check --db or "
+                               "XUEQU_DATABASE_URL") from error
+    if "district" not in tables or current is None:
+        raise DatabaseNotReady(where, f"{where} 没有数据库表结构：{upgrade_zh}",
+                               f"no database schema at {where}: {upgrade_en}")
+    from models.migrate import head_revision
+
+    head = head_revision()
+    if current != head:
+        raise DatabaseNotReady(where, f"{where} 的数据库表结构版本为 {current}，程序需要 {head}：请运行 `xuequ db upgrade`",
+                               f"the database at {where} is at schema revision {current}, the code needs {head}: "
+                               "run `xuequ db upgrade`")

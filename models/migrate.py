@@ -36,5 +36,12 @@ def downgrade(url: str | None = None, revision: str = "base") -> None:
         command.downgrade(config, revision)
 
 
+def head_revision() -> str:
+    """The newest migration in models/migrations (what `upgrade` brings a database to)."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
 def current_tables(url: str | None = None) -> list[str]:
     return sorted(inspect(get_engine(url)).get_table_names())

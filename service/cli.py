@@ -11,10 +11,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bundle.guard import DEFAULT_MAX_DELETE_SHARE
 from bundle.problems import BundleError
-from service.options import DbOption, LangOption, use_db
+from service.options import DbOption, LangOption, SafeGroup, use_db
 
-app = typer.Typer(help="学区 xuequ — rotation rosters, joint-exam logistics, marking and analysis for school clusters.",
+app = typer.Typer(cls=SafeGroup,  # database problems end in one line, not a traceback (service/options.py)
+                  help="学区 xuequ — rotation rosters, joint-exam logistics, marking and analysis for school clusters.",
                   no_args_is_help=True, add_completion=False)
 db_app = typer.Typer(help="Database schema (Alembic migrations).", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -49,8 +51,10 @@ def _fail_bundle(error: BundleError, lang: str, errors_file: Path | None = None)
     if errors_file is not None:
         import pandas as pd
 
-        pd.DataFrame([{"file": p.file, "row": p.row, "column": p.column, "message_zh": p.message_zh,
-                       "message_en": p.message_en} for p in error.problems]).to_csv(
+        from bundle.cells import safe_frame
+
+        safe_frame(pd.DataFrame([{"file": p.file, "row": p.row, "column": p.column, "message_zh": p.message_zh,
+                                  "message_en": p.message_en} for p in error.problems])).to_csv(
             errors_file, index=False, encoding="utf-8-sig")
         err_console.print(f"(all problems: {errors_file})")
     raise typer.Exit(code=2)
@@ -62,7 +66,7 @@ def db_upgrade(db: DbOption = None, revision: str = typer.Option("head", help="T
     from models.db import database_url
     from models.migrate import upgrade
 
-    use_db(db)
+    use_db(db, check=False)
     upgrade(revision=revision)
     console.print(f"database at {revision}: {database_url()}")
 
@@ -84,16 +88,22 @@ def import_bundle(
     district_id: str = typer.Option("district", help="District id to file the clusters under."),
     district_name: Optional[str] = typer.Option(None, help="District name (区/县)."),
     prune: bool = typer.Option(True, help="Delete rows that a present file no longer lists."),
+    allow_deletes: bool = typer.Option(False, "--allow-deletes",
+                                       help="Consent to deleting more than --max-delete-share of a table."),
+    max_delete_share: float = typer.Option(DEFAULT_MAX_DELETE_SHARE, min=0.0, max=1.0,
+                                           help="Share of a table's rows an import may delete without "
+                                                "--allow-deletes (a few rows always may)."),
     lang: LangOption = "zh",
     errors_csv: Optional[Path] = typer.Option(None, help="Also write every problem to this CSV file."),
 ) -> None:
     """Validate a district bundle and upsert it by ids, all or nothing."""
+    from bundle.guard import DeletePolicy
     from bundle.validate import load_bundle
     from models.bundles import import_tables
     from models.db import session_scope
     from models.migrate import upgrade
 
-    use_db(db)
+    use_db(db, check=False)  # an import creates the schema of a new database
     started = time.perf_counter()
     try:
         tables = load_bundle(path)
@@ -101,7 +111,8 @@ def import_bundle(
         with session_scope() as session:
             session.info["actor"] = os.environ.get("USER", "cli")
             report = import_tables(session, tables, district_id=district_id, district_name=district_name,
-                                   prune=prune, source=str(path))
+                                   prune=prune, source=str(path),
+                                   deletes=DeletePolicy(max_share=max_delete_share, allow=allow_deletes))
     except BundleError as error:
         _fail_bundle(error, lang, errors_csv)
         return
@@ -118,6 +129,7 @@ def import_bundle(
 def export_bundle(
     path: Annotated[Path, typer.Argument(help="Output folder for CSV files, or a path ending in .xlsx.")],
     db: DbOption = None,
+    lang: LangOption = "zh",
 ) -> None:
     """Export the district from the database as a bundle (same columns as the import)."""
     from bundle.io import write_bundle
@@ -128,7 +140,7 @@ def export_bundle(
     with session_scope() as session:
         tables = export_tables(session)
     files = write_bundle(tables, path)
-    console.print(f"wrote {len(files)} file(s) to {path}")
+    console.print(f"已写出 {len(files)} 个文件到 {path}" if lang == "zh" else f"wrote {len(files)} file(s) to {path}")
 
 
 @app.command("template")
@@ -272,7 +284,7 @@ def demo(
     """The main job: generate a demo district, import it, plan the term, run an exam season, write everything."""
     from service.demo_job import run_demo
 
-    use_db(db)
+    use_db(db, check=False)
     code = run_demo(out=out, seed=seed, schools=schools, lang=lang, console=console)
     raise typer.Exit(code=code)
 

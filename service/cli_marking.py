@@ -13,6 +13,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from bundle.cells import safe_frame
 from service.options import DbOption, LangOption, use_db
 
 app = typer.Typer(help="阅卷 Marking: responses, the marking queue, progress and final scores.", no_args_is_help=True)
@@ -71,7 +72,7 @@ def status(exam: ExamOption, db: DbOption = None,
         console.print(progress_markdown(groups, markers, exam_id=exam), markup=False, highlight=False)
         return
     if output == "csv":
-        console.print(groups.to_csv(index=False), markup=False, highlight=False, end="")
+        console.print(safe_frame(groups).to_csv(index=False), markup=False, highlight=False, end="")
         return
     table = Table(title=f"阅卷进度 marking progress {exam}")
     columns = ["subject", "item_group", "scripts", "done_pct", "waiting_third", "waiting_arbitration", "leased",
@@ -106,7 +107,7 @@ def ingest(files: Annotated[list[Path], typer.Argument(help="Responses files (CS
     from models.db import session_scope
     from models.migrate import upgrade
 
-    use_db(db)
+    use_db(db, check=False)
     upgrade()
     try:
         with session_scope() as session:
@@ -154,7 +155,7 @@ def register(plan: Annotated[Path, typer.Argument(help="marking.csv: exam_id, su
     except BundleError as error:
         _fail(error, lang)
         return
-    issued.to_csv(tokens, index=False, encoding="utf-8-sig")
+    safe_frame(issued).to_csv(tokens, index=False, encoding="utf-8-sig")
     console.print(f"{len(issued)} marker(s) registered; tokens in {tokens} (keep it private)")
 
 

@@ -144,7 +144,7 @@ def policy_show(
     db: DbOption = None,
 ) -> None:
     """Print a policy: the repository's defaults, or a cluster's stored version."""
-    use_db(db)
+    use_db(db, check=bool(scope))  # the defaults need no database
     if scope:
         found, content = _stored(scope, year or 0, term, version, area)
         if content is None:
@@ -173,7 +173,7 @@ def policy_edit(
     from models.db import session_scope
     from models.migrate import upgrade
 
-    use_db(db)
+    use_db(db, check=False)
     upgrade()
     scope_key = scope if area == "rotation" else f"{scope}/{area}"
     _, current = _stored(scope, year, term, None, area)
@@ -209,7 +209,7 @@ def policy_diff(
     db: DbOption = None,
 ) -> None:
     """Show what changed between two policies, line by line."""
-    use_db(db)
+    use_db(db, check=not (Path(old).exists() and Path(new).exists()))  # two files need no database
 
     def text_of(ref: str) -> str:
         if Path(ref).exists():

@@ -19,6 +19,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from bundle.cells import safe_cell, safe_frame
 from bundle.spec import EXPORT_COLUMNS
 from .data import InvigilationInput, InvigilationResult, MarkingInput, MarkingResult, subject_zh
 
@@ -40,13 +41,13 @@ def marking_frame(result: MarkingResult | list) -> pd.DataFrame:
 
 def write_invigilation_csv(result: InvigilationResult | list, path: Path | str) -> Path:
     path = Path(path)
-    invigilation_frame(result).to_csv(path, index=False, encoding="utf-8-sig")
+    safe_frame(invigilation_frame(result)).to_csv(path, index=False, encoding="utf-8-sig")
     return path
 
 
 def write_marking_csv(result: MarkingResult | list, path: Path | str) -> Path:
     path = Path(path)
-    marking_frame(result).to_csv(path, index=False, encoding="utf-8-sig")
+    safe_frame(marking_frame(result)).to_csv(path, index=False, encoding="utf-8-sig")
     return path
 
 
@@ -62,13 +63,13 @@ def _sheet_name(text: str, used: set[str]) -> str:
 
 def _table(ws, header: list[str], rows: list[list], start_row: int = 1) -> int:
     for j, h in enumerate(header, 1):
-        c = ws.cell(row=start_row, column=j, value=h)
+        c = ws.cell(row=start_row, column=j, value=safe_cell(h))
         c.font = Font(bold=True)
         c.fill = _HEADER_FILL
         c.alignment = Alignment(horizontal="center")
     for i, row in enumerate(rows, start_row + 1):
         for j, value in enumerate(row, 1):
-            ws.cell(row=i, column=j, value=value)
+            ws.cell(row=i, column=j, value=safe_cell(value))  # a name like =HYPERLINK(...) stays text
     for j, h in enumerate(header, 1):
         width = max([len(str(h)) * 2] + [len(str(r[j - 1])) * (2 if re.search(r"[\u4e00-\u9fff]", str(r[j - 1])) else 1)
                                          for r in rows[:200]]) + 2

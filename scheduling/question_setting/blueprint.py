@@ -17,6 +17,7 @@ import pandas as pd
 import yaml
 from ortools.sat.python import cp_model
 
+from bundle.cells import safe_frame
 from domain.vocab import COGNITIVE_LEVELS, ITEM_TYPES, SUBJECTS
 
 from ._common import (
@@ -257,10 +258,10 @@ class Blueprint:
         """Workbook with 基本信息 (subject, grade, total), 双向细目表 (cells) and 汇总 (two-way views)."""
         path = Path(path)
         with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            self.meta_frame().to_excel(writer, sheet_name=SHEET_META, index=False)
-            self.to_frame("zh").to_excel(writer, sheet_name=SHEET_CELLS, index=False)
-            self.to_matrix("cognitive_level").to_excel(writer, sheet_name=SHEET_SUMMARY)
-            self.to_matrix("item_type").to_excel(writer, sheet_name=SHEET_SUMMARY,
+            safe_frame(self.meta_frame()).to_excel(writer, sheet_name=SHEET_META, index=False)
+            safe_frame(self.to_frame("zh")).to_excel(writer, sheet_name=SHEET_CELLS, index=False)
+            safe_frame(self.to_matrix("cognitive_level")).to_excel(writer, sheet_name=SHEET_SUMMARY)
+            safe_frame(self.to_matrix("item_type")).to_excel(writer, sheet_name=SHEET_SUMMARY,
                                                  startrow=len(self.points_by_area()) + 4)
         return path
 
@@ -292,7 +293,7 @@ class Blueprint:
         elif suffix == ".xlsx":
             self.to_excel(path)
         elif suffix == ".csv":
-            self.to_frame("zh").to_csv(path, index=False, encoding="utf-8-sig")
+            safe_frame(self.to_frame("zh")).to_csv(path, index=False, encoding="utf-8-sig")
         else:
             raise ValueError(f"unknown blueprint file type {suffix!r}: use .toml, .yaml, .xlsx or .csv")
         return path

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from bundle.cells import safe_frame
 from bundle.io import write_csv
 from bundle.spec import EXPORT_COLUMNS
 from domain.vocab import SUBJECTS
@@ -165,10 +166,11 @@ def write_school_rosters_xlsx(plan_or_result: RotationPlan | RotationResult, dat
     names = {s.school_id: s.name for s in data.schools}
     used: set[str] = set()
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        summary.to_excel(writer, sheet_name=_sheet_name("汇总" if lang == "zh" else "summary", used), index=False)
+        safe_frame(summary).to_excel(writer, sheet_name=_sheet_name("汇总" if lang == "zh" else "summary", used),
+                                     index=False)
         for school_id, frame in frames.items():
             sheet = _sheet_name(f"{names.get(school_id, school_id)}", used)
-            frame.to_excel(writer, sheet_name=sheet, index=False)
+            safe_frame(frame).to_excel(writer, sheet_name=sheet, index=False)
             sheet_obj = writer.sheets[sheet]
             for column_cells in sheet_obj.columns:
                 width = max(len(str(c.value or "")) for c in column_cells)
