@@ -55,43 +55,63 @@ class PostingModel:
         return None
 
 
+# The weight key (policies/rotation.toml [weights]) a best-effort roster pays per unit a rule is short.
+SHORT_WEIGHT_KEYS = {
+    "quota": "quota_short", "backbone_school": "backbone_short", "backbone_cluster": "backbone_short",
+    "learn_min": "learn_short", "mingzhu_backbone": "mingzhu_short", "mingzhu_rural": "mingzhu_short",
+    "mingzhu_person_times": "mingzhu_short", "excellent": "excellent_short", "famous_apprentices": "apprentice_short",
+    "pin": "pin_dropped",
+}
+
+
+def short_weights(policy) -> dict[str, int]:
+    """Scaled objective weight per unit short, by rule kind."""
+    return {kind: int(round(getattr(policy.weights, key) * SCALE)) for kind, key in SHORT_WEIGHT_KEYS.items()}
+
+
 class RuleBook(list):
     """The rule instances of a model. Strict mode: each is enforced only if its literal is true (the
     solve fixes the literals, the core solve assumes them). Relaxed mode (a best-effort plan for a
-    policy that cannot be met): a counted rule (quota, backbone share …) may fall short by a
-    penalised deficit and a pin may be dropped at a high price; capacity, coverage, mentoring, caps
-    and forbids stay hard. The literal of a broken rule is false."""
+    policy that cannot be met): a counted rule (quota, backbone share …) may fall short by a deficit
+    paid per unit in the rule's own units (one teacher short of a quota costs `weights.quota_short`,
+    one backbone teacher short `weights.backbone_short` …), so the roster fills as much of every rule
+    as the others allow; a pin may be dropped at `weights.pin_dropped`; capacity, coverage,
+    mentoring, caps and forbids stay hard. The literal of a broken rule is false."""
 
-    def __init__(self, model: cp_model.CpModel, relaxed: bool = False, unit_weight: int = 0):
+    def __init__(self, model: cp_model.CpModel, relaxed: bool = False, weights: dict[str, int] | None = None):
         super().__init__()
         self.model = model
         self.relaxed = relaxed
-        self.unit_weight = unit_weight  # per missing teacher of a counted rule
+        self.weights = weights or {}  # rule kind → scaled cost per unit short
         self.terms: Terms = []
         self.offset = 0
 
-    def new(self, kind: str, scope: tuple, *, measure: Any = None, relaxable: bool = False,
+    def new(self, kind: str, scope: tuple, *, measure: Any = None, relaxable: bool = False, counted: bool = False,
             **numbers) -> cp_model.IntVar:
         literal = self.model.new_bool_var(f"rule[{kind}:{'/'.join(str(s) for s in scope)}]")
         self.append(RuleInstance(kind, scope, literal, dict(numbers), measure))
-        if self.relaxed and relaxable:  # breaking a rule costs ten counted teachers
-            self.terms.append((literal, -10 * self.unit_weight))
-            self.offset += 10 * self.unit_weight
-        elif self.relaxed:
+        if self.relaxed and relaxable and not counted:  # dropped outright (a pin): one unit
+            weight = self.weights.get(kind, 0)
+            self.terms.append((literal, -weight))
+            self.offset += weight
+        elif self.relaxed and not relaxable:
             self.model.add(literal == 1)
         return literal
 
-    def at_least(self, kind: str, scope: tuple, lhs: Any, rhs: Any, bound: int, *, measure: Any = None,
-                 **numbers) -> cp_model.IntVar:
-        """lhs ≥ rhs; relaxed: lhs + deficit ≥ rhs with the deficit (≤ bound) paid per unit."""
-        literal = self.new(kind, scope, measure=measure, relaxable=True, **numbers)
+    def at_least(self, kind: str, scope: tuple, lhs: Any, rhs: Any, bound: int, *, per_unit: int = 1,
+                 measure: Any = None, **numbers) -> cp_model.IntVar:
+        """lhs ≥ rhs. Relaxed: lhs + per_unit × deficit ≥ rhs, the deficit (≤ bound) paid per unit: for a
+        share rule written den × part ≥ num × whole, per_unit = den makes the deficit whole teachers
+        (⌈share × whole⌉ − part)."""
+        literal = self.new(kind, scope, measure=measure, relaxable=True, counted=True, **numbers)
         if not self.relaxed:
             self.model.add(lhs >= rhs).only_enforce_if(literal)
             return literal
         deficit = self.model.new_int_var(0, max(0, bound), f"deficit[{kind}:{'/'.join(str(s) for s in scope)}]")
-        self.model.add(lhs + deficit >= rhs)
+        self.model.add(lhs + per_unit * deficit >= rhs)
         self.model.add(deficit == 0).only_enforce_if(literal)
-        self.terms.append((deficit, self.unit_weight))
+        self.model.add(deficit >= 1).only_enforce_if(literal.Not())
+        self.terms.append((deficit, self.weights.get(kind, 0)))
         self[-1].numbers["deficit_var"] = deficit
         return literal
 
@@ -176,15 +196,15 @@ def add_quota_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: Ru
             model.add(_sum(everyone) <= cap).only_enforce_if(literal)
         if quota.backbone_per_school and share > 0 and everyone:
             rules.at_least("backbone_school", (school.school_id,), share.denominator * _sum(backbone),
-                           share.numerator * _sum(everyone), share.numerator * len(everyone), share=float(share),
-                           measure=_sum(backbone))
+                           share.numerator * _sum(everyone), ceil_share(share, len(everyone)),
+                           per_unit=share.denominator, share=float(share), measure=_sum(backbone))
     if quota.backbone_per_cluster and share > 0:
         for cluster_id, everyone in cluster_all.items():
             if not everyone:
                 continue
             rules.at_least("backbone_cluster", (cluster_id,), share.denominator * _sum(cluster_backbone[cluster_id]),
-                           share.numerator * _sum(everyone), share.numerator * len(everyone), share=float(share),
-                           measure=_sum(cluster_backbone[cluster_id]))
+                           share.numerator * _sum(everyone), ceil_share(share, len(everyone)),
+                           per_unit=share.denominator, share=float(share), measure=_sum(cluster_backbone[cluster_id]))
 
 
 def add_learn_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
@@ -224,8 +244,8 @@ def add_mingzhu_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: 
         if backbone and rural > 0:
             to_rural = out_vars(index, x, school.school_id, backbone=True, localities=rule.rural_localities)
             rules.at_least("mingzhu_rural", (school.school_id,), rural.denominator * _sum(to_rural),
-                           rural.numerator * _sum(backbone), rural.numerator * len(backbone), share=float(rural),
-                           measure=_sum(to_rural))
+                           rural.numerator * _sum(backbone), ceil_share(rural, len(backbone)),
+                           per_unit=rural.denominator, share=float(rural), measure=_sum(to_rural))
 
 
 def add_coverage_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
@@ -321,7 +341,7 @@ def build_posting_model(index: CandidateIndex, previous: RotationPlan | None = N
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x[{c.teacher_id}->{c.to_school_id}:{index.needs[c.need_index].subject}"
                             f"{index.needs[c.need_index].grade}]") for c in index.candidates]
-    rules = RuleBook(model, relaxed, unit_weight=int(round(10 * index.policy.weights.unfilled_post * SCALE)))
+    rules = RuleBook(model, relaxed, short_weights(index.policy))
     add_one_posting_per_teacher(model, index, x)
     capacity_terms, offset = add_need_capacity(model, index, x, rules)
     add_quota_rules(model, index, x, rules)
