@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domain.vocab import SUBJECTS
@@ -39,12 +39,46 @@ def _subject(subject: str, lang: str) -> str:
 
 
 @dataclass
+class Roster:
+    """Counts of the roster an explanation accompanies, so that every number it states agrees with it."""
+
+    rotating: dict[str, int] = field(default_factory=dict)  # sending school → teachers rotating out
+    backbone: dict[str, int] = field(default_factory=dict)  # sending school → backbone (or famous) among them
+    learning: dict[str, int] = field(default_factory=dict)  # sending school → learning postings (跟岗)
+    to_rural_backbone: dict[str, int] = field(default_factory=dict)  # sending school → backbone to rural schools
+    to_school_backbone: dict[tuple[str, str], int] = field(default_factory=dict)  # (from, to) → backbone postings
+    apprentices: dict[str, int] = field(default_factory=dict)  # mentor → apprentices
+
+    @classmethod
+    def of(cls, index: CandidateIndex, postings: Sequence, mentoring: Sequence = ()) -> Roster:
+        roster = cls()
+        rural = index.policy.mingzhu.rural_localities
+        for p in postings:
+            teacher = index.teachers[p.teacher_id]
+            backbone = counts_as_backbone(teacher, index.policy)
+            roster.rotating[p.from_school_id] = roster.rotating.get(p.from_school_id, 0) + 1
+            if backbone:
+                roster.backbone[p.from_school_id] = roster.backbone.get(p.from_school_id, 0) + 1
+                key = (p.from_school_id, p.to_school_id)
+                roster.to_school_backbone[key] = roster.to_school_backbone.get(key, 0) + 1
+                if index.schools[p.to_school_id].locality in rural:
+                    roster.to_rural_backbone[p.from_school_id] = roster.to_rural_backbone.get(p.from_school_id, 0) + 1
+            if p.direction == "learn":
+                roster.learning[p.from_school_id] = roster.learning.get(p.from_school_id, 0) + 1
+        for m in mentoring:
+            roster.apprentices[m.mentor_id] = roster.apprentices.get(m.mentor_id, 0) + 1
+        return roster
+
+
+@dataclass
 class _Context:
     index: CandidateIndex
     model: PostingModel | None
     core: list[RuleInstance]
     time_limit_s: float
     num_workers: int
+    broken: dict[str, int] = field(default_factory=dict)  # rule key → units short in the accompanying roster
+    roster: Roster | None = None
 
     @property
     def policy(self) -> RotationPolicy:
@@ -62,7 +96,9 @@ class _Context:
         """The solver's best value of the rule's count while the other rules of the core hold."""
         if self.model is None or rule.measure is None:
             return None
-        others = [r for r in self.core if r is not rule]
+        # Only the rules the accompanying roster keeps: a best-effort roster that breaks one of them
+        # may well exceed what the core's rules allow together ("at most 0" beside a roster of 4).
+        others = [r for r in self.core if r is not rule and r.key not in self.broken]
         return maximise_under(self.model.model, others, rule.measure,
                               time_limit_s=max(0.5, self.time_limit_s / max(1, len(self.core))),
                               num_workers=self.num_workers)
@@ -124,7 +160,7 @@ def _quota(ctx: _Context, rule: RuleInstance) -> Explanation:
     else:
         zh = f"{head_zh}，{len(able)} 名符合条件的教师在 {km:g} 公里内有对口岗位"
         en = f"{head_en}; {len(able)} eligible teachers have a post within {km:g} km"
-        if best is not None:
+        if best is not None and best < required:
             zh += f"，但与下列规则一起最多只能交流 {best} 人"
             en += f", but together with the other rules listed at most {best} can rotate"
     reach = best if best is not None else len(able)
@@ -177,7 +213,7 @@ def _backbone(ctx: _Context, rule: RuleInstance) -> Explanation:
     best = ctx.best_under_others(rule)
     numbers = {"share": share, "rotating_required": required_total, "backbone_required": need_backbone,
                "backbone_with_post": len(backbone_able), "best": best}
-    zh = (f"{where_zh}：骨干教师须占交流人数的 {_pct(share)}（交流 {required_total} 人至少需 {need_backbone} 名骨干），"
+    zh = (f"{where_zh}：骨干教师须占交流人数的 {_pct(share)}（应交流 {required_total} 人至少需 {need_backbone} 名骨干），"
           f"但只有 {len(backbone_able)} 名符合条件的骨干教师在 {policy.distance.max_km:g} 公里内有对口岗位")
     en = (f"{where_en}: backbone teachers must be {_pct(share)} of those rotating ({required_total} rotating need "
           f"{need_backbone} backbone), but only {len(backbone_able)} eligible backbone teachers have a post within "
@@ -528,3 +564,219 @@ _REASONS = {"role": ("岗位", "role"), "years_at_school": ("本校年限不足"
 def _reasons(reasons: dict[str, int], lang: str) -> str:
     k = 0 if lang == "zh" else 1
     return ("，" if lang == "zh" else ", ").join(f"{_REASONS[r][k]} {n}" for r, n in sorted(reasons.items()))
+
+
+# --- a best-effort roster: each broken rule with the roster's numbers and a verified suggestion ------
+
+#: numbers key of a suggestion → (policy table, key, kind); kind "share" values are fractions
+SUGGESTION_KEYS: dict[str, tuple[str, str, str]] = {
+    "suggest_max_km": ("distance", "max_km", "km"),
+    "suggest_min_fraction": ("quota", "min_fraction", "share"),
+    "suggest_backbone_min_share": ("quota", "backbone_min_share", "share"),
+    "suggest_learn_min_fraction": ("learn", "min_fraction", "share"),
+    "suggest_mingzhu_backbone_fraction": ("mingzhu", "backbone_fraction", "share"),
+    "suggest_mingzhu_rural_share": ("mingzhu", "rural_share", "share"),
+    "suggest_min_person_times": ("mingzhu", "min_person_times_per_year", "int"),
+    "suggest_excellent_per_year": ("support", "excellent_per_year", "int"),
+    "suggest_famous_min_apprentices": ("mentoring", "famous_min_apprentices", "int"),
+    "suggest_max_apprentice_teaching_years": ("mentoring", "max_apprentice_teaching_years", "int_up"),
+}
+
+
+def _school_scoped(kind: str) -> bool:
+    return kind in ("quota", "quota_max", "backbone_school", "learn_min", "learn_max", "mingzhu_backbone",
+                    "mingzhu_rural", "excellent")
+
+
+def _cluster_senders(index: CandidateIndex, cluster_id: str) -> list[str]:
+    return [s.school_id for s in index.data.schools if s.cluster_id == cluster_id and is_quota_sender(s, index.policy)]
+
+
+def with_roster(ctx: _Context, rule: RuleInstance, e: Explanation) -> Explanation:
+    """The explanation with the accompanying roster's own numbers (and how far it falls short)."""
+    roster = ctx.roster
+    if roster is None:
+        return e
+    numbers = dict(e.numbers)
+    short = ctx.broken.get(rule.key)
+    zh = en = ""
+    if _school_scoped(rule.kind):
+        school_id = str(rule.scope[0])
+        n, b = roster.rotating.get(school_id, 0), roster.backbone.get(school_id, 0)
+        numbers.update(school_id=school_id, roster_rotating=n, roster_backbone=b)
+        zh, en = f"本方案该校交流 {n} 人（骨干 {b} 人）", f"this roster rotates {n} from it ({b} backbone)"
+        if rule.kind == "excellent":
+            host = str(rule.scope[1])
+            sent = roster.to_school_backbone.get((school_id, host), 0)
+            numbers["roster_excellent"] = sent
+            zh += f"，其中到 {ctx.school_name(host)} 的优秀教师 {sent} 人"
+            en += f", {sent} excellent teachers to {ctx.school_name_en(host)}"
+    elif rule.kind in ("backbone_cluster", "mingzhu_person_times"):
+        schools = _cluster_senders(ctx.index, str(rule.scope[0])) if rule.kind == "backbone_cluster" else \
+            [s.school_id for s in ctx.index.data.schools if s.cluster_id == rule.scope[0]]
+        n = sum(roster.rotating.get(s, 0) for s in schools)
+        b = sum(roster.backbone.get(s, 0) for s in schools)
+        numbers.update(cluster_id=str(rule.scope[0]), roster_rotating=n, roster_backbone=b)
+        zh, en = f"本方案该学区交流 {n} 人（骨干 {b} 人）", f"this roster rotates {n} in the cluster ({b} backbone)"
+    elif rule.kind == "famous_apprentices":
+        got = roster.apprentices.get(str(rule.scope[0]), 0)
+        numbers["roster_apprentices"] = got
+        zh, en = f"本方案带徒 {got} 人", f"this roster gives {got} apprentices"
+    if short:
+        numbers["short"] = short
+        unit_zh = "名骨干" if rule.kind.startswith("backbone") else "人"
+        zh += f"{'，' if zh else '本方案'}差 {short} {unit_zh}"
+        en += f"{', ' if en else 'this roster is '}{short} short"
+    if not zh:
+        return replace(e, numbers=numbers)
+    return replace(e, message_zh=f"{e.message_zh}；{zh}", message_en=f"{e.message_en}; {en}", numbers=numbers)
+
+
+def _format(value: Any, kind: str) -> str:
+    if kind == "share":
+        return f"{value:g}（{_pct(value)}）"
+    if kind == "km":
+        return f"{value:g} 公里"
+    return f"{value:g}"
+
+
+def _format_en(value: Any, kind: str) -> str:
+    return f"{value:g} ({_pct(value)})" if kind == "share" else f"{value:g} km" if kind == "km" else f"{value:g}"
+
+
+def _tries(kind: str, value: Any, current: Any) -> list[Any]:
+    """The suggested value, then a few a step further from the current one."""
+    if kind == "share":
+        steps = [value, _floor_pct(value * 0.75), _floor_pct(value * 0.5)]
+    elif kind == "km":
+        steps = [value, value + 5, value + 10]
+    elif kind == "int_up":
+        steps = [value, value + 1, value + 2]
+    else:
+        steps = [value, value - 1, value - 2]
+    out = []
+    for v in steps:
+        if kind in ("share",) and v < 0 or kind == "int" and v < 0:
+            continue
+        if v != current and v not in out:
+            out.append(v)
+    return out
+
+
+def rule_met_under(data: RotationInput, policy: RotationPolicy, rule_key: str, *, time_limit_s: float,
+                   num_workers: int) -> bool | None:
+    """Re-solve the best-effort roster under a changed policy: is this rule instance met? (None: no answer in time)"""
+    from .cpsat import solve_with_rules
+    from .cpsat import STATUS_NAMES
+
+    index = build_candidates(data, policy)
+    relaxed = build_posting_model(index, relaxed=True)
+    solver, code = solve_with_rules(relaxed.model, [], time_limit_s=time_limit_s, num_workers=num_workers)
+    if STATUS_NAMES.get(code) not in ("OPTIMAL", "FEASIBLE"):
+        return None
+    for rule in relaxed.rules:
+        if rule.key == rule_key:
+            deficit = rule.numbers.get("deficit_var")
+            return (solver.value(deficit) == 0) if deficit is not None else bool(solver.boolean_value(rule.literal))
+    return True  # the rule instance no longer exists under the changed policy (nothing is asked)
+
+
+def roster_suggestion(ctx: _Context, rule: RuleInstance, e: Explanation) -> Explanation:
+    """For a broken counted rule: the policy value the roster itself reaches (what the other rules
+    allow it), as the suggestion to verify."""
+    numbers = dict(e.numbers)
+    n, b = numbers.get("roster_rotating"), numbers.get("roster_backbone")
+    if rule.kind == "quota" and numbers.get("eligible"):
+        numbers["suggest_min_fraction"] = _floor_pct(n / numbers["eligible"])
+    elif rule.kind in ("backbone_school", "backbone_cluster") and n:
+        numbers["suggest_backbone_min_share"] = _floor_pct(b / n)
+    elif rule.kind == "learn_min" and ctx.roster is not None:
+        eligible = len(ctx.index.eligible_at(str(rule.scope[0])))
+        if eligible:
+            numbers["suggest_learn_min_fraction"] = _floor_pct(ctx.roster.learning.get(str(rule.scope[0]), 0) / eligible)
+    elif rule.kind == "mingzhu_backbone" and numbers.get("backbone_eligible"):
+        numbers["suggest_mingzhu_backbone_fraction"] = _floor_pct(b / numbers["backbone_eligible"])
+    elif rule.kind == "mingzhu_rural" and b and ctx.roster is not None:
+        numbers["suggest_mingzhu_rural_share"] = _floor_pct(ctx.roster.to_rural_backbone.get(str(rule.scope[0]), 0) / b)
+    return replace(e, numbers=numbers)
+
+
+def verified_suggestion(index: CandidateIndex, rule: RuleInstance, e: Explanation, *, time_limit_s: float,
+                        num_workers: int) -> Explanation:
+    """Keep only suggestions that a re-solve confirms: the changed key makes this rule instance met."""
+    import time
+
+    started = time.perf_counter()
+    policy = index.policy
+    numbers = dict(e.numbers)
+    found_zh, found_en = [], []
+    pending = [k for k in SUGGESTION_KEYS if k in numbers]
+    for key in pending:
+        table, name, kind = SUGGESTION_KEYS[key]
+        current = getattr(getattr(policy, table), name)
+        numbers.pop(key)
+        for value in _tries(kind, numbers.get(key, e.numbers[key]), current):
+            left = time_limit_s - (time.perf_counter() - started)
+            if left < 0.2:
+                numbers["unverified"] = True
+                break
+            try:
+                changed = policy.replace(**{table: {name: value}})
+            except ValueError:
+                continue
+            if rule_met_under(index.data, changed, rule.key, time_limit_s=min(left, max(1.0, time_limit_s / 3)),
+                              num_workers=num_workers):
+                numbers[key] = value
+                verb_zh = "降到" if value < current else "放宽到" if kind == "km" else "提高到"
+                verb_en = "lower" if value < current else "raise"
+                found_zh.append(f"把 {table}.{name} 从 {_format(current, kind)} {verb_zh} {_format(value, kind)} "
+                                f"可满足（已重算验证）")
+                found_en.append(f"{verb_en} {table}.{name} from {_format_en(current, kind)} to "
+                                f"{_format_en(value, kind)} (verified by re-solving)")
+                break
+    extra_zh = [h for h in e.suggestion_zh.split("；") if h and "从" not in h and "至少放宽到" not in h]
+    extra_en = [h for h in e.suggestion_en.split("; ") if h and " from " not in h and "to at least" not in h]
+    numbers["verified"] = bool(found_zh)
+    return replace(e, suggestion_zh="；".join(found_zh + extra_zh), suggestion_en="; ".join(found_en + extra_en),
+                   numbers=numbers)
+
+
+def explain_best_effort(pm: PostingModel, postings: Sequence, mentoring: Sequence, broken: dict[str, int], *,
+                        time_limit_s: float, num_workers: int, find_cores: bool = True) -> tuple[list[Explanation], dict]:
+    """Explanations for a best-effort roster: the conflicting rules (disjoint cores) described with the
+    roster's own numbers, every broken rule (in a core or not) with how far the roster falls short and
+    a suggestion verified by re-solving."""
+    import time
+
+    started = time.perf_counter()
+    index = pm.index
+    roster = Roster.of(index, postings, mentoring)
+    cores = disjoint_cores(pm.model, pm.rules, time_limit_s=time_limit_s * 0.35, num_workers=num_workers) \
+        if find_cores else []
+    described: list[tuple[RuleInstance, Explanation]] = []
+    seen: set[str] = set()
+    for number, found in enumerate(cores, start=1):
+        ctx = _Context(index, pm, list(found.core), time_limit_s * 0.2 / len(cores), num_workers, broken, roster)
+        for rule in found.core:
+            seen.add(rule.key)
+            described.append((rule, replace(with_roster(ctx, rule, _DESCRIBE[rule.kind](ctx, rule)), conflict=number)))
+            if rule.key in broken:
+                described[-1] = (rule, roster_suggestion(ctx, rule, described[-1][1]))
+    number = len(cores)
+    for rule in pm.rules:
+        if rule.key in broken and rule.key not in seen and rule.kind in _DESCRIBE:
+            number += 1
+            ctx = _Context(index, pm, [rule], time_limit_s * 0.05, num_workers, broken, roster)
+            e = replace(with_roster(ctx, rule, _DESCRIBE[rule.kind](ctx, rule)), conflict=number)
+            described.append((rule, roster_suggestion(ctx, rule, e)))
+    out = []
+    to_verify = [i for i, (rule, _) in enumerate(described) if rule.key in broken]
+    for position, (rule, e) in enumerate(described):
+        if rule.key in broken:
+            left = time_limit_s - (time.perf_counter() - started)
+            share = left / max(1, len([i for i in to_verify if i >= position]))
+            e = verified_suggestion(index, rule, e, time_limit_s=max(0.3, share), num_workers=num_workers)
+        out.append(e)
+    info = {"core": [[r.key for r in found.core] for found in cores] or None,
+            "core_minimal": all(found.minimal for found in cores) if cores else None}
+    return out, info

@@ -14,7 +14,7 @@ from ortools.sat.python import cp_model
 
 from .candidates import SCALE, CandidateIndex, build_candidates
 from .cpsat import STATUS_NAMES, posting_params, solve_with_rules
-from .explain import explain_leader_model, explain_posting_model, shortfall_report
+from .explain import explain_best_effort, explain_leader_model, explain_posting_model, shortfall_report
 from .inputs import RotationInput
 from .leaders import build_leader_model, read_leader_plan
 from .model import PostingModel, build_posting_model
@@ -269,21 +269,28 @@ def _plan_component(data: RotationInput, index: CandidateIndex, policy: Rotation
         result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled, need_of),
                       objective=solver.objective_value / SCALE, bound=solver.best_objective_bound / SCALE)
     elif result["posting_status"] == "INFEASIBLE":
-        if explain:
-            explanations, info = explain_posting_model(pm, time_limit_s=max(1.0, budget * 0.5),
+        # A best-effort roster that breaks as little of the policy as it can (reported, never silent),
+        # then explanations that agree with it: the conflicting rules, and each broken rule with the
+        # roster's numbers and a policy change verified by re-solving.
+        relaxed = build_posting_model(index, data.previous, relaxed=True)
+        solver, code = solve_with_rules(relaxed.model, [], time_limit_s=max(0.5, budget * 0.35),
+                                        num_workers=num_workers, relative_gap=relative_gap,
+                                        hints=_hints(relaxed, data.previous), params=posting_params(num_workers))
+        if STATUS_NAMES.get(code) in ("OPTIMAL", "FEASIBLE"):
+            postings, mentoring, filled, need_of = read_postings(relaxed, solver)
+            broken = _broken_rules(relaxed, solver)
+            result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled, need_of),
+                          relaxed=True, broken=broken)
+            left = max(1.0, budget * 0.75 - (time.perf_counter() - started))
+            explanations, info = explain_best_effort(pm, postings, mentoring, broken, time_limit_s=left,
+                                                     num_workers=num_workers, find_cores=explain)
+            result["explanations"] += explanations
+            result.update(info)
+        elif explain:
+            explanations, info = explain_posting_model(pm, time_limit_s=max(1.0, budget * 0.4),
                                                        num_workers=num_workers)
             result["explanations"] += explanations
             result.update(info)
-        # A best-effort roster that breaks as little of the policy as it can (reported, never silent).
-        relaxed = build_posting_model(index, data.previous, relaxed=True)
-        left = max(0.5, budget * 0.75 - (time.perf_counter() - started))
-        solver, code = solve_with_rules(relaxed.model, [], time_limit_s=left, num_workers=num_workers,
-                                        relative_gap=relative_gap, hints=_hints(relaxed, data.previous),
-                                        params=posting_params(num_workers))
-        if STATUS_NAMES.get(code) in ("OPTIMAL", "FEASIBLE"):
-            postings, mentoring, filled, need_of = read_postings(relaxed, solver)
-            result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled, need_of),
-                          relaxed=True, broken=_broken_rules(relaxed, solver))
     leader_left = max(0.5, budget - (time.perf_counter() - started))
     leader_solver, leader_code = solve_with_rules(lm.model, lm.rules, time_limit_s=leader_left,
                                                   num_workers=num_workers, relative_gap=max(relative_gap, 0.01),

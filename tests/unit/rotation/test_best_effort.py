@@ -1,7 +1,6 @@
 """A best-effort roster (the policy cannot be met) fills as much of every rule as the others allow."""
 from __future__ import annotations
 
-
 from scheduling.rotation import plan_rotation
 from scheduling.rotation.attainment import attainment, hard_rule_ceilings
 from scheduling.rotation.validate import validate_roster

@@ -78,7 +78,9 @@ def test_backbone_share_against_mentoring_suggests_the_apprentice_age_that_works
     data = world([lead_school("S1"), school("S2", 10.0)], teachers, [need("S2", posts=2)])
     rules = policy()
     result = solve(data, rules)
-    assert sorted(e.rule for e in result.explanations) == ["backbone_school", "mentoring", "quota"]
+    # the conflict (core), and the cluster's share the best-effort roster also breaks
+    assert sorted(e.rule for e in result.explanations if e.conflict == 1) == ["backbone_school", "mentoring", "quota"]
+    assert {e.rule for e in result.explanations if e.conflict != 1} <= {"backbone_cluster"}
     mentoring = next(e for e in result.explanations if e.rule == "mentoring")
     assert mentoring.numbers["suggest_max_apprentice_teaching_years"] == 7
     loosened = policy(mentoring={"max_apprentice_teaching_years": 7})
@@ -90,7 +92,9 @@ def test_a_pin_without_a_matching_post():
     data = world([lead_school("S1"), school("S2", 10.0), school("S3", 12.0)],
                  [teacher("T1", "S1"), keeper("S1")], [need("S2")], pins=(Pin("T1", "S3"),))
     result = solve(data, policy(quota={"min_fraction": 0.0}))
-    assert [e.rule for e in result.explanations] == ["pin"]
+    # the pin is the conflict; the best-effort roster fills S2's post with T1 instead, short of the share
+    assert [e.rule for e in result.explanations if e.conflict == 1] == ["pin"]
+    assert {e.rule for e in result.explanations if e.conflict != 1} <= {"backbone_school", "backbone_cluster"}
     assert result.explanations[0].numbers["options"] == 0 and "S3" in result.explanations[0].message_zh
 
 
