@@ -780,3 +780,87 @@ def explain_best_effort(pm: PostingModel, postings: Sequence, mentoring: Sequenc
     info = {"core": [[r.key for r in found.core] for found in cores] or None,
             "core_minimal": all(found.minimal for found in cores) if cores else None}
     return out, info
+
+
+# --- leaders: a best-effort plan's waiting pairs ------------------------------------------------------
+
+def _leaders_feasible(data: RotationInput, policy: RotationPolicy, *, time_limit_s: float, num_workers: int) -> bool:
+    from .cpsat import is_infeasible
+    from .leaders import build_leader_model
+
+    lm = build_leader_model(data, policy)
+    return is_infeasible(lm.model, lm.rules, time_limit_s=time_limit_s, num_workers=num_workers) is False
+
+
+def explain_leader_waits(lm: LeaderModel, index: CandidateIndex, waits: dict[tuple[str, str], list[int]],
+                         principals_home: Sequence[str] = (), *, time_limit_s: float = 5.0,
+                         num_workers: int = 1) -> list[Explanation]:
+    """One explanation per pair that waits (which months, and the school whose leaders are too few),
+    and per principal left without an exchange month; the key to change is verified by re-solving."""
+    policy, data = lm.policy, lm.data
+    ctx = _Context(index, None, [], time_limit_s, num_workers)
+    limit = policy.leaders.max_pairs_per_leader_per_month
+    pairs_of: dict[str, int] = defaultdict(int)
+    for a, b in lm.pairs:
+        pairs_of[a] += 1
+        pairs_of[b] += 1
+    principal_away = {school_id for school_id, principal in lm.principals.items()
+                      if lm.principal_months and any(principal.teacher_id == t.teacher_id
+                                                     for t in lm.leaders.get(school_id, []))}
+    # One suggestion for all the waits: the pairs a leader may serve a month, checked by re-solving.
+    hint_zh = hint_en = ""
+    verified: int | None = None
+    def enough(value: int) -> bool:  # a necessary condition, counted: no solve for values that cannot work
+        return all(len(lm.leaders.get(s, [])) * value - (value if s in principal_away else 0) >= pairs_of[s]
+                   for s in pairs_of)
+
+    if waits:
+        for value in (v for v in range(limit + 1, 6) if enough(v)):
+            try:
+                changed = policy.replace(leaders={"max_pairs_per_leader_per_month": value})
+            except ValueError:
+                break
+            if _leaders_feasible(data, changed, time_limit_s=max(0.5, time_limit_s / 4), num_workers=num_workers):
+                verified = value
+                break
+        if verified is not None:
+            hint_zh = (f"把 leaders.max_pairs_per_leader_per_month 从 {limit} 提高到 {verified} 可让所有结对每月交流"
+                       f"（已重算验证）")
+            hint_en = (f"raise leaders.max_pairs_per_leader_per_month from {limit} to {verified} so that every pair "
+                       f"exchanges every month (verified by re-solving)")
+    out = []
+    for (a, b), months in sorted(waits.items()):
+        # the side whose leaders cannot cover its pairs every month
+        def capacity(school_id: str) -> int:
+            staff = len(lm.leaders.get(school_id, []))
+            return staff * limit - (limit if school_id in principal_away else 0)
+
+        short = min((a, b), key=lambda s: capacity(s) - pairs_of[s])
+        staff = len(lm.leaders.get(short, []))
+        month_list_zh = "、".join(f"{m} 月" for m in months)
+        month_list_en = ", ".join(str(m) for m in months)
+        away_zh = "（校长外出交流的那个月少 1 人）" if short in principal_away else ""
+        away_en = " (one fewer in the principal's own exchange month)" if short in principal_away else ""
+        zh = (f"结对 {ctx.school_name(a)}–{ctx.school_name(b)}：{month_list_zh}暂停干部交流（共 {len(months)} 个月）。"
+              f"原因：学校 {ctx.school_name(short)} 与 {pairs_of[short]} 所学校结对，每月须派出 {pairs_of[short]} 名干部，"
+              f"但只有 {staff} 名中层干部/校长{away_zh}，每人每月最多参加 {limit} 个结对")
+        en = (f"pair {ctx.school_name_en(a)} – {ctx.school_name_en(b)} waits in month(s) {month_list_en} "
+              f"({len(months)} months): school {ctx.school_name_en(short)} is in {pairs_of[short]} pairs and must send "
+              f"{pairs_of[short]} leaders a month, but has {staff} leaders{away_en}, each in at most {limit} pair(s) "
+              f"a month")
+        numbers = {"months": list(months), "school_id": short, "pairs": pairs_of[short], "leaders": staff,
+                   "limit": limit, "suggest_max_pairs_per_leader_per_month": verified}
+        extra_zh = f"或在 teachers.csv 中为 {ctx.school_name(short)} 登记更多中层干部"
+        extra_en = f"or register more leaders of {ctx.school_name_en(short)}"
+        out.append(Explanation("leader_wait", f"{a}-{b}", zh, en, "；".join(h for h in (hint_zh, extra_zh) if h),
+                               "; ".join(h for h in (hint_en, extra_en) if h), numbers, conflict=200))
+    for school_id in principals_home:
+        zh = (f"学校 {ctx.school_name(school_id)}：本方案未安排校长交流月（可选月份 {len(lm.principal_months)} 个，"
+              f"与结对学校校长不能同月外出）")
+        en = (f"school {ctx.school_name_en(school_id)}: its principal gets no exchange month in this plan "
+              f"({len(lm.principal_months)} months available, never the same month as a partner's principal)")
+        out.append(Explanation("principal_month", school_id, zh, en,
+                               f"修改 principals.term（现为 {policy.principals.term}）或按整学年安排",
+                               f"change principals.term (now {policy.principals.term}) or plan the whole school year",
+                               {"months": len(lm.principal_months)}, conflict=200))
+    return out

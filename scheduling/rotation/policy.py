@@ -283,11 +283,13 @@ class WeightsPolicy(PolicySection):
     apprentice_short: float = 100.0  # 名师每少带 1 名徒弟
     pin_dropped: float = 5000.0  # 放弃一条规划人员的指定
     leader_pair_waits: float = 1000.0  # 干部交流：一个结对一个月等待（不交流）
+    principal_month_dropped: float = 5000.0  # 校长本学年未安排交流月
 
     def check(self) -> None:
         values = (self.unfilled_post, self.non_volunteer, self.recent_rotation, self.drop_previous,
                   self.add_previous, self.quota_short, self.backbone_short, self.learn_short, self.mingzhu_short,
-                  self.excellent_short, self.apprentice_short, self.pin_dropped, self.leader_pair_waits)
+                  self.excellent_short, self.apprentice_short, self.pin_dropped, self.leader_pair_waits,
+                  self.principal_month_dropped)
         _need(min(values) >= 0, "weights must be ≥ 0")
         _need(self.fairness_window_years >= 0, "weights.fairness_window_years must be ≥ 0")
 

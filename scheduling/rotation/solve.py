@@ -14,9 +14,9 @@ from ortools.sat.python import cp_model
 
 from .candidates import SCALE, CandidateIndex, build_candidates
 from .cpsat import STATUS_NAMES, posting_params, solve_with_rules
-from .explain import explain_best_effort, explain_leader_model, explain_posting_model, shortfall_report
+from .explain import explain_best_effort, explain_leader_model, explain_leader_waits, explain_posting_model, shortfall_report
 from .inputs import RotationInput
-from .leaders import build_leader_model, read_leader_plan
+from .leaders import build_leader_model, leader_waits, principals_home, read_leader_plan
 from .model import PostingModel, build_posting_model
 from .policy import RotationPolicy
 from .results import Explanation, MentorPair, Posting, RotationPlan, RotationResult, Shortfall
@@ -26,6 +26,9 @@ from .rules import counts_as_backbone, period_dates, subsidy_yuan
 # The leaders' model is highly symmetric (interchangeable leaders and months): symmetry detection and
 # probing in presolve cost more than they save (measured: 1.3 s → 0.25 s on a cluster of 10 schools).
 LEADER_SOLVER_PARAMS = {"symmetry_level": 0, "cp_model_probing_level": 0}
+# The best-effort leaders' model (pairs may wait) needs the strongest LP to prove how many pair-months
+# can be held: one worker with it proved a 4-partner cluster in 0.06 s, the default portfolio in 4–7 s.
+RELAXED_LEADER_PARAMS = {**LEADER_SOLVER_PARAMS, "linearization_level": 2}
 
 
 def components(data: RotationInput, policy: RotationPolicy) -> list[list[str]]:
@@ -231,6 +234,11 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
         if "exchanges" in result:
             exchanges += result["exchanges"]
             principal_months += result["principal_months"]
+            if result.get("leader_relaxed"):
+                stats.setdefault("leader_waits", {}).update(result["leader_waits"])
+                stats.setdefault("principals_home", []).extend(result["principals_home"])
+                if group[0] not in stats["relaxed"]:
+                    stats["relaxed"].append(group[0])
         else:
             stats["blocked"].append(f"leaders:{group[0]}")
     status = _merge_status(statuses)
@@ -300,10 +308,28 @@ def _plan_component(data: RotationInput, index: CandidateIndex, policy: Rotation
         exchanges, principal_months = read_leader_plan(lm, leader_solver)
         result.update(exchanges=exchanges, principal_months=principal_months)
         leader_status = "OPTIMAL"  # the leaders' objective is a preference, not part of the reported objective
-    elif leader_status == "INFEASIBLE" and explain:
-        explanations, info = explain_leader_model(lm, index, time_limit_s=max(1.0, leader_left),
-                                                  num_workers=num_workers)
-        result["explanations"] += explanations
-        result.update(info)
+    elif leader_status == "INFEASIBLE":
+        # A best-effort leaders' plan: the most pair-months the leaders can cover; the pairs that wait
+        # are named with the reason and a verified change (the solver's core is kept in the stats).
+        relaxed_lm = build_leader_model(data, policy, data.previous, relaxed=True)
+        solver_r, code_r = solve_with_rules(relaxed_lm.model, [], time_limit_s=max(0.5, leader_left * 0.4),
+                                            num_workers=1, relative_gap=max(relative_gap, 0.01),
+                                            params=RELAXED_LEADER_PARAMS)
+        if STATUS_NAMES.get(code_r) in ("OPTIMAL", "FEASIBLE"):
+            exchanges, principal_months = read_leader_plan(relaxed_lm, solver_r)
+            waits = leader_waits(relaxed_lm, solver_r)
+            home = principals_home(relaxed_lm, solver_r)
+            result.update(exchanges=exchanges, principal_months=principal_months, leader_relaxed=True,
+                          leader_waits={f"{a}-{b}": months for (a, b), months in waits.items()},
+                          principals_home=home)
+            if explain:
+                result["explanations"] += explain_leader_waits(relaxed_lm, index, waits, home,
+                                                               time_limit_s=max(1.0, leader_left * 0.4),
+                                                               num_workers=num_workers)
+        elif explain:
+            explanations, info = explain_leader_model(lm, index, time_limit_s=max(1.0, leader_left * 0.5),
+                                                      num_workers=num_workers)
+            result["explanations"] += explanations
+            result.update(info)
     result["leader_status"] = leader_status
     return result
