@@ -417,7 +417,78 @@ def _leader(ctx: _Context, rule: RuleInstance) -> Explanation:
                        {"months": months})
 
 
+def _excellent(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index, policy = ctx.index, ctx.policy
+    giver, taker = str(rule.scope[0]), str(rule.scope[1])
+    required, per_year = rule.numbers["required"], policy.support.excellent_per_year
+    candidates = rule.numbers.get("candidates", 0)
+    posts = sum(n.posts for n in index.needs if n.school_id == taker)
+    best = ctx.best_under_others(rule)
+    period_zh = "本学期" if index.data.term else "本学年"
+    period_en = "this term" if index.data.term else "this school year"
+    zh = (f"学校 {ctx.school_name(giver)} 须向帮扶学校 {ctx.school_name(taker)} 派出至少 {required} 名优秀教师"
+          f"（骨干、名师；support.excellent_per_year = {per_year}，{period_zh} {required} 名），"
+          f"但只有 {candidates} 名符合条件的优秀教师在 {policy.distance.max_km:g} 公里内有该校的对口岗位"
+          f"（该校共申请 {posts} 个岗位）")
+    en = (f"school {ctx.school_name_en(giver)} must send at least {required} excellent (backbone or famous) teachers "
+          f"to {ctx.school_name_en(taker)}, the school it supports (support.excellent_per_year = {per_year}, "
+          f"{required} {period_en}), but only {candidates} eligible excellent teachers have a post there within "
+          f"{policy.distance.max_km:g} km ({posts} posts asked)")
+    if best is not None and best < required:
+        zh += f"；与其他规则一起最多 {best} 名"
+        en += f"; together with the other rules at most {best}"
+    reach = min(candidates, best if best is not None else candidates)
+    numbers = {"required": required, "candidates": candidates, "posts": posts, "best": best,
+               "suggest_excellent_per_year": reach * (2 if index.data.term else 1)}
+    return Explanation("excellent", f"{giver}->{taker}", zh, en,
+                       f"把 support.excellent_per_year 降到 {numbers['suggest_excellent_per_year']}；或请 {ctx.school_name(taker)} 增加对口岗位",
+                       f"lower support.excellent_per_year to {numbers['suggest_excellent_per_year']}; or ask "
+                       f"{ctx.school_name_en(taker)} for more posts", numbers)
+
+
+def _person_times(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index, policy = ctx.index, ctx.policy
+    cluster_id, required = str(rule.scope[0]), rule.numbers["required"]
+    schools = [s.school_id for s in index.data.schools if s.cluster_id == cluster_id]
+    able = sum(len(index.candidate_teachers_at(s)) for s in schools)
+    posts = sum(n.posts for n in index.needs if n.school_id in schools)
+    best = ctx.best_under_others(rule)
+    zh = (f"学区 {cluster_id}：明珠学区规则要求教师每学年至少交流 {policy.mingzhu.min_person_times_per_year} 人次"
+          f"（本次至少 {required} 人次），学区内 {able} 名教师有对口岗位，共 {posts} 个岗位")
+    en = (f"cluster {cluster_id}: the Mingzhu rule asks {policy.mingzhu.min_person_times_per_year} teacher exchanges "
+          f"a year ({required} in this plan); {able} teachers have a post, {posts} posts in all")
+    if best is not None and best < required:
+        zh += f"；与其他规则一起最多 {best} 人次"
+        en += f"; together with the other rules at most {best}"
+    reach = min(able, posts, best if best is not None else able)
+    numbers = {"required": required, "with_post": able, "posts": posts, "best": best,
+               "suggest_min_person_times": reach * (2 if index.data.term else 1)}
+    return Explanation("mingzhu_person_times", cluster_id, zh, en,
+                       f"把 mingzhu.min_person_times_per_year 降到 {numbers['suggest_min_person_times']}",
+                       f"lower mingzhu.min_person_times_per_year to {numbers['suggest_min_person_times']}", numbers)
+
+
+def _famous_apprentices(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index, policy = ctx.index, ctx.policy
+    mentor_id, host_id = str(rule.scope[0]), str(rule.scope[1])
+    mentor = index.teachers[mentor_id]
+    possible = rule.numbers.get("apprentices", 0)
+    least, years = policy.mentoring.famous_min_apprentices, policy.mentoring.max_apprentice_teaching_years
+    zh = (f"名师 {mentor.name}（{ctx.school_name(mentor.school_id)}）到 {ctx.school_name(host_id)} 交流须带教至少 "
+          f"{least} 名青年教师（mentoring.famous_min_apprentices），该校同学科同年级、教龄不超过 {years} 年的青年教师只有 "
+          f"{possible} 名")
+    en = (f"famous teacher {mentor.name} ({ctx.school_name_en(mentor.school_id)}) at {ctx.school_name_en(host_id)} must "
+          f"mentor at least {least} young teachers (mentoring.famous_min_apprentices), but only {possible} young "
+          f"teachers of the subject and grade (≤ {years} teaching years) are there")
+    numbers = {"required": least, "apprentices": possible,
+               "suggest_famous_min_apprentices": max(1, min(possible, least - 1))}
+    return Explanation("famous_apprentices", f"{mentor_id}@{host_id}", zh, en,
+                       f"把 mentoring.famous_min_apprentices 降到 {numbers['suggest_famous_min_apprentices']}",
+                       f"lower mentoring.famous_min_apprentices to {numbers['suggest_famous_min_apprentices']}", numbers)
+
+
 _DESCRIBE = {
+    "excellent": _excellent, "mingzhu_person_times": _person_times, "famous_apprentices": _famous_apprentices,
     "quota": _quota, "quota_max": _quota_max, "backbone_school": _backbone, "backbone_cluster": _backbone,
     "learn_min": _learn, "learn_max": _learn, "mingzhu_backbone": _mingzhu, "mingzhu_rural": _mingzhu,
     "coverage": _coverage, "capacity": _capacity, "mentoring": _mentoring, "pin": _pin, "forbid": _pin,
@@ -489,13 +560,15 @@ def explain_infeasibility(data: RotationInput, policy: RotationPolicy | None = N
 
 # --- shortfalls of a feasible plan ------------------------------------------------------------------
 
-def shortfall_report(index: CandidateIndex, filled: dict[int, int], posted: dict[str, int] | None = None
-                     ) -> list[Shortfall]:
+def shortfall_report(index: CandidateIndex, filled: dict[int, int], posted: dict[str, int] | None = None,
+                     covered: dict[int, int] | None = None) -> list[Shortfall]:
     """Why each need that stays (partly) unfilled does, found by counting teachers step by step.
 
     `filled` counts the postings per need (index into `index.needs`); `posted` maps each posted
-    teacher to the need filled (to tell candidates taken elsewhere from candidates kept at home)."""
+    teacher to the need filled (to tell candidates taken elsewhere from candidates kept at home);
+    `covered` counts the part-time covers (跨校兼课) of each need, which are said but fill no post."""
     posted = posted or {}
+    covered = covered or {}
     policy, data = index.policy, index.data
     out = []
     for n_index, need in enumerate(index.needs):
@@ -552,6 +625,12 @@ def shortfall_report(index: CandidateIndex, filled: dict[int, int], posted: dict
                   f"{len(staying - lonely)} 名须留校（本校学科覆盖、比例上限等规则）")
             en = (f": of {len(candidates)} candidates {len(elsewhere)} are posted elsewhere, {len(lonely)} are "
                   f"mentors without an apprentice there, {len(staying - lonely)} must stay (coverage at home, caps)")
+        part = covered.get(n_index, 0)
+        if part:
+            hours = policy.part_time.hours_per_week
+            numbers["part_time"] = part
+            zh += f"；其中 {part} 个由跨校兼课教师承担（每周 {hours} 课时，不算交流）"
+            en += f"; {part} covered part-time by a partner school's teacher ({hours} hours a week, not a rotation)"
         out.append(Shortfall(need.school_id, need.subject, need.grade, need.posts, got, code, numbers,
                              head_zh + zh, head_en + en))
     return out

@@ -18,7 +18,7 @@ from .inputs import RotationInput, RotationTeacher
 from .model import RuleBook, _new_rule, _sum
 from .policy import RotationPolicy
 from .results import LeaderExchange, PrincipalMonth, RotationPlan
-from .rules import (Distances, counts_as_backbone, direction, month_dates, plan_months, strength, subsidy_yuan,
+from .rules import (Distances, exchange_pairs, counts_as_backbone, direction, month_dates, plan_months, strength, subsidy_yuan,
                     term_months)
 
 WEEKDAYS = (1, 2, 3, 4, 5)
@@ -26,23 +26,7 @@ WEEKDAYS = (1, 2, 3, 4, 5)
 
 def school_pairs(data: RotationInput, policy: RotationPolicy) -> list[tuple[str, str]]:
     """The exchange pairs: given in the input, or by the policy's pairing within each cluster."""
-    if data.school_pairs:
-        return [tuple(p) for p in data.school_pairs]  # type: ignore[misc]
-    by_cluster: dict[str, list] = defaultdict(list)
-    for s in data.schools:
-        by_cluster[s.cluster_id].append(s)
-    pairs = []
-    for cluster_id in sorted(by_cluster):
-        members = sorted(by_cluster[cluster_id], key=lambda s: s.school_id)
-        if policy.leaders.pairing == "all_pairs":
-            pairs += [(a.school_id, b.school_id) for a, b in combinations(members, 2)]
-            continue
-        leads = [s for s in members if s.is_lead]
-        if not leads:
-            continue
-        lead = leads[0]
-        pairs += [(lead.school_id, s.school_id) for s in members if s.school_id != lead.school_id]
-    return pairs
+    return exchange_pairs(data, policy)
 
 
 @dataclass

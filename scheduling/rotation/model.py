@@ -19,7 +19,7 @@ from ortools.sat.python import cp_model
 from .candidates import SCALE, CandidateIndex
 from .policy import fraction
 from .results import RotationPlan
-from .rules import ceil_share, counts_as_backbone, is_quota_sender
+from .rules import ceil_share, counts_as_backbone, is_quota_sender, per_plan_period, supported_schools
 
 Terms = list[tuple[Any, int]]  # (variable or linear expression, integer coefficient)
 
@@ -47,6 +47,7 @@ class PostingModel:
     links: dict[tuple[str, str, str], cp_model.IntVar]  # (mentor, host, apprentice) → 师徒结对
     rules: RuleBook
     offset: int  # constant part of the objective (all posts unfilled, dropped previous postings …)
+    y: list[cp_model.IntVar] = field(default_factory=list)  # one per part-time candidate (跨校兼课)
 
     def rule(self, kind: str, *scope: str | int) -> RuleInstance | None:
         for r in self.rules:
@@ -248,6 +249,37 @@ def add_mingzhu_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: 
                            per_unit=rural.denominator, share=float(rural), measure=_sum(to_rural))
 
 
+def add_mingzhu_person_times(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
+    """明珠学区 (003 part 2): the cluster's teachers exchange at least N person-times a year (a term: half)."""
+    rule = index.policy.mingzhu
+    if not rule.enabled or rule.min_person_times_per_year <= 0:
+        return
+    required = per_plan_period(rule.min_person_times_per_year, index.data.term)
+    by_cluster: dict[str, list] = defaultdict(list)
+    for school in index.data.schools:
+        by_cluster[school.cluster_id] += out_vars(index, x, school.school_id)
+    for cluster_id, going in sorted(by_cluster.items()):
+        rules.at_least("mingzhu_person_times", (cluster_id,), _sum(going), required, required, required=required,
+                       measure=_sum(going))
+
+
+def add_support_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
+    """支教结对子 (001): a quality school sends at least N excellent (backbone or famous) teachers a year
+    to each school it supports (its weaker exchange partners); a term plan asks half, rounded up."""
+    per_year = index.policy.support.excellent_per_year
+    if per_year <= 0:
+        return
+    required = per_plan_period(per_year, index.data.term)
+    for giver, taker in supported_schools(index.data, index.policy):
+        going = [x[i] for t in index.teachers_by_school[giver] if counts_as_backbone(t, index.policy)
+                 for i in index.by_teacher_school.get((t.teacher_id, taker), ())]
+        rules.at_least("excellent", (giver, taker), _sum(going), required, required, required=required,
+                       candidates=len({index.candidates[i].teacher_id for t in index.teachers_by_school[giver]
+                                       if counts_as_backbone(t, index.policy)
+                                       for i in index.by_teacher_school.get((t.teacher_id, taker), ())}),
+                       measure=_sum(going))
+
+
 def add_coverage_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
     """A sending school keeps at least one teacher of each subject for each grade it teaches."""
     for group in index.coverage:
@@ -278,7 +310,8 @@ def add_pins_and_forbids(model: cp_model.CpModel, index: CandidateIndex, x, rule
 def add_mentoring(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook
                   ) -> tuple[dict[tuple[str, str, str], cp_model.IntVar], Terms]:
     """Every rotating backbone or famous teacher mentors young teachers of the host school:
-    one (backbone) or one to `famous_max_apprentices` (famous); an apprentice has one mentor and stays."""
+    one (backbone), or `famous_min_apprentices` to `famous_max_apprentices` (famous: a counted rule that
+    a best-effort roster may fall short of); an apprentice has one mentor and stays."""
     policy = index.policy.mentoring
     links: dict[tuple[str, str, str], cp_model.IntVar] = {}
     terms: Terms = []
@@ -302,12 +335,46 @@ def add_mentoring(model: cp_model.CpModel, index: CandidateIndex, x, rules: Rule
         limit = policy.famous_max_apprentices if mentor.famous else 1
         model.add(_sum(mine) <= limit * posted)
         model.add(_sum(mine) >= posted).only_enforce_if(host_literal[host_id])
+        if mentor.famous and policy.famous_min_apprentices > 1:  # 名师带教 4–8 名青年教师 (003)
+            least = policy.famous_min_apprentices
+            rules.at_least("famous_apprentices", (mentor_id, host_id), _sum(mine), least * posted, least,
+                           required=least, apprentices=len(apprentices), measure=_sum(mine))
         if mentor.famous and bonus:
             terms += [(link, -bonus) for link in mine]
     for apprentice_id, mine in by_apprentice.items():
         leaving = [x[i] for i in index.by_teacher.get(apprentice_id, ())]
         model.add(_sum(mine) + _sum(leaving) <= 1)  # one mentor, and the apprentice stays at home
     return links, terms
+
+
+def add_part_time(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> tuple[list, Terms]:
+    """跨校兼课: a teacher who does not rotate may cover one post a rotation leaves empty; it earns back
+    `part_time.post_value` of the unfilled-post weight (a rotation earns all of it) and counts toward nothing else."""
+    if not index.part_time:
+        return [], []
+    policy = index.policy
+    y = [model.new_bool_var(f"part[{c.teacher_id}->{c.to_school_id}:{index.needs[c.need_index].subject}"
+                            f"{index.needs[c.need_index].grade}]") for c in index.part_time]
+    value = int(round(policy.part_time.post_value * policy.weights.unfilled_post * SCALE))
+    by_teacher: dict[str, list] = defaultdict(list)
+    by_need: dict[int, list] = defaultdict(list)
+    for c in index.part_time:
+        by_teacher[c.teacher_id].append(y[c.index])
+        by_need[c.need_index].append(y[c.index])
+    for teacher_id, mine in by_teacher.items():  # one posting of either kind
+        model.add_at_most_one([x[i] for i in index.by_teacher.get(teacher_id, ())] + mine)
+    capacity = {r.scope[0]: r.literal for r in rules if r.kind == "capacity"}
+    for n_index, mine in by_need.items():
+        need = index.needs[n_index]
+        full = [x[i] for i in index.by_need.get(n_index, ())]
+        model.add(_sum(mine) <= need.posts)
+        if full:
+            literal = capacity.get(need.school_id)
+            constraint = model.add(_sum(full) + _sum(mine) <= need.posts)
+            if literal is not None:
+                constraint.only_enforce_if(literal)
+    terms: Terms = [(y[c.index], c.cost - value) for c in index.part_time]
+    return y, terms
 
 
 def add_candidate_costs(index: CandidateIndex, x) -> Terms:
@@ -347,11 +414,15 @@ def build_posting_model(index: CandidateIndex, previous: RotationPlan | None = N
     add_quota_rules(model, index, x, rules)
     add_learn_rules(model, index, x, rules)
     add_mingzhu_rules(model, index, x, rules)
+    add_mingzhu_person_times(model, index, x, rules)
+    add_support_rules(model, index, x, rules)
     add_coverage_rules(model, index, x, rules)
     add_pins_and_forbids(model, index, x, rules)
     links, mentoring_terms = add_mentoring(model, index, x, rules)
+    y, part_time_terms = add_part_time(model, index, x, rules)
     change_terms, change_offset = add_change_terms(index, x, previous)
-    terms = capacity_terms + mentoring_terms + add_candidate_costs(index, x) + change_terms + rules.terms
+    terms = capacity_terms + mentoring_terms + part_time_terms + add_candidate_costs(index, x) + change_terms + \
+        rules.terms
     offset += change_offset + rules.offset
     model.minimize(cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms]) + offset)
-    return PostingModel(index=index, model=model, x=x, links=links, rules=rules, offset=offset)
+    return PostingModel(index=index, model=model, x=x, links=links, rules=rules, offset=offset, y=y)

@@ -179,11 +179,13 @@ class PartTimePolicy(PolicySection):
     hours_per_week: int = 4  # 兼课教师每周在对方学校的课时
     max_km: float = 20.0  # 兼课教师住址（或本校）到对方学校的最远距离（每周往返）
     post_value: float = 0.5  # 一个兼课岗位抵消空缺岗位代价的比例（不算作交流，也不算填满岗位）
+    subsidy_factor: float = 0.2  # 兼课补助系数（按补助表，每周一天左右）
 
     def check(self) -> None:
         _need(1 <= self.hours_per_week <= 40, "part_time.hours_per_week must be 1–40")
         _need(self.max_km > 0, "part_time.max_km must be > 0")
         _share(self.post_value, "part_time.post_value")
+        _need(self.subsidy_factor >= 0, "part_time.subsidy_factor must be ≥ 0")
 
 
 @dataclass(frozen=True)

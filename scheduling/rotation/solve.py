@@ -19,8 +19,8 @@ from .inputs import RotationInput
 from .leaders import build_leader_model, leader_waits, principals_home, read_leader_plan
 from .model import PostingModel, build_posting_model
 from .policy import RotationPolicy
-from .results import Explanation, MentorPair, Posting, RotationPlan, RotationResult, Shortfall
-from .rules import counts_as_backbone, period_dates, subsidy_yuan
+from .results import Explanation, MentorPair, PartTimePosting, Posting, RotationPlan, RotationResult, Shortfall
+from .rules import counts_as_backbone, direction, period_dates, subsidy_yuan
 
 
 # The leaders' model is highly symmetric (interchangeable leaders and months): symmetry detection and
@@ -73,7 +73,8 @@ def _restrict_plan(plan: RotationPlan | None, teacher_ids: set[str]) -> Rotation
         postings=tuple(p for p in plan.postings if p.teacher_id in teacher_ids),
         mentoring=tuple(m for m in plan.mentoring if m.mentor_id in teacher_ids),
         leader_exchanges=tuple(e for e in plan.leader_exchanges if e.teacher_id in teacher_ids),
-        principal_months=tuple(e for e in plan.principal_months if e.teacher_id in teacher_ids))
+        principal_months=tuple(e for e in plan.principal_months if e.teacher_id in teacher_ids),
+        part_time=tuple(p for p in plan.part_time if p.teacher_id in teacher_ids))
 
 
 def restrict(data: RotationInput, school_ids: list[str], previous: RotationPlan | None) -> RotationInput:
@@ -125,6 +126,28 @@ def read_postings(pm: PostingModel, solver: cp_model.CpSolver
     postings.sort(key=lambda p: (p.from_school_id, p.teacher_id))
     mentoring.sort(key=lambda m: (m.school_id, m.mentor_id, m.apprentice_id))
     return postings, mentoring, dict(filled), need_of
+
+
+def read_part_time(pm: PostingModel, solver: cp_model.CpSolver) -> tuple[list[PartTimePosting], dict[int, int]]:
+    """The part-time covers (跨校兼课) of a solved model, and how many each need got."""
+    index = pm.index
+    policy, data = index.policy, index.data
+    start, end = period_dates(data.school_year, data.term, policy)
+    out, covered = [], defaultdict(int)
+    for c in index.part_time:
+        if not solver.boolean_value(pm.y[c.index]):
+            continue
+        teacher, sender, host = index.teachers[c.teacher_id], index.schools[c.from_school_id], index.schools[c.to_school_id]
+        need = index.needs[c.need_index]
+        covered[c.need_index] += 1
+        out.append(PartTimePosting(
+            teacher_id=c.teacher_id, from_school_id=c.from_school_id, to_school_id=c.to_school_id,
+            subject=need.subject, grade=need.grade, direction=direction(sender, host) or "support", start=start,
+            end=end, hours_per_week=policy.part_time.hours_per_week, backbone=counts_as_backbone(teacher, policy),
+            distance_km=round(c.km, 1),
+            subsidy_yuan_per_month=subsidy_yuan(c.km, host.hardship, policy, policy.part_time.subsidy_factor)))
+    out.sort(key=lambda p: (p.from_school_id, p.teacher_id))
+    return out, dict(covered)
 
 
 def _broken_rules(pm: PostingModel, solver: cp_model.CpSolver) -> dict[str, int]:
@@ -195,6 +218,7 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
     statuses: list[str] = []
     postings: list[Posting] = []
     mentoring: list[MentorPair] = []
+    part_time: list[PartTimePosting] = []
     exchanges, principal_months = [], []
     shortfalls: list[Shortfall] = []
     explanations: list[Explanation] = []
@@ -222,6 +246,7 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
         if "postings" in result:
             postings += result["postings"]
             mentoring += result["mentoring"]
+            part_time += result["part_time"]
             shortfalls += result["shortfalls"]
             if result.get("relaxed"):
                 stats["relaxed"].append(group[0])
@@ -249,7 +274,8 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
         postings=tuple(sorted(postings, key=lambda p: (p.from_school_id, p.teacher_id))),
         mentoring=tuple(mentoring),
         leader_exchanges=tuple(sorted(exchanges, key=lambda e: (e.start, e.from_school_id, e.to_school_id))),
-        principal_months=tuple(sorted(principal_months, key=lambda e: (e.start, e.from_school_id))))
+        principal_months=tuple(sorted(principal_months, key=lambda e: (e.start, e.from_school_id))),
+        part_time=tuple(sorted(part_time, key=lambda p: (p.from_school_id, p.teacher_id))))
     if previous is not None:
         stats["changed_leaders"] = changed_leader_count(plan, previous)
     return RotationResult(
@@ -274,7 +300,9 @@ def _plan_component(data: RotationInput, index: CandidateIndex, policy: Rotation
     result["posting_status"] = STATUS_NAMES.get(code, "UNKNOWN")
     if result["posting_status"] in ("OPTIMAL", "FEASIBLE"):
         postings, mentoring, filled, need_of = read_postings(pm, solver)
-        result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled, need_of),
+        part_time, covered = read_part_time(pm, solver)
+        result.update(postings=postings, mentoring=mentoring, part_time=part_time,
+                      shortfalls=shortfall_report(index, filled, need_of, covered),
                       objective=solver.objective_value / SCALE, bound=solver.best_objective_bound / SCALE)
     elif result["posting_status"] == "INFEASIBLE":
         # A best-effort roster that breaks as little of the policy as it can (reported, never silent),
@@ -286,9 +314,10 @@ def _plan_component(data: RotationInput, index: CandidateIndex, policy: Rotation
                                         hints=_hints(relaxed, data.previous), params=posting_params(num_workers))
         if STATUS_NAMES.get(code) in ("OPTIMAL", "FEASIBLE"):
             postings, mentoring, filled, need_of = read_postings(relaxed, solver)
+            part_time, covered = read_part_time(relaxed, solver)
             broken = _broken_rules(relaxed, solver)
-            result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled, need_of),
-                          relaxed=True, broken=broken)
+            result.update(postings=postings, mentoring=mentoring, part_time=part_time, relaxed=True, broken=broken,
+                          shortfalls=shortfall_report(index, filled, need_of, covered))
             left = max(1.0, budget * 0.75 - (time.perf_counter() - started))
             explanations, info = explain_best_effort(pm, postings, mentoring, broken, time_limit_s=left,
                                                      num_workers=num_workers, find_cores=explain)

@@ -23,8 +23,9 @@ from .policy import RotationPolicy
 from .results import RotationPlan, RotationResult
 from .rules import ceil_share, is_eligible, is_quota_sender
 
-ROTATION_COLUMNS = EXPORT_COLUMNS["rotation"]
-KIND_ZH = {"teacher": "教师", "leader": "中层干部", "principal": "校长"}
+# FORMATS.md's columns, then ours (FORMATS allows more): the weekly hours of a part-time posting (跨校兼课).
+ROTATION_COLUMNS = (*EXPORT_COLUMNS["rotation"], "hours_per_week")
+KIND_ZH = {"teacher": "教师", "leader": "中层干部", "principal": "校长", "part_time": "跨校兼课"}
 DIRECTION_ZH = {"support": "支教", "learn": "跟岗"}
 WEEKDAY_ZH = {1: "星期一", 2: "星期二", 3: "星期三", 4: "星期四", 5: "星期五"}
 
@@ -35,6 +36,7 @@ ROSTER_HEADERS: dict[str, tuple[str, str]] = {  # key → (中文表头, English
     "start": ("开始日期", "start"), "end": ("结束日期", "end"), "backbone": ("骨干", "backbone"),
     "distance_km": ("距离（公里）", "distance (km)"), "subsidy": ("补助（元/月）", "subsidy (yuan/month)"),
     "apprentices": ("徒弟", "apprentices"), "weekday": ("每周交流日", "weekday"),
+    "hours_per_week": ("每周课时", "hours/week"),
 }
 
 
@@ -48,7 +50,8 @@ def _months(start: dt.date, end: dt.date) -> int:
 
 
 def rotation_rows(plan_or_result: RotationPlan | RotationResult) -> list[dict[str, Any]]:
-    """rotation.csv rows (FORMATS.md): teachers, then leaders' exchange months, then principals' months."""
+    """rotation.csv rows (FORMATS.md): teachers, then leaders' exchange months, then principals' months,
+    then part-time postings (kind part_time, with hours_per_week; not rotations)."""
     plan = _plan(plan_or_result)
     apprentices: dict[str, list[str]] = defaultdict(list)
     for m in plan.mentoring:
@@ -70,6 +73,14 @@ def rotation_rows(plan_or_result: RotationPlan | RotationResult) -> list[dict[st
                      "kind": "principal", "direction": e.direction, "start": e.start.isoformat(),
                      "end": e.end.isoformat(), "backbone": e.backbone, "distance_km": e.distance_km,
                      "subsidy_yuan_per_month": e.subsidy_yuan_per_month, "mentor_of": "", "weekday": None})
+    for p in plan.part_time:
+        rows.append({"teacher_id": p.teacher_id, "from_school_id": p.from_school_id, "to_school_id": p.to_school_id,
+                     "kind": "part_time", "direction": p.direction, "start": p.start.isoformat(),
+                     "end": p.end.isoformat(), "backbone": p.backbone, "distance_km": p.distance_km,
+                     "subsidy_yuan_per_month": p.subsidy_yuan_per_month, "mentor_of": "", "weekday": None,
+                     "hours_per_week": p.hours_per_week})
+    for row in rows:
+        row.setdefault("hours_per_week", None)
     return rows
 
 
@@ -120,6 +131,14 @@ def roster_frames(plan_or_result: RotationPlan | RotationResult, data: RotationI
                         "from_school": e.from_school_id, "to_school": e.to_school_id, "subject": "", "grade": None,
                         "start": e.start, "end": e.end, "backbone": e.backbone, "distance_km": e.distance_km,
                         "subsidy": e.subsidy_yuan_per_month, "apprentices": "", "weekday": None})
+    for p in plan.part_time:
+        entries.append({"teacher_id": p.teacher_id, "kind": "part_time", "direction": p.direction,
+                        "from_school": p.from_school_id, "to_school": p.to_school_id, "subject": p.subject,
+                        "grade": p.grade, "start": p.start, "end": p.end, "backbone": p.backbone,
+                        "distance_km": p.distance_km, "subsidy": p.subsidy_yuan_per_month, "apprentices": "",
+                        "weekday": None, "hours_per_week": p.hours_per_week})
+    for entry in entries:
+        entry.setdefault("hours_per_week", None)
     frames: dict[str, pd.DataFrame] = {}
     for s in sorted(data.schools, key=lambda s: s.school_id):
         rows = []
@@ -189,6 +208,7 @@ SUMMARY_HEADERS: dict[str, tuple[str, str]] = {
     "mean_km": ("平均距离", "mean_km"), "max_km": ("最远距离", "max_km"),
     "subsidy_per_month": ("月补助合计", "subsidy_per_month"), "subsidy_total": ("补助总额", "subsidy_total"),
     "leader_exchanges": ("干部交流人次", "leader_exchanges"), "principal_months": ("校长交流月", "principal_months"),
+    "part_time_in": ("兼课", "part_time_in"),
 }
 
 
@@ -217,6 +237,9 @@ def summary_frame(plan_or_result: RotationPlan | RotationResult, data: RotationI
     for e in plan.principal_months:
         principal_count[e.from_school_id] += 1
         principal_money[e.from_school_id] += e.subsidy_yuan_per_month
+    part_in: dict[str, int] = defaultdict(int)
+    for p in plan.part_time:
+        part_in[p.to_school_id] += 1
     posts: dict[str, int] = defaultdict(int)
     for n in data.needs:
         posts[n.school_id] += n.posts
@@ -249,6 +272,7 @@ def summary_frame(plan_or_result: RotationPlan | RotationResult, data: RotationI
             "max_km": max(distances) if distances else None,
             "subsidy_per_month": monthly, "subsidy_total": round(total),
             "leader_exchanges": leader_count[s.school_id], "principal_months": principal_count[s.school_id],
+            "part_time_in": part_in[s.school_id],
         })
     frame = pd.DataFrame(rows, columns=list(SUMMARY_HEADERS))
     if lang == "zh":

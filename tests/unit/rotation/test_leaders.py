@@ -10,7 +10,7 @@ from scheduling.rotation.validate import validate_roster
 
 from tests.unit.rotation.builders import lead_school, school, teacher, world
 
-LEADERS_ONLY = {"quota": {"min_fraction": 0.0}}
+LEADERS_ONLY = {"quota": {"min_fraction": 0.0}, "support": {"excellent_per_year": 0}}
 
 
 def cluster(members: int, leaders_per_school: int, lead_leaders: int | None = None, **kw):

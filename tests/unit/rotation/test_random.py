@@ -20,7 +20,8 @@ from tests.unit.rotation.builders import lead_school, need, school, teacher, wor
 SUBJECTS = ("math", "chinese", "english")
 KINDS = [("township", "ordinary", 1), ("rural", "weak", 2), ("urban", "ordinary", 0), ("rural", "weak", 3)]
 RELAXABLE = {"quota": "quota", "backbone_school": "backbone", "backbone_cluster": "backbone",
-             "learn_min": "learn_quota", "mingzhu_backbone": "mingzhu", "mingzhu_rural": "mingzhu", "pin": "pin"}
+             "learn_min": "learn_quota", "mingzhu_backbone": "mingzhu", "mingzhu_rural": "mingzhu", "pin": "pin",
+             "mingzhu_person_times": "mingzhu", "excellent": "excellent", "famous_apprentices": "famous_apprentices"}
 
 
 def random_world(seed: int, clusters: int, members: int, staff: int, posts: int, pin: bool):
