@@ -144,3 +144,33 @@ def hard_rule_ceilings(data: RotationInput, policy: RotationPolicy | None = None
                 total.quota_by_school[str(rule.scope[0])] = (value, rule.numbers["required"])
     total.quota_by_school = dict(sorted(total.quota_by_school.items()))
     return total
+
+
+def attainment_frame(reached: Attainment, data: RotationInput, ceiling: Attainment | None = None, *,
+                     lang: str = "en"):
+    """One row per counted quantity (and per quota school): required, reached and, when given, the
+    most the hard rules allow. Columns in English keys, or Chinese headers with lang="zh"."""
+    import pandas as pd
+
+    names = {s.school_id: s.name for s in data.schools}
+    zh = lang == "zh"
+    rows = [
+        {"item": "应交流人数（合计）" if zh else "required rotations", "school_id": "",
+         "asked": reached.required_rotations, "reached": reached.rotations_made,
+         "hard_rules_allow": ceiling.rotations_made if ceiling else None},
+        {"item": "岗位" if zh else "posts filled", "school_id": "", "asked": reached.posts,
+         "reached": reached.posts_filled, "hard_rules_allow": ceiling.posts_filled if ceiling else None},
+        {"item": "骨干教师（承担比例学校）" if zh else "backbone rotating (quota schools)", "school_id": "",
+         "asked": None, "reached": reached.backbone_rotating,
+         "hard_rules_allow": ceiling.backbone_rotating if ceiling else None},
+    ]
+    for school_id, (made, required) in reached.quota_by_school.items():
+        best = ceiling.quota_by_school.get(school_id, (None, None))[0] if ceiling else None
+        rows.append({"item": (f"{names.get(school_id, school_id)} 应交流" if zh else
+                              f"{names.get(school_id, school_id)} quota"), "school_id": school_id,
+                     "asked": required, "reached": made, "hard_rules_allow": best})
+    frame = pd.DataFrame(rows, columns=["item", "school_id", "asked", "reached", "hard_rules_allow"])
+    if zh:
+        frame = frame.rename(columns={"item": "项目", "school_id": "学校编号", "asked": "要求", "reached": "本方案",
+                                      "hard_rules_allow": "硬性规则允许的上限"})
+    return frame

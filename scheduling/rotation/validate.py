@@ -474,3 +474,31 @@ def validate_roster(data: RotationInput, policy: RotationPolicy, plan: RotationP
     checker.leaders()
     checker.principals()
     return checker.out
+
+
+# rule kind of a broken rule instance (result.stats["broken"]) → the validator's rule it explains
+_BROKEN_TO_VIOLATION = {
+    "quota": "quota", "backbone_school": "backbone", "backbone_cluster": "backbone", "learn_min": "learn_quota",
+    "mingzhu_backbone": "mingzhu", "mingzhu_rural": "mingzhu", "mingzhu_person_times": "mingzhu",
+    "excellent": "excellent", "famous_apprentices": "famous_apprentices", "pin": "pin",
+}
+
+
+def unexplained_violations(result, violations: list[Violation]) -> list[Violation]:
+    """The violations of a best-effort roster that its own report does not name: a broken counted
+    rule (stats["broken"]), a leaders' pair-month that waits (stats["leader_waits"]) or a principal
+    left at home (stats["principals_home"]). For a roster that meets the policy: every violation."""
+    stats = getattr(result, "stats", {}) or {}
+    broken = {_BROKEN_TO_VIOLATION.get(key.split(":")[0]) for key in stats.get("broken", {})}
+    waits = stats.get("leader_waits", {})
+    home = set(stats.get("principals_home", []))
+    out = []
+    for v in violations:
+        if v.rule in broken:
+            continue
+        if v.rule == "leaders" and v.message.split(":")[0] in {f"month {m}" for m in waits.get(v.subject, [])}:
+            continue
+        if v.rule == "principals" and v.subject in home:
+            continue
+        out.append(v)
+    return out

@@ -293,8 +293,10 @@ def _fmt(value: Any, pct: bool = False) -> str:
 
 
 def summary_markdown(result: RotationResult, data: RotationInput, policy: RotationPolicy | None = None, *,
-                     lang: str | None = None) -> str:
-    """The summary as Markdown for the terminal and a Prefect artifact: headline, table, reasons."""
+                     lang: str | None = None, reached: Any = None, ceiling: Any = None) -> str:
+    """The summary as Markdown for the terminal and a Prefect artifact: headline, table, reasons.
+    `reached` and `ceiling` (scheduling.rotation.attainment) add what the roster reaches and what the
+    hard rules alone allow."""
     lang = lang or result.lang
     zh = lang == "zh"
     policy = policy or RotationPolicy()
@@ -322,6 +324,8 @@ def summary_markdown(result: RotationResult, data: RotationInput, policy: Rotati
         lines.append(f"- 师徒结对 {len(plan.mentoring)} 对；干部交流 {len(plan.leader_exchanges)} 人次；"
                      f"校长交流 {len(plan.principal_months)} 人")
         lines.append(f"- 空缺岗位 {unfilled} 个" + (f"；与原方案相比变动 {result.changed} 人" if result.changed is not None else ""))
+        if plan.part_time:
+            lines.append(f"- 跨校兼课 {len(plan.part_time)} 人（不算交流）")
     else:
         lines.append(f"- status: {result.status}; {result.solve_seconds:.1f} s on {result.num_workers} workers"
                      + (f"; gap to the proven bound {gap * 100:.2f}%" if gap is not None else ""))
@@ -332,6 +336,17 @@ def summary_markdown(result: RotationResult, data: RotationInput, policy: Rotati
                      f"{len(plan.principal_months)} principal months")
         lines.append(f"- {unfilled} posts unfilled" + (f"; {result.changed} teachers changed from the previous plan"
                                                        if result.changed is not None else ""))
+        if plan.part_time:
+            lines.append(f"- {len(plan.part_time)} teachers teach part-time at a partner school (not rotations)")
+    if reached is not None:
+        lines.append(("- 完成情况：" if zh else "- attainment: ") + reached.line(lang))
+        if ceiling is not None:
+            lines.append(("- 硬性规则单独允许的上限：" if zh else "- the most the hard rules alone allow: ")
+                         + ceiling.line(lang))
+    if result.relaxed:
+        lines.append("- 政策不能全部满足：本方案为尽力方案，未满足的规则及修改建议见下" if zh else
+                     "- the policy cannot be met in full: this roster is best-effort; what it misses and what to "
+                     "change are listed below")
     lines.append("")
     keys = ["school_id", "name", "eligible", "required", "rotated_out", "attainment", "backbone_share", "received",
             "unfilled", "mean_km", "subsidy_per_month"]
@@ -356,6 +371,9 @@ def summary_markdown(result: RotationResult, data: RotationInput, policy: Rotati
                          "Until these conflicts are resolved the roster is best-effort; rules it breaks:")
             lines += [f"  - {key}: {'差' if zh else 'short by'} {amount}" for key, amount in
                       sorted(result.stats.get("broken", {}).items())]
+            lines += [f"  - leaders {pair}: {'等待月份' if zh else 'waits in months'} "
+                      f"{', '.join(str(m) for m in months)}" for pair, months in
+                      sorted(result.stats.get("leader_waits", {}).items())]
     if result.shortfalls:
         lines.append("")
         lines.append("## 空缺岗位" if zh else "## Unfilled posts")
