@@ -943,3 +943,82 @@ def explain_leader_waits(lm: LeaderModel, index: CandidateIndex, waits: dict[tup
                                f"change principals.term (now {policy.principals.term}) or plan the whole school year",
                                {"months": len(lm.principal_months)}, conflict=200))
     return out
+
+
+# --- unfilled posts: the key that would fill one, verified ----------------------------------------------
+
+def _post_suggestion(index: CandidateIndex, shortfall: Shortfall) -> tuple[str, str, Any] | None:
+    """(table, key, value) that would give this need a candidate: the distance limit for too_far, the
+    years at the school or the cool-down for none_eligible (the least change that frees one teacher)."""
+    policy, data = index.policy, index.data
+    if shortfall.reason_code == "too_far" and "nearest_km" in shortfall.numbers:
+        return "distance", "max_km", math.ceil(shortfall.numbers["nearest_km"] * 10 + 1e-6) / 10
+    if shortfall.reason_code != "none_eligible":
+        return None
+    teaching = [t for t in data.teachers if t.subject == shortfall.subject and shortfall.grade in t.grades
+                and t.school_id != shortfall.school_id and t.role in policy.eligibility.roles]
+    only_years = [t for t in teaching if ineligibility_reasons(t, data.school_year, policy) == ["years_at_school"]]
+    if only_years:
+        return "eligibility", "min_years_at_school", max(t.years_at_school for t in only_years)
+    only_cooldown = [t for t in teaching if ineligibility_reasons(t, data.school_year, policy) == ["cooldown"]]
+    if only_cooldown:
+        last = max(t.last_rotation_year for t in only_cooldown if t.last_rotation_year is not None)
+        return "eligibility", "cooldown_years", max(0, data.school_year - last - 1)
+    return None
+
+
+def verify_post_suggestions(index: CandidateIndex, shortfalls: Sequence[Shortfall], *, relaxed: bool,
+                            broken_total: int = 0, time_limit_s: float, num_workers: int) -> list[Shortfall]:
+    """Each unfilled post with a policy change that fills it, checked by re-solving (the strict model for a
+    policy that is met; the best-effort model, breaking no more than before, otherwise)."""
+    import time
+
+    from .cpsat import STATUS_NAMES, solve_with_rules
+
+    started = time.perf_counter()
+    cache: dict[tuple[str, str, Any], dict[tuple[str, str, int], int] | None] = {}
+    out = []
+    for s in shortfalls:
+        found = _post_suggestion(index, s)
+        if found is None or time.perf_counter() - started > time_limit_s:
+            out.append(s)
+            continue
+        table, name, value = found
+        current = getattr(getattr(index.policy, table), name)
+        if value == current:
+            out.append(s)
+            continue
+        if found not in cache:
+            cache[found] = None
+            try:
+                changed = index.policy.replace(**{table: {name: value}})
+            except ValueError:
+                out.append(s)
+                continue
+            again = build_candidates(index.data, changed)
+            pm = build_posting_model(again, relaxed=relaxed)
+            left = max(0.3, min(time_limit_s / 3, time_limit_s - (time.perf_counter() - started)))
+            solver, code = solve_with_rules(pm.model, [] if relaxed else pm.rules, time_limit_s=left,
+                                            num_workers=num_workers)
+            if STATUS_NAMES.get(code) in ("OPTIMAL", "FEASIBLE"):
+                broken = sum(int(solver.value(r.numbers["deficit_var"])) for r in pm.rules
+                             if r.numbers.get("deficit_var") is not None)
+                if not relaxed or broken <= broken_total:
+                    filled: dict[tuple[str, str, int], int] = defaultdict(int)
+                    for c in again.candidates:
+                        if solver.boolean_value(pm.x[c.index]):
+                            need = again.needs[c.need_index]
+                            filled[(need.school_id, need.subject, need.grade)] += 1
+                    cache[found] = dict(filled)
+        filled = cache.get(found)
+        gained = (filled or {}).get((s.school_id, s.subject, s.grade), 0) - s.filled
+        if filled is None or gained <= 0:
+            out.append(s)
+            continue
+        numbers = {**s.numbers, "suggest": {"key": f"{table}.{name}", "value": value, "fills": gained,
+                                            "verified": True}}
+        verb_zh = "放宽到" if (table, name) == ("distance", "max_km") else "改为"
+        zh = f"。建议：把 {table}.{name} 从 {current:g} {verb_zh} {value:g} 可填补 {gained} 个（已重算验证）"
+        en = f". Suggestion: set {table}.{name} from {current:g} to {value:g} to fill {gained} (verified by re-solving)"
+        out.append(replace(s, numbers=numbers, message_zh=s.message_zh + zh, message_en=s.message_en + en))
+    return out

@@ -14,7 +14,8 @@ from ortools.sat.python import cp_model
 
 from .candidates import SCALE, CandidateIndex, build_candidates
 from .cpsat import STATUS_NAMES, posting_params, solve_with_rules
-from .explain import explain_best_effort, explain_leader_model, explain_leader_waits, explain_posting_model, shortfall_report
+from .explain import (explain_best_effort, explain_leader_model, explain_leader_waits, explain_posting_model,
+                      shortfall_report, verify_post_suggestions)
 from .inputs import RotationInput
 from .leaders import build_leader_model, leader_waits, principals_home, read_leader_plan
 from .model import PostingModel, build_posting_model
@@ -328,6 +329,11 @@ def _plan_component(data: RotationInput, index: CandidateIndex, policy: Rotation
                                                        num_workers=num_workers)
             result["explanations"] += explanations
             result.update(info)
+    if explain and result.get("shortfalls"):
+        left = max(0.5, min(budget * 0.2, budget * 0.85 - (time.perf_counter() - started)))
+        total = sum(result.get("broken", {}).values())
+        result["shortfalls"] = verify_post_suggestions(index, result["shortfalls"], relaxed=bool(result.get("relaxed")),
+                                                       broken_total=total, time_limit_s=left, num_workers=num_workers)
     leader_left = max(0.5, budget - (time.perf_counter() - started))
     leader_solver, leader_code = solve_with_rules(lm.model, lm.rules, time_limit_s=leader_left,
                                                   num_workers=num_workers, relative_gap=max(relative_gap, 0.01),

@@ -161,3 +161,23 @@ def test_replanning_a_best_effort_roster_keeps_it():
     assert again.relaxed and again.changed == 1
     assert set((p.teacher_id, p.to_school_id) for p in again.plan.postings) < \
         set((p.teacher_id, p.to_school_id) for p in first.plan.postings)
+
+
+def test_an_unfilled_post_names_the_key_that_fills_it_checked_by_re_solving():
+    teachers = [teacher("C1", "S1", "chinese", (4,), years_at_school=3), keeper("S1"), keeper("S1", "chinese", (4,)),
+                teacher("E1", "S1", "english", (5,), home_km=-45.0), keeper("S1", "english", (5,))]
+    data = world([lead_school("S1"), school("S2", 10.0)], teachers, [need("S2", "chinese", 4), need("S2", "english", 5)])
+    rules = policy(quota={"min_fraction": 0.0, "backbone_min_share": 0.0})
+    result = solve(data, rules)
+    by_subject = {s.subject: s for s in result.shortfalls}
+    chinese, english = by_subject["chinese"], by_subject["english"]
+    assert chinese.numbers["suggest"] == {"key": "eligibility.min_years_at_school", "value": 3, "fills": 1,
+                                          "verified": True}
+    assert "从 6 改为 3 可填补 1 个（已重算验证）" in chinese.message_zh
+    assert english.numbers["suggest"]["key"] == "distance.max_km" and "verified by re-solving" in english.message_en
+    fixed = solve(data, policy(quota={"min_fraction": 0.0, "backbone_min_share": 0.0},
+                               distance={"max_km": english.numbers["suggest"]["value"]}))
+    assert "E1" in {p.teacher_id for p in fixed.plan.postings}
+    # a change the other rules would undo is not suggested: with the backbone share neither teacher may go
+    strict = solve(data, policy(quota={"min_fraction": 0.0}))
+    assert all("suggest" not in s.numbers for s in strict.shortfalls)
