@@ -17,10 +17,11 @@ from prefect import flow, task
 from bundle.cells import safe_frame
 from flows.common import IO_RETRIES, load_tables, log, publish_markdown, publish_table, resolved_url
 from models.db import session_scope
-from scheduling.rotation import (Forbid, LeaderExchange, MentorPair, Pin, Posting, PrincipalMonth, RotationInput,
-                                 RotationPlan, RotationPolicy, RotationResult, load_rotation_policy, plan_rotation,
-                                 rotation_input_from_tables)
-from scheduling.rotation.validate import validate_roster
+from scheduling.rotation import (Forbid, LeaderExchange, MentorPair, PartTimePosting, Pin, Posting, PrincipalMonth,
+                                 RotationInput, RotationPlan, RotationPolicy, RotationResult, load_rotation_policy,
+                                 plan_rotation, rotation_input_from_tables)
+from scheduling.rotation.attainment import Attainment, attainment, attainment_frame, hard_rule_ceilings
+from scheduling.rotation.validate import unexplained_violations, validate_roster
 from scheduling.rotation.writers import (rotation_frame, summary_frame, summary_markdown, write_rotation_csv,
                                          write_school_rosters_xlsx)
 
@@ -40,6 +41,8 @@ class TermScheduleResult:
     changed: int | None
     files: list[str] = field(default_factory=list)
     summary: str = ""
+    relaxed: bool = False  # a best-effort roster: the policy cannot be met, the explanations say what it misses
+    attainment: str = ""  # what the roster reaches (and, when best-effort, what the hard rules allow)
 
 
 def plan_scope(school_year: int, term: int | None, cluster_id: str | None) -> str:
@@ -78,7 +81,8 @@ def plan_from_json(data: dict) -> RotationPlan:
                         postings=build(Posting, data.get("postings", [])),
                         mentoring=build(MentorPair, data.get("mentoring", [])),
                         leader_exchanges=build(LeaderExchange, data.get("leader_exchanges", [])),
-                        principal_months=build(PrincipalMonth, data.get("principal_months", [])))
+                        principal_months=build(PrincipalMonth, data.get("principal_months", [])),
+                        part_time=build(PartTimePosting, data.get("part_time", [])))
 
 
 # --- tasks ---
@@ -116,10 +120,20 @@ def solve_rotation(data: RotationInput, policy: RotationPolicy, time_limit_s: fl
 
 @task
 def check_roster(data: RotationInput, policy: RotationPolicy, result: RotationResult) -> list[str]:
-    """Independent check of the roster against the policy (not the model's own constraints)."""
-    if result.status not in ("OPTIMAL", "FEASIBLE") or getattr(result, "relaxed", False):
-        return []  # a best-effort roster breaks rules on purpose; the explanations say which
-    return [str(v) for v in validate_roster(data, policy, result.plan)]
+    """Independent check of the roster against the policy (not the model's own constraints). A
+    best-effort roster breaks rules on purpose: only what its explanations do not name is reported."""
+    return [str(v) for v in unexplained_violations(result, validate_roster(data, policy, result.plan))]
+
+
+@task
+def measure_attainment(data: RotationInput, policy: RotationPolicy, result: RotationResult,
+                       time_limit_s: float) -> tuple[Attainment, Attainment | None]:
+    """What the roster reaches; for a best-effort roster also the most the hard rules allow."""
+    reached = attainment(result, data, policy)
+    ceiling = None
+    if result.relaxed:
+        ceiling = hard_rule_ceilings(data, policy, time_limit_s=max(2.0, time_limit_s / 3), num_workers=2)
+    return reached, ceiling
 
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
@@ -172,8 +186,10 @@ def _assignment(row: dict) -> dict:
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
 def export_plan(result: RotationResult, data: RotationInput, policy: RotationPolicy, out_dir: str,
-                lang: str) -> list[str]:
-    """rotation.csv, the per-school Excel rosters and the summary table."""
+                lang: str, reached: Attainment | None = None, ceiling: Attainment | None = None) -> list[str]:
+    """rotation.csv, the per-school Excel rosters, the summary table, the explanations (every
+    shortfall: who, where, how many, the key to change) and the attainment table — always, a
+    best-effort roster included."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     files = [write_rotation_csv(result, out / "rotation.csv"),
@@ -181,8 +197,16 @@ def export_plan(result: RotationResult, data: RotationInput, policy: RotationPol
     summary = summary_frame(result, data, policy, lang=lang)
     safe_frame(summary).to_csv(out / "rotation_summary.csv", index=False, encoding="utf-8-sig")
     files.append(out / "rotation_summary.csv")
-    (out / "rotation_summary.md").write_text(summary_markdown(result, data, policy, lang=lang), encoding="utf-8")
+    (out / "rotation_summary.md").write_text(summary_markdown(result, data, policy, lang=lang, reached=reached,
+                                                              ceiling=ceiling), encoding="utf-8")
     files.append(out / "rotation_summary.md")
+    lines = [e.text(lang) for e in result.explanations] + [s.message(lang) for s in result.shortfalls]
+    (out / "rotation_explanations.txt").write_text("\n".join(lines) + ("\n" if lines else ""), encoding="utf-8")
+    files.append(out / "rotation_explanations.txt")
+    if reached is not None:
+        attainment_frame(reached, data, ceiling, lang=lang).to_csv(out / "rotation_attainment.csv", index=False,
+                                                                   encoding="utf-8-sig")
+        files.append(out / "rotation_attainment.csv")
     return [str(f) for f in files]
 
 
@@ -202,9 +226,10 @@ def term_schedule(school_year: int = 2026, term: int | None = 1, cluster_id: str
                                       previous=previous)
     result = solve_rotation(data, policy, time_limit_s, lang, previous)
     violations = check_roster(data, policy, result)
+    reached, ceiling = measure_attainment(data, policy, result, time_limit_s)
     plan_id, version = store_plan(url, scope, school_year, term, cluster_id, result, policy_text, parent_id, actor)
-    files = export_plan(result, data, policy, out_dir, lang)
-    summary = summary_markdown(result, data, policy, lang=lang)
+    files = export_plan(result, data, policy, out_dir, lang, reached, ceiling)
+    summary = summary_markdown(result, data, policy, lang=lang, reached=reached, ceiling=ceiling)
     publish_markdown(f"rotation-{scope}", summary, f"轮岗名单 rotation roster {scope} v{version}")
     publish_table(f"rotation-summary-{scope}", summary_frame(result, data, policy, lang=lang))
     log(f"rotation {scope} v{version}: {result.status}, {len(result.plan.postings)} postings, "
@@ -212,4 +237,6 @@ def term_schedule(school_year: int = 2026, term: int | None = 1, cluster_id: str
     return TermScheduleResult(scope=scope, status=result.status, plan_id=plan_id, version=version,
                               postings=len(result.plan.postings), leader_exchanges=len(result.plan.leader_exchanges),
                               violations=violations, explanations=[e.text(lang) for e in result.explanations],
-                              changed=result.changed, files=files, summary=summary)
+                              changed=result.changed, files=files, summary=summary, relaxed=result.relaxed,
+                              attainment=reached.line(lang) + (f"；{'硬性规则允许' if lang == 'zh' else 'hard rules allow'} "
+                                                               f"{ceiling.line(lang)}" if ceiling else ""))

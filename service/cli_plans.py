@@ -53,6 +53,12 @@ def rotation_plan(
                            forbids=decisions(forbid), actor=os.environ.get("USER", "cli"))
     console.print(result.summary, markup=False, highlight=False)
     console.print(f"plan {result.scope} v{result.version}: {result.status}; changed {result.changed}; files in {out}")
+    if result.relaxed:
+        note = ("政策不能全部满足：已写出尽力方案，未满足的规则及经重算验证的修改建议见 rotation_explanations.txt"
+                if lang == "zh" else "the policy cannot be met in full: a best-effort roster is written; what it misses "
+                "and the verified changes are in rotation_explanations.txt")
+        console.print(note, markup=False, highlight=False)
+    console.print(result.attainment, markup=False, highlight=False)
     if result.violations:
         console.print("[red]validator:[/] " + "; ".join(result.violations))
         raise typer.Exit(code=1)
@@ -71,7 +77,7 @@ def rotation_explain(
     from flows.common import load_tables
     from flows.term_schedule import ROTATION_TABLES
     from models.db import database_url
-    from scheduling.rotation import load_rotation_policy, plan_rotation, rotation_input_from_tables
+    from scheduling.rotation import attainment, load_rotation_policy, plan_rotation, rotation_input_from_tables
 
     use_db(db)
     rules = load_rotation_policy(policy)
@@ -80,6 +86,10 @@ def rotation_explain(
     result = plan_rotation(data, rules, time_limit_s=30, lang=lang)
     if not result.explanations:
         console.print(f"{result.status}: the policy can be met ({len(result.plan.postings)} postings)")
+    elif result.relaxed:
+        console.print("政策不能全部满足，尽力方案：" + attainment(result, data, rules).line("zh") if lang == "zh" else
+                      "the policy cannot be met in full; best-effort roster: " + attainment(result, data, rules).line("en"),
+                      markup=False, highlight=False)
     for explanation in result.explanations:
         console.print("• " + explanation.text(lang), markup=False, highlight=False)
     for shortfall in result.shortfalls:

@@ -6,7 +6,8 @@ from .explain import explain_infeasibility, shortfall_report
 from .inputs import (Forbid, Pin, RotationInput, RotationSchool, RotationTeacher, TeachingNeed,
                      rotation_input_from_tables)
 from .policy import DEFAULT_POLICY_PATH, PolicyError, RotationPolicy, load_rotation_policy
-from .results import (Explanation, LeaderExchange, MentorPair, Posting, PrincipalMonth, RotationPlan,
+from .attainment import Attainment, attainment, hard_rule_ceilings
+from .results import (Explanation, LeaderExchange, MentorPair, PartTimePosting, Posting, PrincipalMonth, RotationPlan,
                       RotationResult, Shortfall)
 from .solve import plan_rotation
 from .validate import Violation, validate_roster
@@ -14,7 +15,7 @@ from .writers import (roster_frames, rotation_frame, rotation_rows, summary_fram
                       write_rotation_csv, write_school_rosters_xlsx)
 
 __all__ = [
-    "DEFAULT_POLICY_PATH", "Explanation", "Forbid", "LeaderExchange", "MentorPair", "Pin", "PolicyError", "Posting",
+    "Attainment", "DEFAULT_POLICY_PATH", "Explanation", "PartTimePosting", "attainment", "hard_rule_ceilings", "Forbid", "LeaderExchange", "MentorPair", "Pin", "PolicyError", "Posting",
     "PrincipalMonth", "RotationInput", "RotationPlan", "RotationPolicy", "RotationResult", "RotationSchool",
     "RotationTeacher", "Shortfall", "TeachingNeed", "Violation", "explain_infeasibility", "load_rotation_policy",
     "plan_rotation", "roster_frames", "rotation_frame", "rotation_input_from_tables", "rotation_rows",

@@ -33,6 +33,19 @@ class Candidate:
     by_pin: bool  # exists only because a planner pinned the teacher
 
 
+@dataclass(frozen=True)
+class PartTimeCandidate:
+    """A possible part-time cover (跨校兼课): teacher → one need of a partner school, keeping their own post."""
+
+    index: int
+    teacher_id: str
+    from_school_id: str
+    need_index: int
+    to_school_id: str
+    km: float
+    cost: int  # scaled weekly travel
+
+
 @dataclass
 class CoverageGroup:
     """Teachers of a school who teach a subject at a grade (任课): at least one of them must stay."""
@@ -60,6 +73,7 @@ class CandidateIndex:
     apprentices: dict[tuple[str, str], list[str]] = field(default_factory=dict)  # (mentor, host) → young teachers
     coverage: list[CoverageGroup] = field(default_factory=list)
     teachers_by_school: dict[str, list[RotationTeacher]] = field(default_factory=lambda: defaultdict(list))
+    part_time: list[PartTimeCandidate] = field(default_factory=list)
 
     def eligible_at(self, school_id: str) -> list[RotationTeacher]:
         return [t for t in self.teachers_by_school[school_id] if self.eligible.get(t.teacher_id)]
@@ -161,7 +175,34 @@ def build_candidates(data: RotationInput, policy: RotationPolicy) -> CandidateIn
 
     if policy.scope.keep_subject_coverage:
         index.coverage = coverage_groups(index)
+    if policy.part_time.enabled:
+        add_part_time_candidates(index, needs_by_school_subject, host_ids_by_subject)
     return index
+
+
+def add_part_time_candidates(index: CandidateIndex, needs_by_school_subject: dict[tuple[str, str], list[int]],
+                             host_ids_by_subject: dict[str, list[str]]) -> None:
+    """Teachers (not only those eligible for rotation: they keep their post) of a partner school in scope,
+    within `part_time.max_km` of the host, for a post of their subject at one of their grades."""
+    data, policy = index.data, index.policy
+    barred = {(f.teacher_id, f.to_school_id) for f in data.forbids}
+    for t in data.teachers:
+        if t.role not in policy.eligibility.roles or (t.teacher_id, None) in barred:
+            continue
+        sender = index.schools[t.school_id]
+        grades = set(t.grades)
+        for host_id in host_ids_by_subject.get(t.subject, ()):
+            if host_id == t.school_id or (t.teacher_id, host_id) in barred:
+                continue
+            if not in_scope(sender, index.schools[host_id], policy):
+                continue
+            km = index.distances.teacher_km(t, host_id)
+            if km > policy.part_time.max_km:
+                continue
+            for n_index in needs_by_school_subject[(host_id, t.subject)]:
+                if data.needs[n_index].grade in grades:
+                    index.part_time.append(PartTimeCandidate(len(index.part_time), t.teacher_id, t.school_id, n_index,
+                                                             host_id, km, int(round(km * SCALE))))
 
 
 def coverage_groups(index: CandidateIndex) -> list[CoverageGroup]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from domain.vocab import SUBJECTS
@@ -39,12 +39,46 @@ def _subject(subject: str, lang: str) -> str:
 
 
 @dataclass
+class Roster:
+    """Counts of the roster an explanation accompanies, so that every number it states agrees with it."""
+
+    rotating: dict[str, int] = field(default_factory=dict)  # sending school → teachers rotating out
+    backbone: dict[str, int] = field(default_factory=dict)  # sending school → backbone (or famous) among them
+    learning: dict[str, int] = field(default_factory=dict)  # sending school → learning postings (跟岗)
+    to_rural_backbone: dict[str, int] = field(default_factory=dict)  # sending school → backbone to rural schools
+    to_school_backbone: dict[tuple[str, str], int] = field(default_factory=dict)  # (from, to) → backbone postings
+    apprentices: dict[str, int] = field(default_factory=dict)  # mentor → apprentices
+
+    @classmethod
+    def of(cls, index: CandidateIndex, postings: Sequence, mentoring: Sequence = ()) -> Roster:
+        roster = cls()
+        rural = index.policy.mingzhu.rural_localities
+        for p in postings:
+            teacher = index.teachers[p.teacher_id]
+            backbone = counts_as_backbone(teacher, index.policy)
+            roster.rotating[p.from_school_id] = roster.rotating.get(p.from_school_id, 0) + 1
+            if backbone:
+                roster.backbone[p.from_school_id] = roster.backbone.get(p.from_school_id, 0) + 1
+                key = (p.from_school_id, p.to_school_id)
+                roster.to_school_backbone[key] = roster.to_school_backbone.get(key, 0) + 1
+                if index.schools[p.to_school_id].locality in rural:
+                    roster.to_rural_backbone[p.from_school_id] = roster.to_rural_backbone.get(p.from_school_id, 0) + 1
+            if p.direction == "learn":
+                roster.learning[p.from_school_id] = roster.learning.get(p.from_school_id, 0) + 1
+        for m in mentoring:
+            roster.apprentices[m.mentor_id] = roster.apprentices.get(m.mentor_id, 0) + 1
+        return roster
+
+
+@dataclass
 class _Context:
     index: CandidateIndex
     model: PostingModel | None
     core: list[RuleInstance]
     time_limit_s: float
     num_workers: int
+    broken: dict[str, int] = field(default_factory=dict)  # rule key → units short in the accompanying roster
+    roster: Roster | None = None
 
     @property
     def policy(self) -> RotationPolicy:
@@ -62,7 +96,9 @@ class _Context:
         """The solver's best value of the rule's count while the other rules of the core hold."""
         if self.model is None or rule.measure is None:
             return None
-        others = [r for r in self.core if r is not rule]
+        # Only the rules the accompanying roster keeps: a best-effort roster that breaks one of them
+        # may well exceed what the core's rules allow together ("at most 0" beside a roster of 4).
+        others = [r for r in self.core if r is not rule and r.key not in self.broken]
         return maximise_under(self.model.model, others, rule.measure,
                               time_limit_s=max(0.5, self.time_limit_s / max(1, len(self.core))),
                               num_workers=self.num_workers)
@@ -124,7 +160,7 @@ def _quota(ctx: _Context, rule: RuleInstance) -> Explanation:
     else:
         zh = f"{head_zh}，{len(able)} 名符合条件的教师在 {km:g} 公里内有对口岗位"
         en = f"{head_en}; {len(able)} eligible teachers have a post within {km:g} km"
-        if best is not None:
+        if best is not None and best < required:
             zh += f"，但与下列规则一起最多只能交流 {best} 人"
             en += f", but together with the other rules listed at most {best} can rotate"
     reach = best if best is not None else len(able)
@@ -177,7 +213,7 @@ def _backbone(ctx: _Context, rule: RuleInstance) -> Explanation:
     best = ctx.best_under_others(rule)
     numbers = {"share": share, "rotating_required": required_total, "backbone_required": need_backbone,
                "backbone_with_post": len(backbone_able), "best": best}
-    zh = (f"{where_zh}：骨干教师须占交流人数的 {_pct(share)}（交流 {required_total} 人至少需 {need_backbone} 名骨干），"
+    zh = (f"{where_zh}：骨干教师须占交流人数的 {_pct(share)}（应交流 {required_total} 人至少需 {need_backbone} 名骨干），"
           f"但只有 {len(backbone_able)} 名符合条件的骨干教师在 {policy.distance.max_km:g} 公里内有对口岗位")
     en = (f"{where_en}: backbone teachers must be {_pct(share)} of those rotating ({required_total} rotating need "
           f"{need_backbone} backbone), but only {len(backbone_able)} eligible backbone teachers have a post within "
@@ -381,7 +417,78 @@ def _leader(ctx: _Context, rule: RuleInstance) -> Explanation:
                        {"months": months})
 
 
+def _excellent(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index, policy = ctx.index, ctx.policy
+    giver, taker = str(rule.scope[0]), str(rule.scope[1])
+    required, per_year = rule.numbers["required"], policy.support.excellent_per_year
+    candidates = rule.numbers.get("candidates", 0)
+    posts = sum(n.posts for n in index.needs if n.school_id == taker)
+    best = ctx.best_under_others(rule)
+    period_zh = "本学期" if index.data.term else "本学年"
+    period_en = "this term" if index.data.term else "this school year"
+    zh = (f"学校 {ctx.school_name(giver)} 须向帮扶学校 {ctx.school_name(taker)} 派出至少 {required} 名优秀教师"
+          f"（骨干、名师；support.excellent_per_year = {per_year}，{period_zh} {required} 名），"
+          f"但只有 {candidates} 名符合条件的优秀教师在 {policy.distance.max_km:g} 公里内有该校的对口岗位"
+          f"（该校共申请 {posts} 个岗位）")
+    en = (f"school {ctx.school_name_en(giver)} must send at least {required} excellent (backbone or famous) teachers "
+          f"to {ctx.school_name_en(taker)}, the school it supports (support.excellent_per_year = {per_year}, "
+          f"{required} {period_en}), but only {candidates} eligible excellent teachers have a post there within "
+          f"{policy.distance.max_km:g} km ({posts} posts asked)")
+    if best is not None and best < required:
+        zh += f"；与其他规则一起最多 {best} 名"
+        en += f"; together with the other rules at most {best}"
+    reach = min(candidates, best if best is not None else candidates)
+    numbers = {"required": required, "candidates": candidates, "posts": posts, "best": best,
+               "suggest_excellent_per_year": reach * (2 if index.data.term else 1)}
+    return Explanation("excellent", f"{giver}->{taker}", zh, en,
+                       f"把 support.excellent_per_year 降到 {numbers['suggest_excellent_per_year']}；或请 {ctx.school_name(taker)} 增加对口岗位",
+                       f"lower support.excellent_per_year to {numbers['suggest_excellent_per_year']}; or ask "
+                       f"{ctx.school_name_en(taker)} for more posts", numbers)
+
+
+def _person_times(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index, policy = ctx.index, ctx.policy
+    cluster_id, required = str(rule.scope[0]), rule.numbers["required"]
+    schools = [s.school_id for s in index.data.schools if s.cluster_id == cluster_id]
+    able = sum(len(index.candidate_teachers_at(s)) for s in schools)
+    posts = sum(n.posts for n in index.needs if n.school_id in schools)
+    best = ctx.best_under_others(rule)
+    zh = (f"学区 {cluster_id}：明珠学区规则要求教师每学年至少交流 {policy.mingzhu.min_person_times_per_year} 人次"
+          f"（本次至少 {required} 人次），学区内 {able} 名教师有对口岗位，共 {posts} 个岗位")
+    en = (f"cluster {cluster_id}: the Mingzhu rule asks {policy.mingzhu.min_person_times_per_year} teacher exchanges "
+          f"a year ({required} in this plan); {able} teachers have a post, {posts} posts in all")
+    if best is not None and best < required:
+        zh += f"；与其他规则一起最多 {best} 人次"
+        en += f"; together with the other rules at most {best}"
+    reach = min(able, posts, best if best is not None else able)
+    numbers = {"required": required, "with_post": able, "posts": posts, "best": best,
+               "suggest_min_person_times": reach * (2 if index.data.term else 1)}
+    return Explanation("mingzhu_person_times", cluster_id, zh, en,
+                       f"把 mingzhu.min_person_times_per_year 降到 {numbers['suggest_min_person_times']}",
+                       f"lower mingzhu.min_person_times_per_year to {numbers['suggest_min_person_times']}", numbers)
+
+
+def _famous_apprentices(ctx: _Context, rule: RuleInstance) -> Explanation:
+    index, policy = ctx.index, ctx.policy
+    mentor_id, host_id = str(rule.scope[0]), str(rule.scope[1])
+    mentor = index.teachers[mentor_id]
+    possible = rule.numbers.get("apprentices", 0)
+    least, years = policy.mentoring.famous_min_apprentices, policy.mentoring.max_apprentice_teaching_years
+    zh = (f"名师 {mentor.name}（{ctx.school_name(mentor.school_id)}）到 {ctx.school_name(host_id)} 交流须带教至少 "
+          f"{least} 名青年教师（mentoring.famous_min_apprentices），该校同学科同年级、教龄不超过 {years} 年的青年教师只有 "
+          f"{possible} 名")
+    en = (f"famous teacher {mentor.name} ({ctx.school_name_en(mentor.school_id)}) at {ctx.school_name_en(host_id)} must "
+          f"mentor at least {least} young teachers (mentoring.famous_min_apprentices), but only {possible} young "
+          f"teachers of the subject and grade (≤ {years} teaching years) are there")
+    numbers = {"required": least, "apprentices": possible,
+               "suggest_famous_min_apprentices": max(1, min(possible, least - 1))}
+    return Explanation("famous_apprentices", f"{mentor_id}@{host_id}", zh, en,
+                       f"把 mentoring.famous_min_apprentices 降到 {numbers['suggest_famous_min_apprentices']}",
+                       f"lower mentoring.famous_min_apprentices to {numbers['suggest_famous_min_apprentices']}", numbers)
+
+
 _DESCRIBE = {
+    "excellent": _excellent, "mingzhu_person_times": _person_times, "famous_apprentices": _famous_apprentices,
     "quota": _quota, "quota_max": _quota_max, "backbone_school": _backbone, "backbone_cluster": _backbone,
     "learn_min": _learn, "learn_max": _learn, "mingzhu_backbone": _mingzhu, "mingzhu_rural": _mingzhu,
     "coverage": _coverage, "capacity": _capacity, "mentoring": _mentoring, "pin": _pin, "forbid": _pin,
@@ -453,13 +560,15 @@ def explain_infeasibility(data: RotationInput, policy: RotationPolicy | None = N
 
 # --- shortfalls of a feasible plan ------------------------------------------------------------------
 
-def shortfall_report(index: CandidateIndex, filled: dict[int, int], posted: dict[str, int] | None = None
-                     ) -> list[Shortfall]:
+def shortfall_report(index: CandidateIndex, filled: dict[int, int], posted: dict[str, int] | None = None,
+                     covered: dict[int, int] | None = None) -> list[Shortfall]:
     """Why each need that stays (partly) unfilled does, found by counting teachers step by step.
 
     `filled` counts the postings per need (index into `index.needs`); `posted` maps each posted
-    teacher to the need filled (to tell candidates taken elsewhere from candidates kept at home)."""
+    teacher to the need filled (to tell candidates taken elsewhere from candidates kept at home);
+    `covered` counts the part-time covers (跨校兼课) of each need, which are said but fill no post."""
     posted = posted or {}
+    covered = covered or {}
     policy, data = index.policy, index.data
     out = []
     for n_index, need in enumerate(index.needs):
@@ -516,6 +625,12 @@ def shortfall_report(index: CandidateIndex, filled: dict[int, int], posted: dict
                   f"{len(staying - lonely)} 名须留校（本校学科覆盖、比例上限等规则）")
             en = (f": of {len(candidates)} candidates {len(elsewhere)} are posted elsewhere, {len(lonely)} are "
                   f"mentors without an apprentice there, {len(staying - lonely)} must stay (coverage at home, caps)")
+        part = covered.get(n_index, 0)
+        if part:
+            hours = policy.part_time.hours_per_week
+            numbers["part_time"] = part
+            zh += f"；其中 {part} 个由跨校兼课教师承担（每周 {hours} 课时，不算交流）"
+            en += f"; {part} covered part-time by a partner school's teacher ({hours} hours a week, not a rotation)"
         out.append(Shortfall(need.school_id, need.subject, need.grade, need.posts, got, code, numbers,
                              head_zh + zh, head_en + en))
     return out
@@ -528,3 +643,382 @@ _REASONS = {"role": ("岗位", "role"), "years_at_school": ("本校年限不足"
 def _reasons(reasons: dict[str, int], lang: str) -> str:
     k = 0 if lang == "zh" else 1
     return ("，" if lang == "zh" else ", ").join(f"{_REASONS[r][k]} {n}" for r, n in sorted(reasons.items()))
+
+
+# --- a best-effort roster: each broken rule with the roster's numbers and a verified suggestion ------
+
+#: numbers key of a suggestion → (policy table, key, kind); kind "share" values are fractions
+SUGGESTION_KEYS: dict[str, tuple[str, str, str]] = {
+    "suggest_max_km": ("distance", "max_km", "km"),
+    "suggest_min_fraction": ("quota", "min_fraction", "share"),
+    "suggest_backbone_min_share": ("quota", "backbone_min_share", "share"),
+    "suggest_learn_min_fraction": ("learn", "min_fraction", "share"),
+    "suggest_mingzhu_backbone_fraction": ("mingzhu", "backbone_fraction", "share"),
+    "suggest_mingzhu_rural_share": ("mingzhu", "rural_share", "share"),
+    "suggest_min_person_times": ("mingzhu", "min_person_times_per_year", "int"),
+    "suggest_excellent_per_year": ("support", "excellent_per_year", "int"),
+    "suggest_famous_min_apprentices": ("mentoring", "famous_min_apprentices", "int"),
+    "suggest_max_apprentice_teaching_years": ("mentoring", "max_apprentice_teaching_years", "int_up"),
+}
+
+
+def _school_scoped(kind: str) -> bool:
+    return kind in ("quota", "quota_max", "backbone_school", "learn_min", "learn_max", "mingzhu_backbone",
+                    "mingzhu_rural", "excellent")
+
+
+def _cluster_senders(index: CandidateIndex, cluster_id: str) -> list[str]:
+    return [s.school_id for s in index.data.schools if s.cluster_id == cluster_id and is_quota_sender(s, index.policy)]
+
+
+def with_roster(ctx: _Context, rule: RuleInstance, e: Explanation) -> Explanation:
+    """The explanation with the accompanying roster's own numbers (and how far it falls short)."""
+    roster = ctx.roster
+    if roster is None:
+        return e
+    numbers = dict(e.numbers)
+    short = ctx.broken.get(rule.key)
+    zh = en = ""
+    if _school_scoped(rule.kind):
+        school_id = str(rule.scope[0])
+        n, b = roster.rotating.get(school_id, 0), roster.backbone.get(school_id, 0)
+        numbers.update(school_id=school_id, roster_rotating=n, roster_backbone=b)
+        zh, en = f"本方案该校交流 {n} 人（骨干 {b} 人）", f"this roster rotates {n} from it ({b} backbone)"
+        if rule.kind == "excellent":
+            host = str(rule.scope[1])
+            sent = roster.to_school_backbone.get((school_id, host), 0)
+            numbers["roster_excellent"] = sent
+            zh += f"，其中到 {ctx.school_name(host)} 的优秀教师 {sent} 人"
+            en += f", {sent} excellent teachers to {ctx.school_name_en(host)}"
+    elif rule.kind in ("backbone_cluster", "mingzhu_person_times"):
+        schools = _cluster_senders(ctx.index, str(rule.scope[0])) if rule.kind == "backbone_cluster" else \
+            [s.school_id for s in ctx.index.data.schools if s.cluster_id == rule.scope[0]]
+        n = sum(roster.rotating.get(s, 0) for s in schools)
+        b = sum(roster.backbone.get(s, 0) for s in schools)
+        numbers.update(cluster_id=str(rule.scope[0]), roster_rotating=n, roster_backbone=b)
+        zh, en = f"本方案该学区交流 {n} 人（骨干 {b} 人）", f"this roster rotates {n} in the cluster ({b} backbone)"
+    elif rule.kind == "famous_apprentices":
+        got = roster.apprentices.get(str(rule.scope[0]), 0)
+        numbers["roster_apprentices"] = got
+        zh, en = f"本方案带徒 {got} 人", f"this roster gives {got} apprentices"
+    if short:
+        numbers["short"] = short
+        unit_zh = "名骨干" if rule.kind.startswith("backbone") else "人"
+        zh += f"{'，' if zh else '本方案'}差 {short} {unit_zh}"
+        en += f"{', ' if en else 'this roster is '}{short} short"
+    if not zh:
+        return replace(e, numbers=numbers)
+    return replace(e, message_zh=f"{e.message_zh}；{zh}", message_en=f"{e.message_en}; {en}", numbers=numbers)
+
+
+def _format(value: Any, kind: str) -> str:
+    if kind == "share":
+        return f"{value:g}（{_pct(value)}）"
+    if kind == "km":
+        return f"{value:g} 公里"
+    return f"{value:g}"
+
+
+def _format_en(value: Any, kind: str) -> str:
+    return f"{value:g} ({_pct(value)})" if kind == "share" else f"{value:g} km" if kind == "km" else f"{value:g}"
+
+
+def _tries(kind: str, value: Any, current: Any) -> list[Any]:
+    """The suggested value, then a few a step further from the current one."""
+    if kind == "share":
+        steps = [value, _floor_pct(value * 0.75), _floor_pct(value * 0.5)]
+    elif kind == "km":
+        steps = [value, value + 5, value + 10]
+    elif kind == "int_up":
+        steps = [value, value + 1, value + 2]
+    else:
+        steps = [value, value - 1, value - 2]
+    out = []
+    for v in steps:
+        if kind in ("share",) and v < 0 or kind == "int" and v < 0:
+            continue
+        if v != current and v not in out:
+            out.append(v)
+    return out
+
+
+def rule_met_under(data: RotationInput, policy: RotationPolicy, rule_key: str, *, time_limit_s: float,
+                   num_workers: int) -> bool | None:
+    """Re-solve the best-effort roster under a changed policy: is this rule instance met? (None: no answer in time)"""
+    from .cpsat import solve_with_rules
+    from .cpsat import STATUS_NAMES
+
+    index = build_candidates(data, policy)
+    relaxed = build_posting_model(index, relaxed=True)
+    solver, code = solve_with_rules(relaxed.model, [], time_limit_s=time_limit_s, num_workers=num_workers)
+    if STATUS_NAMES.get(code) not in ("OPTIMAL", "FEASIBLE"):
+        return None
+    for rule in relaxed.rules:
+        if rule.key == rule_key:
+            deficit = rule.numbers.get("deficit_var")
+            return (solver.value(deficit) == 0) if deficit is not None else bool(solver.boolean_value(rule.literal))
+    return True  # the rule instance no longer exists under the changed policy (nothing is asked)
+
+
+def roster_suggestion(ctx: _Context, rule: RuleInstance, e: Explanation) -> Explanation:
+    """For a broken counted rule: the policy value the roster itself reaches (what the other rules
+    allow it), as the suggestion to verify."""
+    numbers = dict(e.numbers)
+    n, b = numbers.get("roster_rotating"), numbers.get("roster_backbone")
+    if rule.kind == "quota" and numbers.get("eligible"):
+        numbers["suggest_min_fraction"] = _floor_pct(n / numbers["eligible"])
+    elif rule.kind in ("backbone_school", "backbone_cluster") and n:
+        numbers["suggest_backbone_min_share"] = _floor_pct(b / n)
+    elif rule.kind == "learn_min" and ctx.roster is not None:
+        eligible = len(ctx.index.eligible_at(str(rule.scope[0])))
+        if eligible:
+            numbers["suggest_learn_min_fraction"] = _floor_pct(ctx.roster.learning.get(str(rule.scope[0]), 0) / eligible)
+    elif rule.kind == "mingzhu_backbone" and numbers.get("backbone_eligible"):
+        numbers["suggest_mingzhu_backbone_fraction"] = _floor_pct(b / numbers["backbone_eligible"])
+    elif rule.kind == "mingzhu_rural" and b and ctx.roster is not None:
+        numbers["suggest_mingzhu_rural_share"] = _floor_pct(ctx.roster.to_rural_backbone.get(str(rule.scope[0]), 0) / b)
+    return replace(e, numbers=numbers)
+
+
+def verified_suggestion(index: CandidateIndex, rule: RuleInstance, e: Explanation, *, time_limit_s: float,
+                        num_workers: int) -> Explanation:
+    """Keep only suggestions that a re-solve confirms: the changed key makes this rule instance met."""
+    import time
+
+    started = time.perf_counter()
+    policy = index.policy
+    numbers = dict(e.numbers)
+    found_zh, found_en = [], []
+    pending = [k for k in SUGGESTION_KEYS if k in numbers]
+    for key in pending:
+        table, name, kind = SUGGESTION_KEYS[key]
+        current = getattr(getattr(policy, table), name)
+        numbers.pop(key)
+        for value in _tries(kind, numbers.get(key, e.numbers[key]), current):
+            left = time_limit_s - (time.perf_counter() - started)
+            if left < 0.2:
+                numbers["unverified"] = True
+                break
+            try:
+                changed = policy.replace(**{table: {name: value}})
+            except ValueError:
+                continue
+            if rule_met_under(index.data, changed, rule.key, time_limit_s=min(left, max(1.0, time_limit_s / 3)),
+                              num_workers=num_workers):
+                numbers[key] = value
+                verb_zh = "降到" if value < current else "放宽到" if kind == "km" else "提高到"
+                verb_en = "lower" if value < current else "raise"
+                found_zh.append(f"把 {table}.{name} 从 {_format(current, kind)} {verb_zh} {_format(value, kind)} "
+                                f"可满足（已重算验证）")
+                found_en.append(f"{verb_en} {table}.{name} from {_format_en(current, kind)} to "
+                                f"{_format_en(value, kind)} (verified by re-solving)")
+                break
+    extra_zh = [h for h in e.suggestion_zh.split("；") if h and "从" not in h and "至少放宽到" not in h]
+    extra_en = [h for h in e.suggestion_en.split("; ") if h and " from " not in h and "to at least" not in h]
+    numbers["verified"] = bool(found_zh)
+    return replace(e, suggestion_zh="；".join(found_zh + extra_zh), suggestion_en="; ".join(found_en + extra_en),
+                   numbers=numbers)
+
+
+def explain_best_effort(pm: PostingModel, postings: Sequence, mentoring: Sequence, broken: dict[str, int], *,
+                        time_limit_s: float, num_workers: int, find_cores: bool = True) -> tuple[list[Explanation], dict]:
+    """Explanations for a best-effort roster: the conflicting rules (disjoint cores) described with the
+    roster's own numbers, every broken rule (in a core or not) with how far the roster falls short and
+    a suggestion verified by re-solving."""
+    import time
+
+    started = time.perf_counter()
+    index = pm.index
+    roster = Roster.of(index, postings, mentoring)
+    cores = disjoint_cores(pm.model, pm.rules, time_limit_s=time_limit_s * 0.35, num_workers=num_workers) \
+        if find_cores else []
+    described: list[tuple[RuleInstance, Explanation]] = []
+    seen: set[str] = set()
+    for number, found in enumerate(cores, start=1):
+        ctx = _Context(index, pm, list(found.core), time_limit_s * 0.2 / len(cores), num_workers, broken, roster)
+        for rule in found.core:
+            seen.add(rule.key)
+            described.append((rule, replace(with_roster(ctx, rule, _DESCRIBE[rule.kind](ctx, rule)), conflict=number)))
+            if rule.key in broken:
+                described[-1] = (rule, roster_suggestion(ctx, rule, described[-1][1]))
+    number = len(cores)
+    for rule in pm.rules:
+        if rule.key in broken and rule.key not in seen and rule.kind in _DESCRIBE:
+            number += 1
+            ctx = _Context(index, pm, [rule], time_limit_s * 0.05, num_workers, broken, roster)
+            e = replace(with_roster(ctx, rule, _DESCRIBE[rule.kind](ctx, rule)), conflict=number)
+            described.append((rule, roster_suggestion(ctx, rule, e)))
+    out = []
+    to_verify = [i for i, (rule, _) in enumerate(described) if rule.key in broken]
+    for position, (rule, e) in enumerate(described):
+        if rule.key in broken:
+            left = time_limit_s - (time.perf_counter() - started)
+            share = left / max(1, len([i for i in to_verify if i >= position]))
+            e = verified_suggestion(index, rule, e, time_limit_s=max(0.3, share), num_workers=num_workers)
+        out.append(e)
+    info = {"core": [[r.key for r in found.core] for found in cores] or None,
+            "core_minimal": all(found.minimal for found in cores) if cores else None}
+    return out, info
+
+
+# --- leaders: a best-effort plan's waiting pairs ------------------------------------------------------
+
+def _leaders_feasible(data: RotationInput, policy: RotationPolicy, *, time_limit_s: float, num_workers: int) -> bool:
+    from .cpsat import is_infeasible
+    from .leaders import build_leader_model
+
+    lm = build_leader_model(data, policy)
+    return is_infeasible(lm.model, lm.rules, time_limit_s=time_limit_s, num_workers=num_workers) is False
+
+
+def explain_leader_waits(lm: LeaderModel, index: CandidateIndex, waits: dict[tuple[str, str], list[int]],
+                         principals_home: Sequence[str] = (), *, time_limit_s: float = 5.0,
+                         num_workers: int = 1) -> list[Explanation]:
+    """One explanation per pair that waits (which months, and the school whose leaders are too few),
+    and per principal left without an exchange month; the key to change is verified by re-solving."""
+    policy, data = lm.policy, lm.data
+    ctx = _Context(index, None, [], time_limit_s, num_workers)
+    limit = policy.leaders.max_pairs_per_leader_per_month
+    pairs_of: dict[str, int] = defaultdict(int)
+    for a, b in lm.pairs:
+        pairs_of[a] += 1
+        pairs_of[b] += 1
+    principal_away = {school_id for school_id, principal in lm.principals.items()
+                      if lm.principal_months and any(principal.teacher_id == t.teacher_id
+                                                     for t in lm.leaders.get(school_id, []))}
+    # One suggestion for all the waits: the pairs a leader may serve a month, checked by re-solving.
+    hint_zh = hint_en = ""
+    verified: int | None = None
+    def enough(value: int) -> bool:  # a necessary condition, counted: no solve for values that cannot work
+        return all(len(lm.leaders.get(s, [])) * value - (value if s in principal_away else 0) >= pairs_of[s]
+                   for s in pairs_of)
+
+    if waits:
+        for value in (v for v in range(limit + 1, 6) if enough(v)):
+            try:
+                changed = policy.replace(leaders={"max_pairs_per_leader_per_month": value})
+            except ValueError:
+                break
+            if _leaders_feasible(data, changed, time_limit_s=max(0.5, time_limit_s / 4), num_workers=num_workers):
+                verified = value
+                break
+        if verified is not None:
+            hint_zh = (f"把 leaders.max_pairs_per_leader_per_month 从 {limit} 提高到 {verified} 可让所有结对每月交流"
+                       f"（已重算验证）")
+            hint_en = (f"raise leaders.max_pairs_per_leader_per_month from {limit} to {verified} so that every pair "
+                       f"exchanges every month (verified by re-solving)")
+    out = []
+    for (a, b), months in sorted(waits.items()):
+        # the side whose leaders cannot cover its pairs every month
+        def capacity(school_id: str) -> int:
+            staff = len(lm.leaders.get(school_id, []))
+            return staff * limit - (limit if school_id in principal_away else 0)
+
+        short = min((a, b), key=lambda s: capacity(s) - pairs_of[s])
+        staff = len(lm.leaders.get(short, []))
+        month_list_zh = "、".join(f"{m} 月" for m in months)
+        month_list_en = ", ".join(str(m) for m in months)
+        away_zh = "（校长外出交流的那个月少 1 人）" if short in principal_away else ""
+        away_en = " (one fewer in the principal's own exchange month)" if short in principal_away else ""
+        zh = (f"结对 {ctx.school_name(a)}–{ctx.school_name(b)}：{month_list_zh}暂停干部交流（共 {len(months)} 个月）。"
+              f"原因：学校 {ctx.school_name(short)} 与 {pairs_of[short]} 所学校结对，每月须派出 {pairs_of[short]} 名干部，"
+              f"但只有 {staff} 名中层干部/校长{away_zh}，每人每月最多参加 {limit} 个结对")
+        en = (f"pair {ctx.school_name_en(a)} – {ctx.school_name_en(b)} waits in month(s) {month_list_en} "
+              f"({len(months)} months): school {ctx.school_name_en(short)} is in {pairs_of[short]} pairs and must send "
+              f"{pairs_of[short]} leaders a month, but has {staff} leaders{away_en}, each in at most {limit} pair(s) "
+              f"a month")
+        numbers = {"months": list(months), "school_id": short, "pairs": pairs_of[short], "leaders": staff,
+                   "limit": limit, "suggest_max_pairs_per_leader_per_month": verified}
+        extra_zh = f"或在 teachers.csv 中为 {ctx.school_name(short)} 登记更多中层干部"
+        extra_en = f"or register more leaders of {ctx.school_name_en(short)}"
+        out.append(Explanation("leader_wait", f"{a}-{b}", zh, en, "；".join(h for h in (hint_zh, extra_zh) if h),
+                               "; ".join(h for h in (hint_en, extra_en) if h), numbers, conflict=200))
+    for school_id in principals_home:
+        zh = (f"学校 {ctx.school_name(school_id)}：本方案未安排校长交流月（可选月份 {len(lm.principal_months)} 个，"
+              f"与结对学校校长不能同月外出）")
+        en = (f"school {ctx.school_name_en(school_id)}: its principal gets no exchange month in this plan "
+              f"({len(lm.principal_months)} months available, never the same month as a partner's principal)")
+        out.append(Explanation("principal_month", school_id, zh, en,
+                               f"修改 principals.term（现为 {policy.principals.term}）或按整学年安排",
+                               f"change principals.term (now {policy.principals.term}) or plan the whole school year",
+                               {"months": len(lm.principal_months)}, conflict=200))
+    return out
+
+
+# --- unfilled posts: the key that would fill one, verified ----------------------------------------------
+
+def _post_suggestion(index: CandidateIndex, shortfall: Shortfall) -> tuple[str, str, Any] | None:
+    """(table, key, value) that would give this need a candidate: the distance limit for too_far, the
+    years at the school or the cool-down for none_eligible (the least change that frees one teacher)."""
+    policy, data = index.policy, index.data
+    if shortfall.reason_code == "too_far" and "nearest_km" in shortfall.numbers:
+        return "distance", "max_km", math.ceil(shortfall.numbers["nearest_km"] * 10 + 1e-6) / 10
+    if shortfall.reason_code != "none_eligible":
+        return None
+    teaching = [t for t in data.teachers if t.subject == shortfall.subject and shortfall.grade in t.grades
+                and t.school_id != shortfall.school_id and t.role in policy.eligibility.roles]
+    only_years = [t for t in teaching if ineligibility_reasons(t, data.school_year, policy) == ["years_at_school"]]
+    if only_years:
+        return "eligibility", "min_years_at_school", max(t.years_at_school for t in only_years)
+    only_cooldown = [t for t in teaching if ineligibility_reasons(t, data.school_year, policy) == ["cooldown"]]
+    if only_cooldown:
+        last = max(t.last_rotation_year for t in only_cooldown if t.last_rotation_year is not None)
+        return "eligibility", "cooldown_years", max(0, data.school_year - last - 1)
+    return None
+
+
+def verify_post_suggestions(index: CandidateIndex, shortfalls: Sequence[Shortfall], *, relaxed: bool,
+                            broken_total: int = 0, time_limit_s: float, num_workers: int) -> list[Shortfall]:
+    """Each unfilled post with a policy change that fills it, checked by re-solving (the strict model for a
+    policy that is met; the best-effort model, breaking no more than before, otherwise)."""
+    import time
+
+    from .cpsat import STATUS_NAMES, solve_with_rules
+
+    started = time.perf_counter()
+    cache: dict[tuple[str, str, Any], dict[tuple[str, str, int], int] | None] = {}
+    out = []
+    for s in shortfalls:
+        found = _post_suggestion(index, s)
+        if found is None or time.perf_counter() - started > time_limit_s:
+            out.append(s)
+            continue
+        table, name, value = found
+        current = getattr(getattr(index.policy, table), name)
+        if value == current:
+            out.append(s)
+            continue
+        if found not in cache:
+            cache[found] = None
+            try:
+                changed = index.policy.replace(**{table: {name: value}})
+            except ValueError:
+                out.append(s)
+                continue
+            again = build_candidates(index.data, changed)
+            pm = build_posting_model(again, relaxed=relaxed)
+            left = max(0.3, min(time_limit_s / 3, time_limit_s - (time.perf_counter() - started)))
+            solver, code = solve_with_rules(pm.model, [] if relaxed else pm.rules, time_limit_s=left,
+                                            num_workers=num_workers)
+            if STATUS_NAMES.get(code) in ("OPTIMAL", "FEASIBLE"):
+                broken = sum(int(solver.value(r.numbers["deficit_var"])) for r in pm.rules
+                             if r.numbers.get("deficit_var") is not None)
+                if not relaxed or broken <= broken_total:
+                    filled: dict[tuple[str, str, int], int] = defaultdict(int)
+                    for c in again.candidates:
+                        if solver.boolean_value(pm.x[c.index]):
+                            need = again.needs[c.need_index]
+                            filled[(need.school_id, need.subject, need.grade)] += 1
+                    cache[found] = dict(filled)
+        filled = cache.get(found)
+        gained = (filled or {}).get((s.school_id, s.subject, s.grade), 0) - s.filled
+        if filled is None or gained <= 0:
+            out.append(s)
+            continue
+        numbers = {**s.numbers, "suggest": {"key": f"{table}.{name}", "value": value, "fills": gained,
+                                            "verified": True}}
+        verb_zh = "放宽到" if (table, name) == ("distance", "max_km") else "改为"
+        zh = f"。建议：把 {table}.{name} 从 {current:g} {verb_zh} {value:g} 可填补 {gained} 个（已重算验证）"
+        en = f". Suggestion: set {table}.{name} from {current:g} to {value:g} to fill {gained} (verified by re-solving)"
+        out.append(replace(s, numbers=numbers, message_zh=s.message_zh + zh, message_en=s.message_en + en))
+    return out

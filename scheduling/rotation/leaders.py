@@ -18,7 +18,7 @@ from .inputs import RotationInput, RotationTeacher
 from .model import RuleBook, _new_rule, _sum
 from .policy import RotationPolicy
 from .results import LeaderExchange, PrincipalMonth, RotationPlan
-from .rules import (Distances, counts_as_backbone, direction, month_dates, plan_months, strength, subsidy_yuan,
+from .rules import (Distances, exchange_pairs, counts_as_backbone, direction, month_dates, plan_months, strength, subsidy_yuan,
                     term_months)
 
 WEEKDAYS = (1, 2, 3, 4, 5)
@@ -26,23 +26,7 @@ WEEKDAYS = (1, 2, 3, 4, 5)
 
 def school_pairs(data: RotationInput, policy: RotationPolicy) -> list[tuple[str, str]]:
     """The exchange pairs: given in the input, or by the policy's pairing within each cluster."""
-    if data.school_pairs:
-        return [tuple(p) for p in data.school_pairs]  # type: ignore[misc]
-    by_cluster: dict[str, list] = defaultdict(list)
-    for s in data.schools:
-        by_cluster[s.cluster_id].append(s)
-    pairs = []
-    for cluster_id in sorted(by_cluster):
-        members = sorted(by_cluster[cluster_id], key=lambda s: s.school_id)
-        if policy.leaders.pairing == "all_pairs":
-            pairs += [(a.school_id, b.school_id) for a, b in combinations(members, 2)]
-            continue
-        leads = [s for s in members if s.is_lead]
-        if not leads:
-            continue
-        lead = leads[0]
-        pairs += [(lead.school_id, s.school_id) for s in members if s.school_id != lead.school_id]
-    return pairs
+    return exchange_pairs(data, policy)
 
 
 @dataclass
@@ -59,6 +43,8 @@ class LeaderModel:
     w: dict[tuple[int, int, int], cp_model.IntVar]  # (pair, side, weekday) → that side's weekday
     away: dict[tuple[str, str, int], cp_model.IntVar]  # (school, partner, month) → principal away
     rules: RuleBook
+    relaxed: bool = False  # best-effort: a pair may wait a month (held false), a principal may stay home
+    held: dict[tuple[int, int], cp_model.IntVar] = field(default_factory=dict)  # (pair, month) → exchange held
 
 
 def _exchange_leaders(data: RotationInput, policy: RotationPolicy) -> dict[str, list[RotationTeacher]]:
@@ -71,7 +57,10 @@ def _exchange_leaders(data: RotationInput, policy: RotationPolicy) -> dict[str, 
     return leaders
 
 
-def build_leader_model(data: RotationInput, policy: RotationPolicy, previous: RotationPlan | None = None) -> LeaderModel:
+def build_leader_model(data: RotationInput, policy: RotationPolicy, previous: RotationPlan | None = None, *,
+                       relaxed: bool = False) -> LeaderModel:
+    """The leaders' model; `relaxed` builds the best-effort variant (a lead school with too few leaders:
+    the most pair-months it can, each pair-month that waits costing `weights.leader_pair_waits`)."""
     model = cp_model.CpModel()
     pairs = school_pairs(data, policy) if (policy.leaders.enabled or policy.principals.enabled) else []
     months = plan_months(data.school_year, data.term, policy)
@@ -85,13 +74,15 @@ def build_leader_model(data: RotationInput, policy: RotationPolicy, previous: Ro
     barred = {f.teacher_id for f in data.forbids if f.to_school_id is None}
     principals = {t.school_id: t for t in data.teachers if t.role == "principal" and t.teacher_id not in barred}
     lm = LeaderModel(data, policy, model, pairs, months, principal_months, leaders, principals, {}, {}, {},
-                     RuleBook(model))
+                     RuleBook(model, relaxed, {"principal_month": int(round(policy.weights.principal_month_dropped * SCALE))}),
+                     relaxed)
     terms: list[tuple[object, int]] = []
     if policy.leaders.enabled:
         terms += _add_leader_days(lm)
     if principal_months:
         terms += _add_principal_months(lm)
     terms += _keep_previous(lm, previous)
+    terms += lm.rules.terms  # best-effort: a principal left at home
     if terms:
         model.minimize(cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms]))
     return lm
@@ -110,8 +101,8 @@ def _add_leader_days(lm: LeaderModel) -> list[tuple[object, int]]:
     for p, (a, b) in enumerate(lm.pairs):
         sides_of_school[a].append((p, 0))
         sides_of_school[b].append((p, 1))
-        literal = _new_rule(model, lm.rules, "leader_pair", (a, b), leaders_a=len(lm.leaders.get(a, [])),
-                            leaders_b=len(lm.leaders.get(b, [])))
+        literal = lm.rules.new("leader_pair", (a, b), relaxable=True, counted=True,
+                               leaders_a=len(lm.leaders.get(a, [])), leaders_b=len(lm.leaders.get(b, [])))
         # A pair side keeps one weekday for the whole period (a weekly routine), which also removes
         # the months' symmetry from the weekday choice.
         for side, school_id in enumerate((a, b)):
@@ -132,8 +123,16 @@ def _add_leader_days(lm: LeaderModel) -> list[tuple[object, int]]:
                     lm.z[(p, m, side, leader.teacher_id)] = var
                     chosen.append(var)
                     load[(leader.teacher_id, m)].append(var)
-                model.add(_sum(chosen) == 1).only_enforce_if(literal)
-                model.add(_sum(chosen) <= 1)
+                if lm.relaxed:  # the pair exchanges this month (both sides) or waits
+                    held = lm.held.get((p, m))
+                    if held is None:
+                        held = lm.held[(p, m)] = model.new_bool_var(f"held[{a}-{b}:m{m}]")
+                        model.add(held >= literal)
+                        terms.append((held, -int(round(policy.weights.leader_pair_waits * SCALE))))
+                    model.add(_sum(chosen) == held)
+                else:
+                    model.add(_sum(chosen) == 1).only_enforce_if(literal)
+                    model.add(_sum(chosen) <= 1)
     limit = policy.leaders.max_pairs_per_leader_per_month
     load_literal: dict[str, cp_model.IntVar] = {}
     for school_id, staff in lm.leaders.items():
@@ -200,7 +199,7 @@ def _add_principal_months(lm: LeaderModel) -> list[tuple[object, int]]:
         principal = lm.principals.get(school_id)
         if principal is None:
             continue
-        literal = _new_rule(model, lm.rules, "principal_month", (school_id,), months=len(lm.principal_months))
+        literal = lm.rules.new("principal_month", (school_id,), relaxable=True, months=len(lm.principal_months))
         mine = []
         for partner in partners[school_id]:
             # Prefer the weaker partner (support) and the nearer one.
@@ -288,3 +287,17 @@ def read_leader_plan(lm: LeaderModel, solver: cp_model.CpSolver) -> tuple[list[L
     exchanges.sort(key=lambda e: (e.start, e.from_school_id, e.to_school_id))
     principal_months.sort(key=lambda e: (e.start, e.from_school_id))
     return exchanges, principal_months
+
+
+def leader_waits(lm: LeaderModel, solver: cp_model.CpSolver) -> dict[tuple[str, str], list[int]]:
+    """Best-effort leaders' plan: (school, partner) → the months (1–12) the pair waits without an exchange."""
+    waits: dict[tuple[str, str], list[int]] = {}
+    for (p, m), held in sorted(lm.held.items()):
+        if not solver.boolean_value(held):
+            waits.setdefault(lm.pairs[p], []).append(lm.months[m][1])
+    return waits
+
+
+def principals_home(lm: LeaderModel, solver: cp_model.CpSolver) -> list[str]:
+    """Best-effort: schools whose principal the plan leaves without an exchange month."""
+    return [str(r.scope[0]) for r in lm.rules if r.kind == "principal_month" and not solver.boolean_value(r.literal)]

@@ -19,7 +19,7 @@ from ortools.sat.python import cp_model
 from .candidates import SCALE, CandidateIndex
 from .policy import fraction
 from .results import RotationPlan
-from .rules import ceil_share, counts_as_backbone, is_quota_sender
+from .rules import ceil_share, counts_as_backbone, is_quota_sender, per_plan_period, supported_schools
 
 Terms = list[tuple[Any, int]]  # (variable or linear expression, integer coefficient)
 
@@ -47,6 +47,7 @@ class PostingModel:
     links: dict[tuple[str, str, str], cp_model.IntVar]  # (mentor, host, apprentice) → 师徒结对
     rules: RuleBook
     offset: int  # constant part of the objective (all posts unfilled, dropped previous postings …)
+    y: list[cp_model.IntVar] = field(default_factory=list)  # one per part-time candidate (跨校兼课)
 
     def rule(self, kind: str, *scope: str | int) -> RuleInstance | None:
         for r in self.rules:
@@ -55,43 +56,63 @@ class PostingModel:
         return None
 
 
+# The weight key (policies/rotation.toml [weights]) a best-effort roster pays per unit a rule is short.
+SHORT_WEIGHT_KEYS = {
+    "quota": "quota_short", "backbone_school": "backbone_short", "backbone_cluster": "backbone_short",
+    "learn_min": "learn_short", "mingzhu_backbone": "mingzhu_short", "mingzhu_rural": "mingzhu_short",
+    "mingzhu_person_times": "mingzhu_short", "excellent": "excellent_short", "famous_apprentices": "apprentice_short",
+    "pin": "pin_dropped",
+}
+
+
+def short_weights(policy) -> dict[str, int]:
+    """Scaled objective weight per unit short, by rule kind."""
+    return {kind: int(round(getattr(policy.weights, key) * SCALE)) for kind, key in SHORT_WEIGHT_KEYS.items()}
+
+
 class RuleBook(list):
     """The rule instances of a model. Strict mode: each is enforced only if its literal is true (the
     solve fixes the literals, the core solve assumes them). Relaxed mode (a best-effort plan for a
-    policy that cannot be met): a counted rule (quota, backbone share …) may fall short by a
-    penalised deficit and a pin may be dropped at a high price; capacity, coverage, mentoring, caps
-    and forbids stay hard. The literal of a broken rule is false."""
+    policy that cannot be met): a counted rule (quota, backbone share …) may fall short by a deficit
+    paid per unit in the rule's own units (one teacher short of a quota costs `weights.quota_short`,
+    one backbone teacher short `weights.backbone_short` …), so the roster fills as much of every rule
+    as the others allow; a pin may be dropped at `weights.pin_dropped`; capacity, coverage,
+    mentoring, caps and forbids stay hard. The literal of a broken rule is false."""
 
-    def __init__(self, model: cp_model.CpModel, relaxed: bool = False, unit_weight: int = 0):
+    def __init__(self, model: cp_model.CpModel, relaxed: bool = False, weights: dict[str, int] | None = None):
         super().__init__()
         self.model = model
         self.relaxed = relaxed
-        self.unit_weight = unit_weight  # per missing teacher of a counted rule
+        self.weights = weights or {}  # rule kind → scaled cost per unit short
         self.terms: Terms = []
         self.offset = 0
 
-    def new(self, kind: str, scope: tuple, *, measure: Any = None, relaxable: bool = False,
+    def new(self, kind: str, scope: tuple, *, measure: Any = None, relaxable: bool = False, counted: bool = False,
             **numbers) -> cp_model.IntVar:
         literal = self.model.new_bool_var(f"rule[{kind}:{'/'.join(str(s) for s in scope)}]")
         self.append(RuleInstance(kind, scope, literal, dict(numbers), measure))
-        if self.relaxed and relaxable:  # breaking a rule costs ten counted teachers
-            self.terms.append((literal, -10 * self.unit_weight))
-            self.offset += 10 * self.unit_weight
-        elif self.relaxed:
+        if self.relaxed and relaxable and not counted:  # dropped outright (a pin): one unit
+            weight = self.weights.get(kind, 0)
+            self.terms.append((literal, -weight))
+            self.offset += weight
+        elif self.relaxed and not relaxable:
             self.model.add(literal == 1)
         return literal
 
-    def at_least(self, kind: str, scope: tuple, lhs: Any, rhs: Any, bound: int, *, measure: Any = None,
-                 **numbers) -> cp_model.IntVar:
-        """lhs ≥ rhs; relaxed: lhs + deficit ≥ rhs with the deficit (≤ bound) paid per unit."""
-        literal = self.new(kind, scope, measure=measure, relaxable=True, **numbers)
+    def at_least(self, kind: str, scope: tuple, lhs: Any, rhs: Any, bound: int, *, per_unit: int = 1,
+                 measure: Any = None, **numbers) -> cp_model.IntVar:
+        """lhs ≥ rhs. Relaxed: lhs + per_unit × deficit ≥ rhs, the deficit (≤ bound) paid per unit: for a
+        share rule written den × part ≥ num × whole, per_unit = den makes the deficit whole teachers
+        (⌈share × whole⌉ − part)."""
+        literal = self.new(kind, scope, measure=measure, relaxable=True, counted=True, **numbers)
         if not self.relaxed:
             self.model.add(lhs >= rhs).only_enforce_if(literal)
             return literal
         deficit = self.model.new_int_var(0, max(0, bound), f"deficit[{kind}:{'/'.join(str(s) for s in scope)}]")
-        self.model.add(lhs + deficit >= rhs)
+        self.model.add(lhs + per_unit * deficit >= rhs)
         self.model.add(deficit == 0).only_enforce_if(literal)
-        self.terms.append((deficit, self.unit_weight))
+        self.model.add(deficit >= 1).only_enforce_if(literal.Not())
+        self.terms.append((deficit, self.weights.get(kind, 0)))
         self[-1].numbers["deficit_var"] = deficit
         return literal
 
@@ -176,15 +197,15 @@ def add_quota_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: Ru
             model.add(_sum(everyone) <= cap).only_enforce_if(literal)
         if quota.backbone_per_school and share > 0 and everyone:
             rules.at_least("backbone_school", (school.school_id,), share.denominator * _sum(backbone),
-                           share.numerator * _sum(everyone), share.numerator * len(everyone), share=float(share),
-                           measure=_sum(backbone))
+                           share.numerator * _sum(everyone), ceil_share(share, len(everyone)),
+                           per_unit=share.denominator, share=float(share), measure=_sum(backbone))
     if quota.backbone_per_cluster and share > 0:
         for cluster_id, everyone in cluster_all.items():
             if not everyone:
                 continue
             rules.at_least("backbone_cluster", (cluster_id,), share.denominator * _sum(cluster_backbone[cluster_id]),
-                           share.numerator * _sum(everyone), share.numerator * len(everyone), share=float(share),
-                           measure=_sum(cluster_backbone[cluster_id]))
+                           share.numerator * _sum(everyone), ceil_share(share, len(everyone)),
+                           per_unit=share.denominator, share=float(share), measure=_sum(cluster_backbone[cluster_id]))
 
 
 def add_learn_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
@@ -224,8 +245,39 @@ def add_mingzhu_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: 
         if backbone and rural > 0:
             to_rural = out_vars(index, x, school.school_id, backbone=True, localities=rule.rural_localities)
             rules.at_least("mingzhu_rural", (school.school_id,), rural.denominator * _sum(to_rural),
-                           rural.numerator * _sum(backbone), rural.numerator * len(backbone), share=float(rural),
-                           measure=_sum(to_rural))
+                           rural.numerator * _sum(backbone), ceil_share(rural, len(backbone)),
+                           per_unit=rural.denominator, share=float(rural), measure=_sum(to_rural))
+
+
+def add_mingzhu_person_times(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
+    """明珠学区 (003 part 2): the cluster's teachers exchange at least N person-times a year (a term: half)."""
+    rule = index.policy.mingzhu
+    if not rule.enabled or rule.min_person_times_per_year <= 0:
+        return
+    required = per_plan_period(rule.min_person_times_per_year, index.data.term)
+    by_cluster: dict[str, list] = defaultdict(list)
+    for school in index.data.schools:
+        by_cluster[school.cluster_id] += out_vars(index, x, school.school_id)
+    for cluster_id, going in sorted(by_cluster.items()):
+        rules.at_least("mingzhu_person_times", (cluster_id,), _sum(going), required, required, required=required,
+                       measure=_sum(going))
+
+
+def add_support_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
+    """支教结对子 (001): a quality school sends at least N excellent (backbone or famous) teachers a year
+    to each school it supports (its weaker exchange partners); a term plan asks half, rounded up."""
+    per_year = index.policy.support.excellent_per_year
+    if per_year <= 0:
+        return
+    required = per_plan_period(per_year, index.data.term)
+    for giver, taker in supported_schools(index.data, index.policy):
+        going = [x[i] for t in index.teachers_by_school[giver] if counts_as_backbone(t, index.policy)
+                 for i in index.by_teacher_school.get((t.teacher_id, taker), ())]
+        rules.at_least("excellent", (giver, taker), _sum(going), required, required, required=required,
+                       candidates=len({index.candidates[i].teacher_id for t in index.teachers_by_school[giver]
+                                       if counts_as_backbone(t, index.policy)
+                                       for i in index.by_teacher_school.get((t.teacher_id, taker), ())}),
+                       measure=_sum(going))
 
 
 def add_coverage_rules(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> None:
@@ -258,7 +310,8 @@ def add_pins_and_forbids(model: cp_model.CpModel, index: CandidateIndex, x, rule
 def add_mentoring(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook
                   ) -> tuple[dict[tuple[str, str, str], cp_model.IntVar], Terms]:
     """Every rotating backbone or famous teacher mentors young teachers of the host school:
-    one (backbone) or one to `famous_max_apprentices` (famous); an apprentice has one mentor and stays."""
+    one (backbone), or `famous_min_apprentices` to `famous_max_apprentices` (famous: a counted rule that
+    a best-effort roster may fall short of); an apprentice has one mentor and stays."""
     policy = index.policy.mentoring
     links: dict[tuple[str, str, str], cp_model.IntVar] = {}
     terms: Terms = []
@@ -282,12 +335,46 @@ def add_mentoring(model: cp_model.CpModel, index: CandidateIndex, x, rules: Rule
         limit = policy.famous_max_apprentices if mentor.famous else 1
         model.add(_sum(mine) <= limit * posted)
         model.add(_sum(mine) >= posted).only_enforce_if(host_literal[host_id])
+        if mentor.famous and policy.famous_min_apprentices > 1:  # 名师带教 4–8 名青年教师 (003)
+            least = policy.famous_min_apprentices
+            rules.at_least("famous_apprentices", (mentor_id, host_id), _sum(mine), least * posted, least,
+                           required=least, apprentices=len(apprentices), measure=_sum(mine))
         if mentor.famous and bonus:
             terms += [(link, -bonus) for link in mine]
     for apprentice_id, mine in by_apprentice.items():
         leaving = [x[i] for i in index.by_teacher.get(apprentice_id, ())]
         model.add(_sum(mine) + _sum(leaving) <= 1)  # one mentor, and the apprentice stays at home
     return links, terms
+
+
+def add_part_time(model: cp_model.CpModel, index: CandidateIndex, x, rules: RuleBook) -> tuple[list, Terms]:
+    """跨校兼课: a teacher who does not rotate may cover one post a rotation leaves empty; it earns back
+    `part_time.post_value` of the unfilled-post weight (a rotation earns all of it) and counts toward nothing else."""
+    if not index.part_time:
+        return [], []
+    policy = index.policy
+    y = [model.new_bool_var(f"part[{c.teacher_id}->{c.to_school_id}:{index.needs[c.need_index].subject}"
+                            f"{index.needs[c.need_index].grade}]") for c in index.part_time]
+    value = int(round(policy.part_time.post_value * policy.weights.unfilled_post * SCALE))
+    by_teacher: dict[str, list] = defaultdict(list)
+    by_need: dict[int, list] = defaultdict(list)
+    for c in index.part_time:
+        by_teacher[c.teacher_id].append(y[c.index])
+        by_need[c.need_index].append(y[c.index])
+    for teacher_id, mine in by_teacher.items():  # one posting of either kind
+        model.add_at_most_one([x[i] for i in index.by_teacher.get(teacher_id, ())] + mine)
+    capacity = {r.scope[0]: r.literal for r in rules if r.kind == "capacity"}
+    for n_index, mine in by_need.items():
+        need = index.needs[n_index]
+        full = [x[i] for i in index.by_need.get(n_index, ())]
+        model.add(_sum(mine) <= need.posts)
+        if full:
+            literal = capacity.get(need.school_id)
+            constraint = model.add(_sum(full) + _sum(mine) <= need.posts)
+            if literal is not None:
+                constraint.only_enforce_if(literal)
+    terms: Terms = [(y[c.index], c.cost - value) for c in index.part_time]
+    return y, terms
 
 
 def add_candidate_costs(index: CandidateIndex, x) -> Terms:
@@ -321,17 +408,21 @@ def build_posting_model(index: CandidateIndex, previous: RotationPlan | None = N
     model = cp_model.CpModel()
     x = [model.new_bool_var(f"x[{c.teacher_id}->{c.to_school_id}:{index.needs[c.need_index].subject}"
                             f"{index.needs[c.need_index].grade}]") for c in index.candidates]
-    rules = RuleBook(model, relaxed, unit_weight=int(round(10 * index.policy.weights.unfilled_post * SCALE)))
+    rules = RuleBook(model, relaxed, short_weights(index.policy))
     add_one_posting_per_teacher(model, index, x)
     capacity_terms, offset = add_need_capacity(model, index, x, rules)
     add_quota_rules(model, index, x, rules)
     add_learn_rules(model, index, x, rules)
     add_mingzhu_rules(model, index, x, rules)
+    add_mingzhu_person_times(model, index, x, rules)
+    add_support_rules(model, index, x, rules)
     add_coverage_rules(model, index, x, rules)
     add_pins_and_forbids(model, index, x, rules)
     links, mentoring_terms = add_mentoring(model, index, x, rules)
+    y, part_time_terms = add_part_time(model, index, x, rules)
     change_terms, change_offset = add_change_terms(index, x, previous)
-    terms = capacity_terms + mentoring_terms + add_candidate_costs(index, x) + change_terms + rules.terms
+    terms = capacity_terms + mentoring_terms + part_time_terms + add_candidate_costs(index, x) + change_terms + \
+        rules.terms
     offset += change_offset + rules.offset
     model.minimize(cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms]) + offset)
-    return PostingModel(index=index, model=model, x=x, links=links, rules=rules, offset=offset)
+    return PostingModel(index=index, model=model, x=x, links=links, rules=rules, offset=offset, y=y)

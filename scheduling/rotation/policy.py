@@ -105,8 +105,10 @@ class MingzhuPolicy(PolicySection):
     backbone_fraction: float = 0.5  # 每学年交流的骨干教师比例（占符合条件的骨干，向上取整）
     rural_share: float = 0.5  # 交流骨干中到乡下学校的最低比例
     rural_localities: tuple[str, ...] = ("rural", "township")  # “乡下学校”的城乡类别
+    min_person_times_per_year: int = 8  # 学区教师每学年至少交流人次（按学期排时取一半，向上取整）
 
     def check(self) -> None:
+        _need(self.min_person_times_per_year >= 0, "mingzhu.min_person_times_per_year must be ≥ 0")
         _share(self.backbone_fraction, "mingzhu.backbone_fraction")
         _share(self.rural_share, "mingzhu.rural_share")
         _need(set(self.rural_localities) <= set(LOCALITIES),
@@ -143,13 +145,47 @@ class MentoringPolicy(PolicySection):
     SECTION = "mentoring"
     enabled: bool = True  # 交流的骨干教师、名师须在交流学校带徒
     max_apprentice_teaching_years: int = 5  # 徒弟教龄上限（年）
+    famous_min_apprentices: int = 4  # 名师至少带徒人数（003：带教 4—8 名青年教师）
     famous_max_apprentices: int = 8  # 名师最多带徒人数
-    apprentice_bonus: float = 2.0  # 名师每多带一名徒弟的奖励（公里当量）
+    apprentice_bonus: float = 2.0  # 名师在最少人数之外每多带一名徒弟的奖励（公里当量）
 
     def check(self) -> None:
         _need(self.max_apprentice_teaching_years >= 0, "mentoring.max_apprentice_teaching_years must be ≥ 0")
-        _need(self.famous_max_apprentices >= 1, "mentoring.famous_max_apprentices must be ≥ 1")
+        _need(self.famous_min_apprentices >= 1, "mentoring.famous_min_apprentices must be ≥ 1")
+        _need(self.famous_max_apprentices >= self.famous_min_apprentices,
+              "mentoring.famous_max_apprentices must be ≥ famous_min_apprentices")
         _need(self.apprentice_bonus >= 0, "mentoring.apprentice_bonus must be ≥ 0")
+
+
+@dataclass(frozen=True)
+class SupportPolicy(PolicySection):
+    """支教结对子 (001): a quality school sends excellent teachers to each school it supports."""
+
+    SECTION = "support"
+    excellent_per_year: int = 4  # 优质学校每学年向每所帮扶学校派出的优秀教师（骨干、名师）下限；按学期排时取一半，向上取整
+    supporter_tiers: tuple[str, ...] = ("quality",)  # 承担对口帮扶的学校（办学水平）
+
+    def check(self) -> None:
+        _need(self.excellent_per_year >= 0, "support.excellent_per_year must be ≥ 0")
+        _need(set(self.supporter_tiers) <= set(TIERS), f"support.supporter_tiers must be among {list(TIERS)}")
+
+
+@dataclass(frozen=True)
+class PartTimePolicy(PolicySection):
+    """跨校兼课 (001): a teacher keeps their own post and teaches some hours a week at a partner school."""
+
+    SECTION = "part_time"
+    enabled: bool = True  # 是否安排跨校兼课（只填补交流教师填不满的岗位）
+    hours_per_week: int = 4  # 兼课教师每周在对方学校的课时
+    max_km: float = 20.0  # 兼课教师住址（或本校）到对方学校的最远距离（每周往返）
+    post_value: float = 0.5  # 一个兼课岗位抵消空缺岗位代价的比例（不算作交流，也不算填满岗位）
+    subsidy_factor: float = 0.2  # 兼课补助系数（按补助表，每周一天左右）
+
+    def check(self) -> None:
+        _need(1 <= self.hours_per_week <= 40, "part_time.hours_per_week must be 1–40")
+        _need(self.max_km > 0, "part_time.max_km must be > 0")
+        _share(self.post_value, "part_time.post_value")
+        _need(self.subsidy_factor >= 0, "part_time.subsidy_factor must be ≥ 0")
 
 
 @dataclass(frozen=True)
@@ -240,10 +276,22 @@ class WeightsPolicy(PolicySection):
     fairness_window_years: int = 10  # 计算上式的年限
     drop_previous: float = 2000.0  # 重排时取消或改变原有安排的代价
     add_previous: float = 100.0  # 重排时新增安排的代价
+    # A best-effort roster (the policy cannot be met) pays per unit a rule is short, in its own units:
+    quota_short: float = 1000.0  # 每少 1 名应交流的教师（10% 比例）
+    backbone_short: float = 200.0  # 骨干比例每差 1 名骨干（低于岗位代价：不为比例而空着岗位）
+    learn_short: float = 1000.0  # 跟岗下限每少 1 人
+    mingzhu_short: float = 500.0  # 明珠学区规则每差 1 人（骨干交流、到乡下、人次）
+    excellent_short: float = 500.0  # 对每所帮扶学校每少派 1 名优秀教师
+    apprentice_short: float = 100.0  # 名师每少带 1 名徒弟
+    pin_dropped: float = 5000.0  # 放弃一条规划人员的指定
+    leader_pair_waits: float = 1000.0  # 干部交流：一个结对一个月等待（不交流）
+    principal_month_dropped: float = 5000.0  # 校长本学年未安排交流月
 
     def check(self) -> None:
         values = (self.unfilled_post, self.non_volunteer, self.recent_rotation, self.drop_previous,
-                  self.add_previous)
+                  self.add_previous, self.quota_short, self.backbone_short, self.learn_short, self.mingzhu_short,
+                  self.excellent_short, self.apprentice_short, self.pin_dropped, self.leader_pair_waits,
+                  self.principal_month_dropped)
         _need(min(values) >= 0, "weights must be ≥ 0")
         _need(self.fairness_window_years >= 0, "weights.fairness_window_years must be ≥ 0")
 
@@ -251,7 +299,7 @@ class WeightsPolicy(PolicySection):
 _SECTIONS: dict[str, type] = {
     "eligibility": EligibilityPolicy, "quota": QuotaPolicy, "learn": LearnPolicy, "mingzhu": MingzhuPolicy,
     "distance": DistancePolicy, "scope": ScopePolicy, "mentoring": MentoringPolicy, "leaders": LeaderPolicy,
-    "principals": PrincipalPolicy, "subsidy": SubsidyPolicy, "dates": DatesPolicy, "weights": WeightsPolicy,
+    "principals": PrincipalPolicy, "support": SupportPolicy, "part_time": PartTimePolicy, "subsidy": SubsidyPolicy, "dates": DatesPolicy, "weights": WeightsPolicy,
 }
 
 
@@ -274,6 +322,8 @@ class RotationPolicy(PolicyTables):
     mentoring: MentoringPolicy = field(default_factory=MentoringPolicy)
     leaders: LeaderPolicy = field(default_factory=LeaderPolicy)
     principals: PrincipalPolicy = field(default_factory=PrincipalPolicy)
+    support: SupportPolicy = field(default_factory=SupportPolicy)
+    part_time: PartTimePolicy = field(default_factory=PartTimePolicy)
     subsidy: SubsidyPolicy = field(default_factory=SubsidyPolicy)
     dates: DatesPolicy = field(default_factory=DatesPolicy)
     weights: WeightsPolicy = field(default_factory=WeightsPolicy)

@@ -26,6 +26,25 @@ class Posting:
 
 
 @dataclass(frozen=True)
+class PartTimePosting:
+    """跨校兼课 (001): a teacher keeps their own post and teaches some hours a week at a partner school.
+    Not a rotation: it counts toward no quota and fills no post, it covers one a rotation left empty."""
+
+    teacher_id: str
+    from_school_id: str
+    to_school_id: str
+    subject: str
+    grade: int
+    direction: str  # support or learn, by the two schools' standing
+    start: dt.date
+    end: dt.date
+    hours_per_week: int
+    backbone: bool
+    distance_km: float
+    subsidy_yuan_per_month: int
+
+
+@dataclass(frozen=True)
 class MentorPair:
     """师徒结对: a rotating backbone or famous teacher and a young teacher of the host school."""
 
@@ -76,6 +95,7 @@ class RotationPlan:
     mentoring: tuple[MentorPair, ...] = ()
     leader_exchanges: tuple[LeaderExchange, ...] = ()
     principal_months: tuple[PrincipalMonth, ...] = ()
+    part_time: tuple[PartTimePosting, ...] = ()  # 跨校兼课, not rotations
 
     def posting_of(self, teacher_id: str) -> Posting | None:
         index = self.__dict__.get("_posting_index")

@@ -99,6 +99,42 @@ def in_scope(sender: RotationSchool, receiver: RotationSchool, policy: RotationP
         policy.scope.cross_cluster or sender.cluster_id == receiver.cluster_id)
 
 
+def per_plan_period(per_year: int, term: int | None) -> int:
+    """A yearly count for the plan's period: the whole year, or half of it (rounded up) for one term."""
+    return per_year if term is None else math.ceil(per_year / 2)
+
+
+def exchange_pairs(data: RotationInput, policy: RotationPolicy) -> list[tuple[str, str]]:
+    """The exchange pairs (结对): given in the input, or by `leaders.pairing` within each cluster
+    (lead_member: the lead school with each member; all_pairs: every two schools)."""
+    if data.school_pairs:
+        return [tuple(p) for p in data.school_pairs]  # type: ignore[misc]
+    by_cluster: dict[str, list[RotationSchool]] = {}
+    for s in data.schools:
+        by_cluster.setdefault(s.cluster_id, []).append(s)
+    pairs: list[tuple[str, str]] = []
+    for cluster_id in sorted(by_cluster):
+        members = sorted(by_cluster[cluster_id], key=lambda s: s.school_id)
+        if policy.leaders.pairing == "all_pairs":
+            pairs += [(a.school_id, b.school_id) for i, a in enumerate(members) for b in members[i + 1:]]
+            continue
+        leads = [s for s in members if s.is_lead]
+        if leads:
+            pairs += [(leads[0].school_id, s.school_id) for s in members if s.school_id != leads[0].school_id]
+    return pairs
+
+
+def supported_schools(data: RotationInput, policy: RotationPolicy) -> list[tuple[str, str]]:
+    """(supporting quality school, school it supports): its exchange partners weaker than it (对口帮扶, 001)."""
+    schools = {s.school_id: s for s in data.schools}
+    out = []
+    for a, b in exchange_pairs(data, policy):
+        for giver, taker in ((a, b), (b, a)):
+            if schools[giver].tier in policy.support.supporter_tiers and direction(schools[giver], schools[taker]) == "support":
+                out.append((giver, taker))
+    return out
+
+
 def ceil_share(share: float | Fraction, count: int) -> int:
     """⌈share × count⌉ in exact arithmetic (0.1 × 30 is 3, not 4)."""
     return math.ceil(fraction(share) * count) if not isinstance(share, Fraction) else math.ceil(share * count)

@@ -14,18 +14,22 @@ from ortools.sat.python import cp_model
 
 from .candidates import SCALE, CandidateIndex, build_candidates
 from .cpsat import STATUS_NAMES, posting_params, solve_with_rules
-from .explain import explain_leader_model, explain_posting_model, shortfall_report
+from .explain import (explain_best_effort, explain_leader_model, explain_leader_waits, explain_posting_model,
+                      shortfall_report, verify_post_suggestions)
 from .inputs import RotationInput
-from .leaders import build_leader_model, read_leader_plan
+from .leaders import build_leader_model, leader_waits, principals_home, read_leader_plan
 from .model import PostingModel, build_posting_model
 from .policy import RotationPolicy
-from .results import Explanation, MentorPair, Posting, RotationPlan, RotationResult, Shortfall
-from .rules import counts_as_backbone, period_dates, subsidy_yuan
+from .results import Explanation, MentorPair, PartTimePosting, Posting, RotationPlan, RotationResult, Shortfall
+from .rules import counts_as_backbone, direction, period_dates, subsidy_yuan
 
 
 # The leaders' model is highly symmetric (interchangeable leaders and months): symmetry detection and
 # probing in presolve cost more than they save (measured: 1.3 s → 0.25 s on a cluster of 10 schools).
 LEADER_SOLVER_PARAMS = {"symmetry_level": 0, "cp_model_probing_level": 0}
+# The best-effort leaders' model (pairs may wait) needs the strongest LP to prove how many pair-months
+# can be held: one worker with it proved a 4-partner cluster in 0.06 s, the default portfolio in 4–7 s.
+RELAXED_LEADER_PARAMS = {**LEADER_SOLVER_PARAMS, "linearization_level": 2}
 
 
 def components(data: RotationInput, policy: RotationPolicy) -> list[list[str]]:
@@ -70,7 +74,8 @@ def _restrict_plan(plan: RotationPlan | None, teacher_ids: set[str]) -> Rotation
         postings=tuple(p for p in plan.postings if p.teacher_id in teacher_ids),
         mentoring=tuple(m for m in plan.mentoring if m.mentor_id in teacher_ids),
         leader_exchanges=tuple(e for e in plan.leader_exchanges if e.teacher_id in teacher_ids),
-        principal_months=tuple(e for e in plan.principal_months if e.teacher_id in teacher_ids))
+        principal_months=tuple(e for e in plan.principal_months if e.teacher_id in teacher_ids),
+        part_time=tuple(p for p in plan.part_time if p.teacher_id in teacher_ids))
 
 
 def restrict(data: RotationInput, school_ids: list[str], previous: RotationPlan | None) -> RotationInput:
@@ -122,6 +127,28 @@ def read_postings(pm: PostingModel, solver: cp_model.CpSolver
     postings.sort(key=lambda p: (p.from_school_id, p.teacher_id))
     mentoring.sort(key=lambda m: (m.school_id, m.mentor_id, m.apprentice_id))
     return postings, mentoring, dict(filled), need_of
+
+
+def read_part_time(pm: PostingModel, solver: cp_model.CpSolver) -> tuple[list[PartTimePosting], dict[int, int]]:
+    """The part-time covers (跨校兼课) of a solved model, and how many each need got."""
+    index = pm.index
+    policy, data = index.policy, index.data
+    start, end = period_dates(data.school_year, data.term, policy)
+    out, covered = [], defaultdict(int)
+    for c in index.part_time:
+        if not solver.boolean_value(pm.y[c.index]):
+            continue
+        teacher, sender, host = index.teachers[c.teacher_id], index.schools[c.from_school_id], index.schools[c.to_school_id]
+        need = index.needs[c.need_index]
+        covered[c.need_index] += 1
+        out.append(PartTimePosting(
+            teacher_id=c.teacher_id, from_school_id=c.from_school_id, to_school_id=c.to_school_id,
+            subject=need.subject, grade=need.grade, direction=direction(sender, host) or "support", start=start,
+            end=end, hours_per_week=policy.part_time.hours_per_week, backbone=counts_as_backbone(teacher, policy),
+            distance_km=round(c.km, 1),
+            subsidy_yuan_per_month=subsidy_yuan(c.km, host.hardship, policy, policy.part_time.subsidy_factor)))
+    out.sort(key=lambda p: (p.from_school_id, p.teacher_id))
+    return out, dict(covered)
 
 
 def _broken_rules(pm: PostingModel, solver: cp_model.CpSolver) -> dict[str, int]:
@@ -192,6 +219,7 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
     statuses: list[str] = []
     postings: list[Posting] = []
     mentoring: list[MentorPair] = []
+    part_time: list[PartTimePosting] = []
     exchanges, principal_months = [], []
     shortfalls: list[Shortfall] = []
     explanations: list[Explanation] = []
@@ -219,6 +247,7 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
         if "postings" in result:
             postings += result["postings"]
             mentoring += result["mentoring"]
+            part_time += result["part_time"]
             shortfalls += result["shortfalls"]
             if result.get("relaxed"):
                 stats["relaxed"].append(group[0])
@@ -231,6 +260,11 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
         if "exchanges" in result:
             exchanges += result["exchanges"]
             principal_months += result["principal_months"]
+            if result.get("leader_relaxed"):
+                stats.setdefault("leader_waits", {}).update(result["leader_waits"])
+                stats.setdefault("principals_home", []).extend(result["principals_home"])
+                if group[0] not in stats["relaxed"]:
+                    stats["relaxed"].append(group[0])
         else:
             stats["blocked"].append(f"leaders:{group[0]}")
     status = _merge_status(statuses)
@@ -241,7 +275,8 @@ def plan_rotation(data: RotationInput, policy: RotationPolicy | None = None, *, 
         postings=tuple(sorted(postings, key=lambda p: (p.from_school_id, p.teacher_id))),
         mentoring=tuple(mentoring),
         leader_exchanges=tuple(sorted(exchanges, key=lambda e: (e.start, e.from_school_id, e.to_school_id))),
-        principal_months=tuple(sorted(principal_months, key=lambda e: (e.start, e.from_school_id))))
+        principal_months=tuple(sorted(principal_months, key=lambda e: (e.start, e.from_school_id))),
+        part_time=tuple(sorted(part_time, key=lambda p: (p.from_school_id, p.teacher_id))))
     if previous is not None:
         stats["changed_leaders"] = changed_leader_count(plan, previous)
     return RotationResult(
@@ -266,24 +301,39 @@ def _plan_component(data: RotationInput, index: CandidateIndex, policy: Rotation
     result["posting_status"] = STATUS_NAMES.get(code, "UNKNOWN")
     if result["posting_status"] in ("OPTIMAL", "FEASIBLE"):
         postings, mentoring, filled, need_of = read_postings(pm, solver)
-        result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled, need_of),
+        part_time, covered = read_part_time(pm, solver)
+        result.update(postings=postings, mentoring=mentoring, part_time=part_time,
+                      shortfalls=shortfall_report(index, filled, need_of, covered),
                       objective=solver.objective_value / SCALE, bound=solver.best_objective_bound / SCALE)
     elif result["posting_status"] == "INFEASIBLE":
-        if explain:
-            explanations, info = explain_posting_model(pm, time_limit_s=max(1.0, budget * 0.5),
+        # A best-effort roster that breaks as little of the policy as it can (reported, never silent),
+        # then explanations that agree with it: the conflicting rules, and each broken rule with the
+        # roster's numbers and a policy change verified by re-solving.
+        relaxed = build_posting_model(index, data.previous, relaxed=True)
+        solver, code = solve_with_rules(relaxed.model, [], time_limit_s=max(0.5, budget * 0.35),
+                                        num_workers=num_workers, relative_gap=relative_gap,
+                                        hints=_hints(relaxed, data.previous), params=posting_params(num_workers))
+        if STATUS_NAMES.get(code) in ("OPTIMAL", "FEASIBLE"):
+            postings, mentoring, filled, need_of = read_postings(relaxed, solver)
+            part_time, covered = read_part_time(relaxed, solver)
+            broken = _broken_rules(relaxed, solver)
+            result.update(postings=postings, mentoring=mentoring, part_time=part_time, relaxed=True, broken=broken,
+                          shortfalls=shortfall_report(index, filled, need_of, covered))
+            left = max(1.0, budget * 0.75 - (time.perf_counter() - started))
+            explanations, info = explain_best_effort(pm, postings, mentoring, broken, time_limit_s=left,
+                                                     num_workers=num_workers, find_cores=explain)
+            result["explanations"] += explanations
+            result.update(info)
+        elif explain:
+            explanations, info = explain_posting_model(pm, time_limit_s=max(1.0, budget * 0.4),
                                                        num_workers=num_workers)
             result["explanations"] += explanations
             result.update(info)
-        # A best-effort roster that breaks as little of the policy as it can (reported, never silent).
-        relaxed = build_posting_model(index, data.previous, relaxed=True)
-        left = max(0.5, budget * 0.75 - (time.perf_counter() - started))
-        solver, code = solve_with_rules(relaxed.model, [], time_limit_s=left, num_workers=num_workers,
-                                        relative_gap=relative_gap, hints=_hints(relaxed, data.previous),
-                                        params=posting_params(num_workers))
-        if STATUS_NAMES.get(code) in ("OPTIMAL", "FEASIBLE"):
-            postings, mentoring, filled, need_of = read_postings(relaxed, solver)
-            result.update(postings=postings, mentoring=mentoring, shortfalls=shortfall_report(index, filled, need_of),
-                          relaxed=True, broken=_broken_rules(relaxed, solver))
+    if explain and result.get("shortfalls"):
+        left = max(0.5, min(budget * 0.2, budget * 0.85 - (time.perf_counter() - started)))
+        total = sum(result.get("broken", {}).values())
+        result["shortfalls"] = verify_post_suggestions(index, result["shortfalls"], relaxed=bool(result.get("relaxed")),
+                                                       broken_total=total, time_limit_s=left, num_workers=num_workers)
     leader_left = max(0.5, budget - (time.perf_counter() - started))
     leader_solver, leader_code = solve_with_rules(lm.model, lm.rules, time_limit_s=leader_left,
                                                   num_workers=num_workers, relative_gap=max(relative_gap, 0.01),
@@ -293,10 +343,28 @@ def _plan_component(data: RotationInput, index: CandidateIndex, policy: Rotation
         exchanges, principal_months = read_leader_plan(lm, leader_solver)
         result.update(exchanges=exchanges, principal_months=principal_months)
         leader_status = "OPTIMAL"  # the leaders' objective is a preference, not part of the reported objective
-    elif leader_status == "INFEASIBLE" and explain:
-        explanations, info = explain_leader_model(lm, index, time_limit_s=max(1.0, leader_left),
-                                                  num_workers=num_workers)
-        result["explanations"] += explanations
-        result.update(info)
+    elif leader_status == "INFEASIBLE":
+        # A best-effort leaders' plan: the most pair-months the leaders can cover; the pairs that wait
+        # are named with the reason and a verified change (the solver's core is kept in the stats).
+        relaxed_lm = build_leader_model(data, policy, data.previous, relaxed=True)
+        solver_r, code_r = solve_with_rules(relaxed_lm.model, [], time_limit_s=max(0.5, leader_left * 0.4),
+                                            num_workers=1, relative_gap=max(relative_gap, 0.01),
+                                            params=RELAXED_LEADER_PARAMS)
+        if STATUS_NAMES.get(code_r) in ("OPTIMAL", "FEASIBLE"):
+            exchanges, principal_months = read_leader_plan(relaxed_lm, solver_r)
+            waits = leader_waits(relaxed_lm, solver_r)
+            home = principals_home(relaxed_lm, solver_r)
+            result.update(exchanges=exchanges, principal_months=principal_months, leader_relaxed=True,
+                          leader_waits={f"{a}-{b}": months for (a, b), months in waits.items()},
+                          principals_home=home)
+            if explain:
+                result["explanations"] += explain_leader_waits(relaxed_lm, index, waits, home,
+                                                               time_limit_s=max(1.0, leader_left * 0.4),
+                                                               num_workers=num_workers)
+        elif explain:
+            explanations, info = explain_leader_model(lm, index, time_limit_s=max(1.0, leader_left * 0.5),
+                                                      num_workers=num_workers)
+            result["explanations"] += explanations
+            result.update(info)
     result["leader_status"] = leader_status
     return result

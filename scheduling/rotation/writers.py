@@ -24,8 +24,9 @@ from .policy import RotationPolicy
 from .results import RotationPlan, RotationResult
 from .rules import ceil_share, is_eligible, is_quota_sender
 
-ROTATION_COLUMNS = EXPORT_COLUMNS["rotation"]
-KIND_ZH = {"teacher": "教师", "leader": "中层干部", "principal": "校长"}
+# FORMATS.md's columns, then ours (FORMATS allows more): the weekly hours of a part-time posting (跨校兼课).
+ROTATION_COLUMNS = (*EXPORT_COLUMNS["rotation"], "hours_per_week")
+KIND_ZH = {"teacher": "教师", "leader": "中层干部", "principal": "校长", "part_time": "跨校兼课"}
 DIRECTION_ZH = {"support": "支教", "learn": "跟岗"}
 WEEKDAY_ZH = {1: "星期一", 2: "星期二", 3: "星期三", 4: "星期四", 5: "星期五"}
 
@@ -36,6 +37,7 @@ ROSTER_HEADERS: dict[str, tuple[str, str]] = {  # key → (中文表头, English
     "start": ("开始日期", "start"), "end": ("结束日期", "end"), "backbone": ("骨干", "backbone"),
     "distance_km": ("距离（公里）", "distance (km)"), "subsidy": ("补助（元/月）", "subsidy (yuan/month)"),
     "apprentices": ("徒弟", "apprentices"), "weekday": ("每周交流日", "weekday"),
+    "hours_per_week": ("每周课时", "hours/week"),
 }
 
 
@@ -49,7 +51,8 @@ def _months(start: dt.date, end: dt.date) -> int:
 
 
 def rotation_rows(plan_or_result: RotationPlan | RotationResult) -> list[dict[str, Any]]:
-    """rotation.csv rows (FORMATS.md): teachers, then leaders' exchange months, then principals' months."""
+    """rotation.csv rows (FORMATS.md): teachers, then leaders' exchange months, then principals' months,
+    then part-time postings (kind part_time, with hours_per_week; not rotations)."""
     plan = _plan(plan_or_result)
     apprentices: dict[str, list[str]] = defaultdict(list)
     for m in plan.mentoring:
@@ -71,6 +74,14 @@ def rotation_rows(plan_or_result: RotationPlan | RotationResult) -> list[dict[st
                      "kind": "principal", "direction": e.direction, "start": e.start.isoformat(),
                      "end": e.end.isoformat(), "backbone": e.backbone, "distance_km": e.distance_km,
                      "subsidy_yuan_per_month": e.subsidy_yuan_per_month, "mentor_of": "", "weekday": None})
+    for p in plan.part_time:
+        rows.append({"teacher_id": p.teacher_id, "from_school_id": p.from_school_id, "to_school_id": p.to_school_id,
+                     "kind": "part_time", "direction": p.direction, "start": p.start.isoformat(),
+                     "end": p.end.isoformat(), "backbone": p.backbone, "distance_km": p.distance_km,
+                     "subsidy_yuan_per_month": p.subsidy_yuan_per_month, "mentor_of": "", "weekday": None,
+                     "hours_per_week": p.hours_per_week})
+    for row in rows:
+        row.setdefault("hours_per_week", None)
     return rows
 
 
@@ -121,6 +132,14 @@ def roster_frames(plan_or_result: RotationPlan | RotationResult, data: RotationI
                         "from_school": e.from_school_id, "to_school": e.to_school_id, "subject": "", "grade": None,
                         "start": e.start, "end": e.end, "backbone": e.backbone, "distance_km": e.distance_km,
                         "subsidy": e.subsidy_yuan_per_month, "apprentices": "", "weekday": None})
+    for p in plan.part_time:
+        entries.append({"teacher_id": p.teacher_id, "kind": "part_time", "direction": p.direction,
+                        "from_school": p.from_school_id, "to_school": p.to_school_id, "subject": p.subject,
+                        "grade": p.grade, "start": p.start, "end": p.end, "backbone": p.backbone,
+                        "distance_km": p.distance_km, "subsidy": p.subsidy_yuan_per_month, "apprentices": "",
+                        "weekday": None, "hours_per_week": p.hours_per_week})
+    for entry in entries:
+        entry.setdefault("hours_per_week", None)
     frames: dict[str, pd.DataFrame] = {}
     for s in sorted(data.schools, key=lambda s: s.school_id):
         rows = []
@@ -191,6 +210,7 @@ SUMMARY_HEADERS: dict[str, tuple[str, str]] = {
     "mean_km": ("平均距离", "mean_km"), "max_km": ("最远距离", "max_km"),
     "subsidy_per_month": ("月补助合计", "subsidy_per_month"), "subsidy_total": ("补助总额", "subsidy_total"),
     "leader_exchanges": ("干部交流人次", "leader_exchanges"), "principal_months": ("校长交流月", "principal_months"),
+    "part_time_in": ("兼课", "part_time_in"),
 }
 
 
@@ -219,6 +239,9 @@ def summary_frame(plan_or_result: RotationPlan | RotationResult, data: RotationI
     for e in plan.principal_months:
         principal_count[e.from_school_id] += 1
         principal_money[e.from_school_id] += e.subsidy_yuan_per_month
+    part_in: dict[str, int] = defaultdict(int)
+    for p in plan.part_time:
+        part_in[p.to_school_id] += 1
     posts: dict[str, int] = defaultdict(int)
     for n in data.needs:
         posts[n.school_id] += n.posts
@@ -251,6 +274,7 @@ def summary_frame(plan_or_result: RotationPlan | RotationResult, data: RotationI
             "max_km": max(distances) if distances else None,
             "subsidy_per_month": monthly, "subsidy_total": round(total),
             "leader_exchanges": leader_count[s.school_id], "principal_months": principal_count[s.school_id],
+            "part_time_in": part_in[s.school_id],
         })
     frame = pd.DataFrame(rows, columns=list(SUMMARY_HEADERS))
     if lang == "zh":
@@ -271,8 +295,10 @@ def _fmt(value: Any, pct: bool = False) -> str:
 
 
 def summary_markdown(result: RotationResult, data: RotationInput, policy: RotationPolicy | None = None, *,
-                     lang: str | None = None) -> str:
-    """The summary as Markdown for the terminal and a Prefect artifact: headline, table, reasons."""
+                     lang: str | None = None, reached: Any = None, ceiling: Any = None) -> str:
+    """The summary as Markdown for the terminal and a Prefect artifact: headline, table, reasons.
+    `reached` and `ceiling` (scheduling.rotation.attainment) add what the roster reaches and what the
+    hard rules alone allow."""
     lang = lang or result.lang
     zh = lang == "zh"
     policy = policy or RotationPolicy()
@@ -300,6 +326,8 @@ def summary_markdown(result: RotationResult, data: RotationInput, policy: Rotati
         lines.append(f"- 师徒结对 {len(plan.mentoring)} 对；干部交流 {len(plan.leader_exchanges)} 人次；"
                      f"校长交流 {len(plan.principal_months)} 人")
         lines.append(f"- 空缺岗位 {unfilled} 个" + (f"；与原方案相比变动 {result.changed} 人" if result.changed is not None else ""))
+        if plan.part_time:
+            lines.append(f"- 跨校兼课 {len(plan.part_time)} 人（不算交流）")
     else:
         lines.append(f"- status: {result.status}; {result.solve_seconds:.1f} s on {result.num_workers} workers"
                      + (f"; gap to the proven bound {gap * 100:.2f}%" if gap is not None else ""))
@@ -310,6 +338,17 @@ def summary_markdown(result: RotationResult, data: RotationInput, policy: Rotati
                      f"{len(plan.principal_months)} principal months")
         lines.append(f"- {unfilled} posts unfilled" + (f"; {result.changed} teachers changed from the previous plan"
                                                        if result.changed is not None else ""))
+        if plan.part_time:
+            lines.append(f"- {len(plan.part_time)} teachers teach part-time at a partner school (not rotations)")
+    if reached is not None:
+        lines.append(("- 完成情况：" if zh else "- attainment: ") + reached.line(lang))
+        if ceiling is not None:
+            lines.append(("- 硬性规则单独允许的上限：" if zh else "- the most the hard rules alone allow: ")
+                         + ceiling.line(lang))
+    if result.relaxed:
+        lines.append("- 政策不能全部满足：本方案为尽力方案，未满足的规则及修改建议见下" if zh else
+                     "- the policy cannot be met in full: this roster is best-effort; what it misses and what to "
+                     "change are listed below")
     lines.append("")
     keys = ["school_id", "name", "eligible", "required", "rotated_out", "attainment", "backbone_share", "received",
             "unfilled", "mean_km", "subsidy_per_month"]
@@ -334,6 +373,9 @@ def summary_markdown(result: RotationResult, data: RotationInput, policy: Rotati
                          "Until these conflicts are resolved the roster is best-effort; rules it breaks:")
             lines += [f"  - {key}: {'差' if zh else 'short by'} {amount}" for key, amount in
                       sorted(result.stats.get("broken", {}).items())]
+            lines += [f"  - leaders {pair}: {'等待月份' if zh else 'waits in months'} "
+                      f"{', '.join(str(m) for m in months)}" for pair, months in
+                      sorted(result.stats.get("leader_waits", {}).items())]
     if result.shortfalls:
         lines.append("")
         lines.append("## 空缺岗位" if zh else "## Unfilled posts")

@@ -31,7 +31,7 @@ def test_term_schedule_stores_versions_and_replans_with_few_changes(demo_db, tmp
     assert first.postings > 0 and first.version == 1
     with open(tmp_path / "v1" / "rotation.csv", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
-    assert list(rows[0]) == list(EXPORT_COLUMNS["rotation"])
+    assert list(rows[0]) == [*EXPORT_COLUMNS["rotation"], "hours_per_week"]  # FORMATS allows more columns
     teacher_rows = [r for r in rows if r["kind"] == "teacher"]
     assert len(teacher_rows) == first.postings
     assert (tmp_path / "v1" / "rotation_rosters.xlsx").exists()
@@ -56,3 +56,24 @@ def test_term_schedule_stores_versions_and_replans_with_few_changes(demo_db, tmp
         assert len(plans[1].rotations) == len(rows2)
         audited = session.scalars(select(AuditEntry).where(AuditEntry.entity == "plan")).all()
         assert len(audited) == 2
+
+
+def test_a_policy_the_cluster_cannot_meet_still_writes_a_roster_its_reasons_and_attainment(demo_db, tmp_path):
+    """The default policy (40 km, 4 excellent teachers a year for each supported school) on the demo
+    county: never "blocked" with nothing written."""
+    cluster = first_cluster(demo_db)
+    out = tmp_path / "strict"
+    result = term_schedule(school_year=2026, term=1, cluster_id=cluster, db_url=demo_db, out_dir=str(out),
+                           time_limit_s=20)
+    assert result.status == "INFEASIBLE" and result.relaxed
+    assert result.postings > 0 and result.leader_exchanges > 0
+    assert result.violations == []  # everything the validator finds is named by the explanations
+    explanations = (out / "rotation_explanations.txt").read_text(encoding="utf-8")
+    assert "已重算验证" in explanations and explanations.count("\n") >= len(result.explanations)
+    with open(out / "rotation_attainment.csv", encoding="utf-8-sig") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows[0]["项目"].startswith("应交流") and rows[0]["硬性规则允许的上限"] != ""
+    assert int(rows[0]["本方案"]) <= int(rows[0]["硬性规则允许的上限"])
+    assert "硬性规则允许" in result.attainment and "尽力方案" in result.summary
+    with open(out / "rotation.csv", encoding="utf-8-sig") as handle:
+        assert sum(1 for r in csv.DictReader(handle) if r["kind"] == "teacher") == result.postings

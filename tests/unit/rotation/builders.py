@@ -48,8 +48,10 @@ def world(schools, teachers, needs, **kw) -> RotationInput:
 
 
 def policy(**sections) -> RotationPolicy:
-    """The default policy without leaders and principals (tests of the teachers' postings), changed by sections."""
-    base = {"leaders": {"enabled": False}, "principals": {"enabled": False}}
+    """The default policy without leaders and principals (tests of the teachers' postings), without the
+    excellent teachers per supported school (001) and part-time teaching (tested on their own), changed by sections."""
+    base = {"leaders": {"enabled": False}, "principals": {"enabled": False}, "support": {"excellent_per_year": 0},
+            "part_time": {"enabled": False}}
     for name, changes in sections.items():
         base[name] = {**base.get(name, {}), **changes}
     return RotationPolicy().replace(**base)

@@ -78,7 +78,9 @@ def test_backbone_share_against_mentoring_suggests_the_apprentice_age_that_works
     data = world([lead_school("S1"), school("S2", 10.0)], teachers, [need("S2", posts=2)])
     rules = policy()
     result = solve(data, rules)
-    assert sorted(e.rule for e in result.explanations) == ["backbone_school", "mentoring", "quota"]
+    # the conflict (core), and the cluster's share the best-effort roster also breaks
+    assert sorted(e.rule for e in result.explanations if e.conflict == 1) == ["backbone_school", "mentoring", "quota"]
+    assert {e.rule for e in result.explanations if e.conflict != 1} <= {"backbone_cluster"}
     mentoring = next(e for e in result.explanations if e.rule == "mentoring")
     assert mentoring.numbers["suggest_max_apprentice_teaching_years"] == 7
     loosened = policy(mentoring={"max_apprentice_teaching_years": 7})
@@ -90,7 +92,9 @@ def test_a_pin_without_a_matching_post():
     data = world([lead_school("S1"), school("S2", 10.0), school("S3", 12.0)],
                  [teacher("T1", "S1"), keeper("S1")], [need("S2")], pins=(Pin("T1", "S3"),))
     result = solve(data, policy(quota={"min_fraction": 0.0}))
-    assert [e.rule for e in result.explanations] == ["pin"]
+    # the pin is the conflict; the best-effort roster fills S2's post with T1 instead, short of the share
+    assert [e.rule for e in result.explanations if e.conflict == 1] == ["pin"]
+    assert {e.rule for e in result.explanations if e.conflict != 1} <= {"backbone_school", "backbone_cluster"}
     assert result.explanations[0].numbers["options"] == 0 and "S3" in result.explanations[0].message_zh
 
 
@@ -157,3 +161,23 @@ def test_replanning_a_best_effort_roster_keeps_it():
     assert again.relaxed and again.changed == 1
     assert set((p.teacher_id, p.to_school_id) for p in again.plan.postings) < \
         set((p.teacher_id, p.to_school_id) for p in first.plan.postings)
+
+
+def test_an_unfilled_post_names_the_key_that_fills_it_checked_by_re_solving():
+    teachers = [teacher("C1", "S1", "chinese", (4,), years_at_school=3), keeper("S1"), keeper("S1", "chinese", (4,)),
+                teacher("E1", "S1", "english", (5,), home_km=-45.0), keeper("S1", "english", (5,))]
+    data = world([lead_school("S1"), school("S2", 10.0)], teachers, [need("S2", "chinese", 4), need("S2", "english", 5)])
+    rules = policy(quota={"min_fraction": 0.0, "backbone_min_share": 0.0})
+    result = solve(data, rules)
+    by_subject = {s.subject: s for s in result.shortfalls}
+    chinese, english = by_subject["chinese"], by_subject["english"]
+    assert chinese.numbers["suggest"] == {"key": "eligibility.min_years_at_school", "value": 3, "fills": 1,
+                                          "verified": True}
+    assert "从 6 改为 3 可填补 1 个（已重算验证）" in chinese.message_zh
+    assert english.numbers["suggest"]["key"] == "distance.max_km" and "verified by re-solving" in english.message_en
+    fixed = solve(data, policy(quota={"min_fraction": 0.0, "backbone_min_share": 0.0},
+                               distance={"max_km": english.numbers["suggest"]["value"]}))
+    assert "E1" in {p.teacher_id for p in fixed.plan.postings}
+    # a change the other rules would undo is not suggested: with the backbone share neither teacher may go
+    strict = solve(data, policy(quota={"min_fraction": 0.0}))
+    assert all("suggest" not in s.numbers for s in strict.shortfalls)

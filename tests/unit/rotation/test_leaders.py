@@ -10,7 +10,7 @@ from scheduling.rotation.validate import validate_roster
 
 from tests.unit.rotation.builders import lead_school, school, teacher, world
 
-LEADERS_ONLY = {"quota": {"min_fraction": 0.0}}
+LEADERS_ONLY = {"quota": {"min_fraction": 0.0}, "support": {"excellent_per_year": 0}}
 
 
 def cluster(members: int, leaders_per_school: int, lead_leaders: int | None = None, **kw):
@@ -60,10 +60,13 @@ def test_a_lead_school_with_more_partners_than_leaders():
     data = cluster(4, 2, lead_leaders=1, term=1)  # the lead has 2 exchange leaders (one is the principal)
     strict = rules(max_pairs_per_leader_per_month=1)
     result = plan_rotation(data, strict, time_limit_s=10, num_workers=1)
-    assert result.status == "INFEASIBLE" and "leaders:S0" in result.stats["blocked"]
-    load = next(e for e in result.explanations if e.rule == "leader_load")
-    assert load.numbers == {"pairs": 4, "leaders": 2, "limit": 1}
-    assert "max_pairs_per_leader_per_month 提高到 2" in load.suggestion_zh
+    assert result.status == "INFEASIBLE" and result.stats["blocked"] == []
+    # a best-effort plan: 2 leaders × 1 pair a month, one fewer in the principal's month
+    waits = result.stats["leader_waits"]
+    assert sum(len(months) for months in waits.values()) == 5 * 4 - (5 * 2 - 1)
+    wait = next(e for e in result.explanations if e.rule == "leader_wait")
+    assert wait.numbers["pairs"] == 4 and wait.numbers["leaders"] == 2 and wait.numbers["limit"] == 1
+    assert "max_pairs_per_leader_per_month 从 1 提高到 4" in wait.suggestion_zh and "已重算验证" in wait.suggestion_zh
     policy = rules(max_pairs_per_leader_per_month=2, principals_as_leaders=True)
     result = plan_rotation(data, replace(policy, principals=replace(policy.principals, enabled=False)),
                            time_limit_s=10, num_workers=1)
@@ -74,12 +77,38 @@ def test_a_lead_school_with_more_partners_than_leaders():
     assert all(len(days) == len(set(days)) <= 2 for days in busy.values())
 
 
+def test_leaders_get_a_best_effort_plan_and_the_pairs_that_wait_are_named():
+    """Four partners, two leaders serving two pairs each: every month but the principal's own."""
+    data = cluster(4, 2, lead_leaders=1, term=1)
+    policy = rules()
+    result = plan_rotation(data, policy, time_limit_s=10, num_workers=1)
+    assert result.status == "INFEASIBLE" and result.relaxed and result.stats["blocked"] == []
+    principal_month = next(e.month for e in result.plan.principal_months if e.from_school_id == "S0")
+    waits = result.stats["leader_waits"]
+    assert len(waits) == 2 and all(months == [principal_month] for months in waits.values())
+    named = {e.scope: e for e in result.explanations if e.rule == "leader_wait"}
+    assert set(named) == set(waits)
+    for e in named.values():
+        assert f"{principal_month} 月暂停干部交流" in e.message_zh and "校长外出交流的那个月少 1 人" in e.message_zh
+        assert e.numbers["suggest_max_pairs_per_leader_per_month"] == 4
+    # the rest of the plan keeps every rule: the validator names only the waiting pair-months
+    violations = validate_roster(data, policy, result.plan)
+    assert {(v.subject, v.message) for v in violations} == {
+        (pair, f"month {principal_month}: exchanges from nobody") for pair in waits}
+    # the suggestion, followed, makes the leaders' plan complete
+    fixed = plan_rotation(data, rules(max_pairs_per_leader_per_month=4), time_limit_s=10, num_workers=1)
+    assert fixed.status == "OPTIMAL" and validate_roster(data, rules(max_pairs_per_leader_per_month=4),
+                                                         fixed.plan) == []
+
+
 def test_a_school_without_leaders_is_named():
     data = cluster(2, 1)
     data = replace(data, teachers=tuple(t for t in data.teachers if t.school_id != "S2"))
     result = plan_rotation(data, rules(), time_limit_s=10, num_workers=1)
-    pair = next(e for e in result.explanations if e.rule == "leader_pair")
-    assert pair.scope == "S0-S2" and "没有中层干部或校长" in pair.message_zh
+    pair = next(e for e in result.explanations if e.rule == "leader_wait")
+    assert pair.scope == "S0-S2" and "只有 0 名中层干部/校长" in pair.message_zh
+    assert len(result.stats["leader_waits"]["S0-S2"]) == 10  # every month of the year waits; S0-S1 does not
+    assert "S0-S1" not in result.stats["leader_waits"]
 
 
 def test_principals_exchange_only_in_their_term_and_forbidden_leaders_stay_home():

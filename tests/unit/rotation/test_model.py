@@ -131,7 +131,7 @@ def test_a_famous_teacher_mentors_up_to_the_limit():
     teachers = [teacher("T1", "S1", backbone=True, famous=True)] + [young(f"Y{i}", "S2") for i in range(4)]
     data = two_schools(teachers, [need("S2")])
     assert len(solve(data, policy(**NO_QUOTA)).plan.mentoring) == 4
-    assert len(solve(data, policy(mentoring={"famous_max_apprentices": 2}, **NO_QUOTA)).plan.mentoring) == 2
+    assert len(solve(data, policy(mentoring={"famous_min_apprentices": 1, "famous_max_apprentices": 2}, **NO_QUOTA)).plan.mentoring) == 2
 
 
 def test_pins_override_distance_and_forbids_are_kept():

@@ -22,7 +22,7 @@ def case():
         teachers += [teacher(f"{s.school_id}L1", s.school_id, role="leader"),
                      teacher(f"{s.school_id}P", s.school_id, role="principal")]
     data = world(schools, teachers, [need("S2", posts=3), need("S3", posts=2), need("S2", "music", 3)], term=1)
-    policy = RotationPolicy()
+    policy = RotationPolicy().replace(support={"excellent_per_year": 0})  # tested on its own
     result = plan_rotation(data, policy, time_limit_s=10, num_workers=1)
     assert result.status == "OPTIMAL"
     return data, policy, result.plan
