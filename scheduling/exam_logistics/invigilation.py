@@ -732,7 +732,7 @@ def solve_tiered(data: InvigilationInput, policy: InvigilationPolicy, run: _Run,
         for t, b in bounds.items():
             m.model.add(m.terms[t] <= b)
         left = len(stages) - i
-        budget = max(1.0, run.remaining() * (0.6 if left > 1 else 1.0))
+        budget = max(1.0, run.remaining() * (0.75 if left > 1 else 1.0))
         status, solver = _solve(run, m, budget, term, plan)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
             stats["stages"].append({"term": term, "status": status_name(status)})
