@@ -35,7 +35,7 @@ from ortools.sat.python import cp_model
 from .data import (TIER_NAMES, Explanation, Forbid, InvigilationAssignment, InvigilationInput, InvigilationResult, Pin,
                    RelaxationUse)
 from .derive import InvigilationFacts, SiteSession, derive
-from .explain import precheck, solver_core
+from .explain import precheck, solver_core, suggest_checked
 from .filling import PHANTOM, FillError, Present, fill_site_session
 from .invigilation_model import KM_SCALE, InvigilationModel, Plan, solver_for, status_name, widened_policy
 from .policy import InvigilationPolicy
@@ -827,7 +827,7 @@ def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None
                       time_limit_s: float = 60.0, num_workers: int = 2, pins=(), forbids=(),
                       previous: InvigilationResult | list[InvigilationAssignment] | None = None,
                       mode: str = "auto", gap_limit: float = 0.0, seed: int = 0, log: bool = False,
-                      explain_time_s: float = 20.0, relax: bool = True) -> InvigilationResult:
+                      explain_time_s: float = 20.0, relax: bool = True, suggest: bool = True) -> InvigilationResult:
     """Plan a joint exam's invigilation. Returns rows shaped like invigilation.csv, statistics (stages,
     bounds, km, loads, timings, model sizes) and, when the rules admit no plan, explanations with the
     numbers; then (`relax`, the policy's `relaxation_tiers`) a complete plan under the tiers anyway,
@@ -870,6 +870,9 @@ def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None
         explanations = [Explanation("time_limit", f"在 {time_limit_s:g} 秒内未找到可行方案，也未能证明无解",
                                     f"no plan found within {time_limit_s:g} s, and no proof that none exists",
                                     {"time_limit_s": time_limit_s}, exact=False)]
+    if plan is None and suggest and explanations and status == "infeasible":
+        # the policy key and value that would meet each shortfall, checked by solving again
+        explanations = suggest_checked(data, policy, explanations, time_limit_s=explain_time_s, pins=pins, forbids=forbids)
     if plan is None and relax and policy.relaxation_tiers:
         # a complete plan anyway: the tiers, with at least half the time limit of their own
         run.deadline = max(run.deadline, time.perf_counter() + 0.5 * time_limit_s)

@@ -126,7 +126,7 @@ def test_precheck_explains_with_numbers():
     e = byc["site_session_schools", "B"]
     # site B: 2 rooms × 2 invigilators, at most 2 per school (one a room), only school A within 20 km
     assert e.numbers["needed"] == 4 and e.numbers["usable"] == 2 and e.numbers["schools"] == 1
-    assert "需要 4 名监考" in e.zh and "4 invigilators" in e.en and e.exact
+    assert e.zh.startswith("第1场 B村校：") and "需 4 名监考" in e.zh and "4 invigilators" in e.en and e.exact
     assert e.text("en") == e.en and e.text() == e.zh
 
 

@@ -128,3 +128,23 @@ def test_generated_counties_all_get_a_valid_plan(schools):
         assert res.ok, (seed, schools, res.status)
         assert validate_invigilation(data, policy, res.assignments, relaxations=res.relaxations) == [], (seed, schools)
         assert "unstaffed" not in res.tier_counts(), (seed, schools, res.tier_counts())
+
+
+def test_explanations_name_the_key_and_a_value_checked_by_solving_again():
+    from dataclasses import replace
+
+    data = _three_villages()
+    res = plan_invigilation(data, STRICT, time_limit_s=10)
+    site = next(e for e in res.explanations if e.code == "site_session_schools" and e.numbers["site"] == "B")
+    value = site.numbers["value_needed"]
+    assert site.numbers["policy_key"] == "max_km" and STRICT.max_km < value
+    assert site.zh.startswith("第1场 B村校：") and f"max_km 改为 {value:g}" in site.zh and f"max_km = {value:g}" in site.en
+    suggestion = next(e for e in res.explanations if e.code == "suggestion")
+    assert suggestion.numbers["verified"] and "已重新求解验证" in suggestion.zh
+    # the suggested change does give a complete plan under the rules, and a km less would not do
+    changed = replace(STRICT, **suggestion.numbers["changes"])
+    again = plan_invigilation(data, changed, time_limit_s=10, relax=False)
+    assert again.status in ("optimal", "feasible")
+    assert validate_invigilation(data, changed, again.assignments) == []
+    less = replace(STRICT, max_km=value - 1, max_km_rural=value - 1)
+    assert plan_invigilation(data, less, time_limit_s=10, relax=False, suggest=False).status == "infeasible"
