@@ -21,7 +21,7 @@ from .tables import invigilation_input_from_tables, marking_input_from_tables
 from .validate import Violation, validate_invigilation, validate_marking
 from .writers import (invigilation_frame, marking_frame, notice_texts, write_invigilation_csv,
                       write_invigilation_notices_xlsx, write_marking_csv, write_marking_notices_xlsx,
-                      write_room_sheets_xlsx)
+                      write_relaxations_csv, write_room_sheets_xlsx)
 
 __all__ = [
     "Change", "RelaxationUse", "Explanation", "ExamRoom", "ExamSchool", "ExamSession", "ExamTeacher", "Forbid", "InvigilationAssignment",
@@ -31,5 +31,5 @@ __all__ = [
     "repair_invigilation", "invigilation_input_from_tables", "marking_input_from_tables", "Violation",
     "validate_invigilation", "validate_marking", "invigilation_frame", "marking_frame", "notice_texts",
     "write_invigilation_csv", "write_invigilation_notices_xlsx", "write_marking_csv", "write_marking_notices_xlsx",
-    "write_room_sheets_xlsx",
+    "write_room_sheets_xlsx", "write_relaxations_csv",
 ]

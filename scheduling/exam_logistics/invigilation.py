@@ -126,10 +126,15 @@ def plan_to_rows_tiered(facts: InvigilationFacts, plan: Plan, tiers: dict | None
             if a is not None and q.teacher_id not in kept:
                 room = a.room_id if any(r.room_id == a.room_id for r in ss.rooms) else None
                 kept[q.teacher_id] = Pin(q.teacher_id, e, j, a.role, room)
-        try:
-            placed = fill_site_session(ss, people, kept, facts.policy.distinct_schools_in_room, own)
-        except FillError:
-            placed = fill_site_session(ss, people, pins, facts.policy.distinct_schools_in_room, own)
+        roles_only = {tid: (pin if tid in pins else Pin(tid, e, j, pin.role)) for tid, pin in kept.items()}
+        placed = None
+        for attempt in (kept, roles_only, pins):  # previous room and role, then role, then only the real pins
+            try:
+                placed = fill_site_session(ss, people, attempt, facts.policy.distinct_schools_in_room, own)
+                break
+            except FillError:
+                if attempt is pins:
+                    raise
         for tid, room, role in placed:
             if tid.startswith(VACANT):
                 unstaffed.append((e, j, room, role))
@@ -874,8 +879,8 @@ def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None
         # the policy key and value that would meet each shortfall, checked by solving again
         explanations = suggest_checked(data, policy, explanations, time_limit_s=explain_time_s, pins=pins, forbids=forbids)
     if plan is None and relax and policy.relaxation_tiers:
-        # a complete plan anyway: the tiers, with at least half the time limit of their own
-        run.deadline = max(run.deadline, time.perf_counter() + 0.5 * time_limit_s)
+        # a complete plan anyway: the tiers, with at least three quarters of the time limit of their own
+        run.deadline = max(run.deadline, time.perf_counter() + 0.75 * time_limit_s)
         tstatus, tfacts, tplan, tvalues, tstats = solve_tiered(data, policy, run, pins, forbids, prev_plan)
         stats["tiered"] = tstats
         if tplan is not None:

@@ -617,6 +617,21 @@ class InvigilationModel:
             kept = self.model.new_int_var(0, n, "")
             self.model.add(kept <= v)
             kept_terms.append(kept)
+        # teachers of a group are interchangeable for the sites, not for who they are: a class of identical
+        # teachers keeps a teacher only when one of them follows that teacher's previous plan (all blocks)
+        prev_u: dict[tuple, int] = {}
+        for key, tids in self.classes.items():
+            for tid in tids:
+                tp = self._teacher_plan(key, tid, previous)
+                prev_u[key, tp] = prev_u.get((key, tp), 0) + 1
+        for (key, tp), n in prev_u.items():
+            total += n
+            v = self.u.get((key, tp))
+            if v is None:
+                continue
+            kept = self.model.new_int_var(0, n, "")
+            self.model.add(kept <= v)
+            kept_terms.append(kept)
         return total - cp_model.LinearExpr.sum(kept_terms) if kept_terms else total
 
     # ---------------------------------------------------------------- sizes, hints, plans
