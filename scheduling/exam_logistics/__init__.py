@@ -9,7 +9,7 @@ Planning: `plan_invigilation`, `plan_marking`; baseline: `greedy_invigilation`; 
 exports: `invigilation_frame`, `marking_frame`, `write_*_csv`, `write_*_xlsx`.
 Policies: `InvigilationPolicy`, `MarkingPolicy` (`from_dict`, `to_dict`), `load_policies()`.
 """
-from .data import (Change, Explanation, ExamRoom, ExamSchool, ExamSession, ExamTeacher, Forbid, InvigilationAssignment,
+from .data import (Change, Explanation, ExamRoom, ExamSchool, ExamSession, ExamTeacher, Forbid, InvigilationAssignment, RelaxationUse,
                    InvigilationInput, InvigilationResult, ItemGroup, MarkingAssignment, MarkingForbid, MarkingInput,
                    MarkingPin, MarkingResult, Pin)
 from .greedy import greedy_invigilation
@@ -21,15 +21,15 @@ from .tables import invigilation_input_from_tables, marking_input_from_tables
 from .validate import Violation, validate_invigilation, validate_marking
 from .writers import (invigilation_frame, marking_frame, notice_texts, write_invigilation_csv,
                       write_invigilation_notices_xlsx, write_marking_csv, write_marking_notices_xlsx,
-                      write_room_sheets_xlsx)
+                      write_relaxations_csv, write_room_sheets_xlsx)
 
 __all__ = [
-    "Change", "Explanation", "ExamRoom", "ExamSchool", "ExamSession", "ExamTeacher", "Forbid", "InvigilationAssignment",
+    "Change", "RelaxationUse", "Explanation", "ExamRoom", "ExamSchool", "ExamSession", "ExamTeacher", "Forbid", "InvigilationAssignment",
     "InvigilationInput", "InvigilationResult", "ItemGroup", "MarkingAssignment", "MarkingForbid", "MarkingInput",
     "MarkingPin", "MarkingResult", "Pin", "greedy_invigilation", "fairness_bounds", "plan_invigilation", "group_sizes",
     "plan_marking", "repair_marking", "InvigilationPolicy", "MarkingPolicy", "load_policies", "RepairResult", "diff_plans",
     "repair_invigilation", "invigilation_input_from_tables", "marking_input_from_tables", "Violation",
     "validate_invigilation", "validate_marking", "invigilation_frame", "marking_frame", "notice_texts",
     "write_invigilation_csv", "write_invigilation_notices_xlsx", "write_marking_csv", "write_marking_notices_xlsx",
-    "write_room_sheets_xlsx",
+    "write_room_sheets_xlsx", "write_relaxations_csv",
 ]

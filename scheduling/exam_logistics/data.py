@@ -247,17 +247,53 @@ class Forbid:
     site_school_id: str | None = None
 
 
+#: Chinese and English names of the relaxation tiers (放宽层级), see InvigilationPolicy.relaxation_tiers.
+TIER_NAMES = {
+    "distance": ("延长距离", "longer distance"),
+    "own_school_assistant": ("本校副监考", "own-school assistant"),
+    "shared_reserve": ("同镇共用备用监考", "reserves shared in a town"),
+    "extra_session": ("同日加场", "extra session that day"),
+    "quota": ("名额容差", "quota tolerance"),
+    "unstaffed": ("空缺", "unstaffed place"),
+}
+
+
+@dataclass(frozen=True)
+class RelaxationUse:
+    """One use of a relaxation tier in a plan (counted and listed; the validator accepts exactly these)."""
+    tier: str  # distance, own_school_assistant, shared_reserve, extra_session, quota, unstaffed
+    session_id: str = ""  # for extra_session: the session beyond the day limit
+    site_school_id: str = ""
+    teacher_id: str = ""
+    school_id: str = ""  # quota: the school outside its range
+    room_id: str = ""  # unstaffed: the room ("" for a reserve place)
+    role: str = ""  # unstaffed: the place's role
+    partner_site_id: str = ""  # shared_reserve: the site of the town whose reserves cover this one
+    count: int = 1  # shared_reserve: reserve places covered; quota: invigilator-sessions outside the range
+    km: float | None = None  # distance: the teacher's one-way km
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if v not in ("", None)}
+
+
 @dataclass
 class InvigilationResult:
     exam_id: str
-    status: str  # optimal, feasible, infeasible, unknown
+    status: str  # optimal, feasible, relaxed (complete under declared relaxations), infeasible, unknown
     assignments: list[InvigilationAssignment] = field(default_factory=list)
     explanations: list[Explanation] = field(default_factory=list)
     stats: dict[str, object] = field(default_factory=dict)
+    relaxations: list[RelaxationUse] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        return self.status in ("optimal", "feasible")
+        return self.status in ("optimal", "feasible", "relaxed")
+
+    def tier_counts(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for r in self.relaxations:
+            out[r.tier] = out.get(r.tier, 0) + r.count
+        return out
 
     def loads(self) -> dict[str, int]:
         out: dict[str, int] = {}

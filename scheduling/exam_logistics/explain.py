@@ -56,6 +56,86 @@ def free_teachers_for(facts: InvigilationFacts, e: str, j: str) -> list[str]:
     return out
 
 
+def session_index(facts: InvigilationFacts, e: str) -> int:
+    """1-based position of a session in the timetable (第k场)."""
+    order = getattr(facts, "_session_order", None)
+    if order is None:
+        ordered = sorted(facts.data.sessions, key=lambda s: (s.date, s.start, s.session_id))
+        order = {s.session_id: k for k, s in enumerate(ordered, start=1)}
+        facts._session_order = order  # type: ignore[attr-defined]
+    return order[e]
+
+
+def _sessions_label(facts: InvigilationFacts, sessions: list[str]) -> tuple[str, str]:
+    """第2场, 第1–3、5场 / session 2, sessions 1–3, 5: runs of consecutive sessions as ranges."""
+    ks = sorted(session_index(facts, e) for e in sessions)
+    runs: list[list[int]] = []
+    for k in ks:
+        if runs and k == runs[-1][-1] + 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    parts = [f"{r[0]}–{r[-1]}" if len(r) > 1 else str(r[0]) for r in runs]
+    return "第" + "、".join(parts) + "场", ("session " if len(ks) == 1 else "sessions ") + ", ".join(parts)
+
+
+def site_limit_km(facts: InvigilationFacts, site: str) -> float:
+    """The one-way limit that applies to a site's teachers of an urban school (rural schools get max_km_rural)."""
+    pol = facts.policy
+    return pol.max_km_rural if facts.data.school_by_id[site].rural else pol.max_km
+
+
+def site_shortfalls(facts: InvigilationFacts, e: str, j: str, ss, free: list[str] | None = None) -> list[tuple[str, dict]]:
+    """The counting reasons a site cannot be staffed in a session: (code, numbers); [] when the counts pass."""
+    data, pol = facts.data, facts.policy
+    free = free_teachers_for(facts, e, j) if free is None else free
+    km = site_limit_km(facts, j)
+    if len(free) < ss.slots:
+        return [("site_session_supply", {"site": j, "needed": ss.slots, "rooms": ss.chiefs, "reserves": ss.reserves,
+                                         "free": len(free), "km": km})]
+    out = []
+    chiefs = sum(facts.chief_ok[t] for t in free)
+    if chiefs < ss.chiefs:
+        out.append(("site_session_chiefs", {"site": j, "needed": ss.chiefs, "qualified": chiefs, "km": km}))
+    if pol.distinct_schools_in_room:
+        by_school: dict[str, int] = {}
+        for t in free:
+            sid = data.teacher_by_id[t].school_id
+            by_school[sid] = by_school.get(sid, 0) + 1
+        usable = sum(min(n, ss.chiefs) for n in by_school.values())
+        in_rooms = ss.slots - ss.reserves
+        if usable < in_rooms:
+            out.append(("site_session_schools", {"site": j, "needed": in_rooms, "rooms": ss.chiefs, "usable": usable,
+                                                 "schools": len(by_school), "km": km}))
+    return out
+
+
+def site_explanation(facts: InvigilationFacts, code: str, j: str, sessions: list[str], n: dict) -> Explanation:
+    """"第2场 北岗乡中学：需 14 名主监考（教龄≥5 或骨干），30 公里内外校合格教师 9 名" and its English."""
+    pol = facts.policy
+    zh_k, en_k = _sessions_label(facts, sessions)
+    site = _school(facts, j)
+    qual_zh = f"教龄≥{pol.chief_min_teaching_years}" + (" 或骨干" if pol.chief_backbone_qualifies else "")
+    qual_en = f"≥{pol.chief_min_teaching_years} teaching years" + (" or backbone" if pol.chief_backbone_qualifies else "")
+    numbers = dict(n, session_id=sessions[0], session_ids=list(sessions))
+    if code == "site_session_supply":
+        zh = (f"{zh_k} {site}：需 {n['needed']} 名监考（{n['rooms']} 个考场 + {n['reserves']} 名备用），"
+              f"{n['km']:g} 公里内可安排的外校教师 {n['free']} 名")
+        en = (f"{en_k} at {site}: {n['needed']} invigilators needed ({n['rooms']} rooms + {n['reserves']} reserves); "
+              f"{n['free']} teachers of other schools within {n['km']:g} km are free")
+    elif code == "site_session_chiefs":
+        zh = f"{zh_k} {site}：需 {n['needed']} 名主监考（{qual_zh}），{n['km']:g} 公里内外校合格教师 {n['qualified']} 名"
+        en = (f"{en_k} at {site}: {n['needed']} chief invigilators needed ({qual_en}); {n['qualified']} qualified "
+              f"teachers of other schools within {n['km']:g} km")
+    else:
+        zh = (f"{zh_k} {site}：{n['rooms']} 个考场需 {n['needed']} 名监考，同一考场来自不同学校、每校至多 {n['rooms']} 名；"
+              f"{n['km']:g} 公里内的 {n['schools']} 所外校合计最多 {n['usable']} 名")
+        en = (f"{en_k} at {site}: its {n['rooms']} rooms need {n['needed']} invigilators, at most {n['rooms']} from any one "
+              f"school (a room's invigilators come from different schools); the {n['schools']} schools within "
+              f"{n['km']:g} km give at most {n['usable']}")
+    return Explanation(code, zh, en, numbers)
+
+
 def precheck(facts: InvigilationFacts) -> list[Explanation]:
     """Exact counting checks; every explanation returned proves infeasibility on its own."""
     out: list[Explanation] = []
@@ -67,48 +147,16 @@ def precheck(facts: InvigilationFacts) -> list[Explanation]:
             "rooms", f"{zh_s} 场次在考点 {site} 有 {short['candidates']} 名考生，全部考场只有 {short['seats']} 个座位",
             f"session {en_s} at site {site}: {short['candidates']} candidates but only {short['seats']} seats in its rooms",
             dict(short)))
-    # each site and session: places vs free teachers of other schools within reach
+    # each site and session: places vs free teachers of other schools within reach; sessions where a site
+    # falls short by the same numbers are told once ("第1、2、3场 北岗乡中学：…")
     session_need: dict[str, int] = {}
-    for (e, j), ss in sorted(facts.site_sessions.items()):
+    grouped: dict[tuple, list[str]] = {}
+    for (e, j), ss in sorted(facts.site_sessions.items(), key=lambda kv: (kv[0][1], session_index(facts, kv[0][0]))):
         session_need[e] = session_need.get(e, 0) + ss.slots
-        free = free_teachers_for(facts, e, j)
-        zh_s, en_s = _session(facts, e)
-        site = _school(facts, j)
-        km = pol.max_km if not data.school_by_id[j].rural else pol.max_km_rural
-        if len(free) < ss.slots:
-            out.append(Explanation(
-                "site_session_supply",
-                f"{zh_s} 场次在考点 {site} 需要 {ss.slots} 名监考（{ss.chiefs} 个考场 + {ss.reserves} 名备用）；"
-                f"{km:g} 公里内可安排的外校教师只有 {len(free)} 名",
-                f"session {en_s} at site {site} needs {ss.slots} invigilators ({ss.chiefs} rooms + {ss.reserves} reserves); "
-                f"only {len(free)} teachers of other schools within {km:g} km are free",
-                {"session_id": e, "site": j, "needed": ss.slots, "free": len(free), "km": km}))
-            continue
-        chiefs = sum(facts.chief_ok[t] for t in free)
-        if chiefs < ss.chiefs:
-            out.append(Explanation(
-                "site_session_chiefs",
-                f"{zh_s} 场次在考点 {site} 需要 {ss.chiefs} 名主监考；可安排的外校教师中只有 {chiefs} 名具备主监考资格"
-                f"（教龄≥{pol.chief_min_teaching_years}年或骨干）",
-                f"session {en_s} at site {site} needs {ss.chiefs} chief invigilators; only {chiefs} of the free teachers "
-                f"qualify (≥{pol.chief_min_teaching_years} teaching years or backbone)",
-                {"session_id": e, "site": j, "needed": ss.chiefs, "qualified": chiefs}))
-        if pol.distinct_schools_in_room:
-            by_school: dict[str, int] = {}
-            for t in free:
-                s = data.teacher_by_id[t].school_id
-                by_school[s] = by_school.get(s, 0) + 1
-            usable = sum(min(n, ss.chiefs) for n in by_school.values())
-            in_rooms = ss.slots - ss.reserves
-            if usable < in_rooms:
-                out.append(Explanation(
-                    "site_session_schools",
-                    f"{zh_s} 场次在考点 {site} 的 {ss.chiefs} 个考场需要 {in_rooms} 名监考，每校至多 {ss.chiefs} 名"
-                    f"（同一考场监考来自不同学校）；可安排的 {len(by_school)} 所外校合计最多 {usable} 名",
-                    f"session {en_s} at site {site}: its {ss.chiefs} rooms need {in_rooms} invigilators, at most {ss.chiefs} "
-                    f"from any one school (a room's invigilators come from different schools); the {len(by_school)} schools "
-                    f"within reach give at most {usable}",
-                    {"session_id": e, "site": j, "needed": in_rooms, "usable": usable, "schools": len(by_school)}))
+        for code, numbers in site_shortfalls(facts, e, j, ss):
+            grouped.setdefault((code, j, tuple(sorted(numbers.items()))), []).append(e)
+    for (code, j, items), sessions in grouped.items():
+        out.append(site_explanation(facts, code, j, sessions, dict(items)))
     # each session across all sites
     for e, need in session_need.items():
         free = sum(1 for t in data.teachers if e in facts.allowed[t.teacher_id])
@@ -237,4 +285,132 @@ def solver_core(facts: InvigilationFacts, *, time_limit_s: float = 20.0, load_ma
     for g in core:
         zh, en, numbers = rule_group_numbers(facts, g)
         out.append(Explanation(f"rule_{g}", zh, en, numbers, exact=False))
+    return out
+
+
+# ------------------------------------------------------------------------------ suggestions, checked by re-solving
+# (invigilation only) Each site that falls short names the policy key and the value that would meet it there;
+# the values are then tried together on the whole exam by solving again without relaxation, and the
+# explanation says whether that plan exists. A value is suggested as the fix only when the solve found a plan.
+
+def needed_km_for_site(facts: InvigilationFacts, e: str, j: str) -> float | None:
+    """Smallest one-way km limit (whole km) at which the site's counts pass in the session, or None."""
+    data, pol = facts.data, facts.policy
+    by_school = _allowed_by_school(facts)
+    ss = facts.site_sessions[e, j]
+    order = sorted((data.km(s.school_id, j), s.school_id) for s in data.schools
+                   if not (pol.exclude_own_school and s.school_id == j))
+    free: list[str] = []
+    for km, sid in order:
+        for tid in by_school.get((sid, e), ()):
+            forb = facts.forbidden_sites.get(tid)
+            if not (forb and (j in forb.get(None, ()) or j in forb.get(e, ()))):
+                free.append(tid)
+        if not site_shortfalls(facts, e, j, ss, free):
+            return float(max(1, -(-km // 1)))
+    return None
+
+
+def needed_chief_years(facts: InvigilationFacts, e: str, j: str) -> int | None:
+    """Largest chief_min_teaching_years (below the policy's) with enough qualified teachers within reach, or None."""
+    pol = facts.policy
+    ss = facts.site_sessions[e, j]
+    free = free_teachers_for(facts, e, j)
+    tb = facts.data.teacher_by_id
+    for years in range(pol.chief_min_teaching_years - 1, -1, -1):
+        ok = sum(1 for t in free if tb[t].teaching_years >= years or (pol.chief_backbone_qualifies and tb[t].backbone))
+        if ok >= ss.chiefs:
+            return years
+    return None
+
+
+def _changes_text(changes: dict) -> tuple[str, str]:
+    parts = [f"{k} = {v:g}" if isinstance(v, (int, float)) and not isinstance(v, bool) else f"{k} = {v}"
+             for k, v in changes.items()]
+    return "、".join(parts), ", ".join(parts)
+
+
+def suggest_checked(data, policy, explanations: list[Explanation], *, time_limit_s: float = 20.0,
+                    pins=(), forbids=()) -> list[Explanation]:
+    """The explanations with, for each site that falls short, the policy key and value that meets it there,
+    and one `suggestion` line: the values together, checked by solving the exam again without relaxation."""
+    from dataclasses import replace
+
+    from .derive import derive
+    from .invigilation import plan_invigilation
+
+    facts = derive(data, policy, pins, forbids)
+    km_needed: list[float] = []
+    years_needed: list[int] = []
+    per_expl: dict[int, tuple[str, object]] = {}
+    for i, ex in enumerate(explanations):
+        if not ex.code.startswith("site_session_"):
+            continue
+        sessions = ex.numbers.get("session_ids") or [ex.numbers.get("session_id")]
+        j = ex.numbers["site"]
+        if ex.code == "site_session_chiefs":
+            ys = [needed_chief_years(facts, e, j) for e in sessions]
+            if all(y is not None for y in ys):
+                per_expl[i] = ("chief_min_teaching_years", min(ys))
+                years_needed.append(min(ys))
+                continue
+        kms = [needed_km_for_site(facts, e, j) for e in sessions]
+        if all(k is not None for k in kms):
+            per_expl[i] = ("max_km", max(kms))
+            km_needed.append(max(kms))
+        else:
+            per_expl[i] = ("max_km", None)
+    candidates: list[dict] = []
+    km_change = {}
+    if km_needed:
+        v = max(km_needed)
+        km_change = {"max_km": max(policy.max_km, v), "max_km_rural": max(policy.max_km_rural, v)}
+        candidates.append(km_change)
+    if years_needed:
+        candidates.append({"chief_min_teaching_years": min(years_needed)})
+    if len(candidates) == 2:
+        candidates.append({**candidates[0], **candidates[1]})
+    if any(e.code in ("quota_lower", "quota_sum", "rule_quota") for e in explanations) or \
+            any(e.code == "solver_core" and "quota" in e.numbers.get("groups", []) for e in explanations):
+        candidates.append({**km_change, "quota_tolerance": max(policy.quota_tolerance, 0.5)})
+    budget = time_limit_s / max(1, len(candidates))
+    found = None
+    undecided = 0
+    for changes in candidates:
+        res = plan_invigilation(data, replace(policy, **changes), time_limit_s=budget, pins=pins, forbids=forbids,
+                                relax=False, explain_time_s=0.1, suggest=False)
+        if res.status in ("optimal", "feasible"):
+            found = changes
+            break
+        undecided += res.status != "infeasible"
+    out = []
+    for i, ex in enumerate(explanations):
+        if i not in per_expl:
+            out.append(ex)
+            continue
+        key, value = per_expl[i]
+        if value is None:
+            zh = f"；{key} 再放宽也凑不齐（该考点附近外校教师总数不足）"
+            en = f"; no value of {key} is enough here (too few teachers of other schools at any distance)"
+        else:
+            shown = f"{value:g}" if isinstance(value, float) else str(value)
+            zh = f"；{key} 改为 {shown} 时此考点人数够"
+            en = f"; with {key} = {shown} this site has enough"
+        out.append(Explanation(ex.code, ex.zh + zh, ex.en + en,
+                               dict(ex.numbers, policy_key=key, value_needed=value), ex.exact))
+    if candidates:
+        if found is not None:
+            zh_c, en_c = _changes_text(found)
+            out.append(Explanation("suggestion", f"建议：{zh_c}（已重新求解验证：不放宽任何规则即可排出完整方案）",
+                                   f"suggestion: {en_c} (checked by solving again: a complete plan without relaxation)",
+                                   {"changes": found, "verified": True}, exact=False))
+        else:
+            tried = "；".join(_changes_text(c)[0] for c in candidates)
+            tried_en = "; ".join(_changes_text(c)[1] for c in candidates)
+            late_zh = f"（其中 {undecided} 项在 {budget:.0f} 秒内未解出）" if undecided else ""
+            late_en = f" ({undecided} of them not decided within {budget:.0f} s)" if undecided else ""
+            out.append(Explanation("suggestion", f"已重新求解验证：{tried} 都不能排出不放宽的完整方案{late_zh}，需按放宽层级排考",
+                                   f"checked by solving again: none of {tried_en} gives a complete plan without "
+                                   f"relaxation{late_en}; the relaxation tiers are needed",
+                                   {"tried": candidates, "verified": False, "undecided": undecided}, exact=False))
     return out

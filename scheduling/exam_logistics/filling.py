@@ -25,14 +25,24 @@ class Present:
     seniority: tuple[int, int]  # (backbone, teaching years): the more senior become chiefs
 
 
+PHANTOM = "__vacant__"  # teacher ids of unstaffed places (the tiered planner's phantoms)
+
+
 class FillError(RuntimeError):
     pass
 
 
 def fill_site_session(ss: SiteSession, present: list[Present], pins: dict[str, Pin] | None = None,
-                      distinct_schools: bool = True) -> list[tuple[str, str, str]]:
-    """(teacher_id, room_id or "" for reserves, role) for everybody present."""
+                      distinct_schools: bool = True, assist_only_school: str | None = None) -> list[tuple[str, str, str]]:
+    """(teacher_id, room_id or "" for reserves, role) for everybody present.
+
+    Teachers of `assist_only_school` (the site's own school, under the tier own_school_assistant) are
+    placed only as assistants, each beside a chief of another school."""
     pins = pins or {}
+    if assist_only_school is not None:
+        present = [Present(p.teacher_id, p.school_id, p.chief_ok and p.school_id != assist_only_school, p.seniority)
+                   for p in present]
+    assist_only = {p.teacher_id for p in present if p.school_id == assist_only_school}
     if len(present) != ss.slots:
         raise FillError(f"{ss.site}/{ss.session_id}: {len(present)} teachers for {ss.slots} places")
     by_id = {p.teacher_id: p for p in present}
@@ -43,7 +53,8 @@ def fill_site_session(ss: SiteSession, present: list[Present], pins: dict[str, P
     # then eligible teachers the rooms can spare (they can stand in for a chief); then the others
     eligible = sum(p.chief_ok for p in present)
     reserves = [tid for tid, r in pinned_role.items() if r == "reserve"]
-    free = [p for p in present if p.teacher_id not in pinned_role and p.teacher_id not in pinned_room]
+    free = [p for p in present if p.teacher_id not in pinned_role and p.teacher_id not in pinned_room
+            and p.teacher_id not in assist_only]
     spare_eligible = eligible - ss.chiefs - sum(by_id[t].chief_ok for t in reserves)
     free.sort(key=lambda p: (p.seniority, p.teacher_id))  # juniors first as reserves
 
@@ -93,15 +104,17 @@ def fill_site_session(ss: SiteSession, present: list[Present], pins: dict[str, P
     chief_set = set(chiefs)
     assistants = [p.teacher_id for p in working if p.teacher_id not in chief_set]
 
-    placed = _greedy_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct_schools)
+    # an own-school assistant sits beside a real chief of another school, never beside an unstaffed chief place
+    apart = ({t for t in chiefs if t.startswith(PHANTOM)}, assist_only) if assist_only else (set(), set())
+    placed = _greedy_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct_schools, apart)
     if placed is None:
-        placed = _exact_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct_schools)
+        placed = _exact_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct_schools, apart)
     rows = [(tid, room, "chief" if tid in chief_set else "assistant") for tid, room in placed.items()]
     rows += [(tid, "", "reserve") for tid in reserves]
     return rows
 
 
-def _greedy_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct) -> dict[str, str] | None:
+def _greedy_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct, apart=(set(), set())) -> dict[str, str] | None:
     chief_left = {}
     asst_left = {}
     for tid in chiefs:
@@ -131,8 +144,10 @@ def _greedy_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct) -> dict[
             s = max(options, key=lambda s: (left(s), s))
             members.append(chief_left[s].pop())
             schools.add(s)
+        no_own = any(t in apart[0] for t in members)
         while len(members) < size[room]:
-            options = [s for s, ts in asst_left.items() if ts and (not distinct or s not in schools)]
+            options = [s for s, ts in asst_left.items() if ts and (not distinct or s not in schools)
+                       and not (no_own and ts[-1] in apart[1])]
             if not options:
                 return None
             s = max(options, key=lambda s: (left(s), s))
@@ -143,7 +158,7 @@ def _greedy_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct) -> dict[
     return {tid: room for room, members in rooms.items() for tid in members}
 
 
-def _exact_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct) -> dict[str, str]:
+def _exact_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct, apart=(set(), set())) -> dict[str, str]:
     model = cp_model.CpModel()
     people = chiefs + assistants
     x = {(t, r.room_id): model.new_bool_var(f"x[{t},{r.room_id}]") for t in people for r in ss.rooms}
@@ -161,6 +176,10 @@ def _exact_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct) -> dict[s
             for lits in by_school.values():
                 if len(lits) > 1:
                     model.add_at_most_one(lits)
+        for a in apart[0]:
+            for b in apart[1]:
+                if a in people and b in people:
+                    model.add(x[a, r.room_id] + x[b, r.room_id] <= 1)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = 10

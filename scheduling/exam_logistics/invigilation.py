@@ -32,11 +32,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .data import Explanation, Forbid, InvigilationAssignment, InvigilationInput, InvigilationResult, Pin
-from .derive import InvigilationFacts, derive
-from .explain import precheck, solver_core
-from .filling import Present, fill_site_session
-from .invigilation_model import KM_SCALE, InvigilationModel, Plan, solver_for, status_name
+from .data import (TIER_NAMES, Explanation, Forbid, InvigilationAssignment, InvigilationInput, InvigilationResult, Pin,
+                   RelaxationUse)
+from .derive import InvigilationFacts, SiteSession, derive
+from .explain import precheck, solver_core, suggest_checked
+from .filling import PHANTOM, FillError, Present, fill_site_session
+from .invigilation_model import KM_SCALE, InvigilationModel, Plan, solver_for, status_name, widened_policy
 from .policy import InvigilationPolicy
 
 EXACT_MAX_TEACHERS = 1500  # above this, `mode="auto"` decomposes
@@ -81,6 +82,22 @@ def fairness_bounds(facts: InvigilationFacts) -> tuple[int, int]:
 
 def plan_to_rows(facts: InvigilationFacts, plan: Plan) -> list[InvigilationAssignment]:
     """Rooms and roles at every site and session, from who is where."""
+    return plan_to_rows_tiered(facts, plan)[0]
+
+
+VACANT = PHANTOM  # phantom teachers of the tiered model: unstaffed places
+
+
+def plan_to_rows_tiered(facts: InvigilationFacts, plan: Plan, tiers: dict | None = None,
+                        assist_only_own_school: bool = False,
+                        previous: list[InvigilationAssignment] | None = None
+                        ) -> tuple[list[InvigilationAssignment], list[tuple[str, str, str, str]]]:
+    """Rows, and the unstaffed places (session, site, room, role) of a tiered plan: a site whose reserves
+    a partner covers has none of its own; vacant places are phantoms that the room filler places like
+    teachers (juniors first as reserves, so reserve places are left empty before rooms). Teachers keep
+    their previous room and role where the filler can (a replan changes few rows)."""
+    tiers = tiers or {}
+    vacant, shared = tiers.get("vacant", {}), tiers.get("shared", {})
     data = facts.data
     tb = data.teacher_by_id
     present: dict[tuple[str, str], list[Present]] = {}
@@ -92,16 +109,40 @@ def plan_to_rows(facts: InvigilationFacts, plan: Plan) -> list[InvigilationAssig
     session_pins: dict[str, dict[str, Pin]] = {}
     for pin in facts.pins:
         session_pins.setdefault(pin.session_id, {})[pin.teacher_id] = pin
+    before = {(a.session_id, a.site_school_id, a.teacher_id): a for a in previous or ()}
     rows = []
+    unstaffed: list[tuple[str, str, str, str]] = []
     for (e, j), ss in sorted(facts.site_sessions.items()):
-        people = present.get((e, j), [])
+        if (e, j) in shared:
+            ss = SiteSession(ss.session_id, ss.site, ss.rooms, ss.per_room, 0)
+        people = list(present.get((e, j), []))
+        people += [Present(f"{VACANT}{k}", f"{VACANT}{k}", True, (-1, -1)) for k in range(vacant.get((e, j), 0))]
         ids = {q.teacher_id for q in people}
         pins = {tid: pin for tid, pin in session_pins.get(e, {}).items() if tid in ids}
-        for tid, room, role in fill_site_session(ss, people, pins, facts.policy.distinct_schools_in_room):
+        own = j if assist_only_own_school else None
+        kept = dict(pins)
+        for q in people:  # the previous room and role, as soft pins
+            a = before.get((e, j, q.teacher_id))
+            if a is not None and q.teacher_id not in kept:
+                room = a.room_id if any(r.room_id == a.room_id for r in ss.rooms) else None
+                kept[q.teacher_id] = Pin(q.teacher_id, e, j, a.role, room)
+        roles_only = {tid: (pin if tid in pins else Pin(tid, e, j, pin.role)) for tid, pin in kept.items()}
+        placed = None
+        for attempt in (kept, roles_only, pins):  # previous room and role, then role, then only the real pins
+            try:
+                placed = fill_site_session(ss, people, attempt, facts.policy.distinct_schools_in_room, own)
+                break
+            except FillError:
+                if attempt is pins:
+                    raise
+        for tid, room, role in placed:
+            if tid.startswith(VACANT):
+                unstaffed.append((e, j, room, role))
+                continue
             t = tb[tid]
             rows.append(InvigilationAssignment(data.exam_id, e, j, room, tid, t.school_id, role,
                                                round(data.km(t.school_id, j), 2)))
-    return rows
+    return rows, unstaffed
 
 
 def rows_to_plan(facts: InvigilationFacts, rows: list[InvigilationAssignment]) -> Plan:
@@ -179,9 +220,10 @@ class _Run:
         self.trace.append({"t": round(t, 3), "what": what, "value": value, "bound": bound})
 
 
-def _bounded_model(run: _Run, bounds: dict, **scope) -> InvigilationModel:
-    m = InvigilationModel(run.facts, load_max=bounds.get("load_max"), pool_min=bounds.get("pool_min"), **scope)
-    for term in ("km", "quota_deviation"):
+def _bounded_model(run: _Run, bounds: dict, previous: Plan | None = None, **scope) -> InvigilationModel:
+    m = InvigilationModel(run.facts, load_max=bounds.get("load_max"), pool_min=bounds.get("pool_min"),
+                          previous=previous, **scope)
+    for term in ("km", "quota_deviation", "change"):
         if bounds.get(term) is not None and term in m.terms:
             m.model.add(m.terms[term] <= bounds[term])
     if not run.models:
@@ -204,15 +246,20 @@ def _solve(run: _Run, m: InvigilationModel, time_s: float, objective: str | None
     return status, solver
 
 
-def solve_exact(facts: InvigilationFacts, run: _Run, previous: Plan | None, gap_limit: float = 0.0
-                ) -> tuple[str, Plan | None, dict]:
-    """The whole exam in one model, objective terms one after the other."""
+def solve_exact(facts: InvigilationFacts, run: _Run, previous: Plan | None, gap_limit: float = 0.0,
+                keep_previous: bool = False) -> tuple[str, Plan | None, dict]:
+    """The whole exam in one model, objective terms one after the other; with `keep_previous` the
+    changes against `previous` are minimised right after the fairness terms (a replan keeps what it can)."""
     m_lb, l_ub = fairness_bounds(facts)
     max_cap = max(facts.cap.values(), default=0)
     bounds: dict = {}
     stages = []
     plan = previous
     terms = list(facts.policy.objective)
+    if keep_previous and previous:
+        at = next((i for i, t in enumerate(terms) if t not in ("max_load", "spread")), len(terms))
+        terms.insert(at, "change")
+    reference = previous if keep_previous else None
     for i, term in enumerate(terms):
         last = i == len(terms) - 1
         if term in ("max_load", "spread"):
@@ -246,8 +293,9 @@ def solve_exact(facts: InvigilationFacts, run: _Run, previous: Plan | None, gap_
             stages.append({"term": term, "value": value_out, "bound": bound_out,
                            "status": "optimal" if proven else "feasible"})
         else:
-            m = _bounded_model(run, bounds)
-            status, solver = _solve(run, m, run.remaining(), term, plan, gap_limit if last else 0.0)
+            m = _bounded_model(run, bounds, reference)
+            budget = run.remaining() * (0.4 if term == "change" else 1.0)
+            status, solver = _solve(run, m, budget, term, plan, gap_limit if last else 0.0)
             if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
                 stages.append({"term": term, "status": status_name(status)})
                 if plan is None:
@@ -631,49 +679,223 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
     return "feasible", plan, stats
 
 
+# ------------------------------------------------------------------------------------------ race
+
+def solve_race(facts: InvigilationFacts, run: _Run, previous: Plan | None, gap_limit: float = 0.0
+               ) -> tuple[str, Plan | None, dict]:
+    """Exact and decomposed at once, one worker each (CP-SAT releases the GIL), the better plan kept:
+    lower maximum load, then smaller spread, then fewer km. Neither can leave the district where the
+    other's first plan would have; on a loaded machine the one that converges wins."""
+    runs = {name: _Run(facts, run.t0, run.deadline, 1, run.seed, run.log) for name in ("exact", "decomposed")}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        futures = {"exact": pool.submit(solve_exact, facts, runs["exact"], previous, gap_limit),
+                   "decomposed": pool.submit(solve_decomposed, facts, runs["decomposed"], previous, 10, gap_limit)}
+        results = {name: f.result() for name, f in futures.items()}
+
+    def key(name: str):
+        status, plan, _ = results[name]
+        if plan is None:
+            return (1, 0, 0, 0)
+        rows = plan_to_rows(facts, plan)
+        sm = summarise(facts, rows)
+        return (0, sm["max_load"], sm["spread"], plan_km_units(facts, plan))
+
+    scores = {name: key(name) for name in results}
+    best = min(results, key=lambda n: scores[n])
+    status, plan, stats = results[best]
+    stats = dict(stats)
+    stats["race"] = {name: {"status": results[name][0], "km": None if scores[name][0] else scores[name][3] / KM_SCALE,
+                            "max_load": scores[name][1], "spread": scores[name][2],
+                            "first_solution_s": runs[name].first_solution_s} for name in results}
+    stats["race_winner"] = best
+    run.trace.extend(runs[best].trace)
+    run.models.extend(runs[best].models)
+    run.first_solution_s = min((r.first_solution_s for r in runs.values() if r.first_solution_s is not None), default=None)
+    if plan is None:
+        proven = any(results[n][0] == "infeasible" for n in results)
+        return ("infeasible" if proven else "unknown"), None, stats
+    return status, plan, stats
+
+
+# ------------------------------------------------------------------------------------------ tiers
+
+def solve_tiered(data: InvigilationInput, policy: InvigilationPolicy, run: _Run, pins=(), forbids=(),
+                 previous: Plan | None = None) -> tuple[str, InvigilationFacts, Plan | None, dict, dict]:
+    """A complete plan under the relaxation tiers (放宽层级): the model of the widened policy where each use
+    beyond `policy` costs its tier's price. Minimised one after the other: the tiers' cost, the changes
+    against a previous plan (when given), then travel km. Returns (status, facts, plan, tier values, stats)."""
+    facts = derive(data, widened_policy(policy), pins, forbids)
+    stats: dict = {"stages": []}
+    stages = ["relax"] + (["change"] if previous else []) + ["km"]
+    plan, values, bounds = previous, None, {}
+    for i, term in enumerate(stages):
+        if run.remaining() <= 0.05 and plan is not None and values is not None:
+            break
+        m = InvigilationModel(facts, strict=policy, previous=previous)
+        if i == 0:
+            stats["tiered_model_size"] = m.size()
+        for t, b in bounds.items():
+            m.model.add(m.terms[t] <= b)
+        left = len(stages) - i
+        budget = max(1.0, run.remaining() * (0.75 if left > 1 else 1.0))
+        status, solver = _solve(run, m, budget, term, plan)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            stats["stages"].append({"term": term, "status": status_name(status)})
+            if values is None:
+                return status_name(status), facts, None, {}, stats
+            break
+        plan = m.plan_from(solver, plan)
+        values = m.tier_values(solver)
+        bounds[term] = round(solver.objective_value)
+        run.found(f"tiered:{term}", bounds[term], solver.best_objective_bound)
+        stats["stages"].append({"term": term, "value": bounds[term], "bound": solver.best_objective_bound,
+                                "status": status_name(status)})
+    stats["relax_cost"] = bounds.get("relax")
+    return "feasible", facts, plan, values or {}, stats
+
+
+def relaxation_uses(data: InvigilationInput, policy: InvigilationPolicy, rows: list[InvigilationAssignment],
+                    unstaffed: list[tuple[str, str, str, str]], shared: dict[tuple[str, str], str],
+                    facts: InvigilationFacts) -> list[RelaxationUse]:
+    """Every place where the plan goes beyond `policy`, read off the rows (so the list and the plan agree)."""
+    sb, tb, sess = data.school_by_id, data.teacher_by_id, data.session_by_id
+    out: list[RelaxationUse] = []
+    for a in rows:
+        km = data.km(a.teacher_school_id, a.site_school_id)
+        if km > policy.km_limit(sb[a.teacher_school_id].rural, sb[a.site_school_id].rural) + 1e-9:
+            out.append(RelaxationUse("distance", a.session_id, a.site_school_id, a.teacher_id, a.teacher_school_id,
+                                     km=round(km, 2)))
+        if policy.exclude_own_school and a.teacher_school_id == a.site_school_id:
+            out.append(RelaxationUse("own_school_assistant", a.session_id, a.site_school_id, a.teacher_id,
+                                     a.teacher_school_id, a.room_id, a.role))
+    per_day: dict[tuple[str, str], list[InvigilationAssignment]] = {}
+    for a in rows:
+        per_day.setdefault((a.teacher_id, sess[a.session_id].date), []).append(a)
+    for (tid, _), day_rows in sorted(per_day.items()):
+        day_rows.sort(key=lambda a: (sess[a.session_id].start, a.session_id))
+        for a in day_rows[policy.max_sessions_per_day:]:
+            out.append(RelaxationUse("extra_session", a.session_id, a.site_school_id, tid, a.teacher_school_id))
+    for (e, j), k in sorted(shared.items()):
+        out.append(RelaxationUse("shared_reserve", e, j, partner_site_id=k, count=facts.site_sessions[e, j].reserves,
+                                 km=round(data.km(j, k), 2)))
+    supply: dict[str, int] = {}
+    for a in rows:
+        supply[a.teacher_school_id] = supply.get(a.teacher_school_id, 0) + 1
+    for s in data.schools:
+        q = facts.quota[s.school_id]
+        got = supply.get(s.school_id, 0)
+        if got < q.lo or got > q.hi:
+            out.append(RelaxationUse("quota", school_id=s.school_id, count=(q.lo - got) if got < q.lo else (got - q.hi),
+                                     role="under" if got < q.lo else "over"))
+    if policy.quota_scope == "session":
+        per_session: dict[tuple[str, str], int] = {}
+        for a in rows:
+            per_session[a.teacher_school_id, a.session_id] = per_session.get((a.teacher_school_id, a.session_id), 0) + 1
+        for (school, e), q in facts.session_quota.items():
+            got = per_session.get((school, e), 0)
+            if got < q.lo or got > q.hi:
+                out.append(RelaxationUse("quota", e, school_id=school, count=(q.lo - got) if got < q.lo else (got - q.hi),
+                                         role="under" if got < q.lo else "over"))
+    for e, j, room, role in unstaffed:
+        out.append(RelaxationUse("unstaffed", e, j, room_id=room, role=role))
+    return out
+
+
+def relaxation_summary(data: InvigilationInput, uses: list[RelaxationUse]) -> Explanation:
+    """One line per tier used, with counts and the sites named (Chinese; English on request)."""
+    counts: dict[str, int] = {}
+    sites: dict[str, list[str]] = {}
+    for r in uses:
+        counts[r.tier] = counts.get(r.tier, 0) + r.count
+        name = data.school_by_id[r.site_school_id or r.school_id].label if (r.site_school_id or r.school_id) else ""
+        if name and name not in sites.setdefault(r.tier, []):
+            sites[r.tier].append(name)
+    zh_parts, en_parts = [], []
+    for tier in TIER_NAMES:
+        if tier not in counts:
+            continue
+        named = sites.get(tier, [])
+        where = "、".join(named[:6]) + ("等" if len(named) > 6 else "")
+        unit_zh = {"distance": "人次", "own_school_assistant": "人次", "shared_reserve": "个备用位", "extra_session": "人次",
+                   "quota": "人次", "unstaffed": "个空缺位"}[tier]
+        zh_parts.append(f"{TIER_NAMES[tier][0]} {counts[tier]} {unit_zh}（{where}）")
+        en_parts.append(f"{TIER_NAMES[tier][1]}: {counts[tier]} ({', '.join(named[:6])}{', …' if len(named) > 6 else ''})")
+    return Explanation("relaxation_summary",
+                       "规则无法全部满足，方案按放宽层级排出：" + "；".join(zh_parts),
+                       "the rules cannot all hold; the plan uses relaxation tiers: " + "; ".join(en_parts),
+                       {"tiers": counts}, exact=False)
+
+
 # ------------------------------------------------------------------------------------------ entry
 
 def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None = None, *,
                       time_limit_s: float = 60.0, num_workers: int = 2, pins=(), forbids=(),
                       previous: InvigilationResult | list[InvigilationAssignment] | None = None,
                       mode: str = "auto", gap_limit: float = 0.0, seed: int = 0, log: bool = False,
-                      explain_time_s: float = 20.0) -> InvigilationResult:
-    """Plan a joint exam's invigilation. Returns rows shaped like invigilation.csv, explanations when
-    no plan exists, and statistics (stages, bounds, km, loads, timings, model sizes)."""
+                      explain_time_s: float = 20.0, relax: bool = True, suggest: bool = True) -> InvigilationResult:
+    """Plan a joint exam's invigilation. Returns rows shaped like invigilation.csv, statistics (stages,
+    bounds, km, loads, timings, model sizes) and, when the rules admit no plan, explanations with the
+    numbers; then (`relax`, the policy's `relaxation_tiers`) a complete plan under the tiers anyway,
+    status "relaxed", each use listed in `result.relaxations`.
+
+    With `previous` (a plan of the same exam) the replan keeps what it can: teacher-days that leave
+    their previous site and sessions are minimised right after the fairness terms (exact mode)."""
     t0 = time.perf_counter()
     policy = policy or InvigilationPolicy()
     facts = derive(data, policy, pins, forbids)
     problems = precheck(facts)
     stats: dict = {"num_workers": num_workers, "demand": facts.demand, "teachers": len(data.teachers),
                    "site_sessions": len(facts.site_sessions)}
-    if problems:
-        stats["wall_s"] = round(time.perf_counter() - t0, 3)
-        return InvigilationResult(data.exam_id, "infeasible", [], problems, stats)
-    prev_rows = previous.assignments if isinstance(previous, InvigilationResult) else (previous or [])
-    prev_plan = rows_to_plan(facts, list(prev_rows)) if prev_rows else None
-    if mode == "auto":
-        mode = "exact" if len(data.teachers) <= EXACT_MAX_TEACHERS else "decomposed"
+    prev_rows = list(previous.assignments if isinstance(previous, InvigilationResult) else (previous or []))
+    prev_plan = rows_to_plan(facts, prev_rows) if prev_rows else None
     run = _Run(facts, t0, t0 + time_limit_s, num_workers, seed, log)
-    if mode == "exact":
-        status, plan, solve_stats = solve_exact(facts, run, prev_plan, gap_limit)
-    else:
-        status, plan, solve_stats = solve_decomposed(facts, run, prev_plan, gap_limit=gap_limit)
-    stats.update(solve_stats)
-    stats.update({"mode": mode, "first_solution_s": run.first_solution_s, "trace": run.trace,
-                  "model_size": run.models[0] if run.models else {}})
-    explanations: list[Explanation] = []
+    status, plan, solve_stats = "infeasible", None, {}
+    if not problems:
+        if mode == "auto":
+            mode = "exact" if len(data.teachers) <= EXACT_MAX_TEACHERS else "decomposed"
+        if mode == "exact":
+            status, plan, solve_stats = solve_exact(facts, run, prev_plan, gap_limit, keep_previous=bool(prev_plan))
+        elif mode == "race":
+            status, plan, solve_stats = solve_race(facts, run, prev_plan, gap_limit)
+        else:
+            status, plan, solve_stats = solve_decomposed(facts, run, prev_plan, gap_limit=gap_limit)
+        stats.update(solve_stats)
+        stats["mode"] = mode
+    explanations: list[Explanation] = list(problems)
     rows: list[InvigilationAssignment] = []
+    uses: list[RelaxationUse] = []
     if plan is not None:
-        rows = plan_to_rows(facts, plan)
-        stats.update(summarise(facts, rows))
-    elif status == "infeasible":
+        rows = plan_to_rows_tiered(facts, plan, previous=prev_rows)[0]
+    elif not problems and status == "infeasible":
         scope = {}
         if solve_stats.get("failed_regions"):
             scope = _region_scope(facts, solve_stats["failed_regions"][0])
         explanations = solver_core(facts, time_limit_s=explain_time_s, **scope)
-    else:
+    elif not problems:
         explanations = [Explanation("time_limit", f"在 {time_limit_s:g} 秒内未找到可行方案，也未能证明无解",
                                     f"no plan found within {time_limit_s:g} s, and no proof that none exists",
                                     {"time_limit_s": time_limit_s}, exact=False)]
+    if plan is None and suggest and explanations and status == "infeasible":
+        # the policy key and value that would meet each shortfall, checked by solving again
+        explanations = suggest_checked(data, policy, explanations, time_limit_s=explain_time_s, pins=pins, forbids=forbids)
+    if plan is None and relax and policy.relaxation_tiers:
+        # a complete plan anyway: the tiers, with at least three quarters of the time limit of their own
+        run.deadline = max(run.deadline, time.perf_counter() + 0.75 * time_limit_s)
+        tstatus, tfacts, tplan, tvalues, tstats = solve_tiered(data, policy, run, pins, forbids, prev_plan)
+        stats["tiered"] = tstats
+        if tplan is not None:
+            rows, unstaffed = plan_to_rows_tiered(tfacts, tplan, tvalues, policy.exclude_own_school, prev_rows)
+            uses = relaxation_uses(data, policy, rows, unstaffed, tvalues.get("shared", {}), tfacts)
+            status = "relaxed" if uses else "feasible"
+            stats["mode"] = "tiered"
+            if uses:
+                explanations = [relaxation_summary(data, uses)] + explanations
+        else:
+            status = tstatus
+    if rows:
+        stats.update(summarise(facts, rows))
+        stats["relaxations"] = {t: n for t, n in InvigilationResult("", "", relaxations=uses).tier_counts().items()}
+    stats.update({"first_solution_s": run.first_solution_s, "trace": run.trace,
+                  "model_size": run.models[0] if run.models else stats.get("tiered", {}).get("tiered_model_size", {})})
     stats["wall_s"] = round(time.perf_counter() - t0, 3)
-    return InvigilationResult(data.exam_id, status, rows, explanations, stats)
+    return InvigilationResult(data.exam_id, status, rows, explanations, stats, uses)

@@ -22,17 +22,27 @@ only shrinks what is left (places, chief places, room limits per school, caps, q
 exam is the scope with nothing fixed; the district planner solves regions and neighbourhoods.
 
 `relaxed=True` builds the explanation model: every rule group gets an assumption literal.
+
+`strict=<policy>` builds the *tiered* model (放宽层级): `facts` were derived under a widened policy
+(`widened_policy`: a longer distance limit, the site's own school allowed, one more session a day) and
+every use beyond the strict policy costs its tier's price in `terms["relax"]`: a teacher-session beyond
+the strict distance, an own-school assistant (never chief nor reserve, beside a chief of another
+school), a site whose reserves a site of the same town covers, a session beyond the day limit, an
+invigilator-session outside a quota, an unstaffed place (a phantom that may take any place).
+
+`previous=<plan>` adds `terms["change"]`: teacher-days that do not keep their previous site and pattern.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import combinations, product
 
 from ortools.sat.python import cp_model
 
 from .data import ExamTeacher
 from .derive import InvigilationFacts, pattern_sites, school_pattern_sites, teacher_patterns
+from .policy import InvigilationPolicy
 
 KM_SCALE = 10  # the objective counts tenths of a kilometre
 
@@ -56,6 +66,20 @@ RULE_GROUPS = {
 }
 
 
+def widened_policy(policy: InvigilationPolicy) -> InvigilationPolicy:
+    """The policy whose reach the tiered model is derived under: the tiers the policy allows opened."""
+    tiers = set(policy.relaxation_tiers)
+    out = policy
+    if "distance" in tiers:
+        out = replace(out, max_km=max(out.max_km, policy.relax_max_km),
+                      max_km_rural=max(out.max_km_rural, policy.relax_max_km))
+    if "own_school_assistant" in tiers and policy.invigilators_per_room >= 2:
+        out = replace(out, exclude_own_school=False)
+    if "extra_session" in tiers and policy.one_site_per_day:
+        out = replace(out, max_sessions_per_day=policy.max_sessions_per_day + 1)
+    return out
+
+
 @dataclass
 class _Group:
     key: tuple
@@ -70,12 +94,21 @@ class InvigilationModel:
     def __init__(self, facts: InvigilationFacts, *, free_teachers: set[str] | None = None,
                  free_sites: set[str] | None = None, fixed: Plan | None = None,
                  load_max: int | None = None, pool_min: int | None = None,
-                 relaxed: bool = False, relaxed_km_factor: float = 2.0):
+                 relaxed: bool = False, relaxed_km_factor: float = 2.0,
+                 strict: InvigilationPolicy | None = None, previous: Plan | None = None):
         self.facts = facts
         self.data = facts.data
         self.policy = facts.policy
         self.relaxed = relaxed
         self.relaxed_km_factor = relaxed_km_factor
+        self.strict = strict  # tiered model: the policy whose breaches cost (facts hold the widened one)
+        self.tiers = set(strict.relaxation_tiers) if strict is not None else set()
+        self.relax_terms: list[tuple[object, int]] = []  # (expression, cost)
+        self.tier_uses: dict[str, list] = {t: [] for t in self.tiers}  # tier -> (var, coefficient, what)
+        self.vacant: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.share_to: dict[tuple[str, str, str], cp_model.IntVar] = {}
+        self.share: dict[tuple[str, str], cp_model.IntVar] = {}
+        self.previous = previous
         self.free_teachers = free_teachers
         self.free_sites = free_sites
         self.fixed: Plan = fixed or {}
@@ -325,7 +358,9 @@ class InvigilationModel:
                 for e in p:
                     ss = facts.site_sessions[e, j]
                     ub = min(ub, ss.slots - fixed_at.get((e, j), 0))
-                    if distinct and not self.relaxed:
+                    if self._own_site(g.school, j):  # own-school assistants: one a room, assistant places only
+                        ub = min(ub, min(ss.chiefs, sum(ss.per_room) - ss.chiefs) - fixed_school_at.get((g.school, e, j), 0))
+                    elif distinct and not self.relaxed:
                         ub = min(ub, ss.chiefs + ss.reserves - fixed_school_at.get((g.school, e, j), 0))
                 if ub <= 0:
                     continue
@@ -341,6 +376,8 @@ class InvigilationModel:
                 km_vars.append(v)
                 km_coefs.append(round(data.km(g.school, j) * KM_SCALE))
                 supply.setdefault(g.school, []).append((v, len(p)))
+                if self.strict is not None:
+                    self._tier_costs_of_flow(v, g, b, j, p)
             model.add(cp_model.LinearExpr.sum(uvars) == cp_model.LinearExpr.sum(zs))
 
         # every room and reserve place filled; chiefs; schools apart in a room
@@ -358,6 +395,12 @@ class InvigilationModel:
             fixed = self.fixed_supply.get(s.school_id, 0)
             terms = supply.get(s.school_id, [])
             expr = cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms]) if terms else 0
+            if "quota" in self.tiers:  # tier quota: each invigilator-session outside the range costs
+                under = model.new_int_var(0, max(0, q.lo), f"quota_under[{s.school_id}]")
+                over = model.new_int_var(0, facts.demand, f"quota_over[{s.school_id}]")
+                expr = expr + under - over
+                self._tier_use("quota", under, 1, ("under", s.school_id))
+                self._tier_use("quota", over, 1, ("over", s.school_id))
             self._enforce(model.add(expr >= q.lo - fixed), "quota")
             self._enforce(model.add(expr <= q.hi - fixed), "quota")
             if self.policy.quota_scope == "session":
@@ -366,6 +409,12 @@ class InvigilationModel:
                     fe = self.fixed_school_session.get((s.school_id, e.session_id), 0)
                     te = by_school_session.get((s.school_id, e.session_id), [])
                     ex = cp_model.LinearExpr.sum(te) if te else 0
+                    if "quota" in self.tiers:
+                        under = model.new_int_var(0, max(0, sq.lo), "")
+                        over = model.new_int_var(0, facts.demand, "")
+                        ex = ex + under - over
+                        self._tier_use("quota", under, 1, ("under", s.school_id, e.session_id))
+                        self._tier_use("quota", over, 1, ("over", s.school_id, e.session_id))
                     self._enforce(model.add(ex >= sq.lo - fe), "quota")
                     self._enforce(model.add(ex <= sq.hi - fe), "quota")
         self.supply = supply
@@ -391,6 +440,12 @@ class InvigilationModel:
 
         self.terms["km"] = cp_model.LinearExpr.weighted_sum(km_vars, km_coefs) if km_vars else 0
         self.km_vars, self.km_coefs = km_vars, km_coefs
+        if self.strict is not None:
+            self._shared_reserves()
+            self.terms["relax"] = cp_model.LinearExpr.weighted_sum(
+                [v for v, _ in self.relax_terms], [c for _, c in self.relax_terms]) if self.relax_terms else 0
+        if self.previous is not None:
+            self.terms["change"] = self._change_term(self.previous)
         if "quota_deviation" in self.policy.objective:
             devs = []
             for s in data.schools:
@@ -412,8 +467,27 @@ class InvigilationModel:
         counted per school and by qualification (rc: qualified, rn: not)."""
         model = self.model
         need = ss.slots - self.fixed_at.get((e, j), 0)
-        model.add(cp_model.LinearExpr.sum([v for v, _ in entries]) == need)
         rooms, q = ss.chiefs, ss.reserves
+        own = [v for v, g in entries if self._own_site(g.school, j)]
+        entries = [(v, g) for v, g in entries if not self._own_site(g.school, j)]
+        filled = cp_model.LinearExpr.sum([v for v, _ in entries] + own)
+        vacant = None
+        q_expr = q
+        if self.strict is not None:
+            if own:  # one own-school assistant a room at most, and only on assistant places
+                model.add(cp_model.LinearExpr.sum(own) <= min(rooms, sum(ss.per_room) - rooms))
+            if "unstaffed" in self.tiers:
+                vacant = model.new_int_var(0, max(0, need), f"vacant[{e},{j}]")
+                self.vacant[e, j] = vacant
+                self._tier_use("unstaffed", vacant, 1, (e, j))
+                filled = filled + vacant
+            if "shared_reserve" in self.tiers and q > 0 and self._reserve_partners(e, j):
+                share = model.new_bool_var(f"share[{e},{j}]")
+                self.share[e, j] = share
+                self._tier_use("shared_reserve", share, q, (e, j))
+                q_expr = q - q * share
+                filled = filled + q * share
+        model.add(filled == need)
         per_school: dict[str, dict[bool, list]] = {}
         for v, g in entries:
             per_school.setdefault(g.school, {True: [], False: []})[g.chief_ok].append(v)
@@ -451,21 +525,114 @@ class InvigilationModel:
                 pool_c_terms.append(n_c)
                 pool_n_terms.append(n_n)
                 record["pool_schools"].append(school)
+        if vacant is not None:  # a phantom of its own school, qualified for any place
+            pool_c_ub += need
+            pool_c_terms.append(vacant)
+            chief_terms.append(vacant)
         if q > 0:
             pc = model.new_int_var(0, min(q, pool_c_ub), "")
             pn = model.new_int_var(0, min(q, pool_n_ub), "")
             if pool_c_terms:
                 model.add(pc <= cp_model.LinearExpr.sum(pool_c_terms))
+            else:
+                model.add(pc == 0)
             if pool_n_terms:
                 model.add(pn <= cp_model.LinearExpr.sum(pool_n_terms))
-            model.add(cp_model.LinearExpr.sum(reserve_terms + [pc, pn]) == q)
+            else:
+                model.add(pn == 0)
+            model.add(cp_model.LinearExpr.sum(reserve_terms + [pc, pn]) == q_expr)
             chief_terms.append(-pc)
             record["pool"] = (pc, pn)
         del fixed_chief_total
         self._enforce(model.add(cp_model.LinearExpr.sum(chief_terms) >= rooms), "chief")
+        if own:  # each own-school assistant beside a real chief of another school (not an unstaffed chief place)
+            real = [c for c in chief_terms if c is not vacant]
+            model.add(cp_model.LinearExpr.sum(own) <= cp_model.LinearExpr.sum(real))
 
     def _ub(self, v) -> int:
         return self.zub[v.index]
+
+    # ---------------------------------------------------------------- tiers (放宽层级)
+    def _own_site(self, school: str, site: str) -> bool:
+        """A flow of the site's own school, allowed only by the tier own_school_assistant."""
+        return self.strict is not None and self.strict.exclude_own_school and school == site
+
+    def _tier_use(self, tier: str, var, coef: int, what) -> None:
+        self.tier_uses.setdefault(tier, []).append((var, coef, what))
+        self.relax_terms.append((var, coef * self.strict.relax_cost(tier)))
+
+    def _tier_costs_of_flow(self, v, g: _Group, b: str, j: str, p: tuple[str, ...]) -> None:
+        strict, data = self.strict, self.data
+        sb = data.school_by_id
+        if self._own_site(g.school, j):
+            self._tier_use("own_school_assistant", v, len(p), (g.key, b, j, p))
+        if data.km(g.school, j) > strict.km_limit(sb[g.school].rural, sb[j].rural) + 1e-9:
+            self._tier_use("distance", v, len(p), (g.key, b, j, p))
+        if strict.one_site_per_day and len(p) > strict.max_sessions_per_day:
+            self._tier_use("extra_session", v, len(p) - strict.max_sessions_per_day, (g.key, b, j, p))
+
+    def _reserve_partners(self, e: str, j: str) -> list[str]:
+        """Sites of the same town (within reserve_share_km) in use in the session."""
+        limit = self.strict.reserve_share_km
+        return [k for (e2, k) in self.facts.site_sessions if e2 == e and k != j and self._site_free(k)
+                and self.data.km(j, k) <= limit + 1e-9 and self.facts.site_sessions[e, k].reserves > 0]
+
+    def _shared_reserves(self) -> None:
+        """A site that shares leans on one partner of its town that keeps its own reserves, all staffed."""
+        for (e, j), share in self.share.items():
+            options = []
+            for k in self._reserve_partners(e, j):
+                lit = self.model.new_bool_var(f"share_to[{e},{j},{k}]")
+                self.share_to[e, j, k] = lit
+                options.append(lit)
+                if (e, k) in self.share:
+                    self.model.add(self.share[e, k] == 0).only_enforce_if(lit)
+                if (e, k) in self.vacant:
+                    self.model.add(self.vacant[e, k] == 0).only_enforce_if(lit)
+            self.model.add(cp_model.LinearExpr.sum(options) == share)
+
+    def tier_values(self, solver: cp_model.CpSolver) -> dict:
+        """What the solution uses beyond the strict policy: vacant places and shared reserves by site-session."""
+        vacant = {k: solver.value(v) for k, v in self.vacant.items() if solver.value(v) > 0}
+        shared = {(e, j): k for (e, j, k), v in self.share_to.items() if solver.value(v)}
+        return {"vacant": vacant, "shared": shared,
+                "cost": round(solver.value(self.terms["relax"])) if "relax" in self.terms else 0}
+
+    def _change_term(self, previous: Plan):
+        """Teacher-days of the previous plan that do not keep their site and pattern (a penalty, like rotation's)."""
+        kept_terms = []
+        prev_z: dict[tuple, int] = {}
+        total = 0
+        for (tid, b), (j, p) in previous.items():
+            key = self.class_of.get(tid)
+            if key is None or b not in self.class_blocks.get(key, ()) or not self._site_free(j):
+                continue
+            total += 1
+            zk = (self.group_of[tid], b, j, p)
+            prev_z[zk] = prev_z.get(zk, 0) + 1
+        for zk, n in prev_z.items():
+            v = self.z.get(zk)
+            if v is None:
+                continue
+            kept = self.model.new_int_var(0, n, "")
+            self.model.add(kept <= v)
+            kept_terms.append(kept)
+        # teachers of a group are interchangeable for the sites, not for who they are: a class of identical
+        # teachers keeps a teacher only when one of them follows that teacher's previous plan (all blocks)
+        prev_u: dict[tuple, int] = {}
+        for key, tids in self.classes.items():
+            for tid in tids:
+                tp = self._teacher_plan(key, tid, previous)
+                prev_u[key, tp] = prev_u.get((key, tp), 0) + 1
+        for (key, tp), n in prev_u.items():
+            total += n
+            v = self.u.get((key, tp))
+            if v is None:
+                continue
+            kept = self.model.new_int_var(0, n, "")
+            self.model.add(kept <= v)
+            kept_terms.append(kept)
+        return total - cp_model.LinearExpr.sum(kept_terms) if kept_terms else total
 
     # ---------------------------------------------------------------- sizes, hints, plans
     def size(self) -> dict[str, int]:

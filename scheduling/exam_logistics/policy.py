@@ -14,6 +14,11 @@ from domain.policy import PolicyError, PolicySection, PolicyTables
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "policies" / "exam_logistics.toml"
 
+#: Relaxation tiers (放宽层级) of invigilation, in the order a bureau relaxes: a longer distance for the sites
+#: that need it, an assistant of the site's own school beside a chief of another school, reserves shared
+#: between the sites of one town, one more session a day, quota tolerance, and last an unstaffed place.
+RELAXATION_TIERS = ("distance", "own_school_assistant", "shared_reserve", "extra_session", "quota", "unstaffed")
+
 #: Terms the invigilation objective may be made of, minimised lexicographically in the order given.
 INVIGILATION_OBJECTIVE_TERMS = ("max_load", "spread", "km", "quota_deviation")
 MARKING_MODES = ("centralised", "online")
@@ -51,8 +56,30 @@ class InvigilationPolicy(PolicySection):
     max_km_rural: float = 45.0  # when the teacher's school or the site is rural (农村)
     # --- objective (目标), lexicographic ---
     objective: tuple[str, ...] = ("max_load", "spread", "km")
+    # --- relaxation tiers (放宽层级): used only when the rules above admit no complete plan ---
+    relaxation_tiers: tuple[str, ...] = RELAXATION_TIERS  # allowed tiers, cheapest use first; omit one to forbid it
+    relax_max_km: float = 90.0  # tier distance: the longer one-way limit for the named sites that need it
+    reserve_share_km: float = 10.0  # tier shared_reserve: sites this close (one town) may share one site's reserves
+    # cost of one use of each tier (one teacher-session far away, one own-school assistant, one shared reserve
+    # place, one session beyond the day limit, one invigilator-session outside a quota, one unstaffed place)
+    relax_cost_distance: int = 1
+    relax_cost_own_school_assistant: int = 8
+    relax_cost_shared_reserve: int = 64
+    relax_cost_extra_session: int = 512
+    relax_cost_quota: int = 4096
+    relax_cost_unstaffed: int = 1_000_000
+
+    def relax_cost(self, tier: str) -> int:
+        return int(getattr(self, f"relax_cost_{tier}"))
 
     def check(self) -> None:
+        bad_tiers = [t for t in self.relaxation_tiers if t not in RELAXATION_TIERS]
+        if bad_tiers or len(set(self.relaxation_tiers)) != len(self.relaxation_tiers):
+            raise PolicyError(f"relaxation_tiers must be distinct, from {RELAXATION_TIERS}; got {self.relaxation_tiers}")
+        if any(self.relax_cost(t) < 0 for t in RELAXATION_TIERS):
+            raise PolicyError("relax_cost_* must not be negative")
+        if not (self.relax_max_km >= 0 and self.reserve_share_km >= 0):
+            raise PolicyError("relax_max_km and reserve_share_km must not be negative")
         if self.invigilators_per_room < 1:
             raise PolicyError("invigilators_per_room must be at least 1")
         if self.reserves_per_site < 0 or self.rooms_per_extra_reserve < 0 or self.large_room_seats < 0:

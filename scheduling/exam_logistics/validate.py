@@ -62,8 +62,12 @@ def _rooms_in_use(data: InvigilationInput) -> dict[tuple[str, str], list]:
 
 def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
                           rows: list[InvigilationAssignment], *, pins=(), forbids=(),
-                          check_quota: bool = True) -> list[Violation]:
-    """Every rule of the issue, on the rows of invigilation.csv."""
+                          check_quota: bool = True, relaxations=()) -> list[Violation]:
+    """Every rule of the issue, on the rows of invigilation.csv, under the relaxations the plan declares
+    (`InvigilationResult.relaxations`): each declared use must be of a tier the policy allows and within
+    its limits (distance ≤ relax_max_km; an own-school teacher only as assistant beside a chief of another
+    school; a shared reserve leans on a staffed site of the same town; one session beyond the day limit;
+    a quota missed by at most the declared count; an unstaffed place exactly where declared)."""
     v: list[Violation] = []
     sessions = {s.session_id: s for s in data.sessions}
     teachers = {t.teacher_id: t for t in data.teachers}
@@ -72,6 +76,31 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
 
     def bad(code: str, message: str, **details) -> None:
         v.append(Violation(code, message, details))
+
+    # declared relaxations (放宽层级)
+    far_ok, own_ok, extra_ok = set(), set(), {}
+    shared: dict[tuple[str, str], tuple[str, int]] = {}
+    quota_ok: dict[tuple[str, str], int] = {}
+    vacant: dict[tuple[str, str, str, str], int] = {}
+    for r in relaxations:
+        if r.tier not in policy.relaxation_tiers:
+            bad("tier_not_allowed", f"relaxation tier {r.tier} is not in the policy's relaxation_tiers", use=r)
+            continue
+        if r.tier == "distance":
+            far_ok.add((r.teacher_id, r.session_id, r.site_school_id))
+        elif r.tier == "own_school_assistant":
+            own_ok.add((r.teacher_id, r.session_id, r.site_school_id))
+        elif r.tier == "extra_session":
+            if r.session_id in sessions:
+                key = (r.teacher_id, sessions[r.session_id].date)
+                extra_ok[key] = extra_ok.get(key, 0) + 1
+        elif r.tier == "shared_reserve":
+            shared[r.session_id, r.site_school_id] = (r.partner_site_id, r.count)
+        elif r.tier == "quota":
+            quota_ok[r.school_id, r.session_id] = quota_ok.get((r.school_id, r.session_id), 0) + r.count
+        elif r.tier == "unstaffed":
+            key4 = (r.session_id, r.site_school_id, r.room_id, r.role)
+            vacant[key4] = vacant.get(key4, 0) + 1
 
     seen = set()
     for a in rows:
@@ -95,9 +124,15 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
         rural = schools[t.school_id].locality == "rural" or schools[a.site_school_id].locality == "rural"
         limit = policy.max_km_rural if rural else policy.max_km
         if km > limit + 1e-6:
-            bad("travel", f"{a.teacher_id} travels {km:.1f} km > {limit:g}", row=a)
+            if (a.teacher_id, a.session_id, a.site_school_id) not in far_ok:
+                bad("travel", f"{a.teacher_id} travels {km:.1f} km > {limit:g}", row=a)
+            elif km > policy.relax_max_km + 1e-6:
+                bad("travel", f"{a.teacher_id} travels {km:.1f} km > relax_max_km {policy.relax_max_km:g}", row=a)
         if policy.exclude_own_school and a.site_school_id == t.school_id:
-            bad("own_school", f"{a.teacher_id} invigilates at their own school", row=a)
+            if (a.teacher_id, a.session_id, a.site_school_id) not in own_ok:
+                bad("own_school", f"{a.teacher_id} invigilates at their own school", row=a)
+            elif a.role != "assistant":
+                bad("own_school", f"{a.teacher_id} of the site's own school is {a.role}, not an assistant", row=a)
         if policy.exclude_own_subject and s.subject == t.subject:
             bad("own_subject", f"{a.teacher_id} ({t.subject}) invigilates {s.subject}", row=a)
         if policy.exclude_own_students and s.grade in t.grades:
@@ -129,14 +164,30 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
         need_reserves = policy.reserves_per_site + (len(rs) // policy.rooms_per_extra_reserve if policy.rooms_per_extra_reserve else 0)
         demand += need_reserves
         rooms_of_school[site] = rooms_of_school.get(site, 0) + len(rs)
-        if reserves.get((sid, site), 0) < need_reserves:
+        got_reserves = reserves.get((sid, site), 0) + vacant.get((sid, site, "", "reserve"), 0)
+        if (sid, site) in shared:
+            partner, covered = shared[sid, site]
+            partner_need = policy.reserves_per_site + (
+                len(rooms.get((sid, partner), [])) // policy.rooms_per_extra_reserve if policy.rooms_per_extra_reserve else 0)
+            if (sid, partner) not in rooms or _km(data, site, partner) > policy.reserve_share_km + 1e-6 \
+                    or reserves.get((sid, partner), 0) < partner_need or (sid, partner) in shared:
+                bad("shared_reserve", f"{site}/{sid}: reserves shared with {partner}, which is not a staffed site of "
+                    f"the same town", session_id=sid, site=site)
+            got_reserves += covered
+        if got_reserves < need_reserves:
             bad("reserves", f"{site}/{sid}: {reserves.get((sid, site), 0)} reserves < {need_reserves}", session_id=sid, site=site)
         for r in rs:
             k = policy.invigilators_per_room + (1 if policy.large_room_seats and r.capacity > policy.large_room_seats else 0)
             demand += k
             members = by_room.get((sid, site, r.room_id), [])
-            chiefs = sum(1 for a in members if a.role == "chief")
-            if chiefs != 1 or len(members) != k:
+            chiefs = sum(1 for a in members if a.role == "chief") + vacant.get((sid, site, r.room_id, "chief"), 0)
+            filled = len(members) + vacant.get((sid, site, r.room_id, "chief"), 0) \
+                + vacant.get((sid, site, r.room_id, "assistant"), 0)
+            own_here = [a for a in members if policy.exclude_own_school and a.teacher_school_id == site]
+            if own_here and not any(a.role == "chief" and a.teacher_school_id != site for a in members):
+                bad("own_school", f"{site}/{sid}/room {r.room_id}: an own-school assistant without a chief of another "
+                    f"school", session_id=sid, site=site, room=r.room_id)
+            if chiefs != 1 or filled != k:
                 bad("room_staff", f"{site}/{sid}/room {r.room_id}: {chiefs} chiefs, {len(members)} invigilators (want 1, {k})",
                     session_id=sid, site=site, room=r.room_id)
             if policy.distinct_schools_in_room:
@@ -154,7 +205,8 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
         per_day.setdefault((a.teacher_id, sessions[a.session_id].date), []).append(a)
         load[a.teacher_id] = load.get(a.teacher_id, 0) + 1
     for (tid, day), rs in per_day.items():
-        if len(rs) > policy.max_sessions_per_day:
+        if len(rs) > policy.max_sessions_per_day + min(1, extra_ok.get((tid, day), 0)) \
+                or len(rs) - policy.max_sessions_per_day > extra_ok.get((tid, day), 0):
             bad("load_day", f"{tid}: {len(rs)} sessions on {day}", teacher_id=tid, date=day)
         if policy.one_site_per_day and len({a.site_school_id for a in rs}) > 1:
             bad("one_site", f"{tid}: several sites on {day}", teacher_id=tid, date=day)
@@ -181,7 +233,7 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
             lo = max(0, math.floor(target * (1 - policy.quota_tolerance) - policy.quota_slack + 1e-9))
             hi = math.ceil(target * (1 + policy.quota_tolerance) + policy.quota_slack - 1e-9)
             got = supply.get(s.school_id, 0)
-            if not lo <= got <= hi:
+            if not lo - quota_ok.get((s.school_id, ""), 0) <= got <= hi + quota_ok.get((s.school_id, ""), 0):
                 bad("quota", f"{s.school_id} supplies {got}, quota [{lo}, {hi}] (target {target:.1f})", school_id=s.school_id)
 
         if policy.quota_scope == "session":
@@ -201,7 +253,8 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
                     target = demand_e * len(in_e.get(s.school_id, [])) / rooms_e if rooms_e else 0.0
                     lo = max(0, math.floor(target * (1 - policy.quota_tolerance) - policy.quota_slack + 1e-9))
                     hi = math.ceil(target * (1 + policy.quota_tolerance) + policy.quota_slack - 1e-9)
-                    if not lo <= got_e.get(s.school_id, 0) <= hi:
+                    slack_e = quota_ok.get((s.school_id, sid), 0)
+                    if not lo - slack_e <= got_e.get(s.school_id, 0) <= hi + slack_e:
                         bad("quota_session", f"{s.school_id} supplies {got_e.get(s.school_id, 0)} in {sid}, quota [{lo}, {hi}]",
                             school_id=s.school_id, session_id=sid)
 

@@ -149,6 +149,16 @@ def write_room_sheets_xlsx(result: InvigilationResult, data: InvigilationInput, 
     by_site: dict[str, list] = {}
     for a in result.assignments:
         by_site.setdefault(a.site_school_id, []).append(a)
+    # declared relaxations show where a reader looks: an unstaffed place as 空缺, a shared reserve by its partner
+    gaps: dict[tuple[str, str, str, str], int] = {}
+    shared: dict[tuple[str, str], str] = {}
+    for r in getattr(result, "relaxations", ()):
+        if r.tier == "unstaffed":
+            gaps[r.session_id, r.site_school_id, r.room_id, r.role] = gaps.get(
+                (r.session_id, r.site_school_id, r.room_id, r.role), 0) + 1
+            by_site.setdefault(r.site_school_id, [])
+        elif r.tier == "shared_reserve":
+            shared[r.session_id, r.site_school_id] = sb[r.partner_site_id].label
 
     def who(a) -> str:
         return f"{tb[a.teacher_id].label}（{sb[a.teacher_school_id].label}）"
@@ -164,6 +174,16 @@ def write_room_sheets_xlsx(result: InvigilationResult, data: InvigilationInput, 
                 continue
             slot = cells.setdefault((a.session_id, a.room_id), {"chief": [], "assistant": []})
             slot[a.role].append(who(a))
+        for (e, j, room, role), n in gaps.items():
+            if j != site:
+                continue
+            if role == "reserve":
+                reserves.setdefault(e, []).extend(["空缺"] * n)
+            else:
+                cells.setdefault((e, room), {"chief": [], "assistant": []})[role].extend(["空缺"] * n)
+        for (e, j), partner in shared.items():
+            if j == site:
+                reserves.setdefault(e, []).append(f"与{partner}共用")
         table = []
         for sid in sorted({k[0] for k in cells} | set(reserves), key=lambda e: (sess[e].date, sess[e].start)):
             s = sess[sid]
@@ -199,4 +219,32 @@ def write_marking_notices_xlsx(result: MarkingResult, data: MarkingInput, path: 
                   tb[a.teacher_id].label, sb[a.teacher_school_id].label] for a in rows_]
         _table(ws, header, table)
     wb.save(path)
+    return path
+
+
+RELAXATION_COLUMNS = ["tier", "tier_zh", "session_id", "site_school_id", "site_name", "teacher_id", "teacher_name",
+                      "school_id", "room_id", "role", "partner_site_id", "count", "km"]
+
+
+def relaxation_frame(result: InvigilationResult, data: InvigilationInput) -> pd.DataFrame:
+    """One row per use of a relaxation tier (放宽层级), names beside ids, in the tier order."""
+    from .data import TIER_NAMES
+
+    sb, tb = data.school_by_id, data.teacher_by_id
+    order = {t: k for k, t in enumerate(TIER_NAMES)}
+    rows = []
+    for r in sorted(result.relaxations, key=lambda r: (order.get(r.tier, 99), r.session_id, r.site_school_id, r.teacher_id)):
+        site = r.site_school_id or r.school_id
+        rows.append({"tier": r.tier, "tier_zh": TIER_NAMES.get(r.tier, (r.tier,))[0], "session_id": r.session_id,
+                     "site_school_id": r.site_school_id, "site_name": sb[site].label if site in sb else "",
+                     "teacher_id": r.teacher_id, "teacher_name": tb[r.teacher_id].label if r.teacher_id in tb else "",
+                     "school_id": r.school_id, "room_id": r.room_id, "role": r.role,
+                     "partner_site_id": r.partner_site_id, "count": r.count, "km": r.km})
+    return pd.DataFrame(rows, columns=RELAXATION_COLUMNS)
+
+
+def write_relaxations_csv(result: InvigilationResult, data: InvigilationInput, path: Path | str) -> Path:
+    """invigilation_relaxations.csv: every use of a relaxation tier (empty with a header when none)."""
+    path = Path(path)
+    relaxation_frame(result, data).to_csv(path, index=False, encoding="utf-8-sig")
     return path

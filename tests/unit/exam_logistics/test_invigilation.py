@@ -120,13 +120,13 @@ def _three_villages(town_teachers: int = 12) -> InvigilationInput:
 def test_precheck_explains_with_numbers():
     data = _three_villages()
     policy = InvigilationPolicy(max_km=20, max_km_rural=20)
-    res = plan_invigilation(data, policy, time_limit_s=5)
+    res = plan_invigilation(data, policy, time_limit_s=5, relax=False)
     assert res.status == "infeasible" and not res.assignments
     byc = {(e.code, e.numbers.get("site")): e for e in res.explanations}
     e = byc["site_session_schools", "B"]
     # site B: 2 rooms × 2 invigilators, at most 2 per school (one a room), only school A within 20 km
     assert e.numbers["needed"] == 4 and e.numbers["usable"] == 2 and e.numbers["schools"] == 1
-    assert "需要 4 名监考" in e.zh and "4 invigilators" in e.en and e.exact
+    assert e.zh.startswith("第1场 B村校：") and "需 4 名监考" in e.zh and "4 invigilators" in e.en and e.exact
     assert e.text("en") == e.en and e.text() == e.zh
 
 
@@ -135,11 +135,11 @@ def test_solver_core_names_the_rules_that_clash():
     town A: with 12 teachers A cannot staff the three villages at once (travel + own school); with 20
     it can, but then A supplies far more than its quota."""
     policy = InvigilationPolicy(max_km=20, max_km_rural=20, distinct_schools_in_room=False)
-    res = plan_invigilation(_three_villages(12), policy, time_limit_s=5, explain_time_s=10)
+    res = plan_invigilation(_three_villages(12), policy, time_limit_s=5, explain_time_s=10, relax=False)
     assert res.status == "infeasible"
     core = [e for e in res.explanations if e.code == "solver_core"]
     assert core and set(core[0].numbers["groups"]) == {"travel", "own_school"}
-    res = plan_invigilation(_three_villages(20), policy, time_limit_s=5, explain_time_s=10)
+    res = plan_invigilation(_three_villages(20), policy, time_limit_s=5, explain_time_s=10, relax=False)
     assert res.status == "infeasible"
     core = [e for e in res.explanations if e.code == "solver_core"]
     assert core and "quota" in core[0].numbers["groups"]
