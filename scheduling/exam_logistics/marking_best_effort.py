@@ -40,8 +40,10 @@ TIER_COST = {
     "longer_window": 1_000,  # a marker fewer thanks to more marking hours
     "own_school": 3_000,  # a school's share of the work its scripts lack markers of other schools for
     "short": 10_000,  # a marker missing even with the longest window
-    "leader_short": 10_000,  # a leader place nobody can fill
-    "own_school_distinct": 100_000,  # a school's scripts without two markers of other schools (queue stalls)
+    # what the marking queue cannot do without comes last: a leader place unfilled (arbitration needs a
+    # leader of another school than the script's), a school's scripts without two markers of other schools
+    "leader_short": 100_000,
+    "own_school_distinct": 100_000,
 }
 
 KIND_LABELS = {
