@@ -20,6 +20,10 @@ from .policy import MarkingPolicy
 from .validate import regular_markers, required_group_size
 
 
+class OutOfTime(Exception):
+    """A check ran out of its time: its answer is unknown."""
+
+
 def subject_only(data: MarkingInput, subject: str) -> MarkingInput:
     return replace(data, groups=tuple(g for g in data.groups if g.subject == subject))
 
@@ -36,7 +40,10 @@ def strict_plan_exists(data: MarkingInput, policy: MarkingPolicy, time_limit_s: 
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = num_workers
     solver.parameters.max_time_in_seconds = time_limit_s
-    return solver.solve(mm.model) in (cp_model.OPTIMAL, cp_model.FEASIBLE)
+    status = solver.solve(mm.model)
+    if status == cp_model.UNKNOWN:
+        raise OutOfTime  # neither proven: say nothing rather than guess
+    return status in (cp_model.OPTIMAL, cp_model.FEASIBLE)
 
 
 def _no_quota(policy: MarkingPolicy) -> MarkingPolicy:
@@ -87,7 +94,9 @@ def suggestions_for_subject(data: MarkingInput, policy: MarkingPolicy, subject: 
     base = _no_quota(policy)
 
     def ok(p: MarkingPolicy) -> bool:
-        return time.perf_counter() < deadline and strict_plan_exists(sub, p, num_workers=num_workers)
+        if time.perf_counter() > deadline:
+            raise OutOfTime  # an unchecked value is never suggested, nor a "no key helps" claimed
+        return strict_plan_exists(sub, p, num_workers=num_workers)
 
     def entry(key: str, value) -> dict:
         return {"key": key, "value": value, "current": getattr(policy, key)}
@@ -228,9 +237,19 @@ def explain_best_effort(data: MarkingInput, policy: MarkingPolicy, result: Marki
                                              subject_groups.index(group_id) + 1, rels, counts))
         if not suggest:
             continue
-        found, together = suggestions_for_subject(data, policy, subject, kinds, deadline=deadline,
-                                                  num_workers=num_workers)
         zh_s = subject_zh(subject)
+        try:
+            found, together = suggestions_for_subject(data, policy, subject, kinds, deadline=deadline,
+                                                      num_workers=num_workers)
+        except OutOfTime:
+            out.append(Explanation(
+                "marking_suggestion_unchecked",
+                f"{zh_s}：在 {suggest_time_s:g} 秒内未能核实哪个政策参数可让各题组满足全部规则（可用 "
+                f"xuequ marking explain --time-limit 更长时间再试）",
+                f"{subject}: could not check within {suggest_time_s:g} s which policy key would let its groups meet "
+                f"every rule (try xuequ marking explain with a longer time)",
+                {"subject": subject}, exact=False))
+            continue
         if together:
             keys_zh = "、".join(f"{f['key']} = {_value(f['value'])}（当前 {_value(f['current'])}）" for f in together)
             keys_en = ", ".join(f"{f['key']} = {_value(f['value'])} (now {_value(f['current'])})" for f in together)
@@ -252,7 +271,7 @@ def explain_best_effort(data: MarkingInput, policy: MarkingPolicy, result: Marki
                 f"{subject}: set {keys_en} in [marking] of policies/exam_logistics.toml; each value was checked by "
                 f"re-solving: the {subject} groups then meet every rule (school quotas aside)",
                 {"subject": subject, "suggestions": found}, exact=False))
-        elif time.perf_counter() < deadline:
+        else:
             out.append(Explanation(
                 "marking_suggestion",
                 f"{zh_s}：没有单独一个政策参数能让各题组满足全部规则（已重新求解验证）；需增加符合条件的{zh_s}教师或同时放宽多项",
@@ -260,3 +279,44 @@ def explain_best_effort(data: MarkingInput, policy: MarkingPolicy, result: Marki
                 f"qualified {subject} teachers, or several keys together, are needed",
                 {"subject": subject, "suggestions": []}, exact=False))
     return out + list(strict_reasons)
+
+
+# ---------------------------------------------------------------------------------------------- exports
+
+SHORTFALL_COLUMNS = ["exam_id", "subject", "item_group", "kind", "kind_zh", "count", "school_id", "school_name",
+                     "hours", "detail_zh"]
+
+
+def relaxation_records(data: MarkingInput, result: MarkingResult) -> list[dict]:
+    """One plain record per declared relaxation (for the plan's stored summary and marking_shortfalls.csv)."""
+    sb = data.school_by_id
+    out = []
+    for r in result.relaxations:
+        out.append({"exam_id": result.exam_id, "subject": r.subject, "item_group": r.item_group, "kind": r.kind,
+                    "kind_zh": KIND_LABELS.get(r.kind, (r.kind,))[0], "count": r.count, "school_id": r.school_id,
+                    "school_name": sb[r.school_id].label if r.school_id in sb else "",
+                    "hours": r.hours, "detail_zh": ""})
+    details = {(e.numbers.get("subject"), e.numbers.get("item_group")): e.zh for e in result.explanations
+               if e.code == "marking_group_best_effort"}
+    for rec in out:
+        rec["detail_zh"] = details.get((rec["subject"], rec["item_group"]), "")
+    return out
+
+
+def write_shortfalls_csv(data: MarkingInput, result: MarkingResult, path) -> "Path":
+    """marking_shortfalls.csv: what a best-effort marking plan relaxed, group by group (header only when
+    every rule holds), UTF-8 with BOM for Excel."""
+    from pathlib import Path
+
+    import pandas as pd
+
+    from bundle.io import write_csv  # the project's one CSV writer (cell formatting in one place)
+
+    frame = pd.DataFrame(relaxation_records(data, result), columns=SHORTFALL_COLUMNS)
+    return write_csv(frame, Path(path), SHORTFALL_COLUMNS)
+
+
+def best_effort_lines(result: MarkingResult, lang: str = "zh") -> list[str]:
+    """The headline and each relaxed group's explanation, for a stage message or the CLI."""
+    keep = ("marking_best_effort", "marking_group_best_effort", "marking_suggestion")
+    return [e.text(lang) for e in result.explanations if e.code in keep] if result.best_effort else []
