@@ -304,7 +304,8 @@ def plan_marking(data: MarkingInput, policy: MarkingPolicy | None = None, *, tim
     if problems:
         stats["wall_s"] = round(time.perf_counter() - t0, 3)
         strict = MarkingResult(data.exam_id, "infeasible", [], sizes, problems, stats)
-        return _best_effort(data, policy, strict, time_limit_s, num_workers, pins, forbids, suggest, explain_time_s, t0)
+        return _best_effort(data, policy, strict, time_limit_s, num_workers, pins, forbids, suggest, explain_time_s,
+                            t0, previous)
     prev_rows = list(previous.assignments if isinstance(previous, MarkingResult) else (previous or []))
     mm = MarkingModel(data, policy, sizes, pins=pins, forbids=forbids, previous=prev_rows or None)
     stats["variables"] = len(mm.model.proto.variables)
@@ -334,19 +335,22 @@ def plan_marking(data: MarkingInput, policy: MarkingPolicy | None = None, *, tim
                                     f"no marking plan within {time_limit_s:g} s", {}, exact=False)]
     strict = MarkingResult(data.exam_id, "infeasible" if status == cp_model.INFEASIBLE else "unknown", [], sizes,
                            explanations, stats)
-    return _best_effort(data, policy, strict, time_limit_s, num_workers, pins, forbids, suggest, explain_time_s, t0)
+    return _best_effort(data, policy, strict, time_limit_s, num_workers, pins, forbids, suggest, explain_time_s, t0,
+                        prev_rows)
 
 
 def _best_effort(data: MarkingInput, policy: MarkingPolicy, strict: MarkingResult, time_limit_s: float,
-                 num_workers: int, pins, forbids, suggest: bool, explain_time_s: float, t0: float) -> MarkingResult:
+                 num_workers: int, pins, forbids, suggest: bool, explain_time_s: float, t0: float,
+                 previous=None) -> MarkingResult:
     """The best-effort plan in place of a refusal (policy `best_effort`), keeping the strict reasons."""
     if not policy.best_effort:
         return strict
     from .marking_best_effort import plan_marking_best_effort
     from .marking_explain import explain_best_effort
 
+    prev_rows = list(previous.assignments if isinstance(previous, MarkingResult) else (previous or []))
     res = plan_marking_best_effort(data, policy, time_limit_s=time_limit_s, num_workers=num_workers, pins=pins,
-                                   forbids=forbids)
+                                   forbids=forbids, previous=prev_rows or None)
     if not res.ok:
         return strict
     res.group_sizes = strict.group_sizes

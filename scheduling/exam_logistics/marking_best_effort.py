@@ -40,10 +40,12 @@ TIER_COST = {
     "longer_window": 1_000,  # a marker fewer thanks to more marking hours
     "own_school": 3_000,  # a school's share of the work its scripts lack markers of other schools for
     "short": 10_000,  # a marker missing even with the longest window
-    # what the marking queue cannot do without comes last: a leader place unfilled (arbitration needs a
-    # leader of another school than the script's), a school's scripts without two markers of other schools
+    # what the marking queue cannot do without comes last: a leader place unfilled (the scripts of the one
+    # leader's school that need arbitration wait for a leader of another school), and, worse, a school's
+    # scripts without two markers of other schools (every one of them waits for its second mark)
     "leader_short": 100_000,
-    "own_school_distinct": 100_000,
+    "own_school_distinct": 300_000,
+    "leaderless": 1_000_000,  # a group without any leader (on top of its leader places unfilled)
 }
 
 KIND_LABELS = {
@@ -92,7 +94,8 @@ class BestEffortModel:
     interchangeable teachers (same school, subject, grade gap, leader qualification, and seniority
     when they could act as leader), with group sizes and every shortfall as variables."""
 
-    def __init__(self, data: MarkingInput, policy: MarkingPolicy, *, pins=(), forbids=()):
+    def __init__(self, data: MarkingInput, policy: MarkingPolicy, *, pins=(), forbids=(),
+                 previous: list[MarkingAssignment] | None = None):
         self.data, self.policy = data, policy
         self.model = m = cp_model.CpModel()
         hours = data.hours_available or policy.hours_available
@@ -100,6 +103,7 @@ class BestEffortModel:
         forbidden_all = {f.teacher_id for f in forbids if f.item_group is None}
         forbidden_group = {(f.teacher_id, f.item_group) for f in forbids if f.item_group is not None}
         pinned = {p.teacher_id: p for p in pins}
+        prev = {a.teacher_id: a for a in previous or ()}  # a repair keeps people where they were
         self.classes: dict[tuple, list[str]] = {}
         for t in data.teachers:
             if t.subject not in data.subjects:
@@ -110,7 +114,8 @@ class BestEffortModel:
             beyond, gap = e
             qualified = _leader_ok(t, policy)
             seniority = t.teaching_years if (not qualified and policy.best_effort_acting_leaders) else -1
-            solo = t.teacher_id if (t.teacher_id in pinned or any(tid == t.teacher_id for tid, _ in forbidden_group)) else ""
+            solo = t.teacher_id if (t.teacher_id in pinned or t.teacher_id in prev
+                                    or any(tid == t.teacher_id for tid, _ in forbidden_group)) else ""
             key = (t.school_id, t.subject, gap, beyond, qualified, seniority, solo)
             self.classes.setdefault(key, []).append(t.teacher_id)
         self.y: dict[tuple, cp_model.IntVar] = {}
@@ -135,6 +140,8 @@ class BestEffortModel:
                 supply.setdefault(school, []).append(v)
                 regular = school_regular.setdefault((gk, school), [])
                 regular.append(v)
+                if solo in prev and (prev[solo].subject, prev[solo].item_group) == gk:
+                    base.append((v, -20))  # keeping the previous group is no change
                 if beyond:
                     cost.append((v, TIER_COST["adjacent_grade"]))
                 if gap:
@@ -148,6 +155,8 @@ class BestEffortModel:
                     leads.setdefault(gk, []).append((lv, school, qualified))
                     if not policy.leader_counts_in_group:
                         regular.append(-lv)
+                    if solo in prev and (prev[solo].subject, prev[solo].item_group) == gk:
+                        base.append((lv, -10 if prev[solo].role == "leader" else 10))  # ... and their role
                     if not qualified:
                         cost.append((lv, TIER_COST["acting_leader"]))
                         # the most senior (and a backbone teacher before others) acts as leader
@@ -176,6 +185,10 @@ class BestEffortModel:
             m.add(regular + longer + short == r_nom)  # never more than the work needs
             leader_short = m.new_int_var(0, policy.leaders_per_group, f"leader_short[{g.group_id}]")
             m.add(sum(n_leads) + leader_short == policy.leaders_per_group)
+            if policy.leaders_per_group:  # a group with no leader at all can arbitrate nothing: worst of all
+                leaderless = m.new_bool_var(f"leaderless[{g.group_id}]")
+                m.add(sum(n_leads) + leaderless >= 1)
+                cost.append((leaderless, TIER_COST["leaderless"]))
             by_school: dict[str, list] = {}
             for lv, school, _ in leads.get(gk, []):
                 by_school.setdefault(school, []).append(lv)
@@ -260,10 +273,12 @@ def _solver(time_s: float, num_workers: int) -> cp_model.CpSolver:
 
 
 def plan_marking_best_effort(data: MarkingInput, policy: MarkingPolicy, *, time_limit_s: float = 10.0,
-                             num_workers: int = 2, pins=(), forbids=()) -> MarkingResult:
-    """Groups for every item group under the fewest, earliest relaxations; each one declared."""
+                             num_workers: int = 2, pins=(), forbids=(),
+                             previous: list[MarkingAssignment] | None = None) -> MarkingResult:
+    """Groups for every item group under the fewest, earliest relaxations; each one declared. With
+    `previous` (a repair), keeping a teacher in their group and role is preferred, after the relaxations."""
     t0 = time.perf_counter()
-    bm = BestEffortModel(data, policy, pins=pins, forbids=forbids)
+    bm = BestEffortModel(data, policy, pins=pins, forbids=forbids, previous=previous)
     stats: dict = {"num_workers": num_workers, "variables": len(bm.model.proto.variables), "best_effort": True}
     # first the relaxations, then (with them fixed) travel and the other preferences
     bm.model.minimize(bm.cost)
@@ -272,7 +287,7 @@ def plan_marking_best_effort(data: MarkingInput, policy: MarkingPolicy, *, time_
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # pins that cannot hold: drop them
         if pins:
             return plan_marking_best_effort(data, policy, time_limit_s=time_limit_s, num_workers=num_workers,
-                                            forbids=forbids)
+                                            forbids=forbids, previous=previous)
         stats["wall_s"] = round(time.perf_counter() - t0, 3)
         return MarkingResult(data.exam_id, "unknown", [], {}, [], stats)
     relax_cost = round(solver.objective_value)

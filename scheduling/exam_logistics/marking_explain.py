@@ -184,8 +184,9 @@ def group_explanation(data: MarkingInput, policy: MarkingPolicy, result: Marking
             parts_zh.append(f"即使延长到 {hours * policy.best_effort_hours_factor:g} 小时仍缺 {r.count} 名阅卷教师")
             parts_en.append(f"still {r.count} marker(s) short even with {hours * policy.best_effort_hours_factor:g} h")
         elif r.kind == "leader_short":
-            parts_zh.append(f"题组长空缺 {r.count} 个")
-            parts_en.append(f"{r.count} leader place(s) unfilled")
+            parts_zh.append(f"题组长空缺 {r.count} 个（需仲裁的答卷须由外校题组长评定：请增派题组长，xuequ marking markers）")
+            parts_en.append(f"{r.count} leader place(s) unfilled (scripts needing arbitration need a leader of another "
+                            f"school: add one with xuequ marking markers)")
         elif r.kind == "own_school":
             school = sb[r.school_id].label if r.school_id in sb else r.school_id
             distinct = r.numbers.get("distinct_missing", 0)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from dataclasses import replace
+from pathlib import Path
 
 from scheduling.exam_logistics import (ExamSchool, ExamTeacher, ItemGroup, MarkingInput, MarkingPolicy, group_sizes,
                                        plan_marking, validate_marking)
@@ -13,6 +14,8 @@ from scheduling.exam_logistics.marking_explain import strict_plan_exists, subjec
 from scheduling.exam_logistics.validate import regular_markers, required_group_size
 
 from .conftest import place
+
+POLICY_DIR = Path(__file__).resolve().parents[3] / "policies"
 
 
 def county(physics_g9: int = 2, physics_g8: int = 2, physics_groups: int = 2, qualified_physics_leaders: int = 1,
@@ -191,3 +194,51 @@ def test_the_validator_refuses_more_than_the_declared_relaxations():
     assert any(v.code == "group_size" for v in validate_marking(data, POLICY, res.assignments, relaxations=shorter))
     too_long = [r if r.kind != "longer_window" else replace(r, hours=math.inf) for r in res.relaxations]
     assert any(v.code == "hours" for v in validate_marking(data, POLICY, res.assignments, relaxations=too_long))
+
+
+def test_a_repair_of_a_best_effort_plan_keeps_the_others_in_their_groups():
+    from scheduling.exam_logistics import MarkingForbid, repair_marking
+
+    data = county()
+    base = plan_marking(data, POLICY, time_limit_s=10, suggest=False)
+    absent = next(a.teacher_id for a in base.assignments if a.subject == "chinese" and a.role == "marker")
+    rep, changes = repair_marking(base, [absent], data, POLICY, time_limit_s=10)
+    assert rep.ok and rep.best_effort
+    assert validate_marking(data, POLICY, rep.assignments, forbids=[MarkingForbid(absent)], check_quota=False,
+                            relaxations=rep.relaxations) == []
+    kinds = Counter(c.kind for c in changes)
+    assert kinds["removed"] == 1 and kinds["added"] == 1 and kinds["moved"] == 0
+
+
+def test_the_shortfalls_file_lists_every_declared_relaxation_by_name(tmp_path):
+    import pandas as pd
+
+    from scheduling.exam_logistics.marking_explain import write_shortfalls_csv
+
+    data = county(physics_g9=1, physics_g8=1)
+    res = plan_marking(data, POLICY, time_limit_s=10, suggest=False)
+    frame = pd.read_csv(write_shortfalls_csv(data, res, tmp_path / "marking_shortfalls.csv"), dtype=str)
+    assert len(frame) == len(res.relaxations)
+    assert sorted(zip(frame["item_group"].fillna(""), frame["kind"], frame["count"].astype(int))) == \
+        sorted((r.item_group, r.kind, r.count) for r in res.relaxations)
+    own = frame[frame["kind"] == "own_school"]
+    assert (own["school_name"] == own["school_id"].map(lambda s: data.school_by_id[s].name)).all()
+    assert frame.loc[frame["subject"] == "physics", "detail_zh"].str.contains("物理 第").all()
+
+
+def test_generated_small_counties_get_every_group_validated_under_their_declarations():
+    from demo.district import generate_district
+    from scheduling.exam_logistics import load_policies, marking_input_from_tables
+
+    _, policy = load_policies(POLICY_DIR / "demo_exam_logistics.toml")
+    for seed, schools in ((2, 8), (6, 10)):  # two-school exams: too few physics teachers for their groups
+        tables = generate_district(seed=seed, schools=schools)
+        for exam_id in sorted(set(tables["exam_sessions"]["exam_id"])):
+            data = marking_input_from_tables(tables, exam_id, policy)
+            res = plan_marking(data, policy, time_limit_s=10, suggest=False)
+            assert res.ok and res.best_effort
+            assert validate_marking(data, policy, res.assignments, relaxations=res.relaxations) == []
+            assert set(by_group(res.assignments)) == {(g.subject, g.group_id) for g in data.groups}
+            for g in data.groups:  # every group can arbitrate: at least one leader
+                assert any(a.role == "leader" for a in res.assignments
+                           if (a.subject, a.item_group) == (g.subject, g.group_id))
