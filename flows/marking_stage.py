@@ -117,6 +117,24 @@ def _marking_plan(url: str, exam_id: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["exam_id", "subject", "item_group", "teacher_id", "teacher_school_id", "role"])
 
 
+def _best_effort_note(url: str, exam_id: str) -> str:
+    """What the latest marking plan relaxed (a best-effort plan: fewer markers, a longer window, …), or ''.
+
+    Such a plan marks through the same queue: a group with fewer markers takes longer, and a third mark
+    that no marker of another school can give goes to the group's leaders (escalation below)."""
+    from models import Plan
+
+    with session_scope(url) as session:
+        plan = session.scalars(select(Plan).where(Plan.kind == "marking", Plan.exam_id == exam_id)
+                               .order_by(Plan.version.desc()).limit(1)).first()
+        summary = dict(plan.summary or {}) if plan is not None else {}
+    if not summary.get("best_effort"):
+        return ""
+    groups = sorted({(r["subject"], r["item_group"]) for r in summary.get("relaxations", []) if r.get("item_group")})
+    return (f"best-effort marking plan: {len(groups)} group(s) relaxed ({', '.join(g for _, g in groups)}); "
+            f"they may take longer than planned")
+
+
 @task
 def open_queue(url: str, exam_id: str) -> str:
     """Anonymous scripts and their marking tasks (idempotent), and the plan's markers registered."""
@@ -170,6 +188,9 @@ def marking_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out/m
     plan = _marking_plan(url, exam_id)
     if plan.empty:
         return StageOutcome("marking", "blocked", "no marking plan: run the logistics stage first")
+    note = _best_effort_note(url, exam_id)
+    if note:
+        log(note)
     log(open_queue(url, exam_id))
     if simulate:
         truth = pd.read_csv(Path(responses_dir) / TRUTH_FILE, dtype={"student_id": str, "item_id": str})

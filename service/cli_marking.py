@@ -198,3 +198,42 @@ def finalise(exam: ExamOption, db: DbOption = None,
     if out is not None and frame is not None:
         write_csv(frame, out, EXPORT_COLUMNS["scores"])
         console.print(f"wrote {out}")
+
+
+@app.command("explain")
+def explain(exam: ExamOption, db: DbOption = None,
+            policy: Annotated[Optional[Path], typer.Option(
+                "--policy", help="Exam-logistics policy TOML (default: policies/exam_logistics.toml).")] = None,
+            time_limit: float = typer.Option(10.0, help="Solver seconds (2 workers); checking the suggestions may "
+                                                        "take three times as long."),
+            lang: LangOption = "zh") -> None:
+    """Marking groups (阅卷分组) a joint exam would get, without writing anything: which subjects meet every
+    rule, and for a short subject each best-effort group with its numbers (needed, qualified, what was
+    relaxed) and the policy values, checked by re-solving, that would let it meet every rule."""
+    from flows.common import load_tables
+    from flows.logistics import LOGISTICS_TABLES
+    from models.db import database_url
+    from scheduling.exam_logistics import load_policies, marking_input_from_tables, plan_marking, validate_marking
+    from scheduling.exam_logistics.data import subject_zh
+
+    use_db(db)
+    _, rules = load_policies(policy) if policy else load_policies()
+    tables = load_tables.fn(database_url(), LOGISTICS_TABLES)
+    data = marking_input_from_tables(tables, exam, rules)
+    result = plan_marking(data, rules, time_limit_s=time_limit, num_workers=2, explain_time_s=3 * time_limit)
+    if not result.ok:
+        for e in result.explanations:
+            console.print("• " + e.text(lang), markup=False, highlight=False)
+        raise typer.Exit(code=1)
+    violations = validate_marking(data, rules, result.assignments, relaxations=result.relaxations)
+    planned = len(result.assignments)
+    if not result.best_effort:
+        console.print((f"{', '.join(data.subjects)}: every rule holds ({planned} markers in {len(data.groups)} groups)"
+                       if lang == "en" else
+                       f"{'、'.join(subject_zh(s) for s in data.subjects)}：全部规则都能满足（{len(data.groups)} 个题组，"
+                       f"{planned} 名阅卷教师）"), markup=False, highlight=False)
+    for e in result.explanations:
+        console.print("• " + e.text(lang), markup=False, highlight=False)
+    if violations:
+        console.print("[red]validator:[/] " + "; ".join(v.message for v in violations[:10]))
+        raise typer.Exit(code=1)

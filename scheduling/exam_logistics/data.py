@@ -370,6 +370,25 @@ class MarkingForbid:
     item_group: str | None = None  # None: the teacher does not mark at all
 
 
+@dataclass(frozen=True)
+class MarkingRelaxation:
+    """One relaxation a best-effort marking plan declares (尽力方案的放宽), counted.
+
+    kind: adjacent_grade (markers beyond grade_window), acting_leader (leaders who do not qualify),
+    longer_window (the group marks for `hours` instead of hours_available, so `count` fewer markers),
+    short (markers missing even so), leader_short (leader places unfilled), own_school (markers of
+    other schools missing for `school_id`'s scripts, 回避本校), quota (markers outside `school_id`'s
+    quota range). The validator checks the plan under exactly these.
+    """
+    kind: str
+    subject: str = ""
+    item_group: str = ""
+    count: int = 0
+    school_id: str = ""
+    hours: float | None = None
+    numbers: Mapping[str, object] = field(default_factory=dict)
+
+
 @dataclass
 class MarkingResult:
     exam_id: str
@@ -378,7 +397,17 @@ class MarkingResult:
     group_sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (subject, group_id) -> markers
     explanations: list[Explanation] = field(default_factory=list)
     stats: dict[str, object] = field(default_factory=dict)
+    relaxations: list[MarkingRelaxation] = field(default_factory=list)  # empty: every rule holds
 
     @property
     def ok(self) -> bool:
         return self.status in ("optimal", "feasible")
+
+    @property
+    def best_effort(self) -> bool:
+        """A plan that holds only under the relaxations it declares (尽力方案)."""
+        return bool(self.relaxations)
+
+    def best_effort_groups(self) -> list[tuple[str, str]]:
+        """(subject, item_group) of the groups with a relaxation of their own, in plan order."""
+        return list(dict.fromkeys((r.subject, r.item_group) for r in self.relaxations if r.item_group))

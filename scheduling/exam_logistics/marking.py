@@ -290,8 +290,11 @@ class MarkingModel:
 
 def plan_marking(data: MarkingInput, policy: MarkingPolicy | None = None, *, time_limit_s: float = 10.0,
                  num_workers: int = 2, pins=(), forbids=(), previous: MarkingResult | list[MarkingAssignment] | None = None,
-                 explain_time_s: float = 10.0) -> MarkingResult:
-    """Marker groups for every item group; explanations with the numbers when impossible."""
+                 explain_time_s: float = 10.0, suggest: bool = True) -> MarkingResult:
+    """Marker groups for every item group. When the rules cannot all hold: with `policy.best_effort`
+    a best-effort plan (every subject's groups, the short ones relaxed and counted, see
+    `marking_best_effort.py`), explained per subject and group with numbers and checked suggestions
+    (`suggest`); otherwise no rows and the reasons."""
     t0 = time.perf_counter()
     policy = policy or MarkingPolicy()
     sizes = group_sizes(data, policy)
@@ -300,7 +303,9 @@ def plan_marking(data: MarkingInput, policy: MarkingPolicy | None = None, *, tim
     problems = _precheck(data, policy, sizes, forbidden_all)
     if problems:
         stats["wall_s"] = round(time.perf_counter() - t0, 3)
-        return MarkingResult(data.exam_id, "infeasible", [], sizes, problems, stats)
+        strict = MarkingResult(data.exam_id, "infeasible", [], sizes, problems, stats)
+        return _best_effort(data, policy, strict, time_limit_s, num_workers, pins, forbids, suggest, explain_time_s,
+                            t0, previous)
     prev_rows = list(previous.assignments if isinstance(previous, MarkingResult) else (previous or []))
     mm = MarkingModel(data, policy, sizes, pins=pins, forbids=forbids, previous=prev_rows or None)
     stats["variables"] = len(mm.model.proto.variables)
@@ -328,8 +333,33 @@ def plan_marking(data: MarkingInput, policy: MarkingPolicy | None = None, *, tim
     if not explanations:
         explanations = [Explanation("time_limit", f"在 {time_limit_s:g} 秒内未找到阅卷安排",
                                     f"no marking plan within {time_limit_s:g} s", {}, exact=False)]
-    return MarkingResult(data.exam_id, "infeasible" if status == cp_model.INFEASIBLE else "unknown", [], sizes,
-                         explanations, stats)
+    strict = MarkingResult(data.exam_id, "infeasible" if status == cp_model.INFEASIBLE else "unknown", [], sizes,
+                           explanations, stats)
+    return _best_effort(data, policy, strict, time_limit_s, num_workers, pins, forbids, suggest, explain_time_s, t0,
+                        prev_rows)
+
+
+def _best_effort(data: MarkingInput, policy: MarkingPolicy, strict: MarkingResult, time_limit_s: float,
+                 num_workers: int, pins, forbids, suggest: bool, explain_time_s: float, t0: float,
+                 previous=None) -> MarkingResult:
+    """The best-effort plan in place of a refusal (policy `best_effort`), keeping the strict reasons."""
+    if not policy.best_effort:
+        return strict
+    from .marking_best_effort import plan_marking_best_effort
+    from .marking_explain import explain_best_effort
+
+    prev_rows = list(previous.assignments if isinstance(previous, MarkingResult) else (previous or []))
+    res = plan_marking_best_effort(data, policy, time_limit_s=time_limit_s, num_workers=num_workers, pins=pins,
+                                   forbids=forbids, previous=prev_rows or None)
+    if not res.ok:
+        return strict
+    res.group_sizes = strict.group_sizes
+    res.stats = {**strict.stats, **res.stats, "strict_status": strict.status,
+                 "wall_s": round(time.perf_counter() - t0, 3)}
+    res.explanations = explain_best_effort(data, policy, res, strict.explanations, suggest=suggest,
+                                           num_workers=min(num_workers, 1), suggest_time_s=explain_time_s)
+    res.stats["wall_s"] = round(time.perf_counter() - t0, 3)
+    return res
 
 
 def marking_core(data: MarkingInput, policy: MarkingPolicy, sizes: dict, *, pins=(), forbids=(),

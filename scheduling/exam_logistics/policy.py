@@ -147,8 +147,19 @@ class MarkingPolicy(PolicySection):
     weight_km: float = 1.0  # per km of travel (centralised only)
     weight_adjacent_grade: float = 20.0  # per marker taken from an adjacent grade
     weight_quota_deviation: float = 10.0  # per marker away from a school's proportional target
+    # --- best effort (尽力方案): when the rules cannot all be met, a subject short of markers or leaders
+    # still gets its groups; the relaxations below are used in this order, each counted and minimised,
+    # and the other subjects keep every rule (marking_best_effort.py) ---
+    best_effort: bool = True  # false: refuse (infeasible, with the reasons) as before
+    best_effort_grade_extra: int = 1  # markers this many grades beyond grade_window may be taken (相邻年级)
+    best_effort_acting_leaders: bool = True  # the most senior markers may act as leader/deputy (代理题组长)
+    best_effort_hours_factor: float = 1.5  # the marking window may grow to this × hours (fewer markers needed)
 
     def check(self) -> None:
+        if self.best_effort_grade_extra < 0:
+            raise PolicyError("best_effort_grade_extra must not be negative")
+        if not self.best_effort_hours_factor >= 1.0:  # also refuses nan
+            raise PolicyError("best_effort_hours_factor must be at least 1")
         if self.mode not in MARKING_MODES:
             raise PolicyError(f"mode must be one of {MARKING_MODES}")
         if self.quota_scope not in ("exam", "subject"):

@@ -306,11 +306,30 @@ def markers_of_other_schools_needed(regular: int, share: float, policy: MarkingP
     return max(distinct, math.ceil(regular * share - 1e-9))
 
 
+def _declared(relaxations) -> dict[tuple, int]:
+    """Relaxation counts by (kind, subject, item_group, school_id); hours by (\"hours\", subject, group)."""
+    out: dict[tuple, float] = {}
+    for r in relaxations:
+        key = (r.kind, r.subject, r.item_group, r.school_id)
+        out[key] = out.get(key, 0) + r.count
+        if r.kind == "longer_window" and r.hours is not None:
+            out["hours", r.subject, r.item_group] = float(r.hours)
+    return out
+
+
 def validate_marking(data: MarkingInput, policy: MarkingPolicy, rows: list[MarkingAssignment], *,
-                     pins=(), forbids=(), check_quota: bool = True) -> list[Violation]:
+                     pins=(), forbids=(), check_quota: bool = True, relaxations=()) -> list[Violation]:
+    """Every marking rule on the rows of marking.csv; a best-effort plan is checked under the
+    relaxations it declares (`MarkingResult.relaxations`): each declared count is an upper bound on
+    what the rows may use, counted here independently."""
     v: list[Violation] = []
     teachers = {t.teacher_id: t for t in data.teachers}
     hours = data.hours_available or policy.hours_available
+    declared = _declared(relaxations)
+    window = policy.grade_window + (policy.best_effort_grade_extra if any(
+        r.kind == "adjacent_grade" for r in relaxations) else 0)
+    beyond: dict[tuple[str, str], int] = {}
+    acting: dict[tuple[str, str], int] = {}
 
     def bad(code: str, message: str, **details) -> None:
         v.append(Violation(code, message, details))
@@ -335,7 +354,10 @@ def validate_marking(data: MarkingInput, policy: MarkingPolicy, rows: list[Marki
         if t.subject != a.subject:
             bad("subject", f"{a.teacher_id} teaches {t.subject}, marks {a.subject}", row=a)
         if not any(abs(g - data.grade) <= policy.grade_window for g in t.grades):
-            bad("grade", f"{a.teacher_id} teaches grades {t.grades}, exam grade {data.grade}", row=a)
+            if any(abs(g - data.grade) <= window for g in t.grades):
+                beyond[key] = beyond.get(key, 0) + 1  # allowed when declared (best effort)
+            else:
+                bad("grade", f"{a.teacher_id} teaches grades {t.grades}, exam grade {data.grade}", row=a)
         if t.role not in policy.marker_roles:
             bad("role", f"{a.teacher_id} is a {t.role}", row=a)
         if policy.exclude_unavailable and any(d in t.unavailable_dates for d in data.dates):
@@ -347,19 +369,35 @@ def validate_marking(data: MarkingInput, policy: MarkingPolicy, rows: list[Marki
         if a.role == "leader":
             ok = t.teaching_years >= policy.leader_min_teaching_years and (t.backbone or not policy.leader_requires_backbone)
             if not ok:
-                bad("leader", f"{a.teacher_id} is not qualified as group leader", row=a)
+                acting[key] = acting.get(key, 0) + 1  # allowed when declared (best effort)
         elif a.role != "marker":
             bad("role_name", f"unknown role {a.role}", row=a)
+    for key, n in beyond.items():
+        if n > declared.get(("adjacent_grade", *key, ""), 0):
+            bad("grade", f"{key}: {n} markers of grades beyond the window, "
+                         f"{declared.get(('adjacent_grade', *key, ''), 0)} declared", group=key)
+    for key, n in acting.items():
+        if n > declared.get(("acting_leader", *key, ""), 0):
+            bad("leader", f"{key}: {n} leaders not qualified, {declared.get(('acting_leader', *key, ''), 0)} declared",
+                group=key)
     total = 0
     for key, g in groups.items():
-        need = required_group_size(data.scripts.get(g.subject, 0), g.seconds_per_script, hours, policy)
+        group_hours = declared.get(("hours", *key), hours)
+        if group_hours > hours * policy.best_effort_hours_factor + 1e-6:
+            bad("hours", f"{key}: declared {group_hours:g} h > {policy.best_effort_hours_factor:g} × {hours:g} h", group=key)
+        need = required_group_size(data.scripts.get(g.subject, 0), g.seconds_per_script, group_hours, policy)
         total += need
         ms = members.get(key, [])
-        if len(ms) < need:
-            bad("group_size", f"{key}: {len(ms)} markers < {need}", group=key)
+        short = int(declared.get(("short", *key, ""), 0))
+        leader_short = int(declared.get(("leader_short", *key, ""), 0))
         leaders = [a for a in ms if a.role == "leader"]
-        if len(leaders) != policy.leaders_per_group:
-            bad("group_leader", f"{key}: {len(leaders)} leaders, not {policy.leaders_per_group}", group=key)
+        regular_got = len(ms) if policy.leader_counts_in_group else len(ms) - len(leaders)
+        if regular_got < regular_markers(need, policy) - short:
+            bad("group_size", f"{key}: {len(ms)} markers < {need}" + (f" - {short} declared short" if short else ""),
+                group=key)
+        if not policy.leaders_per_group - leader_short <= len(leaders) <= policy.leaders_per_group:
+            bad("group_leader", f"{key}: {len(leaders)} leaders, not {policy.leaders_per_group}"
+                + (f" - {leader_short} declared short" if leader_short else ""), group=key)
         if len({a.teacher_school_id for a in leaders}) != len(leaders):
             bad("group_leader", f"{key}: two leaders of one school", group=key)
         cand_total = sum(data.candidates.values())
@@ -369,7 +407,7 @@ def validate_marking(data: MarkingInput, policy: MarkingPolicy, rows: list[Marki
                 continue
             others = sum(1 for a in regular if a.teacher_school_id != school)
             want = markers_of_other_schools_needed(regular_markers(need, policy), candidates / cand_total, policy)
-            if others < want:
+            if others < want - declared.get(("own_school", *key, school), 0):
                 bad("own_school", f"{key}: {school}'s scripts have {others} markers of other schools, need {want}",
                     group=key, school_id=school)
     if check_quota and data.candidates:
@@ -383,7 +421,8 @@ def validate_marking(data: MarkingInput, policy: MarkingPolicy, rows: list[Marki
             lo = max(0, math.floor(target * (1 - policy.quota_tolerance) - policy.quota_slack + 1e-9))
             hi = math.ceil(target * (1 + policy.quota_tolerance) + policy.quota_slack - 1e-9)
             got = supply.get(s.school_id, 0)
-            if not lo <= got <= hi:
+            off = declared.get(("quota", "", "", s.school_id), 0)
+            if not lo - off <= got <= hi + off:
                 bad("quota", f"{s.school_id} supplies {got} markers, quota [{lo}, {hi}]", school_id=s.school_id)
     for p in pins:
         if not any(a.teacher_id == p.teacher_id and a.item_group == p.item_group and a.subject == p.subject

@@ -40,7 +40,7 @@ def test_plan_is_valid_and_proportional():
 
 def test_adjacent_grades_only_when_allowed():
     data = make_marking(2)
-    strict = MarkingPolicy(grade_window=0)
+    strict = MarkingPolicy(grade_window=0, best_effort=False)
     res = plan_marking(data, strict, time_limit_s=10)
     if res.ok:
         assert all(9 in data.teacher_by_id[a.teacher_id].grades for a in res.assignments)
@@ -64,7 +64,7 @@ def test_centralised_distance_and_online_mode():
 
 def test_too_few_markers_is_explained_with_numbers():
     data = make_marking(4, per_school=4, scripts=4000, hours=4)
-    res = plan_marking(data, MarkingPolicy(grade_window=1), time_limit_s=5)
+    res = plan_marking(data, MarkingPolicy(grade_window=1, best_effort=False), time_limit_s=5)
     assert res.status == "infeasible"
     e = next(x for x in res.explanations if x.code == "marking_supply")
     assert e.numbers["needed"] > e.numbers["eligible"]
@@ -73,7 +73,7 @@ def test_too_few_markers_is_explained_with_numbers():
 
 def test_too_few_leaders_is_explained_with_numbers():
     data = make_marking(6)
-    policy = MarkingPolicy(grade_window=1, leader_min_teaching_years=29)
+    policy = MarkingPolicy(grade_window=1, leader_min_teaching_years=29, best_effort=False)
     res = plan_marking(data, policy, time_limit_s=5)
     assert res.status == "infeasible"
     e = next(x for x in res.explanations if x.code == "marking_leaders")
@@ -149,7 +149,8 @@ def test_a_school_too_large_for_the_other_schools_markers_is_explained_with_numb
     clones = tuple(replace(t, teacher_id=f"{t.teacher_id}-x") for t in data.teachers if t.school_id == "S1")
     data = replace(data, teachers=few + clones,
                    candidates={**data.candidates, "S1": 20 * sum(data.candidates.values())})
-    res = plan_marking(data, MarkingPolicy(grade_window=1, quota_tolerance=5, quota_slack=50), time_limit_s=10)
+    res = plan_marking(data, MarkingPolicy(grade_window=1, quota_tolerance=5, quota_slack=50, best_effort=False),
+                       time_limit_s=10)
     assert res.status == "infeasible"
     e = next(x for x in res.explanations if x.code == "marking_own_school")
     assert e.numbers["school_id"] == "S1" and e.numbers["needed"] > e.numbers["eligible"]
@@ -162,7 +163,8 @@ def test_groups_too_small_to_keep_every_school_off_its_own_scripts_are_explained
     # of those schools has two of them and its own scripts only one marker of another school
     data = make_marking(12, n_schools=3)
     data = replace(data, candidates={**data.candidates, "S1": 20 * sum(data.candidates.values())})
-    res = plan_marking(data, MarkingPolicy(grade_window=1, quota_tolerance=5, quota_slack=50), time_limit_s=10)
+    res = plan_marking(data, MarkingPolicy(grade_window=1, quota_tolerance=5, quota_slack=50, best_effort=False),
+                       time_limit_s=10)
     assert res.status == "infeasible"
     core = next(e for e in res.explanations if e.code == "solver_core")
     assert core.numbers["groups"] == ["own_school"] and "回避本校" in core.zh
@@ -173,7 +175,7 @@ def test_the_work_share_part_of_own_school_cover_can_be_switched_off():
     few = tuple(t for t in data.teachers if t.school_id == "S1" or int(t.teacher_id[-2:]) <= 10)
     clones = tuple(replace(t, teacher_id=f"{t.teacher_id}-x") for t in data.teachers if t.school_id == "S1")
     data = replace(data, teachers=few + clones, candidates={**data.candidates, "S1": 3 * sum(data.candidates.values())})
-    strict = MarkingPolicy(grade_window=1, quota_tolerance=5, quota_slack=50)
+    strict = MarkingPolicy(grade_window=1, quota_tolerance=5, quota_slack=50, best_effort=False)
     refused = plan_marking(data, strict, time_limit_s=10)
     assert refused.status == "infeasible"
     assert any("own_school_work_cover = false" in e.en for e in refused.explanations)
