@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from domain.policy import PolicyError, PolicySection, load_toml
+from domain.policy import ANY, POSITIVE, UNIT, PolicyError, PolicySection, Range, policy_from_file
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[1] / "policies" / "analysis.toml"
 IMPROVEMENT_BASES = ("z_gain",)
@@ -21,6 +21,8 @@ class AnalysisPolicy(PolicySection):
     """One flat table: the file's top-level keys (reported as `[analysis]` in errors)."""
 
     SECTION = "analysis"
+    # other numbers: domain.policy's rule (≥ 0; `…_fraction`, `…_difficulty` in [0, 1])
+    RANGES = {"t_mean": ANY, "t_sd": POSITIVE, "band_edges": UNIT, "min_discrimination": Range(-1.0, 1.0)}
 
     # 三率 thresholds, as fractions of the paper's full marks
     excellent_fraction: float = 0.85  # 优秀: score ≥ 85% of full marks
@@ -110,4 +112,4 @@ class AnalysisPolicy(PolicySection):
 
 def load_policy(path: Path | str | None = None) -> AnalysisPolicy:
     """Read an analysis policy TOML (the repository's `policies/analysis.toml` when no path is given)."""
-    return AnalysisPolicy.from_dict(load_toml(path or DEFAULT_POLICY_PATH))
+    return policy_from_file(path or DEFAULT_POLICY_PATH, AnalysisPolicy.from_dict)

@@ -12,7 +12,7 @@ from prefect import flow, task
 from sqlalchemy import select
 
 from analysis.pipeline import ExamAnalysis, analyse_exam
-from analysis.policy import AnalysisPolicy
+from analysis.policy import AnalysisPolicy, load_policy as load_analysis_policy
 from analysis.report import write_reports
 from bundle.spec import EXPORT_COLUMNS
 from flows.common import IO_RETRIES, StageOutcome, load_tables, publish_markdown, publish_table, resolved_url
@@ -126,12 +126,7 @@ def exam_analysis(exam_id: str, db_url: str | None = None, out_dir: str = "out/r
                   policy_file: str | None = None) -> StageOutcome:
     """Analyse one joint exam on one standard and write the reports people bring to the joint meeting."""
     url = resolved_url(db_url)
-    policy = AnalysisPolicy()
-    if policy_file:
-        import tomllib
-
-        with open(policy_file, "rb") as handle:
-            policy = AnalysisPolicy.from_dict(tomllib.load(handle))
+    policy = load_analysis_policy(policy_file) if policy_file else AnalysisPolicy()
     data = load_exam_scores(url, exam_id, scores_file, previous_scores_file)
     if data["scores"].empty:
         return StageOutcome("analysis", "blocked", f"no scores for {exam_id}: finish marking or pass a scores.csv")
@@ -146,12 +141,14 @@ def exam_analysis(exam_id: str, db_url: str | None = None, out_dir: str = "out/r
 
 
 def report_now(exam_id: str, db_url: str | None = None, out_dir: str = "out/report", lang: str = "zh",
-               scores_file: str | None = None, previous_scores_file: str | None = None) -> StageOutcome:
+               scores_file: str | None = None, previous_scores_file: str | None = None,
+               policy_file: str | None = None) -> StageOutcome:
     """The same stage without Prefect (for `xuequ report`): no API server to start for a quick report."""
+    policy = load_analysis_policy(policy_file) if policy_file else AnalysisPolicy()  # before any work
     url = resolved_url(db_url)
     data = load_exam_scores.fn(url, exam_id, scores_file, previous_scores_file)
     if data["scores"].empty:
         return StageOutcome("analysis", "blocked", f"no scores for {exam_id}: finish marking or pass a scores.csv")
-    result = analyse.fn(data, AnalysisPolicy())
+    result = analyse.fn(data, policy)
     files = write_exam_reports.fn(result, out_dir, lang)
     return StageOutcome("analysis", "done", result.headline_markdown(lang=lang), {"files": files})

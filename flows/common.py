@@ -5,7 +5,10 @@ so tasks can run in other processes or on other machines (workers, Dask).
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +35,67 @@ def load_tables(url: str, names: list[str] | None = None) -> dict[str, pd.DataFr
 
     with session_scope(url) as session:
         return export_tables(session, names)
+
+
+# --- stopping cleanly: a killed command leaves no temporary Prefect server behind ---------------------
+
+#: Signals a person or a supervisor sends to stop a command (SIGINT: Ctrl-C or `kill -INT`).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(KeyboardInterrupt):
+    """The command was told to stop (SIGINT, SIGTERM, SIGHUP): unwinds like Ctrl-C, so `finally` runs."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def stop_temporary_servers() -> int:
+    """Stop the temporary Prefect API servers this process started (each a `uvicorn` child process).
+
+    Without a PREFECT_API_URL, running a flow starts one; Prefect stops it only from an atexit hook,
+    which a SIGTERM (the default handler ends Python at once) never reaches. Returns how many stopped.
+    """
+    import sys
+
+    if "prefect.server.api.server" not in sys.modules:
+        return 0  # no flow ran here: nothing was started (and importing the server is slow)
+    from prefect.server.api.server import SubprocessASGIServer
+
+    servers = [s for s in list(SubprocessASGIServer._instances.values()) if s.server_process is not None]
+    for server in servers:
+        server.stop()
+    return len(servers)
+
+
+@contextmanager
+def stops_cleanly() -> Iterator[None]:
+    """Run flows in this process so that SIGINT, SIGTERM or SIGHUP stop them cleanly.
+
+    The signal becomes a `Stopped` exception in the main thread (the flow's `finally` blocks and
+    Prefect's own bookkeeping run), and on the way out the temporary API server is stopped, whether
+    the flows ended, failed or were stopped. A second signal during the cleanup is ignored so the
+    cleanup finishes. Outside the main thread signals cannot be handled: only the server is stopped.
+    """
+    handled: dict[int, Any] = {}
+
+    def interrupt(signum, frame):  # noqa: ARG001 - signal handler signature
+        for number in handled:
+            signal.signal(number, signal.SIG_IGN)  # one signal is enough: let the cleanup finish
+        raise Stopped(signum)
+
+    if threading.current_thread() is threading.main_thread():
+        for number in STOP_SIGNALS:
+            handled[number] = signal.signal(number, interrupt)
+    try:
+        yield
+    finally:
+        try:
+            stop_temporary_servers()
+        finally:
+            for number, previous in handled.items():
+                signal.signal(number, previous)
 
 
 def in_prefect_run() -> bool:

@@ -33,7 +33,8 @@ class SeasonResult:
         return "\n".join(lines)
 
 
-def _approval_stage(url: str, exam_id: str, timeout_s: int, lang: str, reviewer: str | None) -> StageOutcome:
+def _approval_stage(url: str, exam_id: str, timeout_s: int, lang: str, reviewer: str | None,
+                    policy_file: str | None = None) -> StageOutcome:
     """Run the review pause; a review that does not arrive in time leaves the season waiting.
 
     With `reviewer` (the demo's simulated research office) every draft is approved in that name first,
@@ -44,35 +45,44 @@ def _approval_stage(url: str, exam_id: str, timeout_s: int, lang: str, reviewer:
 
         for subject in exam_facts.fn(url, exam_id)["subjects"]:
             log(apply_review(url, exam_id, subject, PaperReview(reviewer=reviewer, comment="模拟审核 simulated review"),
-                             lang))
-    state = paper_approval(exam_id, db_url=url, timeout_s=timeout_s, lang=lang, return_state=True)
+                             lang, policy_file=policy_file))
+    state = paper_approval(exam_id, db_url=url, timeout_s=timeout_s, lang=lang, policy_file=policy_file,
+                           return_state=True)
     if state.is_completed():
-        return state.result()
+        return state.result()  # done, blocked, or waiting (the pause timed out: paper_approval says so)
     try:
         state.result()
     except FlowPauseTimeout:
         pass
-    except Exception as error:  # the pause timed out (Prefect fails a paused run that is never resumed)
-        if "never resumed" not in str(error):
+    except Exception as error:  # a pause the server itself timed out (Prefect fails a run never resumed)
+        if "never resumed" not in str(error) and "no longer be resumed" not in str(error):
             raise
-    return StageOutcome("approval", "waiting",
-                        f"waiting for the paper review: approve in the Prefect UI or with `xuequ paper approve "
-                        f"--exam {exam_id} --subject ...`, then rerun the season")
+    from flows.question_setting import exam_facts, waiting_for_review
+
+    return waiting_for_review(url, exam_facts.fn(url, exam_id), lang)
 
 
 @flow(name="exam-season", log_prints=True)
 def exam_season(exam_id: str, db_url: str | None = None, out_dir: str = "out", lang: str = "zh",
                 approval_timeout_s: int = 3600, reviewer: str | None = None, simulate: bool = False,
-                seed: int = 1, logistics_policy_file: str | None = None) -> SeasonResult:
-    """The whole season for one joint exam, stage by stage; stops at the first stage that waits or blocks."""
+                seed: int = 1, logistics_policy_file: str | None = None,
+                policy_files: dict[str, str] | None = None) -> SeasonResult:
+    """The whole season for one joint exam, stage by stage; stops at the first stage that waits or blocks.
+
+    policy_files: area → policy TOML (exam_logistics, question_setting, analysis); the defaults otherwise.
+    """
     url = resolved_url(db_url)
     out = Path(out_dir)
+    files = dict(policy_files or {})
+    if logistics_policy_file:
+        files["exam_logistics"] = logistics_policy_file
+    setting_policy = files.get("question_setting")
     result = SeasonResult(exam_id, "done")
     stage_bodies = {
-        "setting": lambda: question_setting(exam_id, db_url=url, lang=lang),
-        "approval": lambda: _approval_stage(url, exam_id, approval_timeout_s, lang, reviewer),
+        "setting": lambda: question_setting(exam_id, db_url=url, lang=lang, policy_file=setting_policy),
+        "approval": lambda: _approval_stage(url, exam_id, approval_timeout_s, lang, reviewer, setting_policy),
     }
-    stage_bodies.update(_later_stage_bodies(exam_id, url, out, lang, simulate, seed, logistics_policy_file))
+    stage_bodies.update(_later_stage_bodies(exam_id, url, out, lang, simulate, seed, files))
     for stage in STAGES:
         body = stage_bodies.get(stage)
         if body is None:
@@ -92,7 +102,7 @@ def exam_season(exam_id: str, db_url: str | None = None, out_dir: str = "out", l
 
 
 def _later_stage_bodies(exam_id: str, url: str, out: Path, lang: str, simulate: bool, seed: int,
-                        logistics_policy_file: str | None) -> dict:
+                        policy_files: dict[str, str]) -> dict:
     """Stages after approval: logistics, ingest, marking, finalise, analysis (each its own flow)."""
     from flows.analysis import exam_analysis
     from flows.logistics import exam_logistics
@@ -101,10 +111,11 @@ def _later_stage_bodies(exam_id: str, url: str, out: Path, lang: str, simulate: 
     responses = str(out / "responses")
     return {
         "logistics": lambda: exam_logistics(exam_id, db_url=url, out_dir=str(out / "logistics"), lang=lang,
-                                            policy_file=logistics_policy_file),
+                                            policy_file=policy_files.get("exam_logistics")),
         "ingest": lambda: ingest_stage(exam_id, db_url=url, responses_dir=responses, simulate=simulate, seed=seed),
         "marking": lambda: marking_stage(exam_id, db_url=url, out_dir=str(out / "marking"), simulate=simulate,
                                          seed=seed, responses_dir=responses),
         "finalise": lambda: finalise_stage(exam_id, db_url=url, out_dir=str(out)),
-        "analysis": lambda: exam_analysis(exam_id, db_url=url, out_dir=str(out / "report"), lang=lang),
+        "analysis": lambda: exam_analysis(exam_id, db_url=url, out_dir=str(out / "report"), lang=lang,
+                                          policy_file=policy_files.get("analysis")),
     }

@@ -11,11 +11,13 @@ from typing import Literal
 
 import pandas as pd
 from prefect import flow, task
+from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 
 from domain.vocab import SUBJECTS
 from flows.common import IO_RETRIES, StageOutcome, load_tables, log, publish_markdown, publish_table, resolved_url
+from models import audit
 from models.db import session_scope
 from models.papers import PaperItemRow, latest_paper, review_paper, store_paper
 from scheduling.question_setting import (AssemblyResult, Blueprint, Paper, assemble_paper, bank_from_tables,
@@ -32,9 +34,18 @@ class PaperReview(RunInput):
     remove_items: list[str] = []  # swap: items to take out; the rest of the paper stays
 
 
-def review_key(subject: str, version: int) -> str:
-    """The pause key of one paper version: the CLI resumes a paused run only for the paper it names."""
-    return f"review-{subject}-v{version}"
+def review_key(subject: str, version: int, round_: int = 0) -> str:
+    """The pause key of one paper version: the CLI resumes a paused run only for the paper it names.
+
+    A review that leaves the draft as it was (a swap the blueprint cannot absorb) pauses again on the
+    same version: each round needs its own key, since Prefect does not pause twice on one key (it
+    would hand back the previous input instead).
+    """
+    return f"review-{subject}-v{version}" + (f"-r{round_}" if round_ else "")
+
+
+def subject_label(subject: str, lang: str = "zh") -> str:
+    return f"{SUBJECTS.get(subject, subject)}（{subject}）" if lang == "zh" else subject
 
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
@@ -89,9 +100,9 @@ def paper_rows(paper: Paper) -> list[PaperItemRow]:
 @task
 def assemble_subject(tables: dict[str, pd.DataFrame], facts: dict, subject: str, history: dict[str, int],
                      lang: str, forbidden: list[str] | None = None, previous_ids: list[str] | None = None,
-                     blueprint: dict | None = None) -> dict:
+                     blueprint: dict | None = None, policy_file: str | None = None) -> dict:
     """Setting team and a paper for one subject (pure: tables in, plain result out)."""
-    policy = load_policy()
+    policy = load_policy(policy_file)
     bank = bank_from_tables(tables, subject, facts["grade"])
     if not bank:
         return {"ok": False, "explanation": [f"{subject}: 题库中没有 {facts['grade']} 年级的题目"
@@ -125,19 +136,23 @@ def assemble_subject(tables: dict[str, pd.DataFrame], facts: dict, subject: str,
             "seconds": round(result.solve_seconds, 2)}
 
 
+def _store_draft(session, exam_id: str, subject: str, assembled: dict, actor: str):
+    return store_paper(session, exam_id, subject, paper_rows(assembled["paper"]),
+                       blueprint={"blueprint": assembled["blueprint"], "team": assembled["team"],
+                                  "team_leader": assembled["team_leader"]}, created_by=actor)
+
+
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
 def save_draft(url: str, exam_id: str, subject: str, assembled: dict, actor: str) -> int:
     """Store the assembled paper as a new draft version; returns the version."""
     with session_scope(url) as session:
         session.info["actor"] = actor
-        paper = store_paper(session, exam_id, subject, paper_rows(assembled["paper"]),
-                            blueprint={"blueprint": assembled["blueprint"], "team": assembled["team"],
-                                       "team_leader": assembled["team_leader"]}, created_by=actor)
-        return paper.version
+        return _store_draft(session, exam_id, subject, assembled, actor).version
 
 
 @flow(name="question-setting", log_prints=True)
-def question_setting(exam_id: str, db_url: str | None = None, lang: str = "zh") -> StageOutcome:
+def question_setting(exam_id: str, db_url: str | None = None, lang: str = "zh",
+                     policy_file: str | None = None) -> StageOutcome:
     """Setting team and a draft paper per subject; subjects that already have a paper are left alone."""
     url = resolved_url(db_url)
     facts = exam_facts(url, exam_id)
@@ -150,11 +165,10 @@ def question_setting(exam_id: str, db_url: str | None = None, lang: str = "zh") 
             if existing is not None and existing.status in ("draft", "locked"):
                 teams[subject] = existing.blueprint.get("team", [])
                 continue
-        assembled = assemble_subject(tables, facts, subject, history, lang)
+        assembled = assemble_subject(tables, facts, subject, history, lang, policy_file=policy_file)
         if not assembled["ok"]:
             lines = assembled.get("team_explanation", []) + assembled["explanation"]
-            label = f"{SUBJECTS.get(subject, subject)}（{subject}）" if lang == "zh" else subject
-            problems.append(f"{label}: " + " ".join(lines))  # which subject, then why
+            problems.append(f"{subject_label(subject, lang)}: " + " ".join(lines))  # which subject, then why
             continue
         version = save_draft(url, exam_id, subject, assembled, actor="question-setting")
         teams[subject] = assembled["team"]
@@ -168,16 +182,25 @@ def question_setting(exam_id: str, db_url: str | None = None, lang: str = "zh") 
                         {"teams": teams})
 
 
-def apply_review(url: str, exam_id: str, subject: str, review: PaperReview, lang: str = "zh") -> str:
-    """Apply a review to the subject's latest draft: lock it, or re-assemble a new draft. Returns a summary."""
+def apply_review(url: str, exam_id: str, subject: str, review: PaperReview, lang: str = "zh",
+                 policy_file: str | None = None) -> str:
+    """Apply a review to the subject's latest draft: lock it, or re-assemble a new draft. Returns a summary.
+
+    A swap (or rejection) is applied only together with the paper that replaces the draft, in one
+    transaction: when the blueprint cannot absorb it, the draft stays as it was, still waiting for
+    review, and the summary says which blueprint cell falls short and by how many points. So a
+    subject never ends with no paper.
+    """
     with session_scope(url) as session:
         session.info["actor"] = review.reviewer
         paper = latest_paper(session, exam_id, subject)
         if paper is None or paper.status != "draft":
             return f"{subject}: no draft to review (latest: {paper.status if paper else 'none'})"
-        review_paper(session, paper, decision=review.decision, reviewer=review.reviewer, comment=review.comment)
         if review.decision == "approve":
+            review_paper(session, paper, decision="approve", reviewer=review.reviewer, comment=review.comment)
             return f"{subject} v{paper.version} approved and locked by {review.reviewer}"
+        if review.decision not in ("reject", "swap"):
+            raise ValueError(f"unknown decision {review.decision!r}: approve, reject or swap")
         previous_ids = [item.item_id for item in paper.items]
         blueprint = paper.blueprint.get("blueprint")
         version = paper.version
@@ -187,21 +210,115 @@ def apply_review(url: str, exam_id: str, subject: str, review: PaperReview, lang
     forbidden = previous_ids if review.decision == "reject" else list(review.remove_items)
     assembled = assemble_subject.fn(tables, facts, subject, {}, lang, forbidden=forbidden,
                                     previous_ids=None if review.decision == "reject" else previous_ids,
-                                    blueprint=blueprint)
-    if not assembled["ok"]:
-        return f"{subject} v{version} {review.decision}ed; no new paper: " + "；".join(assembled["explanation"])
-    new_version = save_draft.fn(url, exam_id, subject, assembled, actor=review.reviewer)
+                                    blueprint=blueprint, policy_file=policy_file)
+    with session_scope(url) as session:
+        session.info["actor"] = review.reviewer
+        paper = latest_paper(session, exam_id, subject)
+        if paper is None or paper.version != version or paper.status != "draft":
+            return f"{subject} v{version}: the paper changed while re-assembling; nothing was done"
+        if not assembled["ok"]:
+            audit.record(session, f"{review.decision}-not-applied", "paper",
+                         f"{exam_id}:{subject}:{paper.form}:v{version}",
+                         {"status": "draft", "remove_items": forbidden if review.decision == "swap" else [],
+                          "why": assembled["explanation"]}, note=review.comment or None)
+            return _review_not_applied(exam_id, subject, version, review, assembled["explanation"], lang)
+        review_paper(session, paper, decision=review.decision, reviewer=review.reviewer, comment=review.comment)
+        new_version = _store_draft(session, exam_id, subject, assembled, review.reviewer).version
     return f"{subject} v{version} {review.decision}ed ({review.comment}); new draft v{new_version}"
+
+
+def _why(explanation: list[str], lang: str) -> str:
+    """The assembly's explanation as one clause: its heading, then the cells and their shortfalls."""
+    if not explanation:
+        return ""
+    head, rest = explanation[0], explanation[1:]
+    return head + ("；" if lang == "zh" else "; ").join(rest)
+
+
+def _review_not_applied(exam_id: str, subject: str, version: int, review: PaperReview, explanation: list[str],
+                        lang: str) -> str:
+    label, why = subject_label(subject, lang), _why(explanation, lang)
+    again = f"xuequ paper assemble --exam {exam_id} --subject {subject}"
+    if review.decision == "swap":
+        removed = ", ".join(review.remove_items)
+        return (f"{label} v{version} 仍为待审草稿，未换题：移除 {removed} 后{why}。可另选要换的题、直接批准，"
+                f"或用 `{again}` 重新组卷" if lang == "zh" else
+                f"{subject} v{version} stays a draft awaiting review, nothing swapped: without {removed}, {why}. "
+                f"Swap other items, approve it, or re-assemble with `{again}`")
+    return (f"{label} v{version} 仍为待审草稿，驳回未生效：题库中没有不含原卷题目的另一套试卷，{why}。可改为换题、"
+            f"直接批准，或补充题库后用 `{again}` 重新组卷" if lang == "zh" else
+            f"{subject} v{version} stays a draft awaiting review, the rejection is not applied: the bank has no "
+            f"other paper without its items; {why}. Swap items instead, approve it, or add bank items and "
+            f"re-assemble with `{again}`")
+
+
+def assemble_again(url: str, exam_id: str, subject: str, actor: str = "question-setting", lang: str = "zh",
+                   policy_file: str | None = None) -> tuple[bool, str]:
+    """Set a subject's paper again (`xuequ paper assemble`): a new draft, whatever state the last one is in.
+
+    The new paper keeps as many items of the last paper as it can, under the last paper's blueprint;
+    when that blueprint cannot be met any more, a blueprint is proposed from the bank again and the
+    summary states the gap of the old one. A draft it replaces is marked rejected in the same
+    transaction; an approved (locked) paper is never replaced. Returns (made, summary).
+    """
+    label = subject_label(subject, lang)
+    facts = exam_facts.fn(url, exam_id)
+    if subject not in facts["subjects"]:
+        return False, (f"{label}：考试 {exam_id} 没有这一科（科目：{', '.join(facts['subjects'])}）" if lang == "zh"
+                       else f"exam {exam_id} has no subject {subject} (subjects: {', '.join(facts['subjects'])})")
+    with session_scope(url) as session:
+        last = latest_paper(session, exam_id, subject)
+        if last is not None and last.status == "locked":
+            return False, (f"{label} v{last.version} 已批准并锁定，不能重新组卷" if lang == "zh"
+                           else f"{subject} v{last.version} is approved and locked; it cannot be set again")
+        last_version = last.version if last is not None else None
+        previous_ids = [item.item_id for item in last.items] if last is not None else None
+        blueprint = last.blueprint.get("blueprint") if last is not None else None
+    tables = load_tables.fn(url, ["schools", "teachers", "researchers", "items", "item_usage"])
+    history = _setting_history(url, facts["school_year"], exam_id)
+    gap: list[str] = []
+    assembled = None
+    if blueprint:
+        assembled = assemble_subject.fn(tables, facts, subject, history, lang, previous_ids=previous_ids,
+                                        blueprint=blueprint, policy_file=policy_file)
+        if not assembled["ok"]:
+            gap = assembled["explanation"]
+    if assembled is None or not assembled["ok"]:
+        assembled = assemble_subject.fn(tables, facts, subject, history, lang, previous_ids=previous_ids,
+                                        policy_file=policy_file)
+    if not assembled["ok"]:
+        lines = assembled.get("team_explanation", []) + assembled["explanation"]
+        return False, (f"{label}：仍无法组卷：" if lang == "zh" else f"{subject}: still no paper: ") + " ".join(lines)
+    with session_scope(url) as session:
+        session.info["actor"] = actor
+        last = latest_paper(session, exam_id, subject)
+        if last is not None and last.version != last_version:
+            return False, f"{subject}: the paper changed while re-assembling; nothing was done"
+        if last is not None and last.status == "draft":
+            review_paper(session, last, decision="reject", reviewer=actor,
+                         comment="重新组卷 replaced by xuequ paper assemble")
+        new = _store_draft(session, exam_id, subject, assembled, actor)
+        version, items, total = new.version, len(new.items), new.total
+    kept = len(set(previous_ids or ()) & {p.item.item_id for p in assembled["paper"].items})
+    summary = (f"{label} 新草稿 v{version}：{items} 题，{total:g} 分（保留上一版 {kept} 题），待审核" if lang == "zh"
+               else f"{subject}: new draft v{version}, {items} items, {total:g} points ({kept} kept from the last "
+                    "version), awaiting review")
+    if gap:
+        summary += ((f"；原细目表已无法满足（{_why(gap, lang)}），已按题库重新拟定细目表" if lang == "zh"
+                     else f"; the old blueprint cannot be met any more ({_why(gap, lang)}), so a new one was "
+                          "proposed from the bank"))
+    return True, summary
 
 
 @flow(name="paper-approval", log_prints=True)
 def paper_approval(exam_id: str, db_url: str | None = None, timeout_s: int = 3600, lang: str = "zh",
-                   max_rounds: int = 5) -> StageOutcome:
+                   max_rounds: int = 5, policy_file: str | None = None) -> StageOutcome:
     """Pause for the review of every draft paper; reviews may also arrive by `xuequ paper approve`."""
     url = resolved_url(db_url)
     facts = exam_facts(url, exam_id)
     done = []
     for subject in facts["subjects"]:
+        seen_version, round_ = None, 0
         for _ in range(max_rounds):
             with session_scope(url) as session:
                 paper = latest_paper(session, exam_id, subject)
@@ -211,16 +328,41 @@ def paper_approval(exam_id: str, db_url: str | None = None, timeout_s: int = 360
                 done.append(f"{subject} v{version}")
                 break
             if status != "draft":
-                return StageOutcome("approval", "blocked", f"{subject}: no draft paper to review (run question-setting)")
+                return StageOutcome("approval", "blocked",
+                                    f"{subject}: no draft paper to review; set one with `xuequ paper assemble "
+                                    f"--exam {exam_id} --subject {subject}`, then rerun the season")
+            round_ = round_ + 1 if version == seen_version else 0  # the same draft again: a new pause key
+            seen_version = version
             publish_markdown(f"{exam_id}-{subject}-v{version}-for-review", summary, f"{subject} v{version} 待审核")
             log(f"waiting for the review of {subject} v{version}: approve in the Prefect UI or with "
                 f"`xuequ paper approve --exam {exam_id} --subject {subject}`")
-            review = pause_flow_run(wait_for_input=PaperReview, timeout=timeout_s, poll_interval=2,
-                                    key=review_key(subject, version))
-            log(apply_review(url, exam_id, subject, review, lang))
+            try:
+                review = pause_flow_run(wait_for_input=PaperReview, timeout=timeout_s, poll_interval=2,
+                                        key=review_key(subject, version, round_))
+            except FlowPauseTimeout:
+                # Nobody reviewed in time: that is the season waiting for people, not a failure.
+                return waiting_for_review(url, facts, lang)
+            log(apply_review(url, exam_id, subject, review, lang, policy_file=policy_file))
         else:
             return StageOutcome("approval", "blocked", f"{subject}: no approved paper after {max_rounds} reviews")
     return StageOutcome("approval", "done", f"locked: {', '.join(done)}")
+
+
+def waiting_for_review(url: str, facts: dict, lang: str = "zh") -> StageOutcome:
+    """The approval stage waiting for people: one line naming the exam, the papers to review and the command."""
+    exam_id = facts["exam_id"]
+    with session_scope(url) as session:
+        pending = [s for s in facts["subjects"] if (p := latest_paper(session, exam_id, s)) is None
+                   or p.status != "locked"]
+    first = pending[0] if pending else (facts["subjects"] or ["..."])[0]
+    command = f"xuequ paper approve --exam {exam_id} --subject {first}"
+    if lang == "zh":
+        names = "、".join(SUBJECTS.get(s, s) for s in pending)
+        line = f"{facts.get('name') or exam_id} {names}试卷待审：请用 {command} 审核后再运行 xuequ season run --exam {exam_id}"
+    else:
+        line = (f"{facts.get('name') or exam_id}: paper(s) of {', '.join(pending)} await review: review with "
+                f"{command}, then run xuequ season run --exam {exam_id} again")
+    return StageOutcome("approval", "waiting", line, {"pending": pending})
 
 
 def _paper_markdown(paper) -> str:
@@ -234,7 +376,7 @@ def _paper_markdown(paper) -> str:
 
 
 def submit_review(exam_id: str, subject: str, review: PaperReview, db_url: str | None = None,
-                  lang: str = "zh") -> str:
+                  lang: str = "zh", policy_file: str | None = None) -> str:
     """Hand a review to the paused `paper-approval` run waiting for this paper, or record it directly.
 
     With a Prefect server (PREFECT_API_URL) the paused run resumes with the review as its input and
@@ -245,7 +387,9 @@ def submit_review(exam_id: str, subject: str, review: PaperReview, db_url: str |
     with session_scope(url) as session:
         paper = latest_paper(session, exam_id, subject)
         if paper is None or paper.status != "draft":
-            return f"{subject}: no draft paper to review (latest: {paper.status if paper else 'none'})"
+            hint = ("" if paper is not None and paper.status == "locked" else
+                    f"; set one with `xuequ paper assemble --exam {exam_id} --subject {subject}`")
+            return f"{subject}: no draft paper to review (latest: {paper.status if paper else 'none'}){hint}"
         key = review_key(subject, paper.version)
     run_id = _paused_review_run(exam_id, key)
     if run_id is not None:
@@ -253,7 +397,7 @@ def submit_review(exam_id: str, subject: str, review: PaperReview, db_url: str |
 
         resume_flow_run(run_id, run_input=review.model_dump())
         return f"{subject} v{key.rsplit('v', 1)[1]}: review sent to the waiting flow run {run_id}"
-    return apply_review(url, exam_id, subject, review, lang)
+    return apply_review(url, exam_id, subject, review, lang, policy_file=policy_file)
 
 
 def _paused_review_run(exam_id: str, key: str):
@@ -276,8 +420,9 @@ def _paused_review_run(exam_id: str, key: str):
                 flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
                     type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
             for run in runs:
-                if run.parameters.get("exam_id") == exam_id and run.state and \
-                        run.state.state_details.pause_key == key:
+                pause_key = run.state.state_details.pause_key if run.state else None
+                if run.parameters.get("exam_id") == exam_id and pause_key and \
+                        (pause_key == key or pause_key.startswith(key + "-r")):  # any round of this version
                     return run.id
             return None
 

@@ -18,7 +18,7 @@ from bundle.cells import safe_frame
 from flows.common import IO_RETRIES, load_tables, log, publish_markdown, publish_table, resolved_url
 from models.db import session_scope
 from scheduling.rotation import (Forbid, LeaderExchange, MentorPair, PartTimePosting, Pin, Posting, PrincipalMonth,
-                                 RotationInput, RotationPlan, RotationPolicy, RotationResult, load_rotation_policy,
+                                 RotationInput, RotationPlan, RotationPolicy, RotationResult,
                                  plan_rotation, rotation_input_from_tables)
 from scheduling.rotation.attainment import Attainment, attainment, attainment_frame, hard_rule_ceilings
 from scheduling.rotation.validate import unexplained_violations, validate_roster
@@ -90,10 +90,15 @@ def plan_from_json(data: dict) -> RotationPlan:
 @task
 def read_policy(policy_file: str | None) -> tuple[RotationPolicy, str]:
     """The policy and its text (the repository's defaults when no file is given)."""
-    from scheduling.rotation import DEFAULT_POLICY_PATH
+    from domain.policy import PolicyError, read_toml
+    from scheduling.rotation import DEFAULT_POLICY_PATH, RotationPolicy
 
     path = Path(policy_file) if policy_file else Path(DEFAULT_POLICY_PATH)
-    return load_rotation_policy(path), path.read_text(encoding="utf-8")
+    data, text = read_toml(path)  # a missing, GBK or broken file: a PolicyError naming it
+    try:
+        return RotationPolicy.from_dict(data), text
+    except PolicyError as error:
+        raise error.in_file(path) from None
 
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from domain.policy import PolicyError, PolicySection, PolicyTables
+from domain.policy import POSITIVE, PolicyError, PolicySection, PolicyTables
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[1] / "policies" / "marking.toml"
 MULTIPLE_CHOICE_RULES = ("partial", "per_option", "all_or_nothing")
@@ -64,6 +64,7 @@ class QueuePolicy(PolicySection):
     """The marking queue (阅卷任务队列)."""
 
     SECTION = "queue"
+    RANGES = {"lease_seconds": POSITIVE}  # a lease of 0 s would hand every script back at once
 
     lease_seconds: float = 600.0  # 领取后未提交多少秒退回队列
     reclaim_interval_seconds: float = 2.0  # 每个进程多久检查一次过期领取（秒）

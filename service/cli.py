@@ -171,7 +171,8 @@ def demo_data(
     console.print(f"demo district (seed {seed}) → {out}: {sizes}")
 
 
-paper_app = typer.Typer(help="Papers of a joint exam: show, approve, reject or swap items (审题).", no_args_is_help=True)
+paper_app = typer.Typer(help="Papers of a joint exam: show, approve, reject or swap items (审题), set one again.",
+                        no_args_is_help=True)
 season_app = typer.Typer(help="The exam season: run it, or see where it stands.", no_args_is_help=True)
 app.add_typer(paper_app, name="paper")
 app.add_typer(season_app, name="season")
@@ -205,17 +206,50 @@ def paper_approve(
     reject: bool = typer.Option(False, "--reject", help="Reject: a new paper is assembled."),
     swap: Optional[str] = typer.Option(None, help="Item ids to swap out, separated by commas; the rest stays."),
     comment: str = typer.Option("", help="Comments for the setting team."),
+    policy: Optional[Path] = typer.Option(None, "--policy", help="Question-setting policy TOML for the "
+                                          "re-assembly (default policies/question_setting.toml)."),
     db: DbOption = None,
     lang: LangOption = "zh",
 ) -> None:
-    """Approve (lock), reject, or swap items of a draft paper; resumes a flow run waiting for it."""
-    from flows.question_setting import PaperReview, submit_review
+    """Approve (lock), reject, or swap items of a draft paper; resumes a flow run waiting for it.
 
+    A swap or rejection the blueprint cannot absorb keeps the draft as it is and says why."""
+    from flows.question_setting import PaperReview, submit_review
+    from scheduling.question_setting import load_policy
+    from service.policy_option import policy_or_exit
+
+    policy_or_exit(load_policy, policy, lang)
     use_db(db)
     decision = "swap" if swap else "reject" if reject else "approve"
     review = PaperReview(decision=decision, reviewer=reviewer, comment=comment,
                          remove_items=[i.strip() for i in (swap or "").split(",") if i.strip()])
-    console.print(submit_review(exam, subject, review, lang=lang))
+    console.print(submit_review(exam, subject, review, lang=lang, policy_file=str(policy) if policy else None),
+                  markup=False, highlight=False)
+
+
+@paper_app.command("assemble")
+def paper_assemble(
+    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    subject: str = typer.Option(..., help="Subject whose paper to set again."),
+    actor: str = typer.Option(os.environ.get("USER", "教研室"), "--by", help="Who asks (recorded in the audit log)."),
+    policy: Optional[Path] = typer.Option(None, "--policy", help="Question-setting policy TOML "
+                                          "(default policies/question_setting.toml)."),
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """Set a subject's paper again: a new draft for review (keeps what it can of the last version)."""
+    from flows.question_setting import assemble_again
+    from models.db import database_url
+    from scheduling.question_setting import load_policy
+    from service.policy_option import policy_or_exit
+
+    policy_or_exit(load_policy, policy, lang)
+    use_db(db)
+    made, summary = assemble_again(database_url(), exam, subject, actor=actor, lang=lang,
+                                   policy_file=str(policy) if policy else None)
+    console.print(summary, markup=False, highlight=False)
+    if not made:
+        raise typer.Exit(code=1)
 
 
 @season_app.command("run")
@@ -223,14 +257,40 @@ def season_run(
     exam: str = typer.Option(..., "--exam", help="Exam id."),
     out: Path = typer.Option(Path("out"), help="Output folder for plans, scores and reports."),
     approval_timeout: int = typer.Option(3600, help="Seconds to wait for paper reviews before leaving the season waiting."),
+    policy: list[str] = typer.Option([], "--policy", help="AREA=FILE, repeatable: exam_logistics, question_setting "
+                                     "or analysis policy TOML; a bare FILE is the exam_logistics policy."),
+    verbose: bool = typer.Option(False, "--verbose", help="Show Prefect's log of every flow and task run."),
     db: DbOption = None,
     lang: LangOption = "zh",
 ) -> None:
-    """Run (or continue) the exam season of one joint exam, in this process."""
+    """Run (or continue) the exam season of one joint exam, in this process.
+
+    Waiting for a paper review prints one line (what to review, with which command) and exits 0;
+    stopped by Ctrl-C or a kill (SIGINT, SIGTERM, SIGHUP) it stops the temporary Prefect server it
+    started and exits 130; a rerun continues where the season stopped."""
+    from service.policy_option import season_policy_files
+
+    policy_files = season_policy_files(policy, lang)  # every file read now: a bad one is one line, exit 2
+    if not verbose:  # before Prefect reads its settings: the season's own lines, not every task's
+        os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from flows.common import Stopped, stops_cleanly
     from flows.exam_season import exam_season
 
     use_db(db)
-    result = exam_season(exam, out_dir=str(out), approval_timeout_s=approval_timeout, lang=lang)
+    try:
+        with stops_cleanly():
+            result = exam_season(exam, out_dir=str(out), approval_timeout_s=approval_timeout, lang=lang,
+                                 policy_files=policy_files)
+    except KeyboardInterrupt as stop:
+        name = stop.args[0] if isinstance(stop, Stopped) else "SIGINT"
+        err_console.print((f"考试季已停止（{name}）：已完成的阶段已保存，再次运行 xuequ season run --exam {exam} "
+                           "从停下的地方继续" if lang == "zh" else
+                           f"season stopped ({name}): finished stages are kept; run xuequ season run --exam {exam} "
+                           "again to continue"), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(code=130) from None
+    if result.status == "waiting" and result.stages and result.stages[-1].stage == "approval":
+        typer.echo(result.stages[-1].message)  # one line: which papers, which command, then rerun
+        return
     console.print(result.markdown(), markup=False, highlight=False)
 
 
@@ -258,15 +318,20 @@ def report(
     out: Path = typer.Option(Path("out/report"), help="Output folder for the HTML report, workbook and CSV files."),
     scores: Optional[Path] = typer.Option(None, help="A scores.csv (FORMATS.md); default: the database's final scores."),
     previous_scores: Optional[Path] = typer.Option(None, help="The cohort's previous exam scores.csv (提高率)."),
+    policy: Optional[Path] = typer.Option(None, "--policy", help="Analysis policy TOML (default policies/analysis.toml)."),
     db: DbOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """Analyse a joint exam (三率一分, item analysis, comparisons) and write its reports."""
+    from analysis.policy import load_policy
     from flows.analysis import report_now
+    from service.policy_option import policy_or_exit
 
+    policy_or_exit(load_policy, policy, lang)  # a bad file: one line, before any work
     use_db(db)
     outcome = report_now(exam, out_dir=str(out), lang=lang, scores_file=str(scores) if scores else None,
-                         previous_scores_file=str(previous_scores) if previous_scores else None)
+                         previous_scores_file=str(previous_scores) if previous_scores else None,
+                         policy_file=str(policy) if policy else None)
     console.print(outcome.message, markup=False, highlight=False)
     if outcome.status != "done":
         raise typer.Exit(code=1)

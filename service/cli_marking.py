@@ -29,8 +29,9 @@ PolicyOption = Annotated[Optional[Path], typer.Option("--policy", help="Marking 
 
 def _policy(path: Path | None):
     from marking.policy import load_policy
+    from service.policy_option import policy_or_exit
 
-    return load_policy(path)
+    return policy_or_exit(load_policy, path) or load_policy()  # a bad file: one line, exit 2
 
 
 def _fail(error, lang: str) -> None:

@@ -42,7 +42,10 @@ def rotation_plan(
 ) -> None:
     """Plan the exchange roster (a new version of the scope's plan, revising the last one)."""
     from flows.term_schedule import term_schedule
+    from scheduling.rotation import load_rotation_policy
+    from service.policy_option import policy_or_exit
 
+    policy_or_exit(load_rotation_policy, policy, lang)  # a bad file: one line, before any work
     use_db(db)
 
     def decisions(values: list[str]) -> list[dict]:
@@ -79,8 +82,10 @@ def rotation_explain(
     from models.db import database_url
     from scheduling.rotation import attainment, load_rotation_policy, plan_rotation, rotation_input_from_tables
 
+    from service.policy_option import policy_or_exit
+
+    rules = policy_or_exit(load_rotation_policy, policy, lang) or load_rotation_policy()
     use_db(db)
-    rules = load_rotation_policy(policy)
     tables = load_tables.fn(database_url(), ROTATION_TABLES)
     data = rotation_input_from_tables(tables, year, cluster, rules, term=term)
     result = plan_rotation(data, rules, time_limit_s=30, lang=lang)
@@ -108,13 +113,17 @@ AREAS = {
 
 
 def check_policy(area: str, text: str) -> None:
-    """Parse and validate a policy's TOML text with its area's own rules; raises with the reason."""
-    data = tomllib.loads(text)
-    if area == "exam_logistics":
-        from scheduling.exam_logistics.policy import InvigilationPolicy, MarkingPolicy
+    """Parse and validate a policy's TOML text with its area's own rules; raises PolicyError with the reason."""
+    from domain.policy import PolicyError
 
-        InvigilationPolicy.from_dict(data.get("invigilation", {}))
-        MarkingPolicy.from_dict(data.get("marking", {}))
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise PolicyError(f"not valid TOML: {error}", zh=f"不是有效的 TOML：{error}") from None
+    if area == "exam_logistics":
+        from scheduling.exam_logistics.policy import ExamLogisticsPolicy
+
+        ExamLogisticsPolicy.from_dict(data)
         return
     module_name, class_name = AREAS[area]
     import importlib
@@ -189,17 +198,25 @@ def policy_edit(
     _, current = _stored(scope, year, term, None, area)
     current = current or _area_file(area).read_text(encoding="utf-8")
     if file is not None:
-        text = file.read_text(encoding="utf-8")
+        from domain.policy import PolicyError, read_toml
+        from service.policy_option import fail_policy
+
+        try:
+            text = read_toml(file)[1]  # missing, GBK or not TOML: the same one line as below
+        except PolicyError as error:
+            fail_policy(error, prefix="policy not saved: ")
     else:
         text = typer.edit(current, extension=".toml")
         if text is None:
             console.print("no change")
             return
+    from domain.policy import PolicyError
+    from service.policy_option import fail_policy
+
     try:
         check_policy(area, text)
-    except Exception as error:
-        console.print(f"[red]policy not saved:[/] {error}")
-        raise typer.Exit(code=2)
+    except PolicyError as error:
+        fail_policy(error.in_file(file) if file is not None else error, prefix="policy not saved: ")
     if text == current:
         console.print("no change")
         return
@@ -247,7 +264,10 @@ def invigilation_plan(
 ) -> None:
     """Invigilation and marking plans of a joint exam: invigilation.csv, marking.csv, notices, room sheets."""
     from flows.logistics import exam_logistics
+    from scheduling.exam_logistics.policy import load_policies
+    from service.policy_option import policy_or_exit
 
+    policy_or_exit(load_policies, policy, lang)  # a bad file: one line, before any work
     use_db(db)
     outcome = exam_logistics(exam, out_dir=str(out), lang=lang, time_limit_s=time_limit,
                              policy_file=str(policy) if policy else None, actor=os.environ.get("USER", "cli"))

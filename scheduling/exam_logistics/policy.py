@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from domain.policy import PolicyError, PolicySection, PolicyTables
+from domain.policy import POSITIVE, PolicyError, PolicySection, PolicyTables
 
 POLICY_FILE = Path(__file__).resolve().parents[2] / "policies" / "exam_logistics.toml"
 
@@ -27,6 +27,8 @@ MARKING_MODES = ("centralised", "online")
 @dataclass(frozen=True)
 class InvigilationPolicy(PolicySection):
     SECTION = "invigilation"
+    RANGES = {"invigilators_per_room": POSITIVE, "max_sessions_per_day": POSITIVE, "max_km": POSITIVE,
+              "max_km_rural": POSITIVE}  # other numbers: domain.policy's rule (≥ 0; shares in [0, 1])
 
     # --- rooms (考场) ---
     invigilators_per_room: int = 2  # 每考场监考人数：1 名主监考 + 其余副监考
@@ -109,6 +111,8 @@ class InvigilationPolicy(PolicySection):
 @dataclass(frozen=True)
 class MarkingPolicy(PolicySection):
     SECTION = "marking"
+    RANGES = {"hours_available": POSITIVE, "max_km": POSITIVE, "leaders_per_group": POSITIVE,
+              "default_group_seconds": POSITIVE}
 
     # --- workload (工作量), pipeline marking 流水阅卷 ---
     double_marking_share: float = 1.0  # 双评比例：share of scripts marked twice

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from domain.policy import PolicyError, PolicySection, PolicyTables
+from domain.policy import POSITIVE, UNIT, PolicyError, PolicySection, PolicyTables, Range
 from domain.vocab import COGNITIVE_LEVELS, ITEM_TYPES
 
 EXAM_KINDS = ("unit", "midterm", "final", "feedback")  # bundle.spec EXAMS.kind
@@ -28,6 +28,7 @@ class BlueprintPolicy(PolicySection):
     """How `default_blueprint` proposes a 双向细目表."""
 
     SECTION = "blueprint"
+    RANGES = {"total": POSITIVE, "allowed_totals": POSITIVE}
 
     total: float = 100  # 默认总分
     allowed_totals: tuple[float, ...] = (100, 120, 150)  # 允许的试卷总分
@@ -54,6 +55,8 @@ class AssemblyPolicy(PolicySection):
     """Rules of automated paper assembly (组卷)."""
 
     SECTION = "assembly"
+    RANGES = {"difficulty_min": UNIT, "difficulty_max": UNIT, "difficulty_target": UNIT,
+              "recent_exams_excluded": Range(-1.0), "default_score_step": POSITIVE}  # -1: any earlier use
 
     difficulty_min: float = 0.60  # 平均难度系数（得分率，按分值加权）下限
     difficulty_max: float = 0.75  # 平均难度系数上限
@@ -97,6 +100,8 @@ class SettingTeamPolicy(PolicySection):
     """Who sets the paper (命题组): DOMAIN.md 'unified questions' (003 part 2)."""
 
     SECTION = "setting_team"
+    RANGES = {"team_size_min": POSITIVE, "team_size_max": POSITIVE, "team_size_target": POSITIVE,
+              "min_schools": POSITIVE, "max_per_school": POSITIVE}
 
     team_size_min: int = 3  # 命题组最少人数
     team_size_max: int = 5  # 命题组最多人数

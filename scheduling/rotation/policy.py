@@ -11,7 +11,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from domain.policy import PolicyError, PolicySection, PolicyTables
+from domain.policy import POSITIVE, PolicyError, PolicySection, PolicyTables
 from domain.vocab import LOCALITIES, ROLES, TIERS
 
 POLICY_FORMAT_VERSION = 1
@@ -120,6 +120,7 @@ class DistancePolicy(PolicySection):
     """Travel limits (按距离远近)."""
 
     SECTION = "distance"
+    RANGES = {"max_km": POSITIVE}
     max_km: float = 40.0  # 住址（无住址时为本校）到交流学校的最远距离（公里）
     hardship_travel_factor: float = 0.5  # 路程权重 = 公里 × (1 + 系数 × 交流学校艰苦程度)
 
@@ -331,10 +332,13 @@ class RotationPolicy(PolicyTables):
     @classmethod
     def from_dict(cls, d: dict[str, Any] | None = None) -> RotationPolicy:
         d = cls.check_tables(d)
-        version = int(d.get("version", POLICY_FORMAT_VERSION))
-        if version != POLICY_FORMAT_VERSION:
-            raise PolicyError(f"rotation policy format version {version} is not supported "
-                              f"(this program reads version {POLICY_FORMAT_VERSION})")
+        version = d.get("version", POLICY_FORMAT_VERSION)
+        if isinstance(version, bool) or version != POLICY_FORMAT_VERSION:
+            raise PolicyError(f"rotation policy format version {version!r} is not supported "
+                              f"(this program reads version {POLICY_FORMAT_VERSION})",
+                              zh=f"不支持政策文件格式版本 version = {version!r}（本程序读取版本 {POLICY_FORMAT_VERSION}）",
+                              key="version")
+        version = int(version)
         return cls(version=version, name=str(d.get("name", "default")), **cls.tables_from_dict(d))
 
     def to_dict(self) -> dict[str, Any]:

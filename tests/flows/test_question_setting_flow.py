@@ -121,3 +121,88 @@ def test_a_subject_whose_bank_cannot_make_a_paper_blocks_setting_and_is_named(de
     assert outcome.message.startswith("英语（english）: ") and "题库中没有" in outcome.message
     made = {subject for subject, _, _ in papers(demo_db, exam_id)}
     assert made == set(subjects) - {"english"}  # the other subjects' drafts are kept
+
+
+# --- a review never leaves a subject without a paper; `xuequ paper assemble` sets one again ---------
+
+def _first_subject_draft(url: str) -> tuple[str, str, list[str]]:
+    """A draft of the exam's first subject, set with `assemble_again` (no flow run needed): exam, subject, items."""
+    from flows.question_setting import assemble_again
+
+    exam_id = season_exam_id(url)
+    subject = exam_facts.fn(url, exam_id)["subjects"][0]
+    made, summary = assemble_again(url, exam_id, subject)
+    assert made, summary
+    with session_scope(url) as session:
+        paper = session.scalars(select(Paper).where(Paper.exam_id == exam_id, Paper.subject == subject)).one()
+        return exam_id, subject, [i.item_id for i in paper.items]
+
+
+def _starve_cell_of(url: str, item_id: str, paper_items: list[str]) -> str:
+    """Move every other bank item of `item_id`'s blueprint cell out of the grade, so nothing can replace
+    it; returns the cell's knowledge area."""
+    from models import Item
+
+    with session_scope(url) as session:
+        item = session.get(Item, item_id)
+        for other in session.scalars(select(Item).where(
+                Item.subject == item.subject, Item.grade == item.grade, Item.knowledge_area == item.knowledge_area,
+                Item.cognitive_level == item.cognitive_level, Item.item_type == item.item_type,
+                Item.item_id.not_in(paper_items))):
+            other.grade = item.grade + 5
+        return item.knowledge_area
+
+
+def test_a_swap_the_blueprint_can_absorb_replaces_the_item_in_a_new_draft(demo_db):
+    exam_id, subject, items = _first_subject_draft(demo_db)
+    summary = apply_review(demo_db, exam_id, subject, PaperReview(decision="swap", reviewer="王老师",
+                                                                  remove_items=[items[0]]))
+    assert "new draft v2" in summary, summary
+    assert papers(demo_db, exam_id) == [(subject, 1, "rejected"), (subject, 2, "draft")]
+    with session_scope(demo_db) as session:
+        new_items = [i.item_id for i in session.scalars(select(Paper).where(Paper.version == 2)).one().items]
+    assert items[0] not in new_items and len(set(items) & set(new_items)) >= len(items) // 2
+
+
+def test_a_swap_the_blueprint_cannot_absorb_keeps_the_draft_and_says_which_cell_is_short(demo_db):
+    from models import AuditEntry
+
+    exam_id, subject, items = _first_subject_draft(demo_db)
+    area = _starve_cell_of(demo_db, items[0], items)
+    summary = apply_review(demo_db, exam_id, subject, PaperReview(decision="swap", reviewer="王老师",
+                                                                  remove_items=[items[0]]))
+    assert papers(demo_db, exam_id) == [(subject, 1, "draft")]  # still a paper, still waiting for review
+    assert "仍为待审草稿" in summary and items[0] in summary
+    assert f"「{area} ×" in summary and "缺" in summary  # which blueprint cell, how many points short
+    assert f"xuequ paper assemble --exam {exam_id} --subject {subject}" in summary
+    english = apply_review(demo_db, exam_id, subject, PaperReview(decision="swap", remove_items=[items[0]]), "en")
+    assert "stays a draft" in english and f"cell [{area} ×" in english
+    with session_scope(demo_db) as session:
+        refused = session.scalars(select(AuditEntry).where(AuditEntry.action == "swap-not-applied")).all()
+        assert len(refused) == 2 and refused[0].detail["remove_items"] == [items[0]]
+
+
+def test_paper_assemble_sets_a_paper_again_for_a_subject_left_without_one(demo_db, monkeypatch):
+    from typer.testing import CliRunner
+
+    from models.papers import latest_paper, review_paper
+    from service.cli import app
+
+    exam_id, subject, items = _first_subject_draft(demo_db)
+    with session_scope(demo_db) as session:  # how older versions left a subject: rejected, no draft
+        review_paper(session, latest_paper(session, exam_id, subject), decision="reject", reviewer="教研室")
+    assert "paper assemble" in submit_review(exam_id, subject, PaperReview(), demo_db)
+
+    monkeypatch.setenv("XUEQU_DATABASE_URL", demo_db)
+    result = CliRunner().invoke(app, ["paper", "assemble", "--exam", exam_id, "--subject", subject, "--db", demo_db])
+    assert result.exit_code == 0, result.output
+    assert "v2" in result.output and "待审核" in result.output
+    assert papers(demo_db, exam_id) == [(subject, 1, "rejected"), (subject, 2, "draft")]
+    with session_scope(demo_db) as session:
+        kept = {i.item_id for i in latest_paper(session, exam_id, subject).items}
+    assert len(kept & set(items)) >= len(items) // 2  # the closest paper to the last one, not a new one
+
+    assert "approved and locked" in submit_review(exam_id, subject, PaperReview(), demo_db)
+    locked = CliRunner().invoke(app, ["paper", "assemble", "--exam", exam_id, "--subject", subject, "--db", demo_db])
+    assert locked.exit_code == 1 and "已批准并锁定" in locked.output
+    assert papers(demo_db, exam_id)[-1] == (subject, 2, "locked")

@@ -33,8 +33,8 @@ class Demo(PolicySection):
     target: float | None = None
 
     def check(self) -> None:
-        if self.count < 0:
-            raise PolicyError("demo.count must be ≥ 0")
+        if self.count > 100:
+            raise PolicyError("demo.count must be ≤ 100")
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,8 @@ def test_the_error_message_names_table_key_and_value():
 
 
 def test_check_runs_after_the_instance_is_built():
-    with pytest.raises(PolicyError, match="demo.count must be ≥ 0"):
-        Demo.from_dict({"count": -1})
+    with pytest.raises(PolicyError, match="demo.count must be ≤ 100"):
+        Demo.from_dict({"count": 101})
     with pytest.raises(PolicyError, match="lease_seconds"):
         QueuePolicy.from_dict({"lease_seconds": 0})
 
@@ -138,8 +138,8 @@ def test_float_refuses_bools_and_non_numbers(value):
 
 
 def test_float_accepts_ints_and_floats():
-    share = Demo.from_dict({"share": 3}).share
-    assert share == 3.0 and type(share) is float
+    share = Demo.from_dict({"share": 1}).share
+    assert share == 1.0 and type(share) is float
     assert Demo.from_dict({"share": 0.25}).share == 0.25
 
 
