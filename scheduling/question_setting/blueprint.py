@@ -427,7 +427,10 @@ def default_blueprint(subject: str, grade: int, bank: Iterable[BankItem],
     model.minimize(sum(penalties))
 
     solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit_s
+    # The proposal must not depend on how busy the machine is: the limit is the solver's own
+    # deterministic time (same work, same answer); wall time is only a safety net.
+    solver.parameters.max_deterministic_time = time_limit_s
+    solver.parameters.max_time_in_seconds = 4 * time_limit_s
     solver.parameters.num_workers = num_workers
     solver.parameters.random_seed = 0
     status = solver.solve(model)
