@@ -91,7 +91,11 @@ def _table_from_rows(spec: FileSpec, source: str, header: list[str], body: list[
             continue  # blank lines are not data
         rows.append(first_row + offset)
         for index, name in positions.items():
-            data[name].append(unguarded(str(values[index]).strip()) if index < len(values) else "")
+            data[name].append(str(values[index]).strip() if index < len(values) else "")
+    for name, values in data.items():  # our own formula guard (bundle.cells) comes off again
+        joined = "\n".join(values)
+        if joined.startswith("'") or "\n'" in joined:  # one C-speed scan; most files have no quote at all
+            data[name] = [unguarded(v) for v in values]
     frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
     absent = []
     for column in spec.columns:  # optional columns absent from the file read as empty
