@@ -157,11 +157,20 @@ def detect_delimiter(header: str, spec: FileSpec, source: str, header_row: int =
     best = max(scores, key=lambda d: (scores[d], d == ","))
     if scores[best] == 0:
         expected = ", ".join(spec.column_names[:4])
+        used = _likely_separator(header)
+        seen_zh = f"；这一行似乎用“{used}”分隔" if used else ""
+        seen_en = f"; this line seems to be separated by '{used}'" if used else ""
         return ",", Problem(source, header_row, None,
-                            f"表头中没有可识别的列名（应为 {expected} …，用逗号、分号或制表符分隔）",
+                            f"表头中没有可识别的列名（应为 {expected} …，用逗号、分号或制表符分隔）{seen_zh}",
                             f"no known column in the header (expected {expected} …, separated by comma, "
-                            "semicolon or tab)")
+                            f"semicolon or tab){seen_en}")
     return best, None
+
+
+def _likely_separator(header: str) -> str | None:
+    """The punctuation a refused header repeats most (`|`, `/`, a full-width comma …), to name it in the message."""
+    counts = {c: header.count(c) for c in set(header) if not c.isalnum() and c not in " _-\ufeff\"'"}
+    return max(counts, key=counts.get) if counts else None
 
 
 def cell_text(value: object) -> str:
