@@ -91,7 +91,11 @@ def _table_from_rows(spec: FileSpec, source: str, header: list[str], body: list[
             continue  # blank lines are not data
         rows.append(first_row + offset)
         for index, name in positions.items():
-            data[name].append(unguarded(str(values[index]).strip()) if index < len(values) else "")
+            data[name].append(str(values[index]).strip() if index < len(values) else "")
+    for name, values in data.items():  # our own formula guard (bundle.cells) comes off again
+        joined = "\n".join(values)
+        if joined.startswith("'") or "\n'" in joined:  # one C-speed scan; most files have no quote at all
+            data[name] = [unguarded(v) for v in values]
     frame = pd.DataFrame({name: pd.Series(values, dtype=object) for name, values in data.items()})
     absent = []
     for column in spec.columns:  # optional columns absent from the file read as empty
@@ -153,11 +157,20 @@ def detect_delimiter(header: str, spec: FileSpec, source: str, header_row: int =
     best = max(scores, key=lambda d: (scores[d], d == ","))
     if scores[best] == 0:
         expected = ", ".join(spec.column_names[:4])
+        used = _likely_separator(header)
+        seen_zh = f"；这一行似乎用“{used}”分隔" if used else ""
+        seen_en = f"; this line seems to be separated by '{used}'" if used else ""
         return ",", Problem(source, header_row, None,
-                            f"表头中没有可识别的列名（应为 {expected} …，用逗号、分号或制表符分隔）",
+                            f"表头中没有可识别的列名（应为 {expected} …，用逗号、分号或制表符分隔）{seen_zh}",
                             f"no known column in the header (expected {expected} …, separated by comma, "
-                            "semicolon or tab)")
+                            f"semicolon or tab){seen_en}")
     return best, None
+
+
+def _likely_separator(header: str) -> str | None:
+    """The punctuation a refused header repeats most (`|`, `/`, a full-width comma …), to name it in the message."""
+    counts = {c: header.count(c) for c in set(header) if not c.isalnum() and c not in " _-\ufeff\"'"}
+    return max(counts, key=counts.get) if counts else None
 
 
 def cell_text(value: object) -> str:

@@ -19,6 +19,10 @@ _HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 def _allowed(column: Column) -> str:
     """Allowed values with the Chinese spellings a school may type instead: primary 小学, junior 初中, …"""
+    if column.kind in ("grade", "grade_list"):
+        return "1–12；也可写 七年级、初一、高三 等 (grade words accepted)"
+    if column.kind == "bool":
+        return "1/0, 是/否, true/false"
     accepted = SUBJECT_VALUES if column.kind == "subject" else CHOICE_VALUES.get(tuple(column.choices), {})
     codes = list(dict.fromkeys(accepted.values())) if column.kind == "subject" else list(column.choices)
     chinese = {code: [k for k, v in accepted.items() if v == code and not k.isascii()] for code in codes}

@@ -106,7 +106,7 @@ CASES = [
     Case("an 80-character session id", _cell("exam_sessions.csv", 3, "session_id", "S" * 80), "exam_sessions.csv", 3,
          "session_id", "limit", both_databases=True),
     Case("a header-only students.csv", _header_only("students.csv"), "students.csv", None, None, "would delete 6"),
-    Case("a pipe-delimited teachers.csv", _rewrite("teachers.csv", "|"), "teachers.csv", 1, None, "no known column"),
+    Case("a pipe-delimited teachers.csv", _rewrite("teachers.csv", "|"), "teachers.csv", 1, None, "separated by '|'"),
     # --- references between files ---
     Case("unknown cluster of a school", _cell("schools.csv", 2, "cluster_id", "C9"), "schools.csv", 2, "cluster_id",
          "unknown id 'C9'"),
