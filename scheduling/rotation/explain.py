@@ -813,9 +813,18 @@ def verified_suggestion(index: CandidateIndex, rule: RuleInstance, e: Explanatio
                 found_en.append(f"{verb_en} {table}.{name} from {_format_en(current, kind)} to "
                                 f"{_format_en(value, kind)} (verified by re-solving)")
                 break
-    extra_zh = [h for h in e.suggestion_zh.split("；") if h and "从" not in h and "至少放宽到" not in h]
-    extra_en = [h for h in e.suggestion_en.split("; ") if h and " from " not in h and "to at least" not in h]
+    # the describer's other hints, without its unverified values for the keys just tried
+    tried = [f"{SUGGESTION_KEYS[k][0]}.{SUGGESTION_KEYS[k][1]}" for k in pending]
+    extra_zh = [h for h in e.suggestion_zh.split("；") if h and not any(key in h for key in tried)
+                and "从" not in h and "至少放宽到" not in h]
+    extra_en = [h for h in e.suggestion_en.split("; ") if h and not any(key in h for key in tried)
+                and " from " not in h and "to at least" not in h]
     numbers["verified"] = bool(found_zh)
+    if pending and not found_zh:
+        tried_zh = "、".join(tried)
+        found_zh.append(f"重算未找到能满足的 {tried_zh} 取值" + ("（时限内未完成）" if numbers.get("unverified") else ""))
+        found_en.append(f"no value of {', '.join(tried)} met it when re-solved"
+                        + (" (time ran out)" if numbers.get("unverified") else ""))
     return replace(e, suggestion_zh="；".join(found_zh + extra_zh), suggestion_en="; ".join(found_en + extra_en),
                    numbers=numbers)
 
@@ -824,7 +833,8 @@ def explain_best_effort(pm: PostingModel, postings: Sequence, mentoring: Sequenc
                         time_limit_s: float, num_workers: int, find_cores: bool = True) -> tuple[list[Explanation], dict]:
     """Explanations for a best-effort roster: the conflicting rules (disjoint cores) described with the
     roster's own numbers, every broken rule (in a core or not) with how far the roster falls short and
-    a suggestion verified by re-solving."""
+    a suggestion verified by re-solving. Without `find_cores` (plan_rotation(explain=False)) only the
+    broken rules are described, by counting, with no extra solve."""
     import time
 
     started = time.perf_counter()
@@ -845,12 +855,15 @@ def explain_best_effort(pm: PostingModel, postings: Sequence, mentoring: Sequenc
     for rule in pm.rules:
         if rule.key in broken and rule.key not in seen and rule.kind in _DESCRIBE:
             number += 1
-            ctx = _Context(index, pm, [rule], time_limit_s * 0.05, num_workers, broken, roster)
+            ctx = _Context(index, pm if find_cores else None, [rule], time_limit_s * 0.05, num_workers, broken, roster)
             e = replace(with_roster(ctx, rule, _DESCRIBE[rule.kind](ctx, rule)), conflict=number)
             described.append((rule, roster_suggestion(ctx, rule, e)))
     out = []
     to_verify = [i for i, (rule, _) in enumerate(described) if rule.key in broken]
     for position, (rule, e) in enumerate(described):
+        if not find_cores:  # no solves: the suggestion stays as counted, not verified
+            out.append(e)
+            continue
         if rule.key in broken:
             left = time_limit_s - (time.perf_counter() - started)
             share = left / max(1, len([i for i in to_verify if i >= position]))
