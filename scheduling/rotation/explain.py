@@ -79,6 +79,7 @@ class _Context:
     num_workers: int
     broken: dict[str, int] = field(default_factory=dict)  # rule key → units short in the accompanying roster
     roster: Roster | None = None
+    deadline: float | None = None  # perf_counter time after which no "at most N" solve is started
 
     @property
     def policy(self) -> RotationPolicy:
@@ -95,6 +96,10 @@ class _Context:
     def best_under_others(self, rule: RuleInstance) -> int | None:
         """The solver's best value of the rule's count while the other rules of the core hold."""
         if self.model is None or rule.measure is None:
+            return None
+        import time
+
+        if self.deadline is not None and time.perf_counter() > self.deadline:
             return None
         # Only the rules the accompanying roster keeps: a best-effort roster that breaks one of them
         # may well exceed what the core's rules allow together ("at most 0" beside a roster of 4).
@@ -742,22 +747,76 @@ def _tries(kind: str, value: Any, current: Any) -> list[Any]:
     return out
 
 
-def rule_met_under(data: RotationInput, policy: RotationPolicy, rule_key: str, *, time_limit_s: float,
-                   num_workers: int) -> bool | None:
-    """Re-solve the best-effort roster under a changed policy: is this rule instance met? (None: no answer in time)"""
-    from .cpsat import solve_with_rules
-    from .cpsat import STATUS_NAMES
+# Policy tables whose keys change only the counted rules, never who may go where: a re-solve under a
+# changed value can reuse the candidate index (building it is the costly part on a district).
+_RULE_ONLY_KEYS = {("quota", "min_fraction"), ("quota", "backbone_min_share"), ("learn", "min_fraction"),
+                   ("mingzhu", "backbone_fraction"), ("mingzhu", "rural_share"),
+                   ("mingzhu", "min_person_times_per_year"), ("support", "excellent_per_year"),
+                   ("mentoring", "famous_min_apprentices")}
 
-    index = build_candidates(data, policy)
-    relaxed = build_posting_model(index, relaxed=True)
-    solver, code = solve_with_rules(relaxed.model, [], time_limit_s=time_limit_s, num_workers=num_workers)
-    if STATUS_NAMES.get(code) not in ("OPTIMAL", "FEASIBLE"):
-        return None
-    for rule in relaxed.rules:
-        if rule.key == rule_key:
+
+class Verifier:
+    """Re-solves the best-effort roster under changed policy values, once per (key, value), within a
+    deadline: which rule instances each change meets."""
+
+    def __init__(self, index: CandidateIndex, *, deadline: float, num_workers: int):
+        self.index, self.deadline, self.num_workers = index, deadline, num_workers
+        self.cache: dict[tuple[str, str, Any], dict[str, bool] | None] = {}
+        self.last_cost = 0.0  # seconds the last re-solve took, building included
+
+    def _run(self, table: str, name: str, value: Any) -> dict[str, bool] | None:
+        import time
+
+        began = time.perf_counter()
+        try:
+            return self._solve(table, name, value)
+        finally:
+            self.last_cost = time.perf_counter() - began
+
+    def left(self) -> float:
+        import time
+
+        return self.deadline - time.perf_counter()
+
+    def _solve(self, table: str, name: str, value: Any) -> dict[str, bool] | None:
+        from dataclasses import replace as dc_replace
+
+        from .cpsat import STATUS_NAMES, solve_with_rules
+
+        try:
+            changed = self.index.policy.replace(**{table: {name: value}})
+        except ValueError:
+            return None
+        if (table, name) in _RULE_ONLY_KEYS:
+            index = dc_replace(self.index, policy=changed)
+        else:
+            index = build_candidates(self.index.data, changed)
+        relaxed = build_posting_model(index, relaxed=True)
+        left = self.left()
+        if left < 0.2:
+            return None
+        solver, code = solve_with_rules(relaxed.model, [], time_limit_s=min(left, 10.0), num_workers=self.num_workers)
+        if STATUS_NAMES.get(code) not in ("OPTIMAL", "FEASIBLE"):
+            return None
+        outcome = {}
+        for rule in relaxed.rules:
             deficit = rule.numbers.get("deficit_var")
-            return (solver.value(deficit) == 0) if deficit is not None else bool(solver.boolean_value(rule.literal))
-    return True  # the rule instance no longer exists under the changed policy (nothing is asked)
+            outcome[rule.key] = (solver.value(deficit) == 0) if deficit is not None else \
+                bool(solver.boolean_value(rule.literal))
+        return outcome
+
+    def met(self, table: str, name: str, value: Any, rule_key: str) -> bool | None:
+        """True: the re-solved roster meets the rule; False: it does not; None: no answer (time, invalid value)."""
+
+        key = (table, name, value)
+        if key not in self.cache:
+            if self.left() < max(0.3, self.last_cost):  # none is started that would overrun the deadline
+                return None
+            self.cache[key] = self._run(table, name, value)
+        outcome = self.cache[key]
+        if outcome is None:
+            return None
+        return outcome.get(rule_key, True)  # a rule instance that no longer exists asks nothing
 
 
 def roster_suggestion(ctx: _Context, rule: RuleInstance, e: Explanation) -> Explanation:
@@ -780,13 +839,9 @@ def roster_suggestion(ctx: _Context, rule: RuleInstance, e: Explanation) -> Expl
     return replace(e, numbers=numbers)
 
 
-def verified_suggestion(index: CandidateIndex, rule: RuleInstance, e: Explanation, *, time_limit_s: float,
-                        num_workers: int) -> Explanation:
+def verified_suggestion(verifier: Verifier, rule: RuleInstance, e: Explanation) -> Explanation:
     """Keep only suggestions that a re-solve confirms: the changed key makes this rule instance met."""
-    import time
-
-    started = time.perf_counter()
-    policy = index.policy
+    policy = verifier.index.policy
     numbers = dict(e.numbers)
     found_zh, found_en = [], []
     pending = [k for k in SUGGESTION_KEYS if k in numbers]
@@ -794,17 +849,12 @@ def verified_suggestion(index: CandidateIndex, rule: RuleInstance, e: Explanatio
         table, name, kind = SUGGESTION_KEYS[key]
         current = getattr(getattr(policy, table), name)
         numbers.pop(key)
-        for value in _tries(kind, numbers.get(key, e.numbers[key]), current):
-            left = time_limit_s - (time.perf_counter() - started)
-            if left < 0.2:
+        for value in _tries(kind, e.numbers[key], current):
+            verdict = verifier.met(table, name, value, rule.key)
+            if verdict is None and verifier.left() < 0.3:
                 numbers["unverified"] = True
                 break
-            try:
-                changed = policy.replace(**{table: {name: value}})
-            except ValueError:
-                continue
-            if rule_met_under(index.data, changed, rule.key, time_limit_s=min(left, max(1.0, time_limit_s / 3)),
-                              num_workers=num_workers):
+            if verdict:
                 numbers[key] = value
                 verb_zh = "降到" if value < current else "放宽到" if kind == "km" else "提高到"
                 verb_en = "lower" if value < current else "raise"
@@ -813,9 +863,18 @@ def verified_suggestion(index: CandidateIndex, rule: RuleInstance, e: Explanatio
                 found_en.append(f"{verb_en} {table}.{name} from {_format_en(current, kind)} to "
                                 f"{_format_en(value, kind)} (verified by re-solving)")
                 break
-    extra_zh = [h for h in e.suggestion_zh.split("；") if h and "从" not in h and "至少放宽到" not in h]
-    extra_en = [h for h in e.suggestion_en.split("; ") if h and " from " not in h and "to at least" not in h]
+    # the describer's other hints, without its unverified values for the keys just tried
+    tried = [f"{SUGGESTION_KEYS[k][0]}.{SUGGESTION_KEYS[k][1]}" for k in pending]
+    extra_zh = [h for h in e.suggestion_zh.split("；") if h and not any(key in h for key in tried)
+                and "从" not in h and "至少放宽到" not in h]
+    extra_en = [h for h in e.suggestion_en.split("; ") if h and not any(key in h for key in tried)
+                and " from " not in h and "to at least" not in h]
     numbers["verified"] = bool(found_zh)
+    if pending and not found_zh:
+        tried_zh = "、".join(tried)
+        found_zh.append(f"重算未找到能满足的 {tried_zh} 取值" + ("（时限内未完成）" if numbers.get("unverified") else ""))
+        found_en.append(f"no value of {', '.join(tried)} met it when re-solved"
+                        + (" (time ran out)" if numbers.get("unverified") else ""))
     return replace(e, suggestion_zh="；".join(found_zh + extra_zh), suggestion_en="; ".join(found_en + extra_en),
                    numbers=numbers)
 
@@ -824,7 +883,8 @@ def explain_best_effort(pm: PostingModel, postings: Sequence, mentoring: Sequenc
                         time_limit_s: float, num_workers: int, find_cores: bool = True) -> tuple[list[Explanation], dict]:
     """Explanations for a best-effort roster: the conflicting rules (disjoint cores) described with the
     roster's own numbers, every broken rule (in a core or not) with how far the roster falls short and
-    a suggestion verified by re-solving."""
+    a suggestion verified by re-solving. Without `find_cores` (plan_rotation(explain=False)) only the
+    broken rules are described, by counting, with no extra solve."""
     import time
 
     started = time.perf_counter()
@@ -834,8 +894,10 @@ def explain_best_effort(pm: PostingModel, postings: Sequence, mentoring: Sequenc
         if find_cores else []
     described: list[tuple[RuleInstance, Explanation]] = []
     seen: set[str] = set()
+    describe_until = started + time_limit_s * 0.55  # "at most N under the other rules" solves stop here
     for number, found in enumerate(cores, start=1):
-        ctx = _Context(index, pm, list(found.core), time_limit_s * 0.2 / len(cores), num_workers, broken, roster)
+        ctx = _Context(index, pm, list(found.core), time_limit_s * 0.2 / len(cores), num_workers, broken, roster,
+                       describe_until)
         for rule in found.core:
             seen.add(rule.key)
             described.append((rule, replace(with_roster(ctx, rule, _DESCRIBE[rule.kind](ctx, rule)), conflict=number)))
@@ -845,17 +907,13 @@ def explain_best_effort(pm: PostingModel, postings: Sequence, mentoring: Sequenc
     for rule in pm.rules:
         if rule.key in broken and rule.key not in seen and rule.kind in _DESCRIBE:
             number += 1
-            ctx = _Context(index, pm, [rule], time_limit_s * 0.05, num_workers, broken, roster)
+            ctx = _Context(index, pm if find_cores else None, [rule], time_limit_s * 0.05, num_workers, broken, roster,
+                           describe_until)
             e = replace(with_roster(ctx, rule, _DESCRIBE[rule.kind](ctx, rule)), conflict=number)
             described.append((rule, roster_suggestion(ctx, rule, e)))
-    out = []
-    to_verify = [i for i, (rule, _) in enumerate(described) if rule.key in broken]
-    for position, (rule, e) in enumerate(described):
-        if rule.key in broken:
-            left = time_limit_s - (time.perf_counter() - started)
-            share = left / max(1, len([i for i in to_verify if i >= position]))
-            e = verified_suggestion(index, rule, e, time_limit_s=max(0.3, share), num_workers=num_workers)
-        out.append(e)
+    verifier = Verifier(index, deadline=started + time_limit_s, num_workers=num_workers)
+    out = [verified_suggestion(verifier, rule, e) if find_cores and rule.key in broken else e
+           for rule, e in described]
     info = {"core": [[r.key for r in found.core] for found in cores] or None,
             "core_minimal": all(found.minimal for found in cores) if cores else None}
     return out, info
@@ -977,10 +1035,11 @@ def verify_post_suggestions(index: CandidateIndex, shortfalls: Sequence[Shortfal
 
     started = time.perf_counter()
     cache: dict[tuple[str, str, Any], dict[tuple[str, str, int], int] | None] = {}
+    last_cost = 0.0  # seconds the last re-solve took, building included: none is started that would overrun
     out = []
     for s in shortfalls:
         found = _post_suggestion(index, s)
-        if found is None or time.perf_counter() - started > time_limit_s:
+        if found is None or (found not in cache and time.perf_counter() - started + last_cost > time_limit_s):
             out.append(s)
             continue
         table, name, value = found
@@ -990,6 +1049,7 @@ def verify_post_suggestions(index: CandidateIndex, shortfalls: Sequence[Shortfal
             continue
         if found not in cache:
             cache[found] = None
+            began = time.perf_counter()
             try:
                 changed = index.policy.replace(**{table: {name: value}})
             except ValueError:
@@ -1010,6 +1070,7 @@ def verify_post_suggestions(index: CandidateIndex, shortfalls: Sequence[Shortfal
                             need = again.needs[c.need_index]
                             filled[(need.school_id, need.subject, need.grade)] += 1
                     cache[found] = dict(filled)
+            last_cost = time.perf_counter() - began
         filled = cache.get(found)
         gained = (filled or {}).get((s.school_id, s.subject, s.grade), 0) - s.filled
         if filled is None or gained <= 0:
