@@ -278,7 +278,7 @@ def solve_exact(facts: InvigilationFacts, run: _Run, previous: Plan | None, gap_
                 budget = run.remaining() * (0.5 if not last else 1.0)
                 status, solver = _solve(run, m, budget, "km" if "km" not in bounds else None, plan, first_only=True)
                 if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-                    plan = m.plan_from(solver, plan)
+                    plan = m.plan_from(solver, reference or plan)  # teachers keep their previous places
                     run.found(term, value)
                     chosen = value
                     break
@@ -301,7 +301,7 @@ def solve_exact(facts: InvigilationFacts, run: _Run, previous: Plan | None, gap_
                 if plan is None:
                     return status_name(status), None, {"stages": stages, "bounds": bounds}
                 break
-            plan = m.plan_from(solver, plan)
+            plan = m.plan_from(solver, reference or plan)
             value = round(solver.objective_value)
             bounds[term] = value
             run.found(term, value, solver.best_objective_bound)
@@ -720,7 +720,8 @@ def solve_race(facts: InvigilationFacts, run: _Run, previous: Plan | None, gap_l
 # ------------------------------------------------------------------------------------------ tiers
 
 def solve_tiered(data: InvigilationInput, policy: InvigilationPolicy, run: _Run, pins=(), forbids=(),
-                 previous: Plan | None = None) -> tuple[str, InvigilationFacts, Plan | None, dict, dict]:
+                 previous: Plan | None = None, previous_cost: int | None = None
+                 ) -> tuple[str, InvigilationFacts, Plan | None, dict, dict]:
     """A complete plan under the relaxation tiers (放宽层级): the model of the widened policy where each use
     beyond `policy` costs its tier's price. Minimised one after the other: the tiers' cost, the changes
     against a previous plan (when given), then travel km. Returns (status, facts, plan, tier values, stats)."""
@@ -744,9 +745,12 @@ def solve_tiered(data: InvigilationInput, policy: InvigilationPolicy, run: _Run,
             if values is None:
                 return status_name(status), facts, None, {}, stats
             break
-        plan = m.plan_from(solver, plan)
+        plan = m.plan_from(solver, previous or plan)  # teachers keep their previous places
         values = m.tier_values(solver)
         bounds[term] = round(solver.objective_value)
+        if term == "relax" and previous_cost is not None:
+            # a replan may keep the previous plan's relaxations rather than move rows to save on them
+            bounds[term] = max(bounds[term], previous_cost)
         run.found(f"tiered:{term}", bounds[term], solver.best_objective_bound)
         stats["stages"].append({"term": term, "value": bounds[term], "bound": solver.best_objective_bound,
                                 "status": status_name(status)})
@@ -881,7 +885,10 @@ def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None
     if plan is None and relax and policy.relaxation_tiers:
         # a complete plan anyway: the tiers, with at least three quarters of the time limit of their own
         run.deadline = max(run.deadline, time.perf_counter() + 0.75 * time_limit_s)
-        tstatus, tfacts, tplan, tvalues, tstats = solve_tiered(data, policy, run, pins, forbids, prev_plan)
+        prev_uses = previous.relaxations if isinstance(previous, InvigilationResult) else []
+        prev_cost = sum(u.count * policy.relax_cost(u.tier) for u in prev_uses if u.tier in policy.relaxation_tiers) \
+            if prev_plan else None
+        tstatus, tfacts, tplan, tvalues, tstats = solve_tiered(data, policy, run, pins, forbids, prev_plan, prev_cost)
         stats["tiered"] = tstats
         if tplan is not None:
             rows, unstaffed = plan_to_rows_tiered(tfacts, tplan, tvalues, policy.exclude_own_school, prev_rows)
