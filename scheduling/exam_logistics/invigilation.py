@@ -21,6 +21,20 @@ the better plan kept (`solve_race`), decomposed above):
   the LP's flows. Two neighbourhoods without a school in common are solved at once; their changes
   touch different rows. The LP relaxation of the whole model (HiGHS, `bounds.py`) is solved in a
   background thread: it is the proven lower bound on km, and its flows steer the search.
+
+A complete plan every time (`solve_tiered`): when the rules admit no plan (a counting pre-check fails,
+or the solver proves it, or finds none in time), the policy's `relaxation_tiers` are opened in the order
+a bureau relaxes — a longer distance for the sites that need it, an own-school assistant beside a chief
+of another school, reserves shared by the sites of one town, one more session a day, quota tolerance,
+and last an unstaffed place — each use priced by its tier's cost, the total minimised first, then the
+changes against a previous plan, then km. Every use is listed (`InvigilationResult.relaxations`, read
+off the rows so that list and plan agree); the validator accepts exactly the declared uses. The reasons
+the rules failed stay in the explanations, each with the policy key and the value that meets it,
+checked by solving again (`explain.suggest_checked`).
+
+Replans (`previous=`): the changes against the previous plan are minimised right after the fairness
+terms (teacher-days that leave their class plan or their site flow), and the room filler keeps previous
+rooms and roles where it can.
 """
 from __future__ import annotations
 
