@@ -824,7 +824,7 @@ def relaxation_uses(data: InvigilationInput, policy: InvigilationPolicy, rows: l
     return out
 
 
-def relaxation_summary(data: InvigilationInput, uses: list[RelaxationUse]) -> Explanation:
+def relaxation_summary(data: InvigilationInput, uses: list[RelaxationUse], proven: bool = True) -> Explanation:
     """One line per tier used, with counts and the sites named (Chinese; English on request)."""
     counts: dict[str, int] = {}
     sites: dict[str, list[str]] = {}
@@ -843,10 +843,11 @@ def relaxation_summary(data: InvigilationInput, uses: list[RelaxationUse]) -> Ex
                    "quota": "人次", "unstaffed": "个空缺位"}[tier]
         zh_parts.append(f"{TIER_NAMES[tier][0]} {counts[tier]} {unit_zh}（{where}）")
         en_parts.append(f"{TIER_NAMES[tier][1]}: {counts[tier]} ({', '.join(named[:6])}{', …' if len(named) > 6 else ''})")
-    return Explanation("relaxation_summary",
-                       "规则无法全部满足，方案按放宽层级排出：" + "；".join(zh_parts),
-                       "the rules cannot all hold; the plan uses relaxation tiers: " + "; ".join(en_parts),
-                       {"tiers": counts}, exact=False)
+    why_zh = "规则无法全部满足" if proven else "在时限内未找到满足全部规则的方案（也未证明无解）"
+    why_en = "the rules cannot all hold" if proven else "no plan meeting every rule was found in time (nor proven impossible)"
+    return Explanation("relaxation_summary", why_zh + "，方案按放宽层级排出：" + "；".join(zh_parts),
+                       why_en + "; the plan uses relaxation tiers: " + "; ".join(en_parts),
+                       {"tiers": counts, "proven": proven}, exact=False)
 
 
 # ------------------------------------------------------------------------------------------ entry
@@ -873,6 +874,7 @@ def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None
     prev_plan = rows_to_plan(facts, prev_rows) if prev_rows else None
     run = _Run(facts, t0, t0 + time_limit_s, num_workers, seed, log)
     status, plan, solve_stats = "infeasible", None, {}
+    hard_status = "infeasible"
     if not problems:
         if mode == "auto":
             n = len(data.teachers)
@@ -888,6 +890,7 @@ def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None
             status, plan, solve_stats = solve_decomposed(facts, run, prev_plan, gap_limit=gap_limit)
         stats.update(solve_stats)
         stats["mode"] = mode
+        hard_status = status
     explanations: list[Explanation] = list(problems)
     rows: list[InvigilationAssignment] = []
     uses: list[RelaxationUse] = []
@@ -919,7 +922,7 @@ def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None
             status = "relaxed" if uses else "feasible"
             stats["mode"] = "tiered"
             if uses:
-                explanations = [relaxation_summary(data, uses)] + explanations
+                explanations = [relaxation_summary(data, uses, proven=hard_status == "infeasible")] + explanations
         else:
             status = tstatus
     if rows:
