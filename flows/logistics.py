@@ -5,6 +5,7 @@ locked papers' items, so the marking queue hands out exactly the groups the mark
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from prefect import flow, task
@@ -31,7 +32,8 @@ def plan_exam_invigilation(tables: dict, exam_id: str, time_limit_s: float,
     policy, _ = load_policies(policy_file) if policy_file else load_policies()
     data = invigilation_input_from_tables(tables, exam_id, policy)
     result = plan_invigilation(data, policy, time_limit_s=time_limit_s, num_workers=2)
-    violations = [str(v) for v in validate_invigilation(data, policy, result.assignments)] if result.ok else []
+    violations = [str(v) for v in validate_invigilation(data, policy, result.assignments,
+                                                        relaxations=result.relaxations)] if result.ok else []
     return data, result, violations
 
 
@@ -50,22 +52,28 @@ def plan_exam_marking(tables: dict, exam_id: str, time_limit_s: float,
 
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
-def store_logistics(url: str, exam_id: str, invigilation: InvigilationResult, marking: MarkingResult,
+def store_logistics(url: str, exam_id: str, invigilation: InvigilationResult | None, marking: MarkingResult | None,
                     groups: dict[str, str], actor: str, marking_relaxations: list[dict] | None = None) -> dict[str, int]:
-    """Both plans as new versions (audited), and the item groups onto the locked papers' items."""
+    """The plans that exist as new versions (audited), and the item groups onto the locked papers' items.
+    Either plan may be None: the invigilation plan is stored whatever the marking groups' outcome."""
     from models import InvigilationAssignment, MarkingAssignment, Paper, PaperItem, Plan
 
     versions = {}
     with session_scope(url) as session:
         session.info["actor"] = actor
-        for kind, result, rows, model in (
-                ("invigilation", invigilation, invigilation_frame(invigilation), InvigilationAssignment),
-                ("marking", marking, marking_frame(marking), MarkingAssignment)):
+        for kind, result, frame, model in (
+                ("invigilation", invigilation, invigilation_frame, InvigilationAssignment),
+                ("marking", marking, marking_frame, MarkingAssignment)):
+            if result is None:
+                continue
+            rows = frame(result)
             version = (session.scalar(select(func.max(Plan.version)).where(Plan.kind == kind, Plan.scope == exam_id))
                        or 0) + 1
             summary = {"explanations": [e.zh for e in result.explanations]}
             if kind == "marking":  # a best-effort plan keeps what it relaxed, group by group
                 summary |= {"best_effort": bool(marking_relaxations), "relaxations": marking_relaxations or []}
+            if kind == "invigilation":
+                summary.update(invigilation_summary(result))
             plan = Plan(kind=kind, scope=exam_id, version=version, exam_id=exam_id, created_by=actor,
                         solver_status=result.status, summary=summary)
             records = rows.astype(object).where(rows.notna(), None).to_dict("records")
@@ -85,17 +93,17 @@ def store_logistics(url: str, exam_id: str, invigilation: InvigilationResult, ma
 
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
-def export_logistics(out_dir: str, inv_data: InvigilationInput, invigilation: InvigilationResult,
-                     mark_data: MarkingInput, marking: MarkingResult) -> list[str]:
-    """invigilation.csv, marking.csv, per-teacher notices and per-site room sheets (Excel, Chinese)."""
+def export_logistics(out_dir: str, inv_data: InvigilationInput, invigilation: InvigilationResult | None,
+                     mark_data: MarkingInput, marking: MarkingResult | None) -> list[str]:
+    """invigilation.csv (+ its relaxations), marking.csv, per-teacher notices and per-site room sheets
+    (Excel, Chinese): the files of each plan that exists."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = [write_invigilation_csv(invigilation, out / "invigilation.csv"),
-             write_invigilation_notices_xlsx(invigilation, inv_data, out / "invigilation_notices.xlsx"),
-             write_room_sheets_xlsx(invigilation, inv_data, out / "room_sheets.xlsx"),
-             write_marking_csv(marking, out / "marking.csv"),
-             write_marking_notices_xlsx(marking, mark_data, out / "marking_groups.xlsx"),
-             write_shortfalls_csv(mark_data, marking, out / "marking_shortfalls.csv")]
+    files = write_invigilation_files(out, inv_data, invigilation) if invigilation is not None else []
+    if marking is not None:
+        files += [write_marking_csv(marking, out / "marking.csv"),
+                  write_marking_notices_xlsx(marking, mark_data, out / "marking_groups.xlsx"),
+                  write_shortfalls_csv(mark_data, marking, out / "marking_shortfalls.csv")]
     return [str(f) for f in files]
 
 
@@ -108,26 +116,42 @@ def exam_logistics(exam_id: str, db_url: str | None = None, out_dir: str = "out/
     tables = load_tables(url, LOGISTICS_TABLES)
     inv_data, invigilation, inv_violations = plan_exam_invigilation(tables, exam_id, time_limit_s, policy_file)
     mark_data, marking, mark_violations = plan_exam_marking(tables, exam_id, time_limit_s, policy_file)
-    problems = [e.text(lang) for e in invigilation.explanations if not invigilation.ok]
-    problems += [e.text(lang) for e in marking.explanations if not marking.ok]
-    if problems:
-        return StageOutcome("logistics", "blocked", "；".join(problems))
-    if inv_violations or mark_violations:
-        return StageOutcome("logistics", "failed", "validator: " + "; ".join((inv_violations + mark_violations)[:10]))
-    groups = {item: g.group_id for g in mark_data.groups for item in g.items}
-    versions = store_logistics(url, exam_id, invigilation, marking, groups, actor,
-                               relaxation_records(mark_data, marking))
-    files = export_logistics(out_dir, inv_data, invigilation, mark_data, marking)
-    publish_table(f"{exam_id}-invigilation-stats", _stats_frame(invigilation.stats), "invigilation plan")
-    summary = (f"invigilation v{versions['invigilation']}: {invigilation.status}, "
-               f"{len(invigilation.assignments)} assignments; marking v{versions['marking']}: {marking.status}, "
-               f"{len(marking.assignments)} markers in {len(mark_data.groups)} item groups")
-    shortfalls = best_effort_lines(marking, lang)
+    # each plan that exists and validates is stored and written, whatever the other's outcome
+    inv_ok = invigilation.ok and not inv_violations
+    mark_ok = marking.ok and not mark_violations
+    groups = {item: g.group_id for g in mark_data.groups for item in g.items} if mark_ok else {}
+    versions: dict[str, int] = {}
+    files: list[str] = []
+    if inv_ok or mark_ok:
+        versions = store_logistics(url, exam_id, invigilation if inv_ok else None, marking if mark_ok else None,
+                                   groups, actor, relaxation_records(mark_data, marking) if mark_ok else None)
+        files = export_logistics(out_dir, inv_data, invigilation if inv_ok else None, mark_data,
+                                 marking if mark_ok else None)
+    parts = []
+    if inv_ok:
+        publish_table(f"{exam_id}-invigilation-stats", _stats_frame(invigilation.stats), "invigilation plan")
+        relaxed = next((e.text(lang) for e in invigilation.explanations if e.code == "relaxation_summary"), "")
+        parts.append(f"invigilation v{versions['invigilation']}: {invigilation.status}, "
+                     f"{len(invigilation.assignments)} assignments" + (f" ({relaxed})" if relaxed else ""))
+    if mark_ok:
+        parts.append(f"marking v{versions['marking']}: {marking.status}, "
+                     f"{len(marking.assignments)} markers in {len(mark_data.groups)} item groups")
+    summary = "; ".join(parts)
+    shortfalls = best_effort_lines(marking, lang) if mark_ok else []
     if shortfalls:  # best-effort groups: stated with their shortfall, the season goes on
         summary += (f"; {len(marking.best_effort_groups())} best-effort marking group(s), see "
                     f"{out_dir}/marking_shortfalls.csv\n" + "\n".join(shortfalls))
-    publish_markdown(f"{exam_id}-logistics", f"### 监考与阅卷安排\n\n{summary}\n")
-    return StageOutcome("logistics", "done", summary, {"files": files})
+    if summary:
+        publish_markdown(f"{exam_id}-logistics", f"### 监考与阅卷安排\n\n{summary}\n")
+    problems = [e.text(lang) for e in invigilation.explanations if not invigilation.ok]
+    problems += [e.text(lang) for e in marking.explanations if not marking.ok]
+    detail = {"files": files, "versions": versions}
+    if problems:
+        return StageOutcome("logistics", "blocked", "；".join(([summary] if summary else []) + problems), detail)
+    if inv_violations or mark_violations:
+        return StageOutcome("logistics", "failed", "; ".join(([summary] if summary else []) + [
+            "validator: " + "; ".join((inv_violations + mark_violations)[:10])]), detail)
+    return StageOutcome("logistics", "done", summary, detail)
 
 
 def _stats_frame(stats: dict):
@@ -137,3 +161,140 @@ def _stats_frame(stats: dict):
     return pd.DataFrame({"statistic": list(plain), "value": [str(v) for v in plain.values()]})
 
 
+
+
+# ------------------------------------------------------------------------------------------ invigilation only
+# The files of an invigilation plan, its stored summary, and the replans of the `xuequ invigilation`
+# pin / forbid / repair verbs: each loads the latest version, replans against it (a change penalty keeps
+# what it can), stores a new version with the accumulated pins and forbids, and reports what changed.
+
+def write_invigilation_files(out: Path, data: InvigilationInput, result: InvigilationResult) -> list[Path]:
+    from scheduling.exam_logistics import write_relaxations_csv
+
+    out.mkdir(parents=True, exist_ok=True)
+    return [write_invigilation_csv(result, out / "invigilation.csv"),
+            write_relaxations_csv(result, data, out / "invigilation_relaxations.csv"),
+            write_invigilation_notices_xlsx(result, data, out / "invigilation_notices.xlsx"),
+            write_room_sheets_xlsx(result, data, out / "room_sheets.xlsx")]
+
+
+def invigilation_summary(result: InvigilationResult, pins=(), forbids=(), changes: int | None = None) -> dict:
+    """What a stored invigilation plan keeps besides its rows: relaxations, pins, forbids, changes."""
+    out = {"relaxations": [r.to_dict() for r in result.relaxations], "tiers": result.tier_counts(),
+           "pins": [dict(p.__dict__) for p in pins], "forbids": [dict(f.__dict__) for f in forbids]}
+    if changes is not None:
+        out["changed"] = changes
+    return out
+
+
+@dataclass
+class InvigilationReplan:
+    version: int
+    status: str
+    changes: list
+    violations: list[str]
+    result: InvigilationResult
+    data: InvigilationInput
+    files: list[str]
+
+
+def latest_invigilation(url: str, exam_id: str):
+    """(plan_id, version, rows, relaxations, pins, forbids) of the exam's latest invigilation plan, or None."""
+    from models import Plan
+    from scheduling.exam_logistics import Forbid, InvigilationAssignment, Pin, RelaxationUse
+
+    with session_scope(url) as session:
+        plan = session.scalars(select(Plan).where(Plan.kind == "invigilation", Plan.scope == exam_id)
+                               .order_by(Plan.version.desc()).limit(1)).first()
+        if plan is None:
+            return None
+        rows = [InvigilationAssignment(a.exam_id, a.session_id, a.site_school_id, a.room_id or "", a.teacher_id,
+                                       a.teacher_school_id, a.role, a.distance_km)
+                for a in sorted(plan.invigilations, key=lambda a: a.seq)]
+        summary = plan.summary or {}
+        relax = [RelaxationUse(**r) for r in summary.get("relaxations", [])]
+        pins = [Pin(**p) for p in summary.get("pins", [])]
+        forbids = [Forbid(**f) for f in summary.get("forbids", [])]
+        return plan.plan_id, plan.version, rows, relax, pins, forbids
+
+
+def replan_invigilation(exam_id: str, *, db_url: str | None = None, out_dir: str = "out/logistics",
+                        pins=(), forbids=(), absent=(), time_limit_s: float = 60.0, policy_file: str | None = None,
+                        actor: str = "invigilation") -> InvigilationReplan:
+    """A new version of the exam's invigilation plan: with more pins and forbids (replanned against the
+    latest version with a change penalty), or repaired after absences (`absent`: fewest changes)."""
+    from models import InvigilationAssignment as Row, Plan
+    from scheduling.exam_logistics import (InvigilationResult as Result, diff_plans, repair_invigilation)
+
+    url = resolved_url(db_url)
+    latest = latest_invigilation(url, exam_id)
+    if latest is None:
+        raise LookupError(f"no invigilation plan of exam {exam_id} yet: run `xuequ invigilation plan --exam {exam_id}`")
+    parent_id, _, rows, relax, old_pins, old_forbids = latest
+    policy, _ = load_policies(policy_file) if policy_file else load_policies()
+    tables = load_tables.fn(url, LOGISTICS_TABLES)
+    data = invigilation_input_from_tables(tables, exam_id, policy)
+    all_pins = list(dict.fromkeys(list(old_pins) + list(pins)))
+    all_forbids = list(dict.fromkeys(list(old_forbids) + list(forbids)))
+    previous = Result(exam_id, "feasible", rows, [], {}, relax)
+    if absent:
+        repaired = repair_invigilation(previous, absent, data, policy, time_limit_s=time_limit_s, num_workers=2,
+                                       pins=all_pins, forbids=all_forbids)
+        result = repaired.result
+        all_forbids = list(dict.fromkeys(all_forbids + [f for f in _absent_forbids(absent)]))
+    else:
+        result = plan_invigilation(data, policy, time_limit_s=time_limit_s, num_workers=2, pins=all_pins,
+                                   forbids=all_forbids, previous=previous)
+    if not result.ok:
+        return InvigilationReplan(0, result.status, [], [e.zh for e in result.explanations], result, data, [])
+    changes = diff_plans(rows, result.assignments)
+    violations = [str(v) for v in validate_invigilation(data, policy, result.assignments, pins=all_pins,
+                                                        forbids=all_forbids, relaxations=result.relaxations)]
+    if violations:
+        return InvigilationReplan(0, "failed", changes, violations, result, data, [])
+    with session_scope(url) as session:
+        session.info["actor"] = actor
+        version = (session.scalar(select(func.max(Plan.version)).where(Plan.kind == "invigilation",
+                                                                         Plan.scope == exam_id)) or 0) + 1
+        summary = {"explanations": [e.zh for e in result.explanations]}
+        summary.update(invigilation_summary(result, all_pins, all_forbids, len(changes)))
+        plan = Plan(kind="invigilation", scope=exam_id, version=version, exam_id=exam_id, created_by=actor,
+                    solver_status=result.status, summary=summary, parent_plan_id=parent_id)
+        records = invigilation_frame(result).astype(object).to_dict("records")
+        plan.invigilations = [Row(seq=n, **{k: (v if v != "" else None) for k, v in r.items() if k in Row.__table__.c})
+                              for n, r in enumerate(records, start=1)]
+        session.add(plan)
+    files = [str(f) for f in write_invigilation_files(Path(out_dir), data, result)]
+    return InvigilationReplan(version, result.status, changes, [], result, data, files)
+
+
+def _absent_forbids(absent):
+    from scheduling.exam_logistics import Forbid
+
+    return [Forbid(t) for t in absent]
+
+
+def change_lines(changes: list, data: InvigilationInput, lang: str = "zh", limit: int = 40) -> list[str]:
+    """What changed, one line per row, names not ids."""
+    from scheduling.exam_logistics.writers import ROLE_ZH
+
+    sb, tb, sess = data.school_by_id, data.teacher_by_id, data.session_by_id
+    kind_zh = {"added": "新增", "removed": "撤下", "moved": "调换", "role": "改角色"}
+
+    def where(a) -> str:
+        if a is None:
+            return "—"
+        room = a.room_id or ("备用" if lang == "zh" else "reserve")
+        role = ROLE_ZH.get(a.role, a.role) if lang == "zh" else a.role
+        return f"{sb[a.site_school_id].label} {room} {role}"
+
+    out = []
+    for c in changes[:limit]:
+        t = tb[c.teacher_id].label if c.teacher_id in tb else c.teacher_id
+        s = sess.get(c.session_id)
+        when = f"{s.date} {s.start}" if s else c.session_id
+        kind = kind_zh[c.kind] if lang == "zh" else c.kind
+        out.append(f"{kind} {t} {when}: {where(c.before)} → {where(c.after)}")
+    if len(changes) > limit:
+        out.append(f"…… 另有 {len(changes) - limit} 处" if lang == "zh" else f"... and {len(changes) - limit} more")
+    return out

@@ -274,3 +274,88 @@ def invigilation_plan(
     console.print(f"{outcome.status}: {outcome.message}", markup=False, highlight=False)
     if outcome.status != "done":
         raise typer.Exit(code=1)
+
+
+# --- invigilation replans: pin, forbid, repair (each a new plan version that keeps what it can) ---
+
+def _invigilation_replan(exam: str, out: Path, policy: Optional[Path], time_limit: float, lang: str, **kwargs) -> None:
+    from flows.logistics import change_lines, replan_invigilation
+
+    try:
+        result = replan_invigilation(exam, out_dir=str(out), time_limit_s=time_limit,
+                                     policy_file=str(policy) if policy else None,
+                                     actor=os.environ.get("USER", "cli"), **kwargs)
+    except LookupError as error:
+        console.print(f"[red]{error}[/]")
+        raise typer.Exit(code=2)
+    if not result.version:
+        label = "validator" if result.status == "failed" else result.status
+        console.print(f"[red]no new version ({label}):[/]")
+        for line in result.violations[:20]:
+            console.print("  • " + line, markup=False, highlight=False)
+        raise typer.Exit(code=1)
+    for e in result.result.explanations:
+        if e.code == "relaxation_summary":
+            console.print(e.text(lang), markup=False, highlight=False)
+    head = (f"监考安排 {exam} 第 {result.version} 版：{result.status}，改动 {len(result.changes)} 行（共 "
+            f"{len(result.result.assignments)} 行）；文件在 {out}") if lang == "zh" else (
+        f"invigilation {exam} v{result.version}: {result.status}, {len(result.changes)} rows changed "
+        f"(of {len(result.result.assignments)}); files in {out}")
+    console.print(head, markup=False, highlight=False)
+    for line in change_lines(result.changes, result.data, lang):
+        console.print("  " + line, markup=False, highlight=False)
+
+
+@invigilation_app.command("pin")
+def invigilation_pin(
+    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    teacher: str = typer.Option(..., "--teacher", help="Teacher id to place."),
+    session: str = typer.Option(..., "--session", help="Session id (exam_sessions.csv)."),
+    site: Optional[str] = typer.Option(None, "--site", help="Site school id (optional)."),
+    role: Optional[str] = typer.Option(None, "--role", help="chief, assistant or reserve (optional)."),
+    room: Optional[str] = typer.Option(None, "--room", help="Room id at the site (optional)."),
+    out: Path = typer.Option(Path("out/logistics"), "--out", help="Output folder."),
+    policy: Optional[Path] = typer.Option(None, "--policy", help="Policy TOML."),
+    time_limit: float = typer.Option(60.0, help="Solver seconds (2 workers)."),
+    db: DbOption = None,
+    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+) -> None:
+    """Put a teacher into a session (and site, role, room): a new version that changes as little as it can."""
+    from scheduling.exam_logistics import Pin
+
+    use_db(db)
+    _invigilation_replan(exam, out, policy, time_limit, lang, pins=[Pin(teacher, session, site, role, room)])
+
+
+@invigilation_app.command("forbid")
+def invigilation_forbid(
+    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    teacher: str = typer.Option(..., "--teacher", help="Teacher id to keep out."),
+    session: Optional[str] = typer.Option(None, "--session", help="Only this session (default: the whole exam)."),
+    site: Optional[str] = typer.Option(None, "--site", help="Only this site (default: every site)."),
+    out: Path = typer.Option(Path("out/logistics"), "--out", help="Output folder."),
+    policy: Optional[Path] = typer.Option(None, "--policy", help="Policy TOML."),
+    time_limit: float = typer.Option(60.0, help="Solver seconds (2 workers)."),
+    db: DbOption = None,
+    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+) -> None:
+    """Keep a teacher out of the exam, a session or a site: a new version that changes as little as it can."""
+    from scheduling.exam_logistics import Forbid
+
+    use_db(db)
+    _invigilation_replan(exam, out, policy, time_limit, lang, forbids=[Forbid(teacher, session, site)])
+
+
+@invigilation_app.command("repair")
+def invigilation_repair(
+    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    absent: list[str] = typer.Option(..., "--absent", help="Teacher id who cannot come (repeatable)."),
+    out: Path = typer.Option(Path("out/logistics"), "--out", help="Output folder."),
+    policy: Optional[Path] = typer.Option(None, "--policy", help="Policy TOML."),
+    time_limit: float = typer.Option(20.0, help="Solver seconds (2 workers)."),
+    db: DbOption = None,
+    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+) -> None:
+    """Last-minute absences: fill each place they leave with the fewest changes (a new version)."""
+    use_db(db)
+    _invigilation_replan(exam, out, policy, time_limit, lang, absent=list(absent))

@@ -525,29 +525,35 @@ class InvigilationModel:
                 pool_c_terms.append(n_c)
                 pool_n_terms.append(n_n)
                 record["pool_schools"].append(school)
+        real_chiefs = list(chief_terms)  # qualified teachers of other schools left for the rooms
         if vacant is not None:  # a phantom of its own school, qualified for any place
             pool_c_ub += need
-            pool_c_terms.append(vacant)
             chief_terms.append(vacant)
         if q > 0:
             pc = model.new_int_var(0, min(q, pool_c_ub), "")
             pn = model.new_int_var(0, min(q, pool_n_ub), "")
+            pc_real = pc
+            if vacant is not None:  # reserves left empty (pv) are phantoms, not real chiefs
+                pv = model.new_int_var(0, q, "")
+                model.add(pv <= vacant)
+                pc_real = model.new_int_var(0, min(q, pool_c_ub), "")
+                model.add(pc == pc_real + pv)
             if pool_c_terms:
-                model.add(pc <= cp_model.LinearExpr.sum(pool_c_terms))
+                model.add(pc_real <= cp_model.LinearExpr.sum(pool_c_terms))
             else:
-                model.add(pc == 0)
+                model.add(pc_real == 0)
             if pool_n_terms:
                 model.add(pn <= cp_model.LinearExpr.sum(pool_n_terms))
             else:
                 model.add(pn == 0)
             model.add(cp_model.LinearExpr.sum(reserve_terms + [pc, pn]) == q_expr)
             chief_terms.append(-pc)
+            real_chiefs.append(-pc_real)
             record["pool"] = (pc, pn)
         del fixed_chief_total
         self._enforce(model.add(cp_model.LinearExpr.sum(chief_terms) >= rooms), "chief")
         if own:  # each own-school assistant beside a real chief of another school (not an unstaffed chief place)
-            real = [c for c in chief_terms if c is not vacant]
-            model.add(cp_model.LinearExpr.sum(own) <= cp_model.LinearExpr.sum(real))
+            model.add(cp_model.LinearExpr.sum(own) <= cp_model.LinearExpr.sum(real_chiefs))
 
     def _ub(self, v) -> int:
         return self.zub[v.index]

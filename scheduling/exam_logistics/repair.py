@@ -18,7 +18,7 @@ from ortools.sat.python import cp_model
 from .data import (Change, Explanation, Forbid, InvigilationAssignment, InvigilationInput, InvigilationResult,
                    MarkingAssignment)
 from .derive import derive
-from .invigilation import plan_invigilation, summarise
+from .invigilation import plan_invigilation, relaxation_uses, summarise
 from .policy import InvigilationPolicy
 
 
@@ -189,6 +189,11 @@ def repair_invigilation(previous: InvigilationResult | list[InvigilationAssignme
     level = 1
     explanations: list[Explanation] = []
     status_out = "feasible"
+    # what the previous plan declared beyond the rules and level 1 keeps (gaps, shared reserves)
+    prev_uses = list(previous.relaxations) if isinstance(previous, InvigilationResult) else []
+    unstaffed = [(r.session_id, r.site_school_id, r.room_id, r.role) for r in prev_uses if r.tier == "unstaffed"]
+    shared = {(r.session_id, r.site_school_id): r.partner_site_id for r in prev_uses if r.tier == "shared_reserve"}
+    uses = []
     if result_rows is None:
         level = 2
         res = plan_invigilation(data, policy, time_limit_s=max(1.0, time_limit_s - (time.perf_counter() - t0)),
@@ -197,6 +202,12 @@ def repair_invigilation(previous: InvigilationResult | list[InvigilationAssignme
             return RepairResult(res, [], level, {"vacancies": len(vacancies)})
         result_rows = res.assignments
         status_out = res.status
+        uses = list(res.relaxations)
+        explanations.extend(e for e in res.explanations if e.code == "relaxation_summary")
+    else:
+        uses = relaxation_uses(data, policy, result_rows, unstaffed, shared, facts)
+        if uses:
+            status_out = "relaxed"
     result_rows.sort(key=lambda a: (a.session_id, a.site_school_id, a.room_id == "", a.room_id, a.role != "chief", a.teacher_id))
     stats = summarise(facts, result_rows)
     outside = stats["schools_outside_quota"]
@@ -208,4 +219,5 @@ def repair_invigilation(previous: InvigilationResult | list[InvigilationAssignme
     changes = diff_plans(rows, result_rows)
     stats.update({"vacancies": len(vacancies), "changes": len(changes), "level": level,
                   "wall_s": round(time.perf_counter() - t0, 3)})
-    return RepairResult(InvigilationResult(data.exam_id, status_out, result_rows, explanations, stats), changes, level, stats)
+    return RepairResult(InvigilationResult(data.exam_id, status_out, result_rows, explanations, stats, uses),
+                        changes, level, stats)

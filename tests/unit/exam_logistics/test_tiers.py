@@ -148,3 +148,20 @@ def test_explanations_name_the_key_and_a_value_checked_by_solving_again():
     assert validate_invigilation(data, changed, again.assignments) == []
     less = replace(STRICT, max_km=value - 1, max_km_rural=value - 1)
     assert plan_invigilation(data, less, time_limit_s=10, relax=False, suggest=False).status == "infeasible"
+
+
+def test_relaxations_are_written_beside_the_plan(tmp_path):
+    import pandas as pd
+    from openpyxl import load_workbook
+
+    from scheduling.exam_logistics import write_relaxations_csv, write_room_sheets_xlsx
+
+    data = _three_villages()
+    policy = InvigilationPolicy(max_km=20, max_km_rural=20, relaxation_tiers=("quota", "unstaffed"))
+    res = plan_invigilation(data, policy, time_limit_s=10)
+    frame = pd.read_csv(write_relaxations_csv(res, data, tmp_path / "r.csv"), dtype=str)
+    assert len(frame) == len(res.relaxations) and set(frame["tier"]) == set(res.tier_counts())
+    assert set(frame.loc[frame["tier"] == "unstaffed", "tier_zh"]) == {"空缺"}
+    wb = load_workbook(write_room_sheets_xlsx(res, data, tmp_path / "rooms.xlsx"))
+    gaps = sum(str(c.value).count("空缺") for ws in wb.worksheets[1:] for row in ws.iter_rows() for c in row if c.value)
+    assert gaps == res.tier_counts()["unstaffed"]
