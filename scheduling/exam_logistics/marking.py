@@ -10,6 +10,12 @@ limit, online marking does not.
 Teachers of a school who teach the subject, are equally close to the exam grade and equally fit to
 lead are interchangeable, so the CP-SAT model counts them: `y[class, group]` markers and
 `lead[class, group]` leaders of a class in a group.
+
+When the rules cannot all hold (a subject short of qualified markers or leaders), `plan_marking`
+returns a best-effort plan instead of nothing (policy `best_effort`, default on): every subject's
+groups, the short ones relaxed in order and counted (`marking_best_effort.py`), the relaxations
+declared in `MarkingResult.relaxations` for the validator, and explanations per group with numbers
+and re-solved policy suggestions (`marking_explain.py`), followed by the strict model's reasons.
 """
 from __future__ import annotations
 

@@ -56,6 +56,7 @@ KIND_LABELS = {
     "leader_short": ("题组长空缺", "leader places unfilled"),
     "own_school": ("回避本校不足", "own-school exclusion short"),
     "quota": ("超出派出名额", "outside the school quota"),
+    "own_school_distinct": ("其中不足两名外校阅卷教师", "of which below two markers of other schools"),
 }
 
 
@@ -317,9 +318,13 @@ def plan_marking_best_effort(data: MarkingInput, policy: MarkingPolicy, *, time_
 
 
 def tier_counts(relaxations: list[MarkingRelaxation]) -> dict[str, int]:
+    """Uses of each relaxation; `own_school_distinct` also counts, within own_school, the markers of
+    other schools missing below two (those scripts cannot get both marks unless the leaders mark)."""
     out: dict[str, int] = {}
     for r in relaxations:
         out[r.kind] = out.get(r.kind, 0) + r.count
+        if r.numbers.get("distinct_missing"):
+            out["own_school_distinct"] = out.get("own_school_distinct", 0) + int(r.numbers["distinct_missing"])
     return out
 
 

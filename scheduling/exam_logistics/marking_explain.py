@@ -9,6 +9,7 @@ English in `Explanation.en`; teachers and schools by name.
 """
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 
@@ -60,6 +61,10 @@ def _dimensions(data: MarkingInput, policy: MarkingPolicy, kinds: set[str]) -> l
         if data.hours_available is None:  # the input fixes its hours otherwise; the policy key would not apply
             dims.append(("hours_available", [hours + 0.5 * k for k in range(1, int(hours * 6) + 1)]))  # ≤ 4 × hours
         dims.append(("grade_window", [policy.grade_window + 1, policy.grade_window + 2]))
+        if policy.mode == "centralised" and data.site_school_id:  # schools beyond the distance limit
+            far = sorted({math.ceil(data.km(s.school_id, data.site_school_id) / 5) * 5 for s in data.schools
+                          if data.km(s.school_id, data.site_school_id) > policy.max_km + 1e-9})
+            dims.append(("max_km", [float(km) for km in far]))
     if kinds & {"acting_leader", "leader_short"}:
         if policy.leader_min_teaching_years > 0:
             dims.append(("leader_min_teaching_years", list(range(policy.leader_min_teaching_years - 1, -1, -1))))

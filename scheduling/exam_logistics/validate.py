@@ -306,7 +306,7 @@ def markers_of_other_schools_needed(regular: int, share: float, policy: MarkingP
     return max(distinct, math.ceil(regular * share - 1e-9))
 
 
-def _declared(relaxations) -> dict[tuple, int]:
+def _declared(relaxations) -> dict[tuple, float]:
     """Relaxation counts by (kind, subject, item_group, school_id); hours by (\"hours\", subject, group)."""
     out: dict[tuple, float] = {}
     for r in relaxations:

@@ -8,6 +8,8 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from scheduling.exam_logistics import (ExamSchool, ExamTeacher, ItemGroup, MarkingInput, MarkingPolicy, group_sizes,
                                        plan_marking, validate_marking)
 from scheduling.exam_logistics.marking_explain import strict_plan_exists, subject_only
@@ -226,6 +228,7 @@ def test_the_shortfalls_file_lists_every_declared_relaxation_by_name(tmp_path):
     assert frame.loc[frame["subject"] == "physics", "detail_zh"].str.contains("物理 第").all()
 
 
+@pytest.mark.slow
 def test_generated_small_counties_get_every_group_validated_under_their_declarations():
     from demo.district import generate_district
     from scheduling.exam_logistics import load_policies, marking_input_from_tables
@@ -242,3 +245,20 @@ def test_generated_small_counties_get_every_group_validated_under_their_declarat
             for g in data.groups:  # every group can arbitrate: at least one leader
                 assert any(a.role == "leader" for a in res.assignments
                            if (a.subject, a.item_group) == (g.subject, g.group_id))
+
+
+def test_a_distance_limit_that_keeps_markers_away_is_named_with_the_distance_that_re_solves():
+    data = county(physics_g9=2, physics_g8=0, physics_groups=1, qualified_physics_leaders=4, scripts=600)
+    far = {"S3", "S4"}  # two schools ~80 km from the marking site
+    data = replace(data, schools=tuple(replace(s, lat=s.lat + (0.72 if s.school_id in far else 0.0))
+                                       for s in data.schools))
+    policy = replace(POLICY, max_km=40.0)
+    res = plan_marking(data, policy, time_limit_s=10)
+    assert res.ok and "physics" in {s for s, _ in res.best_effort_groups()}
+    sug = next(e for e in res.explanations if e.code == "marking_suggestion" and e.numbers["subject"] == "physics")
+    km = next(s for s in sug.numbers["suggestions"] if s["key"] == "max_km")
+    loose = replace(policy, quota_tolerance=1e6, quota_slack=10 ** 6, best_effort=False)
+    assert strict_plan_exists(subject_only(data, "physics"), replace(loose, max_km=km["value"]))
+    assert km["value"] >= min(data.km(s, "S1") for s in far)  # reaches a far school ...
+    # ... and is the least on its 5 km grid that does
+    assert not strict_plan_exists(subject_only(data, "physics"), replace(loose, max_km=km["value"] - 5))
