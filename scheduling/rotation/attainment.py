@@ -170,6 +170,8 @@ def attainment_frame(reached: Attainment, data: RotationInput, ceiling: Attainme
                               f"{names.get(school_id, school_id)} quota"), "school_id": school_id,
                      "asked": required, "reached": made, "hard_rules_allow": best})
     frame = pd.DataFrame(rows, columns=["item", "school_id", "asked", "reached", "hard_rules_allow"])
+    for column in ("asked", "reached", "hard_rules_allow"):  # whole numbers, empty where not applicable
+        frame[column] = frame[column].astype("Int64")
     if zh:
         frame = frame.rename(columns={"item": "项目", "school_id": "学校编号", "asked": "要求", "reached": "本方案",
                                       "hard_rules_allow": "硬性规则允许的上限"})

@@ -48,3 +48,16 @@ def test_a_mountain_county_fills_the_required_rotations_and_posts_the_hard_rules
     ceiling = hard_rule_ceilings(data, rules, time_limit_s=30, num_workers=2, per_school=False)
     assert reached.rotations_made == ceiling.rotations_made < reached.required_rotations
     assert reached.posts_filled == ceiling.posts_filled
+
+
+def test_the_attainment_table_puts_the_roster_beside_what_the_hard_rules_allow():
+    from scheduling.rotation.attainment import attainment_frame
+
+    data, rules = no_backbone_county(), policy()
+    result = plan_rotation(data, rules, time_limit_s=10, num_workers=1)
+    frame = attainment_frame(attainment(result, data, rules), data,
+                             hard_rule_ceilings(data, rules, time_limit_s=10, num_workers=1), lang="zh")
+    assert list(frame.columns) == ["项目", "学校编号", "要求", "本方案", "硬性规则允许的上限"]
+    rows = frame.set_index("项目")
+    assert rows.loc["应交流人数（合计）", "要求"] == 3 and rows.loc["岗位", "本方案"] == rows.loc["岗位", "硬性规则允许的上限"]
+    assert rows.loc["S1校 应交流", "学校编号"] == "S1"
