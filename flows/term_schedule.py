@@ -181,12 +181,14 @@ def _assignment(row: dict) -> dict:
         return None if value is None or (isinstance(value, float) and pd.isna(value)) or value == "" else value
 
     weekday = clean(row.get("weekday"))
+    hours = clean(row.get("hours_per_week"))
     return {"teacher_id": row["teacher_id"], "from_school_id": row["from_school_id"],
             "to_school_id": row["to_school_id"], "kind": row["kind"], "direction": row["direction"],
             "start": str(row["start"]) if clean(row.get("start")) else None,
             "end": str(row["end"]) if clean(row.get("end")) else None, "backbone": bool(row["backbone"]),
             "distance_km": float(row["distance_km"]), "subsidy_yuan_per_month": float(row["subsidy_yuan_per_month"]),
-            "mentor_of": clean(row.get("mentor_of")), "weekday": int(weekday) if weekday is not None else None}
+            "mentor_of": clean(row.get("mentor_of")), "weekday": int(weekday) if weekday is not None else None,
+            "hours_per_week": float(hours) if hours is not None else None}
 
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)

@@ -63,7 +63,7 @@ class RotationAssignment(Base):
     teacher_id: Mapped[str] = mapped_column(Id, index=True)
     from_school_id: Mapped[str] = mapped_column(Id)
     to_school_id: Mapped[str] = mapped_column(Id)
-    kind: Mapped[str] = mapped_column(String(16))  # teacher, leader, principal
+    kind: Mapped[str] = mapped_column(String(16))  # teacher, leader, principal, part_time (跨校兼课)
     direction: Mapped[str] = mapped_column(String(8))  # support (支教), learn (跟岗)
     start: Mapped[str | None] = mapped_column(String(10))
     end: Mapped[str | None] = mapped_column(String(10))
@@ -72,6 +72,7 @@ class RotationAssignment(Base):
     subsidy_yuan_per_month: Mapped[float] = mapped_column(Float)
     mentor_of: Mapped[str | None] = mapped_column(Id)
     weekday: Mapped[int | None]
+    hours_per_week: Mapped[float | None] = mapped_column(Float)  # part-time teaching (跨校兼课) only
 
 
 class InvigilationAssignment(Base):
