@@ -85,6 +85,7 @@ def test_a_bundle_of_the_contract_as_written_imports(contract_bundle, db_url):
     assert again.exit_code == 0 and "0 row(s) changed" in again.output, again.output
 
 
+@pytest.mark.slow  # two generated districts and three imports: 6–8 s on a loaded machine
 def test_a_derived_exam_never_overwrites_the_named_one(contract_bundle, db_url, tmp_path):
     """Imported once with exams.csv (a real name), then as the contract bundle: the name stays."""
     result = runner.invoke(app, ["demo-data", "--out", str(tmp_path / "full"), "--schools", "6", "--seed", "3"])
