@@ -349,8 +349,14 @@ def demo(
     """The main job: generate a demo district, import it, plan the term, run an exam season, write everything."""
     from service.demo_job import run_demo
 
+    from service.demo_job import DemoDatabaseInUse
+
     use_db(db, check=False)
-    code = run_demo(out=out, seed=seed, schools=schools, lang=lang, console=console)
+    try:
+        code = run_demo(out=out, seed=seed, schools=schools, lang=lang, console=console)
+    except DemoDatabaseInUse as error:
+        console.print(f"[red]{error}")
+        code = 2
     raise typer.Exit(code=code)
 
 

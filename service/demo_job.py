@@ -39,6 +39,7 @@ def run_demo(out: Path, seed: int, schools: int, lang: str, console: Console) ->
     from models.db import database_url, session_scope
     from models.migrate import upgrade
 
+    fresh_demo_database()  # before anything is generated: a database in use is refused at once
     out.mkdir(parents=True, exist_ok=True)
     bundle_dir = out / "bundle"
     state: dict = {}
@@ -67,6 +68,44 @@ def run_demo(out: Path, seed: int, schools: int, lang: str, console: Console) ->
             progress.update(task, completed=1, note=result if result is not None else "[yellow]skipped")
     console.print(f"[green]demo finished in {time.perf_counter() - started:.0f} s → {out.resolve()}")
     return 0
+
+
+def fresh_demo_database(url: str | None = None) -> str:
+    """The demo starts on an empty database, so `make demo SEED=7` after `make demo` works.
+
+    A SQLite file is replaced (it holds only what an earlier demo wrote); any other database must be
+    empty, because the demo would otherwise delete a real district's rows: a DemoDatabaseInUse says so.
+    """
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+
+    from models import db
+
+    url = db.database_url(url)
+    parsed = make_url(url)
+    engine = db._engines.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(parsed.database + suffix).unlink(missing_ok=True)
+        return url
+    engine = db.make_engine(url)
+    try:
+        with engine.connect() as connection:
+            has_district = "school" in inspect(connection).get_table_names() and bool(
+                connection.exec_driver_sql("select count(*) from school").scalar())
+    finally:
+        engine.dispose()
+    if has_district:
+        raise DemoDatabaseInUse(f"{db.shown_url(url)} already holds a district: the demo needs an empty database "
+                                f"(give another one with --db)")
+    return url
+
+
+class DemoDatabaseInUse(RuntimeError):
+    """The demo was pointed at a database that holds a district of its own."""
 
 
 def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
