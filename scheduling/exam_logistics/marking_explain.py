@@ -123,6 +123,10 @@ def suggestions_for_subject(data: MarkingInput, policy: MarkingPolicy, subject: 
     return [], [entry(k, v) for k, v in chosen.items() if v != getattr(policy, k)]
 
 
+WHERE_ZH = "联考政策文件（默认 policies/exam_logistics.toml）的 [marking] 表中"
+WHERE_EN = "the [marking] table of the exam-logistics policy (default policies/exam_logistics.toml)"
+
+
 def _value(v: object) -> str:
     return ("true" if v else "false") if isinstance(v, bool) else f"{v:g}" if isinstance(v, float) else str(v)
 
@@ -261,21 +265,19 @@ def explain_best_effort(data: MarkingInput, policy: MarkingPolicy, result: Marki
             keys_en = ", ".join(f"{f['key']} = {_value(f['value'])} (now {_value(f['current'])})" for f in together)
             out.append(Explanation(
                 "marking_suggestion",
-                f"{zh_s}：没有单独一个参数够用；在 policies/exam_logistics.toml 的 [marking] 同时设 {keys_zh}，"
-                f"已重新求解验证，{zh_s}各题组即可满足全部规则（各校名额另计）",
-                f"{subject}: no single key is enough; set together {keys_en} in [marking] of "
-                f"policies/exam_logistics.toml; checked by re-solving: the {subject} groups then meet every rule "
-                f"(school quotas aside)",
+                f"{zh_s}：没有单独一个参数够用；在{WHERE_ZH}同时设 {keys_zh}，已重新求解验证，{zh_s}各题组即可满足全部规则"
+                f"（各校名额另计）",
+                f"{subject}: no single key is enough; set together {keys_en} in {WHERE_EN}; checked by re-solving: the "
+                f"{subject} groups then meet every rule (school quotas aside)",
                 {"subject": subject, "suggestions": [], "together": together}, exact=False))
         elif found:
             keys_zh = "；或 ".join(f"{f['key']} = {_value(f['value'])}（当前 {_value(f['current'])}）" for f in found)
             keys_en = "; or ".join(f"{f['key']} = {_value(f['value'])} (now {_value(f['current'])})" for f in found)
             out.append(Explanation(
                 "marking_suggestion",
-                f"{zh_s}：可在 policies/exam_logistics.toml 的 [marking] 设 {keys_zh}；每个值都已重新求解验证，"
-                f"{zh_s}各题组即可满足全部规则（各校名额另计）",
-                f"{subject}: set {keys_en} in [marking] of policies/exam_logistics.toml; each value was checked by "
-                f"re-solving: the {subject} groups then meet every rule (school quotas aside)",
+                f"{zh_s}：可在{WHERE_ZH}设 {keys_zh}；每个值都已重新求解验证，{zh_s}各题组即可满足全部规则（各校名额另计）",
+                f"{subject}: set {keys_en} in {WHERE_EN}; each value was checked by re-solving: the {subject} groups "
+                f"then meet every rule (school quotas aside)",
                 {"subject": subject, "suggestions": found}, exact=False))
         else:
             out.append(Explanation(
