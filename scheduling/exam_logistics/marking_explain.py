@@ -18,6 +18,7 @@ from ortools.sat.python import cp_model
 from .data import Explanation, MarkingInput, MarkingRelaxation, MarkingResult, subject_zh
 from .marking_best_effort import KIND_LABELS, tier_counts
 from .policy import MarkingPolicy
+from .tables import merged_groups
 from .validate import regular_markers, required_group_size
 
 
@@ -74,6 +75,9 @@ def _dimensions(data: MarkingInput, policy: MarkingPolicy, kinds: set[str]) -> l
             dims.append(("leaders_per_group", [policy.leaders_per_group - 1]))
     if "own_school" in kinds and policy.own_school_work_cover:
         dims.append(("own_school_work_cover", [False]))
+    n_groups = len(data.groups)  # `data` holds one subject's groups here
+    if n_groups > 1 and policy.max_groups_per_subject in (0, n_groups):  # fewer, larger item groups need fewer leaders and fewer markers of other schools
+        dims.append(("max_groups_per_subject", list(range(n_groups - 1, 0, -1))))  # after the current value
     # the current value first: a key another one makes unnecessary goes back to it
     return [(k, [getattr(policy, k)] + v) for k, v in dims if v]
 
@@ -101,12 +105,15 @@ def suggestions_for_subject(data: MarkingInput, policy: MarkingPolicy, subject: 
     def ok(p: MarkingPolicy) -> bool:
         if time.perf_counter() > deadline:
             raise OutOfTime  # an unchecked value is never suggested, nor a "no key helps" claimed
-        return strict_plan_exists(sub, p, num_workers=num_workers)
+        grouped = sub
+        if p.max_groups_per_subject and p.max_groups_per_subject < len(sub.groups):  # as the tables would merge them
+            grouped = replace(sub, groups=tuple(merged_groups(list(sub.groups), p.max_groups_per_subject)))
+        return strict_plan_exists(grouped, p, num_workers=num_workers)
 
     def entry(key: str, value) -> dict:
         return {"key": key, "value": value, "current": getattr(policy, key)}
 
-    dims = _dimensions(data, policy, kinds)
+    dims = _dimensions(sub, policy, kinds)
     single = [entry(key, _least(ok, base, key, values)) for key, values in dims
               if ok(replace(base, **{key: values[-1]}))]
     if single or not dims:
