@@ -18,6 +18,7 @@ from ortools.sat.python import cp_model
 from .data import Explanation, MarkingInput, MarkingRelaxation, MarkingResult, subject_zh
 from .marking_best_effort import KIND_LABELS, tier_counts
 from .policy import MarkingPolicy
+from .tables import merged_groups
 from .validate import regular_markers, required_group_size
 
 
@@ -74,6 +75,9 @@ def _dimensions(data: MarkingInput, policy: MarkingPolicy, kinds: set[str]) -> l
             dims.append(("leaders_per_group", [policy.leaders_per_group - 1]))
     if "own_school" in kinds and policy.own_school_work_cover:
         dims.append(("own_school_work_cover", [False]))
+    n_groups = len(data.groups)  # `data` holds one subject's groups here
+    if n_groups > 1 and policy.max_groups_per_subject in (0, n_groups):  # fewer, larger item groups need fewer leaders and fewer markers of other schools
+        dims.append(("max_groups_per_subject", list(range(n_groups - 1, 0, -1))))  # after the current value
     # the current value first: a key another one makes unnecessary goes back to it
     return [(k, [getattr(policy, k)] + v) for k, v in dims if v]
 
@@ -101,12 +105,15 @@ def suggestions_for_subject(data: MarkingInput, policy: MarkingPolicy, subject: 
     def ok(p: MarkingPolicy) -> bool:
         if time.perf_counter() > deadline:
             raise OutOfTime  # an unchecked value is never suggested, nor a "no key helps" claimed
-        return strict_plan_exists(sub, p, num_workers=num_workers)
+        grouped = sub
+        if p.max_groups_per_subject and p.max_groups_per_subject < len(sub.groups):  # as the tables would merge them
+            grouped = replace(sub, groups=tuple(merged_groups(list(sub.groups), p.max_groups_per_subject)))
+        return strict_plan_exists(grouped, p, num_workers=num_workers)
 
     def entry(key: str, value) -> dict:
         return {"key": key, "value": value, "current": getattr(policy, key)}
 
-    dims = _dimensions(data, policy, kinds)
+    dims = _dimensions(sub, policy, kinds)
     single = [entry(key, _least(ok, base, key, values)) for key, values in dims
               if ok(replace(base, **{key: values[-1]}))]
     if single or not dims:
@@ -121,6 +128,10 @@ def suggestions_for_subject(data: MarkingInput, policy: MarkingPolicy, subject: 
     if not ok(replace(base, **chosen)):  # the final combination, re-solved once more
         return [], []
     return [], [entry(k, v) for k, v in chosen.items() if v != getattr(policy, k)]
+
+
+WHERE_ZH = "联考政策文件（默认 policies/exam_logistics.toml）的 [marking] 表中"
+WHERE_EN = "the [marking] table of the exam-logistics policy (default policies/exam_logistics.toml)"
 
 
 def _value(v: object) -> str:
@@ -261,21 +272,19 @@ def explain_best_effort(data: MarkingInput, policy: MarkingPolicy, result: Marki
             keys_en = ", ".join(f"{f['key']} = {_value(f['value'])} (now {_value(f['current'])})" for f in together)
             out.append(Explanation(
                 "marking_suggestion",
-                f"{zh_s}：没有单独一个参数够用；在 policies/exam_logistics.toml 的 [marking] 同时设 {keys_zh}，"
-                f"已重新求解验证，{zh_s}各题组即可满足全部规则（各校名额另计）",
-                f"{subject}: no single key is enough; set together {keys_en} in [marking] of "
-                f"policies/exam_logistics.toml; checked by re-solving: the {subject} groups then meet every rule "
-                f"(school quotas aside)",
+                f"{zh_s}：没有单独一个参数够用；在{WHERE_ZH}同时设 {keys_zh}，已重新求解验证，{zh_s}各题组即可满足全部规则"
+                f"（各校名额另计）",
+                f"{subject}: no single key is enough; set together {keys_en} in {WHERE_EN}; checked by re-solving: the "
+                f"{subject} groups then meet every rule (school quotas aside)",
                 {"subject": subject, "suggestions": [], "together": together}, exact=False))
         elif found:
             keys_zh = "；或 ".join(f"{f['key']} = {_value(f['value'])}（当前 {_value(f['current'])}）" for f in found)
             keys_en = "; or ".join(f"{f['key']} = {_value(f['value'])} (now {_value(f['current'])})" for f in found)
             out.append(Explanation(
                 "marking_suggestion",
-                f"{zh_s}：可在 policies/exam_logistics.toml 的 [marking] 设 {keys_zh}；每个值都已重新求解验证，"
-                f"{zh_s}各题组即可满足全部规则（各校名额另计）",
-                f"{subject}: set {keys_en} in [marking] of policies/exam_logistics.toml; each value was checked by "
-                f"re-solving: the {subject} groups then meet every rule (school quotas aside)",
+                f"{zh_s}：可在{WHERE_ZH}设 {keys_zh}；每个值都已重新求解验证，{zh_s}各题组即可满足全部规则（各校名额另计）",
+                f"{subject}: set {keys_en} in {WHERE_EN}; each value was checked by re-solving: the {subject} groups "
+                f"then meet every rule (school quotas aside)",
                 {"subject": subject, "suggestions": found}, exact=False))
         else:
             out.append(Explanation(

@@ -223,11 +223,17 @@ def item_groups_from_bank(tables: Tables, exam_id: str, subject: str, grade: int
     if not groups:
         groups = [ItemGroup(subject, f"{subject}-G{i + 1}", policy.default_group_seconds)
                   for i in range(policy.default_groups_per_subject)]
-    while policy.max_groups_per_subject and len(groups) > policy.max_groups_per_subject:
-        # merge the adjacent pair that takes least time together
+    return merged_groups(groups, policy.max_groups_per_subject)
+
+
+def merged_groups(groups: list[ItemGroup], limit: int) -> list[ItemGroup]:
+    """A subject's item groups merged down to `limit` (policy `max_groups_per_subject`; 0 = no limit):
+    each time the adjacent pair that takes least time together."""
+    groups = list(groups)
+    while limit and len(groups) > limit:
         i = min(range(len(groups) - 1), key=lambda k: groups[k].seconds_per_script + groups[k + 1].seconds_per_script)
         a, b = groups[i], groups[i + 1]
-        groups[i:i + 2] = [ItemGroup(subject, a.group_id, a.seconds_per_script + b.seconds_per_script, a.items + b.items)]
+        groups[i:i + 2] = [ItemGroup(a.subject, a.group_id, a.seconds_per_script + b.seconds_per_script, a.items + b.items)]
     return groups
 
 

@@ -262,3 +262,19 @@ def test_a_distance_limit_that_keeps_markers_away_is_named_with_the_distance_tha
     assert km["value"] >= min(data.km(s, "S1") for s in far)  # reaches a far school ...
     # ... and is the least on its 5 km grid that does
     assert not strict_plan_exists(subject_only(data, "physics"), replace(loose, max_km=km["value"] - 5))
+
+
+def test_fewer_item_groups_are_suggested_when_the_groups_are_too_many_for_the_teachers():
+    from scheduling.exam_logistics.tables import merged_groups
+
+    data = county(physics_g9=2, physics_g8=0, physics_groups=3, qualified_physics_leaders=8, scripts=300)
+    res = plan_marking(data, POLICY, time_limit_s=10)  # 8 physics teachers; three groups of 5 need 15
+    sug = next(e for e in res.explanations if e.code == "marking_suggestion" and e.numbers["subject"] == "physics")
+    limit = next(s for s in sug.numbers["suggestions"] if s["key"] == "max_groups_per_subject")
+    sub = subject_only(data, "physics")
+    loose = replace(POLICY, quota_tolerance=1e6, quota_slack=10 ** 6, best_effort=False)
+    merged = replace(sub, groups=tuple(merged_groups(list(sub.groups), limit["value"])))
+    assert len(merged.groups) == limit["value"] and strict_plan_exists(merged, loose)
+    more = replace(sub, groups=tuple(merged_groups(list(sub.groups), limit["value"] + 1)))
+    assert not strict_plan_exists(more, loose)  # the most groups that still work
+    assert sum(g.seconds_per_script for g in merged.groups) == sum(g.seconds_per_script for g in sub.groups)
