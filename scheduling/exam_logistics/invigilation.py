@@ -824,6 +824,11 @@ def relaxation_uses(data: InvigilationInput, policy: InvigilationPolicy, rows: l
     return out
 
 
+def relaxation_cost(policy: InvigilationPolicy, uses: list[RelaxationUse]) -> int:
+    """The tiers' price of a plan's relaxations (what the tiered model minimises first)."""
+    return sum(u.count * policy.relax_cost(u.tier) for u in uses)
+
+
 def relaxation_summary(data: InvigilationInput, uses: list[RelaxationUse], proven: bool = True) -> Explanation:
     """One line per tier used, with counts and the sites named (Chinese; English on request)."""
     counts: dict[str, int] = {}
@@ -912,15 +917,30 @@ def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None
         # a complete plan anyway: the tiers, with at least three quarters of the time limit of their own
         run.deadline = max(run.deadline, time.perf_counter() + 0.75 * time_limit_s)
         prev_uses = previous.relaxations if isinstance(previous, InvigilationResult) else []
-        prev_cost = sum(u.count * policy.relax_cost(u.tier) for u in prev_uses if u.tier in policy.relaxation_tiers) \
+        prev_cost = relaxation_cost(policy, [u for u in prev_uses if u.tier in policy.relaxation_tiers]) \
             if prev_plan else None
         tstatus, tfacts, tplan, tvalues, tstats = solve_tiered(data, policy, run, pins, forbids, prev_plan, prev_cost)
         stats["tiered"] = tstats
+        options = []  # (relaxation cost, km, source, rows, uses)
         if tplan is not None:
-            rows, unstaffed = plan_to_rows_tiered(tfacts, tplan, tvalues, policy.exclude_own_school, prev_rows)
-            uses = relaxation_uses(data, policy, rows, unstaffed, tvalues.get("shared", {}), tfacts)
+            t_rows, unstaffed = plan_to_rows_tiered(tfacts, tplan, tvalues, policy.exclude_own_school, prev_rows)
+            t_uses = relaxation_uses(data, policy, t_rows, unstaffed, tvalues.get("shared", {}), tfacts)
+            options.append((relaxation_cost(policy, t_uses), sum(a.distance_km for a in t_rows), "tiered", t_rows, t_uses))
+        if not pins and (tplan is None or not prev_plan):
+            # the clerk's sheet under the same tiers: a complete plan even when the model found none in time
+            # (a large district), and kept when it needs less relaxation than the model's plan
+            from .greedy import greedy_invigilation
+
+            g = greedy_invigilation(data, tfacts.policy, strict=policy, forbids=forbids)
+            g_uses = relaxation_uses(data, policy, g.assignments, g.stats["unfilled_places"], {}, tfacts)
+            if all(u.tier in policy.relaxation_tiers for u in g_uses):
+                options.append((relaxation_cost(policy, g_uses), sum(a.distance_km for a in g.assignments), "greedy",
+                                g.assignments, g_uses))
+        if options:
+            cost, _, source, rows, uses = min(options, key=lambda o: (o[0], o[1], o[2] != "tiered"))
             status = "relaxed" if uses else "feasible"
-            stats["mode"] = "tiered"
+            stats["mode"] = "tiered" if source == "tiered" else "tiered-greedy"
+            stats["relax_options"] = {o[2]: o[0] for o in options}
             if uses:
                 explanations = [relaxation_summary(data, uses, proven=hard_status == "infeasible")] + explanations
         else:

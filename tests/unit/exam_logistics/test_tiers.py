@@ -165,3 +165,26 @@ def test_relaxations_are_written_beside_the_plan(tmp_path):
     wb = load_workbook(write_room_sheets_xlsx(res, data, tmp_path / "rooms.xlsx"))
     gaps = sum(str(c.value).count("空缺") for ws in wb.worksheets[1:] for row in ws.iter_rows() for c in row if c.value)
     assert gaps == res.tier_counts()["unstaffed"]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_greedy_fallback_under_tiers_validates(seed):
+    """The clerk's sheet under the tiers (the fallback when the model finds no plan in time on a large
+    district) keeps every rule except the uses it declares."""
+    from scheduling.exam_logistics import greedy_invigilation
+    from scheduling.exam_logistics.derive import derive
+    from scheduling.exam_logistics.invigilation import relaxation_uses
+    from scheduling.exam_logistics.invigilation_model import widened_policy
+
+    from .conftest import make_instance
+
+    data = _three_villages() if seed == 0 else make_instance(seed, n_schools=5, teachers_per_school=(3, 8),
+                                                              rooms_per_school=(1, 3), radius_km=25)
+    wide = widened_policy(STRICT)
+    g = greedy_invigilation(data, wide, strict=STRICT)
+    uses = relaxation_uses(data, STRICT, g.assignments, g.stats["unfilled_places"], {}, derive(data, wide))
+    assert validate_invigilation(data, STRICT, g.assignments, relaxations=uses) == []
+    assert sum(u.tier == "unstaffed" for u in uses) == g.stats["unfilled"]
+    for a in g.assignments:
+        if a.teacher_school_id == a.site_school_id:
+            assert a.role == "assistant"
