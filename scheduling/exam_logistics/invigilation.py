@@ -145,9 +145,15 @@ def plan_to_rows_tiered(facts: InvigilationFacts, plan: Plan, tiers: dict | None
             if a is not None and q.teacher_id not in kept:
                 room = a.room_id if any(r.room_id == a.room_id for r in ss.rooms) else None
                 kept[q.teacher_id] = Pin(q.teacher_id, e, j, a.role, room)
+        # rooms that lost someone (or a reserve place that did): their remaining members may be re-placed
+        ids_now = {q.teacher_id for q in people}
+        disturbed = {a.room_id for (e2, j2, tid), a in before.items() if (e2, j2) == (e, j) and tid not in ids_now}
+        undisturbed = {tid: pin for tid, pin in kept.items()
+                       if tid in pins or (pin.room_id or "") not in disturbed}
         roles_only = {tid: (pin if tid in pins else Pin(tid, e, j, pin.role)) for tid, pin in kept.items()}
         placed = None
-        for attempt in (kept, roles_only, pins):  # previous room and role, then role, then only the real pins
+        # previous room and role; then outside the rooms that lost someone; then roles; then only the real pins
+        for attempt in (kept, undisturbed, roles_only, pins):
             try:
                 placed = fill_site_session(ss, people, attempt, facts.policy.distinct_schools_in_room, own)
                 break
