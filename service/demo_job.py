@@ -124,10 +124,7 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
                                    actor="demo 学区办")
             postings += result.postings
             leaders += result.leader_exchanges
-            lines.append(f"{cluster_id}: {result.status}")
-            if result.explanations:
-                (out / "term" / cluster_id / "explanations.txt").write_text("\n".join(result.explanations),
-                                                                          encoding="utf-8")
+            lines.append(f"{cluster_id}: {result.status}")  # the flow writes rotation_explanations.txt
         (out / "term" / "status.txt").write_text("\n".join(lines), encoding="utf-8")
         return f"{postings} postings, {leaders} leader exchange days ({', '.join(lines)})"
 
