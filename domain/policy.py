@@ -257,6 +257,8 @@ def section_from_dict(cls: type[_T], d: Mapping[str, Any] | None, section: str) 
             check()
     except PolicyError as error:
         raise _in_section(error, section) from None
+    except (TypeError, ValueError) as error:  # a check that trips on a value of an unexpected kind
+        raise _in_section(PolicyError(str(error)), section) from None
     return instance
 
 

@@ -51,19 +51,24 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
-def stop_temporary_servers() -> int:
-    """Stop the temporary Prefect API servers this process started (each a `uvicorn` child process).
+def temporary_servers() -> list:
+    """The temporary Prefect API servers this process runs (each a `uvicorn` child process)."""
+    import sys
+
+    if "prefect.server.api.server" not in sys.modules:
+        return []  # no flow ran here: nothing was started (and importing the server is slow)
+    from prefect.server.api.server import SubprocessASGIServer
+
+    return [s for s in list(SubprocessASGIServer._instances.values()) if s.server_process is not None]
+
+
+def stop_temporary_servers(keep: list | tuple = ()) -> int:
+    """Stop the temporary Prefect API servers of this process, except those in `keep`.
 
     Without a PREFECT_API_URL, running a flow starts one; Prefect stops it only from an atexit hook,
     which a SIGTERM (the default handler ends Python at once) never reaches. Returns how many stopped.
     """
-    import sys
-
-    if "prefect.server.api.server" not in sys.modules:
-        return 0  # no flow ran here: nothing was started (and importing the server is slow)
-    from prefect.server.api.server import SubprocessASGIServer
-
-    servers = [s for s in list(SubprocessASGIServer._instances.values()) if s.server_process is not None]
+    servers = [s for s in temporary_servers() if not any(s is k for k in keep)]
     for server in servers:
         server.stop()
     return len(servers)
@@ -88,11 +93,12 @@ def stops_cleanly() -> Iterator[None]:
     if threading.current_thread() is threading.main_thread():
         for number in STOP_SIGNALS:
             handled[number] = signal.signal(number, interrupt)
+    already = temporary_servers()  # e.g. a test harness's: not ours to stop
     try:
         yield
     finally:
         try:
-            stop_temporary_servers()
+            stop_temporary_servers(keep=already)
         finally:
             for number, previous in handled.items():
                 signal.signal(number, previous)

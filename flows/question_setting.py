@@ -341,11 +341,33 @@ def paper_approval(exam_id: str, db_url: str | None = None, timeout_s: int = 360
                                         key=review_key(subject, version, round_))
             except FlowPauseTimeout:
                 # Nobody reviewed in time: that is the season waiting for people, not a failure.
+                _end_expired_pause()
                 return waiting_for_review(url, facts, lang)
             log(apply_review(url, exam_id, subject, review, lang, policy_file=policy_file))
         else:
             return StageOutcome("approval", "blocked", f"{subject}: no approved paper after {max_rounds} reviews")
     return StageOutcome("approval", "done", f"locked: {', '.join(done)}")
+
+
+def _end_expired_pause() -> None:
+    """Put this run back to running after its pause expired, so that it ends Completed (as waiting).
+
+    The API holds a run whose pause expired as paused, and fails it at its next state change ("The
+    flow was completed and never resumed"); but nobody reviewing in time is the season waiting for
+    people, not a failure. The orchestration rules refuse the change, hence `force`.
+    """
+    from prefect import get_client
+    from prefect.context import FlowRunContext
+    from prefect.states import Running
+
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        return
+    try:
+        with get_client(sync_client=True) as client:
+            client.set_flow_run_state(context.flow_run.id, Running(), force=True)
+    except Exception as error:  # best effort: at worst the run shows Failed, the season still waits
+        log(f"could not end the expired pause: {error}")
 
 
 def waiting_for_review(url: str, facts: dict, lang: str = "zh") -> StageOutcome:

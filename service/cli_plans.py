@@ -214,7 +214,10 @@ def policy_edit(
     from service.policy_option import fail_policy
 
     try:
-        check_policy(area, text)
+        try:
+            check_policy(area, text)
+        except (TypeError, ValueError) as error:  # a rule a section checks without PolicyError
+            raise error if isinstance(error, PolicyError) else PolicyError(str(error)) from None
     except PolicyError as error:
         fail_policy(error.in_file(file) if file is not None else error, prefix="policy not saved: ")
     if text == current:

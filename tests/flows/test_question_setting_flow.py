@@ -181,6 +181,11 @@ def test_a_swap_the_blueprint_cannot_absorb_keeps_the_draft_and_says_which_cell_
         refused = session.scalars(select(AuditEntry).where(AuditEntry.action == "swap-not-applied")).all()
         assert len(refused) == 2 and refused[0].detail["remove_items"] == [items[0]]
 
+    # A rejection needs a paper without any of the draft's items: the starved cell has none either.
+    rejected = apply_review(demo_db, exam_id, subject, PaperReview(decision="reject", comment="太难"))
+    assert "驳回未生效" in rejected and f"「{area} ×" in rejected
+    assert papers(demo_db, exam_id) == [(subject, 1, "draft")]
+
 
 def test_paper_assemble_sets_a_paper_again_for_a_subject_left_without_one(demo_db, monkeypatch):
     from typer.testing import CliRunner
@@ -206,3 +211,53 @@ def test_paper_assemble_sets_a_paper_again_for_a_subject_left_without_one(demo_d
     locked = CliRunner().invoke(app, ["paper", "assemble", "--exam", exam_id, "--subject", subject, "--db", demo_db])
     assert locked.exit_code == 1 and "已批准并锁定" in locked.output
     assert papers(demo_db, exam_id)[-1] == (subject, 2, "locked")
+
+
+def _wait_for_pause(key: str, timeout_s: float = 90):
+    """The paused flow run waiting at pause key `key` (polls the test harness's API)."""
+    from prefect.client.orchestration import get_client as client_factory
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with client_factory(sync_client=True) as client:
+            runs = client.read_flow_runs(flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+                type=FlowRunFilterStateType(any_=[StateType.PAUSED]))))
+        for run in runs:
+            if run.state.state_details.pause_key == key:
+                return run
+        time.sleep(0.5)
+    raise AssertionError(f"no run paused at {key}")
+
+
+def test_a_refused_swap_in_the_paused_run_pauses_again_and_the_cli_reaches_it(demo_db):
+    """The paused run keeps the draft after a swap it cannot absorb, pauses again on the same version
+    (a new pause key: Prefect would replay the old input on the same key), and `paper approve` finds it."""
+    from prefect.flow_runs import resume_flow_run
+
+    from flows.question_setting import paper_approval, question_setting
+
+    exam_id = season_exam_id(demo_db)
+    assert question_setting(exam_id, db_url=demo_db).status == "done"
+    subjects = exam_facts.fn(demo_db, exam_id)["subjects"]
+    for subject in subjects[1:]:
+        apply_review(demo_db, exam_id, subject, PaperReview())
+    subject = subjects[0]
+    with session_scope(demo_db) as session:
+        items = [i.item_id for i in session.scalars(select(Paper).where(
+            Paper.exam_id == exam_id, Paper.subject == subject)).one().items]
+    _starve_cell_of(demo_db, items[0], items)
+    outcome = {}
+    runner = threading.Thread(target=lambda: outcome.update(result=paper_approval(
+        exam_id, db_url=demo_db, timeout_s=120)), daemon=True)  # daemon: a failed test must not hang the session
+    runner.start()
+    resume_flow_run(_wait_for_pause(f"review-{subject}-v1").id,
+                    run_input={"decision": "swap", "reviewer": "王老师", "remove_items": [items[0]]})
+    _wait_for_pause(f"review-{subject}-v1-r1")
+    assert [p for p in papers(demo_db, exam_id) if p[0] == subject] == [(subject, 1, "draft")]  # kept, waiting
+    sent = submit_review(exam_id, subject, PaperReview(reviewer="王老师"), demo_db)
+    assert "review sent to the waiting flow run" in sent, sent
+    runner.join(timeout=120)
+    assert outcome["result"].status == "done", outcome["result"].message
+    assert (subject, 1, "locked") in papers(demo_db, exam_id)

@@ -231,3 +231,11 @@ def test_policy_edit_and_the_loaders_give_the_same_line(tmp_path):
         check_policy("marking", path.read_text(encoding="utf-8"))
     from_file = refused(area, path)
     assert from_edit.value.in_file(path).line() == from_file.line()
+
+
+def test_a_value_a_check_cannot_read_is_a_policy_error_naming_the_table(tmp_path):
+    path = tmp_path / "rotation.toml"
+    path.write_text('[eligibility]\nretirement_age_by_gender = {M = "sixty"}\n', encoding="utf-8")
+    with pytest.raises(PolicyError) as error:
+        load_rotation_policy(path)
+    assert error.value.table == "eligibility" and str(path) in error.value.line()
