@@ -143,7 +143,7 @@ class _Pool:
     experienced: list[SettingCandidate]  # non-backbone, 教龄 ≥ experienced_years (tier experienced)
     junior: list[SettingCandidate]  # non-backbone, less experienced (tier junior)
     subject_teachers: int  # teachers of the subject in the candidates, whatever their status
-    researchers_available: int  # researchers of the subject that may sit (not excluded, not capped)
+    researchers_available: int  # researchers of the subject not excluded (one at the yearly cap counts as yearly_cap)
     researchers_wanted: bool
 
     def everyone(self, relaxed: bool) -> list[SettingCandidate]:
@@ -166,7 +166,7 @@ def _classify(candidates: Sequence[SettingCandidate], subject: str, policy: Sett
         at_cap = bool(cap) and history.get(c.person_id, 0) >= cap and c.person_id not in pinned
         if c.is_researcher or _strictly_eligible(c, policy):
             (pool.capped if at_cap else pool.strict).append(c)
-            pool.researchers_available += c.is_researcher and not at_cap
+            pool.researchers_available += c.is_researcher
             continue
         if not relaxed:
             continue

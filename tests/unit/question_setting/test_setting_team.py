@@ -265,8 +265,7 @@ def best_uses(people, history, exam_kind, policy):
     has_teachers = any(p.kind == "teacher" for p in people)
     need = policy.researchers_needed(exam_kind)
     sits = [p for p in people if p.kind == "teacher" or need > 0 or not has_teachers]
-    available = sum(p.kind == "researcher" and history.get(p.person_id, 0) < policy.max_settings_per_year
-                    for p in sits)
+    available = sum(p.kind == "researcher" for p in sits)  # one at the yearly cap sits as a yearly_cap use
     best = None
     for size in range(1, policy.team_size_max + 1):
         for team in combinations(sits, size):
@@ -385,3 +384,10 @@ def test_the_small_county_gets_a_physics_team_with_its_shortfall(county, lang):
     by_id = {m.person_id: m for m in result.members}
     for r in result.relaxations:  # a person reads names, with the id beside them
         assert all(by_id[pid].name in r.text and pid in r.text for pid in r.people if pid in by_id)
+
+
+def test_a_researcher_at_the_yearly_cap_sits_as_a_stated_cap_use_not_a_missing_researcher():
+    people = [teacher(f"{s}{n}", s) for s in ("S1", "S2") for n in range(2)] + [researcher("R1")]
+    result = choose_setting_team(people, "midterm", SettingTeamPolicy(), {"R1": 4}, subject="math")
+    assert result.ok and "R1" in result.member_ids
+    assert [r.tier for r in result.relaxations] == ["yearly_cap"] and result.relaxations[0].people == ("R1",)
