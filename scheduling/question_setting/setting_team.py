@@ -6,6 +6,16 @@ by the research centre. So a team has backbone teachers of the subject from at l
 plus researchers for midterms and finals (policy `min_researchers`). Balance: nobody sets every exam
 (past settings this school year are penalised, growing with their number, and capped), schools take
 turns, and one school does not fill the team.
+
+Policy numbers are targets (issue 12: a stage is never left blocked). When no team meets every rule,
+the team that gives up the fewest rules is chosen, tier by tier in `relaxation_order` (default: an
+experienced non-backbone teacher, 教龄 ≥ `experienced_years`, where backbone is required; someone at
+the yearly cap; more than `max_per_school` from a school; fewer than `min_schools` schools; fewer than
+`team_size_min` people; last a less experienced non-backbone teacher): a use of a later tier costs
+more than every use of earlier ones together. Each use is a `SettingRelaxation` on the result, with
+its text (numbers, names, the policy key) and a value of that key checked by re-solving. Researchers
+that do not exist are a forced shortfall; a subject with no teacher in the exam's schools is set by
+its researchers, and with neither the explanation names the file to import.
 """
 from __future__ import annotations
 
@@ -447,12 +457,13 @@ def _relaxations(solved: _Solved, pool: _Pool, policy: SettingTeamPolicy, exam_k
         elif tier == "schools":
             present = sorted(s for s in by_school if s)
             have = sorted({c.school_id for c in pool.everyone(True) if not c.is_researcher and c.school_id})
+            unused = _why_schools_unused([s for s in have if s not in present], pool, policy, lang)
             text = say(lang, f"命题组教师只来自 {len(present)} 所学校（{'、'.join(present) or '无'}），少于要求的 "
-                             f"{policy.min_schools} 所；可选的{subject_zh}教师只在 {len(have)} 所学校"
-                             f"（{'、'.join(have) or '无'}）（min_schools = {policy.min_schools}）",
+                             f"{policy.min_schools} 所；有{subject_zh}教师的学校共 {len(have)} 所"
+                             f"（{'、'.join(have) or '无'}）{unused}（min_schools = {policy.min_schools}）",
                        f"the team's teachers come from {len(present)} school(s) ({', '.join(present) or 'none'}), "
-                       f"fewer than {policy.min_schools}; {subject} teachers who may sit are in {len(have)} "
-                       f"school(s) ({', '.join(have) or 'none'}) (min_schools = {policy.min_schools})")
+                       f"fewer than {policy.min_schools}; {len(have)} school(s) have {subject} teachers "
+                       f"({', '.join(have) or 'none'}){unused} (min_schools = {policy.min_schools})")
             out.append(SettingRelaxation(tier, rank[tier], n, "min_schools", policy.min_schools,
                                          len(present) if present else None, (), tuple(present), text))
         elif tier == "team_size":
@@ -464,6 +475,25 @@ def _relaxations(solved: _Solved, pool: _Pool, policy: SettingTeamPolicy, exam_k
             out.append(SettingRelaxation(tier, rank[tier], n, "team_size_min", policy.team_size_min, size,
                                          (), (), text))
     return out
+
+
+def _why_schools_unused(schools: Sequence[str], pool: _Pool, policy: SettingTeamPolicy, lang: str) -> str:
+    """'；S005 只有 2 名教龄不足 10 年的非骨干教师（最后才用）': why a school with teachers is not on the team."""
+    parts = []
+    for school in schools:
+        junior = sum(c.school_id == school for c in pool.junior)
+        capped = sum(c.school_id == school for c in pool.capped)
+        if junior:
+            parts.append(say(lang, f"{school} 只有 {junior} 名教龄不足 {policy.experienced_years} 年的非骨干教师"
+                                   f"（放宽顺序 relaxation_order 中的 junior）",
+                             f"{school} has only {junior} non-backbone teacher(s) under {policy.experienced_years} "
+                             f"years (tier junior of relaxation_order)"))
+        elif capped:
+            parts.append(say(lang, f"{school} 的 {capped} 名教师已达年度命题上限", f"{school}'s {capped} teacher(s) "
+                                                                            f"are at the yearly cap"))
+    if not parts:
+        return ""
+    return say(lang, "；" + "；".join(parts), "; " + "; ".join(parts))
 
 
 def _changed(policy: SettingTeamPolicy, key: str, value) -> SettingTeamPolicy | None:
