@@ -26,6 +26,6 @@ __all__ = [
     "AssemblyPolicy", "AssemblyResult", "BankItem", "Blueprint", "BlueprintError", "BlueprintPolicy",
     "CellCapacity", "ItemUse", "MarkingStandard", "Paper", "PaperItem", "PolicyError", "QuestionSettingPolicy",
     "SettingCandidate", "SettingRelaxation", "SettingTeamPolicy", "SettingTeamResult", "assemble_paper",
-    "bank_from_tables", "candidates_from_tables", "cell_capacity", "choose_setting_team", "default_blueprint", "load_policy",
-    "marking_standard", "recently_used_items", "usage_from_frame",
+    "bank_from_tables", "candidates_from_tables", "cell_capacity", "choose_setting_team", "default_blueprint",
+    "load_policy", "marking_standard", "recently_used_items", "usage_from_frame",
 ]
