@@ -358,7 +358,13 @@ def choose_setting_team(candidates: Iterable[SettingCandidate], exam_kind: str,
     if not pool.everyone(True):
         return finish("infeasible", strict + [_nothing_to_import(candidates, subject, exam_kind, lang)], strict=strict)
     solved = _solve(pool, policy, *args, relaxed=True, time_limit_s=time_limit_s, num_workers=num_workers, seed=seed)
-    if solved.status not in ("optimal", "feasible"):
+    if solved.status == "infeasible":  # only the hard limits are left: the team maximum, the researcher cap
+        return finish("infeasible", strict + [say(
+            lang, f"放宽全部可放宽的规则后仍无法组队：教研员至多 {policy.max_researchers} 名（max_researchers），"
+                  f"命题组至多 {policy.team_size_max} 人（team_size_max）",
+            f"no team even with every relaxation: at most {policy.max_researchers} researchers (max_researchers), "
+            f"at most {policy.team_size_max} people (team_size_max)")], strict=strict)
+    if solved.status != "optimal" and solved.status != "feasible":
         return finish(solved.status, strict + [say(lang, "时限内未找到命题组", "no team found within the time limit")],
                       strict=strict)
     relaxations = _relaxations(solved, pool, policy, exam_kind, need_researchers, history, subject, lang)

@@ -392,3 +392,9 @@ def test_a_researcher_at_the_yearly_cap_sits_as_a_stated_cap_use_not_a_missing_r
     result = choose_setting_team(people, "midterm", SettingTeamPolicy(), {"R1": 4}, subject="math")
     assert result.ok and "R1" in result.member_ids
     assert [r.tier for r in result.relaxations] == ["yearly_cap"] and result.relaxations[0].people == ("R1",)
+
+
+def test_researchers_only_but_none_allowed_names_the_hard_limit():
+    policy = SettingTeamPolicy(max_researchers=0)
+    result = choose_setting_team([researcher("R1")], "unit", policy, subject="math")
+    assert not result.ok and "max_researchers" in result.explanation[-1]
