@@ -131,6 +131,8 @@ def assemble_subject(tables: dict[str, pd.DataFrame], facts: dict, subject: str,
                                 forbidden=forbidden or (), previous=previous, lang=lang)
     return {"ok": result.ok and team.ok, "team": team.member_ids, "team_leader": team.leader_id,
             "team_explanation": team.explanation, "team_frame": team.to_frame(lang) if team.ok else None,
+            # A best-effort team keeps the stage going; its shortfall (relaxations, explained) travels with it.
+            "team_best_effort": team.best_effort, "team_relaxations": [r.to_dict() for r in team.relaxations],
             "paper": result.paper if result.ok else None, "explanation": result.explanation,
             "blueprint": print_blueprint.to_dict(), "status": result.status,
             "seconds": round(result.solve_seconds, 2)}

@@ -5,7 +5,8 @@ Pure functions from plain typed inputs to plain typed results (no database, no P
 - `Blueprint` (双向细目表) with TOML/YAML/Excel I/O and `default_blueprint(subject, grade, bank)`;
 - `bank_from_tables(tables, subject, grade)` → `list[BankItem]` from bundle `items` / `item_usage`;
 - `assemble_paper(bank, blueprint, policy, cohort=...)` → `AssemblyResult` with `Paper` forms;
-- `choose_setting_team(candidates, exam_kind, policy, history, subject=...)` → `SettingTeamResult`;
+- `choose_setting_team(candidates, exam_kind, policy, history, subject=...)` → `SettingTeamResult`
+  (best effort when the rules cannot all hold: `relaxations`, `strict_explanation`);
 - policies: `AssemblyPolicy`, `BlueprintPolicy`, `SettingTeamPolicy`, `QuestionSettingPolicy`,
   `load_policy()` (defaults in policies/question_setting.toml).
 """
@@ -17,12 +18,14 @@ from .paper import MarkingStandard, Paper, PaperItem, marking_standard
 from .policy import (
     AssemblyPolicy, BlueprintPolicy, PolicyError, QuestionSettingPolicy, SettingTeamPolicy, load_policy,
 )
-from .setting_team import SettingCandidate, SettingTeamResult, candidates_from_tables, choose_setting_team
+from .setting_team import (
+    SettingCandidate, SettingRelaxation, SettingTeamResult, candidates_from_tables, choose_setting_team,
+)
 
 __all__ = [
     "AssemblyPolicy", "AssemblyResult", "BankItem", "Blueprint", "BlueprintError", "BlueprintPolicy",
     "CellCapacity", "ItemUse", "MarkingStandard", "Paper", "PaperItem", "PolicyError", "QuestionSettingPolicy",
-    "SettingCandidate", "SettingTeamPolicy", "SettingTeamResult", "assemble_paper", "bank_from_tables",
-    "candidates_from_tables", "cell_capacity", "choose_setting_team", "default_blueprint", "load_policy",
-    "marking_standard", "recently_used_items", "usage_from_frame",
+    "SettingCandidate", "SettingRelaxation", "SettingTeamPolicy", "SettingTeamResult", "assemble_paper",
+    "bank_from_tables", "candidates_from_tables", "cell_capacity", "choose_setting_team", "default_blueprint",
+    "load_policy", "marking_standard", "recently_used_items", "usage_from_frame",
 ]

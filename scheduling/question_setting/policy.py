@@ -12,6 +12,11 @@ from domain.policy import POSITIVE, UNIT, PolicyError, PolicySection, PolicyTabl
 from domain.vocab import COGNITIVE_LEVELS, ITEM_TYPES
 
 EXAM_KINDS = ("unit", "midterm", "final", "feedback")  # bundle.spec EXAMS.kind
+# Rules a best-effort setting team may break, in the order a research office gives them up (first: the
+# cheapest): an experienced non-backbone teacher stands in for a backbone one; someone sets a paper beyond
+# the yearly cap; a school sends more than max_per_school; fewer schools than min_schools; a team smaller
+# than team_size_min; last, a non-backbone teacher below experienced_years.
+SETTING_RELAXATIONS = ("experienced", "yearly_cap", "per_school", "schools", "team_size", "junior")
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[2] / "policies" / "question_setting.toml"
 
 
@@ -119,6 +124,9 @@ class SettingTeamPolicy(PolicySection):
     school_balance_weight: float = 4.0  # 单校人数最多值的代价
     size_weight: float = 5.0  # 偏离理想人数的代价（每人）
     grade_match_weight: float = 3.0  # 任教本年级的奖励
+    best_effort: bool = True  # 严格规则无法满足时仍组成最接近的命题组，并逐项说明缺口
+    experienced_years: int = 10  # 教龄不少于该年数的非骨干教师可在缺骨干时顶替（第一级放宽）
+    relaxation_order: tuple[str, ...] = SETTING_RELAXATIONS  # 放宽的先后顺序（靠前的先用）
 
     def check(self) -> None:
         if not 1 <= self.team_size_min <= self.team_size_target <= self.team_size_max:
@@ -134,6 +142,11 @@ class SettingTeamPolicy(PolicySection):
                    self.school_balance_weight, self.size_weight, self.grade_match_weight)
         if min(weights) < 0:
             raise PolicyError("setting_team: weights must be ≥ 0")
+        if sorted(self.relaxation_order) != sorted(SETTING_RELAXATIONS):
+            raise PolicyError(f"setting_team.relaxation_order must list each of {list(SETTING_RELAXATIONS)} once, "
+                              f"got {list(self.relaxation_order)}",
+                              zh=f"setting_team.relaxation_order 须把 {list(SETTING_RELAXATIONS)} 各列一次",
+                              table="setting_team", key="relaxation_order")
 
     def researchers_needed(self, exam_kind: str) -> int:
         return int(self.min_researchers.get(exam_kind, 0))

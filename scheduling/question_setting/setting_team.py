@@ -6,6 +6,16 @@ by the research centre. So a team has backbone teachers of the subject from at l
 plus researchers for midterms and finals (policy `min_researchers`). Balance: nobody sets every exam
 (past settings this school year are penalised, growing with their number, and capped), schools take
 turns, and one school does not fill the team.
+
+Policy numbers are targets (issue 12: a stage is never left blocked). When no team meets every rule,
+the team that gives up the fewest rules is chosen, tier by tier in `relaxation_order` (default: an
+experienced non-backbone teacher, 教龄 ≥ `experienced_years`, where backbone is required; someone at
+the yearly cap; more than `max_per_school` from a school; fewer than `min_schools` schools; fewer than
+`team_size_min` people; last a less experienced non-backbone teacher): a use of a later tier costs
+more than every use of earlier ones together. Each use is a `SettingRelaxation` on the result, with
+its text (numbers, names, the policy key) and a value of that key checked by re-solving. Researchers
+that do not exist are a forced shortfall; a subject with no teacher in the exam's schools is set by
+its researchers, and with neither the explanation names the file to import.
 """
 from __future__ import annotations
 
@@ -13,7 +23,7 @@ import random
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import pandas as pd
 from ortools.sat.python import cp_model
@@ -21,7 +31,7 @@ from ortools.sat.python import cp_model
 from domain.vocab import BOOL_TRUE, SUBJECTS
 
 from ._common import check_lang, is_missing, say, split_list, subject_code
-from .policy import EXAM_KINDS, SettingTeamPolicy
+from .policy import EXAM_KINDS, PolicyError, SettingTeamPolicy
 
 KIND_LABELS = {"teacher": "骨干教师", "researcher": "教研员"}
 EXAM_KIND_LABELS = {"unit": "单元检测", "midterm": "期中", "final": "期末", "feedback": "反馈考试"}
@@ -48,20 +58,54 @@ class SettingCandidate:
         return self.kind == "researcher"
 
 
+@dataclass(frozen=True)
+class SettingRelaxation:
+    """One rule the best-effort team breaks, how often, and the policy value that would avoid it.
+
+    tier: a name of `SETTING_RELAXATIONS`, or a shortfall nothing can choose around: `researchers`
+    (fewer researchers exist than the exam kind needs) or `no_teachers` (no teacher of the subject in
+    the exam's schools: the team is the researchers). rank: the tier's place in the policy's
+    `relaxation_order` (1 = given up first); 0 for those two. suggested_value: checked by re-solving
+    with it (None: no single value of this key avoids the relaxation).
+    """
+
+    tier: str
+    rank: int
+    count: int  # people standing in, people above a cap, schools or members missing
+    policy_key: str
+    policy_value: object
+    suggested_value: object | None
+    people: tuple[str, ...] = ()
+    schools: tuple[str, ...] = ()
+    text: str = ""
+
+    def to_dict(self) -> dict:
+        return {"tier": self.tier, "rank": self.rank, "count": self.count, "policy_key": self.policy_key,
+                "policy_value": self.policy_value, "suggested_value": self.suggested_value,
+                "people": list(self.people), "schools": list(self.schools), "text": self.text}
+
+
 @dataclass
 class SettingTeamResult:
     status: str  # optimal, feasible, infeasible, unknown
     members: list[SettingCandidate]
     leader_id: str | None  # 组长: a researcher when there is one, else the most senior teacher
-    explanation: list[str]
+    explanation: list[str]  # why there is no team, or (best effort) what the team falls short of
     solve_seconds: float
     num_workers: int
     objective: float | None = None
     history: dict[str, int] = field(default_factory=dict)
+    relaxations: list[SettingRelaxation] = field(default_factory=list)  # empty: every rule holds
+    strict_explanation: list[str] = field(default_factory=list)  # why no team meets every rule
 
     @property
     def ok(self) -> bool:
         return self.status in ("optimal", "feasible")
+
+    @property
+    def best_effort(self) -> bool:
+        """A team that breaks some policy rule (listed in `relaxations`)."""
+        return self.ok and bool(self.relaxations)
 
     @property
     def member_ids(self) -> list[str]:
@@ -70,6 +114,10 @@ class SettingTeamResult:
     @property
     def schools(self) -> list[str]:
         return sorted({m.school_id for m in self.members if m.school_id is not None})
+
+    def uses(self, tier: str) -> int:
+        """How many times the team uses a relaxation tier (0 when it does not)."""
+        return sum(r.count for r in self.relaxations if r.tier == tier)
 
     def to_frame(self, lang: str = "zh") -> pd.DataFrame:
         check_lang(lang)
@@ -84,11 +132,8 @@ class SettingTeamResult:
         return frame
 
 
-def _eligible(candidate: SettingCandidate, subject: str, policy: SettingTeamPolicy, researchers_wanted: bool) -> bool:
-    if candidate.subject != subject:
-        return False
-    if candidate.is_researcher:
-        return researchers_wanted
+def _strictly_eligible(candidate: SettingCandidate, policy: SettingTeamPolicy) -> bool:
+    """A backbone or famous teacher, or any teacher when the policy does not ask for backbone ones."""
     return candidate.backbone or candidate.famous or not policy.backbone_only
 
 
@@ -99,15 +144,173 @@ def _leader(members: Sequence[SettingCandidate]) -> str | None:
     return ranked[0].person_id
 
 
+@dataclass
+class _Pool:
+    """Who may sit on the team, and under which relaxation tier each person would."""
+
+    strict: list[SettingCandidate]  # meets every rule
+    capped: list[SettingCandidate]  # eligible but at the yearly cap (tier yearly_cap)
+    experienced: list[SettingCandidate]  # non-backbone, 教龄 ≥ experienced_years (tier experienced)
+    junior: list[SettingCandidate]  # non-backbone, less experienced (tier junior)
+    subject_teachers: int  # teachers of the subject in the candidates, whatever their status
+    researchers_available: int  # researchers of the subject not excluded (one at the yearly cap counts as yearly_cap)
+    researchers_wanted: bool
+
+    def everyone(self, relaxed: bool) -> list[SettingCandidate]:
+        if not relaxed:
+            return list(self.strict)
+        return list(dict.fromkeys(self.strict + self.capped + self.experienced + self.junior))
+
+
+def _classify(candidates: Sequence[SettingCandidate], subject: str, policy: SettingTeamPolicy, need_researchers: int,
+              history: Mapping[str, int], pinned: Sequence[str], excluded: set[str], relaxed: bool) -> _Pool:
+    of_subject = [c for c in candidates if c.subject == subject and c.person_id not in excluded]
+    subject_teachers = sum(not c.is_researcher for c in of_subject)
+    # Researchers sit when the exam kind asks for them, or (best effort) when no teacher of the subject exists.
+    researchers_wanted = need_researchers > 0 or (relaxed and subject_teachers == 0)
+    cap = policy.max_settings_per_year
+    pool = _Pool([], [], [], [], subject_teachers, 0, researchers_wanted)
+    for c in of_subject:
+        if c.is_researcher and not researchers_wanted:
+            continue
+        at_cap = bool(cap) and history.get(c.person_id, 0) >= cap and c.person_id not in pinned
+        if c.is_researcher or _strictly_eligible(c, policy):
+            (pool.capped if at_cap else pool.strict).append(c)
+            pool.researchers_available += c.is_researcher
+            continue
+        if not relaxed:
+            continue
+        (pool.experienced if c.teaching_years >= policy.experienced_years else pool.junior).append(c)
+        if at_cap:
+            pool.capped.append(c)
+    return pool
+
+
+def _tier_weights(policy: SettingTeamPolicy) -> dict[str, int]:
+    """Lexicographic weights: one use of a later tier costs more than every possible use of earlier ones."""
+    most = {"experienced": policy.team_size_max, "yearly_cap": policy.team_size_max,
+            "per_school": policy.team_size_max, "schools": policy.min_schools, "team_size": policy.team_size_min,
+            "junior": policy.team_size_max}
+    weights, below = {}, 0
+    for tier in policy.relaxation_order:
+        weights[tier] = below + 1
+        below += weights[tier] * most[tier]
+    return weights
+
+
+@dataclass
+class _Solved:
+    status: str
+    members: list[SettingCandidate]
+    uses: dict[str, int]  # tier → count in the chosen team
+    objective: float | None
+
+
+def _solve(pool: _Pool, policy: SettingTeamPolicy, need_researchers: int, history: Mapping[str, int],
+           previous_team: set[str], grade: int | None, pinned: Sequence[str], relaxed: bool, time_limit_s: float,
+           num_workers: int, seed: int) -> _Solved:
+    """The team model. Strict: every rule is a constraint. Relaxed: each rule has a slack counted by its tier;
+    the tiers are minimised first (lexicographically, in policy order), then the balance objective."""
+    people = pool.everyone(relaxed)
+    model = cp_model.CpModel()
+    x = {c.person_id: model.new_bool_var(f"set_{c.person_id}") for c in people}
+    teachers = [c for c in people if not c.is_researcher]
+    researchers = [c for c in people if c.is_researcher]
+    by_school: dict[str, list[SettingCandidate]] = defaultdict(list)
+    for c in teachers:
+        by_school[c.school_id or ""].append(c)
+
+    def total(group) -> cp_model.LinearExpr:
+        return cp_model.LinearExpr.sum([x[c.person_id] for c in group])
+
+    size = total(people)
+    model.add(size <= policy.team_size_max)
+    uses: dict[str, cp_model.LinearExprT] = {}
+    if relaxed:
+        size_short = model.new_int_var(0, policy.team_size_min, "team_size_short")
+        model.add(size + size_short >= policy.team_size_min)
+        if people:
+            model.add(size >= 1)  # never an empty team while anyone may sit on it
+        uses["team_size"] = size_short
+    else:
+        model.add(size >= policy.team_size_min)
+    represented, over = [], []
+    for school, members in sorted(by_school.items()):
+        chosen = total(members)
+        if relaxed:
+            excess = model.new_int_var(0, policy.team_size_max, f"over_cap_{school}")
+            model.add(chosen <= policy.max_per_school + excess)
+            over.append(excess)
+        else:
+            model.add(chosen <= policy.max_per_school)
+        present = model.new_bool_var(f"school_{school}")
+        model.add(chosen >= 1).only_enforce_if(present)
+        model.add(chosen == 0).only_enforce_if(present.Not())
+        represented.append(present)
+    if relaxed:
+        schools_short = model.new_int_var(0, policy.min_schools, "schools_short")
+        model.add(sum(represented) + schools_short >= policy.min_schools)
+        uses["schools"] = schools_short
+        uses["per_school"] = cp_model.LinearExpr.sum(over)
+        uses["experienced"] = total(pool.experienced)
+        uses["junior"] = total(pool.junior)
+        uses["yearly_cap"] = total([c for c in pool.capped if c.person_id in x])
+    else:
+        model.add(sum(represented) >= policy.min_schools)
+    # Researchers the exam kind asks for; best effort: as many as exist (the shortfall is forced).
+    researcher_count = total(researchers)
+    model.add(researcher_count >= (min(need_researchers, pool.researchers_available) if relaxed
+                                   else need_researchers))
+    model.add(researcher_count <= policy.max_researchers)
+    for person_id in pinned:
+        if person_id in x:
+            model.add(x[person_id] == 1)
+
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = max(1, num_workers)
+    solver.parameters.random_seed = seed
+    if relaxed:
+        # First the relaxations alone (a small model), then the balance among the teams that use them as little.
+        weights = _tier_weights(policy)
+        relaxation = cp_model.LinearExpr.weighted_sum([uses[t] for t in weights], list(weights.values()))
+        model.minimize(relaxation)
+        solver.parameters.max_time_in_seconds = max(0.05, time_limit_s / 2)
+        status = solver.solve(model)
+        if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+            return _Solved("infeasible" if status == cp_model.INFEASIBLE else "unknown", [], {}, None)
+        model.add(relaxation <= round(solver.objective_value))
+        for c in people:
+            model.add_hint(x[c.person_id], solver.boolean_value(x[c.person_id]))
+        time_limit_s /= 2
+    terms = _penalties(model, x, people, by_school, size, history, previous_team, grade, policy, seed,
+                       busiest_max=policy.team_size_max if relaxed else policy.max_per_school)
+    model.minimize(sum(terms))
+    solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
+    status = solver.solve(model)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return _Solved("infeasible" if status == cp_model.INFEASIBLE else "unknown", [], {}, None)
+    members = [c for c in people if solver.boolean_value(x[c.person_id])]
+    counts = {tier: int(solver.value(expr)) for tier, expr in uses.items()}
+    return _Solved("optimal" if status == cp_model.OPTIMAL else "feasible", members,
+                   {t: n for t, n in counts.items() if n}, solver.objective_value)
+
+
 def choose_setting_team(candidates: Iterable[SettingCandidate], exam_kind: str,
                         policy: SettingTeamPolicy | None = None, history: Mapping[str, int] | None = None, *,
                         subject: str, grade: int | None = None, previous_team: Iterable[str] = (),
                         pinned: Iterable[str] = (), excluded: Iterable[str] = (), time_limit_s: float = 5,
-                        num_workers: int = 2, lang: str = "zh", seed: int = 0) -> SettingTeamResult:
+                        num_workers: int = 2, lang: str = "zh", seed: int = 0,
+                        suggest: bool = True) -> SettingTeamResult:
     """Choose the 命题组 for one exam of `subject` (and `grade`, to prefer teachers who teach it).
 
     history: person_id → papers set this school year (the balance input). previous_team: who set
     the last exam. pinned / excluded: people the planner insists on / rules out.
+
+    When no team meets every rule and `policy.best_effort` is on, the result is still `ok`: the team
+    that gives up as few rules as possible, tier by tier in `policy.relaxation_order`, with each use in
+    `relaxations` (explained, with the policy key and a value checked by re-solving when `suggest`),
+    and the strict reasons in `strict_explanation`. It is empty only when the exam's schools have no
+    teacher and no researcher of the subject (the explanation names what to import) or the pins conflict.
     """
     started = time.perf_counter()
     check_lang(lang)
@@ -121,73 +324,248 @@ def choose_setting_team(candidates: Iterable[SettingCandidate], exam_kind: str,
     need_researchers = policy.researchers_needed(exam_kind)
     subject_zh = SUBJECTS.get(subject, subject)
 
-    def finish(status: str, explanation: list[str], members=(), objective=None) -> SettingTeamResult:
-        members = sorted(members, key=lambda m: (m.is_researcher is False, m.school_id or "", m.person_id))
+    def finish(status: str, explanation: list[str], solved: _Solved | None = None, relaxations=(),
+               strict=()) -> SettingTeamResult:
+        members = sorted(solved.members if solved else (),
+                         key=lambda m: (m.is_researcher is False, m.school_id or "", m.person_id))
         return SettingTeamResult(status, list(members), _leader(members), explanation,
-                                 time.perf_counter() - started, num_workers, objective,
-                                 {m.person_id: history.get(m.person_id, 0) for m in members})
+                                 time.perf_counter() - started, num_workers, solved.objective if solved else None,
+                                 {m.person_id: history.get(m.person_id, 0) for m in members},
+                                 list(relaxations), list(strict))
 
-    # Who may sit on the team, and who is kept off by the yearly cap.
-    cap = policy.max_settings_per_year
-    pool, capped = [], []
-    for c in candidates:
-        if c.person_id in excluded or not _eligible(c, subject, policy, need_researchers > 0):
-            continue
-        if cap and history.get(c.person_id, 0) >= cap and c.person_id not in pinned:
-            capped.append(c)
-        else:
-            pool.append(c)
-
+    strict_pool = _classify(candidates, subject, policy, need_researchers, history, pinned, excluded, relaxed=False)
     header = say(lang, f"无法组成{subject_zh}{EXAM_KIND_LABELS[exam_kind]}命题组：",
                  f"No {subject} {exam_kind} setting team is possible:")
-    problems = _precheck(pool, capped, candidates, pinned, excluded, subject, policy, exam_kind, need_researchers, lang)
-    if problems:
-        return finish("infeasible", [header] + problems)
+    shortages = _precheck(strict_pool.strict, strict_pool.capped, subject, policy, exam_kind, need_researchers, lang)
+    pin_problems = _pin_problems(strict_pool.strict, candidates, pinned, excluded, subject, policy, exam_kind, lang)
+    if pin_problems or (shortages and not policy.best_effort):
+        return finish("infeasible", [header] + shortages + pin_problems, strict=[header] + shortages + pin_problems)
+    args = (need_researchers, history, previous_team, grade, pinned)
+    if not shortages:
+        solved = _solve(strict_pool, policy, *args, relaxed=False, time_limit_s=time_limit_s,
+                        num_workers=num_workers, seed=seed)
+        if solved.status in ("optimal", "feasible"):
+            return finish(solved.status, [], solved)
+        if solved.status == "unknown":
+            return finish("unknown", [say(lang, "时限内未找到命题组", "no team found within the time limit")])
+        shortages = [say(lang, "命题组人数、学校数、每校人数上限和指定人选无法同时满足",
+                         "team size, number of schools, per-school cap and pinned people cannot all be met")]
+        if not policy.best_effort:
+            return finish("infeasible", [header] + shortages, strict=[header] + shortages)
+    strict = [header] + shortages
 
-    model = cp_model.CpModel()
-    x = {c.person_id: model.new_bool_var(f"set_{c.person_id}") for c in pool}
-    teachers = [c for c in pool if not c.is_researcher]
-    researchers = [c for c in pool if c.is_researcher]
+    pool = _classify(candidates, subject, policy, need_researchers, history, pinned, excluded, relaxed=True)
+    if not pool.everyone(True):
+        return finish("infeasible", strict + [_nothing_to_import(candidates, subject, exam_kind, lang)], strict=strict)
+    solved = _solve(pool, policy, *args, relaxed=True, time_limit_s=time_limit_s, num_workers=num_workers, seed=seed)
+    if solved.status == "infeasible":  # only the hard limits are left: the team maximum, the researcher cap
+        return finish("infeasible", strict + [say(
+            lang, f"放宽全部可放宽的规则后仍无法组队：教研员至多 {policy.max_researchers} 名（max_researchers），"
+                  f"命题组至多 {policy.team_size_max} 人（team_size_max）",
+            f"no team even with every relaxation: at most {policy.max_researchers} researchers (max_researchers), "
+            f"at most {policy.team_size_max} people (team_size_max)")], strict=strict)
+    if solved.status != "optimal" and solved.status != "feasible":
+        return finish(solved.status, strict + [say(lang, "时限内未找到命题组", "no team found within the time limit")],
+                      strict=strict)
+    relaxations = _relaxations(solved, pool, policy, exam_kind, need_researchers, history, subject, lang)
+    explanation = [say(lang, f"{subject_zh}{EXAM_KIND_LABELS[exam_kind]}命题组未能满足全部政策，已按放宽顺序组成最接近的"
+                             f"命题组（{len(solved.members)} 人）：",
+                       f"the {subject} {exam_kind} setting team cannot meet every policy rule; the closest team "
+                       f"({len(solved.members)} people) relaxes, in policy order:")]
+    if suggest:
+        def again(changed: SettingTeamPolicy, best_effort: bool) -> SettingTeamResult:
+            return choose_setting_team(candidates, exam_kind, replace(changed, best_effort=best_effort), history,
+                                       subject=subject, grade=grade, previous_team=previous_team, pinned=pinned,
+                                       excluded=excluded, time_limit_s=min(time_limit_s, 2), num_workers=num_workers,
+                                       lang=lang, seed=seed, suggest=False)
+        relaxations, together = _checked_suggestions(relaxations, policy, again, lang)
+    else:
+        together = []
+    explanation += [r.text for r in relaxations] + together
+    return finish(solved.status, explanation, solved, relaxations, strict)
+
+
+def _people(members: Iterable[SettingCandidate], lang: str, years: bool = False) -> str:
+    """'李颖（S001，教龄 28 年）、…': names first, where a person reads."""
+    parts = []
+    for m in members:
+        where = m.school_id or say(lang, "教研室", "research office")
+        extra = say(lang, f"，教龄 {m.teaching_years} 年", f", {m.teaching_years} years") if years else ""
+        parts.append(f"{m.name or m.person_id}（{m.person_id}，{where}{extra}）" if lang == "zh"
+                     else f"{m.name or m.person_id} ({m.person_id}, {where}{extra})")
+    return ("、" if lang == "zh" else ", ").join(parts)
+
+
+def _relaxations(solved: _Solved, pool: _Pool, policy: SettingTeamPolicy, exam_kind: str, need_researchers: int,
+                 history: Mapping[str, int], subject: str, lang: str) -> list[SettingRelaxation]:
+    """The relaxations the best-effort team uses, forced shortfalls first, then in policy order."""
+    subject_zh = SUBJECTS.get(subject, subject)
+    chosen = {m.person_id for m in solved.members}
+    teachers = [m for m in solved.members if not m.is_researcher]
+    rank = {tier: n + 1 for n, tier in enumerate(policy.relaxation_order)}
+    out: list[SettingRelaxation] = []
+    if pool.subject_teachers == 0:
+        out.append(SettingRelaxation(
+            "no_teachers", 0, 1, "teachers.csv", None, None, tuple(sorted(chosen)), (),
+            say(lang, f"考试学校没有{subject_zh}教师（teachers.csv 中无该学科教师）：命题组暂由{subject_zh}教研员组成；"
+                      f"请在 teachers.csv 导入各校{subject_zh}教师",
+                f"the exam's schools have no {subject} teacher in teachers.csv: the team is the {subject} "
+                f"researchers for now; import the schools' {subject} teachers into teachers.csv")))
+    if pool.researchers_available < need_researchers:
+        key = f"min_researchers.{exam_kind}"
+        have = pool.researchers_available
+        out.append(SettingRelaxation(
+            "researchers", 0, need_researchers - have, key, need_researchers, have, (), (),
+            say(lang, f"{EXAM_KIND_LABELS[exam_kind]}命题需要 {need_researchers} 名{subject_zh}教研员，现只有 {have} 名可用，"
+                      f"缺 {need_researchers - have} 名（请在 researchers.csv 导入，或把 {key} 改为 {have}）",
+                f"a {exam_kind} needs {need_researchers} {subject} researcher(s), {have} available, "
+                f"{need_researchers - have} short (import them into researchers.csv, or set {key} = {have})")))
     by_school: dict[str, list[SettingCandidate]] = defaultdict(list)
-    for c in teachers:
-        by_school[c.school_id or ""].append(c)
+    for m in teachers:
+        by_school[m.school_id or ""].append(m)
+    for tier in policy.relaxation_order:
+        n = solved.uses.get(tier, 0)
+        if not n:
+            continue
+        if tier in ("experienced", "junior"):
+            group = [m for m in (pool.experienced if tier == "experienced" else pool.junior) if m.person_id in chosen]
+            limit = (say(lang, f"教龄不少于 {policy.experienced_years} 年", f"at least {policy.experienced_years} "
+                                                                          f"teaching years")
+                     if tier == "experienced" else
+                     say(lang, f"教龄不足 {policy.experienced_years} 年", f"under {policy.experienced_years} "
+                                                                        f"teaching years"))
+            text = say(lang, f"缺骨干教师：由 {n} 名{limit}的非骨干教师顶替：{_people(group, lang, True)}"
+                             f"（backbone_only = true）",
+                       f"too few backbone teachers: {n} non-backbone teacher(s) with {limit} stand in: "
+                       f"{_people(group, lang, True)} (backbone_only = true)")
+            out.append(SettingRelaxation(tier, rank[tier], n, "backbone_only", True, False,
+                                         tuple(m.person_id for m in group),
+                                         tuple(sorted({m.school_id for m in group if m.school_id})), text))
+        elif tier == "yearly_cap":
+            group = [m for m in pool.capped if m.person_id in chosen]
+            most = max(history.get(m.person_id, 0) for m in group)
+            text = say(lang, f"{n} 人本学年已命题达到上限 {policy.max_settings_per_year} 次仍需参加：{_people(group, lang)}"
+                             f"（max_settings_per_year = {policy.max_settings_per_year}）",
+                       f"{n} people at the yearly cap of {policy.max_settings_per_year} papers set again: "
+                       f"{_people(group, lang)} (max_settings_per_year = {policy.max_settings_per_year})")
+            out.append(SettingRelaxation(tier, rank[tier], n, "max_settings_per_year", policy.max_settings_per_year,
+                                         most + 1, tuple(m.person_id for m in group), (), text))
+        elif tier == "per_school":
+            over = {s: len(ms) for s, ms in sorted(by_school.items()) if len(ms) > policy.max_per_school}
+            listed = ("、" if lang == "zh" else ", ").join(
+                say(lang, f"{s} 出 {k} 人", f"{s} sends {k}") for s, k in over.items())
+            text = say(lang, f"每校至多 {policy.max_per_school} 人，但 {listed}，共超出 {n} 人"
+                             f"（max_per_school = {policy.max_per_school}）",
+                       f"at most {policy.max_per_school} per school, but {listed}: {n} above the cap "
+                       f"(max_per_school = {policy.max_per_school})")
+            out.append(SettingRelaxation(tier, rank[tier], n, "max_per_school", policy.max_per_school,
+                                         max(over.values()), (), tuple(over), text))
+        elif tier == "schools":
+            present = sorted(s for s in by_school if s)
+            have = sorted({c.school_id for c in pool.everyone(True) if not c.is_researcher and c.school_id})
+            unused = _why_schools_unused([s for s in have if s not in present], pool, policy, lang)
+            text = say(lang, f"命题组教师只来自 {len(present)} 所学校（{'、'.join(present) or '无'}），少于要求的 "
+                             f"{policy.min_schools} 所；有{subject_zh}教师的学校共 {len(have)} 所"
+                             f"（{'、'.join(have) or '无'}）{unused}（min_schools = {policy.min_schools}）",
+                       f"the team's teachers come from {len(present)} school(s) ({', '.join(present) or 'none'}), "
+                       f"fewer than {policy.min_schools}; {len(have)} school(s) have {subject} teachers "
+                       f"({', '.join(have) or 'none'}){unused} (min_schools = {policy.min_schools})")
+            out.append(SettingRelaxation(tier, rank[tier], n, "min_schools", policy.min_schools,
+                                         len(present) if present else None, (), tuple(present), text))
+        elif tier == "team_size":
+            size = len(solved.members)
+            text = say(lang, f"命题组只有 {size} 人，少于至少 {policy.team_size_min} 人，缺 {n} 人"
+                             f"（team_size_min = {policy.team_size_min}）",
+                       f"the team has {size} people, {n} fewer than the minimum {policy.team_size_min} "
+                       f"(team_size_min = {policy.team_size_min})")
+            out.append(SettingRelaxation(tier, rank[tier], n, "team_size_min", policy.team_size_min, size,
+                                         (), (), text))
+    return out
 
-    size = cp_model.LinearExpr.sum(list(x.values()))
-    model.add(size >= policy.team_size_min)
-    model.add(size <= policy.team_size_max)
-    represented = []
-    for school, members in sorted(by_school.items()):
-        chosen = cp_model.LinearExpr.sum([x[m.person_id] for m in members])
-        model.add(chosen <= policy.max_per_school)
-        present = model.new_bool_var(f"school_{school}")
-        model.add(chosen >= 1).only_enforce_if(present)
-        model.add(chosen == 0).only_enforce_if(present.Not())
-        represented.append(present)
-    model.add(sum(represented) >= policy.min_schools)
-    researcher_count = cp_model.LinearExpr.sum([x[r.person_id] for r in researchers])
-    model.add(researcher_count >= need_researchers)
-    model.add(researcher_count <= policy.max_researchers)
-    for person_id in pinned:
-        model.add(x[person_id] == 1)
 
-    terms = _penalties(model, x, pool, by_school, size, history, previous_team, grade, policy, seed)
-    model.minimize(sum(terms))
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(0.05, time_limit_s)
-    solver.parameters.num_workers = max(1, num_workers)
-    solver.parameters.random_seed = seed
-    status = solver.solve(model)
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        members = [c for c in pool if solver.boolean_value(x[c.person_id])]
-        return finish("optimal" if status == cp_model.OPTIMAL else "feasible", [], members, solver.objective_value)
-    if status == cp_model.INFEASIBLE:
-        return finish("infeasible", [header, say(lang, "命题组人数、学校数、每校人数上限和指定人选无法同时满足",
-                                         "team size, number of schools, per-school cap and pinned people "
-                                         "cannot all be met")])
-    return finish("unknown", [say(lang, "时限内未找到命题组", "no team found within the time limit")])
+def _why_schools_unused(schools: Sequence[str], pool: _Pool, policy: SettingTeamPolicy, lang: str) -> str:
+    """'；S005 只有 2 名教龄不足 10 年的非骨干教师（最后才用）': why a school with teachers is not on the team."""
+    parts = []
+    for school in schools:
+        junior = sum(c.school_id == school for c in pool.junior)
+        capped = sum(c.school_id == school for c in pool.capped)
+        if junior:
+            parts.append(say(lang, f"{school} 只有 {junior} 名教龄不足 {policy.experienced_years} 年的非骨干教师"
+                                   f"（放宽顺序 relaxation_order 中的 junior）",
+                             f"{school} has only {junior} non-backbone teacher(s) under {policy.experienced_years} "
+                             f"years (tier junior of relaxation_order)"))
+        elif capped:
+            parts.append(say(lang, f"{school} 的 {capped} 名教师已达年度命题上限", f"{school}'s {capped} teacher(s) "
+                                                                            f"are at the yearly cap"))
+    if not parts:
+        return ""
+    return say(lang, "；" + "；".join(parts), "; " + "; ".join(parts))
 
 
-def _penalties(model, x, pool, by_school, size, history, previous_team, grade, policy, seed) -> list:
+def _changed(policy: SettingTeamPolicy, key: str, value) -> SettingTeamPolicy | None:
+    """The policy with one key changed (`min_researchers.midterm` names a kind), or None when invalid."""
+    try:
+        if key.startswith("min_researchers."):
+            kinds = dict(policy.min_researchers)
+            kinds[key.split(".", 1)[1]] = value
+            changed = replace(policy, min_researchers=kinds)
+        else:
+            changed = replace(policy, **{key: value})
+        changed.check()
+        return changed
+    except (PolicyError, TypeError, ValueError):
+        return None
+
+
+def _checked_suggestions(relaxations: list[SettingRelaxation], policy: SettingTeamPolicy, again,
+                         lang: str) -> tuple[list[SettingRelaxation], list[str]]:
+    """Keep a suggested value only if re-solving with it avoids that relaxation; then say whether all the
+    suggestions together allow a team that meets every rule (also re-solved)."""
+    checked = []
+    for r in relaxations:
+        value = r.suggested_value
+        if value is not None and r.tier != "no_teachers":
+            changed = _changed(policy, r.policy_key, value)
+            if changed is None or again(changed, True).uses(r.tier) > 0:
+                value = None
+        if value is None and r.tier != "no_teachers":
+            text = r.text + say(lang, "；单改该键不足以免去此项", "; changing this key alone would not avoid it")
+        elif r.tier == "no_teachers":
+            text = r.text
+        else:
+            shown = str(value).lower() if isinstance(value, bool) else value
+            text = r.text + say(lang, f"；改为 {r.policy_key} = {shown} 可免去此项（已复核）",
+                                f"; {r.policy_key} = {shown} would avoid it (checked by re-solving)")
+        checked.append(replace(r, suggested_value=value, text=text))
+    together = policy
+    keys = []
+    for r in checked:
+        if r.suggested_value is None or r.tier == "no_teachers":
+            continue
+        together = _changed(together, r.policy_key, r.suggested_value)
+        if together is None:
+            return checked, []
+        shown = str(r.suggested_value).lower() if isinstance(r.suggested_value, bool) else r.suggested_value
+        keys.append(f"{r.policy_key} = {shown}")
+    if not keys or any(r.suggested_value is None for r in checked):
+        return checked, []
+    if again(together, False).ok:
+        joined = ("、" if lang == "zh" else ", ").join(dict.fromkeys(keys))
+        return checked, [say(lang, f"同时设 {joined} 即可组成满足全部规则的命题组（已复核）",
+                             f"with {joined} together a team meets every rule (checked by re-solving)")]
+    return checked, []
+
+
+def _nothing_to_import(candidates: Sequence[SettingCandidate], subject: str, exam_kind: str, lang: str) -> str:
+    """No one at all may sit: name the files to import."""
+    subject_zh = SUBJECTS.get(subject, subject)
+    return say(lang, f"考试学校没有{subject_zh}教师，也没有{subject_zh}教研员：请在 teachers.csv 导入各校{subject_zh}教师"
+                     f"（学科 {subject}），或在 researchers.csv 导入{subject_zh}教研员",
+               f"the exam's schools have no {subject} teacher and there is no {subject} researcher: import the "
+               f"schools' {subject} teachers into teachers.csv, or {subject} researchers into researchers.csv")
+
+
+def _penalties(model, x, pool, by_school, size, history, previous_team, grade, policy, seed, busiest_max) -> list:
     """Objective terms (all integers): repeats, consecutive settings, school turns and balance, size."""
     # Scale the policy weights so a seeded tie-break (< 1 weight unit in total) never overrides them.
     unit = 10 * (len(pool) + 1)
@@ -212,7 +590,7 @@ def _penalties(model, x, pool, by_school, size, history, previous_team, grade, p
         if grade is not None and int(grade) in c.grades:
             cost -= w(policy.grade_match_weight)
         terms.append((cost + rank) * x[c.person_id])  # rank: deterministic tie-break
-    busiest = model.new_int_var(0, policy.max_per_school, "busiest_school")
+    busiest = model.new_int_var(0, busiest_max, "busiest_school")
     for members in by_school.values():
         model.add(busiest >= sum(x[m.person_id] for m in members))
     terms.append(w(policy.school_balance_weight) * busiest)
@@ -223,9 +601,8 @@ def _penalties(model, x, pool, by_school, size, history, previous_team, grade, p
     return terms
 
 
-def _precheck(pool, capped, candidates, pinned, excluded, subject, policy, exam_kind, need_researchers,
-              lang) -> list[str]:
-    """Reasons no team can exist, named before any solving."""
+def _precheck(pool, capped, subject, policy, exam_kind, need_researchers, lang) -> list[str]:
+    """Reasons no team meets every rule, named before any solving."""
     out = []
     subject_zh = SUBJECTS.get(subject, subject)
     teachers = [c for c in pool if not c.is_researcher]
@@ -263,6 +640,13 @@ def _precheck(pool, capped, candidates, pinned, excluded, subject, policy, exam_
                              f"（每校至多 {policy.max_per_school} 人）{cap_note_zh}",
                        f"the team needs at least {policy.team_size_min} people; at most {most} can be chosen "
                        f"({policy.max_per_school} per school at most){cap_note_en}"))
+    return out
+
+
+def _pin_problems(pool, candidates, pinned, excluded, subject, policy, exam_kind, lang) -> list[str]:
+    """Pins that cannot hold: the planner's own choice, so they are reported, never relaxed."""
+    out = []
+    subject_zh = SUBJECTS.get(subject, subject)
     pool_ids = {c.person_id for c in pool}
     by_id = {c.person_id: c for c in candidates}
     for person_id in pinned:
@@ -312,8 +696,9 @@ def _grades(value) -> tuple[int, ...]:
 
 def candidates_from_tables(tables: Mapping[str, pd.DataFrame], subject: str,
                            school_ids: Iterable[str] | None = None) -> list[SettingCandidate]:
-    """Backbone and famous teachers of `subject` (from `teachers`, optionally only the cluster's
-    schools) and the subject's researchers (from the optional `researchers` table)."""
+    """Teachers of `subject` (from `teachers`, optionally only the cluster's schools; backbone and famous
+    flags kept, since the team prefers them and takes others only as a stated relaxation) and the
+    subject's researchers (from the optional `researchers` table)."""
     from bundle.spec import RESEARCHERS, TEACHERS
 
     from .bank import _rename_to_contract
@@ -328,8 +713,6 @@ def candidates_from_tables(tables: Mapping[str, pd.DataFrame], subject: str,
             if schools is not None and str(row["school_id"]).strip() not in schools:
                 continue
             backbone, famous = _bool(row.get("backbone")), _bool(row.get("famous"))
-            if not (backbone or famous):
-                continue
             years = row.get("teaching_years")
             out.append(SettingCandidate(str(row["teacher_id"]).strip(), str(row.get("name", "")).strip(), subject,
                                         "teacher", str(row["school_id"]).strip(), _grades(row.get("grades")),
