@@ -141,7 +141,8 @@ def assemble_subject(tables: dict[str, pd.DataFrame], facts: dict, subject: str,
 def _store_draft(session, exam_id: str, subject: str, assembled: dict, actor: str):
     return store_paper(session, exam_id, subject, paper_rows(assembled["paper"]),
                        blueprint={"blueprint": assembled["blueprint"], "team": assembled["team"],
-                                  "team_leader": assembled["team_leader"]}, created_by=actor)
+                                  "team_leader": assembled["team_leader"],
+                                  "team_relaxations": assembled.get("team_relaxations", [])}, created_by=actor)
 
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
@@ -176,6 +177,10 @@ def question_setting(exam_id: str, db_url: str | None = None, lang: str = "zh",
         teams[subject] = assembled["team"]
         made.append(f"{subject} v{version} ({len(assembled['paper'].items)} items, "
                     f"{assembled['paper'].total:g} points, {assembled['seconds']} s)")
+        if assembled.get("team_best_effort"):  # the team is best-effort: say what fell short, in the summary
+            shortfall = " ".join(assembled.get("team_explanation", []))
+            made[-1] += (f" — 命题组未满足全部政策：{shortfall}" if lang != "en"
+                         else f" — the setting team does not meet every rule: {shortfall}")
         if assembled["team_frame"] is not None:
             publish_table(f"{exam_id}-{subject}-setting-team", assembled["team_frame"], f"{subject} 命题组")
     if problems:
