@@ -129,9 +129,10 @@ def open_queue(exam: ExamOption, db: DbOption = None, seed: int = typer.Option(0
     from marking.queue import open_marking
     from models.db import session_scope
 
+    marking_policy = _policy(policy)  # a bad policy file: one line before the database is touched
     use_db(db)
     with session_scope() as session:
-        report = open_marking(session, exam, policy=_policy(policy), seed=seed)
+        report = open_marking(session, exam, policy=marking_policy, seed=seed)
     console.print(f"{len(report.groups)} item group(s); {report.scripts} new scripts ({report.double_marked} double "
                   f"marked), {report.tasks} tasks; {report.already_open} scripts were already open")
 
@@ -185,11 +186,12 @@ def finalise(exam: ExamOption, db: DbOption = None,
     from marking.finalise import NotFinished, finalise_scores, scores_frame
     from models.db import session_scope
 
+    marking_policy = _policy(policy)  # a bad policy file: one line before the database is touched
     use_db(db)
     try:
         with session_scope() as session:
             session.info["actor"] = os.environ.get("USER", "cli")
-            report = finalise_scores(session, exam, policy=_policy(policy), strict=strict)
+            report = finalise_scores(session, exam, policy=marking_policy, strict=strict)
             frame = scores_frame(session, exam) if out else None
     except NotFinished as error:
         err_console.print(f"[bold red]{error}[/]")
