@@ -138,3 +138,23 @@ def test_single_marking_when_the_subject_has_one_teacher_of_another_school(make_
     assert {(s, status, source) for s, status, source in rows} == {("S-SCH2", "final", "single"),
                                                                  ("S-SCH1", "marking", None)}
     assert all(m != s for _, m, s, _, _ in marks_with_schools(exam))
+
+
+def test_simulated_markers_stop_at_the_end_of_their_marking_day_and_go_on_the_next(make_exam):
+    from marking.simulate import run_simulated_marking, simulated_markers
+
+    exam = make_exam(students_per_school=4, markers_per_school=1, items=ONE_ITEM, policy=ADJACENT)
+    plan = exam.sample.plan
+    # a day of 0.02 h (72 s) at 20–60 s a script: a marker gives a few marks, then stops for the day
+    people = simulated_markers(plan, seed=3, hours={("math", "Q1"): 0.02})
+    assert all(p.day_seconds == 72.0 for p in people)
+    day1 = run_simulated_marking(exam.url, exam.exam_id, people, exam.sample.true_scores, threads=2, seed=1,
+                                 policy=ADJACENT)
+    assert day1.day_over > 0 and 0 < day1.marks < 24  # 12 scripts × 2 marks were not all given
+    assert "marking" in statuses(exam)
+    days = 1
+    while "marking" in statuses(exam) and days < 10:
+        run_simulated_marking(exam.url, exam.exam_id, people, exam.sample.true_scores, threads=2, seed=1 + days,
+                              policy=ADJACENT)
+        days += 1
+    assert days > 1 and "marking" not in statuses(exam)
