@@ -87,7 +87,8 @@ class SchoolCase:
         if self.how == ARB_OTHER_LEADERS:
             return f"{where}如需仲裁，本组没有外校题组长，由同学科其他题组的外校题组长仲裁（{len(self.helpers)} 名）"
         if self.how == ARB_MARKERS:
-            return f"{where}如需仲裁，全学科没有外校题组长，由未评过该卷的外校阅卷教师仲裁（{len(self.helpers)} 名）"
+            return (f"{where}如需仲裁，同学科其他题组没有外校题组长，由未评过该卷的外校阅卷教师仲裁"
+                    f"（{len(self.helpers)} 名）")
         if self.how == ARB_NOBODY:
             return f"{where}如需仲裁，全学科没有外校教师可以仲裁；请增派外校题组长（xuequ marking markers）"
         return (f"{where}全学科没有外校教师，无法评卷（答卷不由本校教师评）；请为该学科增加外校阅卷教师"
@@ -193,7 +194,7 @@ def plan_assists(people: Iterable[Person], double_scripts: Mapping[tuple[str, st
             how = ARB_MARKERS
         for p in arbiters:
             grant(p, subject, group, school, ("arbitration",), ARBITRATION)
-        if not leaders:  # stated: the group itself has nobody to arbitrate these scripts
+        if not leaders or how == ARB_MARKERS or not arbiters:  # stated: beyond the group's leaders
             plan.cases.append(SchoolCase(subject, group, school, int(scripts), how if arbiters else ARB_NOBODY,
                                          (), _ids(arbiters)))
     plan.grants = [Grant(t, s, g, tuple(sorted(schools)), kinds, how)
