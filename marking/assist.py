@@ -28,7 +28,7 @@ SINGLE = "single"  # 全学科只有一名外校教师：单评并标记
 NOBODY = "nobody"  # 全学科没有外校教师：无法评
 ARBITRATION = "arbitration"  # a grant's kind of help: arbitration only
 ARB_OTHER_LEADERS = "arbitration_other_leaders"  # 本组无外校题组长：同学科其他题组的外校题组长仲裁
-ARB_MARKERS = "arbitration_markers"  # 全学科无外校题组长：外校阅卷教师（未评过该卷者）仲裁
+ARB_MARKERS = "arbitration_markers"  # 题组长已评或不足：未评过该卷的外校题组长或阅卷教师仲裁
 ARB_NOBODY = "arbitration_nobody"  # 全学科无外校教师可仲裁
 REGULAR = ("first", "second")
 
@@ -87,7 +87,7 @@ class SchoolCase:
         if self.how == ARB_OTHER_LEADERS:
             return f"{where}如需仲裁，本组没有外校题组长，由同学科其他题组的外校题组长仲裁（{len(self.helpers)} 名）"
         if self.how == ARB_MARKERS:
-            return (f"{where}如需仲裁，同学科其他题组没有外校题组长，由未评过该卷的外校阅卷教师仲裁"
+            return (f"{where}如需仲裁，题组长已参加评卷或不足，由未评过该卷的外校题组长或外校阅卷教师仲裁"
                     f"（{len(self.helpers)} 名）")
         if self.how == ARB_NOBODY:
             return f"{where}如需仲裁，全学科没有外校教师可以仲裁；请增派外校题组长（xuequ marking markers）"
@@ -105,7 +105,8 @@ class SchoolCase:
         if self.how == ARB_OTHER_LEADERS:
             return f"{where}: arbitration by the subject's other groups' leaders of other schools ({len(self.helpers)})"
         if self.how == ARB_MARKERS:
-            return f"{where}: arbitration by markers of other schools who did not mark the script ({len(self.helpers)})"
+            return (f"{where}: arbitration by leaders or markers of other schools who did not mark the script "
+                    f"({len(self.helpers)})")
         if self.how == ARB_NOBODY:
             return f"{where}: nobody of another school may arbitrate; add leaders of other schools"
         return f"{where} cannot be marked: the subject has no teacher of another school; add markers of other schools"
@@ -188,9 +189,11 @@ def plan_assists(people: Iterable[Person], double_scripts: Mapping[tuple[str, st
         outside = _others([p for p in people if p.subject == subject and p.item_group != group], school)
         arbiters = [p for p in outside if p.role == "leader"]
         how = ARB_OTHER_LEADERS
-        if not arbiters:
-            arbiters = [p for p in _others(members, school) if p.role != "leader"] + \
-                       [p for p in outside if p.role != "leader"]
+        if leaders_mark or not arbiters:
+            # the leaders who gave first and second marks here may have marked every script they could
+            # arbitrate: markers of other schools who did not mark the script arbitrate it then
+            arbiters += [p for p in _others(members, school) if p.role != "leader"] + \
+                        [p for p in outside if p.role != "leader"]
             how = ARB_MARKERS
         for p in arbiters:
             grant(p, subject, group, school, ("arbitration",), ARBITRATION)

@@ -42,6 +42,9 @@ def test_other_groups_of_the_subject_fill_in_when_the_group_has_fewer_than_two_p
     assert cases_by_school(plan) == {"A": GROUP_LEADERS, "B": OTHER_GROUP}
     helpers_b = {g.teacher_id for g in plan.grants if "B" in g.schools and "first" in g.kinds}
     assert helpers_b == {"MA2", "LA2"}
+    # LA2 may have marked a script of B it would arbitrate: markers of other schools arbitrate then too
+    arbiters_b = {g.teacher_id for g in plan.grants if "B" in g.schools and g.kinds == ("arbitration",)}
+    assert arbiters_b == {"LA2", "MC", "MA2"}
     for g in plan.grants:  # nobody is granted a script of their own school
         school = next(p.school_id for p in team if p.teacher_id == g.teacher_id)
         assert school not in g.schools
