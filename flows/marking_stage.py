@@ -4,7 +4,9 @@
   nothing; objective items are scored against the key when scores are finalised.
 - `marking`: open the queue (anonymous scripts, double marking), register the marking plan's
   teachers, and wait until every script is final or the deadline passes. In the demo, simulated
-  markers (bias, noise, speed) mark through the same queue functions real markers use.
+  markers (bias, noise, speed) mark through the same queue functions real markers use, each group
+  for its planned hours a day, day after day. On a best-effort plan, leaders and other groups'
+  teachers of other schools fill in where the plan is short (marking/assist.py), as stated.
 - `finalise-scores`: final item scores, traceable to their marks, and `scores.csv`.
 """
 from __future__ import annotations
