@@ -4,7 +4,9 @@
   nothing; objective items are scored against the key when scores are finalised.
 - `marking`: open the queue (anonymous scripts, double marking), register the marking plan's
   teachers, and wait until every script is final or the deadline passes. In the demo, simulated
-  markers (bias, noise, speed) mark through the same queue functions real markers use.
+  markers (bias, noise, speed) mark through the same queue functions real markers use, each group
+  for its planned hours a day, day after day. On a best-effort plan, leaders and other groups'
+  teachers of other schools fill in where the plan is short (marking/assist.py), as stated.
 - `finalise-scores`: final item scores, traceable to their marks, and `scores.csv`.
 """
 from __future__ import annotations
@@ -176,13 +178,97 @@ def _unmarkable(url: str, exam_id: str) -> list:
         return unmarkable_scripts(session, exam_id)
 
 
+def _planned_hours(url: str, exam_id: str, plan: pd.DataFrame, base_hours: float) -> dict[tuple[str, str], float]:
+    """Each group's marking hours a day: the best-effort window (relaxation `longer_window`) where the
+    plan declared one, else the logistics policy's hours_available."""
+    from models import Plan
+
+    with session_scope(url) as session:
+        stored = session.scalars(select(Plan).where(Plan.kind == "marking", Plan.exam_id == exam_id)
+                                 .order_by(Plan.version.desc()).limit(1)).first()
+        relaxations = list((stored.summary or {}).get("relaxations", [])) if stored is not None else []
+    hours = {(str(s), str(g)): float(base_hours) for s, g in plan[["subject", "item_group"]].drop_duplicates()
+             .itertuples(index=False)}
+    for r in relaxations:
+        if r.get("kind") == "longer_window" and r.get("hours"):
+            key = (str(r.get("subject")), str(r.get("item_group")))
+            hours[key] = max(hours.get(key, 0.0), float(r["hours"]))
+    return hours
+
+
+def _base_hours(logistics_policy_file: str | None) -> float:
+    from scheduling.exam_logistics.policy import POLICY_FILE, load_policies
+
+    return load_policies(logistics_policy_file or POLICY_FILE)[1].hours_available
+
+
+def _assists(url: str, exam_id: str):
+    """The fill-ins of a best-effort plan (marking/assist.py), with scripts of a subject that has one
+    teacher of another school switched to single marking (单评)."""
+    from marking.assist_store import apply_single_marking, clear_assist_cache, load_assists
+
+    clear_assist_cache()
+    with session_scope(url) as session:
+        plan = load_assists(session, exam_id)
+        if plan.single():
+            apply_single_marking(session, exam_id, plan)
+    return plan
+
+
+def _names(url: str) -> tuple[dict[str, str], dict[str, str]]:
+    from domain.vocab import SUBJECTS
+    from models import School
+
+    with session_scope(url) as session:
+        schools = dict(session.execute(select(School.school_id, School.name)).tuples().all())
+    return dict(SUBJECTS), schools
+
+
+def _stuck(url: str, exam_id: str, assists) -> dict:
+    from marking.assist_store import stuck_tasks
+
+    with session_scope(url) as session:
+        return stuck_tasks(session, exam_id, assists)
+
+
+def _simulate_days(url: str, exam_id: str, plan: pd.DataFrame, truth: pd.DataFrame, seed: int,
+                   hours: dict[tuple[str, str], float], max_days: int) -> int:
+    """Simulated marking day after day (each group for its planned hours a day) until every script is
+    final, nothing more can change, or `max_days` days have passed; the days it took."""
+    from marking.simulate import run_simulated_marking, simulated_markers
+
+    markers = simulated_markers(plan, seed=seed, hours=hours)  # the same people (bias, speed) every day
+    day, runs = 1, 0
+    while runs < max_days + 3:  # a day's end, or an escalation of thirds, starts another run
+        report = run_simulated_marking(url, exam_id, markers, truth, threads=8, seed=seed + runs)
+        runs += 1
+        log(f"simulated marking day {day}: {report.marks} marks in {report.elapsed_seconds:.0f} s "
+            f"({report.marks_per_second:.0f}/s); {report.day_over} marker(s) reached the day's hours")
+        escalated = _escalate(url, exam_id)
+        if not _remaining(url, exam_id):
+            break
+        if report.day_over and report.marks:
+            if day >= max_days:
+                break
+            day += 1  # scripts remain at the end of the day: the centre marks another day
+        elif not escalated:
+            break  # nobody can take what remains: more days would not help
+    return day
+
+
 @flow(name="marking", log_prints=True)
 def marking_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out/marking", simulate: bool = False,
                   deadline_s: float = 3600.0, poll_s: float = 30.0, seed: int = 1,
-                  responses_dir: str = "out/responses") -> StageOutcome:
-    """Open the queue and wait until every script is final (markers use the marker API meanwhile)."""
+                  responses_dir: str = "out/responses", logistics_policy_file: str | None = None,
+                  max_simulated_days: int = 5) -> StageOutcome:
+    """Open the queue and wait until every script is final (markers use the marker API meanwhile).
+
+    A best-effort marking plan is marked as a marking centre would (marking/assist.py): leaders and
+    other groups' teachers of other schools fill in where a school's scripts lack two markers of other
+    schools or an arbitrator, and what applies is stated. Simulated (demo), each group marks for its
+    planned hours a day, for as many days as it takes, up to `max_simulated_days`."""
     from marking import marking_progress, progress_markdown
-    from marking.simulate import run_simulated_marking
+    from marking.assist import group_label
 
     url = resolved_url(db_url)
     plan = _marking_plan(url, exam_id)
@@ -192,33 +278,55 @@ def marking_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out/m
     if note:
         log(note)
     log(open_queue(url, exam_id))
+    assists = _assists(url, exam_id)
+    subject_names, school_names = _names(url)
+    stated = [c.zh(subject_names, school_names) for c in assists.cases]
+    for line in stated:
+        log(line)
+    days = 0
     if simulate:
         truth = pd.read_csv(Path(responses_dir) / TRUTH_FILE, dtype={"student_id": str, "item_id": str})
-        for round_ in range(3):  # marking, then arbitration of third marks nobody could give
-            report = run_simulated_marking(url, exam_id, plan, truth, threads=8, seed=seed + round_)
-            log(f"simulated markers: {report.marks} marks in {report.elapsed_seconds:.0f} s "
-                f"({report.marks_per_second:.0f}/s)")
-            if not _escalate(url, exam_id):
-                break
+        hours = _planned_hours(url, exam_id, plan, _base_hours(logistics_policy_file))
+        days = _simulate_days(url, exam_id, plan, truth, seed, hours, max_simulated_days)
     started = time.monotonic()
     while _remaining(url, exam_id) and time.monotonic() - started < deadline_s and not simulate:
         _escalate(url, exam_id)
         time.sleep(poll_s)
     with session_scope(url) as session:
         groups = marking_progress(session, exam_id)
-        publish_markdown(f"{exam_id}-marking-progress", progress_markdown(groups, exam_id=exam_id), "阅卷进度")
-        publish_table(f"{exam_id}-marking-groups", groups, "marking progress by item group")
+    fill_ins: dict[tuple[str, str], list[str]] = {}
+    for case, line in zip(assists.cases, stated):
+        fill_ins.setdefault((case.subject, case.item_group), []).append(line)
+    groups["best_effort"] = ["；".join(fill_ins.get((s, g), [])) for s, g in zip(groups["subject"], groups["item_group"])]
+    text = progress_markdown(groups, exam_id=exam_id)
+    if stated:
+        text += "\n## 尽力方案的补位 Best-effort fill-ins\n\n" + "\n".join(f"- {line}" for line in stated) + "\n"
+    publish_markdown(f"{exam_id}-marking-progress", text, "阅卷进度")
+    publish_table(f"{exam_id}-marking-groups", groups, "marking progress by item group")
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     safe_frame(groups).to_csv(Path(out_dir) / "marking_progress.csv", index=False, encoding="utf-8-sig")
+    (Path(out_dir) / "marking_progress.md").write_text(text, encoding="utf-8")
+    said = ("；".join(stated) + "。") if stated else ""
+    took = f"simulated marking took {days} day(s); " if simulate else ""
     remaining = _remaining(url, exam_id)
     if remaining:
-        stuck = _unmarkable(url, exam_id)
+        stuck = _stuck(url, exam_id, assists) if assists.grants or assists.cases else {}
         if stuck:  # waiting cannot help: the marking plan must change
-            return StageOutcome("marking", "blocked", f"{remaining} scripts not final; "
-                                + " ".join(u.en() for u in stuck) + " | " + "；".join(u.zh() for u in stuck))
+            lines = [f"{subject_names.get(s, s)} {group_label(g)}：{school_names.get(school, school)} 的 {n} 项"
+                     f"{ {'first': '一评', 'second': '二评', 'third': '三评', 'arbitration': '仲裁'}.get(k, k)}"
+                     f"任务没有可评的外校教师" for (s, g, school, k), n in sorted(stuck.items())]
+            return StageOutcome("marking", "blocked", f"{remaining} scripts not final; {took}" + said
+                                + "；".join(lines) + "；请为该学科增加外校阅卷教师或题组长（xuequ marking markers）")
+        if not assists.grants and not assists.cases:
+            stuck_regular = _unmarkable(url, exam_id)
+            if stuck_regular:
+                return StageOutcome("marking", "blocked", f"{remaining} scripts not final; "
+                                    + " ".join(u.en() for u in stuck_regular) + " | "
+                                    + "；".join(u.zh() for u in stuck_regular))
         return StageOutcome("marking", "waiting", f"{remaining} scripts not final yet (third marks, arbitration or "
-                                                  f"unmarked); rerun the season when marking is done")
-    return StageOutcome("marking", "done", f"every script final; progress in {out_dir}/marking_progress.csv")
+                                                  f"unmarked); {took}{said}rerun the season when marking is done")
+    return StageOutcome("marking", "done", f"every script final; {took}{said}"
+                                           f"progress in {out_dir}/marking_progress.csv")
 
 
 @flow(name="finalise-scores", log_prints=True)

@@ -30,7 +30,7 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -284,8 +284,11 @@ def open_marking(session: Session, exam_id: str, *, policy: MarkingPolicy | None
     again after more responses arrive, it adds only the new scripts. The group's marking standard
     (max, step, tolerance) is frozen on first open.
     """
+    from marking.assist_store import clear_assist_cache
+
     policy = policy or load_policy()
     _group_cache.clear()
+    clear_assist_cache()
     now = time.time()
     report = OpenReport()
     groups = subjective_groups(paper_entries(session, exam_id, subjects))
@@ -418,6 +421,9 @@ def register_markers(session: Session, exam_id: str, plan: pd.DataFrame, *, sour
         marker.token_hash, marker.issued_at = token_hash(token), now
         out.append({**row, "token": token})
     session.flush()
+    from marking.assist_store import clear_assist_cache
+
+    clear_assist_cache()  # the fill-ins of a best-effort plan follow who is registered
     return pd.DataFrame(out, columns=["teacher_id", "subject", "item_group", "role", "school_id", "token"])
 
 
@@ -471,6 +477,7 @@ def lease_next(session: Session, marker: MarkerRef, *, kinds: Sequence[str] | No
     holds (a client that reloads gets the same script, not a second one).
     """
     policy = policy or load_policy()
+    assisting = kinds is None  # a caller naming kinds asks for exactly those, in the marker's own group
     kinds = tuple(kinds) if kinds is not None else default_kinds(marker, policy)
     items = group_items(session, marker.exam_id, marker.subject, marker.item_group)
     if resume:
@@ -483,14 +490,52 @@ def lease_next(session: Session, marker: MarkerRef, *, kinds: Sequence[str] | No
         _last_reclaim[key] = now
         reclaim_expired_leases(session, marker.exam_id, now=now)
     expires = now + policy.queue.lease_seconds
-    with _writing(session, single_statement=True) as db:
-        row = db.execute(sql_text.lease_sql(kinds, db.dialect), {
-            "exam": marker.exam_id, "subject": marker.subject, "item_group": marker.item_group,
-            "school": marker.school_id, "marker": marker.teacher_id, "now": now, "expires": expires}).fetchone()
+    row = _lease_row(session, marker, kinds, now, expires)
+    if row is None and assisting:
+        return _lease_assisting(session, marker, now, expires)
     if row is None:
         return None
     task_id, script_id, code, kind, wanted = row
     return Lease(task_id, script_id, code, kind, _items_for(items, Driver.loads(wanted)), now, expires)
+
+
+def _lease_row(session: Session, marker: MarkerRef, kinds: Sequence[str], now: float, expires: float,
+               schools: Sequence[str] = ()):
+    params = {"exam": marker.exam_id, "subject": marker.subject, "item_group": marker.item_group,
+              "school": marker.school_id, "marker": marker.teacher_id, "now": now, "expires": expires}
+    params.update({f"school_{k}": school for k, school in enumerate(schools)})
+    with _writing(session, single_statement=True) as db:
+        return db.execute(sql_text.lease_sql(kinds, db.dialect, len(schools)), params).fetchone()
+
+
+def _lease_assisting(session: Session, marker: MarkerRef, now: float, expires: float) -> Lease | None:
+    """Under a best-effort plan, a teacher with nothing left in their own group fills in where the plan
+    is short (marking/assist.py): only the granted kinds, group and schools, never their own school."""
+    from marking.assist_store import cached_assists
+
+    for grant in cached_assists(session, marker.exam_id, _url(session)).grants_for(marker.teacher_id):
+        acting = replace(marker, subject=grant.subject, item_group=grant.item_group)
+        row = _lease_row(session, acting, grant.kinds, now, expires, grant.schools)
+        if row is not None:
+            task_id, script_id, code, kind, wanted = row
+            items = group_items(session, marker.exam_id, grant.subject, grant.item_group)
+            return Lease(task_id, script_id, code, kind, _items_for(items, Driver.loads(wanted)), now, expires)
+    return None
+
+
+def _acting_for(session: Session, marker: MarkerRef, task_id: int) -> MarkerRef:
+    """The marker as the group of the task they fill in for (a granted task of another group), else as is."""
+    from marking.assist_store import cached_assists
+
+    grants = [g for g in cached_assists(session, marker.exam_id, _url(session)).grants_for(marker.teacher_id)
+              if (g.subject, g.item_group) != (marker.subject, marker.item_group)]
+    if not grants:
+        return marker
+    row = session.execute(select(TASKS.c.subject, TASKS.c.item_group).where(TASKS.c.task_id == task_id)).first()
+    session.commit()
+    if row is not None and any((g.subject, g.item_group) == tuple(row) for g in grants):
+        return replace(marker, subject=row[0], item_group=row[1])
+    return marker
 
 
 def current_lease(session: Session, marker: MarkerRef, *, now: float | None = None) -> Lease | None:
@@ -527,6 +572,7 @@ def submit_mark(session: Session, marker: MarkerRef, task_id: int, scores: Mappi
     (default: since the lease).
     """
     policy = policy or load_policy()
+    marker = _acting_for(session, marker, task_id)
     items = group_items(session, marker.exam_id, marker.subject, marker.item_group)
     clean = check_scores(items, scores, subset=True)  # values checked before anything is written
     now = time.time() if now is None else now

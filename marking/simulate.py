@@ -34,14 +34,17 @@ class SimulatedMarker:
     seconds_per_script: float = 30.0  # speed: simulated working time per script
     careless: float = 0.0  # chance of giving a random score instead of looking (to test the flags)
     token: str | None = None  # for marking through the HTTP API
+    day_seconds: float | None = None  # simulated working seconds in one marking day (None: no end of day)
 
 
 def simulated_markers(plan: pd.DataFrame, *, seed: int = 0, careless_share: float = 0.0,
-                      tokens: Mapping[str, str] | None = None) -> list[SimulatedMarker]:
+                      tokens: Mapping[str, str] | None = None,
+                      hours: Mapping[tuple[str, str], float] | None = None) -> list[SimulatedMarker]:
     """Markers for every teacher of a marking plan, with drawn bias, noise and speed.
 
     Leaders are careful (small noise, no bias); a `careless_share` of markers answer at random
-    half the time.
+    half the time. `hours`: (subject, item_group) → the group's planned marking hours a day; its
+    markers stop for the day when their simulated working time reaches them.
     """
     rng = np.random.default_rng(seed)
     out = []
@@ -52,8 +55,16 @@ def simulated_markers(plan: pd.DataFrame, *, seed: int = 0, careless_share: floa
             str(row.teacher_id), bias=0.0 if leader else float(rng.normal(0, 0.02)),
             noise=0.02 if leader else float(rng.uniform(0.02, 0.06)),
             seconds_per_script=float(rng.uniform(20, 60)), careless=careless,
-            token=(tokens or {}).get(str(row.teacher_id))))
+            token=(tokens or {}).get(str(row.teacher_id)),
+            day_seconds=_day_seconds(hours, row)))
     return out
+
+
+def _day_seconds(hours: Mapping[tuple[str, str], float] | None, row) -> float | None:  # noqa: ANN001
+    if not hours:
+        return None
+    value = hours.get((str(getattr(row, "subject", "")), str(getattr(row, "item_group", ""))))
+    return None if value is None else float(value) * 3600.0
 
 
 @dataclass
@@ -64,6 +75,7 @@ class SimulationReport:
     already_marked: int = 0
     elapsed_seconds: float = 0.0
     timed_out: bool = False
+    day_over: int = 0  # markers who stopped at the end of their marking day (day_seconds reached)
     lease_latencies: list[float] = field(default_factory=list)  # seconds
     submit_latencies: list[float] = field(default_factory=list)  # seconds
     marks_by_marker: Counter = field(default_factory=Counter)
@@ -239,6 +251,7 @@ def run_simulated_marking(url: str, exam_id: str, markers: Sequence[SimulatedMar
         rng = np.random.default_rng([seed, index])
         mine = markers[index::threads]
         clocks = {m.teacher_id: float(rng.uniform(0, m.seconds_per_script)) for m in mine}
+        tired: set[str] = set()
         session = transport.session()
         try:
             while not coordinator.finished:
@@ -252,6 +265,12 @@ def run_simulated_marking(url: str, exam_id: str, markers: Sequence[SimulatedMar
                 for marker in sorted(mine, key=lambda m: clocks[m.teacher_id]):
                     if coordinator.finished:
                         break
+                    if marker.day_seconds is not None and clocks[marker.teacher_id] >= marker.day_seconds:
+                        if marker.teacher_id not in tired:  # the end of their marking day: no more today
+                            tired.add(marker.teacher_id)
+                            with lock:
+                                report.day_over += 1
+                        continue
                     t0 = time.perf_counter()
                     lease = transport.lease(session, marker)
                     lease_s = time.perf_counter() - t0

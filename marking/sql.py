@@ -31,7 +31,7 @@ WHERE task_id = (
     SELECT candidate.task_id FROM marking_task AS candidate
     WHERE candidate.exam_id = :exam AND candidate.subject = :subject AND candidate.item_group = :item_group
       AND candidate.state = 'waiting' AND candidate.priority BETWEEN {lowest} AND {highest}
-      AND candidate.kind IN ({kinds}) AND candidate.school_id <> :school
+      AND candidate.kind IN ({kinds}) AND candidate.school_id <> :school{schools}
       AND NOT EXISTS (SELECT 1 FROM marking_task AS other
                       WHERE other.script_id = candidate.script_id AND other.marker_id = :marker
                         AND other.task_id <> candidate.task_id)
@@ -112,8 +112,9 @@ WHERE state = 'leased' AND lease_expires_at < :now {exam_condition}
 """
 
 
-def lease_sql(kinds: Sequence[str], dialect: str) -> str:
-    """The lease statement for these task kinds.
+def lease_sql(kinds: Sequence[str], dialect: str, schools: int = 0) -> str:
+    """The lease statement for these task kinds (`schools` > 0: only scripts of the schools bound as
+    :school_0 … :school_{n-1}, for a teacher who fills in under a best-effort plan, marking/assist.py).
 
     The priority range bounds the index scan: a leader who only arbitrates reads the few priority-0
     entries, not every new script of the group on each poll (under load that walk dominated).
@@ -125,6 +126,8 @@ def lease_sql(kinds: Sequence[str], dialect: str) -> str:
     priorities = [TASK_PRIORITY[k] for k in kinds]
     return _LEASE.format(
         kinds=", ".join(f"'{k}'" for k in kinds), lowest=min(priorities), highest=max(priorities),
+        schools=(" AND candidate.school_id IN (" + ", ".join(f":school_{k}" for k in range(schools)) + ")")
+        if schools else "",
         durability="FROM (SELECT set_config('synchronous_commit', 'off', true)) AS durability" if postgres else "",
         lock="FOR UPDATE OF candidate SKIP LOCKED" if postgres else "")
 
