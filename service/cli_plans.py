@@ -5,7 +5,7 @@ import difflib
 import os
 import tomllib
 from pathlib import Path
-from typing import Optional
+from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
@@ -256,14 +256,22 @@ def policy_diff(
 
 # --- exam logistics ---
 
+# The options every invigilation verb shares (one definition, the same help everywhere).
+ExamOpt = Annotated[str, typer.Option("--exam", help="Exam id (exam_sessions.csv).")]
+OutOpt = Annotated[Path, typer.Option("--out", help="Output folder.")]
+LogisticsPolicyOpt = Annotated[Optional[Path], typer.Option("--policy", help="Policy TOML (default "
+                                                            "policies/exam_logistics.toml).")]
+InvLangOpt = Annotated[str, typer.Option("--lang", help="zh or en.")]
+
+
 @invigilation_app.command("plan")
 def invigilation_plan(
-    exam: str = typer.Option(..., "--exam", help="Exam id (exam_sessions.csv)."),
-    out: Path = typer.Option(Path("out/logistics"), "--out", help="Output folder."),
-    policy: Optional[Path] = typer.Option(None, "--policy", help="Policy TOML (default policies/exam_logistics.toml)."),
+    exam: ExamOpt,
+    out: OutOpt = Path("out/logistics"),
+    policy: LogisticsPolicyOpt = None,
     time_limit: float = typer.Option(60.0, help="Solver seconds per plan (2 workers)."),
     db: DbOption = None,
-    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+    lang: InvLangOpt = "zh",
 ) -> None:
     """Invigilation and marking plans of a joint exam: invigilation.csv, marking.csv, notices, room sheets."""
     from flows.logistics import exam_logistics
@@ -281,9 +289,14 @@ def invigilation_plan(
 
 # --- invigilation replans: pin, forbid, repair (each a new plan version that keeps what it can) ---
 
-def _invigilation_replan(exam: str, out: Path, policy: Optional[Path], time_limit: float, lang: str, **kwargs) -> None:
+def _invigilation_replan(exam: str, out: Path, policy: Optional[Path], time_limit: float, lang: str,
+                         db: str | None, **kwargs) -> None:
     from flows.logistics import change_lines, replan_invigilation
+    from scheduling.exam_logistics.policy import load_policies
+    from service.policy_option import policy_or_exit
 
+    policy_or_exit(load_policies, policy, lang)  # a bad file: one line, before any work
+    use_db(db)
     try:
         result = replan_invigilation(exam, out_dir=str(out), time_limit_s=time_limit,
                                      policy_file=str(policy) if policy else None,
@@ -311,54 +324,51 @@ def _invigilation_replan(exam: str, out: Path, policy: Optional[Path], time_limi
 
 @invigilation_app.command("pin")
 def invigilation_pin(
-    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    exam: ExamOpt,
     teacher: str = typer.Option(..., "--teacher", help="Teacher id to place."),
     session: str = typer.Option(..., "--session", help="Session id (exam_sessions.csv)."),
     site: Optional[str] = typer.Option(None, "--site", help="Site school id (optional)."),
     role: Optional[str] = typer.Option(None, "--role", help="chief, assistant or reserve (optional)."),
     room: Optional[str] = typer.Option(None, "--room", help="Room id at the site (optional)."),
-    out: Path = typer.Option(Path("out/logistics"), "--out", help="Output folder."),
-    policy: Optional[Path] = typer.Option(None, "--policy", help="Policy TOML."),
+    out: OutOpt = Path("out/logistics"),
+    policy: LogisticsPolicyOpt = None,
     time_limit: float = typer.Option(60.0, help="Solver seconds (2 workers)."),
     db: DbOption = None,
-    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+    lang: InvLangOpt = "zh",
 ) -> None:
     """Put a teacher into a session (and site, role, room): a new version that changes as little as it can."""
     from scheduling.exam_logistics import Pin
 
-    use_db(db)
-    _invigilation_replan(exam, out, policy, time_limit, lang, pins=[Pin(teacher, session, site, role, room)])
+    _invigilation_replan(exam, out, policy, time_limit, lang, db, pins=[Pin(teacher, session, site, role, room)])
 
 
 @invigilation_app.command("forbid")
 def invigilation_forbid(
-    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    exam: ExamOpt,
     teacher: str = typer.Option(..., "--teacher", help="Teacher id to keep out."),
     session: Optional[str] = typer.Option(None, "--session", help="Only this session (default: the whole exam)."),
     site: Optional[str] = typer.Option(None, "--site", help="Only this site (default: every site)."),
-    out: Path = typer.Option(Path("out/logistics"), "--out", help="Output folder."),
-    policy: Optional[Path] = typer.Option(None, "--policy", help="Policy TOML."),
+    out: OutOpt = Path("out/logistics"),
+    policy: LogisticsPolicyOpt = None,
     time_limit: float = typer.Option(60.0, help="Solver seconds (2 workers)."),
     db: DbOption = None,
-    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+    lang: InvLangOpt = "zh",
 ) -> None:
     """Keep a teacher out of the exam, a session or a site: a new version that changes as little as it can."""
     from scheduling.exam_logistics import Forbid
 
-    use_db(db)
-    _invigilation_replan(exam, out, policy, time_limit, lang, forbids=[Forbid(teacher, session, site)])
+    _invigilation_replan(exam, out, policy, time_limit, lang, db, forbids=[Forbid(teacher, session, site)])
 
 
 @invigilation_app.command("repair")
 def invigilation_repair(
-    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    exam: ExamOpt,
     absent: list[str] = typer.Option(..., "--absent", help="Teacher id who cannot come (repeatable)."),
-    out: Path = typer.Option(Path("out/logistics"), "--out", help="Output folder."),
-    policy: Optional[Path] = typer.Option(None, "--policy", help="Policy TOML."),
+    out: OutOpt = Path("out/logistics"),
+    policy: LogisticsPolicyOpt = None,
     time_limit: float = typer.Option(20.0, help="Solver seconds (2 workers)."),
     db: DbOption = None,
-    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+    lang: InvLangOpt = "zh",
 ) -> None:
     """Last-minute absences: fill each place they leave with the fewest changes (a new version)."""
-    use_db(db)
-    _invigilation_replan(exam, out, policy, time_limit, lang, absent=list(absent))
+    _invigilation_replan(exam, out, policy, time_limit, lang, db, absent=list(absent))

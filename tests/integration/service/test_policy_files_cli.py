@@ -16,6 +16,8 @@ COMMANDS = {
     "rotation plan": (["rotation", "plan", "--year", "2026", "--term", "1"], "rotation"),
     "rotation explain": (["rotation", "explain", "--year", "2026", "--term", "1"], "rotation"),
     "invigilation plan": (["invigilation", "plan", "--exam", "E1"], "exam_logistics"),
+    "invigilation forbid": (["invigilation", "forbid", "--exam", "E1", "--teacher", "T1"], "exam_logistics"),
+    "invigilation repair": (["invigilation", "repair", "--exam", "E1", "--absent", "T1"], "exam_logistics"),
     "marking plan": (["marking", "plan", "--exam", "E1"], "exam_logistics"),
     "marking open": (["marking", "open", "--exam", "E1"], "marking"),
     "marking finalise": (["marking", "finalise", "--exam", "E1"], "marking"),
