@@ -24,14 +24,14 @@ policies = st.fixed_dictionaries({}, optional={
 })
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(0, 10_000), n_schools=st.integers(3, 6), days=st.integers(1, 2), per_day=st.integers(1, 3),
        changes=policies)
 def test_random_invigilation_plans_are_valid_or_explained(seed, n_schools, days, per_day, changes):
     data = make_instance(seed, n_schools=n_schools, teachers_per_school=(4, 12), rooms_per_school=(1, 2),
                          n_days=days, sessions_per_day=per_day, radius_km=12)
     policy = InvigilationPolicy.from_dict(changes)
-    res = plan_invigilation(data, policy, time_limit_s=10, explain_time_s=5)
+    res = plan_invigilation(data, policy, time_limit_s=10, explain_time_s=5, suggest=False)  # suggestions: test_tiers
     # a complete plan every time: under the rules, or under the relaxation tiers it declares
     assert res.ok, res.status
     assert validate_invigilation(data, policy, res.assignments, relaxations=res.relaxations) == []
