@@ -63,10 +63,9 @@ def main() -> None:
             validate_s, total_s, reimport_s, _ = timed_import(folder, admin_url.rsplit("/", 1)[0] + f"/{name}")
             print(f"PostgreSQL: import total {total_s:.1f} s, re-import {reimport_s:.1f} s")
         finally:
-            from models.db import _engines
+            from models.db import dispose_engines
 
-            for engine in _engines.values():
-                engine.dispose()
+            dispose_engines()
             with admin.connect() as connection:
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 

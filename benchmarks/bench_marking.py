@@ -37,7 +37,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from marking.queue import open_marking, register_markers  # noqa: E402
 from marking.sample import build_sample_exam  # noqa: E402
 from marking.simulate import run_simulated_marking, simulated_markers  # noqa: E402
-from models.db import _engines, session_scope  # noqa: E402
+from models.db import dispose_engines, session_scope  # noqa: E402
 from models.marking import MarkingMark, MarkingScript, MarkingTask  # noqa: E402
 from models.migrate import upgrade  # noqa: E402
 
@@ -260,8 +260,7 @@ def main() -> None:
                 else:
                     run(url, "PostgreSQL", processes, think_ms, args)
             finally:
-                for key in [k for k in _engines if name in k]:
-                    _engines.pop(key).dispose()
+                dispose_engines(name)
                 with admin.connect() as connection:
                     connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()

@@ -42,9 +42,7 @@ def run_county(seed: int, schools: int, out: Path) -> dict:
 
     out.mkdir(parents=True, exist_ok=True)
     os.environ["XUEQU_DATABASE_URL"] = f"sqlite:///{out / 'xuequ.db'}"
-    for url, engine in list(db._engines.items()):  # a fresh database per county
-        engine.dispose()
-        del db._engines[url]
+    db.dispose_engines()  # a fresh database per county
     started = time.perf_counter()
     console = Console(file=io.StringIO(), width=200)
     error = ""

@@ -231,6 +231,26 @@ def _stuck(url: str, exam_id: str, assists) -> dict:
         return stuck_tasks(session, exam_id, assists)
 
 
+def _settle_unarbitrable(url: str, exam_id: str, assists) -> dict[tuple[str, str, str], int]:
+    """Arbitrations nobody of another school may give, settled by the policy (double.unarbitrable)."""
+    from marking.assist_store import settle_unarbitrable
+
+    if not assists.grants and not assists.cases:
+        return {}
+    with session_scope(url) as session:
+        session.info["actor"] = "marking-stage"
+        return settle_unarbitrable(session, exam_id, assists)
+
+
+def _settled_lines(settled: dict[tuple[str, str, str], int], subject_names: dict[str, str],
+                   school_names: dict[str, str]) -> list[str]:
+    from marking.assist import group_label
+
+    return [f"{subject_names.get(s, s)} {group_label(g)}：{school_names.get(school, school)} 的 {n} 份答卷无人可仲裁"
+            f"（本学科外校教师均已评过），按最接近的两评均分定分并标记（double.unarbitrable）"
+            for (s, g, school), n in sorted(settled.items())]
+
+
 def _simulate_days(url: str, exam_id: str, plan: pd.DataFrame, truth: pd.DataFrame, seed: int,
                    hours: dict[tuple[str, str], float], max_days: int) -> int:
     """Simulated marking day after day (each group for its planned hours a day) until every script is
@@ -288,15 +308,24 @@ def marking_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out/m
         truth = pd.read_csv(Path(responses_dir) / TRUTH_FILE, dtype={"student_id": str, "item_id": str})
         hours = _planned_hours(url, exam_id, plan, _base_hours(logistics_policy_file))
         days = _simulate_days(url, exam_id, plan, truth, seed, hours, max_simulated_days)
+    settled = _settle_unarbitrable(url, exam_id, assists)
     started = time.monotonic()
     while _remaining(url, exam_id) and time.monotonic() - started < deadline_s and not simulate:
         _escalate(url, exam_id)
+        for key, n in _settle_unarbitrable(url, exam_id, assists).items():
+            settled[key] = settled.get(key, 0) + n
         time.sleep(poll_s)
+    settled_lines = _settled_lines(settled, subject_names, school_names)
+    for line in settled_lines:
+        log(line)
     with session_scope(url) as session:
         groups = marking_progress(session, exam_id)
     fill_ins: dict[tuple[str, str], list[str]] = {}
     for case, line in zip(assists.cases, stated):
         fill_ins.setdefault((case.subject, case.item_group), []).append(line)
+    for (subject, group, _school), line in zip(sorted(settled), settled_lines):
+        fill_ins.setdefault((subject, group), []).append(line)
+    stated += settled_lines
     groups["best_effort"] = ["；".join(fill_ins.get((s, g), [])) for s, g in zip(groups["subject"], groups["item_group"])]
     text = progress_markdown(groups, exam_id=exam_id)
     if stated:

@@ -113,14 +113,11 @@ def single_marked_cases(plan: AssistPlan) -> list:
     return [c for c in plan.cases if c.how == SINGLE]
 
 
-def stuck_tasks(session: Session, exam_id: str, plan: AssistPlan, *,
-                policy: MarkingPolicy | None = None) -> dict[tuple[str, str, str, str], int]:
-    """Waiting tasks that nobody registered may take, counting the fill-ins of `plan`:
-    (subject, item_group, school_id, kind) → tasks. Waiting cannot help these."""
+def _stuck_rows(session: Session, exam_id: str, plan: AssistPlan, policy: MarkingPolicy) -> list:
+    """Waiting tasks that nobody registered may take, counting the fill-ins of `plan`."""
     from marking.queue import MarkerRef, default_kinds
     from models.marking import Marker, MarkingMark, MarkingTask
 
-    policy = policy or load_policy()
     people = [MarkerRef(exam_id, t, s, subj, g, r) for t, s, subj, g, r in session.execute(
         select(Marker.teacher_id, Marker.school_id, Marker.subject, Marker.item_group, Marker.role)
         .where(Marker.exam_id == exam_id)).tuples()]
@@ -133,8 +130,8 @@ def stuck_tasks(session: Session, exam_id: str, plan: AssistPlan, *,
         for kind in g.kinds:
             takers.setdefault((g.subject, g.item_group, kind), []).append(
                 (g.teacher_id, school_of.get(g.teacher_id, ""), g.schools))
-    waiting = session.execute(select(MarkingTask.script_id, MarkingTask.subject, MarkingTask.item_group,
-                                     MarkingTask.school_id, MarkingTask.kind)
+    waiting = session.execute(select(MarkingTask.task_id, MarkingTask.script_id, MarkingTask.subject,
+                                     MarkingTask.item_group, MarkingTask.school_id, MarkingTask.kind)
                               .where(MarkingTask.exam_id == exam_id, MarkingTask.state == "waiting")).all()
     marked: dict[int, set[str]] = {}
     ids = sorted({w.script_id for w in waiting})
@@ -142,11 +139,55 @@ def stuck_tasks(session: Session, exam_id: str, plan: AssistPlan, *,
         for script_id, marker_id in session.execute(select(MarkingMark.script_id, MarkingMark.marker_id)
                                                     .where(MarkingMark.script_id.in_(ids[start:start + 5000]))):
             marked.setdefault(script_id, set()).add(marker_id)
+    return [w for w in waiting
+            if not any(school != w.school_id and teacher not in marked.get(w.script_id, set())
+                       and (only is None or w.school_id in only)
+                       for teacher, school, only in takers.get((w.subject, w.item_group, w.kind), []))]
+
+
+def stuck_tasks(session: Session, exam_id: str, plan: AssistPlan, *,
+                policy: MarkingPolicy | None = None) -> dict[tuple[str, str, str, str], int]:
+    """Waiting tasks that nobody registered may take, counting the fill-ins of `plan`:
+    (subject, item_group, school_id, kind) → tasks. Waiting cannot help these."""
     out: dict[tuple[str, str, str, str], int] = {}
-    for w in waiting:
-        done = marked.get(w.script_id, set())
-        if not any(school != w.school_id and teacher not in done and (only is None or w.school_id in only)
-                   for teacher, school, only in takers.get((w.subject, w.item_group, w.kind), [])):
-            key = (w.subject, w.item_group, w.school_id, w.kind)
-            out[key] = out.get(key, 0) + 1
+    for w in _stuck_rows(session, exam_id, plan, policy or load_policy()):
+        key = (w.subject, w.item_group, w.school_id, w.kind)
+        out[key] = out.get(key, 0) + 1
     return out
+
+
+def settle_unarbitrable(session: Session, exam_id: str, plan: AssistPlan, *,
+                        policy: MarkingPolicy | None = None) -> dict[tuple[str, str, str], int]:
+    """Arbitrations nobody may give (every teacher of another school in the subject marked the script),
+    settled by the policy's `double.unarbitrable` rule: `closest_pair` finalises each such script with
+    the mean of its two closest marks (source `closest`, marking/rules.py); `wait` leaves them.
+    Runs in the caller's transaction; returns (subject, item_group, school_id) → scripts settled."""
+    from marking.rules import ItemStandard, settle_without_arbiter
+    from models.marking import MarkingGroup, MarkingMark, MarkingScript, MarkingTask
+
+    policy = policy or load_policy()
+    if policy.double.unarbitrable != "closest_pair":
+        return {}
+    rows = [w for w in _stuck_rows(session, exam_id, plan, policy) if w.kind == "arbitration"]
+    items: dict[tuple[str, str], list[ItemStandard]] = {}
+    settled: dict[tuple[str, str, str], int] = {}
+    for w in rows:
+        if (w.subject, w.item_group) not in items:
+            raw = session.scalar(select(MarkingGroup.items).where(
+                MarkingGroup.exam_id == exam_id, MarkingGroup.subject == w.subject,
+                MarkingGroup.item_group == w.item_group))
+            items[(w.subject, w.item_group)] = [ItemStandard.from_dict(d) for d in raw or []]
+        script = session.get(MarkingScript, w.script_id)
+        marks = [MarkRecord(m.mark_id, m.kind, m.scores, m.marker_id) for m in session.scalars(
+            select(MarkingMark).where(MarkingMark.script_id == w.script_id).order_by(MarkingMark.mark_id))]
+        resolution = settle_without_arbiter(items[(w.subject, w.item_group)], marks, script.marks_needed, policy.double)
+        if resolution.status != "final":
+            continue
+        session.execute(delete(MarkingTask).where(MarkingTask.task_id == w.task_id, MarkingTask.state == "waiting"))
+        session.execute(update(MarkingScript).where(MarkingScript.script_id == w.script_id).values(
+            status="final", source=resolution.source, agreed=resolution.agreed, final_scores=resolution.finals,
+            final_sources=resolution.sources, final_marks=resolution.marks_used, finalised_at=time.time()))
+        key = (w.subject, w.item_group, w.school_id)
+        settled[key] = settled.get(key, 0) + 1
+    session.flush()
+    return settled

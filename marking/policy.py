@@ -15,6 +15,7 @@ DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[1] / "policies" / "markin
 MULTIPLE_CHOICE_RULES = ("partial", "per_option", "all_or_nothing")
 ROUNDING_MODES = ("half_up", "up", "down")
 THIRD_TIES = ("higher", "lower")
+UNARBITRABLE_RULES = ("closest_pair", "wait")
 
 
 @dataclass(frozen=True)
@@ -47,6 +48,8 @@ class DoubleMarkingPolicy(PolicySection):
     rounding: str = "half_up"  # finals to the item's step: half_up (四舍五入), up (就高), down (就低)
     third_tie: str = "higher"  # third mark exactly between the two: mean with the higher (有利于考生) or lower
     leaders_also_mark: bool = False  # 题组长也参加一评二评 (then they cannot arbitrate those scripts)
+    # 无人可仲裁（外校教师均已评过该卷）：closest_pair 取最接近两评均分并标记；wait 等待增派题组长
+    unarbitrable: str = "closest_pair"
 
     def check(self) -> None:
         if not 0 <= self.double_share <= 1:
@@ -57,6 +60,8 @@ class DoubleMarkingPolicy(PolicySection):
             raise PolicyError(f"double.rounding must be one of {ROUNDING_MODES}")
         if self.third_tie not in THIRD_TIES:
             raise PolicyError(f"double.third_tie must be one of {THIRD_TIES}")
+        if self.unarbitrable not in UNARBITRABLE_RULES:
+            raise PolicyError(f"double.unarbitrable must be one of {UNARBITRABLE_RULES}")
 
 
 @dataclass(frozen=True)

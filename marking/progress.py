@@ -132,7 +132,7 @@ def marking_progress(session: Session, exam_id: str, *, policy: MarkingPolicy | 
             else math.nan,
             "agreement_rate": float(decided["agreed"].astype(bool).mean()) if len(decided) else math.nan,
             "third_rate": float((~decided["agreed"].astype(bool)).mean()) if len(decided) else math.nan,
-            "arbitration_rate": float(((mine["status"] == "arbitration") | (mine["source"] == "arbitration")).sum()
+            "arbitration_rate": float(((mine["status"] == "arbitration") | mine["source"].isin(["arbitration", "closest"])).sum()
                                       / len(decided)) if len(decided) else math.nan,
             "flagged_markers": ", ".join(group_markers.loc[group_markers["flagged"], "teacher_id"]),
         })

@@ -4,7 +4,9 @@ Per item of a script's group:
 - two marks within the item's tolerance: the final is their mean, rounded to the item's step;
 - otherwise a third mark; if it lies within tolerance of one (or both) of the first two, the final
   is the mean of the closest such pair;
-- otherwise the group leader arbitrates and that mark is final.
+- otherwise the group leader arbitrates and that mark is final;
+- where nobody of another school may arbitrate (every one of them has marked the script: a best-effort
+  plan), the policy may settle it instead: the mean of the two closest marks (`settle_without_arbiter`).
 A third marker and an arbitrator are asked only for the items that still need them.
 """
 from __future__ import annotations
@@ -18,7 +20,7 @@ from marking.policy import DoubleMarkingPolicy
 EPS = 1e-9
 REGULAR_KINDS = ("first", "second")
 KINDS = ("first", "second", "third", "arbitration")
-SOURCE_RANK = {"single": 0, "double": 1, "third": 2, "arbitration": 3}
+SOURCE_RANK = {"single": 0, "double": 1, "third": 2, "closest": 3, "arbitration": 4}
 
 
 @dataclass(frozen=True)
@@ -203,3 +205,29 @@ def marks_agree(items: Sequence[ItemStandard], a: Mapping[str, float], b: Mappin
     """Two marks agree when every item they share is within its tolerance."""
     return all(abs(float(a[i.item_id]) - float(b[i.item_id])) <= i.tolerance + EPS
                for i in items if i.item_id in a and i.item_id in b)
+
+
+def settle_without_arbiter(items: Sequence[ItemStandard], marks: Sequence[MarkRecord], marks_needed: int,
+                           policy: DoubleMarkingPolicy) -> Resolution:
+    """A script that waits for an arbitration nobody may give (无人可仲裁), settled by rule.
+
+    Every teacher of another school registered for the subject has marked it, and a script is never
+    marked by its own school. Each item still in dispute takes the mean of its two closest marks among
+    the first, second and third (on a tie, the pair the policy's `third_tie` prefers), rounded to the
+    item's step; its source is `closest`, so reports can list it. Anything else resolves as usual."""
+    resolution = resolve_script(items, marks, marks_needed, policy)
+    if resolution.status not in ("third", "arbitration"):  # "third": a third mark nobody could give was escalated
+        return resolution
+    by_kind = {m.kind: m for m in marks}
+    finals, sources, used = dict(resolution.finals), dict(resolution.sources), dict(resolution.marks_used)
+    for item_id in resolution.pending_items:
+        step = next(i.step for i in items if i.item_id == item_id)
+        given = [(float(m.scores[item_id]), m) for k in ("first", "second", "third")
+                 if (m := by_kind.get(k)) is not None and item_id in m.scores]
+        pairs = [(abs(a - b), -(a + b) if policy.third_tie == "higher" else a + b, ma, mb, a, b)
+                 for i, (a, ma) in enumerate(given) for b, mb in given[i + 1:]]
+        _, _, ma, mb, a, b = min(pairs, key=lambda p: (p[0], p[1]))
+        finals[item_id] = round_to_step((a + b) / 2, step, policy.rounding)
+        sources[item_id] = "closest"
+        used[item_id] = [ma.mark_id, mb.mark_id]
+    return Resolution("final", finals, sources, used, (), resolution.agreed)

@@ -53,6 +53,18 @@ def get_engine(url: str | None = None) -> Engine:
     return _engines[url]
 
 
+def dispose_engines(containing: str | None = None) -> int:
+    """Close and forget this process's engines, those whose URL contains `containing` or all; how many.
+
+    A dropped database, a SQLite file to copy or delete, or a fresh database per run needs its pool
+    closed first (SQLite folds its WAL back into the file)."""
+    closed = 0
+    for url in [u for u in _engines if containing is None or containing in u]:
+        _engines.pop(url).dispose()
+        closed += 1
+    return closed
+
+
 @contextmanager
 def session_scope(url: str | None = None) -> Iterator[Session]:
     """A session in one transaction: committed on success, rolled back on any error."""

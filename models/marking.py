@@ -55,9 +55,9 @@ class MarkingScript(Base):
     marks_done: Mapped[int] = mapped_column(default=0)  # first and second marks received
     status: Mapped[str] = mapped_column(String(16), default="marking")  # marking, third, arbitration, final
     agreed: Mapped[bool | None]  # the first two marks within tolerance on every item (None: single)
-    source: Mapped[str | None] = mapped_column(String(16))  # single, double, third, arbitration
+    source: Mapped[str | None] = mapped_column(String(16))  # single, double, third, closest (无人可仲裁), arbitration
     final_scores: Mapped[dict | None]  # item_id -> final score
-    final_sources: Mapped[dict | None]  # item_id -> single, double, third or arbitration
+    final_sources: Mapped[dict | None]  # item_id -> single, double, third, closest or arbitration
     final_marks: Mapped[dict | None]  # item_id -> [mark_id, ...] behind the final score
     finalised_at: Mapped[float | None] = mapped_column(Float)
 

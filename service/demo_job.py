@@ -83,9 +83,7 @@ def fresh_demo_database(url: str | None = None) -> str:
 
     url = db.database_url(url)
     parsed = make_url(url)
-    engine = db._engines.pop(url, None)
-    if engine is not None:
-        engine.dispose()
+    db.dispose_engines(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             for suffix in ("", "-wal", "-shm", "-journal"):

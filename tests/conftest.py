@@ -44,12 +44,9 @@ def postgres_database() -> Iterator[str]:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
     yield f"{base}/{name}"
-    from models.db import _engines
+    from models.db import dispose_engines
 
-    for url, engine in list(_engines.items()):
-        if name in url:
-            engine.dispose()
-            del _engines[url]
+    dispose_engines(name)
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
@@ -70,11 +67,9 @@ def db_url(request, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'test.db'}"
         yield url
-        from models.db import _engines
+        from models.db import dispose_engines
 
-        engine = _engines.pop(url, None)
-        if engine is not None:
-            engine.dispose()
+        dispose_engines(url)
     else:
         url = request.getfixturevalue("postgres_database")
         _reset_postgres(url)

@@ -191,11 +191,9 @@ def refused(url: str, folder: Path, tmp_path: Path, case: Case) -> None:
 
 
 def _forget_engine(url: str) -> None:
-    from models.db import _engines
+    from models.db import database_url, dispose_engines
 
-    engine = _engines.pop(url, None)
-    if engine is not None:
-        engine.dispose()  # SQLite folds its WAL back into the file, so the file can be copied
+    dispose_engines(database_url(url))  # SQLite folds its WAL back into the file, so the file can be copied
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from sqlalchemy import delete, select
 
-from marking.assist_store import apply_single_marking, clear_assist_cache, load_assists, stuck_tasks
+from marking.assist_store import (apply_single_marking, clear_assist_cache, load_assists, settle_unarbitrable,
+                                   stuck_tasks)
 from marking.policy import MarkingPolicy
 from marking.queue import escalate_unmarkable_thirds, lease_next, markers, submit_mark
 from marking.sample import SampleItem
@@ -158,3 +159,33 @@ def test_simulated_markers_stop_at_the_end_of_their_marking_day_and_go_on_the_ne
                               policy=ADJACENT)
         days += 1
     assert days > 1 and "marking" not in statuses(exam)
+
+
+def test_an_arbitration_nobody_may_give_is_settled_by_the_closest_pair_and_flagged(make_exam):
+    # three schools, one group: the markers of SCH2 and SCH3 and the one leader (of SCH1) remain. The
+    # marker of SCH3 is strict: SCH1's scripts disagree, no third marker is left and the only leader
+    # is of SCH1, so every teacher of another school has marked them: nobody may arbitrate.
+    exam = make_exam(schools=3, students_per_school=3, markers_per_school=1, leaders_per_group=1, items=ONE_ITEM,
+                     policy=ADJACENT)
+    leave_plan(exam, "S-SCH1-Q1-M1")
+    declare_best_effort(exam)
+    strict = lambda ref, lease: 0 if ref.teacher_id == "S-SCH3-Q1-M1" else 10  # noqa: E731
+    mark_everything(exam, strict)
+    with exam.session() as session:
+        plan = load_assists(session, exam.exam_id)
+        stuck = stuck_tasks(session, exam.exam_id, plan, policy=ADJACENT)
+        assert sum(n for (_, _, school, kind), n in stuck.items() if kind == "arbitration" and school == "S-SCH1") == 3
+        waiting = MarkingPolicy.from_dict({"queue": {"second_mark_lag": 0}, "double": {"unarbitrable": "wait"}})
+        assert settle_unarbitrable(session, exam.exam_id, plan, policy=waiting) == {}  # the planner chose to wait
+        settled = settle_unarbitrable(session, exam.exam_id, plan, policy=ADJACENT)
+        session.commit()
+    assert sum(n for (_, _, school), n in settled.items() if school == "S-SCH1") == 3
+    with exam.session() as session:
+        rows = session.execute(select(MarkingScript.school_id, MarkingScript.status, MarkingScript.source,
+                                      MarkingScript.final_scores)).all()
+        left = session.scalars(select(MarkingTask).where(MarkingTask.state == "waiting")).all()
+        assert stuck_tasks(session, exam.exam_id, plan, policy=ADJACENT) == {}
+    sch1 = [r for r in rows if r.school_id == "S-SCH1"]
+    assert {(r.status, r.source) for r in sch1} == {("final", "closest")}
+    assert all(list(r.final_scores.values()) == [5.0] for r in sch1)  # 10 and 0: the closest (only) pair's mean
+    assert left == [] and {r.status for r in rows} == {"final"}

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from marking.policy import DoubleMarkingPolicy
 from marking.rules import (InvalidScores, ItemStandard, MarkRecord, check_scores, effective_tolerance, resolve_script,
-                           round_to_step)
+                           round_to_step, settle_without_arbiter)
 
 POLICY = DoubleMarkingPolicy()
 TEN = ItemStandard("Q5", 5, 10.0, 1.0, 1.0)  # max 10, step 1, tolerance 1
@@ -146,3 +146,25 @@ def test_finals_lie_on_the_grid_within_the_marks_they_come_from(a, b, c, d, step
         assert result.sources["X"] == "double"
     else:
         assert result.sources["X"] in ("third", "arbitration")
+
+
+def test_nobody_to_arbitrate_settles_each_disputed_item_by_its_two_closest_marks():
+    # first 2, second 9, third 5: the third agrees with neither (tolerance 1). The pairs lie 3 (2, 5),
+    # 4 (5, 9) and 7 (2, 9) apart: the closest is (2, 5) → 3.5 → 4 (half up). SIX's marks agree: double.
+    given = marks(("first", {"Q5": 2, "Q6": 3}), ("second", {"Q5": 9, "Q6": 3.5}), ("third", {"Q5": 5}))
+    assert resolve_script([TEN, SIX], given, 2, POLICY).status == "arbitration"
+    settled = settle_without_arbiter([TEN, SIX], given, 2, POLICY)
+    assert settled.status == "final"
+    assert settled.finals == {"Q5": 4.0, "Q6": 3.5} and settled.sources == {"Q5": "closest", "Q6": "double"}
+    assert settled.marks_used["Q5"] == [1, 3] and settled.source == "closest"
+
+
+def test_nobody_to_give_a_third_mark_or_arbitrate_settles_by_the_two_marks_and_ties_follow_the_policy():
+    two = marks(("first", {"Q5": 2}), ("second", {"Q5": 7}))
+    assert settle_without_arbiter([TEN], two, 2, POLICY).finals == {"Q5": 5.0}  # 4.5 half up
+    tie = marks(("first", {"Q5": 2}), ("second", {"Q5": 8}), ("third", {"Q5": 5}))  # 5 is 3 from each
+    assert settle_without_arbiter([TEN], tie, 2, POLICY).marks_used["Q5"] == [2, 3]  # higher: (8, 5)
+    lower = DoubleMarkingPolicy(third_tie="lower")
+    assert settle_without_arbiter([TEN], tie, 2, lower).marks_used["Q5"] == [1, 3]
+    agreed = marks(("first", {"Q5": 6}), ("second", {"Q5": 7}))
+    assert settle_without_arbiter([TEN], agreed, 2, POLICY).sources == {"Q5": "double"}  # nothing to settle
