@@ -3,18 +3,16 @@ from __future__ import annotations
 
 import difflib
 import os
-import tomllib
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
+from domain.labels import label
 from service.options import DbOption, use_db
 
 console = Console()
-REPO = Path(__file__).resolve().parents[1]
-POLICY_DIR = REPO / "policies"
 
 rotation_app = typer.Typer(help="Teacher exchange rotation (交流轮岗): plan a roster, explain a policy that cannot be met.",
                            no_args_is_help=True)
@@ -40,8 +38,11 @@ def rotation_plan(
     db: DbOption = None,
     lang: str = typer.Option("zh", "--lang", help="zh or en."),
 ) -> None:
-    """Plan the exchange roster (a new version of the scope's plan, revising the last one)."""
-    from flows.term_schedule import term_schedule
+    """Plan the exchange roster (a new version of the scope's plan, revising the last one), in-process.
+
+    The policy is the one in force for the cluster and term (its stored version, else the district's,
+    else policies/rotation.toml); `--policy FILE` overrides it for this run."""
+    from app.term_planning import plan_rotation
     from scheduling.rotation import load_rotation_policy
     from service.policy_option import policy_or_exit
 
@@ -51,11 +52,14 @@ def rotation_plan(
     def decisions(values: list[str]) -> list[dict]:
         return [{"teacher_id": v.split(":")[0], "to_school_id": v.split(":")[1] if ":" in v else None} for v in values]
 
-    result = term_schedule(school_year=year, term=term, cluster_id=cluster, policy_file=str(policy) if policy else None,
-                           out_dir=str(out), lang=lang, time_limit_s=time_limit, pins=decisions(pin),
-                           forbids=decisions(forbid), actor=os.environ.get("USER", "cli"))
+    result = plan_rotation(year, term, cluster, policy_file=str(policy) if policy else None, out_dir=out, lang=lang,
+                           time_limit_s=time_limit, pins=decisions(pin), forbids=decisions(forbid),
+                           actor=os.environ.get("USER", "cli"))
     console.print(result.summary, markup=False, highlight=False)
-    console.print(f"plan {result.scope} v{result.version}: {result.status}; changed {result.changed}; files in {out}")
+    console.print(f"方案 {result.scope} 第 {result.version} 版：{label('solver_status', result.status)}；"
+                  f"{'首个版本' if result.changed is None else f'变动 {result.changed} 项'}；文件在 {out}；{result.policy}" if lang == "zh" else
+                  f"plan {result.scope} v{result.version}: {result.status}; changed {result.changed}; files in {out}; "
+                  f"{result.policy}", markup=False, highlight=False)
     if result.relaxed:
         note = ("政策不能全部满足：已写出尽力方案，未满足的规则及经重算验证的修改建议见 rotation_explanations.txt"
                 if lang == "zh" else "the policy cannot be met in full: a best-effort roster is written; what it misses "
@@ -76,179 +80,225 @@ def rotation_explain(
     db: DbOption = None,
     lang: str = typer.Option("zh", "--lang", help="zh or en."),
 ) -> None:
-    """Why the policy cannot be met (rules in conflict, with numbers and what to loosen), or that it can."""
-    from flows.common import load_tables
-    from flows.term_schedule import ROTATION_TABLES
-    from models.db import database_url
-    from scheduling.rotation import attainment, load_rotation_policy, plan_rotation, rotation_input_from_tables
-
+    """Why the policy in force cannot be met (rules in conflict, with numbers and what to loosen), or that it can."""
+    from app.term_planning import explain_rotation
+    from scheduling.rotation import load_rotation_policy
     from service.policy_option import policy_or_exit
 
-    rules = policy_or_exit(load_rotation_policy, policy, lang) or load_rotation_policy()
+    policy_or_exit(load_rotation_policy, policy, lang)
     use_db(db)
-    tables = load_tables.fn(database_url(), ROTATION_TABLES)
-    data = rotation_input_from_tables(tables, year, cluster, rules, term=term)
-    result = plan_rotation(data, rules, time_limit_s=30, lang=lang)
+    result = explain_rotation(year, term, cluster, policy_file=str(policy) if policy else None, lang=lang)
+    console.print(result.policy, markup=False, highlight=False)
     if not result.explanations:
-        console.print(f"{result.status}: the policy can be met ({len(result.plan.postings)} postings)")
-    elif result.relaxed:
-        console.print("政策不能全部满足，尽力方案：" + attainment(result, data, rules).line("zh") if lang == "zh" else
-                      "the policy cannot be met in full; best-effort roster: " + attainment(result, data, rules).line("en"),
+        console.print(f"{label('solver_status', result.status)}：政策可以全部满足（{result.postings} 项派出）" if lang == "zh"
+                      else f"{result.status}: the policy can be met ({result.postings} postings)",
                       markup=False, highlight=False)
+    elif result.relaxed:
+        console.print(("政策不能全部满足，尽力方案：" if lang == "zh" else "the policy cannot be met in full; best-effort roster: ")
+                      + result.attainment, markup=False, highlight=False)
     for explanation in result.explanations:
-        console.print("• " + explanation.text(lang), markup=False, highlight=False)
+        console.print("• " + explanation, markup=False, highlight=False)
     for shortfall in result.shortfalls:
-        console.print("  - " + shortfall.message(lang), markup=False, highlight=False)
+        console.print("  - " + shortfall, markup=False, highlight=False)
 
 
 # --- policies ---
 
-AREAS = {
-    "rotation": ("scheduling.rotation.policy", "RotationPolicy"),
-    "exam_logistics": None,  # two tables, checked by load_policies
-    "question_setting": ("scheduling.question_setting.policy", "QuestionSettingPolicy"),
-    "marking": ("marking.policy", "MarkingPolicy"),
-    "analysis": ("analysis.policy", "AnalysisPolicy"),
-}
+AREA_HELP = "One of: rotation, exam_logistics, question_setting, marking, analysis."
 
 
-def check_policy(area: str, text: str) -> None:
-    """Parse and validate a policy's TOML text with its area's own rules; raises PolicyError with the reason."""
+def _area(area: str, lang: str = "zh") -> str:
+    from app.policies import area_of
     from domain.policy import PolicyError
+    from service.policy_option import fail_policy
 
     try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise PolicyError(f"not valid TOML: {error}", zh=f"不是有效的 TOML：{error}") from None
-    if area == "exam_logistics":
-        from scheduling.exam_logistics.policy import ExamLogisticsPolicy
-
-        ExamLogisticsPolicy.from_dict(data)
-        return
-    module_name, class_name = AREAS[area]
-    import importlib
-
-    getattr(importlib.import_module(module_name), class_name).from_dict(data)
+        return area_of(area).name
+    except PolicyError as error:
+        fail_policy(error, lang)
+    raise AssertionError  # pragma: no cover - fail_policy exits
 
 
-def _area_file(area: str) -> Path:
-    if area not in AREAS:
-        raise typer.BadParameter(f"unknown area {area!r}; one of {', '.join(AREAS)}")
-    return POLICY_DIR / f"{area}.toml"
+def _editor_text(current: str, area: str, lang: str) -> str | None:
+    """The planner's new text from $EDITOR (or vi), re-opened until it validates or they give up."""
+    import click
 
+    from app.policies import parse_policy
+    from domain.policy import PolicyError
 
-def _stored(scope: str, year: int, term: int | None, version: int | None, area: str):
-    from sqlalchemy import select
-
-    from models import PolicySet
-    from models.db import session_scope
-
-    scope_key = scope if area == "rotation" else f"{scope}/{area}"  # rotation plans file theirs by cluster
-    with session_scope() as session:
-        query = select(PolicySet).where(PolicySet.scope == scope_key, PolicySet.school_year == year,
-                                        PolicySet.term == term)
-        if version is not None:
-            query = query.where(PolicySet.version == version)
-        row = session.scalars(query.order_by(PolicySet.version.desc()).limit(1)).first()
-        return (row.version, row.content) if row else (None, None)
+    text = current
+    while True:
+        edited = click.edit(text, editor=os.environ.get("EDITOR") or os.environ.get("VISUAL") or "vi",
+                            extension=".toml", require_save=True)
+        if edited is None:
+            return None  # closed without saving
+        try:
+            parse_policy(area, edited)
+            return edited
+        except PolicyError as error:
+            typer.echo(error.line(lang), err=True)
+            if not typer.confirm("重新编辑？" if lang == "zh" else "Edit again?", default=True):
+                return None
+            text = edited
 
 
 @policy_app.command("show")
 def policy_show(
-    area: str = typer.Option("rotation", help=f"One of: {', '.join(AREAS)}."),
-    scope: Optional[str] = typer.Option(None, help="A cluster id (or 'district') whose stored version to show."),
-    year: Optional[int] = typer.Option(None, help="School year of the stored version."),
-    term: Optional[int] = typer.Option(None, help="Term of the stored version."),
-    version: Optional[int] = typer.Option(None, help="Version number (default: the latest)."),
+    area: str = typer.Option("rotation", help=AREA_HELP),
+    scope: Optional[str] = typer.Option(None, help="A cluster id (or 'district') whose policy in force to show."),
+    year: Optional[int] = typer.Option(None, help="School year."),
+    term: Optional[int] = typer.Option(None, help="Term 1 or 2 (omit for the school year)."),
+    version: Optional[int] = typer.Option(None, help="A stored version number (default: the one in force)."),
     db: DbOption = None,
+    lang: str = typer.Option("zh", "--lang", help="zh or en."),
 ) -> None:
-    """Print a policy: the repository's defaults, or a cluster's stored version."""
-    use_db(db, check=bool(scope))  # the defaults need no database
-    if scope:
-        found, content = _stored(scope, year or 0, term, version, area)
+    """Print the policy in force for a cluster and term (and where it comes from), or a stored version."""
+    from app.policies import resolve_in, resolve_policy
+    from models.db import session_scope
+    from models.policies import stored_policy
+
+    area = _area(area, lang)
+    use_db(db, check=bool(scope))  # the repository file needs no database
+    if scope and version is not None:
+        with session_scope() as session:
+            row = stored_policy(session, area, scope, year or 0, term, version)
+            content = row.content if row is not None else None
         if content is None:
-            console.print(f"no stored {area} policy for {scope} {year}-{term}; the defaults apply:")
-        else:
-            typer.echo(f"# {area} policy of {scope}, {year}-{term}, version {found}")
-            typer.echo(content)
-            return
-    typer.echo(_area_file(area).read_text(encoding="utf-8"))
+            typer.echo(f"没有存储的版本 {scope} {year}-{term} 第 {version} 版" if lang == "zh"
+                       else f"no stored version {scope} {year}-{term} v{version}", err=True)
+            raise typer.Exit(code=1)
+        typer.echo(f"# {area} {scope} {year}-{term} v{version}")
+        typer.echo(content)
+        return
+    if scope:
+        with session_scope() as session:
+            resolved = resolve_in(session, area, cluster_id=scope, school_year=year or 0, term=term)
+    else:
+        resolved = resolve_policy(area)
+    typer.echo("# " + resolved.describe(lang) + (f" (version {resolved.version})" if resolved.version else ""))
+    typer.echo(resolved.text)
 
 
 @policy_app.command("edit")
 def policy_edit(
-    area: str = typer.Option("rotation", help=f"One of: {', '.join(AREAS)}."),
+    area: str = typer.Option("rotation", help=AREA_HELP),
     scope: str = typer.Option(..., help="A cluster id, or 'district'."),
     year: int = typer.Option(..., help="School year."),
     term: Optional[int] = typer.Option(None, help="Term 1 or 2 (omit for the school year)."),
     file: Optional[Path] = typer.Option(None, help="Take the new text from this file instead of opening $EDITOR."),
     comment: str = typer.Option("", help="Why it changed (kept in the audit log)."),
     db: DbOption = None,
+    lang: str = typer.Option("zh", "--lang", help="zh or en."),
 ) -> None:
-    """Edit a cluster's policy: validated, then stored as a new version (audited)."""
-    from sqlalchemy import func, select
-
-    from models import PolicySet
+    """Edit the policy of a cluster (or the district) and term: opens $EDITOR (or vi) on the policy in
+    force, validates on save, stores a new version; the audit log keeps who, when and the diff."""
+    from app.policies import edit_policy, in_force_text
+    from domain.policy import PolicyError, read_toml
     from models.db import session_scope
     from models.migrate import upgrade
-
-    use_db(db, check=False)
-    upgrade()
-    scope_key = scope if area == "rotation" else f"{scope}/{area}"
-    _, current = _stored(scope, year, term, None, area)
-    current = current or _area_file(area).read_text(encoding="utf-8")
-    if file is not None:
-        from domain.policy import PolicyError, read_toml
-        from service.policy_option import fail_policy
-
-        try:
-            text = read_toml(file)[1]  # missing, GBK or not TOML: the same one line as below
-        except PolicyError as error:
-            fail_policy(error, prefix="policy not saved: ")
-    else:
-        text = typer.edit(current, extension=".toml")
-        if text is None:
-            console.print("no change")
-            return
-    from domain.policy import PolicyError
     from service.policy_option import fail_policy
 
-    try:
+    area = _area(area, lang)
+    use_db(db, check=False)
+    upgrade()
+    if file is not None:
         try:
-            check_policy(area, text)
-        except (TypeError, ValueError) as error:  # a rule a section checks without PolicyError
-            raise error if isinstance(error, PolicyError) else PolicyError(str(error)) from None
+            text = read_toml(file)[1]  # missing, GBK or not TOML: one line
+        except PolicyError as error:
+            fail_policy(error, lang, prefix="未保存：" if lang == "zh" else "policy not saved: ")
+    else:
+        with session_scope() as session:
+            current = in_force_text(session, area, scope, year, term)
+        text = _editor_text(current, area, lang)
+        if text is None:
+            console.print("未修改" if lang == "zh" else "no change")
+            return
+    try:
+        saved = edit_policy(area, scope, year, term, text, actor=os.environ.get("USER", "cli"), comment=comment,
+                            file=str(file) if file else None)
     except PolicyError as error:
-        fail_policy(error.in_file(file) if file is not None else error, prefix="policy not saved: ")
-    if text == current:
-        console.print("no change")
+        fail_policy(error, lang, prefix="未保存：" if lang == "zh" else "policy not saved: ")
+    if saved.version is None:
+        console.print("未修改" if lang == "zh" else "no change")
         return
+    console.print(f"已保存 {area} 政策 {scope} {year}-{term} 第 {saved.version} 版 (version {saved.version})"
+                  if lang == "zh" else f"saved {area} policy of {scope} {year}-{term} as version {saved.version}",
+                  markup=False, highlight=False)
+
+
+@policy_app.command("revert")
+def policy_revert(
+    to: int = typer.Option(..., "--to", help="The stored version to bring back (as the next version)."),
+    area: str = typer.Option("rotation", help=AREA_HELP),
+    scope: str = typer.Option(..., help="A cluster id, or 'district'."),
+    year: int = typer.Option(..., help="School year."),
+    term: Optional[int] = typer.Option(None, help="Term 1 or 2 (omit for the school year)."),
+    db: DbOption = None,
+    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+) -> None:
+    """Undo (撤销): an earlier version's text becomes the next version (audited, nothing is deleted)."""
+    from app.policies import revert_policy
+
+    area = _area(area, lang)
+    use_db(db)
+    try:
+        saved = revert_policy(area, scope, year, term, to, actor=os.environ.get("USER", "cli"))
+    except KeyError:
+        typer.echo(f"没有存储的版本 {scope} {year}-{term} 第 {to} 版" if lang == "zh"
+                   else f"no stored version {scope} {year}-{term} v{to}", err=True)
+        raise typer.Exit(code=1) from None
+    console.print(("已是该版本的内容，未修改" if lang == "zh" else "already in force: no change") if saved.version is None
+                  else (f"已恢复第 {to} 版为第 {saved.version} 版" if lang == "zh"
+                        else f"version {to} restored as version {saved.version}"), markup=False, highlight=False)
+
+
+@policy_app.command("history")
+def policy_history(
+    area: str = typer.Option("rotation", help=AREA_HELP),
+    scope: str = typer.Option(..., help="A cluster id, or 'district'."),
+    year: int = typer.Option(..., help="School year."),
+    term: Optional[int] = typer.Option(None, help="Term 1 or 2 (omit for the school year)."),
+    db: DbOption = None,
+    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+) -> None:
+    """Every stored version: who saved it, when, and why."""
+    from models.db import session_scope
+    from models.policies import policy_versions
+
+    area = _area(area, lang)
+    use_db(db)
     with session_scope() as session:
-        session.info["actor"] = os.environ.get("USER", "cli")
-        version = (session.scalar(select(func.max(PolicySet.version)).where(
-            PolicySet.scope == scope_key, PolicySet.school_year == year, PolicySet.term == term)) or 0) + 1
-        session.add(PolicySet(scope=scope_key, school_year=year, term=term, version=version, content=text,
-                              created_by=session.info["actor"], comment=comment or None))
-    console.print(f"saved {area} policy of {scope} {year}-{term} as version {version}")
+        rows = [(r.version, r.created_by, r.created_at, r.comment or "")
+                for r in policy_versions(session, area, scope, year, term)]
+    if not rows:
+        console.print("没有存储的版本" if lang == "zh" else "no stored versions")
+    for version, who, when, why in rows:
+        console.print(f"v{version}  {when:%Y-%m-%d %H:%M}  {who}  {why}", markup=False, highlight=False)
 
 
 @policy_app.command("diff")
 def policy_diff(
-    old: str = typer.Argument(..., help="A TOML file, or 'SCOPE:YEAR:TERM:VERSION' of a stored rotation policy."),
+    old: str = typer.Argument(..., help="A TOML file, or 'SCOPE:YEAR:TERM:VERSION' of a stored policy."),
     new: str = typer.Argument(..., help="Likewise."),
+    area: str = typer.Option("rotation", help=AREA_HELP),
     db: DbOption = None,
 ) -> None:
     """Show what changed between two policies, line by line."""
+    from models.db import session_scope
+    from models.policies import stored_policy
+
+    area = _area(area)
     use_db(db, check=not (Path(old).exists() and Path(new).exists()))  # two files need no database
 
     def text_of(ref: str) -> str:
         if Path(ref).exists():
             return Path(ref).read_text(encoding="utf-8")
         scope, year, term, version = ref.split(":")
-        _, content = _stored(scope, int(year), int(term) if term else None, int(version), "rotation")
-        if content is None:
-            raise typer.BadParameter(f"no stored policy {ref}")
-        return content
+        with session_scope() as session:
+            row = stored_policy(session, area, scope, int(year), int(term) if term else None, int(version))
+            if row is None:
+                raise typer.BadParameter(f"no stored policy {ref}")
+            return row.content
 
     lines = list(difflib.unified_diff(text_of(old).splitlines(), text_of(new).splitlines(), old, new, lineterm=""))
     typer.echo("\n".join(lines) if lines else "no differences")

@@ -75,7 +75,7 @@ def test_policy_edit_refuses_a_gbk_file_in_the_same_one_line(tmp_path, db_url):
                                  "--db", db_url])
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1 and "policy not saved" in lines[0] and str(gbk) in lines[0] and "GBK" in lines[0]
+    assert len(lines) == 1 and "未保存" in lines[0] and str(gbk) in lines[0] and "GBK" in lines[0]
     nan = tmp_path / "nan.toml"
     nan.write_text("[quota]\nmin_fraction = nan\n", encoding="utf-8")
     result = runner.invoke(app, ["policy", "edit", "--scope", "C1", "--year", "2026", "--file", str(nan),

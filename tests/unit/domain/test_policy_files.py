@@ -223,12 +223,12 @@ def test_a_section_check_error_names_its_table():
 
 def test_policy_edit_and_the_loaders_give_the_same_line(tmp_path):
     """`policy edit` checks with the same rules: its refusal names the table and key the same way."""
-    from service.cli_plans import check_policy
+    from app.policies import parse_policy
 
     area = AREAS[3]
     path = write_policy(tmp_path, area, "queue", "lease_seconds", "inf")
     with pytest.raises(PolicyError) as from_edit:
-        check_policy("marking", path.read_text(encoding="utf-8"))
+        parse_policy("marking", path.read_text(encoding="utf-8"))
     from_file = refused(area, path)
     assert from_edit.value.in_file(path).line() == from_file.line()
 
