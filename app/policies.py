@@ -164,13 +164,18 @@ def exam_context(session: Session, exam_id: str) -> tuple[str | None, int, int]:
 def resolve_exam_policy(area: str, exam_id: str, *, override: str | Path | None = None,
                         url: str | None = None) -> ResolvedPolicy:
     """The policy of `area` in force for an exam: its cluster's (or the district's), for its year and term.
-    An exam the database does not know gets the repository file (a season stage reports the exam)."""
-    with session_scope(url) as session:
-        try:
+    An exam the database does not know, or no database (a report from a scores file), gets the
+    repository file; a file given for the run needs no database at all."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if override is not None:
+        return resolve_in(None, area, override=override)
+    try:
+        with session_scope(url) as session:
             cluster_id, school_year, term = exam_context(session, exam_id)
-        except KeyError:
-            cluster_id, school_year, term = None, None, None
-        return resolve_in(session, area, cluster_id=cluster_id, school_year=school_year, term=term, override=override)
+            return resolve_in(session, area, cluster_id=cluster_id, school_year=school_year, term=term)
+    except (KeyError, SQLAlchemyError):
+        return resolve_in(None, area)
 
 
 # --- the planner's edits (audited; an undo is the next version) ---

@@ -12,9 +12,10 @@ from prefect import flow, task
 from sqlalchemy import select
 
 from analysis.pipeline import ExamAnalysis, analyse_exam
-from analysis.policy import AnalysisPolicy, load_policy as load_analysis_policy
+from analysis.policy import AnalysisPolicy
 from analysis.report import write_reports
 from bundle.spec import EXPORT_COLUMNS
+from app.policies import resolve_exam_policy
 from flows.common import IO_RETRIES, StageOutcome, load_tables, publish_markdown, publish_table, resolved_url
 from models.db import session_scope
 
@@ -106,6 +107,13 @@ def load_exam_scores(url: str, exam_id: str, scores_file: str | None, previous_s
             and previous_id else None, **tables}
 
 
+@task(retries=IO_RETRIES, retry_delay_seconds=2)
+def analysis_policy(url: str, exam_id: str, policy_file: str | None) -> AnalysisPolicy:
+    """The analysis policy in force for the exam (its cluster's or the district's stored version, else
+    policies/analysis.toml), or `--policy FILE` for this run: the unified assessment weights (统一考核) live here."""
+    return resolve_exam_policy("analysis", exam_id, override=policy_file, url=url).policy
+
+
 @task
 def analyse(data: dict, policy: AnalysisPolicy) -> ExamAnalysis:
     """三率一分, bands, item analysis, horizontal and vertical comparison, teacher assessment."""
@@ -126,7 +134,7 @@ def exam_analysis(exam_id: str, db_url: str | None = None, out_dir: str = "out/r
                   policy_file: str | None = None) -> StageOutcome:
     """Analyse one joint exam on one standard and write the reports people bring to the joint meeting."""
     url = resolved_url(db_url)
-    policy = load_analysis_policy(policy_file) if policy_file else AnalysisPolicy()
+    policy = analysis_policy(url, exam_id, policy_file)
     data = load_exam_scores(url, exam_id, scores_file, previous_scores_file)
     if data["scores"].empty:
         return StageOutcome("analysis", "blocked", f"no scores for {exam_id}: finish marking or pass a scores.csv")
@@ -144,8 +152,8 @@ def report_now(exam_id: str, db_url: str | None = None, out_dir: str = "out/repo
                scores_file: str | None = None, previous_scores_file: str | None = None,
                policy_file: str | None = None) -> StageOutcome:
     """The same stage without Prefect (for `xuequ report`): no API server to start for a quick report."""
-    policy = load_analysis_policy(policy_file) if policy_file else AnalysisPolicy()  # before any work
     url = resolved_url(db_url)
+    policy = analysis_policy.fn(url, exam_id, policy_file)  # before any work
     data = load_exam_scores.fn(url, exam_id, scores_file, previous_scores_file)
     if data["scores"].empty:
         return StageOutcome("analysis", "blocked", f"no scores for {exam_id}: finish marking or pass a scores.csv")

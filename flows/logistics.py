@@ -11,25 +11,33 @@ from pathlib import Path
 from prefect import flow, task
 from sqlalchemy import func, select
 
+from app.policies import ResolvedPolicy, resolve_exam_policy
 from flows.common import IO_RETRIES, StageOutcome, load_tables, publish_markdown, publish_table, resolved_url
+from models.bundles import export_tables
 from models.db import session_scope
 from scheduling.exam_logistics import (InvigilationInput, InvigilationResult, MarkingInput, MarkingResult,
-                                       invigilation_frame, invigilation_input_from_tables, load_policies,
+                                       invigilation_frame, invigilation_input_from_tables,
                                        marking_frame, marking_input_from_tables, plan_invigilation, plan_marking,
                                        validate_invigilation, validate_marking, write_invigilation_csv,
                                        write_invigilation_notices_xlsx, write_marking_csv, write_marking_notices_xlsx,
                                        write_room_sheets_xlsx)
+from scheduling.exam_logistics.policy import InvigilationPolicy, MarkingPolicy as MarkingPlanPolicy
 from scheduling.exam_logistics.marking_explain import best_effort_lines, relaxation_records, write_shortfalls_csv
 
 LOGISTICS_TABLES = ["schools", "teachers", "rooms", "classes", "class_teachers", "students", "exam_sessions",
                     "unavailability", "items", "item_usage", "distances"]
 
 
+@task(retries=IO_RETRIES, retry_delay_seconds=2)
+def exam_policy(url: str, exam_id: str, policy_file: str | None) -> ResolvedPolicy:
+    """The exam-logistics policy in force for the exam's cluster (or district), year and term."""
+    return resolve_exam_policy("exam_logistics", exam_id, override=policy_file, url=url)
+
+
 @task
 def plan_exam_invigilation(tables: dict, exam_id: str, time_limit_s: float,
-                           policy_file: str | None) -> tuple[InvigilationInput, InvigilationResult, list[str]]:
+                           policy: InvigilationPolicy) -> tuple[InvigilationInput, InvigilationResult, list[str]]:
     """Invigilators for every room and session (CP-SAT, 2 workers), checked by the independent validator."""
-    policy, _ = load_policies(policy_file) if policy_file else load_policies()
     data = invigilation_input_from_tables(tables, exam_id, policy)
     result = plan_invigilation(data, policy, time_limit_s=time_limit_s, num_workers=2)
     violations = [str(v) for v in validate_invigilation(data, policy, result.assignments,
@@ -39,9 +47,8 @@ def plan_exam_invigilation(tables: dict, exam_id: str, time_limit_s: float,
 
 @task
 def plan_exam_marking(tables: dict, exam_id: str, time_limit_s: float,
-                      policy_file: str | None) -> tuple[MarkingInput, MarkingResult, list[str]]:
+                      policy: MarkingPlanPolicy) -> tuple[MarkingInput, MarkingResult, list[str]]:
     """Marker groups for every subjective item group (CP-SAT, 2 workers), checked by the validator."""
-    _, policy = load_policies(policy_file) if policy_file else load_policies()
     data = marking_input_from_tables(tables, exam_id, policy)
     # a subject short of markers or leaders gets a best-effort group (policy best_effort): never a refusal
     # that would discard the other subjects' groups and the invigilation plan
@@ -53,7 +60,8 @@ def plan_exam_marking(tables: dict, exam_id: str, time_limit_s: float,
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
 def store_logistics(url: str, exam_id: str, invigilation: InvigilationResult | None, marking: MarkingResult | None,
-                    groups: dict[str, str], actor: str, marking_relaxations: list[dict] | None = None) -> dict[str, int]:
+                    groups: dict[str, str], actor: str, marking_relaxations: list[dict] | None = None,
+                    policy: ResolvedPolicy | None = None) -> dict[str, int]:
     """The plans that exist as new versions (audited), and the item groups onto the locked papers' items.
     Either plan may be None: the invigilation plan is stored whatever the marking groups' outcome."""
     from models import InvigilationAssignment, MarkingAssignment, Paper, PaperItem, Plan
@@ -70,12 +78,16 @@ def store_logistics(url: str, exam_id: str, invigilation: InvigilationResult | N
             version = (session.scalar(select(func.max(Plan.version)).where(Plan.kind == kind, Plan.scope == exam_id))
                        or 0) + 1
             summary = {"explanations": [e.zh for e in result.explanations]}
+            if policy is not None:
+                summary["policy"] = policy.record()
             if kind == "marking":  # a best-effort plan keeps what it relaxed, group by group
                 summary |= {"best_effort": bool(marking_relaxations), "relaxations": marking_relaxations or []}
             if kind == "invigilation":
                 summary.update(invigilation_summary(result))
             plan = Plan(kind=kind, scope=exam_id, version=version, exam_id=exam_id, created_by=actor,
-                        solver_status=result.status, summary=summary)
+                        solver_status=result.status, summary=summary,
+                        policy_set_id=policy.policy_set_id if policy else None,
+                        policy_content=policy.text if policy else None)
             records = rows.astype(object).where(rows.notna(), None).to_dict("records")
             assignments = [model(seq=n, **{k: (v if v != "" else None) for k, v in r.items() if k in model.__table__.c})
                            for n, r in enumerate(records, start=1)]
@@ -114,8 +126,10 @@ def exam_logistics(exam_id: str, db_url: str | None = None, out_dir: str = "out/
     """Who invigilates which room and who marks which item group, fair to every school."""
     url = resolved_url(db_url)
     tables = load_tables(url, LOGISTICS_TABLES)
-    inv_data, invigilation, inv_violations = plan_exam_invigilation(tables, exam_id, time_limit_s, policy_file)
-    mark_data, marking, mark_violations = plan_exam_marking(tables, exam_id, time_limit_s, policy_file)
+    policy = exam_policy(url, exam_id, policy_file)
+    inv_data, invigilation, inv_violations = plan_exam_invigilation(tables, exam_id, time_limit_s,
+                                                                    policy.policy.invigilation)
+    mark_data, marking, mark_violations = plan_exam_marking(tables, exam_id, time_limit_s, policy.policy.marking)
     # each plan that exists and validates is stored and written, whatever the other's outcome
     inv_ok = invigilation.ok and not inv_violations
     mark_ok = marking.ok and not mark_violations
@@ -124,7 +138,7 @@ def exam_logistics(exam_id: str, db_url: str | None = None, out_dir: str = "out/
     files: list[str] = []
     if inv_ok or mark_ok:
         versions = store_logistics(url, exam_id, invigilation if inv_ok else None, marking if mark_ok else None,
-                                   groups, actor, relaxation_records(mark_data, marking) if mark_ok else None)
+                                   groups, actor, relaxation_records(mark_data, marking) if mark_ok else None, policy)
         files = export_logistics(out_dir, inv_data, invigilation if inv_ok else None, mark_data,
                                  marking if mark_ok else None)
     parts = []
@@ -136,7 +150,7 @@ def exam_logistics(exam_id: str, db_url: str | None = None, out_dir: str = "out/
     if mark_ok:
         parts.append(f"marking v{versions['marking']}: {marking.status}, "
                      f"{len(marking.assignments)} markers in {len(mark_data.groups)} item groups")
-    summary = "; ".join(parts)
+    summary = "; ".join(parts) + (f"; {policy.describe(lang)}" if parts else "")
     shortfalls = best_effort_lines(marking, lang) if mark_ok else []
     if shortfalls:  # best-effort groups: stated with their shortfall, the season goes on
         summary += (f"; {len(marking.best_effort_groups())} best-effort marking group(s), see "
@@ -231,8 +245,10 @@ def replan_invigilation(exam_id: str, *, db_url: str | None = None, out_dir: str
     if latest is None:
         raise LookupError(f"no invigilation plan of exam {exam_id} yet: run `xuequ invigilation plan --exam {exam_id}`")
     parent_id, _, rows, relax, old_pins, old_forbids = latest
-    policy, _ = load_policies(policy_file) if policy_file else load_policies()
-    tables = load_tables.fn(url, LOGISTICS_TABLES)
+    resolved = resolve_exam_policy("exam_logistics", exam_id, override=policy_file, url=url)
+    policy = resolved.policy.invigilation
+    with session_scope(url) as session:
+        tables = export_tables(session, LOGISTICS_TABLES)
     data = invigilation_input_from_tables(tables, exam_id, policy)
     all_pins = list(dict.fromkeys(list(old_pins) + list(pins)))
     all_forbids = list(dict.fromkeys(list(old_forbids) + list(forbids)))
@@ -256,10 +272,11 @@ def replan_invigilation(exam_id: str, *, db_url: str | None = None, out_dir: str
         session.info["actor"] = actor
         version = (session.scalar(select(func.max(Plan.version)).where(Plan.kind == "invigilation",
                                                                          Plan.scope == exam_id)) or 0) + 1
-        summary = {"explanations": [e.zh for e in result.explanations]}
+        summary = {"explanations": [e.zh for e in result.explanations], "policy": resolved.record()}
         summary.update(invigilation_summary(result, all_pins, all_forbids, len(changes)))
         plan = Plan(kind="invigilation", scope=exam_id, version=version, exam_id=exam_id, created_by=actor,
-                    solver_status=result.status, summary=summary, parent_plan_id=parent_id)
+                    solver_status=result.status, summary=summary, parent_plan_id=parent_id,
+                    policy_set_id=resolved.policy_set_id, policy_content=resolved.text)
         records = invigilation_frame(result).astype(object).to_dict("records")
         plan.invigilations = [Row(seq=n, **{k: (v if v != "" else None) for k, v in r.items() if k in Row.__table__.c})
                               for n, r in enumerate(records, start=1)]

@@ -196,10 +196,12 @@ def _planned_hours(url: str, exam_id: str, plan: pd.DataFrame, base_hours: float
     return hours
 
 
-def _base_hours(logistics_policy_file: str | None) -> float:
-    from scheduling.exam_logistics.policy import POLICY_FILE, load_policies
+def _base_hours(url: str, exam_id: str, logistics_policy_file: str | None) -> float:
+    """The marking day's hours of the exam-logistics policy in force (or the run's file)."""
+    from app.policies import resolve_exam_policy
 
-    return load_policies(logistics_policy_file or POLICY_FILE)[1].hours_available
+    return resolve_exam_policy("exam_logistics", exam_id, override=logistics_policy_file,
+                               url=url).policy.marking.hours_available
 
 
 def _assists(url: str, exam_id: str):
@@ -306,7 +308,7 @@ def marking_stage(exam_id: str, db_url: str | None = None, out_dir: str = "out/m
     days = 0
     if simulate:
         truth = pd.read_csv(Path(responses_dir) / TRUTH_FILE, dtype={"student_id": str, "item_id": str})
-        hours = _planned_hours(url, exam_id, plan, _base_hours(logistics_policy_file))
+        hours = _planned_hours(url, exam_id, plan, _base_hours(url, exam_id, logistics_policy_file))
         days = _simulate_days(url, exam_id, plan, truth, seed, hours, max_simulated_days)
     settled = _settle_unarbitrable(url, exam_id, assists)
     started = time.monotonic()

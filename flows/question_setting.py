@@ -16,6 +16,7 @@ from prefect.flow_runs import pause_flow_run
 from prefect.input import RunInput
 
 from domain.vocab import SUBJECTS
+from app.policies import parse_policy, resolve_in
 from flows.common import IO_RETRIES, StageOutcome, load_tables, log, publish_markdown, publish_table, resolved_url
 from models import audit
 from models.db import session_scope
@@ -65,10 +66,21 @@ def exam_facts(url: str, exam_id: str) -> dict:
         schools_query = select(School.school_id)
         if exam.cluster_id:
             schools_query = schools_query.where(School.cluster_id == exam.cluster_id)
-        return {"exam_id": exam_id, "grade": exam.grade, "school_year": exam.school_year, "kind": exam.kind,
-                "cluster_id": exam.cluster_id, "subjects": subjects, "name": exam.name,
+        # the question-setting policy in force for the exam's cluster (or the district), year and term
+        policy = resolve_in(session, "question_setting", cluster_id=exam.cluster_id, school_year=exam.school_year,
+                            term=exam.term)
+        return {"exam_id": exam_id, "grade": exam.grade, "school_year": exam.school_year, "term": exam.term,
+                "kind": exam.kind, "cluster_id": exam.cluster_id, "subjects": subjects, "name": exam.name,
                 "schools": list(session.scalars(schools_query)),
-                "cohort": exam.school_year - exam.grade + 1}
+                "cohort": exam.school_year - exam.grade + 1,
+                "setting_policy": policy.text, "setting_policy_record": policy.record()}
+
+
+def setting_policy(facts: dict, policy_file: str | None = None):
+    """The question-setting policy of this run: `--policy FILE` if given, else the one in force (exam_facts)."""
+    if policy_file or "setting_policy" not in facts:
+        return load_policy(policy_file)
+    return parse_policy("question_setting", facts["setting_policy"])
 
 
 def _setting_history(url: str, school_year: int, exclude_exam: str) -> dict[str, int]:
@@ -102,7 +114,7 @@ def assemble_subject(tables: dict[str, pd.DataFrame], facts: dict, subject: str,
                      lang: str, forbidden: list[str] | None = None, previous_ids: list[str] | None = None,
                      blueprint: dict | None = None, policy_file: str | None = None) -> dict:
     """Setting team and a paper for one subject (pure: tables in, plain result out)."""
-    policy = load_policy(policy_file)
+    policy = setting_policy(facts, policy_file)
     bank = bank_from_tables(tables, subject, facts["grade"])
     if not bank:
         return {"ok": False, "explanation": [f"{subject}: 题库中没有 {facts['grade']} 年级的题目"

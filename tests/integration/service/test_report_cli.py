@@ -47,3 +47,22 @@ def test_report_from_scores_files(tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "优秀率" in html and "<script" in html and "http://" not in html.split("<body", 1)[1][:2000]
     assert (out / "item_stats.csv").exists() and (out / "analysis.xlsx").exists()
+
+    # the bureau stores its own analysis policy for the year and term: the next report uses it
+    exam = tables["exams"].set_index("exam_id").loc[exam_id]
+    strict = tmp_path / "analysis.toml"
+    strict.write_text("pass_fraction = 0.95\nexcellent_fraction = 0.99\n", encoding="utf-8")
+    saved = runner.invoke(app, ["policy", "edit", "--area", "analysis", "--scope", "district", "--year",
+                                str(int(exam["school_year"])), "--term", str(int(exam["term"])), "--file", str(strict),
+                                "--db", db])
+    assert saved.exit_code == 0, saved.output
+    again = runner.invoke(app, ["report", "--exam", exam_id, "--out", str(tmp_path / "report2"), "--db", db,
+                                "--scores", str(tmp_path / "scores.csv"),
+                                "--previous-scores", str(tmp_path / "previous.csv")])
+    assert again.exit_code == 0, again.output
+    with open(tmp_path / "report2" / "school_summary.csv", encoding="utf-8-sig") as handle:
+        stricter = list(csv.DictReader(handle))
+    key = lambda r: (r["subject"], r["school_id"])  # noqa: E731
+    before = {key(r): float(r["pass_rate"]) for r in rows}
+    after = {key(r): float(r["pass_rate"]) for r in stricter}
+    assert all(after[k] <= before[k] for k in before) and sum(after.values()) < sum(before.values())

@@ -24,6 +24,15 @@ def test_forbid_and_repair_store_new_versions(mini_bundle, tmp_path):
     assert first.ok
     store_logistics.fn(url, "E1", first, None, {}, "test")
 
+    # E1 is cluster C2's exam of 2026, term 1: C2's stored exam-logistics policy is the one in force
+    from pathlib import Path as _Path
+
+    own = tmp_path / "c2.toml"
+    own.write_text("# 河口学区的版本\n" + (_Path(__file__).resolve().parents[3] / "policies" / "exam_logistics.toml")
+                   .read_text(encoding="utf-8"), encoding="utf-8")
+    assert runner.invoke(app, ["policy", "edit", "--area", "exam_logistics", "--scope", "C2", "--year", "2026",
+                               "--term", "1", "--file", str(own), "--db", url]).exit_code == 0
+
     busy = Counter(a.teacher_id for a in first.assignments).most_common(1)[0][0]
     out = runner.invoke(app, ["invigilation", "forbid", "--exam", "E1", "--teacher", busy, "--db", url,
                               "--out", str(tmp_path / "out"), "--time-limit", "10"])
@@ -31,6 +40,18 @@ def test_forbid_and_repair_store_new_versions(mini_bundle, tmp_path):
     name = data.teacher_by_id[busy].label
     assert "第 2 版" in out.output and f"撤下 {name}" in out.output
     _, version, rows, _, pins, forbids = latest_invigilation(url, "E1")
+    from sqlalchemy import create_engine, select
+    from sqlalchemy.orm import Session
+
+    from models import Plan, PolicySet
+
+    engine = create_engine(url)
+    with Session(engine) as session:
+        stored = session.scalars(select(Plan).where(Plan.kind == "invigilation", Plan.version == 2)).one()
+        policy_id = session.scalars(select(PolicySet.policy_set_id).where(PolicySet.scope == "C2/exam_logistics")).one()
+        assert stored.policy_set_id == policy_id and stored.summary["policy"]["source"] == "cluster"
+        assert stored.policy_content.startswith("# 河口学区的版本")
+    engine.dispose()
     assert version == 2 and busy not in {a.teacher_id for a in rows} and [f.teacher_id for f in forbids] == [busy]
     assert (tmp_path / "out" / "invigilation.csv").exists() and (tmp_path / "out" / "invigilation_relaxations.csv").exists()
 
