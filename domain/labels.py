@@ -16,6 +16,16 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "UNKNOWN": ("时限内未求得方案", "no plan within the time limit"),
         "MODEL_INVALID": ("模型有误", "invalid model"),
     },
+    # a planner's outcome in lower case (exam logistics, question setting)
+    "plan_status": {
+        "optimal": ("最优", "optimal"),
+        "feasible": ("可行", "feasible"),
+        "relaxed": ("放宽部分规则", "relaxed"),
+        "greedy": ("贪心兜底方案", "greedy fallback"),
+        "partial": ("部分排出", "partial"),
+        "infeasible": ("无可行解", "infeasible"),
+        "unknown": ("时限内未求得方案", "no plan within the time limit"),
+    },
     # where the policy in force came from (app.policies)
     "policy_source": {
         "override": ("本次指定的文件", "file given for this run"),

@@ -17,6 +17,7 @@ from prefect import get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext, TaskRunContext
 
+from app.stages import StageOutcome
 from models.db import database_url, session_scope
 
 
@@ -134,14 +135,6 @@ def _artifact_key(key: str) -> str:
 
 
 # --- stage bookkeeping: where a season stands, so reruns continue where they stopped ---
-
-@dataclass
-class StageOutcome:
-    stage: str
-    status: str  # done, waiting, skipped, failed, already-done
-    message: str
-    detail: dict[str, Any] = field(default_factory=dict)
-
 
 def stage_status(url: str, exam_id: str, stage: str) -> tuple[str, str | None] | None:
     from models import SeasonStage

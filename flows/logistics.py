@@ -1,122 +1,28 @@
-"""Joint-exam logistics stage (联考监考与阅卷安排): invigilation and marking plans, stored and exported.
+"""Joint-exam logistics stage (联考监考与阅卷安排) as a Prefect flow.
 
-The marking plan decides the item groups (题组) of pipeline marking; they are written onto the
-locked papers' items, so the marking queue hands out exactly the groups the markers were given.
+The use case is `app.exam_logistics.plan_logistics` (the policy in force → invigilation and marking
+plans → validators → stored versions → files); the flow runs it as one task and publishes what a
+person reads as artifacts. `xuequ invigilation plan` runs the same use case in-process.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
-
+import pandas as pd
 from prefect import flow, task
-from sqlalchemy import func, select
 
-from app.policies import ResolvedPolicy, resolve_exam_policy
-from flows.common import IO_RETRIES, StageOutcome, load_tables, publish_markdown, publish_table, resolved_url
-from models.bundles import export_tables
-from models.db import session_scope
-from scheduling.exam_logistics import (InvigilationInput, InvigilationResult, MarkingInput, MarkingResult,
-                                       invigilation_frame, invigilation_input_from_tables,
-                                       marking_frame, marking_input_from_tables, plan_invigilation, plan_marking,
-                                       validate_invigilation, validate_marking, write_invigilation_csv,
-                                       write_invigilation_notices_xlsx, write_marking_csv, write_marking_notices_xlsx,
-                                       write_room_sheets_xlsx)
-from scheduling.exam_logistics.policy import InvigilationPolicy, MarkingPolicy as MarkingPlanPolicy
-from scheduling.exam_logistics.marking_explain import best_effort_lines, relaxation_records, write_shortfalls_csv
-
-LOGISTICS_TABLES = ["schools", "teachers", "rooms", "classes", "class_teachers", "students", "exam_sessions",
-                    "unavailability", "items", "item_usage", "distances"]
-
-
-@task(retries=IO_RETRIES, retry_delay_seconds=2)
-def exam_policy(url: str, exam_id: str, policy_file: str | None) -> ResolvedPolicy:
-    """The exam-logistics policy in force for the exam's cluster (or district), year and term."""
-    return resolve_exam_policy("exam_logistics", exam_id, override=policy_file, url=url)
+# The replans (pin, forbid, repair) and their helpers live in the service layer; named here for callers.
+from app.exam_logistics import (LOGISTICS_TABLES, change_lines, invigilation_summary,  # noqa: F401
+                                latest_invigilation, plan_logistics, replan_invigilation, store_logistics,
+                                write_invigilation_files)
+from app.stages import StageOutcome
+from flows.common import publish_markdown, publish_table, resolved_url
 
 
 @task
-def plan_exam_invigilation(tables: dict, exam_id: str, time_limit_s: float,
-                           policy: InvigilationPolicy) -> tuple[InvigilationInput, InvigilationResult, list[str]]:
-    """Invigilators for every room and session (CP-SAT, 2 workers), checked by the independent validator."""
-    data = invigilation_input_from_tables(tables, exam_id, policy)
-    result = plan_invigilation(data, policy, time_limit_s=time_limit_s, num_workers=2)
-    violations = [str(v) for v in validate_invigilation(data, policy, result.assignments,
-                                                        relaxations=result.relaxations)] if result.ok else []
-    return data, result, violations
-
-
-@task
-def plan_exam_marking(tables: dict, exam_id: str, time_limit_s: float,
-                      policy: MarkingPlanPolicy) -> tuple[MarkingInput, MarkingResult, list[str]]:
-    """Marker groups for every subjective item group (CP-SAT, 2 workers), checked by the validator."""
-    data = marking_input_from_tables(tables, exam_id, policy)
-    # a subject short of markers or leaders gets a best-effort group (policy best_effort): never a refusal
-    # that would discard the other subjects' groups and the invigilation plan
-    result = plan_marking(data, policy, time_limit_s=time_limit_s, num_workers=2)
-    violations = [str(v) for v in validate_marking(data, policy, result.assignments,
-                                                   relaxations=result.relaxations)] if result.ok else []
-    return data, result, violations
-
-
-@task(retries=IO_RETRIES, retry_delay_seconds=2)
-def store_logistics(url: str, exam_id: str, invigilation: InvigilationResult | None, marking: MarkingResult | None,
-                    groups: dict[str, str], actor: str, marking_relaxations: list[dict] | None = None,
-                    policy: ResolvedPolicy | None = None) -> dict[str, int]:
-    """The plans that exist as new versions (audited), and the item groups onto the locked papers' items.
-    Either plan may be None: the invigilation plan is stored whatever the marking groups' outcome."""
-    from models import InvigilationAssignment, MarkingAssignment, Paper, PaperItem, Plan
-
-    versions = {}
-    with session_scope(url) as session:
-        session.info["actor"] = actor
-        for kind, result, frame, model in (
-                ("invigilation", invigilation, invigilation_frame, InvigilationAssignment),
-                ("marking", marking, marking_frame, MarkingAssignment)):
-            if result is None:
-                continue
-            rows = frame(result)
-            version = (session.scalar(select(func.max(Plan.version)).where(Plan.kind == kind, Plan.scope == exam_id))
-                       or 0) + 1
-            summary = {"explanations": [e.zh for e in result.explanations]}
-            if policy is not None:
-                summary["policy"] = policy.record()
-            if kind == "marking":  # a best-effort plan keeps what it relaxed, group by group
-                summary |= {"best_effort": bool(marking_relaxations), "relaxations": marking_relaxations or []}
-            if kind == "invigilation":
-                summary.update(invigilation_summary(result))
-            plan = Plan(kind=kind, scope=exam_id, version=version, exam_id=exam_id, created_by=actor,
-                        solver_status=result.status, summary=summary,
-                        policy_set_id=policy.policy_set_id if policy else None,
-                        policy_content=policy.text if policy else None)
-            records = rows.astype(object).where(rows.notna(), None).to_dict("records")
-            assignments = [model(seq=n, **{k: (v if v != "" else None) for k, v in r.items() if k in model.__table__.c})
-                           for n, r in enumerate(records, start=1)]
-            if kind == "invigilation":
-                plan.invigilations = assignments
-            else:
-                plan.markings = assignments
-            session.add(plan)
-            versions[kind] = version
-        for item in session.scalars(select(PaperItem).join(Paper).where(Paper.exam_id == exam_id,
-                                                                          Paper.status == "locked")):
-            if item.item_id in groups:
-                item.item_group = groups[item.item_id]
-    return versions
-
-
-@task(retries=IO_RETRIES, retry_delay_seconds=2)
-def export_logistics(out_dir: str, inv_data: InvigilationInput, invigilation: InvigilationResult | None,
-                     mark_data: MarkingInput, marking: MarkingResult | None) -> list[str]:
-    """invigilation.csv (+ its relaxations), marking.csv, per-teacher notices and per-site room sheets
-    (Excel, Chinese): the files of each plan that exists."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files = write_invigilation_files(out, inv_data, invigilation) if invigilation is not None else []
-    if marking is not None:
-        files += [write_marking_csv(marking, out / "marking.csv"),
-                  write_marking_notices_xlsx(marking, mark_data, out / "marking_groups.xlsx"),
-                  write_shortfalls_csv(mark_data, marking, out / "marking_shortfalls.csv")]
-    return [str(f) for f in files]
+def plan_exam_logistics(exam_id: str, url: str, out_dir: str, lang: str, time_limit_s: float,
+                        policy_file: str | None, actor: str) -> StageOutcome:
+    """Invigilators for every room and session, marker groups for every item group (CP-SAT, 2 workers),
+    each checked by its validator, stored and written."""
+    return plan_logistics(exam_id, url, out_dir, lang, time_limit_s, policy_file, actor)
 
 
 @flow(name="exam-logistics", log_prints=True)
@@ -124,194 +30,9 @@ def exam_logistics(exam_id: str, db_url: str | None = None, out_dir: str = "out/
                    time_limit_s: float = 60.0, policy_file: str | None = None,
                    actor: str = "exam-logistics") -> StageOutcome:
     """Who invigilates which room and who marks which item group, fair to every school."""
-    url = resolved_url(db_url)
-    tables = load_tables(url, LOGISTICS_TABLES)
-    policy = exam_policy(url, exam_id, policy_file)
-    inv_data, invigilation, inv_violations = plan_exam_invigilation(tables, exam_id, time_limit_s,
-                                                                    policy.policy.invigilation)
-    mark_data, marking, mark_violations = plan_exam_marking(tables, exam_id, time_limit_s, policy.policy.marking)
-    # each plan that exists and validates is stored and written, whatever the other's outcome
-    inv_ok = invigilation.ok and not inv_violations
-    mark_ok = marking.ok and not mark_violations
-    groups = {item: g.group_id for g in mark_data.groups for item in g.items} if mark_ok else {}
-    versions: dict[str, int] = {}
-    files: list[str] = []
-    if inv_ok or mark_ok:
-        versions = store_logistics(url, exam_id, invigilation if inv_ok else None, marking if mark_ok else None,
-                                   groups, actor, relaxation_records(mark_data, marking) if mark_ok else None, policy)
-        files = export_logistics(out_dir, inv_data, invigilation if inv_ok else None, mark_data,
-                                 marking if mark_ok else None)
-    parts = []
-    if inv_ok:
-        publish_table(f"{exam_id}-invigilation-stats", _stats_frame(invigilation.stats), "invigilation plan")
-        relaxed = next((e.text(lang) for e in invigilation.explanations if e.code == "relaxation_summary"), "")
-        parts.append(f"invigilation v{versions['invigilation']}: {invigilation.status}, "
-                     f"{len(invigilation.assignments)} assignments" + (f" ({relaxed})" if relaxed else ""))
-    if mark_ok:
-        parts.append(f"marking v{versions['marking']}: {marking.status}, "
-                     f"{len(marking.assignments)} markers in {len(mark_data.groups)} item groups")
-    summary = "; ".join(parts) + (f"; {policy.describe(lang)}" if parts else "")
-    shortfalls = best_effort_lines(marking, lang) if mark_ok else []
-    if shortfalls:  # best-effort groups: stated with their shortfall, the season goes on
-        summary += (f"; {len(marking.best_effort_groups())} best-effort marking group(s), see "
-                    f"{out_dir}/marking_shortfalls.csv\n" + "\n".join(shortfalls))
-    if summary:
-        publish_markdown(f"{exam_id}-logistics", f"### 监考与阅卷安排\n\n{summary}\n")
-    problems = [e.text(lang) for e in invigilation.explanations if not invigilation.ok]
-    problems += [e.text(lang) for e in marking.explanations if not marking.ok]
-    detail = {"files": files, "versions": versions}
-    if problems:
-        return StageOutcome("logistics", "blocked", "；".join(([summary] if summary else []) + problems), detail)
-    if inv_violations or mark_violations:
-        return StageOutcome("logistics", "failed", "; ".join(([summary] if summary else []) + [
-            "validator: " + "; ".join((inv_violations + mark_violations)[:10])]), detail)
-    return StageOutcome("logistics", "done", summary, detail)
-
-
-def _stats_frame(stats: dict):
-    import pandas as pd
-
-    plain = {k: v for k, v in stats.items() if isinstance(v, (int, float, str))}
-    return pd.DataFrame({"statistic": list(plain), "value": [str(v) for v in plain.values()]})
-
-
-
-
-# ------------------------------------------------------------------------------------------ invigilation only
-# The files of an invigilation plan, its stored summary, and the replans of the `xuequ invigilation`
-# pin / forbid / repair verbs: each loads the latest version, replans against it (a change penalty keeps
-# what it can), stores a new version with the accumulated pins and forbids, and reports what changed.
-
-def write_invigilation_files(out: Path, data: InvigilationInput, result: InvigilationResult) -> list[Path]:
-    from scheduling.exam_logistics import write_relaxations_csv
-
-    out.mkdir(parents=True, exist_ok=True)
-    return [write_invigilation_csv(result, out / "invigilation.csv"),
-            write_relaxations_csv(result, data, out / "invigilation_relaxations.csv"),
-            write_invigilation_notices_xlsx(result, data, out / "invigilation_notices.xlsx"),
-            write_room_sheets_xlsx(result, data, out / "room_sheets.xlsx")]
-
-
-def invigilation_summary(result: InvigilationResult, pins=(), forbids=(), changes: int | None = None) -> dict:
-    """What a stored invigilation plan keeps besides its rows: relaxations, pins, forbids, changes."""
-    out = {"relaxations": [r.to_dict() for r in result.relaxations], "tiers": result.tier_counts(),
-           "pins": [dict(p.__dict__) for p in pins], "forbids": [dict(f.__dict__) for f in forbids]}
-    if changes is not None:
-        out["changed"] = changes
-    return out
-
-
-@dataclass
-class InvigilationReplan:
-    version: int
-    status: str
-    changes: list
-    violations: list[str]
-    result: InvigilationResult
-    data: InvigilationInput
-    files: list[str]
-
-
-def latest_invigilation(url: str, exam_id: str):
-    """(plan_id, version, rows, relaxations, pins, forbids) of the exam's latest invigilation plan, or None."""
-    from models import Plan
-    from scheduling.exam_logistics import Forbid, InvigilationAssignment, Pin, RelaxationUse
-
-    with session_scope(url) as session:
-        plan = session.scalars(select(Plan).where(Plan.kind == "invigilation", Plan.scope == exam_id)
-                               .order_by(Plan.version.desc()).limit(1)).first()
-        if plan is None:
-            return None
-        rows = [InvigilationAssignment(a.exam_id, a.session_id, a.site_school_id, a.room_id or "", a.teacher_id,
-                                       a.teacher_school_id, a.role, a.distance_km)
-                for a in sorted(plan.invigilations, key=lambda a: a.seq)]
-        summary = plan.summary or {}
-        relax = [RelaxationUse(**r) for r in summary.get("relaxations", [])]
-        pins = [Pin(**p) for p in summary.get("pins", [])]
-        forbids = [Forbid(**f) for f in summary.get("forbids", [])]
-        return plan.plan_id, plan.version, rows, relax, pins, forbids
-
-
-def replan_invigilation(exam_id: str, *, db_url: str | None = None, out_dir: str = "out/logistics",
-                        pins=(), forbids=(), absent=(), time_limit_s: float = 60.0, policy_file: str | None = None,
-                        actor: str = "invigilation") -> InvigilationReplan:
-    """A new version of the exam's invigilation plan: with more pins and forbids (replanned against the
-    latest version with a change penalty), or repaired after absences (`absent`: fewest changes)."""
-    from models import InvigilationAssignment as Row, Plan
-    from scheduling.exam_logistics import (InvigilationResult as Result, diff_plans, repair_invigilation)
-
-    url = resolved_url(db_url)
-    latest = latest_invigilation(url, exam_id)
-    if latest is None:
-        raise LookupError(f"no invigilation plan of exam {exam_id} yet: run `xuequ invigilation plan --exam {exam_id}`")
-    parent_id, _, rows, relax, old_pins, old_forbids = latest
-    resolved = resolve_exam_policy("exam_logistics", exam_id, override=policy_file, url=url)
-    policy = resolved.policy.invigilation
-    with session_scope(url) as session:
-        tables = export_tables(session, LOGISTICS_TABLES)
-    data = invigilation_input_from_tables(tables, exam_id, policy)
-    all_pins = list(dict.fromkeys(list(old_pins) + list(pins)))
-    all_forbids = list(dict.fromkeys(list(old_forbids) + list(forbids)))
-    previous = Result(exam_id, "feasible", rows, [], {}, relax)
-    if absent:
-        repaired = repair_invigilation(previous, absent, data, policy, time_limit_s=time_limit_s, num_workers=2,
-                                       pins=all_pins, forbids=all_forbids)
-        result = repaired.result
-        all_forbids = list(dict.fromkeys(all_forbids + [f for f in _absent_forbids(absent)]))
-    else:
-        result = plan_invigilation(data, policy, time_limit_s=time_limit_s, num_workers=2, pins=all_pins,
-                                   forbids=all_forbids, previous=previous)
-    if not result.ok:
-        return InvigilationReplan(0, result.status, [], [e.zh for e in result.explanations], result, data, [])
-    changes = diff_plans(rows, result.assignments)
-    violations = [str(v) for v in validate_invigilation(data, policy, result.assignments, pins=all_pins,
-                                                        forbids=all_forbids, relaxations=result.relaxations)]
-    if violations:
-        return InvigilationReplan(0, "failed", changes, violations, result, data, [])
-    with session_scope(url) as session:
-        session.info["actor"] = actor
-        version = (session.scalar(select(func.max(Plan.version)).where(Plan.kind == "invigilation",
-                                                                         Plan.scope == exam_id)) or 0) + 1
-        summary = {"explanations": [e.zh for e in result.explanations], "policy": resolved.record()}
-        summary.update(invigilation_summary(result, all_pins, all_forbids, len(changes)))
-        plan = Plan(kind="invigilation", scope=exam_id, version=version, exam_id=exam_id, created_by=actor,
-                    solver_status=result.status, summary=summary, parent_plan_id=parent_id,
-                    policy_set_id=resolved.policy_set_id, policy_content=resolved.text)
-        records = invigilation_frame(result).astype(object).to_dict("records")
-        plan.invigilations = [Row(seq=n, **{k: (v if v != "" else None) for k, v in r.items() if k in Row.__table__.c})
-                              for n, r in enumerate(records, start=1)]
-        session.add(plan)
-    files = [str(f) for f in write_invigilation_files(Path(out_dir), data, result)]
-    return InvigilationReplan(version, result.status, changes, [], result, data, files)
-
-
-def _absent_forbids(absent):
-    from scheduling.exam_logistics import Forbid
-
-    return [Forbid(t) for t in absent]
-
-
-def change_lines(changes: list, data: InvigilationInput, lang: str = "zh", limit: int = 40) -> list[str]:
-    """What changed, one line per row, names not ids."""
-    from scheduling.exam_logistics.writers import ROLE_ZH
-
-    sb, tb, sess = data.school_by_id, data.teacher_by_id, data.session_by_id
-    kind_zh = {"added": "新增", "removed": "撤下", "moved": "调换", "role": "改角色"}
-
-    def where(a) -> str:
-        if a is None:
-            return "—"
-        room = a.room_id or ("备用" if lang == "zh" else "reserve")
-        role = ROLE_ZH.get(a.role, a.role) if lang == "zh" else a.role
-        return f"{sb[a.site_school_id].label} {room} {role}"
-
-    out = []
-    for c in changes[:limit]:
-        t = tb[c.teacher_id].label if c.teacher_id in tb else c.teacher_id
-        s = sess.get(c.session_id)
-        when = f"{s.date} {s.start}" if s else c.session_id
-        kind = kind_zh[c.kind] if lang == "zh" else c.kind
-        out.append(f"{kind} {t} {when}: {where(c.before)} → {where(c.after)}")
-    if len(changes) > limit:
-        out.append(f"…… 另有 {len(changes) - limit} 处" if lang == "zh" else f"... and {len(changes) - limit} more")
-    return out
+    outcome = plan_exam_logistics(exam_id, resolved_url(db_url), out_dir, lang, time_limit_s, policy_file, actor)
+    if outcome.detail.get("stats"):
+        publish_table(f"{exam_id}-invigilation-stats", pd.DataFrame(outcome.detail["stats"]), "invigilation plan")
+    if outcome.status in ("done", "blocked", "failed") and outcome.message:
+        publish_markdown(f"{exam_id}-logistics", f"### 监考与阅卷安排\n\n{outcome.message}\n")
+    return outcome

@@ -324,12 +324,12 @@ def report(
 ) -> None:
     """Analyse a joint exam (三率一分, item analysis, comparisons) and write its reports."""
     from analysis.policy import load_policy
-    from flows.analysis import report_now
+    from app.exam_analysis import analyse_and_report
     from service.policy_option import policy_or_exit
 
     policy_or_exit(load_policy, policy, lang)  # a bad file: one line, before any work
     use_db(db)
-    outcome = report_now(exam, out_dir=str(out), lang=lang, scores_file=str(scores) if scores else None,
+    outcome = analyse_and_report(exam, out_dir=str(out), lang=lang, scores_file=str(scores) if scores else None,
                          previous_scores_file=str(previous_scores) if previous_scores else None,
                          policy_file=str(policy) if policy else None)
     console.print(outcome.message, markup=False, highlight=False)

@@ -203,6 +203,12 @@ def finalise(exam: ExamOption, db: DbOption = None,
         console.print(f"wrote {out}")
 
 
+def resolve_check(path: Path):
+    from scheduling.exam_logistics.policy import load_policies
+
+    return load_policies(path)
+
+
 @app.command("explain")
 def explain(exam: ExamOption, db: DbOption = None,
             policy: Annotated[Optional[Path], typer.Option(
@@ -213,22 +219,20 @@ def explain(exam: ExamOption, db: DbOption = None,
     """Marking groups (阅卷分组) a joint exam would get, without writing anything: which subjects meet every
     rule, and for a short subject each best-effort group with its numbers (needed, qualified, what was
     relaxed) and the policy values, checked by re-solving, that would let it meet every rule."""
-    from flows.common import load_tables
-    from flows.logistics import LOGISTICS_TABLES
-    from models.db import database_url
-    from scheduling.exam_logistics import load_policies, marking_input_from_tables, plan_marking, validate_marking
+    from app.exam_logistics import preview_marking
     from scheduling.exam_logistics.data import subject_zh
+    from service.policy_option import policy_or_exit
 
+    policy_or_exit(lambda path: resolve_check(path), policy, lang)
     use_db(db)
-    _, rules = load_policies(policy) if policy else load_policies()
-    tables = load_tables.fn(database_url(), LOGISTICS_TABLES)
-    data = marking_input_from_tables(tables, exam, rules)
-    result = plan_marking(data, rules, time_limit_s=time_limit, num_workers=2, explain_time_s=3 * time_limit)
+    preview = preview_marking(exam, policy_file=str(policy) if policy else None, time_limit_s=time_limit)
+    data, result = preview.data, preview.result
+    console.print(preview.policy.describe(lang), markup=False, highlight=False)
     if not result.ok:
         for e in result.explanations:
             console.print("• " + e.text(lang), markup=False, highlight=False)
         raise typer.Exit(code=1)
-    violations = validate_marking(data, rules, result.assignments, relaxations=result.relaxations)
+    violations = preview.violations
     planned = len(result.assignments)
     if not result.best_effort:
         console.print((f"{', '.join(data.subjects)}: every rule holds ({planned} markers in {len(data.groups)} groups)"

@@ -323,16 +323,19 @@ def invigilation_plan(
     db: DbOption = None,
     lang: InvLangOpt = "zh",
 ) -> None:
-    """Invigilation and marking plans of a joint exam: invigilation.csv, marking.csv, notices, room sheets."""
-    from flows.logistics import exam_logistics
+    """Invigilation and marking plans of a joint exam: invigilation.csv, marking.csv, notices, room sheets.
+    Runs in-process (no Prefect server) under the exam-logistics policy in force for the exam."""
+    from app.exam_logistics import plan_logistics
+    from app.stages import status_label
     from scheduling.exam_logistics.policy import load_policies
     from service.policy_option import policy_or_exit
 
     policy_or_exit(load_policies, policy, lang)  # a bad file: one line, before any work
     use_db(db)
-    outcome = exam_logistics(exam, out_dir=str(out), lang=lang, time_limit_s=time_limit,
+    outcome = plan_logistics(exam, out_dir=str(out), lang=lang, time_limit_s=time_limit,
                              policy_file=str(policy) if policy else None, actor=os.environ.get("USER", "cli"))
-    console.print(f"{outcome.status}: {outcome.message}", markup=False, highlight=False)
+    console.print(f"{status_label(outcome.status, lang)}：{outcome.message}" if lang == "zh" else
+                  f"{outcome.status}: {outcome.message}", markup=False, highlight=False)
     if outcome.status != "done":
         raise typer.Exit(code=1)
 
@@ -341,7 +344,7 @@ def invigilation_plan(
 
 def _invigilation_replan(exam: str, out: Path, policy: Optional[Path], time_limit: float, lang: str,
                          db: str | None, **kwargs) -> None:
-    from flows.logistics import change_lines, replan_invigilation
+    from app.exam_logistics import change_lines, replan_invigilation
     from scheduling.exam_logistics.policy import load_policies
     from service.policy_option import policy_or_exit
 

@@ -12,8 +12,8 @@ runner = CliRunner()
 
 @pytest.mark.slow
 def test_forbid_and_repair_store_new_versions(mini_bundle, tmp_path):
+    from app.exam_logistics import LOGISTICS_TABLES, latest_invigilation, store_logistics
     from flows.common import load_tables
-    from flows.logistics import LOGISTICS_TABLES, latest_invigilation, store_logistics
     from scheduling.exam_logistics import invigilation_input_from_tables, load_policies, plan_invigilation
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
@@ -22,7 +22,7 @@ def test_forbid_and_repair_store_new_versions(mini_bundle, tmp_path):
     data = invigilation_input_from_tables(load_tables.fn(url, LOGISTICS_TABLES), "E1")
     first = plan_invigilation(data, policy, time_limit_s=10)
     assert first.ok
-    store_logistics.fn(url, "E1", first, None, {}, "test")
+    store_logistics(url, "E1", first, None, {}, "test")
 
     # E1 is cluster C2's exam of 2026, term 1: C2's stored exam-logistics policy is the one in force
     from pathlib import Path as _Path
