@@ -169,10 +169,11 @@ def _teachers(tables: Tables, school_ids: set[str], sessions: list[ExamSession])
 
 
 def _distances(tables: Tables) -> dict[tuple[str, str], float] | None:
+    """The rows of distances.csv as given; `domain.geo.SchoolDistances` applies them (both ways)."""
     d = _table(tables, "distances")
     if d.empty:
         return None
-    return {(_str(a), _str(b)): float(km) for a, b, km in zip(d["from_id"], d["to_id"], d["km"])}
+    return {(_str(a), _str(b)): float(km) for a, b, km in zip(d["from_id"], d["to_id"], d["km"]) if not _missing(km)}
 
 
 def invigilation_input_from_tables(tables: Tables, exam_id: str, policy: InvigilationPolicy | None = None, *,
