@@ -17,11 +17,11 @@ import pandas as pd
 import yaml
 from ortools.sat.python import cp_model
 
-from bundle.cells import safe_frame
+from bundle.cells import is_blank, safe_frame
 from domain.vocab import COGNITIVE_LEVELS, ITEM_TYPES, SUBJECTS
 
 from ._common import (
-    Cell, DIFFICULTY_SCALE, cell_label, check_lang, fmt_points, is_missing, level_code, say, score_scale,
+    Cell, DIFFICULTY_SCALE, cell_label, check_lang, fmt_points, level_code, say, score_scale,
     subject_code, to_units, type_code,
 )
 from .bank import BankItem, symmetric_enemies
@@ -219,10 +219,10 @@ class Blueprint:
             raise ValueError(f"blueprint sheet lacks columns {[FRAME_COLUMNS[c] + '/' + c for c in missing]}")
         entries = []
         for row in frame.to_dict("records"):
-            if is_missing(row["knowledge_area"]) or str(row["knowledge_area"]).strip() in TOTAL_LABEL.values():
+            if is_blank(row["knowledge_area"]) or str(row["knowledge_area"]).strip() in TOTAL_LABEL.values():
                 continue  # blank lines and a 合计 row are not cells
             entry = {k: row[k] for k in ("knowledge_area", "cognitive_level", "item_type", "points")}
-            if "items" in row and not is_missing(row["items"]):
+            if "items" in row and not is_blank(row["items"]):
                 entry["items"] = int(row["items"])
             entries.append(entry)
         d: dict[str, Any] = {"subject": subject, "grade": grade, "name": name, "cells": entries}
@@ -275,7 +275,7 @@ class Blueprint:
             by_label = {v: k for k, v in META_LABELS.items()}
             for row in sheets[SHEET_META].to_dict("records"):
                 key = by_label.get(str(row.get("项目", "")).strip())
-                if key and not is_missing(row.get("值")):
+                if key and not is_blank(row.get("值")):
                     meta[key] = str(row["值"]).strip()
         if "subject" not in meta or "grade" not in meta:
             raise ValueError(f"{path}: sheet {SHEET_META} must give 学科 and 年级")
