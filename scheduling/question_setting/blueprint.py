@@ -18,6 +18,7 @@ import yaml
 from ortools.sat.python import cp_model
 
 from bundle.cells import is_blank, safe_frame
+from bundle.xlsx import Sheet, write_workbook
 from domain.vocab import COGNITIVE_LEVELS, ITEM_TYPES, SUBJECTS
 
 from ._common import (
@@ -257,13 +258,10 @@ class Blueprint:
     def to_excel(self, path: str | Path) -> Path:
         """Workbook with 基本信息 (subject, grade, total), 双向细目表 (cells) and 汇总 (two-way views)."""
         path = Path(path)
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            safe_frame(self.meta_frame()).to_excel(writer, sheet_name=SHEET_META, index=False)
-            safe_frame(self.to_frame("zh")).to_excel(writer, sheet_name=SHEET_CELLS, index=False)
-            safe_frame(self.to_matrix("cognitive_level")).to_excel(writer, sheet_name=SHEET_SUMMARY)
-            safe_frame(self.to_matrix("item_type")).to_excel(writer, sheet_name=SHEET_SUMMARY,
-                                                 startrow=len(self.points_by_area()) + 4)
-        return path
+        # 汇总: knowledge areas × cognitive levels, and below it knowledge areas × item types
+        by_level, by_type = (self.to_matrix(by).reset_index() for by in ("cognitive_level", "item_type"))
+        return write_workbook(path, [Sheet(SHEET_META, self.meta_frame()), Sheet(SHEET_CELLS, self.to_frame("zh")),
+                                     Sheet(SHEET_SUMMARY, by_level, below=(by_type,))])
 
     @classmethod
     def from_excel(cls, path: str | Path) -> Blueprint:
