@@ -25,7 +25,7 @@ from analysis.pipeline import ExamAnalysis
 from analysis.report_html import render_html
 from analysis.report_tables import all_tables, formats_for, localise_headers
 from analysis.school_report import school_reports
-from analysis.xlsx import Sheet, write_workbook
+from bundle.xlsx import Sheet, write_workbook
 from bundle.cells import safe_frame
 
 

@@ -18,6 +18,7 @@ import pandas as pd
 from bundle.cells import safe_cell, unguarded
 from bundle.problems import Problem
 from bundle.spec import INPUT_BY_NAME, FileSpec
+from bundle.xlsx import Sheet, write_workbook
 
 # Chinese Excel saves CSV as GBK/GB18030; UTF-8 (with or without BOM) is the contract.
 ENCODINGS = ("utf-8-sig", "gb18030")
@@ -292,10 +293,9 @@ def write_bundle(tables: dict[str, pd.DataFrame], out: Path) -> list[Path]:
     out = Path(out)
     ordered = [(INPUT_BY_NAME[name], frame) for name, frame in tables.items() if name in INPUT_BY_NAME]
     if out.suffix.lower() == ".xlsx":
-        out.parent.mkdir(parents=True, exist_ok=True)
-        with pd.ExcelWriter(out, engine="openpyxl") as writer:
-            for spec, frame in ordered:
-                text_frame(frame, spec.column_names, spec.key).to_excel(writer, sheet_name=spec.name, index=False)
-        return [out]
+        # every cell as the CSV would hold it (text), so ids like 0012 and dates survive a round trip
+        return [write_workbook(out, [Sheet(spec.name, text_frame(frame, spec.column_names, spec.key),
+                                           formats={c: "text" for c in spec.column_names})
+                                     for spec, frame in ordered])]
     out.mkdir(parents=True, exist_ok=True)
     return [write_csv(frame, out / spec.filename, spec.column_names, spec.key) for spec, frame in ordered]

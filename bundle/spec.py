@@ -169,9 +169,16 @@ EXAM_SESSIONS = FileSpec("exam_sessions", "考试场次", (
 DISTANCES = FileSpec("distances", "距离", (
     _c("from_id", "起点学校", "id", "From school", "起点学校编号"),
     _c("to_id", "终点学校", "id", "To school", "终点学校编号"),
-    _c("km", "公里", "float", "Road km", "公里数", min=0, max=2000),
+    _c("km", "公里", "float", "Road km; counts both ways unless a to→from row gives its own",
+       "公里数；未另填反向行时，往返按同一距离", min=0, max=2000),
     _c("minutes", "分钟", "float", "Travel minutes", "车程分钟", nullable=True, min=0, max=2000),
-), key=("from_id", "to_id"), required=False)
+), key=("from_id", "to_id"), required=False,
+    # The one-way rule, applied by domain.geo.SchoolDistances for every planner (rotation, exam logistics).
+    note_en="Road km between schools; it wins over the great-circle km of their coordinates. A row A→B "
+            "also gives B→A (the same road both ways; list each pair once) unless a B→A row exists, "
+            "which keeps its own km. Pairs without a row use the great-circle km.",
+    note_zh="学校间道路公里数，优先于按坐标计算的球面距离。A→B 一行同时适用于 B→A（往返同一条路，每对学校填一行即可），"
+            "除非另有 B→A 一行，则各按各的。未填的学校对按坐标计算球面距离。")
 
 # --- extension files (ours) ---
 EXAMS = FileSpec("exams", "考试", (

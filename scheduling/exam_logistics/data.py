@@ -12,7 +12,7 @@ from typing import Mapping
 
 import numpy as np
 
-from domain.geo import distance_matrix_km
+from domain.geo import SchoolDistances
 from domain.vocab import SUBJECTS
 
 # --------------------------------------------------------------------------------------------
@@ -73,22 +73,6 @@ def subject_zh(subject: str) -> str:
     return SUBJECTS.get(subject, subject)
 
 
-class _Distances:
-    """Great-circle km between schools, or the bundle's distances.csv where it gives a pair."""
-
-    def __init__(self, schools: tuple[ExamSchool, ...], given: Mapping[tuple[str, str], float] | None):
-        self.index = {s.school_id: i for i, s in enumerate(schools)}
-        lats = np.array([s.lat for s in schools], dtype=float)
-        lons = np.array([s.lon for s in schools], dtype=float)
-        self.matrix = distance_matrix_km(lats, lons) if len(schools) else np.zeros((0, 0))
-        for (a, b), km in (given or {}).items():
-            if a in self.index and b in self.index:
-                self.matrix[self.index[a], self.index[b]] = float(km)
-
-    def km(self, a: str, b: str) -> float:
-        return float(self.matrix[self.index[a], self.index[b]])
-
-
 # --------------------------------------------------------------------------------------------
 # invigilation (监考)
 
@@ -129,8 +113,10 @@ class _SchoolsAndTeachers:
         return {t.teacher_id: t for t in self.teachers}
 
     @cached_property
-    def _distances(self) -> _Distances:
-        return _Distances(self.schools, self.distances_km)
+    def _distances(self) -> SchoolDistances:
+        """km between the schools, in the order of `schools` (distances.csv wins, either way)."""
+        return SchoolDistances([s.school_id for s in self.schools], [s.lat for s in self.schools],
+                               [s.lon for s in self.schools], self.distances_km)
 
     def km(self, from_school: str, to_school: str) -> float:
         return self._distances.km(from_school, to_school)

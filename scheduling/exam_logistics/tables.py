@@ -1,7 +1,8 @@
 """Build invigilation and marking inputs from bundle-shaped DataFrames (bundle/spec.py columns).
 
 The lead feeds these from the database or a bundle. Both typed tables (as `bundle.validate`
-returns them: bools, lists of grades, ISO dates) and raw text cells ("1", "7;8") are accepted.
+returns them: bools, lists of grades, ISO dates) and raw text cells ("1", "7;8") are accepted
+(`bundle.cells` reads them: a blank count or coordinate is 0 here, an unknown boolean is no).
 """
 from __future__ import annotations
 
@@ -12,54 +13,18 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from domain.vocab import BOOL_TRUE, OBJECTIVE_ITEM_TYPES
+from bundle.cells import cell_bool, cell_float, cell_int, cell_text, is_blank
+from domain.vocab import OBJECTIVE_ITEM_TYPES
 from .data import ExamRoom, ExamSchool, ExamSession, ExamTeacher, InvigilationInput, ItemGroup, MarkingInput
 from .policy import InvigilationPolicy, MarkingPolicy
 
 Tables = Mapping[str, pd.DataFrame]
 
 
-def _missing(v) -> bool:
-    if v is None:
-        return True
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
-def _str(v) -> str:
-    if _missing(v):
-        return ""
-    if isinstance(v, float) and v.is_integer():
-        return str(int(v))
-    return str(v).strip()
-
-
-def _bool(v) -> bool:
-    if isinstance(v, bool):
-        return v
-    if _missing(v):
-        return False
-    return str(v).strip().lower() in BOOL_TRUE
-
-
-def _int(v, default: int = 0) -> int:
-    if _missing(v) or _str(v) == "":
-        return default
-    return int(float(v))
-
-
-def _float(v, default: float = 0.0) -> float:
-    if _missing(v) or _str(v) == "":
-        return default
-    return float(v)
-
-
 def _grades(v) -> tuple[int, ...]:
     if isinstance(v, (list, tuple, set)):
         return tuple(sorted({int(g) for g in v}))
-    if _missing(v):
+    if is_blank(v):
         return ()
     return tuple(sorted({int(p) for p in re.split(r"[;；,]", str(v)) if p.strip()}))
 
@@ -73,11 +38,12 @@ def exam_sessions(tables: Tables, exam_id: str) -> list[ExamSession]:
     es = _table(tables, "exam_sessions")
     if es.empty:
         raise ValueError("exam_sessions table is empty")
-    rows = es[es["exam_id"].map(_str) == str(exam_id)]
+    rows = es[es["exam_id"].map(cell_text) == str(exam_id)]
     if rows.empty:
         raise ValueError(f"exam {exam_id!r} has no sessions in exam_sessions")
-    return [ExamSession(_str(r.session_id), _str(r.subject), _int(r.grade), _str(r.date)[:10],
-                        _str(r.start) or "08:30", _str(r.end) or "10:30") for r in rows.itertuples(index=False)]
+    return [ExamSession(cell_text(r.session_id), cell_text(r.subject), cell_int(r.grade, 0), cell_text(r.date)[:10],
+                        cell_text(r.start) or "08:30", cell_text(r.end) or "10:30")
+            for r in rows.itertuples(index=False)]
 
 
 def candidates_by_school_grade(tables: Tables) -> Counter:
@@ -87,15 +53,15 @@ def candidates_by_school_grade(tables: Tables) -> Counter:
     out: Counter = Counter()
     if classes.empty:
         return out
-    grade_of = {_str(c): _int(g) for c, g in zip(classes["class_id"], classes["grade"])}
+    grade_of = {cell_text(c): cell_int(g, 0) for c, g in zip(classes["class_id"], classes["grade"])}
     if not students.empty:
         for cls, school in zip(students["class_id"], students["school_id"]):
-            g = grade_of.get(_str(cls))
+            g = grade_of.get(cell_text(cls))
             if g is not None:
-                out[_str(school), g] += 1
+                out[cell_text(school), g] += 1
     else:
         for school, g, size in zip(classes["school_id"], classes["grade"], classes["size"]):
-            out[_str(school), _int(g)] += _int(size)
+            out[cell_text(school), cell_int(g, 0)] += cell_int(size, 0)
     return out
 
 
@@ -103,8 +69,8 @@ def _exam_cluster(tables: Tables, exam_id: str) -> str:
     exams = _table(tables, "exams")
     if exams.empty or "cluster_id" not in exams:
         return ""
-    rows = exams[exams["exam_id"].map(_str) == str(exam_id)]
-    return _str(rows["cluster_id"].iloc[0]) if len(rows) else ""
+    rows = exams[exams["exam_id"].map(cell_text) == str(exam_id)]
+    return cell_text(rows["cluster_id"].iloc[0]) if len(rows) else ""
 
 
 def participating_schools(tables: Tables, exam_id: str, grades: Iterable[int], candidates: Counter,
@@ -116,18 +82,18 @@ def participating_schools(tables: Tables, exam_id: str, grades: Iterable[int], c
     wanted = {str(s) for s in school_ids} if school_ids is not None else None
     out = []
     for r in schools.itertuples(index=False):
-        sid = _str(r.school_id)
+        sid = cell_text(r.school_id)
         if wanted is not None:
             if sid not in wanted:
                 continue
         elif cluster:
-            if _str(getattr(r, "cluster_id", "")) != cluster:
+            if cell_text(getattr(r, "cluster_id", "")) != cluster:
                 continue
         elif not any(candidates.get((sid, g), 0) > 0 for g in grades):
             continue
-        out.append(ExamSchool(sid, _str(getattr(r, "name", "")), _float(getattr(r, "lat", 0.0)),
-                              _float(getattr(r, "lon", 0.0)), _str(getattr(r, "locality", "")) or "urban",
-                              _str(getattr(r, "cluster_id", "")), _bool(getattr(r, "is_lead", False))))
+        out.append(ExamSchool(sid, cell_text(getattr(r, "name", "")), cell_float(getattr(r, "lat", 0.0), 0.0),
+                              cell_float(getattr(r, "lon", 0.0), 0.0), cell_text(getattr(r, "locality", "")) or "urban",
+                              cell_text(getattr(r, "cluster_id", "")), cell_bool(getattr(r, "is_lead", False))))
     return out
 
 
@@ -139,40 +105,42 @@ def _teachers(tables: Tables, school_ids: set[str], sessions: list[ExamSession])
     sess: dict[str, set[str]] = {}
     if not unav.empty:
         for tid, date, sid in zip(unav["teacher_id"], unav["date"], unav.get("session_id", [None] * len(unav))):
-            tid, sid = _str(tid), _str(sid)
+            tid, sid = cell_text(tid), cell_text(sid)
             if sid:
                 if sid in session_ids:
                     sess.setdefault(tid, set()).add(sid)
             else:
-                dates.setdefault(tid, set()).add(_str(date)[:10])
+                dates.setdefault(tid, set()).add(cell_text(date)[:10])
     # grades of the classes a teacher teaches (class_teachers.csv) count as grades taught too
     taught: dict[str, set[int]] = {}
     ct, classes = _table(tables, "class_teachers"), _table(tables, "classes")
     if not ct.empty and not classes.empty:
-        grade_of = {_str(c): _int(g) for c, g in zip(classes["class_id"], classes["grade"])}
+        grade_of = {cell_text(c): cell_int(g, 0) for c, g in zip(classes["class_id"], classes["grade"])}
         for cls, tid in zip(ct["class_id"], ct["teacher_id"]):
-            g = grade_of.get(_str(cls))
+            g = grade_of.get(cell_text(cls))
             if g is not None:
-                taught.setdefault(_str(tid), set()).add(g)
+                taught.setdefault(cell_text(tid), set()).add(g)
     out = []
     for r in teachers.itertuples(index=False):
-        school = _str(r.school_id)
+        school = cell_text(r.school_id)
         if school not in school_ids:
             continue
-        tid = _str(r.teacher_id)
+        tid = cell_text(r.teacher_id)
         grades = tuple(sorted(set(_grades(getattr(r, "grades", None))) | taught.get(tid, set())))
-        out.append(ExamTeacher(tid, school, _str(r.subject).lower(), grades,
-                               _str(getattr(r, "role", "")) or "teacher", _bool(getattr(r, "backbone", False)),
-                               _int(getattr(r, "teaching_years", 0)), _str(getattr(r, "name", "")),
+        out.append(ExamTeacher(tid, school, cell_text(r.subject).lower(), grades,
+                               cell_text(getattr(r, "role", "")) or "teacher", cell_bool(getattr(r, "backbone", False)),
+                               cell_int(getattr(r, "teaching_years", 0), 0), cell_text(getattr(r, "name", "")),
                                frozenset(dates.get(tid, ())), frozenset(sess.get(tid, ()))))
     return out
 
 
 def _distances(tables: Tables) -> dict[tuple[str, str], float] | None:
+    """The rows of distances.csv as given; `domain.geo.SchoolDistances` applies them (both ways)."""
     d = _table(tables, "distances")
     if d.empty:
         return None
-    return {(_str(a), _str(b)): float(km) for a, b, km in zip(d["from_id"], d["to_id"], d["km"])}
+    return {(cell_text(a), cell_text(b)): float(km)
+            for a, b, km in zip(d["from_id"], d["to_id"], d["km"]) if not is_blank(km)}
 
 
 def invigilation_input_from_tables(tables: Tables, exam_id: str, policy: InvigilationPolicy | None = None, *,
@@ -185,8 +153,8 @@ def invigilation_input_from_tables(tables: Tables, exam_id: str, policy: Invigil
     schools = participating_schools(tables, exam_id, {s.grade for s in sessions}, candidates, school_ids)
     ids = {s.school_id for s in schools}
     rooms_t = _table(tables, "rooms")
-    rooms = [ExamRoom(_str(r.school_id), _str(r.room_id), _int(r.capacity)) for r in rooms_t.itertuples(index=False)
-             if _str(r.school_id) in ids] if not rooms_t.empty else []
+    rooms = [ExamRoom(cell_text(r.school_id), cell_text(r.room_id), cell_int(r.capacity, 0))
+             for r in rooms_t.itertuples(index=False) if cell_text(r.school_id) in ids] if not rooms_t.empty else []
     grades = {s.grade for s in sessions}
     cand = {(s, g): n for (s, g), n in candidates.items() if s in ids and g in grades}
     return InvigilationInput(str(exam_id), tuple(schools), tuple(_teachers(tables, ids, sessions)), tuple(sessions),
@@ -201,16 +169,16 @@ def item_groups_from_bank(tables: Tables, exam_id: str, subject: str, grade: int
     usage = _table(tables, "item_usage")
     groups: list[ItemGroup] = []
     if not items.empty and not usage.empty:
-        used = set(usage.loc[usage["exam_id"].map(_str) == str(exam_id), "item_id"].map(_str))
-        rows = items[items["item_id"].map(_str).isin(used) & (items["subject"].map(_str) == subject)]
+        used = set(usage.loc[usage["exam_id"].map(cell_text) == str(exam_id), "item_id"].map(cell_text))
+        rows = items[items["item_id"].map(cell_text).isin(used) & (items["subject"].map(cell_text) == subject)]
         if "grade" in rows:
-            rows = rows[rows["grade"].map(_int) == int(grade)]
-        rows = rows[~rows["item_type"].map(_str).isin(OBJECTIVE_ITEM_TYPES)]
+            rows = rows[rows["grade"].map(lambda g: cell_int(g, 0)) == int(grade)]
+        rows = rows[~rows["item_type"].map(cell_text).isin(OBJECTIVE_ITEM_TYPES)]
         current: list[str] = []
         seconds = 0.0
         for r in rows.itertuples(index=False):
-            current.append(_str(r.item_id))
-            seconds += policy.seconds_base + policy.seconds_per_point * _float(r.max_score)
+            current.append(cell_text(r.item_id))
+            seconds += policy.seconds_base + policy.seconds_per_point * cell_float(r.max_score, 0.0)
             if seconds >= policy.min_group_seconds:
                 groups.append(ItemGroup(subject, f"{subject}-G{len(groups) + 1}", seconds, tuple(current)))
                 current, seconds = [], 0.0

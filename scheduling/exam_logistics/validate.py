@@ -1,15 +1,15 @@
 """Validators: every rule checked on the assignment rows, independently of the models.
 
-They re-derive what they need from the input and the policy (rooms in use, places, quotas,
-distances) with their own code, so that a bug in a model or in `derive.py` shows up as a
-violation. Tests run them on every solution, including randomised instances.
+They re-derive what they need from the input and the policy (rooms in use, places, quotas)
+with their own code, so that a bug in a model or in `derive.py` shows up as a violation.
+Distances are the exception: they are the project's one rule (`domain.geo.SchoolDistances`,
+pinned by its own tests), which every planner and checker must share. Tests run them on every solution, including randomised instances.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
 
-from domain.geo import haversine_km
 from .data import (Forbid, InvigilationAssignment, InvigilationInput, MarkingAssignment, MarkingForbid, MarkingInput,
                    MarkingPin, Pin)
 from .policy import InvigilationPolicy, MarkingPolicy
@@ -20,14 +20,6 @@ class Violation:
     code: str
     message: str
     details: dict = field(default_factory=dict)
-
-
-def _km(data, a: str, b: str) -> float:
-    given = data.distances_km or {}
-    if (a, b) in given:
-        return float(given[a, b])
-    sa, sb = data.school_by_id[a], data.school_by_id[b]
-    return haversine_km(sa.lat, sa.lon, sb.lat, sb.lon)
 
 
 def _rooms_in_use(data: InvigilationInput) -> dict[tuple[str, str], list]:
@@ -118,7 +110,7 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
             bad("teacher_school", f"{a.teacher_id} is of {t.school_id}, row says {a.teacher_school_id}", row=a)
         if a.role not in ("chief", "assistant", "reserve"):
             bad("role", f"unknown role {a.role}", row=a)
-        km = _km(data, t.school_id, a.site_school_id)
+        km = data.km(t.school_id, a.site_school_id)
         if abs(km - a.distance_km) > 0.05:
             bad("distance_value", f"distance {a.distance_km} but {km:.2f} km", row=a)
         rural = schools[t.school_id].locality == "rural" or schools[a.site_school_id].locality == "rural"
@@ -169,7 +161,7 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
             partner, covered = shared[sid, site]
             partner_need = policy.reserves_per_site + (
                 len(rooms.get((sid, partner), [])) // policy.rooms_per_extra_reserve if policy.rooms_per_extra_reserve else 0)
-            if (sid, partner) not in rooms or _km(data, site, partner) > policy.reserve_share_km + 1e-6 \
+            if (sid, partner) not in rooms or data.km(site, partner) > policy.reserve_share_km + 1e-6 \
                     or reserves.get((sid, partner), 0) < partner_need or (sid, partner) in shared:
                 bad("shared_reserve", f"{site}/{sid}: reserves shared with {partner}, which is not a staffed site of "
                     f"the same town", session_id=sid, site=site)
@@ -363,7 +355,7 @@ def validate_marking(data: MarkingInput, policy: MarkingPolicy, rows: list[Marki
         if policy.exclude_unavailable and any(d in t.unavailable_dates for d in data.dates):
             bad("unavailable", f"{a.teacher_id} is unavailable on a marking date", row=a)
         if policy.mode == "centralised" and data.site_school_id:
-            km = _km(data, t.school_id, data.site_school_id)
+            km = data.km(t.school_id, data.site_school_id)
             if km > policy.max_km + 1e-6:
                 bad("travel", f"{a.teacher_id} is {km:.1f} km from the marking site", row=a)
         if a.role == "leader":

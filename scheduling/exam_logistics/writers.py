@@ -11,20 +11,15 @@
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
-
-from bundle.cells import safe_cell, safe_frame
+from bundle.cells import safe_frame
 from bundle.spec import EXPORT_COLUMNS
+from bundle.xlsx import Sheet, write_workbook
 from .data import InvigilationInput, InvigilationResult, MarkingInput, MarkingResult, subject_zh
 
 ROLE_ZH = {"chief": "主监考", "assistant": "副监考", "reserve": "备用监考", "leader": "题组长", "marker": "阅卷员"}
-_HEADER_FILL = PatternFill("solid", fgColor="DDEBF7")
 
 
 def invigilation_frame(result: InvigilationResult | list) -> pd.DataFrame:
@@ -51,32 +46,6 @@ def write_marking_csv(result: MarkingResult | list, path: Path | str) -> Path:
     return path
 
 
-def _sheet_name(text: str, used: set[str]) -> str:
-    base = re.sub(r"[\[\]:*?/\\]", "_", text)[:28] or "sheet"
-    name, k = base, 2
-    while name in used:
-        name = f"{base[:26]}_{k}"
-        k += 1
-    used.add(name)
-    return name
-
-
-def _table(ws, header: list[str], rows: list[list], start_row: int = 1) -> int:
-    for j, h in enumerate(header, 1):
-        c = ws.cell(row=start_row, column=j, value=safe_cell(h))
-        c.font = Font(bold=True)
-        c.fill = _HEADER_FILL
-        c.alignment = Alignment(horizontal="center")
-    for i, row in enumerate(rows, start_row + 1):
-        for j, value in enumerate(row, 1):
-            ws.cell(row=i, column=j, value=safe_cell(value))  # a name like =HYPERLINK(...) stays text
-    for j, h in enumerate(header, 1):
-        width = max([len(str(h)) * 2] + [len(str(r[j - 1])) * (2 if re.search(r"[\u4e00-\u9fff]", str(r[j - 1])) else 1)
-                                         for r in rows[:200]]) + 2
-        ws.column_dimensions[get_column_letter(j)].width = min(60, max(8, width))
-    return start_row + len(rows) + 1
-
-
 def notice_texts(result: InvigilationResult, data: InvigilationInput) -> dict[str, str]:
     """The Chinese notice text of every teacher with an assignment."""
     sb, tb, sess = data.school_by_id, data.teacher_by_id, data.session_by_id
@@ -98,15 +67,9 @@ def notice_texts(result: InvigilationResult, data: InvigilationInput) -> dict[st
     return out
 
 
-def _workbook_with_notes(title: str, note: str):
-    """A workbook whose first sheet, 说明, holds a title and a note; the sheet names used so far."""
-    wb = Workbook()
-    ws = wb.active
-    ws.title = "说明"
-    ws["A1"] = title
-    ws["A1"].font = Font(bold=True, size=14)
-    ws["A2"] = note
-    return wb, ws, {"说明"}
+def _notes_sheet(title: str, note: str, table: pd.DataFrame | None = None) -> Sheet:
+    """The first sheet, 说明: a title, a note and, for marking, the group summary."""
+    return Sheet("说明", table if table is not None else pd.DataFrame(), notes=(title, note))
 
 
 def write_invigilation_notices_xlsx(result: InvigilationResult, data: InvigilationInput, path: Path | str) -> Path:
@@ -114,15 +77,14 @@ def write_invigilation_notices_xlsx(result: InvigilationResult, data: Invigilati
     path = Path(path)
     sb, tb, sess = data.school_by_id, data.teacher_by_id, data.session_by_id
     texts = notice_texts(result, data)
-    wb, ws, used = _workbook_with_notes(f"联考 {data.exam_id} 监考通知",
-                                        "每所学校一个工作表：本校教师的监考时间、考点、考场与角色；最后一列为可直接发送的通知文本。")
+    sheets = [_notes_sheet(f"联考 {data.exam_id} 监考通知",
+                           "每所学校一个工作表：本校教师的监考时间、考点、考场与角色；最后一列为可直接发送的通知文本。")]
     by_school: dict[str, list] = {}
     for a in result.assignments:
         by_school.setdefault(a.teacher_school_id, []).append(a)
     header = ["教师编号", "姓名", "日期", "时间", "科目", "考点", "考场", "角色", "单程距离(公里)", "通知"]
     for school_id in sorted(by_school):
         rows_ = sorted(by_school[school_id], key=lambda a: (a.teacher_id, sess[a.session_id].date, sess[a.session_id].start))
-        ws = wb.create_sheet(_sheet_name(sb[school_id].label, used))
         table = []
         last = None
         for a in rows_:
@@ -131,11 +93,9 @@ def write_invigilation_notices_xlsx(result: InvigilationResult, data: Invigilati
                           sb[a.site_school_id].label, a.room_id or "—", ROLE_ZH[a.role], a.distance_km,
                           texts[a.teacher_id] if a.teacher_id != last else ""])
             last = a.teacher_id
-        _table(ws, header, table)
-        ws.column_dimensions[get_column_letter(len(header))].width = 60
-        for row in ws.iter_rows(min_row=2, min_col=len(header), max_col=len(header)):
-            row[0].alignment = Alignment(wrap_text=True, vertical="top")
-    wb.save(path)
+        sheets.append(Sheet(sb[school_id].label, pd.DataFrame(table, columns=header),
+                            formats={"通知": "wrap"}, widths={"通知": 60}))
+    write_workbook(path, sheets)
     return path
 
 
@@ -144,8 +104,8 @@ def write_room_sheets_xlsx(result: InvigilationResult, data: InvigilationInput, 
     path = Path(path)
     sb, tb, sess = data.school_by_id, data.teacher_by_id, data.session_by_id
     capacity = {(r.school_id, r.room_id): r.capacity for r in data.rooms}
-    wb, ws, used = _workbook_with_notes(f"联考 {data.exam_id} 各考点考场安排",
-                                        "每个考点一个工作表：各场次各考场的主监考、副监考（括号内为所在学校），以及备用监考。")
+    sheets = [_notes_sheet(f"联考 {data.exam_id} 各考点考场安排",
+                           "每个考点一个工作表：各场次各考场的主监考、副监考（括号内为所在学校），以及备用监考。")]
     by_site: dict[str, list] = {}
     for a in result.assignments:
         by_site.setdefault(a.site_school_id, []).append(a)
@@ -165,7 +125,6 @@ def write_room_sheets_xlsx(result: InvigilationResult, data: InvigilationInput, 
 
     header = ["日期", "时间", "科目", "考场", "座位数", "主监考", "副监考", "备用监考"]
     for site in sorted(by_site):
-        ws = wb.create_sheet(_sheet_name(sb[site].label, used))
         cells: dict[tuple[str, str], dict] = {}
         reserves: dict[str, list[str]] = {}
         for a in by_site[site]:
@@ -193,8 +152,8 @@ def write_room_sheets_xlsx(result: InvigilationResult, data: InvigilationInput, 
                 table.append([s.date, f"{s.start}–{s.end}", subject_zh(s.subject), room, capacity.get((site, room), ""),
                               "、".join(slot["chief"]), "、".join(slot["assistant"]),
                               "、".join(reserves.get(sid, [])) if i == 0 else ""])
-        _table(ws, header, table)
-    wb.save(path)
+        sheets.append(Sheet(sb[site].label, pd.DataFrame(table, columns=header)))
+    write_workbook(path, sheets)
     return path
 
 
@@ -204,21 +163,20 @@ def write_marking_notices_xlsx(result: MarkingResult, data: MarkingInput, path: 
     sb, tb = data.school_by_id, data.teacher_by_id
     groups = {(g.subject, g.group_id): g for g in data.groups}
     site = sb[data.site_school_id].label if data.site_school_id and data.site_school_id in sb else "网上阅卷"
-    wb, ws, used = _workbook_with_notes(f"联考 {data.exam_id} 阅卷分组（流水阅卷）",
-                                        f"阅卷地点：{site}。每个学科一个工作表，每个题组一名题组长。")
     summary = [[subject_zh(s), g, "、".join(groups[s, g].items) or "—", n] for (s, g), n in sorted(result.group_sizes.items())]
-    _table(ws, ["学科", "题组", "题目", "人数"], summary, start_row=4)
+    sheets = [_notes_sheet(f"联考 {data.exam_id} 阅卷分组（流水阅卷）",
+                           f"阅卷地点：{site}。每个学科一个工作表，每个题组一名题组长。",
+                           pd.DataFrame(summary, columns=["学科", "题组", "题目", "人数"]))]
     by_subject: dict[str, list] = {}
     for a in result.assignments:
         by_subject.setdefault(a.subject, []).append(a)
     header = ["题组", "题目", "角色", "教师编号", "姓名", "学校"]
     for subject in sorted(by_subject):
-        ws = wb.create_sheet(_sheet_name(subject_zh(subject), used))
         rows_ = sorted(by_subject[subject], key=lambda a: (a.item_group, a.role != "leader", a.teacher_id))
         table = [[a.item_group, "、".join(groups[a.subject, a.item_group].items) or "—", ROLE_ZH[a.role], a.teacher_id,
                   tb[a.teacher_id].label, sb[a.teacher_school_id].label] for a in rows_]
-        _table(ws, header, table)
-    wb.save(path)
+        sheets.append(Sheet(subject_zh(subject), pd.DataFrame(table, columns=header)))
+    write_workbook(path, sheets)
     return path
 
 

@@ -1,9 +1,9 @@
 """Small helpers shared by the question-setting modules: languages, cell parsing, integer scaling."""
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
+from bundle.cells import is_blank
 from domain.vocab import COGNITIVE_LEVELS, ITEM_TYPES, SUBJECTS
 
 LANGS = ("zh", "en")
@@ -88,22 +88,10 @@ def to_units(value: float, scale: int) -> int:
     return int(round(float(value) * scale))
 
 
-def is_missing(value) -> bool:
-    """None, NaN, pd.NA and empty strings are all 'missing' in bundle tables."""
-    if value is None:
-        return True
-    if isinstance(value, str):
-        return value.strip() == ""
-    try:
-        return bool(value != value) or (isinstance(value, float) and math.isnan(value))
-    except (TypeError, ValueError):  # pd.NA raises on bool()
-        return True
-
-
 def split_list(value) -> tuple[str, ...]:
     """'a;b; c' → ('a', 'b', 'c'); lists pass through; missing → ()."""
     if isinstance(value, (list, tuple, set, frozenset)):
-        return tuple(str(v).strip() for v in value if not is_missing(v))
-    if is_missing(value):
+        return tuple(str(v).strip() for v in value if not is_blank(v))
+    if is_blank(value):
         return ()
     return tuple(part.strip() for part in str(value).replace("；", ";").split(";") if part.strip())

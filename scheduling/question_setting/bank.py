@@ -8,10 +8,11 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from bundle.cells import cell_float, cell_int, cell_text
 from bundle.spec import ITEM_USAGE, ITEMS
 from domain.vocab import OBJECTIVE_ITEM_TYPES
 
-from ._common import Cell, is_missing, level_code, split_list, subject_code, type_code
+from ._common import Cell, level_code, split_list, subject_code, type_code
 
 
 @dataclass(frozen=True)
@@ -109,18 +110,6 @@ def _rename_to_contract(frame: pd.DataFrame, spec) -> pd.DataFrame:
     return frame.rename(columns=renamed)
 
 
-def _opt_float(value) -> float | None:
-    return None if is_missing(value) else float(value)
-
-
-def _opt_int(value) -> int | None:
-    return None if is_missing(value) else int(float(value))
-
-
-def _opt_str(value) -> str | None:
-    return None if is_missing(value) else str(value).strip()
-
-
 def _as_date(value) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -174,13 +163,13 @@ def bank_from_tables(tables: Mapping[str, pd.DataFrame], subject: str, grade: in
                 knowledge_area=str(row["knowledge_area"]).strip(),
                 cognitive_level=level_code(row["cognitive_level"]),
                 difficulty=float(row["difficulty"]),
-                key=_opt_str(row.get("key")),
-                discrimination=_opt_float(row.get("discrimination")),
-                options=_opt_int(row.get("options")),
-                score_step=_opt_float(row.get("score_step")),
+                key=cell_text(row.get("key"), None),
+                discrimination=cell_float(row.get("discrimination")),
+                options=cell_int(row.get("options")),
+                score_step=cell_float(row.get("score_step")),
                 enemies=split_list(row.get("enemies")),
-                stem=_opt_str(row.get("stem")),
-                rubric=_opt_str(row.get("rubric")),
+                stem=cell_text(row.get("stem"), None),
+                rubric=cell_text(row.get("rubric"), None),
                 usage=uses.get(item_id, ()),
             ))
         except (TypeError, ValueError) as error:

@@ -17,11 +17,12 @@ import pandas as pd
 import yaml
 from ortools.sat.python import cp_model
 
-from bundle.cells import safe_frame
+from bundle.cells import is_blank, safe_frame
+from bundle.xlsx import Sheet, write_workbook
 from domain.vocab import COGNITIVE_LEVELS, ITEM_TYPES, SUBJECTS
 
 from ._common import (
-    Cell, DIFFICULTY_SCALE, cell_label, check_lang, fmt_points, is_missing, level_code, say, score_scale,
+    Cell, DIFFICULTY_SCALE, cell_label, check_lang, fmt_points, level_code, say, score_scale,
     subject_code, to_units, type_code,
 )
 from .bank import BankItem, symmetric_enemies
@@ -219,10 +220,10 @@ class Blueprint:
             raise ValueError(f"blueprint sheet lacks columns {[FRAME_COLUMNS[c] + '/' + c for c in missing]}")
         entries = []
         for row in frame.to_dict("records"):
-            if is_missing(row["knowledge_area"]) or str(row["knowledge_area"]).strip() in TOTAL_LABEL.values():
+            if is_blank(row["knowledge_area"]) or str(row["knowledge_area"]).strip() in TOTAL_LABEL.values():
                 continue  # blank lines and a 合计 row are not cells
             entry = {k: row[k] for k in ("knowledge_area", "cognitive_level", "item_type", "points")}
-            if "items" in row and not is_missing(row["items"]):
+            if "items" in row and not is_blank(row["items"]):
                 entry["items"] = int(row["items"])
             entries.append(entry)
         d: dict[str, Any] = {"subject": subject, "grade": grade, "name": name, "cells": entries}
@@ -257,13 +258,10 @@ class Blueprint:
     def to_excel(self, path: str | Path) -> Path:
         """Workbook with 基本信息 (subject, grade, total), 双向细目表 (cells) and 汇总 (two-way views)."""
         path = Path(path)
-        with pd.ExcelWriter(path, engine="openpyxl") as writer:
-            safe_frame(self.meta_frame()).to_excel(writer, sheet_name=SHEET_META, index=False)
-            safe_frame(self.to_frame("zh")).to_excel(writer, sheet_name=SHEET_CELLS, index=False)
-            safe_frame(self.to_matrix("cognitive_level")).to_excel(writer, sheet_name=SHEET_SUMMARY)
-            safe_frame(self.to_matrix("item_type")).to_excel(writer, sheet_name=SHEET_SUMMARY,
-                                                 startrow=len(self.points_by_area()) + 4)
-        return path
+        # 汇总: knowledge areas × cognitive levels, and below it knowledge areas × item types
+        by_level, by_type = (self.to_matrix(by).reset_index() for by in ("cognitive_level", "item_type"))
+        return write_workbook(path, [Sheet(SHEET_META, self.meta_frame()), Sheet(SHEET_CELLS, self.to_frame("zh")),
+                                     Sheet(SHEET_SUMMARY, by_level, below=(by_type,))])
 
     @classmethod
     def from_excel(cls, path: str | Path) -> Blueprint:
@@ -275,7 +273,7 @@ class Blueprint:
             by_label = {v: k for k, v in META_LABELS.items()}
             for row in sheets[SHEET_META].to_dict("records"):
                 key = by_label.get(str(row.get("项目", "")).strip())
-                if key and not is_missing(row.get("值")):
+                if key and not is_blank(row.get("值")):
                     meta[key] = str(row["值"]).strip()
         if "subject" not in meta or "grade" not in meta:
             raise ValueError(f"{path}: sheet {SHEET_META} must give 学科 and 年级")

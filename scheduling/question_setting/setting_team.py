@@ -28,9 +28,10 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 from ortools.sat.python import cp_model
 
-from domain.vocab import BOOL_TRUE, SUBJECTS
+from bundle.cells import cell_bool, cell_int
+from domain.vocab import SUBJECTS
 
-from ._common import check_lang, is_missing, say, split_list, subject_code
+from ._common import check_lang, say, split_list, subject_code
 from .policy import EXAM_KINDS, PolicyError, SettingTeamPolicy
 
 KIND_LABELS = {"teacher": "骨干教师", "researcher": "教研员"}
@@ -686,10 +687,6 @@ def _pin_problems(pool, candidates, pinned, excluded, subject, policy, exam_kind
 
 # --- reading bundle tables -----------------------------------------------------------------------
 
-def _bool(value) -> bool:
-    return not is_missing(value) and str(value).strip().lower() in BOOL_TRUE | {"1.0"}
-
-
 def _grades(value) -> tuple[int, ...]:
     return tuple(int(float(g)) for g in split_list(value))
 
@@ -712,11 +709,11 @@ def candidates_from_tables(tables: Mapping[str, pd.DataFrame], subject: str,
                 continue
             if schools is not None and str(row["school_id"]).strip() not in schools:
                 continue
-            backbone, famous = _bool(row.get("backbone")), _bool(row.get("famous"))
+            backbone, famous = cell_bool(row.get("backbone")), cell_bool(row.get("famous"))
             years = row.get("teaching_years")
             out.append(SettingCandidate(str(row["teacher_id"]).strip(), str(row.get("name", "")).strip(), subject,
                                         "teacher", str(row["school_id"]).strip(), _grades(row.get("grades")),
-                                        backbone, famous, 0 if is_missing(years) else int(float(years))))
+                                        backbone, famous, cell_int(years, 0)))
     if "researchers" in tables:
         for row in _rename_to_contract(tables["researchers"], RESEARCHERS).to_dict("records"):
             if subject_code(row["subject"]) != subject:

@@ -2,10 +2,11 @@
 
 The lead feeds `rotation_input_from_tables` from the database or a bundle (columns as in
 `bundle/spec.py`: schools, teachers, class_teachers, classes, needs, optional distances).
+Cells are read by `bundle.cells`: a blank count is 0, a blank year or coordinate is None, and a
+boolean that is neither yes nor no is refused (strict), since it decides who must rotate.
 """
 from __future__ import annotations
 
-import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
@@ -14,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from domain.vocab import BOOL_FALSE, BOOL_TRUE, STAGE_GRADES
+from bundle.cells import cell_bool, cell_float, cell_int, cell_text, is_blank
+from domain.vocab import STAGE_GRADES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .policy import RotationPolicy
@@ -150,58 +152,16 @@ class RotationInput:
 
 # --- construction from bundle-shaped tables -----------------------------------------------------
 
-def _missing(value: Any) -> bool:
-    if value is None:
-        return True
-    try:
-        if value is pd.NA or value is pd.NaT:
-            return True
-    except TypeError:  # pragma: no cover
-        pass
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and value.strip() == ""
-
-
-def _bool(value: Any) -> bool:
-    if _missing(value):
-        return False
-    if not isinstance(value, str):
-        return bool(value)  # bool, int, numpy bool
-    text = value.strip().lower()
-    if text in BOOL_TRUE:
-        return True
-    if text in BOOL_FALSE:
-        return False
-    raise ValueError(f"not a boolean: {value!r}")
-
-
-def _int(value: Any, default: int | None = None) -> int | None:
-    if _missing(value):
-        return default
-    return int(float(value))
-
-
-def _float(value: Any) -> float | None:
-    if _missing(value):
-        return None
-    return float(value)
-
-
 def _grades(value: Any) -> tuple[int, ...]:
     if isinstance(value, (list, tuple, set)):
         parts = list(value)
     elif hasattr(value, "tolist") and not isinstance(value, str):
         parts = list(value.tolist())
-    elif _missing(value):
+    elif is_blank(value):
         return ()
     else:
         parts = [p for p in re.split(r"[;；,]", str(value)) if p.strip()]
     return tuple(sorted({int(float(p)) for p in parts}))
-
-
-def _str(value: Any) -> str | None:
-    return None if _missing(value) else str(value).strip()
 
 
 def _records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:
@@ -234,7 +194,7 @@ def rotation_input_from_tables(tables: Mapping[str, pd.DataFrame], school_year: 
     class_grade: dict[str, int] = {}
     grades_by_school: dict[str, set[int]] = defaultdict(set)
     for r in _records(tables.get("classes")):
-        grade = _int(r.get("grade"))
+        grade = cell_int(r.get("grade"))
         if grade is None:
             continue
         class_grade[str(r["class_id"])] = grade
@@ -242,15 +202,15 @@ def rotation_input_from_tables(tables: Mapping[str, pd.DataFrame], school_year: 
     taught: dict[str, set[int]] = defaultdict(set)
     for r in _records(tables.get("class_teachers")):
         grade = class_grade.get(str(r["class_id"]))
-        if grade is not None and not _missing(r.get("teacher_id")):
+        if grade is not None and not is_blank(r.get("teacher_id")):
             taught[str(r["teacher_id"])].add(grade)
 
     schools = tuple(
         RotationSchool(
-            school_id=str(r["school_id"]), name=_str(r.get("name")) or str(r["school_id"]),
-            cluster_id=str(r["cluster_id"]), is_lead=_bool(r.get("is_lead")), stage=str(r["stage"]),
+            school_id=str(r["school_id"]), name=cell_text(r.get("name")) or str(r["school_id"]),
+            cluster_id=str(r["cluster_id"]), is_lead=cell_bool(r.get("is_lead"), strict=True), stage=str(r["stage"]),
             locality=str(r["locality"]), tier=str(r["tier"]), lat=float(r["lat"]), lon=float(r["lon"]),
-            hardship=_int(r.get("hardship"), 0) or 0,
+            hardship=cell_int(r.get("hardship"), 0) or 0,
             grades=tuple(sorted(grades_by_school.get(str(r["school_id"]), ()))),
         )
         for r in school_rows
@@ -261,26 +221,28 @@ def rotation_input_from_tables(tables: Mapping[str, pd.DataFrame], school_year: 
             continue
         teacher_id = str(r["teacher_id"])
         grades = tuple(sorted(set(_grades(r.get("grades"))) | taught.get(teacher_id, set())))
-        gender = _str(r.get("gender"))
+        gender = cell_text(r.get("gender"))
         teachers.append(RotationTeacher(
-            teacher_id=teacher_id, name=_str(r.get("name")) or teacher_id, school_id=str(r["school_id"]),
-            subject=str(r["subject"]).strip().lower(), grades=grades, role=_str(r.get("role")) or "teacher",
-            backbone=_bool(r.get("backbone")), famous=_bool(r.get("famous")),
-            years_at_school=_int(r.get("years_at_school"), 0) or 0, teaching_years=_int(r.get("teaching_years"), 0) or 0,
-            birth_year=_int(r.get("birth_year"), 1970) or 1970, volunteer=_bool(r.get("volunteer")),
-            last_rotation_year=_int(r.get("last_rotation_year")), home_lat=_float(r.get("home_lat")),
-            home_lon=_float(r.get("home_lon")), gender=gender.upper() if gender else None,
+            teacher_id=teacher_id, name=cell_text(r.get("name")) or teacher_id, school_id=str(r["school_id"]),
+            subject=str(r["subject"]).strip().lower(), grades=grades, role=cell_text(r.get("role")) or "teacher",
+            backbone=cell_bool(r.get("backbone"), strict=True), famous=cell_bool(r.get("famous"), strict=True),
+            years_at_school=cell_int(r.get("years_at_school"), 0) or 0,
+            teaching_years=cell_int(r.get("teaching_years"), 0) or 0,
+            birth_year=cell_int(r.get("birth_year"), 1970) or 1970,
+            volunteer=cell_bool(r.get("volunteer"), strict=True),
+            last_rotation_year=cell_int(r.get("last_rotation_year")), home_lat=cell_float(r.get("home_lat")),
+            home_lon=cell_float(r.get("home_lon")), gender=gender.upper() if gender else None,
         ))
     needs_by_key: dict[tuple[str, str, int], int] = defaultdict(int)
     for r in _records(tables.get("needs")):
         if str(r["school_id"]) in school_ids:
-            key = (str(r["school_id"]), str(r["subject"]).strip().lower(), int(_int(r["grade"]) or 0))
-            needs_by_key[key] += int(_int(r.get("posts"), 0) or 0)
+            key = (str(r["school_id"]), str(r["subject"]).strip().lower(), int(cell_int(r["grade"]) or 0))
+            needs_by_key[key] += int(cell_int(r.get("posts"), 0) or 0)
     needs = tuple(TeachingNeed(s, subj, g, p) for (s, subj, g), p in sorted(needs_by_key.items()) if p > 0)
     distances: dict[tuple[str, str], float] = {}
     for r in _records(tables.get("distances")):
         a, b = str(r["from_id"]), str(r["to_id"])
-        if a in school_ids and b in school_ids and not _missing(r.get("km")):
+        if a in school_ids and b in school_ids and not is_blank(r.get("km")):
             distances[(a, b)] = float(r["km"])
     data = RotationInput(school_year=int(school_year), schools=schools, teachers=tuple(teachers), needs=needs,
                          term=term, distances=distances, pins=tuple(pins), forbids=tuple(forbids),

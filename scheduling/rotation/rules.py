@@ -10,7 +10,7 @@ import datetime as dt
 import math
 from fractions import Fraction
 
-from domain.geo import haversine_km
+from domain.geo import SchoolDistances, haversine_km
 from domain.vocab import LOCALITY_RANK, TIER_RANK
 
 from .inputs import RotationInput, RotationSchool, RotationTeacher
@@ -141,27 +141,16 @@ def ceil_share(share: float | Fraction, count: int) -> int:
 
 
 class Distances:
-    """Kilometres between schools and from teachers' homes, with distances.csv winning for schools."""
+    """Kilometres from teachers to schools: from home where the teacher gave one, else from the
+    teacher's school (`domain.geo.SchoolDistances`: distances.csv wins, a one-way row counts both ways)."""
 
     def __init__(self, data: RotationInput):
         self._schools = {s.school_id: s for s in data.schools}
-        self._override = dict(data.distances)
-        self._cache: dict[tuple[str, str], float] = {}
+        self._between = SchoolDistances([s.school_id for s in data.schools], [s.lat for s in data.schools],
+                                        [s.lon for s in data.schools], data.distances)
 
     def schools_km(self, a: str, b: str) -> float:
-        if a == b:
-            return 0.0
-        key = (a, b)
-        if key in self._override:
-            return float(self._override[key])
-        if (b, a) in self._override:
-            return float(self._override[(b, a)])
-        km = self._cache.get(key)
-        if km is None:
-            sa, sb = self._schools[a], self._schools[b]
-            km = haversine_km(sa.lat, sa.lon, sb.lat, sb.lon)
-            self._cache[key] = self._cache[(b, a)] = km
-        return km
+        return self._between.km(a, b)
 
     def teacher_km(self, teacher: RotationTeacher, school_id: str) -> float:
         """From home to the school; from the teacher's school when the home is missing."""

@@ -1,8 +1,9 @@
 """Check any roster against the policy and the inputs, with plain checks of its own.
 
 Independent of the model code on purpose (it does not import `rules`, `candidates` or `model`):
-eligibility, distances, directions, quotas, coverage, mentoring, leaders and principals are all
+eligibility, distances from home, directions, quotas, coverage, mentoring, leaders and principals are all
 recomputed here from the policy's numbers, so a mistake in the model cannot hide from the tests.
+School-to-school km come from `domain.geo.SchoolDistances`, the one rule every planner shares.
 Returns a list of violations; an empty list means the roster keeps every hard rule. Unfilled posts
 are not violations (the model minimises them; they are reported as shortfalls).
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from itertools import combinations
 
-from domain.geo import haversine_km
+from domain.geo import SchoolDistances, haversine_km
 
 from .inputs import RotationInput, RotationSchool, RotationTeacher
 from .policy import RotationPolicy
@@ -52,6 +53,9 @@ class _Checker:
         self.out: list[Violation] = []
         self.pinned_to = {(p.teacher_id, p.to_school_id) for p in data.pins}
         self.pinned_any = {p.teacher_id for p in data.pins}
+        # the project's one distance rule, not a copy: a checker with its own rule could only disagree
+        self.between = SchoolDistances([s.school_id for s in data.schools], [s.lat for s in data.schools],
+                                       [s.lon for s in data.schools], data.distances)
 
     def add(self, rule: str, subject: str, message: str) -> None:
         self.out.append(Violation(rule, subject, message))
@@ -72,12 +76,7 @@ class _Checker:
         return self.school_km(t.school_id, school_id)
 
     def school_km(self, a: str, b: str) -> float:
-        if (a, b) in self.data.distances:
-            return float(self.data.distances[(a, b)])
-        if (b, a) in self.data.distances:
-            return float(self.data.distances[(b, a)])
-        sa, sb = self.schools[a], self.schools[b]
-        return haversine_km(sa.lat, sa.lon, sb.lat, sb.lon)
+        return self.between.km(a, b)
 
     def rank(self, s: RotationSchool) -> int:
         return _TIER.get(s.tier, 1) + _LOCALITY.get(s.locality, 1)

@@ -14,9 +14,9 @@ from typing import Any
 
 import pandas as pd
 
-from bundle.cells import safe_frame
 from bundle.io import write_csv
 from bundle.spec import EXPORT_COLUMNS
+from bundle.xlsx import Sheet, write_workbook
 from domain.vocab import SUBJECTS
 
 from .inputs import RotationInput
@@ -165,35 +165,16 @@ def roster_frames(plan_or_result: RotationPlan | RotationResult, data: RotationI
     return frames
 
 
-def _sheet_name(text: str, used: set[str]) -> str:
-    clean = "".join("_" if ch in '[]:*?/\\' else ch for ch in text)[:31] or "sheet"
-    name, n = clean, 2
-    while name in used:
-        suffix = f"~{n}"
-        name, n = clean[:31 - len(suffix)] + suffix, n + 1
-    used.add(name)
-    return name
-
-
 def write_school_rosters_xlsx(plan_or_result: RotationPlan | RotationResult, data: RotationInput, path: Path | str,
                               *, policy: RotationPolicy | None = None, lang: str = "zh") -> Path:
     """One workbook: a summary sheet (汇总), then a roster sheet per school named after it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     frames = roster_frames(plan_or_result, data, lang)
     summary = summary_frame(plan_or_result, data, policy, lang=lang)
     names = {s.school_id: s.name for s in data.schools}
-    used: set[str] = set()
-    with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        safe_frame(summary).to_excel(writer, sheet_name=_sheet_name("汇总" if lang == "zh" else "summary", used),
-                                     index=False)
-        for school_id, frame in frames.items():
-            sheet = _sheet_name(f"{names.get(school_id, school_id)}", used)
-            safe_frame(frame).to_excel(writer, sheet_name=sheet, index=False)
-            sheet_obj = writer.sheets[sheet]
-            for column_cells in sheet_obj.columns:
-                width = max(len(str(c.value or "")) for c in column_cells)
-                sheet_obj.column_dimensions[column_cells[0].column_letter].width = min(40, 4 + 1.6 * width)
+    sheets = [Sheet("汇总" if lang == "zh" else "summary", summary)]
+    sheets += [Sheet(names.get(school_id, school_id), frame) for school_id, frame in frames.items()]
+    write_workbook(path, sheets)
     return path
 
 

@@ -110,3 +110,29 @@ def test_default_groups_when_the_bank_has_none():
     policy = MarkingPolicy(default_groups_per_subject=2, default_group_seconds=70)
     m = marking_input_from_tables(_tables(), "X", policy)
     assert [(g.subject, g.seconds_per_script) for g in m.groups] == [("chinese", 70.0)] * 2 + [("math", 70.0)] * 2
+
+
+def test_one_way_distance_row_counts_both_ways():
+    """The bug of issue 13: a row A→B once applied only from A to B in exam logistics."""
+    from domain.geo import haversine_km
+
+    tables = {**_tables(), "distances": pd.DataFrame({"from_id": ["A"], "to_id": ["B"], "km": [33.0],
+                                                      "minutes": [None]})}
+    d = invigilation_input_from_tables(tables, "X")
+    assert d.km("A", "B") == d.km("B", "A") == 33.0
+    assert d.distance_matrix[0, 1] == d.distance_matrix[1, 0] == 33.0  # rows and columns in the order of schools
+    m = marking_input_from_tables(tables, "X", MarkingPolicy())
+    assert m.km("B", "A") == 33.0
+    everyone = {**tables, "exams": pd.DataFrame({"exam_id": ["X"], "cluster_id": [None]})}
+    d = invigilation_input_from_tables(everyone, "X")  # C has no row: great-circle km
+    a, c = d.school_by_id["A"], d.school_by_id["C"]
+    assert d.km("C", "A") == pytest.approx(haversine_km(a.lat, a.lon, c.lat, c.lon))
+
+
+def test_two_way_distance_rows_keep_each_direction_and_blank_km_is_no_row():
+    tables = {**_tables(), "distances": pd.DataFrame({"from_id": ["A", "B", "A"], "to_id": ["B", "A", "C"],
+                                                      "km": [33.0, 41.0, None]})}
+    d = invigilation_input_from_tables({**tables, "exams": pd.DataFrame({"exam_id": ["X"], "cluster_id": [None]})},
+                                       "X")
+    assert (d.km("A", "B"), d.km("B", "A")) == (33.0, 41.0)
+    assert d.km("A", "C") > 100  # the blank row is skipped: great-circle km, not nan

@@ -74,3 +74,22 @@ def test_distances_table_overrides_great_circle(tables):
 def test_unknown_references_are_errors(tables):
     with pytest.raises(ValueError, match="unknown teacher"):
         rotation_input_from_tables(tables, 2025, pins=[Pin("T99", "S3")])
+
+
+def test_one_way_distance_row_counts_both_ways_and_a_reverse_row_keeps_its_own(tables):
+    from domain.geo import haversine_km
+    from scheduling.rotation.rules import Distances
+
+    one_way = pd.DataFrame([{"from_id": "S1", "to_id": "S3", "km": 55.0, "minutes": 70}])
+    data = rotation_input_from_tables({**tables, "distances": one_way}, 2025)
+    distances = Distances(data)
+    assert distances.schools_km("S1", "S3") == distances.schools_km("S3", "S1") == 55.0
+    homeless = next(t for t in data.teachers if t.school_id == "S3" and not t.has_home)
+    assert distances.teacher_km(homeless, "S1") == 55.0  # teacher_km: from the teacher's school
+    s2, s4 = data.school("S2"), data.school("S4")
+    assert distances.schools_km("S2", "S4") == pytest.approx(haversine_km(s2.lat, s2.lon, s4.lat, s4.lon))
+
+    both = pd.DataFrame([{"from_id": "S1", "to_id": "S3", "km": 55.0, "minutes": 70},
+                         {"from_id": "S3", "to_id": "S1", "km": 61.0, "minutes": 80}])
+    distances = Distances(rotation_input_from_tables({**tables, "distances": both}, 2025))
+    assert (distances.schools_km("S1", "S3"), distances.schools_km("S3", "S1")) == (55.0, 61.0)

@@ -1,17 +1,24 @@
-"""A small, fast writer of .xlsx workbooks (Office Open XML) for plain tables.
+"""The project's one Excel writer: .xlsx workbooks (Office Open XML) of sheets made from DataFrames.
 
-Why not openpyxl: it spends ~20 µs per cell, so the class-level sheets of a district (a few hundred
-thousand cells) take tens of seconds. Here a sheet is one XML string built column-wise with numpy:
-well over a million cells a second. Features kept to what the reports need: one header row (bold,
-shaded, frozen, with an autofilter), inline strings, numbers with a per-column format (percent,
-decimals, integer), column widths, and sheet names checked against Excel's rules. openpyxl and
-pandas read the result back (the tests do).
+Every workbook xuequ writes goes through `write_workbook` — bundle exports and the template,
+rotation rosters, invigilation and marking notices, blueprints, analysis reports — so they share
+one look and one safety rule: every text cell and header passes `bundle.cells.safe_cell` (a name
+like `=HYPERLINK(...)` stays text); headers are bold and shaded and stay in view (frozen); columns
+are as wide as their text, a CJK character counting two; the font is 等线 (Excel's Chinese default).
+
+A `Sheet` is one table, optionally under a few lines of notes (说明: a bold title, then text) and
+above further tables (`below`, after a blank row). Numbers stay numbers, also in a column that
+mixes them with text. Why not openpyxl: it spends ~20 µs per cell, so the class-level sheets of a
+district (a few hundred thousand cells) take tens of seconds; here a sheet is one XML string built
+column-wise with numpy, well over a million cells a second. openpyxl and pandas read the result
+back (the tests do).
 """
 from __future__ import annotations
 
+import numbers
 import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -21,9 +28,9 @@ import pandas as pd
 from bundle.cells import safe_cell
 
 # cellXfs indices in styles.xml
-STYLE_DEFAULT, STYLE_HEADER, STYLE_PERCENT, STYLE_DECIMAL, STYLE_INTEGER, STYLE_TEXT = 0, 1, 2, 3, 4, 5
+STYLE_DEFAULT, STYLE_HEADER, STYLE_PERCENT, STYLE_DECIMAL, STYLE_INTEGER, STYLE_TEXT, STYLE_WRAP, STYLE_TITLE = range(8)
 FORMATS = {"percent": STYLE_PERCENT, "decimal": STYLE_DECIMAL, "integer": STYLE_INTEGER, "text": STYLE_TEXT,
-           "general": STYLE_DEFAULT}
+           "general": STYLE_DEFAULT, "wrap": STYLE_WRAP}  # wrap: long text (a notice) wraps, top-aligned
 _INVALID_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 
@@ -31,9 +38,11 @@ _BAD_SHEET_CHARS = re.compile(r"[\[\]:*?/\\]")
 @dataclass
 class Sheet:
     name: str
-    frame: pd.DataFrame
-    formats: dict[str, str]  # column → percent, decimal, integer, text, general (default: by dtype)
-    widths: dict[str, float] | None = None
+    frame: pd.DataFrame  # its columns are the header row; the index is not written (reset_index() to keep it)
+    formats: dict[str, str] = field(default_factory=dict)  # column → a FORMATS key (default: by dtype)
+    widths: dict[str, float] | None = None  # column → width; the others fit their text
+    notes: tuple[str, ...] = ()  # lines above the table (说明): the first is a bold title
+    below: tuple[pd.DataFrame, ...] = ()  # more tables under the first, each after a blank row
 
 
 def column_letter(index: int) -> str:
@@ -55,15 +64,30 @@ def safe_sheet_name(name: str, taken: set[str]) -> str:
     return candidate
 
 
+def _xml(text: str) -> str:
+    return escape(_INVALID_XML.sub("", text), {'"': "&quot;"})
+
+
 def _text(value) -> str:
     # Inline strings are never formulas here, but a sheet saved again as CSV would be: escape once, like every writer.
-    return escape(_INVALID_XML.sub("", str(safe_cell(value))), {'"': "&quot;"})
+    return _xml(str(safe_cell(value)))
 
 
-def _column_cells(series: pd.Series, letter: str, style: int) -> np.ndarray:
+def _mixed_cell(ref: str, value, s_attr: str) -> str:
+    """One cell of a column that is not all numbers: numbers stay numbers, booleans booleans, the rest text."""
+    if isinstance(value, (bool, np.bool_)):
+        return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, numbers.Real) and np.isfinite(float(value)):
+        number = str(int(value)) if isinstance(value, numbers.Integral) else "%.10g" % float(value)
+        return f'<c r="{ref}"{s_attr}><v>{number}</v></c>'
+    text = _text(value)
+    return f'<c r="{ref}"{s_attr} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>' if text else ""
+
+
+def _column_cells(series: pd.Series, letter: str, style: int, first_row: int = 2) -> np.ndarray:
     """The <c> element of every row of one column (empty string for a missing value)."""
     n = len(series)
-    rows = np.arange(2, n + 2).astype(str)
+    rows = np.arange(first_row, n + first_row).astype(str)
     refs = np.char.add(letter, rows).astype(object)
     values = series.to_numpy(dtype=object)
     missing = pd.isna(series).to_numpy()
@@ -85,11 +109,16 @@ def _column_cells(series: pd.Series, letter: str, style: int) -> np.ndarray:
         bits = np.where(values[present].astype(bool), "1", "0").astype(object)
         out[present] = '<c r="' + refs[present] + '" t="b"><v>' + bits + "</v></c>"
         return out
-    present = ~missing
-    texts = np.array([_text(v) for v in values[present]], dtype=object)
-    keep = texts != ""
-    idx = np.flatnonzero(present)[keep]
-    out[idx] = '<c r="' + refs[idx] + '" t="inlineStr"><is><t xml:space="preserve">' + texts[keep] + "</t></is></c>"
+    present = np.flatnonzero(~missing)
+    if style == STYLE_TEXT or pd.api.types.is_string_dtype(series):  # all text: the fast path
+        texts = np.array([_text(v) for v in values[present]], dtype=object)
+        keep = texts != ""
+        idx = present[keep]
+        out[idx] = ('<c r="' + refs[idx] + '"' + s_attr + ' t="inlineStr"><is><t xml:space="preserve">' + texts[keep]
+                    + "</t></is></c>")
+        return out
+    for i in present:  # an object column (a room's seats or "", a list of names): cell by cell
+        out[i] = _mixed_cell(refs[i], values[i], s_attr)
     return out
 
 
@@ -113,33 +142,53 @@ def _width(series: pd.Series, header: str) -> float:
     return float(min(max(visual(header), longest) + 2, 60))
 
 
+def _table_rows(frame: pd.DataFrame, formats: dict[str, str], header_row: int) -> list[str]:
+    """The <row> elements of one table: its header at `header_row`, its body below."""
+    letters = [column_letter(i) for i in range(len(frame.columns))]
+    header = "".join(f'<c r="{letter}{header_row}" s="{STYLE_HEADER}" t="inlineStr"><is><t>{_text(c)}</t></is></c>'
+                     for letter, c in zip(letters, frame.columns))
+    rows = [f'<row r="{header_row}">{header}</row>'] if len(frame.columns) else []
+    if len(frame) and len(frame.columns):
+        cells = [_column_cells(frame.iloc[:, i], letter,
+                               FORMATS[formats.get(c) or _default_format(frame.iloc[:, i])], header_row + 1)
+                 for i, (c, letter) in enumerate(zip(frame.columns, letters))]
+        rows += [f'<row r="{r}">{"".join(row)}</row>'
+                 for r, row in enumerate(zip(*(c.tolist() for c in cells)), start=header_row + 1)]
+    return rows
+
+
 def sheet_xml(sheet: Sheet) -> str:
     frame = sheet.frame
-    columns = list(frame.columns)
-    letters = [column_letter(i) for i in range(len(columns))]
-    header = "".join(f'<c r="{letter}1" s="{STYLE_HEADER}" t="inlineStr"><is><t>{_text(c)}</t></is></c>'
-                     for letter, c in zip(letters, columns))
-    body = ""
-    if len(frame):
-        cells = [
-            _column_cells(frame[c], letter, FORMATS[sheet.formats.get(c) or _default_format(frame[c])])
-            for c, letter in zip(columns, letters)
-        ]
-        body = "".join(f'<row r="{r}">{"".join(row)}</row>'
-                       for r, row in enumerate(zip(*(c.tolist() for c in cells)), start=2))
+    title = f' s="{STYLE_TITLE}"'
+    rows = [f'<row r="{r}"><c r="A{r}"{title if r == 1 else ""} t="inlineStr"><is>'
+            f'<t xml:space="preserve">{_text(line)}</t></is></c></row>'
+            for r, line in enumerate(sheet.notes, start=1)]
+    header_row = len(sheet.notes) + 2 if sheet.notes else 1  # a blank row between the notes and the table
+    rows += _table_rows(frame, sheet.formats, header_row)
+    next_row = header_row + len(frame) + 2
+    for table in sheet.below:
+        rows += _table_rows(table, sheet.formats, next_row)
+        next_row += len(table) + 2
     widths = sheet.widths or {}
-    cols = "".join(
-        f'<col min="{i + 1}" max="{i + 1}" width="{widths.get(c) or _width(frame[c], str(c)):.1f}" customWidth="1"/>'
-        for i, c in enumerate(columns))
-    last = f"{letters[-1]}{len(frame) + 1}" if columns else "A1"
-    auto_filter = f'<autoFilter ref="A1:{last}"/>' if columns and len(frame) else ""
+    fitted: dict[int, float] = {}  # by position: the tables below share the columns of the first
+    for table in (frame, *sheet.below):
+        for i, c in enumerate(table.columns):
+            fitted[i] = max(fitted.get(i, 0.0), _width(table.iloc[:, i], str(c)))
+    named = dict(enumerate(frame.columns))
+    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{widths.get(named.get(i), 0) or w:.1f}" customWidth="1"/>'
+                   for i, w in sorted(fitted.items()))
+    # a plain table keeps its header in view and offers filters; a sheet of notes is read from the top
+    plain = bool(len(frame.columns)) and not sheet.notes and not sheet.below
+    view = ('<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
+            'state="frozen"/></sheetView></sheetViews>') if plain else ""
+    last = f"{column_letter(len(frame.columns) - 1)}{len(frame) + 1}" if len(frame.columns) else "A1"
+    auto_filter = f'<autoFilter ref="A1:{last}"/>' if plain and len(frame) else ""
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-        '<sheetViews><sheetView workbookViewId="0"><pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" '
-        'state="frozen"/></sheetView></sheetViews>'
+        f"{view}"
         f"{'<cols>' + cols + '</cols>' if cols else ''}"
-        f'<sheetData><row r="1">{header}</row>{body}</sheetData>'
+        f'<sheetData>{"".join(rows)}</sheetData>'
         f"{auto_filter}"
         "</worksheet>"
     )
@@ -149,20 +198,24 @@ STYLES = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
     '<numFmts count="1"><numFmt numFmtId="164" formatCode="0.0%"/></numFmts>'
-    '<fonts count="2"><font><sz val="11"/><name val="等线"/><family val="2"/></font>'
-    '<font><b/><sz val="11"/><name val="等线"/><family val="2"/></font></fonts>'
+    '<fonts count="3"><font><sz val="11"/><name val="等线"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="等线"/><family val="2"/></font>'
+    '<font><b/><sz val="14"/><name val="等线"/><family val="2"/></font></fonts>'
     '<fills count="3"><fill><patternFill patternType="none"/></fill><fill><patternFill patternType="gray125"/></fill>'
     '<fill><patternFill patternType="solid"><fgColor rgb="FFDDEBF7"/><bgColor indexed="64"/></patternFill></fill>'
     '</fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="6">'
+    '<cellXfs count="8">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"/>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="2" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="1" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="49" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+    '<alignment vertical="top" wrapText="1"/></xf>'
+    '<xf numFmtId="0" fontId="2" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
     '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>'
 )
@@ -173,11 +226,13 @@ def write_workbook(path: Path, sheets: list[Sheet]) -> Path:
     if not sheets:
         raise ValueError("a workbook needs at least one sheet")
     for sheet in sheets:  # check before creating the file
-        if sheet.frame.columns.duplicated().any():
-            raise ValueError(f"sheet {sheet.name!r} has duplicate headers: "
-                             f"{list(sheet.frame.columns[sheet.frame.columns.duplicated()])}")
+        for table in (sheet.frame, *sheet.below):
+            if table.columns.duplicated().any():
+                raise ValueError(f"sheet {sheet.name!r} has duplicate headers: "
+                                 f"{list(table.columns[table.columns.duplicated()])}")
     taken: set[str] = set()
-    names = [safe_sheet_name(s.name, taken) for s in sheets]
+    names = [safe_sheet_name(s.name, taken) for s in sheets]  # never through safe_cell: a name is no cell
+    quoted = [n.replace("'", "''") for n in names]  # a formula's reference doubles the quotes inside a name
     content_types = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -200,13 +255,14 @@ def write_workbook(path: Path, sheets: list[Sheet]) -> Path:
     )
     filters = "".join(  # Excel keeps an autofilter only with its hidden defined name
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
-        f"'{_text(n)}'!$A$1:${column_letter(len(s.frame.columns) - 1)}${len(s.frame) + 1}</definedName>"
-        for i, (n, s) in enumerate(zip(names, sheets)) if len(s.frame) and len(s.frame.columns))
+        f"'{_xml(n)}'!$A$1:${column_letter(len(s.frame.columns) - 1)}${len(s.frame) + 1}</definedName>"
+        for i, (n, s) in enumerate(zip(quoted, sheets))
+        if len(s.frame) and len(s.frame.columns) and not s.notes and not s.below)
     workbook = (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
         '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
         'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets>'
-        + "".join(f'<sheet name="{_text(n)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names))
+        + "".join(f'<sheet name="{_xml(n)}" sheetId="{i + 1}" r:id="rId{i + 1}"/>' for i, n in enumerate(names))
         + "</sheets>"
         + (f"<definedNames>{filters}</definedNames>" if filters else "")
         + "</workbook>"
@@ -220,6 +276,7 @@ def write_workbook(path: Path, sheets: list[Sheet]) -> Path:
           'relationships/styles" Target="styles.xml"/></Relationships>'
     )
     path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
         zf.writestr("[Content_Types].xml", content_types)
         zf.writestr("_rels/.rels", root_rels)
