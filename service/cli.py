@@ -273,10 +273,13 @@ def season_run(
     policy_files = season_policy_files(policy, lang)  # every file read now: a bad one is one line, exit 2
     if not verbose:  # before Prefect reads its settings: the season's own lines, not every task's
         os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from app.exam_season import check_exam
+
+    use_db(db)
+    check_exam(exam)  # an unknown exam: one line, before any flow starts
     from flows.common import Stopped, stops_cleanly
     from flows.exam_season import exam_season
 
-    use_db(db)
     try:
         with stops_cleanly():
             result = exam_season(exam, out_dir=str(out), approval_timeout_s=approval_timeout, lang=lang,
@@ -295,21 +298,24 @@ def season_run(
 
 
 @season_app.command("status")
-def season_status(exam: str = typer.Option(..., "--exam", help="Exam id."), db: DbOption = None) -> None:
-    """Where the season of an exam stands, stage by stage."""
-    from sqlalchemy import select
-
-    from models import SeasonStage
-    from models.db import session_scope
+def season_status(exam: str = typer.Option(..., "--exam", help="Exam id."), db: DbOption = None,
+                  lang: LangOption = "zh") -> None:
+    """Where the season of an exam stands, stage by stage in pipeline order (stages not run yet included)."""
+    from app.exam_season import season_status as status_of
 
     use_db(db)
-    table = Table(title=f"考试季 {exam}")
-    for column in ("stage", "status", "updated", "message"):
+    status = status_of(exam, lang=lang)
+    zh = lang == "zh"
+    table = Table(title=f"考试季 {status.exam_name}（{exam}）" if zh else f"Exam season {status.exam_name} ({exam})")
+    for column in (("阶段", "状态", "更新时间", "说明") if zh else ("stage", "status", "updated", "message")):
         table.add_column(column)
-    with session_scope() as session:
-        for row in session.scalars(select(SeasonStage).where(SeasonStage.exam_id == exam)):
-            table.add_row(row.stage, row.status, f"{row.updated_at:%Y-%m-%d %H:%M}", row.message or "")
+    for row in status.rows:
+        table.add_row(row.label, row.status_label, f"{row.updated:%Y-%m-%d %H:%M}" if row.updated else "–", row.message)
     console.print(table)
+    if status.next_stage:
+        console.print((f"下一步：{dict((r.stage, r.label) for r in status.rows)[status.next_stage]}"
+                       f"（xuequ season run --exam {exam}）") if zh else
+                      f"next: {status.next_stage} (xuequ season run --exam {exam})", markup=False, highlight=False)
 
 
 @app.command("report")
@@ -329,6 +335,10 @@ def report(
 
     policy_or_exit(load_policy, policy, lang)  # a bad file: one line, before any work
     use_db(db)
+    if scores is None:  # from the database: the exam must be known (a scores.csv may come from elsewhere)
+        from app.exam_season import check_exam
+
+        check_exam(exam)
     outcome = analyse_and_report(exam, out_dir=str(out), lang=lang, scores_file=str(scores) if scores else None,
                          previous_scores_file=str(previous_scores) if previous_scores else None,
                          policy_file=str(policy) if policy else None)

@@ -225,6 +225,9 @@ def explain(exam: ExamOption, db: DbOption = None,
 
     policy_or_exit(lambda path: resolve_check(path), policy, lang)
     use_db(db)
+    from app.exam_season import check_exam
+
+    check_exam(exam)
     preview = preview_marking(exam, policy_file=str(policy) if policy else None, time_limit_s=time_limit)
     data, result = preview.data, preview.result
     console.print(preview.policy.describe(lang), markup=False, highlight=False)

@@ -332,6 +332,9 @@ def invigilation_plan(
 
     policy_or_exit(load_policies, policy, lang)  # a bad file: one line, before any work
     use_db(db)
+    from app.exam_season import check_exam
+
+    check_exam(exam)
     outcome = plan_logistics(exam, out_dir=str(out), lang=lang, time_limit_s=time_limit,
                              policy_file=str(policy) if policy else None, actor=os.environ.get("USER", "cli"))
     console.print(f"{status_label(outcome.status, lang)}：{outcome.message}" if lang == "zh" else

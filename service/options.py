@@ -77,10 +77,14 @@ class SafeGroup(TyperGroup):
     def invoke(self, ctx):  # noqa: ANN001 - typer's click Context
         from sqlalchemy.exc import SQLAlchemyError
 
+        from app.errors import UserError
         from models.db import DatabaseNotReady
 
         try:
             return super().invoke(ctx)
+        except UserError as error:
+            typer.echo(error.line(SafeGroup.lang), err=True)
+            raise typer.Exit(2) from None
         except DatabaseNotReady as error:
             typer.echo(error.render(SafeGroup.lang), err=True)
             raise typer.Exit(2) from None
