@@ -112,7 +112,7 @@ def _later_stage_bodies(exam_id: str, url: str, out: Path, lang: str, simulate: 
     return {
         "logistics": lambda: exam_logistics(exam_id, db_url=url, out_dir=str(out / "logistics"), lang=lang,
                                             policy_file=policy_files.get("exam_logistics")),
-        "ingest": lambda: ingest_stage(exam_id, db_url=url, responses_dir=responses, simulate=simulate, seed=seed),
+        "ingest": lambda: ingest_stage(exam_id, db_url=url, responses_dir=responses),
         "marking": lambda: marking_stage(exam_id, db_url=url, out_dir=str(out / "marking"), simulate=simulate,
                                          seed=seed, responses_dir=responses,
                                          logistics_policy_file=policy_files.get("exam_logistics")),

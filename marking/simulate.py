@@ -25,6 +25,8 @@ from marking.rules import ItemStandard, round_to_step
 from models.db import get_engine, make_engine
 from models.marking import MarkingScript
 
+TRUTH_FILE = "_simulated_true_scores.csv"  # beside simulated response files: what a perfect marker gives
+
 
 @dataclass(frozen=True)
 class SimulatedMarker:

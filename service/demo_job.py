@@ -127,12 +127,11 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
         return f"{postings} postings, {leaders} leader exchange days ({', '.join(lines)})"
 
     def season() -> str:
-        from flows.exam_season import exam_season
-
         sessions = state["tables"]["exam_sessions"]
         exam_id = str(sessions["exam_id"].iloc[0])
-        result = exam_season(exam_id, out_dir=str(out / "exam" / exam_id), lang=lang, reviewer="教研室（模拟）",
-                             simulate=True, logistics_policy_file=str(DEMO_LOGISTICS_POLICY))
+        result = run_season_with_simulated_schools(exam_id, out_dir=out / "exam" / exam_id, lang=lang,
+                                                   reviewer="教研室（模拟）",
+                                                   logistics_policy_file=str(DEMO_LOGISTICS_POLICY))
         (out / "exam" / exam_id).mkdir(parents=True, exist_ok=True)
         (out / "exam" / exam_id / "season.md").write_text(result.markdown(), encoding="utf-8")
         return f"{exam_id}: {result.status} — " + ", ".join(f"{s.stage} {s.status}" for s in result.stages)
@@ -168,3 +167,29 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
 
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+
+
+def run_season_with_simulated_schools(exam_id: str, *, out_dir: Path | str, db_url: str | None = None,
+                                      lang: str = "zh", reviewer: str = "教研室（模拟）", seed: int = 1,
+                                      logistics_policy_file: str | None = None):
+    """The season as the demo county lives it: it runs until it waits for the schools' response files,
+    the simulated schools send them (demo/responses.py), and the season continues where it stopped.
+    The stages of both runs are merged, so the result reads as one season."""
+    from demo.responses import simulate_response_files
+    from flows.exam_season import exam_season
+    from models.db import database_url
+
+    out = Path(out_dir)
+
+    def run():
+        return exam_season(exam_id, db_url=db_url, out_dir=str(out), lang=lang, reviewer=reviewer, simulate=True,
+                           seed=seed, logistics_policy_file=logistics_policy_file)
+
+    first = run()
+    if not (first.status == "waiting" and first.stages and first.stages[-1].stage == "ingest"):
+        return first
+    simulate_response_files(database_url(db_url), exam_id, str(out / "responses"), seed)
+    second = run()
+    earlier = {s.stage: s for s in first.stages if s.status not in ("waiting",)}
+    second.stages = [earlier.get(s.stage, s) if s.status == "already-done" else s for s in second.stages]
+    return second
