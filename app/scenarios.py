@@ -383,6 +383,10 @@ def compare_rotation(school_year: int | None = None, term: int | None = None, cl
     with session_scope(url) as session:
         current, rows = _columns_for(session, ROTATION, base, names)
         plans = ([(None, current)] if current is not None else []) + [(name_of(r), r) for r in rows]
+        missing = [row for _, row in plans if "plan" not in (row.summary or {})]
+        if missing:
+            raise ScenarioError(f"{base} 第 {missing[0].version} 版没有保存排班内容，无法比较",
+                                f"{base} v{missing[0].version} has no stored roster to compare")
         stored = [(name, row, plan_from_json(row.summary["plan"])) for name, row in plans]
         year, term_, cluster = (stored[0][1].school_year, stored[0][1].term, stored[0][1].cluster_id)
     case = load_case(year, term_, cluster, url=url, revise=False)  # the cluster's facts as they are now
