@@ -128,15 +128,16 @@ def latest_plan(session, scope: str) -> tuple[int | None, RotationPlan | None]:
 
 def load_case(school_year: int, term: int | None, cluster_id: str | None, *, policy_file: str | None = None,
               url: str | None = None, pins: list[dict] | None = None, forbids: list[dict] | None = None,
-              revise: bool = True) -> RotationCase:
-    """The cluster's tables, the policy in force (app.policies) and the latest plan, in one read."""
+              revise: bool = True, resolved: ResolvedPolicy | None = None) -> RotationCase:
+    """The cluster's tables, the policy in force (app.policies) and the latest plan, in one read.
+    `resolved` replaces the policy in force (a stored version chosen for a what-if run)."""
     from models.bundles import export_tables
 
     scope = plan_scope(school_year, term, cluster_id)
     with session_scope(url) as session:
         tables = export_tables(session, ROTATION_TABLES)
-        policy = resolve_in(session, "rotation", cluster_id=cluster_id, school_year=school_year, term=term,
-                            override=policy_file)
+        policy = resolved or resolve_in(session, "rotation", cluster_id=cluster_id, school_year=school_year,
+                                        term=term, override=policy_file)
         parent_id, previous = latest_plan(session, scope) if revise else (None, None)
     data = rotation_input_from_tables(tables, school_year, cluster_id, policy.policy, term=term,
                                       pins=[Pin(**p) for p in pins or []], forbids=[Forbid(**f) for f in forbids or []],
@@ -167,9 +168,11 @@ def measure_attainment(case: RotationCase, result: RotationResult,
     return reached, ceiling
 
 
-def store_plan(case: RotationCase, result: RotationResult, actor: str, url: str | None = None) -> tuple[int, int]:
+def store_plan(case: RotationCase, result: RotationResult, actor: str, url: str | None = None, *,
+               status: str = "draft", summary_extra: dict | None = None) -> tuple[int, int]:
     """A new plan version with its assignments, linked to the policy version in force (audited). The
-    policy's text is kept with the plan; a stored policy is never written here (only `policy edit` does)."""
+    policy's text is kept with the plan; a stored policy is never written here (only `policy edit` does).
+    `status` and `summary_extra` mark a what-if run (app.scenarios)."""
     from sqlalchemy import func, select
 
     from models import Plan, RotationAssignment
@@ -180,13 +183,13 @@ def store_plan(case: RotationCase, result: RotationResult, actor: str, url: str 
         version = (session.scalar(select(func.max(Plan.version)).where(Plan.kind == "rotation",
                                                                         Plan.scope == case.scope)) or 0) + 1
         plan = Plan(kind="rotation", scope=case.scope, version=version, school_year=case.school_year, term=case.term,
-                    cluster_id=case.cluster_id, policy_set_id=case.policy.policy_set_id,
+                    cluster_id=case.cluster_id, policy_set_id=case.policy.policy_set_id, status=status,
                     policy_content=case.policy.text, created_by=actor, solver_status=result.status,
                     objective=result.objective, bound=result.bound, parent_plan_id=case.parent_id,
                     summary={"plan": plan_to_json(result.plan), "changed": result.changed,
                              "policy": case.policy.record(),
                              "explanations": [e.text("zh") for e in result.explanations],
-                             "shortfalls": [s.message("zh") for s in result.shortfalls]})
+                             "shortfalls": [s.message("zh") for s in result.shortfalls]} | (summary_extra or {}))
         plan.rotations = [RotationAssignment(seq=n, **_assignment(row)) for n, row in enumerate(rows, start=1)]
         session.add(plan)
         session.flush()

@@ -428,3 +428,280 @@ def invigilation_repair(
 ) -> None:
     """Last-minute absences: fill each place they leave with the fewest changes (a new version)."""
     _invigilation_replan(exam, out, policy, time_limit, lang, db, absent=list(absent))
+
+
+# --- what-if runs (情景方案): plan under a named scenario, compare side by side, adopt one ---
+# In-process (no Prefect): a scenario's plan is stored beside the current plan, never over it.
+
+NameArg = Annotated[str, typer.Argument(help="The scenario's name (情景名称), e.g. 宽松距离.")]
+NamesArg = Annotated[Optional[list[str]], typer.Argument(help="Scenario names (default: every one not yet adopted).")]
+PolicyVersionOpt = Annotated[Optional[int], typer.Option("--policy-version", help="A stored version of the policy "
+                                                         "(of the cluster, else the district) instead of a file.")]
+CompareOutOpt = Annotated[Optional[Path], typer.Option("--out", help="Also write the comparison as this CSV file.")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Adopt even if the current plan changed since the run.")]
+ScopeYearOpt = Annotated[Optional[int], typer.Option("--year", help="School year (default: found from the names).")]
+ScopeTermOpt = Annotated[Optional[int], typer.Option("--term", help="Term 1 or 2.")]
+ScopeClusterOpt = Annotated[Optional[str], typer.Option("--cluster", help="One cluster; omit for the district.")]
+
+
+def _scenario_failed(error, lang: str) -> None:
+    typer.echo(error.line(lang), err=True)
+    raise typer.Exit(code=2)
+
+
+def _one_policy_source(policy: Optional[Path], policy_version: Optional[int], lang: str) -> None:
+    if policy is not None and policy_version is not None:
+        typer.echo("--policy 与 --policy-version 只能给一个" if lang == "zh"
+                   else "give --policy or --policy-version, not both", err=True)
+        raise typer.Exit(code=2)
+
+
+def _print_run(run, lang: str) -> None:
+    """What a what-if run stored, in one headline, then its figures and what it could not meet."""
+    zh = lang == "zh"
+    if not run.version:
+        from app.scenarios import status_text
+
+        status = status_text(run.kind, run.status, lang)
+        console.print((f"情景方案 {run.name} 未保存（{status}）：" if zh else f"scenario {run.name} not stored ({status}):"),
+                      markup=False, highlight=False)
+        for line in (run.violations or run.explanations)[:20]:
+            console.print("  • " + line, markup=False, highlight=False)
+        raise typer.Exit(code=1)
+    from app.scenarios import status_text
+
+    status = status_text(run.kind, run.status, lang)
+    if zh:
+        against = (f"较当前方案（第 {run.base_version} 版）变动 {run.changes} 项" if run.base_version
+                   else "尚无当前方案")
+        console.print(f"情景方案 {run.name}（{run.scope}）第 {run.version} 次运行：{status}；{against}；"
+                      f"当前方案未被替换；{run.policy}", markup=False, highlight=False)
+    else:
+        against = (f"{run.changes} changes against the current plan v{run.base_version}" if run.base_version
+                   else "no current plan yet")
+        console.print(f"scenario {run.name} ({run.scope}) run {run.version}: {status}; {against}; the current plan "
+                      f"is unchanged; {run.policy}", markup=False, highlight=False)
+    if run.headline:
+        console.print(run.headline, markup=False, highlight=False)
+    if run.relaxed:
+        console.print(("政策不能全部满足：尽力方案（" if zh else "the policy cannot be met in full: best-effort (")
+                      + f"{len(run.explanations)} " + ("条说明）" if zh else "explanations)"), markup=False,
+                      highlight=False)
+    if run.files:
+        console.print(("文件：" if zh else "files: ") + ", ".join(run.files), markup=False, highlight=False)
+    console.print((f"比较：xuequ {run.kind} compare；采用：xuequ {run.kind} adopt {run.name}" if zh else
+                   f"compare: xuequ {run.kind} compare; adopt: xuequ {run.kind} adopt {run.name}"),
+                  markup=False, highlight=False)
+    if run.violations:
+        console.print("[red]validator:[/] " + "; ".join(run.violations))
+        raise typer.Exit(code=1)
+
+
+def _print_comparison(comparison, lang: str, out: Optional[Path]) -> None:
+    from rich.table import Table
+
+    frame = comparison.frame(lang, text=True)
+    table = Table(title=(f"方案比较 {comparison.scope}" if lang == "zh" else f"plans compared: {comparison.scope}"))
+    for n, column in enumerate(frame.columns):
+        table.add_column(str(column), justify="left" if n == 0 else "right", overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(*[str(v) for v in row])
+    console.print(table)
+    if out is not None:
+        written = comparison.write_csv(out, lang)
+        console.print(f"{'已写出' if lang == 'zh' else 'written'} {written}", markup=False, highlight=False)
+
+
+def _print_adoption(adoption, lang: str) -> None:
+    before = adoption.replaced_version
+    console.print((f"已采用情景 {adoption.name}：成为 {adoption.scope} 第 {adoption.version} 版（当前方案）"
+                   + (f"，原第 {before} 版保留为历史" if before else "") + f"；操作人 {adoption.actor}")
+                  if lang == "zh" else
+                  (f"scenario {adoption.name} adopted: now {adoption.scope} v{adoption.version} (current)"
+                   + (f", v{before} kept as history" if before else "") + f"; by {adoption.actor}"),
+                  markup=False, highlight=False)
+
+
+def _rotation_decisions(values: list[str]) -> list[dict]:
+    return [{"teacher_id": v.split(":")[0], "to_school_id": v.split(":")[1] if ":" in v else None} for v in values]
+
+
+@rotation_app.command("whatif")
+def rotation_whatif(
+    name: NameArg,
+    year: int = typer.Option(..., "--year", help="School year (its first calendar year, 2026 = 2026–2027)."),
+    term: Optional[int] = typer.Option(None, "--term", help="Term 1 or 2; omit for a whole school year."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", help="One cluster; omit for the whole district."),
+    policy: Optional[Path] = typer.Option(None, "--policy", help="The scenario's policy TOML."),
+    policy_version: PolicyVersionOpt = None,
+    pin: list[str] = typer.Option([], help="TEACHER or TEACHER:SCHOOL the teacher must go to (repeatable)."),
+    forbid: list[str] = typer.Option([], help="TEACHER or TEACHER:SCHOOL the teacher must not go to (repeatable)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the scenario's roster files here."),
+    time_limit: float = typer.Option(30.0, help="Solver seconds (2 workers)."),
+    db: DbOption = None,
+    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+) -> None:
+    """Plan the roster under a named scenario (another policy, pins, forbids), beside the current plan.
+
+    The current plan stays current (and is what `rotation plan` revises) until `rotation adopt NAME`."""
+    from app.scenarios import ScenarioError, run_rotation_scenario
+    from scheduling.rotation import load_rotation_policy
+    from service.policy_option import policy_or_exit
+
+    _one_policy_source(policy, policy_version, lang)
+    policy_or_exit(load_rotation_policy, policy, lang)  # a bad file: one line, before any work
+    use_db(db)
+    try:
+        run = run_rotation_scenario(name, year, term, cluster, policy_file=str(policy) if policy else None,
+                                    policy_version=policy_version, pins=_rotation_decisions(pin),
+                                    forbids=_rotation_decisions(forbid), lang=lang, time_limit_s=time_limit,
+                                    out_dir=out, actor=os.environ.get("USER", "cli"))
+    except ScenarioError as error:
+        _scenario_failed(error, lang)
+    _print_run(run, lang)
+
+
+@rotation_app.command("compare")
+def rotation_compare(
+    names: NamesArg = None,
+    year: ScopeYearOpt = None,
+    term: ScopeTermOpt = None,
+    cluster: ScopeClusterOpt = None,
+    out: CompareOutOpt = None,
+    db: DbOption = None,
+    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+) -> None:
+    """The current roster and scenarios side by side (a column each; --out writes a CSV).
+
+    Rows: required rotations made, backbone share, posts filled, distances, monthly subsidies, and the
+    changes against the current plan."""
+    from app.scenarios import ScenarioError, compare_rotation
+
+    use_db(db)
+    try:
+        comparison = compare_rotation(year, term, cluster, list(names or []))
+    except ScenarioError as error:
+        _scenario_failed(error, lang)
+    _print_comparison(comparison, lang, out)
+
+
+@rotation_app.command("adopt")
+def rotation_adopt(
+    name: NameArg,
+    year: ScopeYearOpt = None,
+    term: ScopeTermOpt = None,
+    cluster: ScopeClusterOpt = None,
+    force: ForceOpt = False,
+    db: DbOption = None,
+    lang: str = typer.Option("zh", "--lang", help="zh or en."),
+) -> None:
+    """The scenario's roster becomes the next version of the current plan (audited); the old one stays as history."""
+    from app.scenarios import ROTATION, ScenarioError, adopt_scenario, rotation_scope
+
+    use_db(db)
+    try:
+        scope = rotation_scope(year, term, cluster, [name])
+        adoption = adopt_scenario(ROTATION, name, scope, actor=os.environ.get("USER", "cli"), force=force)
+    except ScenarioError as error:
+        _scenario_failed(error, lang)
+    _print_adoption(adoption, lang)
+
+
+def _exam_pins(values: list[str]) -> list:
+    from scheduling.exam_logistics import Pin
+
+    out = []
+    for value in values:
+        parts = [p or None for p in value.split(":")] + [None] * 4
+        out.append(Pin(parts[0], parts[1], parts[2], parts[3], parts[4]))
+    return out
+
+
+def _exam_forbids(values: list[str]) -> list:
+    from scheduling.exam_logistics import Forbid
+
+    out = []
+    for value in values:
+        parts = [p or None for p in value.split(":")] + [None] * 2
+        out.append(Forbid(parts[0], parts[1], parts[2]))
+    return out
+
+
+@invigilation_app.command("whatif")
+def invigilation_whatif(
+    name: NameArg,
+    exam: ExamOpt,
+    policy: LogisticsPolicyOpt = None,
+    policy_version: PolicyVersionOpt = None,
+    pin: list[str] = typer.Option([], help="TEACHER:SESSION[:SITE[:ROLE[:ROOM]]] to place (repeatable)."),
+    forbid: list[str] = typer.Option([], help="TEACHER[:SESSION[:SITE]] to keep out (repeatable)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write the scenario's invigilation.csv here."),
+    time_limit: float = typer.Option(60.0, help="Solver seconds (2 workers)."),
+    db: DbOption = None,
+    lang: InvLangOpt = "zh",
+) -> None:
+    """Replan the exam's invigilation under a named scenario (policy, pins, forbids), beside the current plan.
+
+    The current plan stays current (and is what `invigilation pin|forbid|repair` revise) until
+    `invigilation adopt NAME`."""
+    from app.scenarios import ScenarioError, run_invigilation_scenario
+    from scheduling.exam_logistics.policy import load_policies
+    from service.policy_option import policy_or_exit
+
+    _one_policy_source(policy, policy_version, lang)
+    policy_or_exit(load_policies, policy, lang)
+    use_db(db)
+    malformed = [v for v in pin if len(v.split(":")) < 2 or not all(v.split(":")[:2])]
+    if malformed:
+        typer.echo((f"--pin {malformed[0]}：须写作 教师:场次[:考点[:角色[:考场]]]" if lang == "zh"
+                    else f"--pin {malformed[0]}: write TEACHER:SESSION[:SITE[:ROLE[:ROOM]]]"), err=True)
+        raise typer.Exit(code=2)
+    try:
+        run = run_invigilation_scenario(name, exam, policy_file=str(policy) if policy else None,
+                                        policy_version=policy_version, pins=_exam_pins(pin),
+                                        forbids=_exam_forbids(forbid), lang=lang, time_limit_s=time_limit,
+                                        out_dir=out, actor=os.environ.get("USER", "cli"))
+    except ScenarioError as error:
+        _scenario_failed(error, lang)
+    _print_run(run, lang)
+
+
+@invigilation_app.command("compare")
+def invigilation_compare(
+    exam: ExamOpt,
+    names: NamesArg = None,
+    out: CompareOutOpt = None,
+    db: DbOption = None,
+    lang: InvLangOpt = "zh",
+) -> None:
+    """The exam's current invigilation plan and scenarios side by side (a column each; --out writes a CSV).
+
+    Rows: km, the most sessions of one teacher, quota deviations, relaxations, and the changes against
+    the current plan."""
+    from app.scenarios import ScenarioError, compare_invigilation
+
+    use_db(db)
+    try:
+        comparison = compare_invigilation(exam, list(names or []))
+    except ScenarioError as error:
+        _scenario_failed(error, lang)
+    _print_comparison(comparison, lang, out)
+
+
+@invigilation_app.command("adopt")
+def invigilation_adopt(
+    name: NameArg,
+    exam: ExamOpt,
+    force: ForceOpt = False,
+    db: DbOption = None,
+    lang: InvLangOpt = "zh",
+) -> None:
+    """The scenario's plan becomes the exam's next invigilation version (audited); the old one stays as history."""
+    from app.scenarios import INVIGILATION, ScenarioError, adopt_scenario
+
+    use_db(db)
+    try:
+        adoption = adopt_scenario(INVIGILATION, name, exam, actor=os.environ.get("USER", "cli"), force=force)
+    except ScenarioError as error:
+        _scenario_failed(error, lang)
+    _print_adoption(adoption, lang)
