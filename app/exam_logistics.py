@@ -237,24 +237,29 @@ class InvigilationReplan:
     files: list[str]
 
 
-def latest_invigilation(url: str, exam_id: str):
-    """(plan_id, version, rows, relaxations, pins, forbids) of the exam's latest invigilation plan, or None."""
-    from models import Plan
+def invigilation_parts(plan) -> tuple[list, list, list, list]:
+    """(rows, relaxations, pins, forbids) of a stored invigilation plan, as the planner takes them."""
     from scheduling.exam_logistics import Forbid, InvigilationAssignment, Pin, RelaxationUse
+
+    rows = [InvigilationAssignment(a.exam_id, a.session_id, a.site_school_id, a.room_id or "", a.teacher_id,
+                                   a.teacher_school_id, a.role, a.distance_km)
+            for a in sorted(plan.invigilations, key=lambda a: a.seq)]
+    summary = plan.summary or {}
+    return (rows, [RelaxationUse(**r) for r in summary.get("relaxations", [])],
+            [Pin(**p) for p in summary.get("pins", [])], [Forbid(**f) for f in summary.get("forbids", [])])
+
+
+def latest_invigilation(url: str, exam_id: str):
+    """(plan_id, version, rows, relaxations, pins, forbids) of the exam's latest invigilation plan, or None
+    (what-if scenarios are filed under scopes of their own, so the current plan is this one)."""
+    from models import Plan
 
     with session_scope(url) as session:
         plan = session.scalars(select(Plan).where(Plan.kind == "invigilation", Plan.scope == exam_id)
                                .order_by(Plan.version.desc()).limit(1)).first()
         if plan is None:
             return None
-        rows = [InvigilationAssignment(a.exam_id, a.session_id, a.site_school_id, a.room_id or "", a.teacher_id,
-                                       a.teacher_school_id, a.role, a.distance_km)
-                for a in sorted(plan.invigilations, key=lambda a: a.seq)]
-        summary = plan.summary or {}
-        relax = [RelaxationUse(**r) for r in summary.get("relaxations", [])]
-        pins = [Pin(**p) for p in summary.get("pins", [])]
-        forbids = [Forbid(**f) for f in summary.get("forbids", [])]
-        return plan.plan_id, plan.version, rows, relax, pins, forbids
+        return (plan.plan_id, plan.version, *invigilation_parts(plan))
 
 
 def replan_invigilation(exam_id: str, *, db_url: str | None = None, out_dir: str = "out/logistics",

@@ -37,38 +37,23 @@ from models.scenarios import (ADOPTED, SCENARIO, ScenarioNameError, adopt_plan, 
                               scenario_plan, scenario_plans, scenario_scope, scopes_with_scenario,
                               scopes_with_scenarios)
 
+from app.errors import UnknownExam, UserError
+from app.exam_logistics import LOGISTICS_TABLES, invigilation_parts, invigilation_summary
+
 ROTATION, INVIGILATION = "rotation", "invigilation"
-# The tables an invigilation plan is made from (as flows.logistics.LOGISTICS_TABLES, without importing
-# Prefect into an interactive command).
-INVIGILATION_TABLES = ["schools", "teachers", "rooms", "classes", "class_teachers", "students", "exam_sessions",
-                       "unavailability", "items", "item_usage", "distances"]
 NUM_WORKERS = 2
-
-
-# The invigilation planner's statuses as a planner reads them (the rotation solver's are in domain.labels).
-INVIGILATION_STATUS = {"optimal": ("最优", "optimal"), "feasible": ("可行", "feasible"),
-                       "relaxed": ("尽力方案（有放宽）", "best-effort (relaxed)"), "infeasible": ("无可行解", "infeasible"),
-                       "unknown": ("时限内未求得方案", "no plan within the time limit"),
-                       "failed": ("未通过独立校验", "failed the independent check")}
 
 
 def status_text(kind: str, status: str | None, lang: str = "zh") -> str:
     """A plan's solver status in the planner's words."""
-    if kind == ROTATION:
-        return label("solver_status", status or "", lang) or "–"
-    pair = INVIGILATION_STATUS.get(status or "")
-    return (pair[0] if lang == "zh" else pair[1]) if pair else (status or "–")
+    return label("solver_status" if kind == ROTATION else "plan_status", status or "", lang) or "–"
 
 
-class ScenarioError(LookupError):
+class ScenarioError(UserError):
     """A what-if request that cannot be served: one line for a person, in Chinese or English."""
 
     def __init__(self, zh: str, en: str):
-        super().__init__(en)
-        self.zh, self.en = zh, en
-
-    def line(self, lang: str = "zh") -> str:
-        return self.zh if lang == "zh" else self.en
+        super().__init__(en, zh)
 
 
 def _name(name: str) -> str:
@@ -405,28 +390,6 @@ def compare_rotation(school_year: int | None = None, term: int | None = None, cl
 
 # --- invigilation ----------------------------------------------------------------------------------
 
-def _invigilation_parts(plan) -> tuple[list, list, list, list]:
-    """(rows, relaxations, pins, forbids) of a stored invigilation plan, as the planner takes them."""
-    from scheduling.exam_logistics import Forbid, InvigilationAssignment, Pin, RelaxationUse
-
-    rows = [InvigilationAssignment(a.exam_id, a.session_id, a.site_school_id, a.room_id or "", a.teacher_id,
-                                   a.teacher_school_id, a.role, a.distance_km)
-            for a in sorted(plan.invigilations, key=lambda a: a.seq)]
-    summary = plan.summary or {}
-    return (rows, [RelaxationUse(**r) for r in summary.get("relaxations", [])],
-            [Pin(**p) for p in summary.get("pins", [])], [Forbid(**f) for f in summary.get("forbids", [])])
-
-
-def invigilation_summary(result, pins=(), forbids=(), changes: int | None = None) -> dict:
-    """What a stored invigilation plan keeps besides its rows (the keys flows.logistics reads back, so an
-    adopted scenario is revised by `invigilation pin|forbid|repair` like any plan)."""
-    out = {"relaxations": [r.to_dict() for r in result.relaxations], "tiers": result.tier_counts(),
-           "pins": [dict(p.__dict__) for p in pins], "forbids": [dict(f.__dict__) for f in forbids]}
-    if changes is not None:
-        out["changed"] = changes
-    return out
-
-
 def _exam_facts(url: str, exam_id: str):
     from models.bundles import export_tables
     from scheduling.exam_logistics import invigilation_input_from_tables
@@ -435,8 +398,8 @@ def _exam_facts(url: str, exam_id: str):
         try:
             exam_context(session, exam_id)
         except KeyError:
-            raise ScenarioError(f"未知的考试 {exam_id}", f"unknown exam {exam_id}") from None
-        tables = export_tables(session, INVIGILATION_TABLES)
+            raise UnknownExam(exam_id) from None
+        tables = export_tables(session, LOGISTICS_TABLES)
     return invigilation_input_from_tables(tables, exam_id)
 
 
@@ -473,7 +436,7 @@ def run_invigilation_scenario(name: str, exam_id: str, *, policy_file: str | Non
             resolved = stored_version(session, "exam_logistics", cluster_id or DISTRICT, school_year, term,
                                       policy_version)
         current = current_plan(session, INVIGILATION, exam_id)
-        base = (current.plan_id, current.version, *_invigilation_parts(current)) if current else None
+        base = (current.plan_id, current.version, *invigilation_parts(current)) if current else None
     if policy_version is None:
         resolved = resolve_exam_policy("exam_logistics", exam_id, override=policy_file, url=url)
     policy = resolved.policy.invigilation
@@ -570,7 +533,7 @@ def compare_invigilation(exam_id: str, names: list[str] | None = None, *, url: s
     with session_scope(url) as session:
         current, rows = _columns_for(session, INVIGILATION, exam_id, names)
         plans = ([(None, current)] if current is not None else []) + [(name_of(r), r) for r in rows]
-        stored = [(name, row, _plan_policy("exam_logistics", row, in_force), _invigilation_parts(row))
+        stored = [(name, row, _plan_policy("exam_logistics", row, in_force), invigilation_parts(row))
                   for name, row in plans]
     current_rows = stored[0][3][0] if current is not None else None
     columns = []

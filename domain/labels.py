@@ -25,6 +25,7 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "partial": ("部分排出", "partial"),
         "infeasible": ("无可行解", "infeasible"),
         "unknown": ("时限内未求得方案", "no plan within the time limit"),
+        "failed": ("未通过独立校验", "failed the independent check"),
     },
     # where the policy in force came from (app.policies)
     "policy_source": {

@@ -220,7 +220,7 @@ def invigilation_rows(db: str, plan_id: int) -> list:
 
 
 def test_an_invigilation_scenario_leaves_the_current_plan_to_the_replans_until_adopted(mini_bundle, db_url, tmp_path):
-    from flows.logistics import LOGISTICS_TABLES, latest_invigilation, store_logistics
+    from app.exam_logistics import LOGISTICS_TABLES, latest_invigilation, store_logistics
     from models.bundles import export_tables
     from models.db import session_scope
     from scheduling.exam_logistics import invigilation_input_from_tables, load_policies, plan_invigilation
@@ -230,7 +230,7 @@ def test_an_invigilation_scenario_leaves_the_current_plan_to_the_replans_until_a
         data = invigilation_input_from_tables(export_tables(session, LOGISTICS_TABLES), "E1")
     first = plan_invigilation(data, load_policies()[0], time_limit_s=5)
     assert first.ok
-    store_logistics.fn(db_url, "E1", first, None, {}, "test")
+    store_logistics(db_url, "E1", first, None, {}, "test")
     v1 = plans(db_url, "invigilation")[0][0]
     teachers = [t for t, _ in Counter(a.teacher_id for a in first.assignments).most_common()]
     assert len(teachers) >= 2
