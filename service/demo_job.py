@@ -122,7 +122,8 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
                                    actor="demo 学区办")
             postings += result.postings
             leaders += result.leader_exchanges
-            lines.append(f"{cluster_id}: {result.status}")  # the flow writes rotation_explanations.txt
+            # a best-effort roster is written where the policy cannot be met in full (rotation_explanations.txt)
+            lines.append(f"{cluster_id}: {result.status}" + (" → 尽力方案 best-effort roster" if result.relaxed else ""))
         (out / "term" / "status.txt").write_text("\n".join(lines), encoding="utf-8")
         return f"{postings} postings, {leaders} leader exchange days ({', '.join(lines)})"
 
