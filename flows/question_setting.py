@@ -18,6 +18,7 @@ from prefect.input import RunInput
 from domain.vocab import SUBJECTS
 from app.policies import parse_policy, resolve_in
 from flows.common import IO_RETRIES, StageOutcome, load_tables, log, publish_markdown, publish_table, resolved_url
+from flows.runners import FanOutTaskRunner
 from models import audit
 from models.db import session_scope
 from models.papers import PaperItemRow, latest_paper, review_paper, store_paper
@@ -165,7 +166,7 @@ def save_draft(url: str, exam_id: str, subject: str, assembled: dict, actor: str
         return _store_draft(session, exam_id, subject, assembled, actor).version
 
 
-@flow(name="question-setting", log_prints=True)
+@flow(name="question-setting", log_prints=True, task_runner=FanOutTaskRunner())
 def question_setting(exam_id: str, db_url: str | None = None, lang: str = "zh",
                      policy_file: str | None = None) -> StageOutcome:
     """Setting team and a draft paper per subject; subjects that already have a paper are left alone."""
@@ -174,13 +175,20 @@ def question_setting(exam_id: str, db_url: str | None = None, lang: str = "zh",
     tables = load_tables(url, ["schools", "teachers", "researchers", "items", "item_usage"])
     history = _setting_history(url, facts["school_year"], exam_id)
     teams, problems, made = {}, [], []
+    to_set = []
     for subject in facts["subjects"]:
         with session_scope(url) as session:
             existing = latest_paper(session, exam_id, subject)
             if existing is not None and existing.status in ("draft", "locked"):
                 teams[subject] = existing.blueprint.get("team", [])
                 continue
-        assembled = assemble_subject(tables, facts, subject, history, lang, policy_file=policy_file)
+        to_set.append(subject)
+    # Each subject's assembly stands alone (tables in, plain result out): all are submitted at once to
+    # the flow's runner (flows.runners), then stored one by one in subject order.
+    futures = [assemble_subject.submit(tables, facts, subject, history, lang, policy_file=policy_file)
+               for subject in to_set]
+    for subject, future in zip(to_set, futures, strict=True):
+        assembled = future.result()
         if not assembled["ok"]:
             lines = assembled.get("team_explanation", []) + assembled["explanation"]
             problems.append(f"{subject_label(subject, lang)}: " + " ".join(lines))  # which subject, then why
@@ -195,6 +203,7 @@ def question_setting(exam_id: str, db_url: str | None = None, lang: str = "zh",
                          else f" — the setting team does not meet every rule: {shortfall}")
         if assembled["team_frame"] is not None:
             publish_table(f"{exam_id}-{subject}-setting-team", assembled["team_frame"], f"{subject} 命题组")
+    teams = {subject: teams[subject] for subject in facts["subjects"] if subject in teams}  # subject order
     if problems:
         return StageOutcome("setting", "blocked", "；".join(problems), {"teams": teams})
     return StageOutcome("setting", "done", f"drafts: {', '.join(made) or 'all subjects already had papers'}",
