@@ -27,7 +27,7 @@ from typing import Any
 
 import pandas as pd
 
-from app.policies import ResolvedPolicy, area_of, exam_context, parse_policy, resolve_exam_policy, resolve_in
+from app.policies import ResolvedPolicy, area_of, exam_context, parse_policy, resolve_exam_policy
 from bundle.cells import safe_frame
 from domain.labels import label
 from models.db import database_url, session_scope

@@ -93,6 +93,16 @@ def plan_from_json(data: dict) -> RotationPlan:
                         part_time=build(PartTimePosting, data.get("part_time", [])))
 
 
+def cluster_ids(url: str | None = None) -> list[str]:
+    """Every cluster of the district, in id order."""
+    from sqlalchemy import select
+
+    from models import Cluster
+
+    with session_scope(url) as session:
+        return list(session.scalars(select(Cluster.cluster_id).order_by(Cluster.cluster_id)))
+
+
 # --- the steps ---
 
 @dataclass

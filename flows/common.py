@@ -9,16 +9,15 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
-from prefect import get_run_logger, task
+from prefect import get_run_logger
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.context import FlowRunContext, TaskRunContext
 
-from app.stages import StageOutcome
-from models.db import database_url, session_scope
+from app.stages import StageOutcome, record_stage, stage_status  # noqa: F401 (named here for flows)
+from models.db import database_url
 
 
 IO_RETRIES = 2  # database and file tasks retry: a dropped connection should not fail a season
@@ -27,15 +26,6 @@ IO_RETRIES = 2  # database and file tasks retry: a dropped connection should not
 def resolved_url(url: str | None) -> str:
     """The database URL a flow passes on to its tasks (explicit, so workers agree)."""
     return database_url(url)
-
-
-@task(retries=IO_RETRIES, retry_delay_seconds=2)
-def load_tables(url: str, names: list[str] | None = None) -> dict[str, pd.DataFrame]:
-    """Load the district from the database as bundle-shaped tables."""
-    from models.bundles import export_tables
-
-    with session_scope(url) as session:
-        return export_tables(session, names)
 
 
 # --- stopping cleanly: a killed command leaves no temporary Prefect server behind ---------------------
@@ -135,37 +125,6 @@ def _artifact_key(key: str) -> str:
 
 
 # --- stage bookkeeping: where a season stands, so reruns continue where they stopped ---
-
-def stage_status(url: str, exam_id: str, stage: str) -> tuple[str, str | None] | None:
-    from models import SeasonStage
-
-    with session_scope(url) as session:
-        row = session.get(SeasonStage, (exam_id, stage))
-        return (row.status, row.message) if row else None
-
-
-def record_stage(url: str, exam_id: str, outcome: StageOutcome) -> None:
-    from models import SeasonStage
-
-    with session_scope(url) as session:
-        row = session.get(SeasonStage, (exam_id, outcome.stage))
-        if row is None:
-            row = SeasonStage(exam_id=exam_id, stage=outcome.stage, status=outcome.status)
-            session.add(row)
-        row.status, row.message, row.detail = outcome.status, outcome.message, _jsonable(outcome.detail)
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, (str, int, float, bool)) or value is None:
-        return value
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
-
 
 def run_stage(url: str, exam_id: str, stage: str, body: Callable[[], StageOutcome], *, force: bool = False) -> StageOutcome:
     """Run a stage once: a stage already done is not redone (idempotent reruns) unless forced."""

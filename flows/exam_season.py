@@ -14,7 +14,8 @@ from pathlib import Path
 from prefect import flow
 from prefect.exceptions import FlowPauseTimeout
 
-from flows.common import StageOutcome, log, publish_markdown, record_stage, resolved_url, run_stage
+from app.stages import StageOutcome
+from flows.common import log, publish_markdown, record_stage, resolved_url, run_stage
 from flows.question_setting import paper_approval, question_setting
 
 STAGES = ("setting", "approval", "logistics", "ingest", "marking", "finalise", "analysis")
@@ -41,10 +42,10 @@ def _approval_stage(url: str, exam_id: str, timeout_s: int, lang: str, reviewer:
     recorded in the audit log like any review, and the pause finds nothing left to wait for.
     """
     if reviewer:
-        from flows.question_setting import PaperReview, apply_review, exam_facts
+        from app.paper_setting import Review, apply_review, exam_context
 
-        for subject in exam_facts.fn(url, exam_id)["subjects"]:
-            log(apply_review(url, exam_id, subject, PaperReview(reviewer=reviewer, comment="模拟审核 simulated review"),
+        for subject in exam_context(url, exam_id).subjects:
+            log(apply_review(url, exam_id, subject, Review(reviewer=reviewer, comment="模拟审核 simulated review"),
                              lang, policy_file=policy_file))
     state = paper_approval(exam_id, db_url=url, timeout_s=timeout_s, lang=lang, policy_file=policy_file,
                            return_state=True)
@@ -57,9 +58,9 @@ def _approval_stage(url: str, exam_id: str, timeout_s: int, lang: str, reviewer:
     except Exception as error:  # a pause the server itself timed out (Prefect fails a run never resumed)
         if "never resumed" not in str(error) and "no longer be resumed" not in str(error):
             raise
-    from flows.question_setting import exam_facts, waiting_for_review
+    from app.paper_setting import exam_context, waiting_for_review
 
-    return waiting_for_review(url, exam_facts.fn(url, exam_id), lang)
+    return waiting_for_review(url, exam_context(url, exam_id), lang)
 
 
 @flow(name="exam-season", log_prints=True)

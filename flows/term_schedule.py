@@ -21,11 +21,10 @@ import pandas as pd
 from prefect import flow, task
 from prefect.futures import wait
 
-from app.term_planning import TermScheduleResult, plan_rotation
+from app.term_planning import cluster_ids, TermScheduleResult, plan_rotation
 from bundle.cells import safe_frame
 from flows.common import IO_RETRIES, log, publish_markdown, publish_table, resolved_url
 from flows.runners import api_for_workers, describe_runner, fan_out_runner
-from models.db import session_scope
 
 
 @task
@@ -84,12 +83,7 @@ class DistrictTermSchedule:
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
 def district_clusters(url: str) -> list[str]:
     """Every cluster of the district, in id order."""
-    from sqlalchemy import select
-
-    from models import Cluster
-
-    with session_scope(url) as session:
-        return list(session.scalars(select(Cluster.cluster_id).order_by(Cluster.cluster_id)))
+    return cluster_ids(url)
 
 
 @flow(name="plan-clusters", log_prints=True)

@@ -227,6 +227,31 @@ def paper_approve(
                   markup=False, highlight=False)
 
 
+@paper_app.command("set")
+def paper_set(
+    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    policy: Optional[Path] = typer.Option(None, "--policy", help="Question-setting policy TOML for this run "
+                                          "(default: the policy in force for the exam)."),
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """Question setting (统一命题), in-process: the setting team and a draft paper for every subject of the
+    exam that has none yet (the season's setting stage, without Prefect)."""
+    from app.paper_setting import set_papers
+    from app.stages import status_label
+    from models.db import database_url
+    from scheduling.question_setting import load_policy
+    from service.policy_option import policy_or_exit
+
+    policy_or_exit(load_policy, policy, lang)
+    use_db(db)
+    outcome = set_papers(exam, database_url(), lang=lang, policy_file=str(policy) if policy else None)
+    console.print(f"{status_label(outcome.status, lang)}：{outcome.message}" if lang == "zh" else
+                  f"{outcome.status}: {outcome.message}", markup=False, highlight=False)
+    if outcome.status != "done":
+        raise typer.Exit(code=1)
+
+
 @paper_app.command("assemble")
 def paper_assemble(
     exam: str = typer.Option(..., "--exam", help="Exam id."),
@@ -238,7 +263,7 @@ def paper_assemble(
     lang: LangOption = "zh",
 ) -> None:
     """Set a subject's paper again: a new draft for review (keeps what it can of the last version)."""
-    from flows.question_setting import assemble_again
+    from app.paper_setting import assemble_again
     from models.db import database_url
     from scheduling.question_setting import load_policy
     from service.policy_option import policy_or_exit

@@ -7,7 +7,8 @@ import time
 from sqlalchemy import func, select
 
 from flows.exam_season import exam_season
-from flows.question_setting import PaperReview, apply_review, exam_facts, submit_review
+from app.paper_setting import exam_context
+from flows.question_setting import PaperReview, apply_review, submit_review
 from models import Paper, SeasonStage
 from models.db import session_scope
 
@@ -31,7 +32,7 @@ def test_season_waits_for_review_then_continues_and_reruns_change_nothing(demo_d
     assert [s.stage for s in first.stages] == ["setting", "approval"]
     assert first.stages[0].status == "done", first.stages[0].message
     assert first.status == "waiting" and "xuequ paper approve" in first.stages[1].message
-    subjects = exam_facts.fn(demo_db, exam_id)["subjects"]
+    subjects = exam_context(demo_db, exam_id)["subjects"]
     assert {(s, 1, "draft") for s in subjects} == set(papers(demo_db, exam_id))
     with session_scope(demo_db) as session:
         assert session.get(SeasonStage, (exam_id, "approval")).status == "waiting"
@@ -61,7 +62,7 @@ def test_paused_review_resumes_with_the_reviewers_input(demo_db):
 
     exam_id = season_exam_id(demo_db)
     assert question_setting(exam_id, db_url=demo_db).status == "done"
-    subjects = exam_facts.fn(demo_db, exam_id)["subjects"]
+    subjects = exam_context(demo_db, exam_id)["subjects"]
     for subject in subjects[1:]:  # only the first subject is reviewed through the pause
         apply_review(demo_db, exam_id, subject, PaperReview())
     outcome = {}
@@ -109,9 +110,9 @@ def test_a_subject_whose_bank_cannot_make_a_paper_blocks_setting_and_is_named(de
     from models import Item
 
     exam_id = season_exam_id(demo_db)
-    subjects = exam_facts.fn(demo_db, exam_id)["subjects"]
+    subjects = exam_context(demo_db, exam_id)["subjects"]
     with session_scope(demo_db) as session:  # the english bank loses its items of this grade
-        grade = exam_facts.fn(demo_db, exam_id)["grade"]
+        grade = exam_context(demo_db, exam_id)["grade"]
         for item in session.scalars(select(Item).where(Item.subject == "english", Item.grade == grade)):
             item.grade = grade + 5
     from flows.question_setting import question_setting
@@ -127,10 +128,10 @@ def test_a_subject_whose_bank_cannot_make_a_paper_blocks_setting_and_is_named(de
 
 def _first_subject_draft(url: str) -> tuple[str, str, list[str]]:
     """A draft of the exam's first subject, set with `assemble_again` (no flow run needed): exam, subject, items."""
-    from flows.question_setting import assemble_again
+    from app.paper_setting import assemble_again
 
     exam_id = season_exam_id(url)
-    subject = exam_facts.fn(url, exam_id)["subjects"][0]
+    subject = exam_context(url, exam_id)["subjects"][0]
     made, summary = assemble_again(url, exam_id, subject)
     assert made, summary
     with session_scope(url) as session:
@@ -240,7 +241,7 @@ def test_a_refused_swap_in_the_paused_run_pauses_again_and_the_cli_reaches_it(de
 
     exam_id = season_exam_id(demo_db)
     assert question_setting(exam_id, db_url=demo_db).status == "done"
-    subjects = exam_facts.fn(demo_db, exam_id)["subjects"]
+    subjects = exam_context(demo_db, exam_id)["subjects"]
     for subject in subjects[1:]:
         apply_review(demo_db, exam_id, subject, PaperReview())
     subject = subjects[0]

@@ -87,14 +87,14 @@ def test_a_review_timeout_prints_one_line_not_a_traceback(demo_db, tmp_path, mon
     from typer.testing import CliRunner
 
     from domain.vocab import SUBJECTS
-    from flows.question_setting import exam_facts
+    from app.paper_setting import exam_context
     from models import SeasonStage
     from service.cli import app
 
     monkeypatch.setenv("XUEQU_DATABASE_URL", demo_db)  # the CLI sets both; restore them afterwards
     monkeypatch.setenv("PREFECT_LOGGING_LEVEL", os.environ.get("PREFECT_LOGGING_LEVEL", "INFO"))
     exam_id = _exam_id(demo_db)
-    facts = exam_facts.fn(demo_db, exam_id)
+    facts = exam_context(demo_db, exam_id)
     records: list[logging.LogRecord] = []
     collect = logging.Handler(level=logging.INFO)
     collect.emit = records.append  # Prefect's loggers do not propagate to the root (caplog would see nothing)

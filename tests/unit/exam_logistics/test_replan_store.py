@@ -13,13 +13,16 @@ runner = CliRunner()
 @pytest.mark.slow
 def test_forbid_and_repair_store_new_versions(mini_bundle, tmp_path):
     from app.exam_logistics import LOGISTICS_TABLES, latest_invigilation, store_logistics
-    from flows.common import load_tables
+    from models.bundles import export_tables
+    from models.db import session_scope
     from scheduling.exam_logistics import invigilation_input_from_tables, load_policies, plan_invigilation
 
     url = f"sqlite:///{tmp_path / 'x.db'}"
     assert runner.invoke(app, ["import", str(mini_bundle), "--db", url]).exit_code == 0
     policy, _ = load_policies()
-    data = invigilation_input_from_tables(load_tables.fn(url, LOGISTICS_TABLES), "E1")
+    with session_scope(url) as session:
+        tables = export_tables(session, LOGISTICS_TABLES)
+    data = invigilation_input_from_tables(tables, "E1")
     first = plan_invigilation(data, policy, time_limit_s=10)
     assert first.ok
     store_logistics(url, "E1", first, None, {}, "test")
