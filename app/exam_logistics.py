@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from app.exam_context import exam_context
 from app.policies import ResolvedPolicy, resolve_exam_policy
 from app.stages import StageOutcome
 from domain.labels import label
@@ -117,9 +118,9 @@ def plan_logistics(exam_id: str, db_url: str | None = None, out_dir: str = "out/
                    actor: str = "exam-logistics") -> StageOutcome:
     """Who invigilates which room and who marks which item group, fair to every school."""
     url = database_url(db_url)
+    policy = exam_context(url, exam_id).policy("exam_logistics", policy_file)  # the exam's context, loaded once
     with session_scope(url) as session:
         tables = export_tables(session, LOGISTICS_TABLES)
-    policy = resolve_exam_policy("exam_logistics", exam_id, override=policy_file, url=url)
     inv_data, invigilation, inv_violations = plan_exam_invigilation(tables, exam_id, time_limit_s,
                                                                     policy.policy.invigilation)
     mark_data, marking, mark_violations = plan_exam_marking(tables, exam_id, time_limit_s, policy.policy.marking)

@@ -9,12 +9,11 @@ with no paper); `assemble_again` sets one subject's paper again. The `question-s
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import pandas as pd
 
-from app.errors import UnknownExam
-from app.policies import ResolvedPolicy, resolve_in
+from app.exam_context import ExamContext, exam_context
 from app.stages import StageOutcome
 from domain.vocab import SUBJECTS
 from models import audit
@@ -22,7 +21,7 @@ from models.bundles import export_tables
 from models.db import session_scope
 from models.papers import PaperItemRow, latest_paper, review_paper, store_paper
 from scheduling.question_setting import (AssemblyResult, Blueprint, Paper, assemble_paper, bank_from_tables,
-                                         candidates_from_tables, choose_setting_team, default_blueprint, load_policy,
+                                         candidates_from_tables, choose_setting_team, default_blueprint,
                                          recently_used_items)
 
 SETTING_TABLES = ["schools", "teachers", "researchers", "items", "item_usage"]
@@ -38,61 +37,9 @@ class Review:
     remove_items: tuple[str, ...] = ()  # swap: items to take out; the rest of the paper stays
 
 
-@dataclass(frozen=True)
-class ExamContext:
-    """One joint exam as every stage needs it, resolved once per run: its name and grade, year and term,
-    cluster and schools, subjects in timetable order, and the policies in force (app.policies)."""
-
-    exam_id: str
-    name: str
-    kind: str
-    grade: int
-    school_year: int
-    term: int
-    cluster_id: str | None
-    subjects: tuple[str, ...]
-    schools: tuple[str, ...]
-    policies: dict[str, ResolvedPolicy] = field(default_factory=dict)
-
-    @property
-    def cohort(self) -> int:
-        return self.school_year - self.grade + 1
-
-    def __getitem__(self, key: str):  # the stage code's facts["grade"] reads as before
-        return getattr(self, key)
-
-    def get(self, key: str, default=None):
-        return getattr(self, key, default)
-
-
-def exam_context(url: str, exam_id: str) -> ExamContext:
-    """The exam's context (UnknownExam if the database does not know it)."""
-    from sqlalchemy import select
-
-    from models import Exam, ExamSession, School
-
-    with session_scope(url) as session:
-        exam = session.get(Exam, exam_id)
-        if exam is None:
-            raise UnknownExam(exam_id)
-        subjects = tuple(dict.fromkeys(session.scalars(
-            select(ExamSession.subject).where(ExamSession.exam_id == exam_id).order_by(ExamSession.date,
-                                                                                       ExamSession.start))))
-        schools_query = select(School.school_id)
-        if exam.cluster_id:
-            schools_query = schools_query.where(School.cluster_id == exam.cluster_id)
-        policies = {area: resolve_in(session, area, cluster_id=exam.cluster_id, school_year=exam.school_year,
-                                     term=exam.term)
-                    for area in ("question_setting", "exam_logistics", "marking", "analysis")}
-        return ExamContext(exam_id, exam.name, exam.kind, exam.grade, exam.school_year, exam.term, exam.cluster_id,
-                           subjects, tuple(session.scalars(schools_query)), policies)
-
-
 def setting_policy(context: ExamContext, policy_file: str | None = None):
     """The question-setting policy of this run: `--policy FILE` if given, else the one in force."""
-    if policy_file or "question_setting" not in context.policies:
-        return load_policy(policy_file)
-    return context.policies["question_setting"].policy
+    return context.policy("question_setting", policy_file).policy
 
 
 def setting_tables(url: str) -> dict[str, pd.DataFrame]:
@@ -135,7 +82,13 @@ def assemble_subject(tables: dict[str, pd.DataFrame], facts: ExamContext, subjec
                      blueprint: dict | None = None, policy_file: str | None = None) -> dict:
     """Setting team and a paper for one subject (pure: tables in, plain result out)."""
     policy = setting_policy(facts, policy_file)
-    bank = bank_from_tables(tables, subject, facts["grade"])
+    if "items" not in tables or tables["items"].empty:  # no question bank imported yet
+        return {"ok": False, "explanation": ["题库为空：请先导入 items.csv（题库）" if lang == "zh"
+                                              else "the question bank is empty: import items.csv first"]}
+    try:
+        bank = bank_from_tables(tables, subject, facts["grade"])
+    except ValueError as error:  # a bank row the contract refuses: said, not raised
+        return {"ok": False, "explanation": [str(error)]}
     if not bank:
         return {"ok": False, "explanation": [f"{subject}: 题库中没有 {facts['grade']} 年级的题目"
                                               if lang == "zh" else f"{subject}: no bank items for grade {facts['grade']}"]}

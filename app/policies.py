@@ -151,16 +151,6 @@ def resolve_policy(area: str, *, cluster_id: str | None = None, school_year: int
         return resolve_in(session, area, cluster_id=cluster_id, school_year=school_year, term=term)
 
 
-def exam_context(session: Session, exam_id: str) -> tuple[str | None, int, int]:
-    """(cluster_id or None for a district-wide exam, school year, term) of an exam; KeyError if unknown."""
-    from models import Exam
-
-    exam = session.get(Exam, exam_id)
-    if exam is None:
-        raise KeyError(exam_id)
-    return exam.cluster_id, exam.school_year, exam.term
-
-
 def resolve_exam_policy(area: str, exam_id: str, *, override: str | Path | None = None,
                         url: str | None = None) -> ResolvedPolicy:
     """The policy of `area` in force for an exam: its cluster's (or the district's), for its year and term.
@@ -168,13 +158,14 @@ def resolve_exam_policy(area: str, exam_id: str, *, override: str | Path | None 
     repository file; a file given for the run needs no database at all."""
     from sqlalchemy.exc import SQLAlchemyError
 
+    from app.errors import UnknownExam
+    from app.exam_context import exam_context
+
     if override is not None:
         return resolve_in(None, area, override=override)
     try:
-        with session_scope(url) as session:
-            cluster_id, school_year, term = exam_context(session, exam_id)
-            return resolve_in(session, area, cluster_id=cluster_id, school_year=school_year, term=term)
-    except (KeyError, SQLAlchemyError):
+        return exam_context(url, exam_id).policy(area)
+    except (UnknownExam, SQLAlchemyError):
         return resolve_in(None, area)
 
 

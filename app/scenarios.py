@@ -27,7 +27,8 @@ from typing import Any
 
 import pandas as pd
 
-from app.policies import ResolvedPolicy, area_of, exam_context, parse_policy, resolve_exam_policy
+from app.exam_context import exam_context
+from app.policies import ResolvedPolicy, area_of, parse_policy, resolve_exam_policy
 from bundle.cells import safe_frame
 from domain.labels import label
 from models.db import database_url, session_scope
@@ -37,7 +38,7 @@ from models.scenarios import (ADOPTED, SCENARIO, ScenarioNameError, adopt_plan, 
                               scenario_plan, scenario_plans, scenario_scope, scopes_with_scenario,
                               scopes_with_scenarios)
 
-from app.errors import UnknownExam, UserError
+from app.errors import UserError
 from app.exam_logistics import LOGISTICS_TABLES, invigilation_parts, invigilation_summary
 
 ROTATION, INVIGILATION = "rotation", "invigilation"
@@ -394,13 +395,10 @@ def _exam_facts(url: str, exam_id: str):
     from models.bundles import export_tables
     from scheduling.exam_logistics import invigilation_input_from_tables
 
+    context = exam_context(url, exam_id)  # UnknownExam: one line
     with session_scope(url) as session:
-        try:
-            exam_context(session, exam_id)
-        except KeyError:
-            raise UnknownExam(exam_id) from None
         tables = export_tables(session, LOGISTICS_TABLES)
-    return invigilation_input_from_tables(tables, exam_id)
+    return context, invigilation_input_from_tables(tables, exam_id)
 
 
 def _check_exam_decisions(data, pins, forbids) -> None:
@@ -428,17 +426,16 @@ def run_invigilation_scenario(name: str, exam_id: str, *, policy_file: str | Non
 
     name = _name(name)
     url = database_url(url)
-    data = _exam_facts(url, exam_id)
+    context, data = _exam_facts(url, exam_id)
     _check_exam_decisions(data, pins, forbids)
     with session_scope(url) as session:
         if policy_version is not None:
-            cluster_id, school_year, term = exam_context(session, exam_id)
-            resolved = stored_version(session, "exam_logistics", cluster_id or DISTRICT, school_year, term,
-                                      policy_version)
+            resolved = stored_version(session, "exam_logistics", context.cluster_id or DISTRICT, context.school_year,
+                                      context.term, policy_version)
         current = current_plan(session, INVIGILATION, exam_id)
         base = (current.plan_id, current.version, *invigilation_parts(current)) if current else None
     if policy_version is None:
-        resolved = resolve_exam_policy("exam_logistics", exam_id, override=policy_file, url=url)
+        resolved = context.policy("exam_logistics", policy_file)
     policy = resolved.policy.invigilation
     rows, relax, old_pins, old_forbids = base[2:] if base else ([], [], [], [])
     all_pins = list(dict.fromkeys([*old_pins, *pins]))
@@ -528,7 +525,7 @@ def compare_invigilation(exam_id: str, names: list[str] | None = None, *, url: s
     from scheduling.exam_logistics import diff_plans
 
     url = database_url(url)
-    data = _exam_facts(url, exam_id)
+    _, data = _exam_facts(url, exam_id)
     in_force = resolve_exam_policy("exam_logistics", exam_id, url=url)
     with session_scope(url) as session:
         current, rows = _columns_for(session, INVIGILATION, exam_id, names)

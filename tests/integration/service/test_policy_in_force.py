@@ -125,18 +125,33 @@ def test_policy_edit_opens_the_editor_validates_on_save_and_an_undo_is_the_next_
     assert [line.split()[0] for line in history.output.splitlines()] == ["v1", "v2", "v3"]
 
 
-def test_rotation_plan_and_explain_answer_without_prefect(district, tmp_path):
-    """In a fresh process with an unreachable Prefect API: the commands answer and never import Prefect."""
+def test_the_interactive_commands_answer_without_prefect(district, tmp_path):
+    """In a fresh process with an unreachable Prefect API, the planners' interactive verbs answer and
+    never import Prefect (no temporary server, no 10 s start-up)."""
+    commands = [
+        ["rotation", "plan", "--year", "2026", "--term", "1", "--cluster", "C1", "--out", str(tmp_path / "out"),
+         "--time-limit", "5"],
+        ["rotation", "explain", "--year", "2026", "--term", "1", "--cluster", "C1"],
+        ["invigilation", "plan", "--exam", "E1", "--out", str(tmp_path / "logistics"), "--time-limit", "3"],
+        ["marking", "explain", "--exam", "E1", "--time-limit", "3"],
+        ["season", "status", "--exam", "E1"],
+        ["paper", "set", "--exam", "E1"],  # the mini bundle has no question bank: a one-line refusal, exit 1
+        ["policy", "show", "--scope", "C1", "--year", "2026", "--term", "1"],
+    ]
     script = (
         "import sys\n"
         "from typer.testing import CliRunner\n"
         "from service.cli import app\n"
-        f"args = ['--year', '2026', '--term', '1', '--cluster', 'C1', '--db', {district!r}]\n"
-        f"plan = CliRunner().invoke(app, ['rotation', 'plan', *args, '--out', {str(tmp_path / 'out')!r},"
-        " '--time-limit', '5'])\n"
-        "explain = CliRunner().invoke(app, ['rotation', 'explain', *args])\n"
-        "print(plan.exit_code, explain.exit_code, 'prefect' in sys.modules)\n")
+        f"for command in {commands!r}:\n"
+        f"    result = CliRunner().invoke(app, [*command, '--db', {district!r}])\n"
+        "    print(command[0], command[1], result.exit_code, result.exception is None or "
+        "isinstance(result.exception, SystemExit))\n"
+        "print('prefect' in sys.modules)\n")
     env = {**os.environ, "PREFECT_API_URL": "http://127.0.0.1:9/api", "PYTHONPATH": str(REPO)}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, cwd=tmp_path,
                           timeout=300)
-    assert done.stdout.strip().splitlines()[-1] == "0 0 False", done.stdout + done.stderr
+    lines = done.stdout.strip().splitlines()
+    assert lines[-1] == "False", done.stdout + done.stderr  # Prefect was never imported
+    assert lines[:-1] == ["rotation plan 0 True", "rotation explain 0 True", "invigilation plan 0 True",
+                          "marking explain 0 True", "season status 0 True", "paper set 1 True",
+                          "policy show 0 True"], done.stdout + done.stderr
