@@ -324,8 +324,6 @@ def _absent_forbids(absent):
 
 def change_lines(changes: list, data: InvigilationInput, lang: str = "zh", limit: int = 40) -> list[str]:
     """What changed, one line per row, names not ids."""
-    from scheduling.exam_logistics.writers import ROLE_ZH
-
     sb, tb, sess = data.school_by_id, data.teacher_by_id, data.session_by_id
     kind_zh = {"added": "新增", "removed": "撤下", "moved": "调换", "role": "改角色"}
 
@@ -333,7 +331,7 @@ def change_lines(changes: list, data: InvigilationInput, lang: str = "zh", limit
         if a is None:
             return "—"
         room = a.room_id or ("备用" if lang == "zh" else "reserve")
-        role = ROLE_ZH.get(a.role, a.role) if lang == "zh" else a.role
+        role = label("duty_role", a.role, lang)
         return f"{sb[a.site_school_id].label} {room} {role}"
 
     out = []

@@ -23,6 +23,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from app.stages import StageOutcome
+from domain.labels import label
 from bundle.cells import safe_frame
 from marking.simulate import TRUTH_FILE  # simulation only: what a perfect marker would give
 from models.db import database_url, session_scope
@@ -283,7 +284,7 @@ def run_marking(exam_id: str, db_url: str | None = None, out_dir: str = "out/mar
         nobody = stuck(url, exam_id, assists) if assists.grants or assists.cases else {}
         if nobody:  # waiting cannot help: the marking plan must change
             lines = [f"{subject_names.get(s, s)} {group_label(g)}：{school_names.get(school, school)} 的 {n} 项"
-                     f"{ {'first': '一评', 'second': '二评', 'third': '三评', 'arbitration': '仲裁'}.get(k, k)}"
+                     f"{label('mark_kind', k)}"
                      f"任务没有可评的外校教师" for (s, g, school, k), n in sorted(nobody.items())]
             return StageOutcome("marking", "blocked", f"{left} scripts not final; {took}" + said
                                 + "；".join(lines) + "；请为该学科增加外校阅卷教师或题组长（xuequ marking markers）", progress)

@@ -4,38 +4,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from domain.labels import label
 from models.db import session_scope
 
-#: Pipeline order, with the words a person reads (命题 → 审题 → 监考与阅卷安排 → 答卷导入 → 阅卷 → 定分 → 分析).
-STAGES: tuple[tuple[str, str, str], ...] = (
-    ("setting", "命题组卷", "question setting"),
-    ("approval", "审题", "paper review"),
-    ("logistics", "监考与阅卷安排", "invigilation and marking plans"),
-    ("ingest", "答卷导入", "response import"),
-    ("marking", "阅卷", "marking"),
-    ("finalise", "定分", "final scores"),
-    ("analysis", "成绩分析", "analysis"),
-)
+#: Pipeline order (命题 → 审题 → 监考与阅卷安排 → 答卷导入 → 阅卷 → 定分 → 分析); words from domain/labels.py.
+STAGES: tuple[tuple[str, str, str], ...] = tuple(
+    (name, label("season_stage", name, "zh"), label("season_stage", name, "en"))
+    for name in ("setting", "approval", "logistics", "ingest", "marking", "finalise", "analysis"))
 STAGE_ORDER = {name: n for n, (name, _, _) in enumerate(STAGES)}
-
-#: A stage's status as a person reads it.
-STATUS_LABELS = {
-    "done": ("完成", "done"), "already-done": ("已完成", "already done"), "waiting": ("等待中", "waiting"),
-    "blocked": ("受阻", "blocked"), "failed": ("失败", "failed"), "skipped": ("跳过", "skipped"),
-    "pending": ("未开始", "not started"),
-}
 
 
 def stage_label(stage: str, lang: str = "zh") -> str:
-    for name, zh, en in STAGES:
-        if name == stage:
-            return zh if lang == "zh" else en
-    return stage
+    return label("season_stage", stage, lang)
 
 
 def status_label(status: str, lang: str = "zh") -> str:
-    pair = STATUS_LABELS.get(status)
-    return status if pair is None else (pair[0] if lang == "zh" else pair[1])
+    return label("stage_status", status, lang)
 
 
 @dataclass

@@ -7,7 +7,57 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from domain.vocab import LOCALITIES, ROLES, STAGES, SUBJECTS, TIERS
+
+
+def _from_vocab(words: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """The contract's vocabularies (domain/vocab.py): Chinese as given, English from the code."""
+    return {code: (zh, code.replace("_", " ")) for code, zh in words.items()}
+
+
 LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "subject": _from_vocab(SUBJECTS),
+    "school_stage": _from_vocab(STAGES),
+    "locality": _from_vocab(LOCALITIES),
+    "tier": _from_vocab(TIERS),
+    "staff_role": _from_vocab(ROLES),
+    # the exam season's stages (app/stages.py keeps their order)
+    "season_stage": {
+        "setting": ("命题组卷", "question setting"),
+        "approval": ("审题", "paper review"),
+        "logistics": ("监考与阅卷安排", "invigilation and marking plans"),
+        "ingest": ("答卷导入", "response import"),
+        "marking": ("阅卷", "marking"),
+        "finalise": ("定分", "final scores"),
+        "analysis": ("成绩分析", "analysis"),
+    },
+    "stage_status": {
+        "done": ("完成", "done"), "already-done": ("已完成", "already done"), "waiting": ("等待中", "waiting"),
+        "blocked": ("受阻", "blocked"), "failed": ("失败", "failed"), "skipped": ("跳过", "skipped"),
+        "pending": ("未开始", "not started"),
+    },
+    # a mark's kind (阅卷) and where a final score came from
+    "mark_kind": {
+        "first": ("一评", "first mark"), "second": ("二评", "second mark"), "third": ("三评", "third mark"),
+        "arbitration": ("仲裁", "arbitration"),
+    },
+    "score_source": {
+        "single": ("单评", "single marked"), "double": ("双评均分", "mean of two marks"),
+        "third": ("三评定分", "settled by a third mark"), "closest": ("无人可仲裁：最接近两评均分", "no arbiter: mean of the closest two"),
+        "arbitration": ("仲裁定分", "arbitrated"),
+    },
+    # exam logistics
+    "duty_role": {
+        "chief": ("主监考", "chief invigilator"), "assistant": ("副监考", "assistant invigilator"),
+        "reserve": ("备用监考", "reserve invigilator"), "leader": ("题组长", "group leader"),
+        "marker": ("阅卷员", "marker"),
+    },
+    # rotation
+    "posting_kind": {
+        "teacher": ("教师", "teacher"), "leader": ("中层干部", "leader"), "principal": ("校长", "principal"),
+        "part_time": ("跨校兼课", "part-time at a partner school"),
+    },
+    "direction": {"support": ("支教", "support"), "learn": ("跟岗", "learn")},
     # CP-SAT's status names as a planner reads them
     "solver_status": {
         "OPTIMAL": ("最优", "optimal"),

@@ -14,11 +14,11 @@ from pathlib import Path
 from prefect import flow
 from prefect.exceptions import FlowPauseTimeout
 
-from app.stages import StageOutcome
+from app.stages import STAGES as SEASON_STAGES, StageOutcome
 from flows.common import log, publish_markdown, record_stage, resolved_url, run_stage
 from flows.question_setting import paper_approval, question_setting
 
-STAGES = ("setting", "approval", "logistics", "ingest", "marking", "finalise", "analysis")
+STAGES = tuple(name for name, _, _ in SEASON_STAGES)  # pipeline order (app/stages.py)
 
 
 @dataclass
