@@ -9,6 +9,7 @@ exactly the groups the markers were given.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -62,17 +63,18 @@ def store_logistics(url: str, exam_id: str, invigilation: InvigilationResult | N
     from models import InvigilationAssignment, MarkingAssignment, Paper, PaperItem, Plan
 
     versions = {}
+    plans: list[tuple[str, Any, Any, Any]] = [
+        ("invigilation", invigilation, invigilation_frame, InvigilationAssignment),
+        ("marking", marking, marking_frame, MarkingAssignment)]  # the two kinds differ only in these
     with session_scope(url) as session:
         session.info["actor"] = actor
-        for kind, result, frame, model in (
-                ("invigilation", invigilation, invigilation_frame, InvigilationAssignment),
-                ("marking", marking, marking_frame, MarkingAssignment)):
+        for kind, result, frame, model in plans:
             if result is None:
                 continue
             rows = frame(result)
             version = (session.scalar(select(func.max(Plan.version)).where(Plan.kind == kind, Plan.scope == exam_id))
                        or 0) + 1
-            summary = {"explanations": [e.zh for e in result.explanations]}
+            summary: dict[str, Any] = {"explanations": [e.zh for e in result.explanations]}
             if policy is not None:
                 summary["policy"] = policy.record()
             if kind == "marking":  # a best-effort plan keeps what it relaxed, group by group
@@ -220,7 +222,7 @@ def write_invigilation_files(out: Path, data: InvigilationInput, result: Invigil
 
 def invigilation_summary(result: InvigilationResult, pins=(), forbids=(), changes: int | None = None) -> dict:
     """What a stored invigilation plan keeps besides its rows: relaxations, pins, forbids, changes."""
-    out = {"relaxations": [r.to_dict() for r in result.relaxations], "tiers": result.tier_counts(),
+    out: dict[str, Any] = {"relaxations": [r.to_dict() for r in result.relaxations], "tiers": result.tier_counts(),
            "pins": [dict(p.__dict__) for p in pins], "forbids": [dict(f.__dict__) for f in forbids]}
     if changes is not None:
         out["changed"] = changes

@@ -37,7 +37,7 @@ class PolicyArea:
     class_name: str
 
     @property
-    def policy_class(self) -> type:
+    def policy_class(self) -> Any:
         return getattr(importlib.import_module(self.module), self.class_name)
 
     @property
