@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from ..cpsat import minimal_core, status_name
 from ._common import (
     DIFFICULTY_SCALE, Cell, cell_label, check_lang, fmt_points, say, score_scale, to_units,
 )
@@ -30,8 +31,6 @@ FORM_LABELS = "ABCDEFGH"
 # Deviations from the difficulty target smaller than this are free: the band is the rule, the target a
 # preference, and a dead band lets the solver prove optimality at once on large banks.
 TARGET_DEAD_BAND = 0.005
-STATUS_NAMES = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible",
-                cp_model.MODEL_INVALID: "invalid", cp_model.UNKNOWN: "unknown"}
 
 
 @dataclass
@@ -322,7 +321,7 @@ def assemble_paper(bank: Sequence[BankItem], blueprint: Blueprint, policy: Assem
             papers.append(Paper.from_items(chosen, policy, subject=blueprint.subject, grade=blueprint.grade,
                                            cohort=cohort, form=FORM_LABELS[f], blueprint_name=blueprint.name))
         removed, added = _changes(previous_forms, papers)
-        return finish(STATUS_NAMES[status], [], papers=papers, objective=solver.objective_value,
+        return finish(status_name(status, lower=True), [], papers=papers, objective=solver.objective_value,
                       objective_bound=solver.best_objective_bound,
                       removed_ids=removed, added_ids=added, excluded_recent=recent_list)
     if status == cp_model.INFEASIBLE:
@@ -330,7 +329,7 @@ def assemble_paper(bank: Sequence[BankItem], blueprint: Blueprint, policy: Assem
         lines = _explain_infeasible(pool, blueprint, policy, forms, excluded, remaining, num_workers, seed, lang)
         return finish("infeasible", [say(lang, "无法按细目表组卷：", "The blueprint cannot be met:")] + lines,
                       excluded_recent=recent_list)
-    return finish(STATUS_NAMES.get(status, "unknown"),
+    return finish(status_name(status, lower=True),
                   [say(lang, f"在 {time_limit_s:g} 秒内没有找到试卷，也没有证明无解；请放宽时间限制。",
                        f"No paper found and no proof of infeasibility within {time_limit_s:g} s; allow more time.")],
                   excluded_recent=recent_list)
@@ -482,32 +481,22 @@ def _solve_with_assumptions(pool, blueprint, policy, forms, keys, time_limit_s, 
 def _explain_infeasible(pool: _Pool, blueprint: Blueprint, policy: AssemblyPolicy, forms: int,
                         excluded: dict[Cell, Counter], time_limit_s: float, num_workers: int, seed: int,
                         lang: str) -> list[str]:
-    """Every cell alone is fillable, so global rules clash: find a small core of the rule groups that do."""
+    """Every cell alone is fillable, so global rules clash: find a small core of the rule groups that do.
+
+    Cells stay hard (see `_solve_with_assumptions`); the global rule groups are guarded, and the
+    kit's search starts from the solver's assumption core, with presolve (large banks need it), and
+    shrinks it by deletion when it has at most 12 groups (larger ones would take too many solves)."""
     budget = time_limit_s / 3
-    status, solver, paper_model = _solve_with_assumptions(pool, blueprint, policy, forms, None, budget,
-                                                          num_workers, seed)
+    paper_model = _PaperModel(pool, blueprint, policy, forms, guarded=GLOBAL_RULES)
+    paper_model.add_all_rules()
     keys = list(paper_model.guards)
-    if status != cp_model.INFEASIBLE:
+    found = minimal_core(paper_model.model, keys, time_limit_s=2 * budget, num_workers=num_workers,
+                         literal=paper_model.guards.__getitem__, others="off", assumption_presolve=True,
+                         shrink_limit=12)
+    if found is None:
         # Can only happen on a time-out: the unguarded model was proven infeasible.
         return [say(lang, "求解器未能在时限内确定冲突的约束", "the solver could not isolate the conflict in time")]
-    by_literal = {guard.index: key for key, guard in paper_model.guards.items()}
-    core = [by_literal[i] for i in solver.sufficient_assumptions_for_infeasibility() if i in by_literal]
-    core = _shrink_core(core or keys, pool, blueprint, policy, forms, budget, num_workers, seed)
-    return _core_lines(core, keys, pool, blueprint, policy, forms, excluded, budget, num_workers, seed, lang)
-
-
-def _shrink_core(core: list[tuple], pool, blueprint, policy, forms, budget, num_workers, seed) -> list[tuple]:
-    """Deletion-based minimisation: drop a rule group when the rest still clash (small cores only)."""
-    if len(core) > 12:
-        return core
-    per_solve = max(0.2, budget / (len(core) + 1))
-    kept = list(core)
-    for key in list(core):
-        trial = [k for k in kept if k != key]
-        status, _, _ = _solve_with_assumptions(pool, blueprint, policy, forms, trial, per_solve, num_workers, seed)
-        if status == cp_model.INFEASIBLE:
-            kept = trial
-    return kept
+    return _core_lines(found.core, keys, pool, blueprint, policy, forms, excluded, budget, num_workers, seed, lang)
 
 
 def _difficulty_range(keys, pool, blueprint, policy, forms, budget, num_workers, seed) -> tuple[float, float] | None:
