@@ -2,8 +2,9 @@
 concurrent marking queue, progress, and final scores traceable to their marks.
 
 Pure rules live in `marking.rules` and `marking.objective`; database functions in
-`marking.responses` (ingest), `marking.queue` (open, markers, lease, submit), `marking.progress`
-and `marking.finalise`; `marking.simulate` drives the queue with simulated markers.
+`marking.responses` (ingest), `marking.queue` (a package: opening, registration, leasing,
+submitting, views), `marking.progress` and `marking.finalise`; `marking.simulate` drives the queue
+with simulated markers.
 """
 from marking.finalise import FinaliseReport, NotFinished, finalise_scores, score_trace, scores_frame
 from marking.objective import score_objective

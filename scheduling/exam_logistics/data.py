@@ -15,6 +15,9 @@ import numpy as np
 from domain.geo import SchoolDistances
 from domain.vocab import SUBJECTS
 
+# one explanation type for every planner, re-exported here
+from ..cpsat import Explanation
+
 # --------------------------------------------------------------------------------------------
 # shared
 
@@ -54,19 +57,6 @@ class ExamTeacher:
     @property
     def label(self) -> str:
         return self.name or self.teacher_id
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """Why a plan is infeasible (or a warning), with the numbers; Chinese by default."""
-    code: str  # e.g. "site_session_supply", "quota_lower", "solver_core"
-    zh: str
-    en: str
-    numbers: Mapping[str, object] = field(default_factory=dict)
-    exact: bool = True  # True when the reason alone proves infeasibility
-
-    def text(self, lang: str = "zh") -> str:
-        return self.en if lang == "en" else self.zh
 
 
 def subject_zh(subject: str) -> str:

@@ -11,6 +11,7 @@ Two sources:
 """
 from __future__ import annotations
 
+from ..cpsat import minimal_core
 from .data import Explanation, subject_zh
 from .derive import InvigilationFacts, pattern_sites, teacher_patterns
 from .invigilation_model import RULE_GROUPS, InvigilationModel, solver_for
@@ -259,20 +260,20 @@ def rule_group_numbers(facts: InvigilationFacts, group: str) -> tuple[str, str, 
 def solver_core(facts: InvigilationFacts, *, time_limit_s: float = 20.0, load_max: int | None = None,
                 pool_min: int | None = None, free_teachers=None, free_sites=None) -> list[Explanation]:
     """Rule groups that together make the (scope of the) problem infeasible: a minimal core found by
-    switching rule groups off in a copy of the model (see `cores.py`), then each group's tightest
+    switching rule groups off in a copy of the model (see `scheduling/cpsat/core.py`), then each group's tightest
     place with its numbers."""
-    from .cores import minimal_core
-
     m = InvigilationModel(facts, relaxed=True, load_max=load_max, pool_min=pool_min,
                           free_teachers=free_teachers, free_sites=free_sites)
     # rules a planner is most likely to relax are tried (and dropped) first
     order = ["fairness", "pins", "quota", "load_exam", "load_day", "chief", "distinct_room", "travel", "own_school",
              "own_students", "own_subject", "unavailability"]
-    core, proven = minimal_core(m.model, m.lits, time_limit_s, [g for g in order if g in m.lits])
-    if core is None:
+    found = minimal_core(m.model, [g for g in order if g in m.lits], time_limit_s=time_limit_s,
+                         literal=m.lits.__getitem__, others="off", start="all")
+    if found is None:
         return [Explanation("solver_infeasible", "求解器证明没有满足全部规则的方案，但未能在时限内确定是哪些规则相互冲突",
                             "the solver proved that no plan meets every rule, but could not tell in time which rules clash",
                             {}, exact=True)]
+    core, proven = found.core, found.minimal
     if not core:
         return [Explanation("solver_core", "即使放宽全部可调整规则，考场与备用监考仍无法排满（每人每天只在一个考点）",
                             "even with every adjustable rule relaxed, the rooms and reserves cannot all be staffed "

@@ -40,6 +40,7 @@ from itertools import combinations, product
 
 from ortools.sat.python import cp_model
 
+from ..cpsat import status_name as solver_status_name
 from .data import ExamTeacher
 from .derive import InvigilationFacts, pattern_sites, school_pattern_sites, teacher_patterns
 from .policy import InvigilationPolicy
@@ -770,5 +771,5 @@ def solver_for(num_workers: int, time_s: float, seed: int = 0, log: bool = False
 
 
 def status_name(status: int) -> str:
-    return {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible", cp_model.INFEASIBLE: "infeasible",
-            cp_model.MODEL_INVALID: "invalid"}.get(status, "unknown")
+    """The lower-case name exam logistics stores ("optimal", "infeasible", "invalid", "unknown")."""
+    return solver_status_name(status, lower=True)

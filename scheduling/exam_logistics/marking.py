@@ -23,6 +23,7 @@ import time
 
 from ortools.sat.python import cp_model
 
+from ..cpsat import minimal_core
 from .data import (Change, Explanation, ExamTeacher, MarkingAssignment, MarkingForbid, MarkingInput,
                    MarkingResult, subject_zh)
 from .derive import quota_bounds
@@ -370,13 +371,13 @@ def _best_effort(data: MarkingInput, policy: MarkingPolicy, strict: MarkingResul
 
 def marking_core(data: MarkingInput, policy: MarkingPolicy, sizes: dict, *, pins=(), forbids=(),
                  time_limit_s: float = 10.0) -> list[Explanation]:
-    """A minimal set of rule groups that cannot all hold (deletion filter, see `cores.py`)."""
-    from .cores import minimal_core
-
+    """A minimal set of rule groups that cannot all hold (deletion filter, see `scheduling/cpsat/core.py`)."""
     mm = MarkingModel(data, policy, sizes, pins=pins, forbids=forbids, relaxed=True)
-    core, proven = minimal_core(mm.model, mm.lits, time_limit_s)
-    if core is None:
+    found = minimal_core(mm.model, list(mm.lits), time_limit_s=time_limit_s, literal=mm.lits.__getitem__,
+                         others="off", start="all")
+    if found is None:
         return []
+    core, proven = found.core, found.minimal
     zh = "、".join(RULES[g][0] for g in core) or "题组人数与可用教师"
     en = ", ".join(RULES[g][1] for g in core) or "group sizes and available teachers"
     if "own_school" in core and policy.own_school_work_cover:

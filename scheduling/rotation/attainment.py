@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
+from ..cpsat import new_solver as _solver
 from .candidates import build_candidates
-from .cpsat import _solver
 from .inputs import RotationInput
 from .model import _sum, build_posting_model, out_vars
 from .policy import RotationPolicy

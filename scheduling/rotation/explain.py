@@ -1,7 +1,7 @@
 """Why a policy cannot be met, and why posts stay empty: in the planner's words, with the numbers.
 
 The solver names the conflicting rule instances (the infeasible core of the guarded rules, see
-`cpsat.py`); this module turns each into a sentence in Chinese and English, adds numbers found by
+`scheduling/cpsat/`); this module turns each into a sentence in Chinese and English, adds numbers found by
 counting candidates (and, for counted rules, the best the solver can reach under the other rules
 of the core), and suggests which policy key to loosen and by how much.
 """
@@ -15,8 +15,8 @@ from typing import Any
 
 from domain.vocab import SUBJECTS
 
+from ..cpsat import disjoint_cores, maximise_under
 from .candidates import CandidateIndex, build_candidates
-from .cpsat import disjoint_cores, maximise_under
 from .inputs import RotationInput, RotationTeacher
 from .leaders import LeaderModel
 from .model import PostingModel, RuleInstance, build_posting_model
@@ -186,7 +186,8 @@ def _quota(ctx: _Context, rule: RuleInstance) -> Explanation:
         if not able and not policy.scope.cross_cluster:
             hints_zh.append("或允许跨学区交流（scope.cross_cluster = true）")
             hints_en.append("or allow postings across clusters (scope.cross_cluster = true)")
-    return Explanation("quota", school_id, zh, en, "；".join(hints_zh), "; ".join(hints_en), numbers)
+    return Explanation(code="quota", scope=school_id, zh=zh, en=en, suggestion_zh="；".join(hints_zh),
+                       suggestion_en="; ".join(hints_en), numbers=numbers)
 
 
 def _quota_max(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -194,8 +195,8 @@ def _quota_max(ctx: _Context, rule: RuleInstance) -> Explanation:
     zh = f"学校 {ctx.school_name(school_id)}：每校交流人数上限为 {cap} 人（quota.max_fraction = {_pct(ctx.policy.quota.max_fraction)}）"
     en = (f"school {ctx.school_name_en(school_id)}: at most {cap} teachers may rotate "
           f"(quota.max_fraction = {_pct(ctx.policy.quota.max_fraction)})")
-    return Explanation("quota_max", school_id, zh, en, "提高 quota.max_fraction", "raise quota.max_fraction",
-                       {"cap": cap})
+    return Explanation(code="quota_max", scope=school_id, zh=zh, en=en, suggestion_zh="提高 quota.max_fraction",
+                       suggestion_en="raise quota.max_fraction", numbers={"cap": cap})
 
 
 def _backbone(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -235,7 +236,8 @@ def _backbone(ctx: _Context, rule: RuleInstance) -> Explanation:
     else:
         hint_zh = "降低 quota.backbone_min_share，或放宽与之冲突的规则"
         hint_en = "lower quota.backbone_min_share, or loosen the rules it conflicts with"
-    return Explanation(rule.kind, scope, zh, en, hint_zh, hint_en, numbers)
+    return Explanation(code=rule.kind, scope=scope, zh=zh, en=en, suggestion_zh=hint_zh, suggestion_en=hint_en,
+                       numbers=numbers)
 
 
 def _learn(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -254,15 +256,16 @@ def _learn(ctx: _Context, rule: RuleInstance) -> Explanation:
               f"have a post at a stronger school within {policy.distance.max_km:g} km")
         reach = min(len(able), best if best is not None else len(able))
         share = _floor_pct(reach / len(eligible)) if eligible else 0.0
-        return Explanation("learn_min", school_id, zh, en, f"把 learn.min_fraction 降到 {_pct(share)}",
-                           f"lower learn.min_fraction to {_pct(share)}",
-                           {"required": required, "with_post": len(able), "best": best})
+        return Explanation(code="learn_min", scope=school_id, zh=zh, en=en,
+                           suggestion_zh=f"把 learn.min_fraction 降到 {_pct(share)}",
+                           suggestion_en=f"lower learn.min_fraction to {_pct(share)}",
+                           numbers={"required": required, "with_post": len(able), "best": best})
     cap = rule.numbers["cap"]
     zh = f"学校 {ctx.school_name(school_id)}：跟岗人数不得超过 {cap} 人（learn.max_fraction = {_pct(policy.learn.max_fraction)}）"
     en = (f"school {ctx.school_name_en(school_id)}: at most {cap} teachers may go learning "
           f"(learn.max_fraction = {_pct(policy.learn.max_fraction)})")
-    return Explanation("learn_max", school_id, zh, en, "提高 learn.max_fraction", "raise learn.max_fraction",
-                       {"cap": cap})
+    return Explanation(code="learn_max", scope=school_id, zh=zh, en=en, suggestion_zh="提高 learn.max_fraction",
+                       suggestion_en="raise learn.max_fraction", numbers={"cap": cap})
 
 
 def _mingzhu(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -284,10 +287,11 @@ def _mingzhu(ctx: _Context, rule: RuleInstance) -> Explanation:
             en += f"; together with the other rules at most {best}"
         reach = min(len(able), best if best is not None else len(able))
         share = _floor_pct(reach / len(backbone)) if backbone else 0.0
-        return Explanation(rule.kind, school_id, zh, en, f"把 mingzhu.backbone_fraction 降到 {_pct(share)}",
-                           f"lower mingzhu.backbone_fraction to {_pct(share)}",
-                           {"required": required, "backbone_eligible": len(backbone), "with_post": len(able),
-                            "best": best})
+        return Explanation(code=rule.kind, scope=school_id, zh=zh, en=en,
+                           suggestion_zh=f"把 mingzhu.backbone_fraction 降到 {_pct(share)}",
+                           suggestion_en=f"lower mingzhu.backbone_fraction to {_pct(share)}",
+                           numbers={"required": required, "backbone_eligible": len(backbone), "with_post": len(able),
+                                    "best": best})
     rural = policy.mingzhu.rural_localities
     to_rural = [t for t in able if any(index.schools[index.candidates[i].to_school_id].locality in rural
                                        for i in index.by_teacher[t.teacher_id])]
@@ -296,8 +300,9 @@ def _mingzhu(ctx: _Context, rule: RuleInstance) -> Explanation:
     en = (f"school {ctx.school_name_en(school_id)}: at least {_pct(policy.mingzhu.rural_share)} of exchanged backbone "
           f"teachers must go to rural schools, but only {len(to_rural)} have a rural post within "
           f"{policy.distance.max_km:g} km")
-    return Explanation(rule.kind, school_id, zh, en, "降低 mingzhu.rural_share", "lower mingzhu.rural_share",
-                       {"backbone_to_rural": len(to_rural), "best": best})
+    return Explanation(code=rule.kind, scope=school_id, zh=zh, en=en, suggestion_zh="降低 mingzhu.rural_share",
+                       suggestion_en="lower mingzhu.rural_share",
+                       numbers={"backbone_to_rural": len(to_rural), "best": best})
 
 
 def _coverage(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -307,9 +312,10 @@ def _coverage(ctx: _Context, rule: RuleInstance) -> Explanation:
           f"须至少留 1 人在本校")
     en = (f"school {ctx.school_name_en(school_id)}: {subject} grade {grade} has only {members} teacher(s), "
           f"and at least one must stay")
-    return Explanation("coverage", f"{school_id}/{subject}/{grade}", zh, en,
-                       "降低该校的交流比例，或关闭 scope.keep_subject_coverage",
-                       "lower this school's quota, or turn off scope.keep_subject_coverage", {"members": members})
+    return Explanation(code="coverage", scope=f"{school_id}/{subject}/{grade}", zh=zh, en=en,
+                       suggestion_zh="降低该校的交流比例，或关闭 scope.keep_subject_coverage",
+                       suggestion_en="lower this school's quota, or turn off scope.keep_subject_coverage",
+                       numbers={"members": members})
 
 
 def _capacity(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -321,9 +327,9 @@ def _capacity(ctx: _Context, rule: RuleInstance) -> Explanation:
     detail = ", ".join(f"{n.subject}{n.grade}×{n.posts}" for n in index.needs if n.school_id == school_id)
     zh = f"学校 {ctx.school_name(school_id)}：只申请了 {posts} 个岗位（{detail}），不能接收更多交流教师"
     en = f"school {ctx.school_name_en(school_id)}: asked for only {posts} posts ({detail}) and cannot receive more"
-    return Explanation("capacity", school_id, zh, en, "请该校在 needs.csv 中增加岗位",
-                       "ask the school for more posts in needs.csv",
-                       {"posts": posts, "candidates": len(wanting)})
+    return Explanation(code="capacity", scope=school_id, zh=zh, en=en, suggestion_zh="请该校在 needs.csv 中增加岗位",
+                       suggestion_en="ask the school for more posts in needs.csv",
+                       numbers={"posts": posts, "candidates": len(wanting)})
 
 
 def _mentoring(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -354,7 +360,8 @@ def _mentoring(ctx: _Context, rule: RuleInstance) -> Explanation:
     else:
         hint_zh += "在该校安排青年教师"
         hint_en += "place young teachers at this school"
-    return Explanation("mentoring", host_id, zh, en, hint_zh, hint_en, numbers)
+    return Explanation(code="mentoring", scope=host_id, zh=zh, en=en, suggestion_zh=hint_zh, suggestion_en=hint_en,
+                       numbers=numbers)
 
 
 def _pin(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -366,7 +373,8 @@ def _pin(ctx: _Context, rule: RuleInstance) -> Explanation:
     if rule.kind == "forbid":
         zh = f"教师 {teacher.name}（{teacher_id}）被规划人员禁止交流到{where_zh}"
         en = f"teacher {teacher.name} ({teacher_id}) is forbidden to go to {where_en} by a planner"
-        return Explanation("forbid", teacher_id, zh, en, "撤销这条禁止", "remove this forbid", {})
+        return Explanation(code="forbid", scope=teacher_id, zh=zh, en=en, suggestion_zh="撤销这条禁止",
+                           suggestion_en="remove this forbid", numbers={})
     options = rule.numbers.get("options", 0)
     if options == 0:
         zh = (f"教师 {teacher.name}（{teacher_id}）被指定交流到{where_zh}，但那里没有{_subject(teacher.subject, 'zh')}"
@@ -376,8 +384,8 @@ def _pin(ctx: _Context, rule: RuleInstance) -> Explanation:
     else:
         zh = f"教师 {teacher.name}（{teacher_id}）被规划人员指定交流到{where_zh}"
         en = f"teacher {teacher.name} ({teacher_id}) is pinned to {where_en} by a planner"
-    return Explanation("pin", teacher_id, zh, en, "撤销或修改这条指定", "remove or change this pin",
-                       {"options": options})
+    return Explanation(code="pin", scope=teacher_id, zh=zh, en=en, suggestion_zh="撤销或修改这条指定",
+                       suggestion_en="remove or change this pin", numbers={"options": options})
 
 
 def _leader(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -397,7 +405,8 @@ def _leader(ctx: _Context, rule: RuleInstance) -> Explanation:
             zh = f"{head_zh}（两校分别有 {na} 和 {nb} 名中层干部/校长）"
             en = f"{head_en} ({na} and {nb} leaders)"
             hint_zh, hint_en = "减少结对（leaders.pairing）或放宽下列规则", "use fewer pairs (leaders.pairing) or loosen the rules listed"
-        return Explanation("leader_pair", f"{a}-{b}", zh, en, hint_zh, hint_en, dict(rule.numbers))
+        return Explanation(code="leader_pair", scope=f"{a}-{b}", zh=zh, en=en, suggestion_zh=hint_zh,
+                           suggestion_en=hint_en, numbers=dict(rule.numbers))
     if rule.kind == "leader_load":
         school_id = rule.scope[0]
         pairs, leaders, limit = rule.numbers["pairs"], rule.numbers["leaders"], rule.numbers["limit"]
@@ -408,7 +417,8 @@ def _leader(ctx: _Context, rule: RuleInstance) -> Explanation:
               f"but has {leaders} leaders, each in at most {limit} pair(s) a month")
         hint_zh = f"把 leaders.max_pairs_per_leader_per_month 提高到 {max(needed, limit + 1)}"
         hint_en = f"raise leaders.max_pairs_per_leader_per_month to {max(needed, limit + 1)}"
-        return Explanation("leader_load", str(school_id), zh, en, hint_zh, hint_en, dict(rule.numbers))
+        return Explanation(code="leader_load", scope=str(school_id), zh=zh, en=en, suggestion_zh=hint_zh,
+                           suggestion_en=hint_en, numbers=dict(rule.numbers))
     months = rule.numbers.get("months", 0)
     scope = "-".join(str(s) for s in rule.scope)
     if rule.kind == "principal_month":
@@ -417,9 +427,10 @@ def _leader(ctx: _Context, rule: RuleInstance) -> Explanation:
     else:
         zh = f"结对 {scope}：两位校长不能在同一个月外出交流，可选月份只有 {months} 个"
         en = f"pair {scope}: the two principals may not be away in the same month, and {months} months are available"
-    return Explanation(rule.kind, scope, zh, en, f"修改 principals.term（现为 {policy.principals.term}）或按整学年安排",
-                       f"change principals.term (now {policy.principals.term}) or plan the whole school year",
-                       {"months": months})
+    return Explanation(code=rule.kind, scope=scope, zh=zh, en=en,
+                       suggestion_zh=f"修改 principals.term（现为 {policy.principals.term}）或按整学年安排",
+                       suggestion_en=f"change principals.term (now {policy.principals.term}) or plan the whole school year",
+                       numbers={"months": months})
 
 
 def _excellent(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -445,10 +456,11 @@ def _excellent(ctx: _Context, rule: RuleInstance) -> Explanation:
     reach = min(candidates, best if best is not None else candidates)
     numbers = {"required": required, "candidates": candidates, "posts": posts, "best": best,
                "suggest_excellent_per_year": reach * (2 if index.data.term else 1)}
-    return Explanation("excellent", f"{giver}->{taker}", zh, en,
-                       f"把 support.excellent_per_year 降到 {numbers['suggest_excellent_per_year']}；或请 {ctx.school_name(taker)} 增加对口岗位",
-                       f"lower support.excellent_per_year to {numbers['suggest_excellent_per_year']}; or ask "
-                       f"{ctx.school_name_en(taker)} for more posts", numbers)
+    return Explanation(code="excellent", scope=f"{giver}->{taker}", zh=zh, en=en,
+                       suggestion_zh=f"把 support.excellent_per_year 降到 {numbers['suggest_excellent_per_year']}；或请 {ctx.school_name(taker)} 增加对口岗位",
+                       suggestion_en=f"lower support.excellent_per_year to {numbers['suggest_excellent_per_year']}; or ask "
+                                     f"{ctx.school_name_en(taker)} for more posts",
+                       numbers=numbers)
 
 
 def _person_times(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -468,9 +480,10 @@ def _person_times(ctx: _Context, rule: RuleInstance) -> Explanation:
     reach = min(able, posts, best if best is not None else able)
     numbers = {"required": required, "with_post": able, "posts": posts, "best": best,
                "suggest_min_person_times": reach * (2 if index.data.term else 1)}
-    return Explanation("mingzhu_person_times", cluster_id, zh, en,
-                       f"把 mingzhu.min_person_times_per_year 降到 {numbers['suggest_min_person_times']}",
-                       f"lower mingzhu.min_person_times_per_year to {numbers['suggest_min_person_times']}", numbers)
+    return Explanation(code="mingzhu_person_times", scope=cluster_id, zh=zh, en=en,
+                       suggestion_zh=f"把 mingzhu.min_person_times_per_year 降到 {numbers['suggest_min_person_times']}",
+                       suggestion_en=f"lower mingzhu.min_person_times_per_year to {numbers['suggest_min_person_times']}",
+                       numbers=numbers)
 
 
 def _famous_apprentices(ctx: _Context, rule: RuleInstance) -> Explanation:
@@ -487,9 +500,10 @@ def _famous_apprentices(ctx: _Context, rule: RuleInstance) -> Explanation:
           f"teachers of the subject and grade (≤ {years} teaching years) are there")
     numbers = {"required": least, "apprentices": possible,
                "suggest_famous_min_apprentices": max(1, min(possible, least - 1))}
-    return Explanation("famous_apprentices", f"{mentor_id}@{host_id}", zh, en,
-                       f"把 mentoring.famous_min_apprentices 降到 {numbers['suggest_famous_min_apprentices']}",
-                       f"lower mentoring.famous_min_apprentices to {numbers['suggest_famous_min_apprentices']}", numbers)
+    return Explanation(code="famous_apprentices", scope=f"{mentor_id}@{host_id}", zh=zh, en=en,
+                       suggestion_zh=f"把 mentoring.famous_min_apprentices 降到 {numbers['suggest_famous_min_apprentices']}",
+                       suggestion_en=f"lower mentoring.famous_min_apprentices to {numbers['suggest_famous_min_apprentices']}",
+                       numbers=numbers)
 
 
 _DESCRIBE = {
@@ -536,8 +550,8 @@ def explain_leader_model(lm: LeaderModel, index: CandidateIndex, *, time_limit_s
 
 
 def _undetermined() -> Explanation:
-    return Explanation("undetermined", "", "求解器在时限内未能找出冲突的规则，请延长时限后重试",
-                       "the solver could not single out the conflicting rules in the time limit; retry with more time")
+    return Explanation(code="undetermined", scope="", zh="求解器在时限内未能找出冲突的规则，请延长时限后重试",
+                       en="the solver could not single out the conflicting rules in the time limit; retry with more time")
 
 
 def explain_infeasibility(data: RotationInput, policy: RotationPolicy | None = None, *, time_limit_s: float = 30.0,
@@ -548,7 +562,7 @@ def explain_infeasibility(data: RotationInput, policy: RotationPolicy | None = N
     CP-SAT's assumption cores (disjoint cores: independent conflicts), and describes each with its
     numbers and a suggestion. `plan_rotation` does the same per cluster on its way to a roster.
     """
-    from .cpsat import is_infeasible
+    from ..cpsat import is_infeasible
     from .leaders import build_leader_model
 
     policy = policy or RotationPolicy()
@@ -713,7 +727,7 @@ def with_roster(ctx: _Context, rule: RuleInstance, e: Explanation) -> Explanatio
         en += f"{', ' if en else 'this roster is '}{short} short"
     if not zh:
         return replace(e, numbers=numbers)
-    return replace(e, message_zh=f"{e.message_zh}；{zh}", message_en=f"{e.message_en}; {en}", numbers=numbers)
+    return replace(e, zh=f"{e.message_zh}；{zh}", en=f"{e.message_en}; {en}", numbers=numbers)
 
 
 def _format(value: Any, kind: str) -> str:
@@ -781,7 +795,7 @@ class Verifier:
     def _solve(self, table: str, name: str, value: Any) -> dict[str, bool] | None:
         from dataclasses import replace as dc_replace
 
-        from .cpsat import STATUS_NAMES, solve_with_rules
+        from ..cpsat import STATUS_NAMES, solve_with_rules
 
         try:
             changed = self.index.policy.replace(**{table: {name: value}})
@@ -922,7 +936,7 @@ def explain_best_effort(pm: PostingModel, postings: Sequence, mentoring: Sequenc
 # --- leaders: a best-effort plan's waiting pairs ------------------------------------------------------
 
 def _leaders_feasible(data: RotationInput, policy: RotationPolicy, *, time_limit_s: float, num_workers: int) -> bool:
-    from .cpsat import is_infeasible
+    from ..cpsat import is_infeasible
     from .leaders import build_leader_model
 
     lm = build_leader_model(data, policy)
@@ -989,17 +1003,19 @@ def explain_leader_waits(lm: LeaderModel, index: CandidateIndex, waits: dict[tup
                    "limit": limit, "suggest_max_pairs_per_leader_per_month": verified}
         extra_zh = f"或在 teachers.csv 中为 {ctx.school_name(short)} 登记更多中层干部"
         extra_en = f"or register more leaders of {ctx.school_name_en(short)}"
-        out.append(Explanation("leader_wait", f"{a}-{b}", zh, en, "；".join(h for h in (hint_zh, extra_zh) if h),
-                               "; ".join(h for h in (hint_en, extra_en) if h), numbers, conflict=200))
+        out.append(Explanation(code="leader_wait", scope=f"{a}-{b}", zh=zh, en=en,
+                               suggestion_zh="；".join(h for h in (hint_zh, extra_zh) if h),
+                               suggestion_en="; ".join(h for h in (hint_en, extra_en) if h), numbers=numbers,
+                               conflict=200))
     for school_id in principals_home:
         zh = (f"学校 {ctx.school_name(school_id)}：本方案未安排校长交流月（可选月份 {len(lm.principal_months)} 个，"
               f"与结对学校校长不能同月外出）")
         en = (f"school {ctx.school_name_en(school_id)}: its principal gets no exchange month in this plan "
               f"({len(lm.principal_months)} months available, never the same month as a partner's principal)")
-        out.append(Explanation("principal_month", school_id, zh, en,
-                               f"修改 principals.term（现为 {policy.principals.term}）或按整学年安排",
-                               f"change principals.term (now {policy.principals.term}) or plan the whole school year",
-                               {"months": len(lm.principal_months)}, conflict=200))
+        out.append(Explanation(code="principal_month", scope=school_id, zh=zh, en=en,
+                               suggestion_zh=f"修改 principals.term（现为 {policy.principals.term}）或按整学年安排",
+                               suggestion_en=f"change principals.term (now {policy.principals.term}) or plan the whole school year",
+                               numbers={"months": len(lm.principal_months)}, conflict=200))
     return out
 
 
@@ -1031,7 +1047,7 @@ def verify_post_suggestions(index: CandidateIndex, shortfalls: Sequence[Shortfal
     policy that is met; the best-effort model, breaking no more than before, otherwise)."""
     import time
 
-    from .cpsat import STATUS_NAMES, solve_with_rules
+    from ..cpsat import STATUS_NAMES, solve_with_rules
 
     started = time.perf_counter()
     cache: dict[tuple[str, str, Any], dict[tuple[str, str, int], int] | None] = {}

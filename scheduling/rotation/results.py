@@ -5,6 +5,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+# one explanation type for every planner, re-exported here
+from ..cpsat import Explanation
+
 
 @dataclass(frozen=True)
 class Posting:
@@ -125,32 +128,6 @@ class Shortfall:
 
     def message(self, lang: str = "zh") -> str:
         return self.message_zh if lang == "zh" else self.message_en
-
-
-@dataclass(frozen=True)
-class Explanation:
-    """One rule of an infeasible policy, in the planner's words, with its numbers and a suggestion."""
-
-    rule: str  # quota, backbone_school, backbone_cluster, coverage, capacity, mentoring, pin, …
-    scope: str  # the school, cluster, pair or teacher the rule instance is about
-    message_zh: str
-    message_en: str
-    suggestion_zh: str = ""
-    suggestion_en: str = ""
-    numbers: dict[str, Any] = field(default_factory=dict)
-    conflict: int = 1  # explanations with the same number are one conflict (one core of the solver)
-
-    def message(self, lang: str = "zh") -> str:
-        return self.message_zh if lang == "zh" else self.message_en
-
-    def suggestion(self, lang: str = "zh") -> str:
-        return self.suggestion_zh if lang == "zh" else self.suggestion_en
-
-    def text(self, lang: str = "zh") -> str:
-        hint = self.suggestion(lang)
-        if not hint:
-            return self.message(lang)
-        return f"{self.message(lang)}{'。建议：' if lang == 'zh' else '. Suggestion: '}{hint}"
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,9 @@ from dataclasses import replace
 
 from ortools.sat.python import cp_model
 
+from ..cpsat import STATUS_NAMES, solve_with_rules
 from .candidates import SCALE, CandidateIndex, build_candidates
-from .cpsat import STATUS_NAMES, posting_params, solve_with_rules
+from .cpsat import posting_params
 from .explain import (explain_best_effort, explain_leader_model, explain_leader_waits, explain_posting_model,
                       shortfall_report, verify_post_suggestions)
 from .inputs import RotationInput

@@ -1,0 +1,114 @@
+"""Markers (阅卷教师): registration from the marking plan with login tokens, and look-ups."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+
+import pandas as pd
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bundle.problems import BundleError, Problem
+from marking.paper import paper_entries, subjective_groups
+from models.district import Teacher
+from models.marking import Marker, MarkingGroup
+
+from .records import ROLES, MarkerRef, NotFound
+
+
+# --- markers ----------------------------------------------------------------------------------
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def register_markers(session: Session, exam_id: str, plan: pd.DataFrame, *, source: str = "marking.csv") -> pd.DataFrame:
+    """Register the marking plan's teachers for the exam and issue each a login token.
+
+    `plan` has the marking.csv shape (exam_id, subject, item_group, teacher_id, teacher_school_id,
+    role) or (teacher_id, school_id, subject, item_group, role); the school defaults to the
+    teacher's. Re-registering a teacher moves them and issues a new token. Returns teacher_id,
+    subject, item_group, role, school_id, token (the only time the token is shown). Problems are
+    reported by row (header row 1) and nothing is registered.
+    """
+    groups = {(g.subject, g.item_group) for g in session.scalars(select(MarkingGroup).where(
+        MarkingGroup.exam_id == exam_id))}
+    groups |= set(subjective_groups(paper_entries(session, exam_id)))
+    teacher_school = dict(session.execute(select(Teacher.teacher_id, Teacher.school_id)).tuples().all())
+    school_column = "teacher_school_id" if "teacher_school_id" in plan.columns else "school_id"
+    problems: list[Problem] = []
+    for column in ("teacher_id", "subject", "item_group", "role"):
+        if column not in plan.columns:
+            problems.append(Problem(source, 1, column, f"缺少列 {column}", f"missing column {column}"))
+    if problems:
+        raise BundleError(problems)
+    rows: list[dict] = []
+    seen: dict[str, int] = {}
+    for offset, record in enumerate(plan.to_dict("records")):
+        row = offset + 2
+        teacher = str(record["teacher_id"]).strip()
+        subject, group, role = str(record["subject"]).strip(), str(record["item_group"]).strip(), \
+            str(record["role"]).strip()
+        if "exam_id" in plan.columns and str(record["exam_id"]).strip() not in ("", exam_id):
+            continue  # the plan may list several exams
+        school = record.get(school_column) if school_column in plan.columns else None
+        school = str(school).strip() if school is not None and not pd.isna(school) and str(school).strip() else None
+        if teacher not in teacher_school:
+            problems.append(Problem(source, row, "teacher_id", f"未知的教师 {teacher}", f"unknown teacher {teacher}"))
+            continue
+        if teacher in seen:
+            problems.append(Problem(source, row, "teacher_id", f"教师 {teacher} 已在第 {seen[teacher]} 行出现",
+                                    f"teacher {teacher} already at row {seen[teacher]}"))
+            continue
+        seen[teacher] = row
+        if (subject, group) not in groups:
+            problems.append(Problem(source, row, "item_group", f"本次考试没有{subject}题组 {group}",
+                                    f"the exam has no {subject} item group {group}"))
+        if role not in ROLES:
+            problems.append(Problem(source, row, "role", f"角色应为 leader 或 marker，不是 {role}",
+                                    f"role must be leader or marker, not {role}"))
+        rows.append({"teacher_id": teacher, "subject": subject, "item_group": group, "role": role,
+                     "school_id": school or teacher_school[teacher]})
+    if problems:
+        raise BundleError(problems)
+    now = time.time()
+    registered = {m.teacher_id: m for m in session.scalars(select(Marker).where(Marker.exam_id == exam_id))}
+    out = []
+    for row in rows:
+        token = secrets.token_urlsafe(18)
+        marker = registered.get(row["teacher_id"])
+        if marker is None:
+            marker = Marker(exam_id=exam_id, teacher_id=row["teacher_id"])
+            session.add(marker)
+        marker.school_id, marker.subject, marker.item_group, marker.role = (
+            row["school_id"], row["subject"], row["item_group"], row["role"])
+        marker.token_hash, marker.issued_at = token_hash(token), now
+        out.append({**row, "token": token})
+    session.flush()
+    from marking.assist_store import clear_assist_cache
+
+    clear_assist_cache()  # the fill-ins of a best-effort plan follow who is registered
+    return pd.DataFrame(out, columns=["teacher_id", "subject", "item_group", "role", "school_id", "token"])
+
+
+def _ref(marker: Marker) -> MarkerRef:
+    return MarkerRef(marker.exam_id, marker.teacher_id, marker.school_id, marker.subject, marker.item_group,
+                     marker.role)
+
+
+def marker_by_token(session: Session, token: str) -> MarkerRef | None:
+    marker = session.scalars(select(Marker).where(Marker.token_hash == token_hash(token))).one_or_none()
+    return None if marker is None else _ref(marker)
+
+
+def get_marker(session: Session, exam_id: str, teacher_id: str) -> MarkerRef:
+    marker = session.get(Marker, (exam_id, teacher_id))
+    if marker is None:
+        raise NotFound(f"teacher {teacher_id} is not registered to mark exam {exam_id}")
+    return _ref(marker)
+
+
+def markers(session: Session, exam_id: str) -> list[MarkerRef]:
+    return [_ref(m) for m in session.scalars(select(Marker).where(Marker.exam_id == exam_id)
+                                             .order_by(Marker.teacher_id))]
