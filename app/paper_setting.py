@@ -9,7 +9,9 @@ with no paper); `assemble_again` sets one subject's paper again. The `question-s
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import pandas as pd
 
@@ -25,6 +27,19 @@ from scheduling.question_setting import (AssemblyResult, Blueprint, Paper, assem
                                          recently_used_items)
 
 SETTING_TABLES = ["schools", "teachers", "researchers", "items", "item_usage"]
+
+
+class ReviewDecision(Protocol):
+    """What a review says, whoever sends it (a `Review`, or the flow's Prefect form `PaperReview`)."""
+
+    @property
+    def decision(self) -> str: ...
+    @property
+    def reviewer(self) -> str: ...
+    @property
+    def comment(self) -> str: ...
+    @property
+    def remove_items(self) -> Sequence[str]: ...
 
 
 @dataclass(frozen=True)
@@ -203,7 +218,7 @@ def draft_to_review(url: str, exam_id: str, subject: str) -> tuple[str | None, i
         return (paper.status, paper.version) if paper else (None, 0)
 
 
-def apply_review(url: str, exam_id: str, subject: str, review: Review, lang: str = "zh",
+def apply_review(url: str, exam_id: str, subject: str, review: ReviewDecision, lang: str = "zh",
                  policy_file: str | None = None) -> str:
     """Apply a review to the subject's latest draft: lock it, or re-assemble a new draft. Returns a summary.
 
@@ -256,7 +271,7 @@ def _why(explanation: list[str], lang: str) -> str:
     return head + ("；" if lang == "zh" else "; ").join(rest)
 
 
-def _review_not_applied(exam_id: str, subject: str, version: int, review: Review, explanation: list[str],
+def _review_not_applied(exam_id: str, subject: str, version: int, review: ReviewDecision, explanation: list[str],
                         lang: str) -> str:
     label, why = subject_label(subject, lang), _why(explanation, lang)
     again = f"xuequ paper assemble --exam {exam_id} --subject {subject}"
@@ -331,7 +346,7 @@ def assemble_again(url: str, exam_id: str, subject: str, actor: str = "question-
     return True, summary
 
 
-def waiting_for_review(url: str, facts: dict, lang: str = "zh") -> StageOutcome:
+def waiting_for_review(url: str, facts: ExamContext, lang: str = "zh") -> StageOutcome:
     """The approval stage waiting for people: one line naming the exam, the papers to review and the command."""
     exam_id = facts["exam_id"]
     with session_scope(url) as session:

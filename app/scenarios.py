@@ -348,6 +348,7 @@ def _only_scope(kind: str, names: list[str] | None, url: str | None) -> str:
                     raise ScenarioError(f"这些情景不属于同一范围（{found}、{scopes[0]}）",
                                         f"these scenarios belong to different scopes ({found}, {scopes[0]})")
                 found = scopes[0]
+            assert found is not None  # names is not empty here
             return found
         scopes = scopes_with_scenarios(session, kind)
     if len(scopes) == 1:
@@ -380,7 +381,7 @@ def compare_rotation(school_year: int | None = None, term: int | None = None, cl
     columns = []
     for name, row, plan in stored:
         policy = _plan_policy("rotation", row, case.policy)
-        figures = {"policy": _policy_text(policy), "status": Text(status_text(ROTATION, row.solver_status, "zh"),
+        figures: dict[str, Any] = {"policy": _policy_text(policy), "status": Text(status_text(ROTATION, row.solver_status, "zh"),
                                                                   status_text(ROTATION, row.solver_status, "en"))}
         figures |= rotation_figures(plan, case.data, policy.policy)
         if current_plan_ is not None and name is not None:
@@ -535,8 +536,8 @@ def compare_invigilation(exam_id: str, names: list[str] | None = None, *, url: s
     current_rows = stored[0][3][0] if current is not None else None
     columns = []
     for name, row, policy, (assignments, relax, pins, forbids) in stored:
-        figures = {"policy": _policy_text(policy),
-                   "status": Text(status_text(INVIGILATION, row.solver_status, "zh"),
+        figures: dict[str, Any] = {"policy": _policy_text(policy),
+                                   "status": Text(status_text(INVIGILATION, row.solver_status, "zh"),
                                   status_text(INVIGILATION, row.solver_status, "en"))}
         figures |= invigilation_figures(data, policy.policy.invigilation, assignments, relax, pins, forbids)
         if current_rows is not None and name is not None:

@@ -74,7 +74,7 @@ def stops_cleanly() -> Iterator[None]:
     the flows ended, failed or were stopped. A second signal during the cleanup is ignored so the
     cleanup finishes. Outside the main thread signals cannot be handled: only the server is stopped.
     """
-    handled: dict[int, Any] = {}
+    handled: dict[signal.Signals, Any] = {}
 
     def interrupt(signum, frame):  # noqa: ARG001 - signal handler signature
         for number in handled:

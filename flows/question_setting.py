@@ -9,7 +9,7 @@ The use cases are `app.paper_setting`; each flow runs them and adds what Prefect
 """
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 from prefect import flow, task
@@ -46,6 +46,9 @@ def review_key(subject: str, version: int, round_: int = 0) -> str:
     return f"review-{subject}-v{version}" + (f"-r{round_}" if round_ else "")
 
 
+FAN_OUT: Any = FanOutTaskRunner()  # chosen when each run starts (flows/runners.py); Prefect types runners by future
+
+
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
 def exam_facts(url: str, exam_id: str) -> ExamContext:
     """The exam's context: grade, year, kind, cluster schools, subjects and the policies in force."""
@@ -65,7 +68,7 @@ def save_draft(url: str, exam_id: str, subject: str, assembled: dict, actor: str
     return paper_setting.save_draft(url, exam_id, subject, assembled, actor)
 
 
-@flow(name="question-setting", log_prints=True, task_runner=FanOutTaskRunner())
+@flow(name="question-setting", log_prints=True, task_runner=FAN_OUT)
 def question_setting(exam_id: str, db_url: str | None = None, lang: str = "zh",
                      policy_file: str | None = None) -> StageOutcome:
     """Setting team and a draft paper per subject; subjects that already have a paper are left alone."""

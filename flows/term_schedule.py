@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from prefect import flow, task
@@ -121,7 +122,7 @@ def district_term_schedule(school_year: int = 2026, term: int | None = 1, cluste
     chosen = list(dict.fromkeys(clusters)) if clusters else known
     if unknown := [c for c in chosen if c not in known]:
         raise ValueError(f"unknown cluster {', '.join(unknown)}: the district has {', '.join(known)}")
-    runner = fan_out_runner(len(chosen))
+    runner: Any = fan_out_runner(len(chosen))  # Prefect types a flow's runner by its futures
     where = describe_runner(runner)
     log(f"planning {len(chosen)} clusters on {where}")
     with api_for_workers():

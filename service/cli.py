@@ -5,7 +5,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Literal, Optional
 
 import typer
 from rich.console import Console
@@ -220,7 +220,7 @@ def paper_approve(
 
     policy_or_exit(load_policy, policy, lang)
     use_db(db)
-    decision = "swap" if swap else "reject" if reject else "approve"
+    decision: Literal["approve", "reject", "swap"] = "swap" if swap else "reject" if reject else "approve"
     review = PaperReview(decision=decision, reviewer=reviewer, comment=comment,
                          remove_items=[i.strip() for i in (swap or "").split(",") if i.strip()])
     console.print(submit_review(exam, subject, review, lang=lang, policy_file=str(policy) if policy else None),

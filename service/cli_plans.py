@@ -209,10 +209,11 @@ def policy_edit(
     else:
         with session_scope() as session:
             current = in_force_text(session, area, scope, year, term)
-        text = _editor_text(current, area, lang)
-        if text is None:
+        edited = _editor_text(current, area, lang)
+        if edited is None:
             console.print("未修改" if lang == "zh" else "no change")
             return
+        text = edited
     try:
         saved = edit_policy(area, scope, year, term, text, actor=os.environ.get("USER", "cli"), comment=comment,
                             file=str(file) if file else None)
@@ -613,7 +614,7 @@ def _exam_pins(values: list[str]) -> list:
     out = []
     for value in values:
         parts = [p or None for p in value.split(":")] + [None] * 4
-        out.append(Pin(parts[0], parts[1], parts[2], parts[3], parts[4]))
+        out.append(Pin(parts[0] or "", parts[1] or "", parts[2], parts[3], parts[4]))  # '' is refused as unknown
     return out
 
 
@@ -623,7 +624,7 @@ def _exam_forbids(values: list[str]) -> list:
     out = []
     for value in values:
         parts = [p or None for p in value.split(":")] + [None] * 2
-        out.append(Forbid(parts[0], parts[1], parts[2]))
+        out.append(Forbid(parts[0] or "", parts[1], parts[2]))
     return out
 
 

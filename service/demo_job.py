@@ -139,7 +139,7 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
 
     def previous_exam() -> str:
         """The cohort's previous final, simulated, so the report can show the improvement rate (提高率)."""
-        from sqlalchemy import insert
+        from sqlalchemy import delete, insert
 
         from demo.season import previous_exam_scores
         from models import Score
@@ -152,13 +152,13 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
         earlier = exams[(exams["grade"].astype(int) == grade - 1)
                         & (exams["school_year"].astype(int) == int(exams["school_year"].max()) - 1)]
         if earlier.empty:
-            return None
+            return "no earlier exam of the cohort: the report shows no improvement rate"
         previous_id = str(earlier.sort_values("term")["exam_id"].iloc[-1])
         scores, _ = previous_exam_scores(tables, previous_id, grade, list(dict.fromkeys(sessions["subject"])), seed=7)
         rows = [{"exam_id": r.exam_id, "student_id": r.student_id, "item_id": r.item_id, "subject": r.subject,
                  "score": float(r.score), "source": "import"} for r in scores.itertuples(index=False)]
         with session_scope() as session:
-            session.execute(Score.__table__.delete().where(Score.exam_id == previous_id))
+            session.execute(delete(Score).where(Score.exam_id == previous_id))
             for start in range(0, len(rows), 20000):
                 session.execute(insert(Score), rows[start:start + 20000])
         return f"{previous_id}: {scores['student_id'].nunique()} students (simulated scores)"
