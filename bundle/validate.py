@@ -17,7 +17,7 @@ import pandas as pd
 from bundle.derive import derive_exams
 from bundle.io import RawBundle, RawTable, read_bundle
 from bundle.problems import BundleError, Problem
-from bundle.spec import Column, FileSpec
+from bundle.spec import Column
 from bundle.values import CHOICE_VALUES, SUBJECT_VALUES, choice_code, grade_number, subject_code
 from domain.vocab import BOOL_FALSE, BOOL_TRUE, STAGE_GRADES, SUBJECTS
 

@@ -81,6 +81,7 @@ def build_sessions(plan: ExamPlan) -> pd.DataFrame:
     day1 = exam_date(plan.school_year, 1, "midterm")
     per_day = math.ceil(len(plan.subjects) / 2)
     rows = []
+    previous_end = dt.datetime.combine(day1, dt.time(8, 30))  # each day's first paper sets it before it is read
     for i, subject in enumerate(plan.subjects):
         day, slot = divmod(i, per_day)
         date = day1 + dt.timedelta(days=day)

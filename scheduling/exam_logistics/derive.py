@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
 
-from .data import ExamSession, ExamRoom, ExamTeacher, Forbid, InvigilationInput, Pin
+from .data import ExamSession, ExamRoom, ExamTeacher, InvigilationInput, Pin
 from .policy import InvigilationPolicy
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .data import Explanation, subject_zh
 from .derive import InvigilationFacts, pattern_sites, teacher_patterns
-from .invigilation_model import RULE_GROUPS, InvigilationModel, solver_for
+from .invigilation_model import RULE_GROUPS, InvigilationModel
 
 
 def _school(facts: InvigilationFacts, sid: str) -> str:
@@ -224,7 +224,7 @@ def precheck(facts: InvigilationFacts) -> list[Explanation]:
 
 def rule_group_numbers(facts: InvigilationFacts, group: str) -> tuple[str, str, dict]:
     """The tightest place of a rule group, in words and numbers."""
-    data, pol = facts.data, facts.policy
+    data = facts.data
     zh, en = RULE_GROUPS[group]
     if group in ("travel", "own_school", "own_subject", "unavailability", "load_day", "distinct_room", "chief"):
         worst = None

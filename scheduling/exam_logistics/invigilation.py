@@ -38,7 +38,6 @@ rooms and roles where it can.
 """
 from __future__ import annotations
 
-import math
 import random
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -47,7 +46,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from .data import (TIER_NAMES, Explanation, Forbid, InvigilationAssignment, InvigilationInput, InvigilationResult, Pin,
+from .data import (TIER_NAMES, Explanation, InvigilationAssignment, InvigilationInput, InvigilationResult, Pin,
                    RelaxationUse)
 from .derive import InvigilationFacts, SiteSession, derive
 from .explain import precheck, solver_core, suggest_checked
@@ -789,7 +788,7 @@ def relaxation_uses(data: InvigilationInput, policy: InvigilationPolicy, rows: l
                     unstaffed: list[tuple[str, str, str, str]], shared: dict[tuple[str, str], str],
                     facts: InvigilationFacts) -> list[RelaxationUse]:
     """Every place where the plan goes beyond `policy`, read off the rows (so the list and the plan agree)."""
-    sb, tb, sess = data.school_by_id, data.teacher_by_id, data.session_by_id
+    sb, sess = data.school_by_id, data.session_by_id
     out: list[RelaxationUse] = []
     for a in rows:
         km = data.km(a.teacher_school_id, a.site_school_id)

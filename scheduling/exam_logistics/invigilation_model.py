@@ -34,7 +34,6 @@ invigilator-session outside a quota, an unstaffed place (a phantom that may take
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from itertools import combinations, product
 

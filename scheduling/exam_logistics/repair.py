@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from .data import (Change, Explanation, Forbid, InvigilationAssignment, InvigilationInput, InvigilationResult,
-                   MarkingAssignment)
+from .data import Change, Explanation, Forbid, InvigilationAssignment, InvigilationInput, InvigilationResult
 from .derive import derive
 from .invigilation import plan_invigilation, relaxation_uses, summarise
 from .policy import InvigilationPolicy

@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .data import (Forbid, InvigilationAssignment, InvigilationInput, MarkingAssignment, MarkingForbid, MarkingInput,
-                   MarkingPin, Pin)
+from .data import InvigilationAssignment, InvigilationInput, MarkingAssignment, MarkingInput
 from .policy import InvigilationPolicy, MarkingPolicy
 
 
