@@ -51,7 +51,7 @@ def _literal(model: cp_model.CpModel, literal: cp_model.IntVar) -> cp_model.IntV
 def solve_with_rules(model: cp_model.CpModel, rules: Sequence[Guarded], *, time_limit_s: float, num_workers: int,
                      relative_gap: float = 0.0, hints: Sequence[tuple[cp_model.IntVar, int]] = (),
                      keep_objective: bool = True, params: dict[str, Any] | None = None
-                     ) -> tuple[cp_model.CpSolver, int]:
+                     ) -> tuple[cp_model.CpSolver, cp_model.CpSolverStatus]:
     """Solve with every rule enforced (literals fixed to true); returns the solver and its status."""
     trial = model.clone()
     if not keep_objective:
