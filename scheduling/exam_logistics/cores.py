@@ -14,7 +14,8 @@ import time
 from ortools.sat.python import cp_model
 
 
-def _status(model: cp_model.CpModel, lits: dict, on: set[str], time_s: float, num_workers: int = 1) -> int:
+def _status(model: cp_model.CpModel, lits: dict, on: set[str], time_s: float, num_workers: int = 1
+            ) -> cp_model.CpSolverStatus:
     trial = model.clone()
     for name, lit in lits.items():
         var = trial.get_bool_var_from_proto_index(lit.index)

@@ -42,6 +42,7 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from ortools.sat.python import cp_model
@@ -150,7 +151,7 @@ def plan_to_rows_tiered(facts: InvigilationFacts, plan: Plan, tiers: dict | None
         undisturbed = {tid: pin for tid, pin in kept.items()
                        if tid in pins or (pin.room_id or "") not in disturbed}
         roles_only = {tid: (pin if tid in pins else Pin(tid, e, j, pin.role)) for tid, pin in kept.items()}
-        placed = None
+        placed: list[tuple[str, str, str]] | None = None
         # previous room and role; then outside the rooms that lost someone; then roles; then only the real pins
         for attempt in (kept, undisturbed, roles_only, pins):
             try:
@@ -159,6 +160,7 @@ def plan_to_rows_tiered(facts: InvigilationFacts, plan: Plan, tiers: dict | None
             except FillError:
                 if attempt is pins:
                     raise
+        assert placed is not None  # the last attempt (the real pins alone) raises rather than place nobody
         for tid, room, role in placed:
             if tid.startswith(VACANT):
                 unstaffed.append((e, j, room, role))
@@ -179,7 +181,7 @@ def rows_to_plan(facts: InvigilationFacts, rows: list[InvigilationAssignment]) -
             continue
         site, sessions = plan.setdefault((a.teacher_id, b), (a.site_school_id, []))
         sessions.append(a.session_id)
-    return {k: (j, tuple(sorted(ss, key=order.get))) for k, (j, ss) in plan.items()}
+    return {k: (j, tuple(sorted(ss, key=lambda e: order[e]))) for k, (j, ss) in plan.items()}
 
 
 def plan_km(facts: InvigilationFacts, plan: Plan) -> float:
@@ -277,7 +279,7 @@ def solve_exact(facts: InvigilationFacts, run: _Run, previous: Plan | None, gap_
     m_lb, l_ub = fairness_bounds(facts)
     max_cap = max(facts.cap.values(), default=0)
     bounds: dict = {}
-    stages = []
+    stages: list[dict[str, Any]] = []
     plan = previous
     terms = list(facts.policy.objective)
     if keep_previous and previous:
@@ -446,8 +448,8 @@ def flow_clusters(schools: list[str], flows: dict[tuple[str, str], float], size:
         _, i, k = best
         members[i] += members.pop(k)
         merged: dict[tuple[int, int], float] = {}
-        for (a, b), v in between.items():
-            a2, b2 = (i if a == k else a), (i if b == k else b)
+        for (left, right), v in between.items():
+            a2, b2 = (i if left == k else left), (i if right == k else right)
             if a2 == b2:
                 continue
             key = (min(a2, b2), max(a2, b2))
@@ -500,7 +502,7 @@ def _solve_regions(facts: InvigilationFacts, run: _Run, regions: list[list[str]]
             budget = max(3.0, run.remaining() * len(batch) / (len(queue) + len(batch)))
             results = list(pool.map(lambda r: _first_region_plan(facts, run, r, load_max, pool_min, hint, budget), batch))
             for region, (outcome, part, st) in zip(batch, results):
-                if outcome == "ok":
+                if outcome == "ok" and part is not None:
                     plan.update(part)
                     done.append(region)
                     stats.append(st)
@@ -648,7 +650,8 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
         r.pop("region", None)
     threads = max(1, run.num_workers)
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        while run.remaining() > 0.5 and not (gap() is not None and gap() <= gap_limit) and stalled < 40:
+        while (run.remaining() > 0.5 and not ((current_gap := gap()) is not None and current_gap <= gap_limit)
+               and stalled < 40):
             collect_lp()
             batch: list[set[str]] = []
             kinds: list[str] = []
@@ -691,9 +694,10 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
             pass
         collect_lp()
     lp_pool.shutdown(wait=False, cancel_futures=True)
+    final_gap = gap()
     stats.update({"lns_iterations": iterations, "lns_improvements": improved, "km_units": current,
                   "bound_km": None if bound is None else bound / KM_SCALE,
-                  "gap": None if gap() is None else round(gap(), 5)})
+                  "gap": None if final_gap is None else round(final_gap, 5)})
     pool_min = bounds["pool_min"]
     stats["stages"] = [{"term": "max_load", "value": bounds["load_max"], "bound": m_lb,
                         "status": "optimal" if bounds["load_max"] == m_lb else "feasible"},
@@ -754,7 +758,8 @@ def solve_tiered(data: InvigilationInput, policy: InvigilationPolicy, run: _Run,
     facts = derive(data, widened_policy(policy), pins, forbids)
     stats: dict = {"stages": []}
     stages = ["relax"] + (["change"] if previous else []) + ["km"]
-    plan, values, bounds = previous, None, {}
+    plan, values = previous, None
+    bounds: dict[str, int] = {}
     for i, term in enumerate(stages):
         if run.remaining() <= 0.05 and plan is not None and values is not None:
             break
@@ -885,7 +890,8 @@ def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None
     prev_rows = list(previous.assignments if isinstance(previous, InvigilationResult) else (previous or []))
     prev_plan = rows_to_plan(facts, prev_rows) if prev_rows else None
     run = _Run(facts, t0, t0 + time_limit_s, num_workers, seed, log)
-    status, plan, solve_stats = "infeasible", None, {}
+    status, plan = "infeasible", None
+    solve_stats: dict[str, Any] = {}
     hard_status = "infeasible"
     if not problems:
         if mode == "auto":
