@@ -31,10 +31,10 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, and_, func, insert, select, update
+from sqlalchemy import Connection, Engine, Table, and_, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -49,9 +49,10 @@ from models.district import Student, Teacher
 from models.exams import Response
 from models.marking import Marker, MarkingGroup, MarkingMark, MarkingScript, MarkingTask
 
-TASKS = MarkingTask.__table__
-SCRIPTS = MarkingScript.__table__
-MARKS = MarkingMark.__table__
+# Core tables of the mapped classes (declarative types __table__ as any FromClause; these are Tables)
+TASKS = cast(Table, MarkingTask.__table__)
+SCRIPTS = cast(Table, MarkingScript.__table__)
+MARKS = cast(Table, MarkingMark.__table__)
 ROLES = ("leader", "marker")
 _PRIORITY = sql_text.TASK_PRIORITY
 
@@ -410,16 +411,16 @@ def register_markers(session: Session, exam_id: str, plan: pd.DataFrame, *, sour
     now = time.time()
     registered = {m.teacher_id: m for m in session.scalars(select(Marker).where(Marker.exam_id == exam_id))}
     out = []
-    for row in rows:
+    for entry in rows:
         token = secrets.token_urlsafe(18)
-        marker = registered.get(row["teacher_id"])
+        marker = registered.get(entry["teacher_id"])
         if marker is None:
-            marker = Marker(exam_id=exam_id, teacher_id=row["teacher_id"])
+            marker = Marker(exam_id=exam_id, teacher_id=entry["teacher_id"])
             session.add(marker)
         marker.school_id, marker.subject, marker.item_group, marker.role = (
-            row["school_id"], row["subject"], row["item_group"], row["role"])
+            entry["school_id"], entry["subject"], entry["item_group"], entry["role"])
         marker.token_hash, marker.issued_at = token_hash(token), now
-        out.append({**row, "token": token})
+        out.append({**entry, "token": token})
     session.flush()
     from marking.assist_store import clear_assist_cache
 
@@ -737,6 +738,7 @@ def _submit_postgres_on(raw, sub: _Submission) -> SubmitResult:  # noqa: ANN001
         failure = IntegrityError(None, None, failure)
     if failure is not None:
         raise failure
+    assert result is not None  # set by the submit whenever nothing failed
     return result
 
 
@@ -784,7 +786,7 @@ def script_answers(session: Session, script_id: int, items: Sequence[ItemStandar
     rows = session.execute(select(Response.item_id, Response.answer).join(
         student, and_(Response.student_id == student.c.student_id, Response.exam_id == student.c.exam_id))
         .where(Response.item_id.in_([i.item_id for i in items]))).tuples().all()
-    answers = {i.item_id: None for i in items}
+    answers: dict[str, str | None] = {i.item_id: None for i in items}
     answers.update(dict(rows))
     return answers
 
