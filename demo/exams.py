@@ -147,7 +147,8 @@ def build_usage_and_exams(rng: np.random.Generator, plan: ExamPlan, items: pd.Da
                                columns=["exam_id", "name", "kind", "school_year", "term", "grade", "cluster_id"])
     held_on = [exam_date(int(y), int(t), k) for y, t, k in exams_frame[["school_year", "term", "kind"]].itertuples(
         index=False)]
-    exams_frame = exams_frame.iloc[np.argsort(held_on, kind="stable")].reset_index(drop=True)  # chronological
+    chronological = sorted(range(len(held_on)), key=lambda i: held_on[i])  # stable: a day's exams keep their order
+    exams_frame = exams_frame.iloc[chronological].reset_index(drop=True)
     exams_frame["cluster_id"] = exams_frame["cluster_id"].astype(object)
     return usage_frame, exams_frame
 
