@@ -22,8 +22,11 @@ install: $(STAMP)
 demo: install
 	$(BIN)/xuequ demo --out $(OUT) --schools $(SCHOOLS) --seed $(SEED)
 
-## The whole test suite, on SQLite and PostgreSQL (started here if it is not running).
+## Lint and types first (configured in pyproject.toml; any finding stops here), then the whole test suite,
+## on SQLite and PostgreSQL (started here if it is not running).
 test: install services
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 services:
@@ -33,4 +36,4 @@ bench: install
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
 clean:
-	rm -rf $(VENV) $(OUT) xuequ.db xuequ.db-wal xuequ.db-shm .pytest_cache
+	rm -rf $(VENV) $(OUT) xuequ.db xuequ.db-wal xuequ.db-shm .pytest_cache .mypy_cache .ruff_cache

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numbers
 import re
 from collections.abc import Iterable
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -81,6 +82,12 @@ def _is_number(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_))
 
 
+@overload
+def cell_text(value: object, default: str = "") -> str: ...
+@overload
+def cell_text(value: object, default: None) -> str | None: ...
+
+
 def cell_text(value: object, default: str | None = "") -> str | None:
     """Stripped text; `default` when blank. A whole float reads as an integer ("1001", not "1001.0"):
     pandas turns an id column with a gap into floats."""
@@ -100,9 +107,9 @@ def cell_bool(value: object, *, strict: bool = False) -> bool:
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     text = cell_text(value)
-    if text.lower() in BOOL_TRUE:  # type: ignore[union-attr]
+    if text.lower() in BOOL_TRUE:
         return True
-    if text.lower() in BOOL_FALSE:  # type: ignore[union-attr]
+    if text.lower() in BOOL_FALSE:
         return False
     if re.fullmatch(r"[+-]?\d+\.0*", text):  # "1.0" from a spreadsheet that saved 1 as a float
         number = float(text)
@@ -113,11 +120,23 @@ def cell_bool(value: object, *, strict: bool = False) -> bool:
     return False
 
 
+@overload
+def cell_int(value: object, default: int) -> int: ...
+@overload
+def cell_int(value: object, default: None = None) -> int | None: ...
+
+
 def cell_int(value: object, default: int | None = None) -> int | None:
     """An integer ("12", 12.0, " 7 "); `default` when blank. Decimals are cut ("3.7" → 3)."""
     if is_blank(value):
         return default
     return int(float(value))  # type: ignore[arg-type]
+
+
+@overload
+def cell_float(value: object, default: float) -> float: ...
+@overload
+def cell_float(value: object, default: None = None) -> float | None: ...
 
 
 def cell_float(value: object, default: float | None = None) -> float | None:

@@ -171,7 +171,7 @@ def detect_delimiter(header: str, spec: FileSpec, source: str, header_row: int =
 def _likely_separator(header: str) -> str | None:
     """The punctuation a refused header repeats most (`|`, `/`, a full-width comma …), to name it in the message."""
     counts = {c: header.count(c) for c in set(header) if not c.isalnum() and c not in " _-\ufeff\"'"}
-    return max(counts, key=counts.get) if counts else None
+    return max(counts, key=lambda c: counts[c]) if counts else None
 
 
 def cell_text(value: object) -> str:
@@ -226,10 +226,10 @@ def read_bundle(path: Path) -> RawBundle:
             file = path / spec.filename
             if not file.exists():
                 continue
-            table, found = read_csv_file(file, spec)
+            csv_table, found = read_csv_file(file, spec)
             problems += found
-            if table is not None:
-                tables[spec.name] = table
+            if csv_table is not None:
+                tables[spec.name] = csv_table
     else:
         return RawBundle({}, [Problem(str(path), None, None, "找不到数据包：应为 CSV 文件夹或 .xlsx 工作簿",
                                       "no bundle here: expected a folder of CSV files or an .xlsx workbook")], set())

@@ -17,7 +17,7 @@ import pandas as pd
 from bundle.derive import derive_exams
 from bundle.io import RawBundle, RawTable, read_bundle
 from bundle.problems import BundleError, Problem
-from bundle.spec import Column, FileSpec
+from bundle.spec import Column
 from bundle.values import CHOICE_VALUES, SUBJECT_VALUES, choice_code, grade_number, subject_code
 from domain.vocab import BOOL_FALSE, BOOL_TRUE, STAGE_GRADES, SUBJECTS
 
@@ -47,6 +47,11 @@ class _Collector:
             self.problems.append(Problem(self.table.source, self.table.rows[position], column, zh, en))
 
 
+def _positions(mask) -> list[int]:
+    """Row positions (0-based) where a boolean mask is true."""
+    return np.flatnonzero(mask).tolist()
+
+
 # Characters no database column should hold: NUL (PostgreSQL refuses it) and the other C0 controls.
 # Tab and line breaks are allowed only in long free text (an item's stem or rubric).
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -65,8 +70,10 @@ def _check_characters(text: pd.Series, column: Column, report: _Collector) -> pd
     if not pattern.search("".join(text.tolist())):  # one scan of the whole column
         return pd.Series(False, index=text.index)
     bad = text.str.contains(pattern).to_numpy(dtype=bool)
-    for position in np.flatnonzero(bad):
-        char = _CONTROL_IN_SHORT_TEXT.search(text.iat[position]).group(0)
+    for position in _positions(bad):
+        found = _CONTROL_IN_SHORT_TEXT.search(text.iat[position])
+        assert found is not None  # `pattern` matched here, and it is a subset of these characters
+        char = found.group(0)
         report.add([position], column.name, f"含有不可见的控制字符 U+{ord(char):04X}（如 NUL），请删除",
                    f"contains the control character U+{ord(char):04X} (e.g. NUL): remove it")
     return pd.Series(bad, index=text.index)
@@ -81,7 +88,7 @@ def _check_length(text: pd.Series, column: Column, report: _Collector) -> None:
     lengths = text.str.len()
     if column.kind == "list":  # each id of the list is stored whole
         lengths = text.map(lambda cell: max((len(p) for p in re.split(r"[;；]", cell)), default=0))
-    for position in np.flatnonzero((lengths > column.max_length).to_numpy()):
+    for position in _positions((lengths > column.max_length).to_numpy()):
         report.add([position], column.name,
                    f"长度 {lengths.iat[position]} 个字符，超过上限 {column.max_length}：“{shown(text.iat[position])}”",
                    f"{lengths.iat[position]} characters, more than the limit of {column.max_length}: "
@@ -95,7 +102,7 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
     _check_length(text, column, report)
     empty = text == ""
     if not column.nullable:
-        blank = np.flatnonzero((empty & ~controls).to_numpy())
+        blank = _positions((empty & ~controls).to_numpy())
         report.add(blank, column.name, f"{column.zh}不能为空", f"{column.name} must not be empty")
     kind = column.kind
     if kind in ("id", "str"):
@@ -103,7 +110,7 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
     if kind == "grade":
         grades = text.map(grade_number)
         bad = (~empty & grades.isna()).to_numpy()
-        for position in np.flatnonzero(bad):
+        for position in _positions(bad):
             value = shown(text.iat[position])
             report.add([position], column.name, f"未知年级“{value}”：应为 1–12（或 七年级、初一 等）",
                        f"unknown grade '{value}': expected 1–12 (or 七年级, 初一, …)")
@@ -113,7 +120,7 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
         bad = (~empty & numbers.isna()).to_numpy().copy()
         if kind == "int":
             bad |= (~numbers.isna() & (numbers != numbers.round())).to_numpy()
-        for position in np.flatnonzero(bad):
+        for position in _positions(bad):
             value = shown(text.iat[position])
             expected_zh, expected_en = ("整数", "an integer") if kind == "int" else ("数字", "a number")
             report.add([position], column.name, f"应为{expected_zh}，实际为“{value}”",
@@ -123,7 +130,7 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
             in_range &= ~(numbers < column.min).fillna(False).to_numpy()
         if column.max is not None:
             in_range &= ~(numbers > column.max).fillna(False).to_numpy()
-        out_of_range = np.flatnonzero(~in_range)
+        out_of_range = _positions(~in_range)
         if len(out_of_range):
             if column.min == 0 and column.max is not None:
                 zh, en = f"取值应在 0 到 {column.max:g} 之间（不能为负）", f"must be between 0 and {column.max:g} (not negative)"
@@ -136,7 +143,7 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
         lowered = text.str.lower()
         truth = lowered.isin(BOOL_TRUE)
         bad = (~empty & ~truth & ~lowered.isin(BOOL_FALSE)).to_numpy()
-        report.add(np.flatnonzero(bad), column.name, "应为 1/0、true/false 或 是/否", "expected 1/0, true/false or 是/否")
+        report.add(_positions(bad), column.name, "应为 1/0、true/false 或 是/否", "expected 1/0, true/false or 是/否")
         return truth.astype(bool)
     if kind in ("subject", "choice"):
         codes = text.map(subject_code) if kind == "subject" else text.map(lambda v: choice_code(v, column.choices))
@@ -144,7 +151,7 @@ def _parse_column(raw: pd.Series, column: Column, report: _Collector) -> pd.Seri
         what_zh = "未知学科" if kind == "subject" else "取值无效"
         what_en = "unknown subject" if kind == "subject" else "invalid value"
         allowed = _allowed_values(kind, column)
-        for position in np.flatnonzero(bad):
+        for position in _positions(bad):
             value = shown(text.iat[position])
             report.add([position], column.name, f"{what_zh}“{value}”，可选：{allowed}",
                        f"{what_en} '{value}'; allowed: {allowed}")
@@ -214,7 +221,7 @@ def _parse_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
         keyed = frame[key].astype(object).where(frame[key].notna(), "")
         duplicated = keyed.duplicated(keep="first").to_numpy()
         label = "+".join(key)
-        for position in np.flatnonzero(duplicated):
+        for position in _positions(duplicated):
             values = "/".join(str(keyed.iat[position, i]) for i in range(len(key)))
             report.add([position], key[0], f"编号重复：{label} = {values} 已在前面出现",
                        f"duplicate id: {label} = {values} appears earlier")
@@ -235,7 +242,7 @@ def _check_reference(tables: Tables, raw: dict[str, RawTable], problems: list[Pr
     values = tables[file][column]
     unknown = values.notna() & ~values.isin(known)
     report = _Collector(raw[file], problems)
-    for position in np.flatnonzero(unknown.to_numpy()):
+    for position in _positions(unknown.to_numpy()):
         value = values.iat[position]
         report.add([position], column, f"未知编号“{value}”：在 {target_file}.csv 中不存在",
                    f"unknown id '{value}': not in {target_file}.csv")
@@ -310,7 +317,7 @@ def _check_student_school(tables: Tables, raw: dict[str, RawTable], problems: li
     expected = students["class_id"].map(school_of_class)
     mismatch = (expected.notna() & students["school_id"].notna() & (expected != students["school_id"])).to_numpy()
     report = _Collector(raw["students"], problems)
-    for position in np.flatnonzero(mismatch):
+    for position in _positions(mismatch):
         report.add([position], "school_id",
                    f"学生所在班级 {students['class_id'].iat[position]} 属于学校 {expected.iat[position]}，与 school_id 不符",
                    f"the student's class {students['class_id'].iat[position]} belongs to school "

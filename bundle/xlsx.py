@@ -174,8 +174,8 @@ def sheet_xml(sheet: Sheet) -> str:
     for table in (frame, *sheet.below):
         for i, c in enumerate(table.columns):
             fitted[i] = max(fitted.get(i, 0.0), _width(table.iloc[:, i], str(c)))
-    named = dict(enumerate(frame.columns))
-    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{widths.get(named.get(i), 0) or w:.1f}" customWidth="1"/>'
+    set_width = {i: widths.get(name, 0) for i, name in enumerate(frame.columns)}  # the first table's columns only
+    cols = "".join(f'<col min="{i + 1}" max="{i + 1}" width="{set_width.get(i, 0) or w:.1f}" customWidth="1"/>'
                    for i, w in sorted(fitted.items()))
     # a plain table keeps its header in view and offers filters; a sheet of notes is read from the top
     plain = bool(len(frame.columns)) and not sheet.notes and not sheet.below

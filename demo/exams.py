@@ -81,6 +81,7 @@ def build_sessions(plan: ExamPlan) -> pd.DataFrame:
     day1 = exam_date(plan.school_year, 1, "midterm")
     per_day = math.ceil(len(plan.subjects) / 2)
     rows = []
+    previous_end = dt.datetime.combine(day1, dt.time(8, 30))  # each day's first paper sets it before it is read
     for i, subject in enumerate(plan.subjects):
         day, slot = divmod(i, per_day)
         date = day1 + dt.timedelta(days=day)
@@ -146,7 +147,8 @@ def build_usage_and_exams(rng: np.random.Generator, plan: ExamPlan, items: pd.Da
                                columns=["exam_id", "name", "kind", "school_year", "term", "grade", "cluster_id"])
     held_on = [exam_date(int(y), int(t), k) for y, t, k in exams_frame[["school_year", "term", "kind"]].itertuples(
         index=False)]
-    exams_frame = exams_frame.iloc[np.argsort(held_on, kind="stable")].reset_index(drop=True)  # chronological
+    chronological = sorted(range(len(held_on)), key=lambda i: held_on[i])  # stable: a day's exams keep their order
+    exams_frame = exams_frame.iloc[chronological].reset_index(drop=True)
     exams_frame["cluster_id"] = exams_frame["cluster_id"].astype(object)
     return usage_frame, exams_frame
 

@@ -109,6 +109,7 @@ def urban_school_names(stage: str, count: int) -> list[str]:
     """Urban school names of a stage: the famous named ones first, then 城关镇第N小学 / 初级中学."""
     if count == 0:
         return []
+    named: tuple[str, ...]
     if stage == "primary":
         named, numbered = _URBAN_PRIMARY_NAMED, "城关镇第{}小学"
     elif stage == "junior":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 POLICY_FILE = Path(__file__).resolve().parent.parent / "policies" / "demo.toml"
 
@@ -60,7 +61,7 @@ class DemoPolicy:
         unknown = sorted(set(d) - set(known))
         if unknown:
             raise ValueError(f"unknown demo policy key(s): {', '.join(unknown)}; known keys: {', '.join(known)}")
-        values = {}
+        values: dict[str, Any] = {}
         for name, value in d.items():
             kind = known[name].type
             values[name] = int(value) if kind == "int" else float(value) if kind == "float" else value

@@ -26,7 +26,7 @@ def simulate_response_files(url: str, exam_id: str, folder: str, seed: int) -> l
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
     with session_scope(url) as session:
-        exam = session.get(Exam, exam_id)
+        exam = session.get_one(Exam, exam_id)
         rows = session.execute(select(Paper.subject, PaperItem.position, Item.item_id, Item.item_type, Item.key,
                                       Item.difficulty, Item.discrimination, PaperItem.max_score, PaperItem.score_step)
                                .join(PaperItem, PaperItem.paper_id == Paper.paper_id)

@@ -244,7 +244,8 @@ def section_from_dict(cls: type[_T], d: Mapping[str, Any] | None, section: str) 
         d = {}
     if not isinstance(d, Mapping):
         raise PolicyError(f"[{section}] must be a table of keys, got {d!r}")
-    kinds = _field_kinds(cls)
+    dataclass_type: type = cls  # mypy does not see a type[_T] as Hashable (the cache's key)
+    kinds = _field_kinds(dataclass_type)
     unknown = sorted(set(d) - set(kinds))
     if unknown:
         raise PolicyError(f"[{section}] unknown keys {unknown}; known keys: {sorted(kinds)}")
@@ -352,7 +353,7 @@ class PolicyTables:
     name (also the field's name) to its `PolicySection` class. `KEYS` names top-level keys that
     are not tables, which the subclass reads itself (rotation: `version`, `name`)."""
 
-    TABLES: ClassVar[dict[str, type]]
+    TABLES: ClassVar[dict[str, type[PolicySection]]]
     KEYS: ClassVar[tuple[str, ...]] = ()
     DEFAULT_PATH: ClassVar[Path | None] = None
 

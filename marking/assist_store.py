@@ -177,7 +177,7 @@ def settle_unarbitrable(session: Session, exam_id: str, plan: AssistPlan, *,
                 MarkingGroup.exam_id == exam_id, MarkingGroup.subject == w.subject,
                 MarkingGroup.item_group == w.item_group))
             items[(w.subject, w.item_group)] = [ItemStandard.from_dict(d) for d in raw or []]
-        script = session.get(MarkingScript, w.script_id)
+        script = session.get_one(MarkingScript, w.script_id)  # a task always names its script (foreign key)
         marks = [MarkRecord(m.mark_id, m.kind, m.scores, m.marker_id) for m in session.scalars(
             select(MarkingMark).where(MarkingMark.script_id == w.script_id).order_by(MarkingMark.mark_id))]
         resolution = settle_without_arbiter(items[(w.subject, w.item_group)], marks, script.marks_needed, policy.double)

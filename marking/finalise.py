@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import delete, insert, select
@@ -134,7 +135,9 @@ def score_trace(session: Session, exam_id: str, student_id: str, item_id: str) -
     score = session.get(Score, (exam_id, student_id, item_id))
     if score is None:
         raise KeyError(f"no final score for {student_id} / {item_id} in exam {exam_id}")
-    trace = {"score": score.score, "source": score.source, "marks": [], "answer": None, "script_code": None}
+    marks: list[dict[str, Any]] = []
+    trace: dict[str, Any] = {"score": score.score, "source": score.source, "marks": marks, "answer": None,
+                             "script_code": None}
     if score.source == "auto":
         response = session.get(Response, (exam_id, student_id, item_id))
         trace["answer"] = None if response is None else response.answer
@@ -144,9 +147,9 @@ def score_trace(session: Session, exam_id: str, student_id: str, item_id: str) -
             MarkingScript.subject == score.subject)):
         if script.final_scores and item_id in script.final_scores:
             trace["script_code"] = script.code
-            used = set(script.final_marks[item_id])
+            used = set((script.final_marks or {})[item_id])
             for mark in session.scalars(select(MarkingMark).where(MarkingMark.script_id == script.script_id)
                                         .order_by(MarkingMark.mark_id)):
-                trace["marks"].append({"mark_id": mark.mark_id, "kind": mark.kind, "marker_id": mark.marker_id,
+                marks.append({"mark_id": mark.mark_id, "kind": mark.kind, "marker_id": mark.marker_id,
                                        "score": mark.scores.get(item_id), "used": mark.mark_id in used})
     return trace

@@ -40,7 +40,7 @@ def _pairs(marks: pd.DataFrame, items: dict[tuple[str, str], list[ItemStandard]]
     columns = ["marker_id", "subject", "item_group", "agree", "deviation", "max_total"]
     if regular.empty:
         return pd.DataFrame(columns=columns)
-    by_script = {}
+    by_script: dict[str, list] = {}
     for row in regular.itertuples(index=False):
         by_script.setdefault(row.script_id, []).append(row)
     out = []

@@ -12,9 +12,10 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
 import pandas as pd
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import CursorResult, delete, insert, select, tuple_
 from sqlalchemy.orm import Session
 
 from bundle.io import cell_text
@@ -197,7 +198,7 @@ def _check_row(sheet: ResponseSheet, row: int, cells: list[str], columns: dict[s
                                f"学生 {student} 的{subject}答卷已进入阅卷，不能再改作答数据",
                                f"student {student}'s {subject} scripts are already in marking; responses are frozen"))
         ok = False
-    return (student, subject) if ok else None
+    return (student, subject) if ok and subject is not None else None
 
 
 def _add(out: ParsedResponses, seen: dict, sheet: ResponseSheet, row: int, column: str, student: str, subject: str,
@@ -335,7 +336,8 @@ def ingest_responses(session: Session, exam_id: str, files: Sequence[str | Path 
     for start in range(0, len(keys), _CHUNK):
         chunk = keys[start:start + _CHUNK]
         condition = (Response.exam_id == exam_id) & tuple_(Response.student_id, Response.item_id).in_(chunk)
-        replaced += session.execute(delete(Response).where(condition)).rowcount or 0
+        deleted = cast(CursorResult, session.execute(delete(Response).where(condition)))  # a DELETE's result
+        replaced += deleted.rowcount or 0
     rows = [{"exam_id": exam_id, "student_id": s, "item_id": i, "subject": subj, "answer": a}
             for s, subj, i, a in records]
     for start in range(0, len(rows), 5000):

@@ -7,6 +7,7 @@ marking plan (marking.csv shape) and the true score of each script's items.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,6 +27,13 @@ class SampleItem:
     key: str | None = None
     item_group: str | None = None  # None: one group per subjective item, named Q<position>
     tolerance: float | None = None
+
+    @property
+    def answer_key(self) -> str:
+        """The key of an objective item (a subjective item has none)."""
+        if self.key is None:
+            raise ValueError(f"sample item {self.position} ({self.item_type}) has no key")
+        return self.key
 
 
 DEFAULT_ITEMS = (
@@ -75,7 +83,8 @@ def build_sample_exam(session: Session, *, prefix: str = "S", subject: str = "ma
                            stage="junior", locality="urban" if k == 0 else "rural", tier="ordinary",
                            lat=30.0 + 0.01 * k, lon=120.0 + 0.01 * k, hardship=0))
     session.flush()
-    students, teachers = [], []
+    students: list[dict[str, Any]] = []  # rows of students and teachers as inserted
+    teachers: list[dict[str, Any]] = []
     for k, school_id in enumerate(school_ids):
         class_id = f"{school_id}-C1"
         session.add(SchoolClass(class_id=class_id, school_id=school_id, grade=8, size=students_per_school))
@@ -112,11 +121,11 @@ def build_sample_exam(session: Session, *, prefix: str = "S", subject: str = "ma
                 truths.append((student["student_id"], item_id, true))
                 answer = f"scan/{exam_id}/{student['student_id']}/{it.position}.png"
             elif it.item_type == "fill_in":
-                answer = it.key.split("|")[0] if rng.random() < p else "2"
+                answer = it.answer_key.split("|")[0] if rng.random() < p else "2"
             elif it.item_type == "multiple_choice":
-                answer = it.key if rng.random() < p else ("AC" if rng.random() < 0.5 else "AB")
+                answer = it.answer_key if rng.random() < p else ("AC" if rng.random() < 0.5 else "AB")
             else:
-                answer = it.key if rng.random() < p else "A"
+                answer = it.answer_key if rng.random() < p else "A"
             responses.append({"exam_id": exam_id, "student_id": student["student_id"], "item_id": item_id,
                               "subject": subject, "answer": answer})
     if with_responses:

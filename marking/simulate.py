@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -148,6 +149,18 @@ def _simulated_score(marker: SimulatedMarker, item: ItemStandard, truth: float, 
     return min(item.max_score, max(0.0, round_to_step(value, item.step)))
 
 
+class _Transport(Protocol):
+    """How a simulated marker reaches the queue: in-process (a database session per thread) or over HTTP (none)."""
+
+    def session(self) -> Session | None: ...
+
+    def close(self) -> None: ...
+
+    def lease(self, session: Any, marker: SimulatedMarker) -> Lease | None: ...
+
+    def submit(self, session: Any, marker: SimulatedMarker, lease: Lease, scores: dict, seconds: float) -> bool: ...
+
+
 class _QueueTransport:
     """Marks through the queue functions, one session per worker thread.
 
@@ -241,8 +254,8 @@ def run_simulated_marking(url: str, exam_id: str, markers: Sequence[SimulatedMar
         code_to_student = dict(session.execute(select(MarkingScript.code, MarkingScript.student_id)
                                                .where(MarkingScript.exam_id == exam_id)).tuples().all())
     threads = max(1, min(threads, len(markers)))
-    transport = (_ApiTransport(client) if client is not None
-                 else _QueueTransport(url, exam_id, policy, threads, connections))
+    transport: _Transport = (_ApiTransport(client) if client is not None
+                             else _QueueTransport(url, exam_id, policy, threads, connections))
     report = SimulationReport()
     lock = threading.Lock()
     started = time.monotonic()

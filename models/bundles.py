@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import cast
 
 import pandas as pd
-from sqlalchemy import delete, func, insert, select, tuple_, update
+from sqlalchemy import Table, delete, func, insert, select, tuple_, update
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -91,7 +92,7 @@ def _records(name: str, frame: pd.DataFrame, district_id: str) -> list[dict]:
 
 
 def _primary_key(model: type[Base]) -> list[str]:
-    return [c.key for c in model.__table__.primary_key.columns]
+    return [c.key for c in cast(Table, model.__table__).primary_key.columns]  # declarative types it a FromClause
 
 
 def _upsert(session: Session, name: str, records: list[dict]) -> tuple[int, int]:
@@ -142,7 +143,7 @@ def import_tables(session: Session, tables: dict[str, pd.DataFrame], *, district
              for name in present}
     refused = []
     for name in present:
-        existing = session.scalar(select(func.count()).select_from(TABLE_OF_FILE[name]))
+        existing = session.execute(select(func.count()).select_from(TABLE_OF_FILE[name])).scalar_one()
         if needs_consent(existing, len(stale[name]), deletes):
             refused.append(mass_delete_problem(name, existing, len(stale[name]), deletes))
     if refused:

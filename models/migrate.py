@@ -40,7 +40,10 @@ def head_revision() -> str:
     """The newest migration in models/migrations (what `upgrade` brings a database to)."""
     from alembic.script import ScriptDirectory
 
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError("models/migrations holds no migration")
+    return head
 
 
 def current_tables(url: str | None = None) -> list[str]:

@@ -54,7 +54,7 @@ def review_paper(session: Session, paper: Paper, *, decision: str, reviewer: str
     paper.reviewed_by, paper.reviewed_at, paper.review_comment = reviewer, utcnow(), comment or None
     if decision == "approve":
         paper.status = "locked"  # approved papers are locked: the exam is printed from this version
-        exam = session.get(Exam, paper.exam_id)
+        exam = session.get_one(Exam, paper.exam_id)  # a paper always belongs to an exam (foreign key)
         first_day = session.scalar(select(func.min(ExamSession.date)).where(ExamSession.exam_id == paper.exam_id))
         cohort = exam.school_year - exam.grade + 1
         for item in paper.items:

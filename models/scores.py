@@ -26,9 +26,9 @@ def items_for(session: Session, exam_id: str, item_ids: set[str]) -> pd.DataFram
     """The papers' items (item_id, subject, max_score): locked papers first, else the bank's entries."""
     from models import Item, Paper, PaperItem
 
-    rows = session.execute(select(PaperItem.item_id, Paper.subject, PaperItem.max_score)
-                           .join(Paper, Paper.paper_id == PaperItem.paper_id)
-                           .where(Paper.exam_id == exam_id, Paper.status == "locked")).all()
+    rows = list(session.execute(select(PaperItem.item_id, Paper.subject, PaperItem.max_score)
+                                .join(Paper, Paper.paper_id == PaperItem.paper_id)
+                                .where(Paper.exam_id == exam_id, Paper.status == "locked")).all())
     known = {r[0] for r in rows}
     missing = sorted(item_ids - known)
     for start in range(0, len(missing), 500):

@@ -7,6 +7,7 @@ table, key, what is wrong) and exit code 2, never a traceback from inside a flow
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -48,17 +49,17 @@ def load_area_policy(area: str, path: Path | str):
 
         return ExamLogisticsPolicy.from_toml(path)
     if area == "question_setting":
-        from scheduling.question_setting.policy import load_policy
+        from scheduling.question_setting.policy import load_policy as load_question_setting_policy
 
-        return load_policy(path)
+        return load_question_setting_policy(path)
     if area == "analysis":
-        from analysis.policy import load_policy
+        from analysis.policy import load_policy as load_analysis_policy
 
-        return load_policy(path)
+        return load_analysis_policy(path)
     if area == "marking":
-        from marking.policy import load_policy
+        from marking.policy import load_policy as load_marking_policy
 
-        return load_policy(path)
+        return load_marking_policy(path)
     if area == "rotation":
         from scheduling.rotation.policy import load_rotation_policy
 
@@ -80,6 +81,6 @@ def season_policy_files(values: list[str], lang: str = "zh") -> dict[str, str]:
                         else f"--policy {value}: the area must be one of {', '.join(SEASON_AREAS)} (AREA=FILE)"),
                        err=True)
             raise typer.Exit(code=2)
-        policy_or_exit(lambda path, area=area: load_area_policy(area, path), file, lang)
+        policy_or_exit(partial(load_area_policy, area), file, lang)
         files[area] = file
     return files

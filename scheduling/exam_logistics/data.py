@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Mapping
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -258,7 +258,7 @@ class InvigilationResult:
     status: str  # optimal, feasible, relaxed (complete under declared relaxations), infeasible, unknown
     assignments: list[InvigilationAssignment] = field(default_factory=list)
     explanations: list[Explanation] = field(default_factory=list)
-    stats: dict[str, object] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)  # JSON-shaped figures of the run
     relaxations: list[RelaxationUse] = field(default_factory=list)
 
     @property
@@ -362,7 +362,7 @@ class MarkingRelaxation:
     count: int = 0
     school_id: str = ""
     hours: float | None = None
-    numbers: Mapping[str, object] = field(default_factory=dict)
+    numbers: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass
@@ -372,7 +372,7 @@ class MarkingResult:
     assignments: list[MarkingAssignment] = field(default_factory=list)
     group_sizes: dict[tuple[str, str], int] = field(default_factory=dict)  # (subject, group_id) -> markers
     explanations: list[Explanation] = field(default_factory=list)
-    stats: dict[str, object] = field(default_factory=dict)
+    stats: dict[str, Any] = field(default_factory=dict)  # JSON-shaped figures of the run
     relaxations: list[MarkingRelaxation] = field(default_factory=list)  # empty: every rule holds
 
     @property

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import combinations
 
-from .data import ExamSession, ExamRoom, ExamTeacher, Forbid, InvigilationInput, Pin
+from .data import ExamSession, ExamRoom, ExamTeacher, InvigilationInput, Pin
 from .policy import InvigilationPolicy
 
 
@@ -142,8 +142,11 @@ def derive(data: InvigilationInput, policy: InvigilationPolicy, pins=(), forbids
         else:
             forbidden_sites.setdefault(f.teacher_id, {}).setdefault(f.session_id, set()).add(f.site_school_id)
 
-    cap, allowed, chief_ok, potential = {}, {}, {}, {}
-    pool = set()
+    cap: dict[str, int] = {}
+    allowed: dict[str, frozenset[str]] = {}
+    chief_ok: dict[str, bool] = {}
+    potential: dict[str, int] = {}
+    pool: set[str] = set()
     for t in data.teachers:
         cap[t.teacher_id] = policy.cap_for_role(t.role)
         allowed[t.teacher_id] = (teacher_allowed_sessions(t, data.sessions, policy)
@@ -159,8 +162,8 @@ def derive(data: InvigilationInput, policy: InvigilationPolicy, pins=(), forbids
 
     # quota (各校名额): invigilator-sessions in proportion to the rooms the school's candidates fill
     rooms_of = {s.school_id: 0 for s in data.schools}
-    for (sid, site), ss in site_sessions.items():
-        rooms_of[site] += len(ss.rooms)
+    for (sid, site), site_session in site_sessions.items():
+        rooms_of[site] += len(site_session.rooms)
     total_rooms = sum(rooms_of.values())
     demand = facts.demand
     for s in data.schools:

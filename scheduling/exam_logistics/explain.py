@@ -14,7 +14,7 @@ from __future__ import annotations
 from ..cpsat import minimal_core
 from .data import Explanation, subject_zh
 from .derive import InvigilationFacts, pattern_sites, teacher_patterns
-from .invigilation_model import RULE_GROUPS, InvigilationModel, solver_for
+from .invigilation_model import RULE_GROUPS, InvigilationModel
 
 
 def _school(facts: InvigilationFacts, sid: str) -> str:
@@ -225,22 +225,22 @@ def precheck(facts: InvigilationFacts) -> list[Explanation]:
 
 def rule_group_numbers(facts: InvigilationFacts, group: str) -> tuple[str, str, dict]:
     """The tightest place of a rule group, in words and numbers."""
-    data, pol = facts.data, facts.policy
+    data = facts.data
     zh, en = RULE_GROUPS[group]
     if group in ("travel", "own_school", "own_subject", "unavailability", "load_day", "distinct_room", "chief"):
-        worst = None
+        tightest: tuple[float, str, str, int, int] | None = None
         for (e, j), ss in facts.site_sessions.items():
             free = free_teachers_for(facts, e, j)
             ratio = len(free) / ss.slots if ss.slots else 9.9
-            if worst is None or ratio < worst[0]:
-                worst = (ratio, e, j, len(free), ss.slots)
-        if worst:
-            _, e, j, free, need = worst
+            if tightest is None or ratio < tightest[0]:
+                tightest = (ratio, e, j, len(free), ss.slots)
+        if tightest:
+            _, e, j, n_free, need = tightest
             zh_s, en_s = _session(facts, e)
             site = _school(facts, j)
-            return (f"{zh}：最紧的是 {zh_s} 场次考点 {site}，需要 {need} 名监考，符合全部规则的外校教师只有 {free} 名",
-                    f"{en}: tightest at session {en_s}, site {site}: {need} invigilators needed, {free} teachers of other "
-                    f"schools meet every rule", {"session_id": e, "site": j, "needed": need, "free": free})
+            return (f"{zh}：最紧的是 {zh_s} 场次考点 {site}，需要 {need} 名监考，符合全部规则的外校教师只有 {n_free} 名",
+                    f"{en}: tightest at session {en_s}, site {site}: {need} invigilators needed, {n_free} teachers of "
+                    f"other schools meet every rule", {"session_id": e, "site": j, "needed": need, "free": n_free})
     if group == "quota":
         worst = max(data.schools, key=lambda s: facts.quota[s.school_id].lo - sum(
             facts.potential[t.teacher_id] for t in data.teachers if t.school_id == s.school_id))
@@ -351,14 +351,16 @@ def suggest_checked(data, policy, explanations: list[Explanation], *, time_limit
         j = ex.numbers["site"]
         if ex.code == "site_session_chiefs":
             ys = [needed_chief_years(facts, e, j) for e in sessions]
-            if all(y is not None for y in ys):
-                per_expl[i] = ("chief_min_teaching_years", min(ys))
-                years_needed.append(min(ys))
+            known_ys = [y for y in ys if y is not None]
+            if len(known_ys) == len(ys):
+                per_expl[i] = ("chief_min_teaching_years", min(known_ys))
+                years_needed.append(min(known_ys))
                 continue
         kms = [needed_km_for_site(facts, e, j) for e in sessions]
-        if all(k is not None for k in kms):
-            per_expl[i] = ("max_km", max(kms))
-            km_needed.append(max(kms))
+        known_kms = [k for k in kms if k is not None]
+        if len(known_kms) == len(kms):
+            per_expl[i] = ("max_km", max(known_kms))
+            km_needed.append(max(known_kms))
         else:
             per_expl[i] = ("max_km", None)
     candidates: list[dict] = []

@@ -115,15 +115,15 @@ def fill_site_session(ss: SiteSession, present: list[Present], pins: dict[str, P
 
 
 def _greedy_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct, apart=(set(), set())) -> dict[str, str] | None:
-    chief_left = {}
-    asst_left = {}
+    chief_left: dict[str, list[str]] = {}
+    asst_left: dict[str, list[str]] = {}
     for tid in chiefs:
         if tid not in pinned_room:
             chief_left.setdefault(by_id[tid].school_id, []).append(tid)
     for tid in assistants:
         if tid not in pinned_room:
             asst_left.setdefault(by_id[tid].school_id, []).append(tid)
-    rooms = {r.room_id: [] for r in ss.rooms}
+    rooms: dict[str, list[str]] = {r.room_id: [] for r in ss.rooms}
     size = {r.room_id: k for r, k in zip(ss.rooms, ss.per_room)}
     for tid, room in pinned_room.items():
         if room not in rooms:

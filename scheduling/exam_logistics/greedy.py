@@ -59,17 +59,17 @@ def greedy_invigilation(data: InvigilationInput, policy: InvigilationPolicy | No
         for j in sites:
             ss = facts.site_sessions[e, j]
             # candidates: teachers of other schools within reach, free this session
-            cands = []
+            nearby: list[tuple[float, str]] = []
             for school in data.schools:
                 if j not in facts.reachable[school.school_id]:
                     continue
                 km = data.km(school.school_id, j)
                 for tid in by_school_session.get((school.school_id, e), ()):
-                    cands.append((km, tid))
+                    nearby.append((km, tid))
 
             # the clerk's list for this site: distance band, then fewest sessions so far, then km
             cands = sorted((penalty(tb[tid].school_id, j), int(km // band_km), load.get(tid, 0), km, tid)
-                           for km, tid in cands)
+                           for km, tid in nearby)
             own_site = j if strict is not None and strict.exclude_own_school else None
             day_cap = strict.max_sessions_per_day if strict is not None else policy.max_sessions_per_day
 

@@ -114,7 +114,8 @@ def solve_tiered(data: InvigilationInput, policy: InvigilationPolicy, run: _Run,
     facts = derive(data, widened_policy(policy), pins, forbids)
     stats: dict = {"stages": []}
     stages = ["relax"] + (["change"] if previous else []) + ["km"]
-    plan, values, bounds = previous, None, {}
+    plan, values = previous, None
+    bounds: dict[str, int] = {}
     for i, term in enumerate(stages):
         if run.remaining() <= 0.05 and plan is not None and values is not None:
             break
@@ -148,7 +149,7 @@ def relaxation_uses(data: InvigilationInput, policy: InvigilationPolicy, rows: l
                     unstaffed: list[tuple[str, str, str, str]], shared: dict[tuple[str, str], str],
                     facts: InvigilationFacts) -> list[RelaxationUse]:
     """Every place where the plan goes beyond `policy`, read off the rows (so the list and the plan agree)."""
-    sb, tb, sess = data.school_by_id, data.teacher_by_id, data.session_by_id
+    sb, sess = data.school_by_id, data.session_by_id
     out: list[RelaxationUse] = []
     for a in rows:
         km = data.km(a.teacher_school_id, a.site_school_id)
@@ -245,7 +246,8 @@ def plan_invigilation(data: InvigilationInput, policy: InvigilationPolicy | None
     prev_rows = list(previous.assignments if isinstance(previous, InvigilationResult) else (previous or []))
     prev_plan = rows_to_plan(facts, prev_rows) if prev_rows else None
     run = _Run(facts, t0, t0 + time_limit_s, num_workers, seed, log)
-    status, plan, solve_stats = "infeasible", None, {}
+    status, plan = "infeasible", None
+    solve_stats: dict[str, Any] = {}
     hard_status = "infeasible"
     if not problems:
         if mode == "auto":

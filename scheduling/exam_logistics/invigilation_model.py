@@ -34,7 +34,6 @@ invigilator-session outside a quota, an unstaffed place (a phantom that may take
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field, replace
 from itertools import combinations, product
 
@@ -272,14 +271,14 @@ class InvigilationModel:
         out = []
         for combo in product(*options):
             plan = tuple(p for p, _ in combo)
-            reasons = {r for _, rs in combo for r in rs}
+            breaks = {r for _, rs in combo for r in rs}
             load = fixed_load + sum(len(p) for p in plan if p)
             if load > cap:
-                reasons.add("load_exam")
+                breaks.add("load_exam")
             if self.load_max is not None and load > self.load_max:
-                reasons.add("fairness")
+                breaks.add("fairness")
             if self.pool_min is not None and pool and load < self.pool_min:
-                reasons.add("fairness")
+                breaks.add("fairness")
             if check_days:
                 per_day = dict(fixed_day)
                 for p in plan:
@@ -287,10 +286,10 @@ class InvigilationModel:
                         d = facts.day_of_session[e]
                         per_day[d] = per_day.get(d, 0) + 1
                 if any(n > pol.max_sessions_per_day for n in per_day.values()):
-                    reasons.add("load_day")
-            if reasons and not self.relaxed:
+                    breaks.add("load_day")
+            if breaks and not self.relaxed:
                 continue
-            out.append((plan, sorted(reasons)))
+            out.append((plan, sorted(breaks)))
         return out
 
     # ---------------------------------------------------------------- build
@@ -299,12 +298,12 @@ class InvigilationModel:
         solo = {p.teacher_id for p in facts.pins if p.site_school_id} | set(facts.forbidden_sites)
         teachers = [t for t in data.teachers if self._teacher_free(t.teacher_id)]
         for t in teachers:
-            key = ("solo", t.teacher_id) if t.teacher_id in solo else (t.school_id, facts.chief_ok[t.teacher_id])
-            g = self.groups.get(key)
+            group_key = ("solo", t.teacher_id) if t.teacher_id in solo else (t.school_id, facts.chief_ok[t.teacher_id])
+            g = self.groups.get(group_key)
             if g is None:
-                g = self.groups[key] = _Group(key, t.school_id, facts.chief_ok[t.teacher_id])
+                g = self.groups[group_key] = _Group(group_key, t.school_id, facts.chief_ok[t.teacher_id])
             g.members.append(t.teacher_id)
-            self.group_of[t.teacher_id] = key
+            self.group_of[t.teacher_id] = group_key
 
         # Classes of identical teachers; v[class, plan] counts the class's teachers who follow a
         # plan (a pattern or nothing on every block). Per teacher this is the convex hull of its
@@ -564,12 +563,19 @@ class InvigilationModel:
         """A flow of the site's own school, allowed only by the tier own_school_assistant."""
         return self.strict is not None and self.strict.exclude_own_school and school == site
 
+    @property
+    def _tiered_policy(self) -> InvigilationPolicy:
+        """The policy whose breaches cost; only the tier code of a tiered model asks for it."""
+        if self.strict is None:
+            raise RuntimeError("tier costs asked of a model without relaxation tiers")
+        return self.strict
+
     def _tier_use(self, tier: str, var, coef: int, what) -> None:
         self.tier_uses.setdefault(tier, []).append((var, coef, what))
-        self.relax_terms.append((var, coef * self.strict.relax_cost(tier)))
+        self.relax_terms.append((var, coef * self._tiered_policy.relax_cost(tier)))
 
     def _tier_costs_of_flow(self, v, g: _Group, b: str, j: str, p: tuple[str, ...]) -> None:
-        strict, data = self.strict, self.data
+        strict, data = self._tiered_policy, self.data
         sb = data.school_by_id
         if self._own_site(g.school, j):
             self._tier_use("own_school_assistant", v, len(p), (g.key, b, j, p))
@@ -580,7 +586,7 @@ class InvigilationModel:
 
     def _reserve_partners(self, e: str, j: str) -> list[str]:
         """Sites of the same town (within reserve_share_km) in use in the session."""
-        limit = self.strict.reserve_share_km
+        limit = self._tiered_policy.reserve_share_km
         return [k for (e2, k) in self.facts.site_sessions if e2 == e and k != j and self._site_free(k)
                 and self.data.km(j, k) <= limit + 1e-9 and self.facts.site_sessions[e, k].reserves > 0]
 
@@ -667,10 +673,10 @@ class InvigilationModel:
                         zk = (key[0], b, plan[tid, b][0], p)
                         zval[zk] = zval.get(zk, 0) + 1
         self.model.clear_hints()
-        for k, v in self.u.items():
-            self.model.add_hint(v, counts.get(k, 0))
-        for k, v in self.z.items():
-            self.model.add_hint(v, zval.get(k, 0))
+        for u_key, v in self.u.items():
+            self.model.add_hint(v, counts.get(u_key, 0))
+        for z_key, v in self.z.items():
+            self.model.add_hint(v, zval.get(z_key, 0))
         self._hint_reserves(plan)
 
     def _hint_reserves(self, plan: Plan) -> None:

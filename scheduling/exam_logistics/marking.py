@@ -136,12 +136,13 @@ def _precheck(data: MarkingInput, policy: MarkingPolicy, sizes: dict, forbidden:
     for s in data.schools:
         target = total * data.candidates.get(s.school_id, 0) / cand_total if cand_total else 0.0
         q = quota_bounds(target, policy.quota_tolerance, policy.quota_slack)
-        elig = sum(1 for school in markers_anywhere.values() if school == s.school_id)
-        if elig < q.lo:
+        qualified = sum(1 for school in markers_anywhere.values() if school == s.school_id)
+        if qualified < q.lo:
             out.append(Explanation(
-                "marking_quota", f"{s.label} 按考生比例应派出至少 {q.lo} 名阅卷教师（目标 {target:.1f}）；该校符合条件的只有 {elig} 名",
-                f"{s.label} must supply at least {q.lo} markers (target {target:.1f}); only {elig} of its teachers qualify",
-                {"school_id": s.school_id, "lower": q.lo, "eligible": elig}))
+                "marking_quota", f"{s.label} 按考生比例应派出至少 {q.lo} 名阅卷教师（目标 {target:.1f}）；该校符合条件的只有 {qualified} 名",
+                f"{s.label} must supply at least {q.lo} markers (target {target:.1f}); "
+                f"only {qualified} of its teachers qualify",
+                {"school_id": s.school_id, "lower": q.lo, "eligible": qualified}))
     return out
 
 
@@ -158,14 +159,15 @@ class MarkingModel:
         self.classes: dict[tuple, list[str]] = {}
         reasons_of: dict[tuple, list[str]] = {}
         for t in data.teachers:
-            r = marker_reasons(data, policy, t, t.subject, forbidden_all, 2.0 if relaxed else 1.0)
-            if r is None or (r and not relaxed):
+            barred_by = marker_reasons(data, policy, t, t.subject, forbidden_all, 2.0 if relaxed else 1.0)
+            if barred_by is None or (barred_by and not relaxed):
                 continue
             gap = _grade_gap(t, data.grade)
-            solo = t.teacher_id in pinned or any(tid == t.teacher_id for tid, _ in forbidden_group) or t.teacher_id in prev
-            key = (t.school_id, t.subject, gap, leader_ok(t, policy), tuple(r), t.teacher_id if solo else "")
+            alone = (t.teacher_id in pinned or any(tid == t.teacher_id for tid, _ in forbidden_group)
+                     or t.teacher_id in prev)
+            key = (t.school_id, t.subject, gap, leader_ok(t, policy), tuple(barred_by), t.teacher_id if alone else "")
             self.classes.setdefault(key, []).append(t.teacher_id)
-            reasons_of[key] = r
+            reasons_of[key] = barred_by
         self.y: dict[tuple, cp_model.IntVar] = {}
         self.lead: dict[tuple, cp_model.IntVar] = {}
         per_group: dict[tuple[str, str], list] = {}
@@ -406,6 +408,8 @@ def repair_marking(previous: MarkingResult | list[MarkingAssignment], absent_tea
             continue
         kind = "added" if a is None else "removed" if b is None else (
             "moved" if (a.subject, a.item_group) != (b.subject, b.item_group) else "role")
-        changes.append(Change(kind, tid, (b or a).item_group, a, b))
+        either = b or a
+        assert either is not None  # tid is in the old plan or the new one
+        changes.append(Change(kind, tid, either.item_group, a, b))
     res.stats["changes"] = len(changes)
     return res, changes

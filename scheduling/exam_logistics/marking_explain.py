@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import replace
+from pathlib import Path
 
 from ortools.sat.python import cp_model
 

@@ -93,7 +93,7 @@ class NaiveModel:
         for vs in days.values():
             if pol.one_site_per_day:
                 m.add_at_most_one(vs)
-        for key, vs in day_load.items():
+        for vs in day_load.values():
             m.add(sum(vs) <= pol.max_sessions_per_day)
         self.load = {tid: sum(vs) for tid, vs in load.items()}
         for tid, expr in self.load.items():
@@ -151,6 +151,8 @@ def naive_lexicographic(data: InvigilationInput, policy: InvigilationPolicy, tim
             break
         if st != cp_model.INFEASIBLE:
             return "unknown", None
+    if best_l is None:  # not even a pool minimum of 0 under the best load
+        return "infeasible", None
     nm = NaiveModel(facts, load_max=best_m, pool_min=best_l)
     st, s = solve(nm, nm.km)
     if st not in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 
 from ortools.sat.python import cp_model
 
-from .data import (Change, Explanation, Forbid, InvigilationAssignment, InvigilationInput, InvigilationResult,
-                   MarkingAssignment)
+from .data import Change, Explanation, Forbid, InvigilationAssignment, InvigilationInput, InvigilationResult
 from .derive import derive
 from .invigilation import plan_invigilation, relaxation_uses, summarise
 from .policy import InvigilationPolicy
@@ -165,10 +164,10 @@ def repair_invigilation(previous: InvigilationResult | list[InvigilationAssignme
                 for vs in schools.values():
                     if len(vs) > 1:
                         model.add_at_most_one(vs)
-        changes = sum(s for s, _ in swap.values()) if swap else 0
+        swaps = sum(s for s, _ in swap.values()) if swap else 0
         km = sum(c * v for v, c in km_terms) if km_terms else 0
         spread = sum(c * v for v, c in load_terms) if load_terms else 0
-        model.minimize(1_000_000 * changes + 10 * km + spread)
+        model.minimize(1_000_000 * swaps + 10 * km + spread)
         solver = cp_model.CpSolver()
         solver.parameters.num_workers = num_workers
         solver.parameters.max_time_in_seconds = max(0.5, time_limit_s - (time.perf_counter() - t0))

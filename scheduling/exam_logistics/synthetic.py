@@ -83,7 +83,9 @@ def synthetic_district(seed: int = 0, n_schools: int = 100, n_teachers: int = 60
         i = int(rng.integers(n_schools))
         if rooms_used[i] > 1:
             rooms_used[i] -= 1
-    room_rows, class_rows, student_rows = [], [], []
+    room_rows: list[tuple[str, str, int]] = []
+    class_rows: list[tuple[str, str, int, int]] = []
+    student_rows: list[tuple[str, str, str]] = []
     for i, sid in enumerate(schools["school_id"]):
         extra = int(rng.integers(0, 4))
         for r in range(rooms_used[i] + extra):
@@ -158,7 +160,8 @@ def synthetic_district(seed: int = 0, n_schools: int = 100, n_teachers: int = 60
             u_rows.append((tid, r["date"], r["session_id"]))
     unavailability = pd.DataFrame(u_rows, columns=["teacher_id", "date", "session_id"])
 
-    item_rows, usage_rows = [], []
+    item_rows: list[tuple[object, ...]] = []  # items.csv rows; key, discrimination, options, enemies may be blank
+    usage_rows = []
     for subject, *_ in TIMETABLE[:n_sessions]:
         scores = [50] if subject == "chinese" else []
         scores += [int(s) for s in rng.integers(4, 16, size=int(rng.integers(4, 8)))]

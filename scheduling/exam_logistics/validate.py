@@ -10,8 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .data import (Forbid, InvigilationAssignment, InvigilationInput, MarkingAssignment, MarkingForbid, MarkingInput,
-                   MarkingPin, Pin)
+from .data import InvigilationAssignment, InvigilationInput, MarkingAssignment, MarkingInput
 from .policy import InvigilationPolicy, MarkingPolicy
 
 
@@ -70,7 +69,9 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
         v.append(Violation(code, message, details))
 
     # declared relaxations (放宽层级)
-    far_ok, own_ok, extra_ok = set(), set(), {}
+    far_ok: set[tuple[str, str, str]] = set()
+    own_ok: set[tuple[str, str, str]] = set()
+    extra_ok: dict[tuple[str, str], int] = {}
     shared: dict[tuple[str, str], tuple[str, int]] = {}
     quota_ok: dict[tuple[str, str], int] = {}
     vacant: dict[tuple[str, str, str, str], int] = {}
@@ -220,13 +221,14 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
         supply: dict[str, int] = {}
         for a in rows:
             supply[a.teacher_school_id] = supply.get(a.teacher_school_id, 0) + 1
-        for s in data.schools:
-            target = demand * rooms_of_school.get(s.school_id, 0) / total_rooms
+        for school in data.schools:
+            target = demand * rooms_of_school.get(school.school_id, 0) / total_rooms
             lo = max(0, math.floor(target * (1 - policy.quota_tolerance) - policy.quota_slack + 1e-9))
             hi = math.ceil(target * (1 + policy.quota_tolerance) + policy.quota_slack - 1e-9)
-            got = supply.get(s.school_id, 0)
-            if not lo - quota_ok.get((s.school_id, ""), 0) <= got <= hi + quota_ok.get((s.school_id, ""), 0):
-                bad("quota", f"{s.school_id} supplies {got}, quota [{lo}, {hi}] (target {target:.1f})", school_id=s.school_id)
+            got = supply.get(school.school_id, 0)
+            if not lo - quota_ok.get((school.school_id, ""), 0) <= got <= hi + quota_ok.get((school.school_id, ""), 0):
+                bad("quota", f"{school.school_id} supplies {got}, quota [{lo}, {hi}] (target {target:.1f})",
+                    school_id=school.school_id)
 
         if policy.quota_scope == "session":
             for sid in sessions:
@@ -241,21 +243,23 @@ def validate_invigilation(data: InvigilationInput, policy: InvigilationPolicy,
                 for a in rows:
                     if a.session_id == sid:
                         got_e[a.teacher_school_id] = got_e.get(a.teacher_school_id, 0) + 1
-                for s in data.schools:
-                    target = demand_e * len(in_e.get(s.school_id, [])) / rooms_e if rooms_e else 0.0
+                for school in data.schools:
+                    target = demand_e * len(in_e.get(school.school_id, [])) / rooms_e if rooms_e else 0.0
                     lo = max(0, math.floor(target * (1 - policy.quota_tolerance) - policy.quota_slack + 1e-9))
                     hi = math.ceil(target * (1 + policy.quota_tolerance) + policy.quota_slack - 1e-9)
-                    slack_e = quota_ok.get((s.school_id, sid), 0)
-                    if not lo - slack_e <= got_e.get(s.school_id, 0) <= hi + slack_e:
-                        bad("quota_session", f"{s.school_id} supplies {got_e.get(s.school_id, 0)} in {sid}, quota [{lo}, {hi}]",
-                            school_id=s.school_id, session_id=sid)
+                    slack_e = quota_ok.get((school.school_id, sid), 0)
+                    if not lo - slack_e <= got_e.get(school.school_id, 0) <= hi + slack_e:
+                        bad("quota_session",
+                            f"{school.school_id} supplies {got_e.get(school.school_id, 0)} in {sid}, "
+                            f"quota [{lo}, {hi}]",
+                            school_id=school.school_id, session_id=sid)
 
     # pins and forbids
     index = {(a.teacher_id, a.session_id): a for a in rows}
     for p in pins:
-        a = index.get((p.teacher_id, p.session_id))
-        if a is None or (p.site_school_id and a.site_school_id != p.site_school_id) or (p.role and a.role != p.role) \
-                or (p.room_id and a.room_id != p.room_id):
+        held = index.get((p.teacher_id, p.session_id))
+        if held is None or (p.site_school_id and held.site_school_id != p.site_school_id) \
+                or (p.role and held.role != p.role) or (p.room_id and held.room_id != p.room_id):
             bad("pin", f"pin not honoured: {p}", pin=p)
     for f in forbids:
         for a in rows:

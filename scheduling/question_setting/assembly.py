@@ -66,6 +66,11 @@ def _previous_forms(previous: Paper | Sequence[Paper] | None) -> list[Paper]:
     return list(previous)
 
 
+def _ordered(i: int, j: int) -> tuple[int, int]:
+    """An enemy pair the same way round whichever item names the other."""
+    return (i, j) if i <= j else (j, i)
+
+
 def assemble_paper(bank: Sequence[BankItem], blueprint: Blueprint, policy: AssemblyPolicy | None = None, *,
                    cohort: int, forms: int = 1, pinned: Iterable[str] = (), forbidden: Iterable[str] = (),
                    previous: Paper | Sequence[Paper] | None = None, time_limit_s: float = 10,
@@ -125,7 +130,7 @@ def assemble_paper(bank: Sequence[BankItem], blueprint: Blueprint, policy: Assem
     for n, item in enumerate(eligible):
         by_cell[item.cell].append(n)
     enemies = symmetric_enemies(eligible)
-    pairs = sorted({tuple(sorted((index[a], index[b]))) for a, others in enemies.items() for b in others})
+    pairs = sorted({_ordered(index[a], index[b]) for a, others in enemies.items() for b in others})
     form_of_previous = {item_id: f for f, paper in enumerate(previous_forms) for item_id in paper.item_ids}
     pool = _Pool(
         items=eligible, scale=scale, score=[to_units(i.max_score, scale) for i in eligible],

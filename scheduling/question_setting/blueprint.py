@@ -390,12 +390,12 @@ def default_blueprint(subject: str, grade: int, bank: Iterable[BankItem],
              for n, (key, members) in enumerate(sorted(groups.items(), key=lambda kv: (_cell_order(kv[0][0]), kv[0][1])))}
     model.add(sum(key[1] * var for key, var in count.items()) == total_units)
 
-    def points_where(pred) -> cp_model.LinearExpr:
+    def points_where(pred) -> cp_model.LinearExpr | int:
         return sum(key[1] * var for key, var in count.items() if pred(key[0]))
 
     penalties = []
 
-    def add_share_penalty(points: cp_model.LinearExpr, share: float, weight: int, label: str) -> None:
+    def add_share_penalty(points: cp_model.LinearExpr | int, share: float, weight: int, label: str) -> None:
         deviation = model.new_int_var(0, total_units, f"dev_{label}")
         target = round(share * total_units)
         model.add(points - target <= deviation)

@@ -414,13 +414,14 @@ def _relaxations(solved: _Solved, pool: _Pool, policy: SettingTeamPolicy, exam_k
                 f"researchers for now; import the schools' {subject} teachers into teachers.csv")))
     if pool.researchers_available < need_researchers:
         key = f"min_researchers.{exam_kind}"
-        have = pool.researchers_available
+        available = pool.researchers_available
         out.append(SettingRelaxation(
-            "researchers", 0, need_researchers - have, key, need_researchers, have, (), (),
-            say(lang, f"{EXAM_KIND_LABELS[exam_kind]}命题需要 {need_researchers} 名{subject_zh}教研员，现只有 {have} 名可用，"
-                      f"缺 {need_researchers - have} 名（请在 researchers.csv 导入，或把 {key} 改为 {have}）",
-                f"a {exam_kind} needs {need_researchers} {subject} researcher(s), {have} available, "
-                f"{need_researchers - have} short (import them into researchers.csv, or set {key} = {have})")))
+            "researchers", 0, need_researchers - available, key, need_researchers, available, (), (),
+            say(lang, f"{EXAM_KIND_LABELS[exam_kind]}命题需要 {need_researchers} 名{subject_zh}教研员，现只有 {available} 名可用，"
+                      f"缺 {need_researchers - available} 名（请在 researchers.csv 导入，或把 {key} 改为 {available}）",
+                f"a {exam_kind} needs {need_researchers} {subject} researcher(s), {available} available, "
+                f"{need_researchers - available} short (import them into researchers.csv, "
+                f"or set {key} = {available})")))
     by_school: dict[str, list[SettingCandidate]] = defaultdict(list)
     for m in teachers:
         by_school[m.school_id or ""].append(m)
@@ -543,9 +544,10 @@ def _checked_suggestions(relaxations: list[SettingRelaxation], policy: SettingTe
     for r in checked:
         if r.suggested_value is None or r.tier == "no_teachers":
             continue
-        together = _changed(together, r.policy_key, r.suggested_value)
-        if together is None:
+        changed = _changed(together, r.policy_key, r.suggested_value)
+        if changed is None:
             return checked, []
+        together = changed
         shown = str(r.suggested_value).lower() if isinstance(r.suggested_value, bool) else r.suggested_value
         keys.append(f"{r.policy_key} = {shown}")
     if not keys or any(r.suggested_value is None for r in checked):

@@ -148,7 +148,7 @@ def _with_candidates(index: CandidateIndex, teachers: Sequence[RotationTeacher],
 
 def _quota(ctx: _Context, rule: RuleInstance) -> Explanation:
     index, policy = ctx.index, ctx.policy
-    school_id = rule.scope[0]
+    school_id = str(rule.scope[0])
     eligible = index.eligible_at(school_id)
     able = _with_candidates(index, eligible)
     required, km = rule.numbers["required"], policy.distance.max_km
@@ -191,7 +191,7 @@ def _quota(ctx: _Context, rule: RuleInstance) -> Explanation:
 
 
 def _quota_max(ctx: _Context, rule: RuleInstance) -> Explanation:
-    school_id, cap = rule.scope[0], rule.numbers["cap"]
+    school_id, cap = str(rule.scope[0]), rule.numbers["cap"]
     zh = f"学校 {ctx.school_name(school_id)}：每校交流人数上限为 {cap} 人（quota.max_fraction = {_pct(ctx.policy.quota.max_fraction)}）"
     en = (f"school {ctx.school_name_en(school_id)}: at most {cap} teachers may rotate "
           f"(quota.max_fraction = {_pct(ctx.policy.quota.max_fraction)})")
@@ -202,7 +202,7 @@ def _quota_max(ctx: _Context, rule: RuleInstance) -> Explanation:
 def _backbone(ctx: _Context, rule: RuleInstance) -> Explanation:
     index, policy = ctx.index, ctx.policy
     share = policy.quota.backbone_min_share
-    scope = rule.scope[0]
+    scope = str(rule.scope[0])
     if rule.kind == "backbone_school":
         schools = [scope]
         where_zh, where_en = f"学校 {ctx.school_name(scope)}", f"school {ctx.school_name_en(scope)}"
@@ -242,7 +242,7 @@ def _backbone(ctx: _Context, rule: RuleInstance) -> Explanation:
 
 def _learn(ctx: _Context, rule: RuleInstance) -> Explanation:
     index, policy = ctx.index, ctx.policy
-    school_id = rule.scope[0]
+    school_id = str(rule.scope[0])
     eligible = index.eligible_at(school_id)
     able = _with_candidates(index, eligible, "learn")
     if rule.kind == "learn_min":
@@ -270,7 +270,7 @@ def _learn(ctx: _Context, rule: RuleInstance) -> Explanation:
 
 def _mingzhu(ctx: _Context, rule: RuleInstance) -> Explanation:
     index, policy = ctx.index, ctx.policy
-    school_id = rule.scope[0]
+    school_id = str(rule.scope[0])
     backbone = [t for t in index.eligible_at(school_id) if counts_as_backbone(t, policy)]
     able = _with_candidates(index, backbone)
     best = ctx.best_under_others(rule)
@@ -306,9 +306,9 @@ def _mingzhu(ctx: _Context, rule: RuleInstance) -> Explanation:
 
 
 def _coverage(ctx: _Context, rule: RuleInstance) -> Explanation:
-    school_id, subject, grade = rule.scope
+    school_id, subject, grade = str(rule.scope[0]), str(rule.scope[1]), rule.scope[2]
     members = rule.numbers["members"]
-    zh = (f"学校 {ctx.school_name(school_id)}：{_subject(str(subject), 'zh')} {grade} 年级只有 {members} 名任课教师，"
+    zh = (f"学校 {ctx.school_name(school_id)}：{_subject(subject, 'zh')} {grade} 年级只有 {members} 名任课教师，"
           f"须至少留 1 人在本校")
     en = (f"school {ctx.school_name_en(school_id)}: {subject} grade {grade} has only {members} teacher(s), "
           f"and at least one must stay")
@@ -320,7 +320,7 @@ def _coverage(ctx: _Context, rule: RuleInstance) -> Explanation:
 
 def _capacity(ctx: _Context, rule: RuleInstance) -> Explanation:
     index = ctx.index
-    school_id = rule.scope[0]
+    school_id = str(rule.scope[0])
     posts = rule.numbers["posts"]
     wanting = {index.candidates[i].teacher_id for n, need in enumerate(index.needs) if need.school_id == school_id
                for i in index.by_need.get(n, ())}
@@ -334,7 +334,7 @@ def _capacity(ctx: _Context, rule: RuleInstance) -> Explanation:
 
 def _mentoring(ctx: _Context, rule: RuleInstance) -> Explanation:
     index, policy = ctx.index, ctx.policy
-    host_id = rule.scope[0]
+    host_id = str(rule.scope[0])
     mentors = {m for (m, h) in index.apprentices if h == host_id}
     apprentices = {a for (m, h), ids in index.apprentices.items() if h == host_id for a in ids}
     by_subject: dict[str, int] = defaultdict(int)
@@ -366,7 +366,7 @@ def _mentoring(ctx: _Context, rule: RuleInstance) -> Explanation:
 
 def _pin(ctx: _Context, rule: RuleInstance) -> Explanation:
     index = ctx.index
-    teacher_id, to_school = rule.scope
+    teacher_id, to_school = str(rule.scope[0]), rule.scope[1]
     teacher = index.teachers[teacher_id]
     where_zh = f"学校 {ctx.school_name(str(to_school))}" if to_school else "其他学校"
     where_en = f"school {ctx.school_name_en(str(to_school))}" if to_school else "another school"
@@ -408,7 +408,7 @@ def _leader(ctx: _Context, rule: RuleInstance) -> Explanation:
         return Explanation(code="leader_pair", scope=f"{a}-{b}", zh=zh, en=en, suggestion_zh=hint_zh,
                            suggestion_en=hint_en, numbers=dict(rule.numbers))
     if rule.kind == "leader_load":
-        school_id = rule.scope[0]
+        school_id = str(rule.scope[0])
         pairs, leaders, limit = rule.numbers["pairs"], rule.numbers["leaders"], rule.numbers["limit"]
         needed = math.ceil(pairs / max(1, leaders))
         zh = (f"学校 {ctx.school_name(str(school_id))} 与 {pairs} 所学校结对，每月须派出 {pairs} 名干部，"
@@ -1087,9 +1087,9 @@ def verify_post_suggestions(index: CandidateIndex, shortfalls: Sequence[Shortfal
                             filled[(need.school_id, need.subject, need.grade)] += 1
                     cache[found] = dict(filled)
             last_cost = time.perf_counter() - began
-        filled = cache.get(found)
-        gained = (filled or {}).get((s.school_id, s.subject, s.grade), 0) - s.filled
-        if filled is None or gained <= 0:
+        verified_fill = cache.get(found)
+        gained = (verified_fill or {}).get((s.school_id, s.subject, s.grade), 0) - s.filled
+        if verified_fill is None or gained <= 0:
             out.append(s)
             continue
         numbers = {**s.numbers, "suggest": {"key": f"{table}.{name}", "value": value, "fills": gained,

@@ -135,7 +135,8 @@ class RotationInput:
                 raise ValueError(f"need at unknown school {n.school_id}")
             if n.posts < 0:
                 raise ValueError(f"need {n} has negative posts")
-        for rule in (*self.pins, *self.forbids):
+        decisions: tuple[Pin | Forbid, ...] = (*self.pins, *self.forbids)
+        for rule in decisions:
             if rule.teacher_id not in teachers:
                 raise ValueError(f"{type(rule).__name__.lower()} names unknown teacher {rule.teacher_id}")
             if rule.to_school_id is not None and rule.to_school_id not in schools:

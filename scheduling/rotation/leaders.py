@@ -142,9 +142,9 @@ def _add_leader_days(lm: LeaderModel) -> list[tuple[object, int]]:
                                                 leaders=len(staff), limit=limit)
     school_of = {t.teacher_id: t.school_id for staff in lm.leaders.values() for t in staff}
     for (leader_id, m), chosen in load.items():
-        literal = load_literal.get(school_of[leader_id])
-        if len(chosen) > limit and literal is not None:
-            model.add(_sum(chosen) <= limit).only_enforce_if(literal)
+        load_rule = load_literal.get(school_of[leader_id])
+        if len(chosen) > limit and load_rule is not None:
+            model.add(_sum(chosen) <= limit).only_enforce_if(load_rule)
     if limit > 1:
         # A leader serving two pairs in a month must have two different weekdays: `same` is true
         # when two of a school's pair-sides share their weekly day.

@@ -122,7 +122,7 @@ def _new_rule(model: cp_model.CpModel, rules: RuleBook, kind: str, scope: tuple,
     return rules.new(kind, scope, measure=measure, **numbers)
 
 
-def _sum(variables) -> cp_model.LinearExprT:
+def _sum(variables) -> cp_model.LinearExpr:
     return cp_model.LinearExpr.sum(list(variables))
 
 

@@ -6,6 +6,7 @@ the format of the file, `name` the cluster's own edition ("明珠学区 2025").
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -330,7 +331,7 @@ class RotationPolicy(PolicyTables):
     weights: WeightsPolicy = field(default_factory=WeightsPolicy)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any] | None = None) -> RotationPolicy:
+    def from_dict(cls, d: Mapping[str, Any] | None = None) -> RotationPolicy:
         d = cls.check_tables(d)
         version = d.get("version", POLICY_FORMAT_VERSION)
         if isinstance(version, bool) or version != POLICY_FORMAT_VERSION:

@@ -110,7 +110,9 @@ def read_postings(pm: PostingModel, solver: cp_model.CpSolver
     index = pm.index
     policy, data = index.policy, index.data
     start, end = period_dates(data.school_year, data.term, policy)
-    postings, filled, need_of = [], defaultdict(int), {}
+    postings: list[Posting] = []
+    filled: dict[int, int] = defaultdict(int)
+    need_of: dict[str, int] = {}
     for c in index.candidates:
         if not solver.boolean_value(pm.x[c.index]):
             continue
@@ -135,7 +137,8 @@ def read_part_time(pm: PostingModel, solver: cp_model.CpSolver) -> tuple[list[Pa
     index = pm.index
     policy, data = index.policy, index.data
     start, end = period_dates(data.school_year, data.term, policy)
-    out, covered = [], defaultdict(int)
+    out: list[PartTimePosting] = []
+    covered: dict[int, int] = defaultdict(int)
     for c in index.part_time:
         if not solver.boolean_value(pm.y[c.index]):
             continue

@@ -258,8 +258,8 @@ class _Checker:
         posted = {p.teacher_id for p in self.plan.postings}
         posts = {(n.school_id, n.subject, n.grade): n.posts for n in self.data.needs}
         used: dict[tuple[str, str, int], int] = defaultdict(int)
-        for p in self.plan.postings:
-            used[(p.to_school_id, p.subject, p.grade)] += 1
+        for posting in self.plan.postings:
+            used[(posting.to_school_id, posting.subject, posting.grade)] += 1
         seen: set[str] = set()
         barred = {(f.teacher_id, f.to_school_id) for f in self.data.forbids}
         for p in self.plan.part_time:

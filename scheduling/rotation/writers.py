@@ -69,17 +69,19 @@ def rotation_rows(plan_or_result: RotationPlan | RotationResult) -> list[dict[st
                      "kind": "leader", "direction": e.direction, "start": e.start.isoformat(), "end": e.end.isoformat(),
                      "backbone": e.backbone, "distance_km": e.distance_km,
                      "subsidy_yuan_per_month": e.subsidy_yuan_per_month, "mentor_of": "", "weekday": e.weekday})
-    for e in plan.principal_months:
-        rows.append({"teacher_id": e.teacher_id, "from_school_id": e.from_school_id, "to_school_id": e.to_school_id,
-                     "kind": "principal", "direction": e.direction, "start": e.start.isoformat(),
-                     "end": e.end.isoformat(), "backbone": e.backbone, "distance_km": e.distance_km,
-                     "subsidy_yuan_per_month": e.subsidy_yuan_per_month, "mentor_of": "", "weekday": None})
-    for p in plan.part_time:
-        rows.append({"teacher_id": p.teacher_id, "from_school_id": p.from_school_id, "to_school_id": p.to_school_id,
-                     "kind": "part_time", "direction": p.direction, "start": p.start.isoformat(),
-                     "end": p.end.isoformat(), "backbone": p.backbone, "distance_km": p.distance_km,
-                     "subsidy_yuan_per_month": p.subsidy_yuan_per_month, "mentor_of": "", "weekday": None,
-                     "hours_per_week": p.hours_per_week})
+    for month in plan.principal_months:
+        rows.append({"teacher_id": month.teacher_id, "from_school_id": month.from_school_id,
+                     "to_school_id": month.to_school_id,
+                     "kind": "principal", "direction": month.direction, "start": month.start.isoformat(),
+                     "end": month.end.isoformat(), "backbone": month.backbone, "distance_km": month.distance_km,
+                     "subsidy_yuan_per_month": month.subsidy_yuan_per_month, "mentor_of": "", "weekday": None})
+    for cover in plan.part_time:
+        rows.append({"teacher_id": cover.teacher_id, "from_school_id": cover.from_school_id,
+                     "to_school_id": cover.to_school_id,
+                     "kind": "part_time", "direction": cover.direction, "start": cover.start.isoformat(),
+                     "end": cover.end.isoformat(), "backbone": cover.backbone, "distance_km": cover.distance_km,
+                     "subsidy_yuan_per_month": cover.subsidy_yuan_per_month, "mentor_of": "", "weekday": None,
+                     "hours_per_week": cover.hours_per_week})
     for row in rows:
         row.setdefault("hours_per_week", None)
     return rows
@@ -113,7 +115,7 @@ def roster_frames(plan_or_result: RotationPlan | RotationResult, data: RotationI
         s = schools.get(school_id)
         return s.name if s else school_id
 
-    entries = []
+    entries: list[dict[str, Any]] = []
     for p in plan.postings:
         entries.append({"teacher_id": p.teacher_id, "kind": "teacher", "direction": p.direction,
                         "from_school": p.from_school_id, "to_school": p.to_school_id,
@@ -127,17 +129,18 @@ def roster_frames(plan_or_result: RotationPlan | RotationResult, data: RotationI
                         "subject": teachers[e.teacher_id].subject if e.teacher_id in teachers else "", "grade": None,
                         "start": e.start, "end": e.end, "backbone": e.backbone, "distance_km": e.distance_km,
                         "subsidy": e.subsidy_yuan_per_month, "apprentices": "", "weekday": e.weekday})
-    for e in plan.principal_months:
-        entries.append({"teacher_id": e.teacher_id, "kind": "principal", "direction": e.direction,
-                        "from_school": e.from_school_id, "to_school": e.to_school_id, "subject": "", "grade": None,
-                        "start": e.start, "end": e.end, "backbone": e.backbone, "distance_km": e.distance_km,
-                        "subsidy": e.subsidy_yuan_per_month, "apprentices": "", "weekday": None})
-    for p in plan.part_time:
-        entries.append({"teacher_id": p.teacher_id, "kind": "part_time", "direction": p.direction,
-                        "from_school": p.from_school_id, "to_school": p.to_school_id, "subject": p.subject,
-                        "grade": p.grade, "start": p.start, "end": p.end, "backbone": p.backbone,
-                        "distance_km": p.distance_km, "subsidy": p.subsidy_yuan_per_month, "apprentices": "",
-                        "weekday": None, "hours_per_week": p.hours_per_week})
+    for month in plan.principal_months:
+        entries.append({"teacher_id": month.teacher_id, "kind": "principal", "direction": month.direction,
+                        "from_school": month.from_school_id, "to_school": month.to_school_id, "subject": "",
+                        "grade": None, "start": month.start, "end": month.end, "backbone": month.backbone,
+                        "distance_km": month.distance_km,
+                        "subsidy": month.subsidy_yuan_per_month, "apprentices": "", "weekday": None})
+    for cover in plan.part_time:
+        entries.append({"teacher_id": cover.teacher_id, "kind": "part_time", "direction": cover.direction,
+                        "from_school": cover.from_school_id, "to_school": cover.to_school_id, "subject": cover.subject,
+                        "grade": cover.grade, "start": cover.start, "end": cover.end, "backbone": cover.backbone,
+                        "distance_km": cover.distance_km, "subsidy": cover.subsidy_yuan_per_month, "apprentices": "",
+                        "weekday": None, "hours_per_week": cover.hours_per_week})
     for entry in entries:
         entry.setdefault("hours_per_week", None)
     frames: dict[str, pd.DataFrame] = {}
@@ -217,12 +220,12 @@ def summary_frame(plan_or_result: RotationPlan | RotationResult, data: RotationI
         leader_money[e.from_school_id] += e.subsidy_yuan_per_month
     principal_count: dict[str, int] = defaultdict(int)
     principal_money: dict[str, float] = defaultdict(float)
-    for e in plan.principal_months:
-        principal_count[e.from_school_id] += 1
-        principal_money[e.from_school_id] += e.subsidy_yuan_per_month
+    for month in plan.principal_months:
+        principal_count[month.from_school_id] += 1
+        principal_money[month.from_school_id] += month.subsidy_yuan_per_month
     part_in: dict[str, int] = defaultdict(int)
-    for p in plan.part_time:
-        part_in[p.to_school_id] += 1
+    for cover in plan.part_time:
+        part_in[cover.to_school_id] += 1
     posts: dict[str, int] = defaultdict(int)
     for n in data.needs:
         posts[n.school_id] += n.posts

@@ -1,8 +1,6 @@
 """Each validation rule names the file, row and column; every problem is listed at once."""
 from __future__ import annotations
 
-import shutil
-
 import pytest
 
 from bundle.problems import BundleError

@@ -89,7 +89,7 @@ def test_written_bundle_passes_the_validator(tmp_path, schools, district30):
 
 def test_references_hold(district30):
     f = district30
-    schools, teachers, classes = f["schools"], f["teachers"], f["classes"]
+    schools, teachers = f["schools"], f["teachers"]
     assert set(schools["cluster_id"]) == set(f["clusters"]["cluster_id"])
     assert set(teachers["school_id"]) <= set(schools["school_id"])
     assert set(f["rooms"]["school_id"]) == set(schools["school_id"])  # rooms at every school site

@@ -2,8 +2,6 @@ import math
 from collections import Counter
 from dataclasses import replace
 
-import pytest
-
 from scheduling.exam_logistics import (MarkingForbid, MarkingPin, MarkingPolicy, group_sizes, plan_marking,
                                        repair_marking, validate_marking)
 from scheduling.exam_logistics.validate import required_group_size

@@ -8,7 +8,7 @@ import pytest
 from scheduling.rotation import Forbid, Pin, explain_infeasibility, plan_rotation
 from scheduling.rotation.validate import validate_roster
 
-from tests.unit.rotation.builders import keeper, lead_school, need, policy, school, teacher, world, young
+from tests.unit.rotation.builders import keeper, lead_school, need, policy, school, teacher, world
 
 
 def solve(data, rules, **kw):

@@ -23,7 +23,7 @@ def test_every_key_is_documented_in_both_languages_in_the_toml_file():
             continue
         assert f"[{section.name}]" in text
         for key in dataclasses.fields(value):
-            line = next((l for l in lines if l.startswith(f"{key.name} ")), None)
+            line = next((candidate for candidate in lines if candidate.startswith(f"{key.name} ")), None)
             assert line is not None, f"{section.name}.{key.name} is missing from rotation.toml"
             if "[" in line and "]" not in line:  # a multi-line array: its comment is on the first line
                 pass
