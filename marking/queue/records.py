@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from marking import sql as sql_text
@@ -15,9 +16,10 @@ from models.marking import MarkingGroup, MarkingMark, MarkingScript, MarkingTask
 from .connection import _url
 
 
-TASKS = MarkingTask.__table__
-SCRIPTS = MarkingScript.__table__
-MARKS = MarkingMark.__table__
+# Core tables of the mapped classes (declarative types __table__ as any FromClause; these are Tables)
+TASKS = cast(Table, MarkingTask.__table__)
+SCRIPTS = cast(Table, MarkingScript.__table__)
+MARKS = cast(Table, MarkingMark.__table__)
 ROLES = ("leader", "marker")
 _PRIORITY = sql_text.TASK_PRIORITY
 

@@ -75,16 +75,16 @@ def register_markers(session: Session, exam_id: str, plan: pd.DataFrame, *, sour
     now = time.time()
     registered = {m.teacher_id: m for m in session.scalars(select(Marker).where(Marker.exam_id == exam_id))}
     out = []
-    for row in rows:
+    for entry in rows:
         token = secrets.token_urlsafe(18)
-        marker = registered.get(row["teacher_id"])
+        marker = registered.get(entry["teacher_id"])
         if marker is None:
-            marker = Marker(exam_id=exam_id, teacher_id=row["teacher_id"])
+            marker = Marker(exam_id=exam_id, teacher_id=entry["teacher_id"])
             session.add(marker)
         marker.school_id, marker.subject, marker.item_group, marker.role = (
-            row["school_id"], row["subject"], row["item_group"], row["role"])
+            entry["school_id"], entry["subject"], entry["item_group"], entry["role"])
         marker.token_hash, marker.issued_at = token_hash(token), now
-        out.append({**row, "token": token})
+        out.append({**entry, "token": token})
     session.flush()
     from marking.assist_store import clear_assist_cache
 

@@ -196,6 +196,7 @@ def _submit_postgres_on(raw, sub: _Submission) -> SubmitResult:  # noqa: ANN001
         failure = IntegrityError(None, None, failure)
     if failure is not None:
         raise failure
+    assert result is not None  # set by the submit whenever nothing failed
     return result
 
 

@@ -26,7 +26,7 @@ def script_answers(session: Session, script_id: int, items: Sequence[ItemStandar
     rows = session.execute(select(Response.item_id, Response.answer).join(
         student, and_(Response.student_id == student.c.student_id, Response.exam_id == student.c.exam_id))
         .where(Response.item_id.in_([i.item_id for i in items]))).tuples().all()
-    answers = {i.item_id: None for i in items}
+    answers: dict[str, str | None] = {i.item_id: None for i in items}
     answers.update(dict(rows))
     return answers
 

@@ -38,6 +38,8 @@ rooms and roles where it can.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import time
 
 from ortools.sat.python import cp_model

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 from ortools.sat.python import cp_model
 
@@ -99,7 +100,7 @@ def solve_exact(facts: InvigilationFacts, run: _Run, previous: Plan | None, gap_
     m_lb, l_ub = fairness_bounds(facts)
     max_cap = max(facts.cap.values(), default=0)
     bounds: dict = {}
-    stages = []
+    stages: list[dict[str, Any]] = []
     plan = previous
     terms = list(facts.policy.objective)
     if keep_previous and previous:

@@ -63,8 +63,8 @@ def flow_clusters(schools: list[str], flows: dict[tuple[str, str], float], size:
         _, i, k = best
         members[i] += members.pop(k)
         merged: dict[tuple[int, int], float] = {}
-        for (a, b), v in between.items():
-            a2, b2 = (i if a == k else a), (i if b == k else b)
+        for (left, right), v in between.items():
+            a2, b2 = (i if left == k else left), (i if right == k else right)
             if a2 == b2:
                 continue
             key = (min(a2, b2), max(a2, b2))
@@ -195,7 +195,8 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
         r.pop("region", None)
     threads = max(1, run.num_workers)
     with ThreadPoolExecutor(max_workers=threads) as pool:
-        while run.remaining() > 0.5 and not (gap() is not None and gap() <= gap_limit) and stalled < 40:
+        while (run.remaining() > 0.5 and not ((current_gap := gap()) is not None and current_gap <= gap_limit)
+               and stalled < 40):
             collect_lp()
             batch: list[set[str]] = []
             kinds: list[str] = []
@@ -238,9 +239,10 @@ def solve_decomposed(facts: InvigilationFacts, run: _Run, previous: Plan | None,
             pass
         collect_lp()
     lp_pool.shutdown(wait=False, cancel_futures=True)
+    final_gap = gap()
     stats.update({"lns_iterations": iterations, "lns_improvements": improved, "km_units": current,
                   "bound_km": None if bound is None else bound / KM_SCALE,
-                  "gap": None if gap() is None else round(gap(), 5)})
+                  "gap": None if final_gap is None else round(final_gap, 5)})
     pool_min = bounds["pool_min"]
     stats["stages"] = [{"term": "max_load", "value": bounds["load_max"], "bound": m_lb,
                         "status": "optimal" if bounds["load_max"] == m_lb else "feasible"},

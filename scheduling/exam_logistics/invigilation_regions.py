@@ -123,7 +123,7 @@ def _solve_regions(facts: InvigilationFacts, run: _Run, regions: list[list[str]]
             budget = max(3.0, run.remaining() * len(batch) / (len(queue) + len(batch)))
             results = list(pool.map(lambda r: _first_region_plan(facts, run, r, load_max, pool_min, hint, budget), batch))
             for region, (outcome, part, st) in zip(batch, results):
-                if outcome == "ok":
+                if outcome == "ok" and part is not None:
                     plan.update(part)
                     done.append(region)
                     stats.append(st)

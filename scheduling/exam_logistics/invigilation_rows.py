@@ -61,7 +61,7 @@ def plan_to_rows_tiered(facts: InvigilationFacts, plan: Plan, tiers: dict | None
         undisturbed = {tid: pin for tid, pin in kept.items()
                        if tid in pins or (pin.room_id or "") not in disturbed}
         roles_only = {tid: (pin if tid in pins else Pin(tid, e, j, pin.role)) for tid, pin in kept.items()}
-        placed = None
+        placed: list[tuple[str, str, str]] | None = None
         # previous room and role; then outside the rooms that lost someone; then roles; then only the real pins
         for attempt in (kept, undisturbed, roles_only, pins):
             try:
@@ -70,6 +70,7 @@ def plan_to_rows_tiered(facts: InvigilationFacts, plan: Plan, tiers: dict | None
             except FillError:
                 if attempt is pins:
                     raise
+        assert placed is not None  # the last attempt (the real pins alone) raises rather than place nobody
         for tid, room, role in placed:
             if tid.startswith(VACANT):
                 unstaffed.append((e, j, room, role))
@@ -90,7 +91,7 @@ def rows_to_plan(facts: InvigilationFacts, rows: list[InvigilationAssignment]) -
             continue
         site, sessions = plan.setdefault((a.teacher_id, b), (a.site_school_id, []))
         sessions.append(a.session_id)
-    return {k: (j, tuple(sorted(ss, key=order.get))) for k, (j, ss) in plan.items()}
+    return {k: (j, tuple(sorted(ss, key=lambda e: order[e]))) for k, (j, ss) in plan.items()}
 
 
 def plan_km(facts: InvigilationFacts, plan: Plan) -> float:
