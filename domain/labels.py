@@ -6,6 +6,7 @@ code shows up untranslated rather than hidden.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from domain.vocab import LOCALITIES, ROLES, STAGES, SUBJECTS, TIERS
 
@@ -15,7 +16,7 @@ def _from_vocab(words: Mapping[str, str]) -> dict[str, tuple[str, str]]:
     return {code: (zh, code.replace("_", " ")) for code, zh in words.items()}
 
 
-LABELS: dict[str, dict[str, tuple[str, str]]] = {
+LABELS: dict[str, dict[Any, tuple[str, str]]] = {
     "subject": _from_vocab(SUBJECTS),
     "school_stage": _from_vocab(STAGES),
     "locality": _from_vocab(LOCALITIES),
@@ -58,6 +59,32 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "part_time": ("跨校兼课", "part-time at a partner school"),
     },
     "direction": {"support": ("支教", "support"), "learn": ("跟岗", "learn")},
+    "weekday": {1: ("星期一", "Monday"), 2: ("星期二", "Tuesday"), 3: ("星期三", "Wednesday"),
+                4: ("星期四", "Thursday"), 5: ("星期五", "Friday")},
+    # how an invigilation plan goes beyond the policy (relaxation tiers)
+    "invigilation_tier": {
+        "distance": ("延长距离", "longer distance"),
+        "own_school_assistant": ("本校副监考", "own-school assistant"),
+        "shared_reserve": ("同镇共用备用监考", "reserves shared in a town"),
+        "extra_session": ("同日加场", "extra session that day"),
+        "quota": ("名额容差", "quota tolerance"),
+        "unstaffed": ("空缺", "unstaffed place"),
+    },
+    # how a best-effort marking group goes beyond the policy
+    "marking_relaxation": {
+        "adjacent_grade": ("相邻年级教师", "markers of adjacent grades"),
+        "acting_leader": ("代任题组长", "acting leaders"),
+        "longer_window": ("延长阅卷时间", "longer marking window"),
+        "short": ("人数不足", "markers short"),
+        "leader_short": ("题组长空缺", "leader places unfilled"),
+        "own_school": ("回避本校不足", "own-school exclusion short"),
+        "quota": ("超出派出名额", "outside the school quota"),
+        "own_school_distinct": ("其中不足两名外校阅卷教师", "of which below two markers of other schools"),
+    },
+    # question setting
+    "exam_kind": {"unit": ("单元检测", "unit test"), "midterm": ("期中", "midterm"), "final": ("期末", "final"),
+                  "feedback": ("反馈考试", "feedback exam")},
+    "setter_kind": {"teacher": ("骨干教师", "backbone teacher"), "researcher": ("教研员", "researcher")},
     # CP-SAT's status names as a planner reads them
     "solver_status": {
         "OPTIMAL": ("最优", "optimal"),
@@ -88,14 +115,14 @@ LABELS: dict[str, dict[str, tuple[str, str]]] = {
 }
 
 
-def label(kind: str, code: str, lang: str = "zh") -> str:
+def label(kind: str, code: Any, lang: str = "zh") -> str:
     """The person's word for `code` of `kind` in `lang` (zh or en); the code itself if none is registered."""
     pair = LABELS.get(kind, {}).get(code)
     if pair is None:
-        return code
+        return str(code)
     return pair[0] if lang == "zh" else pair[1]
 
 
-def labels(kind: str, lang: str = "zh") -> Mapping[str, str]:
+def labels(kind: str, lang: str = "zh") -> dict[Any, str]:
     """Every label of `kind` in `lang`."""
     return {code: (zh if lang == "zh" else en) for code, (zh, en) in LABELS.get(kind, {}).items()}

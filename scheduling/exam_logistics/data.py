@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from domain.labels import LABELS
 from domain.geo import SchoolDistances
 from domain.vocab import SUBJECTS
 
@@ -224,14 +225,7 @@ class Forbid:
 
 
 #: Chinese and English names of the relaxation tiers (放宽层级), see InvigilationPolicy.relaxation_tiers.
-TIER_NAMES = {
-    "distance": ("延长距离", "longer distance"),
-    "own_school_assistant": ("本校副监考", "own-school assistant"),
-    "shared_reserve": ("同镇共用备用监考", "reserves shared in a town"),
-    "extra_session": ("同日加场", "extra session that day"),
-    "quota": ("名额容差", "quota tolerance"),
-    "unstaffed": ("空缺", "unstaffed place"),
-}
+TIER_NAMES = LABELS["invigilation_tier"]  # (中文, English) per tier, from the one registry
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ import time
 
 from ortools.sat.python import cp_model
 
+from domain.labels import LABELS
 from .data import MarkingAssignment, MarkingInput, MarkingRelaxation, MarkingResult
 from .derive import quota_bounds
 from .policy import MarkingPolicy
@@ -48,16 +49,7 @@ TIER_COST = {
     "leaderless": 1_000_000,  # a group without any leader (on top of its leader places unfilled)
 }
 
-KIND_LABELS = {
-    "adjacent_grade": ("相邻年级教师", "markers of adjacent grades"),
-    "acting_leader": ("代任题组长", "acting leaders"),
-    "longer_window": ("延长阅卷时间", "longer marking window"),
-    "short": ("人数不足", "markers short"),
-    "leader_short": ("题组长空缺", "leader places unfilled"),
-    "own_school": ("回避本校不足", "own-school exclusion short"),
-    "quota": ("超出派出名额", "outside the school quota"),
-    "own_school_distinct": ("其中不足两名外校阅卷教师", "of which below two markers of other schools"),
-}
+KIND_LABELS = LABELS["marking_relaxation"]  # (中文, English) per relaxation, from the one registry
 
 
 def work_hours(scripts: int, seconds_per_script: float, regular: int, policy: MarkingPolicy) -> float:

@@ -14,12 +14,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pandas as pd
+from domain.labels import labels
 from bundle.cells import safe_frame
 from bundle.spec import EXPORT_COLUMNS
 from bundle.xlsx import Sheet, write_workbook
 from .data import InvigilationInput, InvigilationResult, MarkingInput, MarkingResult, subject_zh
 
-ROLE_ZH = {"chief": "主监考", "assistant": "副监考", "reserve": "备用监考", "leader": "题组长", "marker": "阅卷员"}
+ROLE_ZH = labels("duty_role")  # from the one registry (domain/labels.py)
 
 
 def invigilation_frame(result: InvigilationResult | list) -> pd.DataFrame:

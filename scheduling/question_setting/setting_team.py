@@ -28,14 +28,15 @@ from dataclasses import dataclass, field, replace
 import pandas as pd
 from ortools.sat.python import cp_model
 
+from domain.labels import labels
 from bundle.cells import cell_bool, cell_int
 from domain.vocab import SUBJECTS
 
 from ._common import check_lang, say, split_list, subject_code
 from .policy import EXAM_KINDS, PolicyError, SettingTeamPolicy
 
-KIND_LABELS = {"teacher": "骨干教师", "researcher": "教研员"}
-EXAM_KIND_LABELS = {"unit": "单元检测", "midterm": "期中", "final": "期末", "feedback": "反馈考试"}
+KIND_LABELS = labels("setter_kind")  # from the one registry (domain/labels.py)
+EXAM_KIND_LABELS = labels("exam_kind")
 TEAM_COLUMNS = {"person_id": "编号", "name": "姓名", "kind": "身份", "school_id": "学校编号",
                 "leader": "组长", "settings_this_year": "本学年已命题次数"}
 

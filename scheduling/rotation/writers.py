@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from domain.labels import labels
 from bundle.io import write_csv
 from bundle.spec import EXPORT_COLUMNS
 from bundle.xlsx import Sheet, write_workbook
@@ -26,9 +27,9 @@ from .rules import ceil_share, is_eligible, is_quota_sender
 
 # FORMATS.md's columns, then ours (FORMATS allows more): the weekly hours of a part-time posting (跨校兼课).
 ROTATION_COLUMNS = (*EXPORT_COLUMNS["rotation"], "hours_per_week")
-KIND_ZH = {"teacher": "教师", "leader": "中层干部", "principal": "校长", "part_time": "跨校兼课"}
-DIRECTION_ZH = {"support": "支教", "learn": "跟岗"}
-WEEKDAY_ZH = {1: "星期一", 2: "星期二", 3: "星期三", 4: "星期四", 5: "星期五"}
+KIND_ZH = labels("posting_kind")  # the words a school reads, from the one registry (domain/labels.py)
+DIRECTION_ZH = labels("direction")
+WEEKDAY_ZH = labels("weekday")
 
 ROSTER_HEADERS: dict[str, tuple[str, str]] = {  # key → (中文表头, English header)
     "side": ("本校", "this school"), "teacher_id": ("教师编号", "teacher id"), "name": ("姓名", "name"),
