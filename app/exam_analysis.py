@@ -14,7 +14,7 @@ import pandas as pd
 from analysis.pipeline import ExamAnalysis, analyse_exam
 from analysis.policy import AnalysisPolicy
 from analysis.report import write_reports
-from app.policies import resolve_exam_policy
+from app.policies import ResolvedPolicy, resolve_exam_policy
 from app.stages import StageOutcome
 from models.bundles import export_tables
 from models.db import database_url, session_scope
@@ -39,10 +39,19 @@ def read_scores_csv(path: Path) -> pd.DataFrame:
     return frame
 
 
-def analysis_policy(url: str, exam_id: str, policy_file: str | None) -> AnalysisPolicy:
+def analysis_policy(url: str, exam_id: str, policy_file: str | None) -> ResolvedPolicy:
     """The analysis policy in force for the exam (its cluster's or the district's stored version, else
     policies/analysis.toml), or `--policy FILE` for this run: the unified assessment weights (统一考核) live here."""
-    return resolve_exam_policy("analysis", exam_id, override=policy_file, url=url).policy
+    return resolve_exam_policy("analysis", exam_id, override=policy_file, url=url)
+
+
+def write_policy_note(out_dir: str | Path, policy: ResolvedPolicy, lang: str = "zh") -> str:
+    """policy.md beside the reports: which policy produced them (its version, or the file), and its text."""
+    path = Path(out_dir) / "policy.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    head = "本报告依据" if lang == "zh" else "These reports follow"
+    path.write_text(f"# {head}：{policy.describe(lang)}\n\n```toml\n{policy.text.rstrip()}\n```\n", encoding="utf-8")
+    return str(path)
 
 
 def load_exam_scores(url: str, exam_id: str, scores_file: str | None, previous_scores_file: str | None) -> dict:
@@ -89,6 +98,7 @@ def analyse_and_report(exam_id: str, db_url: str | None = None, out_dir: str = "
     data = load_exam_scores(url, exam_id, scores_file, previous_scores_file)
     if data["scores"].empty:
         return no_scores(exam_id)
-    result = analyse(data, policy)
-    files = write_exam_reports(result, out_dir, lang)
-    return StageOutcome("analysis", "done", result.headline_markdown(lang=lang), {"files": files})
+    result = analyse(data, policy.policy)
+    files = write_exam_reports(result, out_dir, lang) + [write_policy_note(out_dir, policy, lang)]
+    return StageOutcome("analysis", "done", result.headline_markdown(lang=lang) + f"\n\n{policy.describe(lang)}",
+                        {"files": files, "policy": policy.record()})

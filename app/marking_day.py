@@ -38,11 +38,13 @@ def ingest(exam_id: str, db_url: str | None = None, responses_dir: str = "out/re
     files = sorted(p for p in folder.glob("*") if p.suffix.lower() in (".csv", ".xlsx") and p.name != TRUTH_FILE) \
         if folder.exists() else []
     if not files:
-        return StageOutcome("ingest", "waiting", f"waiting for the schools' response files in {folder}")
+        return StageOutcome("ingest", "waiting", f"等待各校上传答卷文件（{folder}）| waiting for the schools' response "
+                                                 f"files in {folder}")
     with session_scope(url) as session:
         session.info["actor"] = "ingest-responses"
         report = ingest_responses(session, exam_id, files)
-    return StageOutcome("ingest", "done", f"{report.responses} responses of {report.students} students from "
+    return StageOutcome("ingest", "done", f"{report.students} 名学生的 {report.responses} 条作答（{len(files)} 个文件）"
+                                          f" | {report.responses} responses of {report.students} students from "
                                           f"{len(files)} file(s)")
 
 
@@ -276,7 +278,7 @@ def run_marking(exam_id: str, db_url: str | None = None, out_dir: str = "out/mar
     safe_frame(groups).to_csv(Path(out_dir) / "marking_progress.csv", index=False, encoding="utf-8-sig")
     (Path(out_dir) / "marking_progress.md").write_text(text, encoding="utf-8")
     said = ("；".join(stated) + "。") if stated else ""
-    took = f"simulated marking took {days} day(s); " if simulate else ""
+    took = f"模拟阅卷用了 {days} 天；" if simulate else ""
     progress = {"progress": {"markdown": text, "groups": groups.astype(object).where(groups.notna(), None)
                              .to_dict("records")}}
     left = remaining(url, exam_id)
@@ -286,18 +288,18 @@ def run_marking(exam_id: str, db_url: str | None = None, out_dir: str = "out/mar
             lines = [f"{subject_names.get(s, s)} {group_label(g)}：{school_names.get(school, school)} 的 {n} 项"
                      f"{label('mark_kind', k)}"
                      f"任务没有可评的外校教师" for (s, g, school, k), n in sorted(nobody.items())]
-            return StageOutcome("marking", "blocked", f"{left} scripts not final; {took}" + said
+            return StageOutcome("marking", "blocked", f"{left} 份答卷未定分；{took}" + said
                                 + "；".join(lines) + "；请为该学科增加外校阅卷教师或题组长（xuequ marking markers）", progress)
         if not assists.grants and not assists.cases:
             stuck_regular = unmarkable(url, exam_id)
             if stuck_regular:
-                return StageOutcome("marking", "blocked", f"{left} scripts not final; "
-                                    + " ".join(u.en() for u in stuck_regular) + " | "
-                                    + "；".join(u.zh() for u in stuck_regular), progress)
-        return StageOutcome("marking", "waiting", f"{left} scripts not final yet (third marks, arbitration or "
-                                                  f"unmarked); {took}{said}rerun the season when marking is done",
+                return StageOutcome("marking", "blocked", f"{left} 份答卷未定分；"
+                                    + "；".join(u.zh() for u in stuck_regular) + " | "
+                                    + " ".join(u.en() for u in stuck_regular), progress)
+        return StageOutcome("marking", "waiting", f"{left} 份答卷尚未定分（待三评、仲裁或未评完）；{took}{said}"
+                                                  f"阅卷完成后再运行考试季",
                             progress)
-    return StageOutcome("marking", "done", f"every script final; {took}{said}"
+    return StageOutcome("marking", "done", f"全部答卷已定分；{took}{said}"
                                            f"progress in {out_dir}/marking_progress.csv", progress)
 
 
@@ -317,9 +319,10 @@ def finalise(exam_id: str, db_url: str | None = None, out_dir: str = "out") -> S
     path = write_csv(scores, Path(out_dir) / "scores.csv", EXPORT_COLUMNS["scores"],
                      ("subject", "student_id", "item_id"))
     if report.pending_scripts:
-        return StageOutcome("finalise", "waiting", f"{report.pending_scripts} scripts not final; "
+        return StageOutcome("finalise", "waiting", f"{report.pending_scripts} 份答卷尚未定分 | {report.pending_scripts} scripts not final; "
                                                    f"{report.held_back} student-subjects held back")
-    return StageOutcome("finalise", "done", f"{len(scores)} item scores ({dict(report.scores)}) → {path}")
+    return StageOutcome("finalise", "done", f"{len(scores)} 个小题得分 → {path} | {len(scores)} item scores "
+                                            f"({dict(report.scores)})")
 
 
 def progress_frame(progress: dict) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from typing import Protocol
 import pandas as pd
 
 from app.exam_context import ExamContext, exam_context
+from app.policies import ResolvedPolicy
 from app.stages import StageOutcome
 from domain.vocab import SUBJECTS
 from models import audit
@@ -27,6 +28,7 @@ from scheduling.question_setting import (AssemblyResult, Blueprint, Paper, assem
                                          recently_used_items)
 
 SETTING_TABLES = ["schools", "teachers", "researchers", "items", "item_usage"]
+PAPER_STATUS = {"draft": "待审草稿", "locked": "已批准锁定", "rejected": "已驳回", "none": "无"}
 
 
 class ReviewDecision(Protocol):
@@ -52,9 +54,9 @@ class Review:
     remove_items: tuple[str, ...] = ()  # swap: items to take out; the rest of the paper stays
 
 
-def setting_policy(context: ExamContext, policy_file: str | None = None):
+def setting_policy(context: ExamContext, policy_file: str | None = None) -> ResolvedPolicy:
     """The question-setting policy of this run: `--policy FILE` if given, else the one in force."""
-    return context.policy("question_setting", policy_file).policy
+    return context.policy("question_setting", policy_file)
 
 
 def setting_tables(url: str) -> dict[str, pd.DataFrame]:
@@ -96,7 +98,8 @@ def assemble_subject(tables: dict[str, pd.DataFrame], facts: ExamContext, subjec
                      lang: str, forbidden: list[str] | None = None, previous_ids: list[str] | None = None,
                      blueprint: dict | None = None, policy_file: str | None = None) -> dict:
     """Setting team and a paper for one subject (pure: tables in, plain result out)."""
-    policy = setting_policy(facts, policy_file)
+    resolved = setting_policy(facts, policy_file)
+    policy = resolved.policy
     if "items" not in tables or tables["items"].empty:  # no question bank imported yet
         return {"ok": False, "explanation": ["题库为空：请先导入 items.csv（题库）" if lang == "zh"
                                               else "the question bank is empty: import items.csv first"]}
@@ -134,7 +137,7 @@ def assemble_subject(tables: dict[str, pd.DataFrame], facts: ExamContext, subjec
             # A best-effort team keeps the stage going; its shortfall (relaxations, explained) travels with it.
             "team_best_effort": team.best_effort, "team_relaxations": [r.to_dict() for r in team.relaxations],
             "paper": result.paper if result.ok else None, "explanation": result.explanation,
-            "blueprint": print_blueprint.to_dict(), "status": result.status,
+            "blueprint": print_blueprint.to_dict(), "status": result.status, "policy": resolved.record(),
             "seconds": round(result.solve_seconds, 2)}
 
 
@@ -142,7 +145,8 @@ def store_draft(session, exam_id: str, subject: str, assembled: dict, actor: str
     return store_paper(session, exam_id, subject, paper_rows(assembled["paper"]),
                        blueprint={"blueprint": assembled["blueprint"], "team": assembled["team"],
                                   "team_leader": assembled["team_leader"],
-                                  "team_relaxations": assembled.get("team_relaxations", [])}, created_by=actor)
+                                  "team_relaxations": assembled.get("team_relaxations", []),
+                                  "policy": assembled.get("policy")}, created_by=actor)
 
 
 def save_draft(url: str, exam_id: str, subject: str, assembled: dict, actor: str) -> int:
@@ -176,8 +180,10 @@ def setting_outcome(context: ExamContext, teams: dict[str, list[str]], results: 
             problems.append(f"{subject_label(subject, lang)}: " + " ".join(lines))  # which subject, then why
             continue
         teams[subject] = assembled["team"]
-        made.append(f"{subject} v{version} ({len(assembled['paper'].items)} items, "
-                    f"{assembled['paper'].total:g} points, {assembled['seconds']} s)")
+        paper = assembled["paper"]
+        made.append(f"{subject_label(subject, lang)} 第 {version} 版（{len(paper.items)} 题，{paper.total:g} 分，"
+                    f"用时 {assembled['seconds']} 秒）" if lang == "zh" else
+                    f"{subject} v{version} ({len(paper.items)} items, {paper.total:g} points, {assembled['seconds']} s)")
         if assembled.get("team_best_effort"):  # the team is best-effort: say what fell short, in the summary
             shortfall = " ".join(assembled.get("team_explanation", []))
             made[-1] += (f" — 命题组未满足全部政策：{shortfall}" if lang != "en"
@@ -185,7 +191,8 @@ def setting_outcome(context: ExamContext, teams: dict[str, list[str]], results: 
     teams = {subject: teams[subject] for subject in context.subjects if subject in teams}  # subject order
     if problems:
         return StageOutcome("setting", "blocked", "；".join(problems), {"teams": teams})
-    return StageOutcome("setting", "done", f"drafts: {', '.join(made) or 'all subjects already had papers'}",
+    return StageOutcome("setting", "done", (f"草稿：{'；'.join(made) or '各科都已有试卷'}" if lang == "zh" else
+                                            f"drafts: {', '.join(made) or 'all subjects already had papers'}"),
                         {"teams": teams})
 
 
@@ -231,10 +238,13 @@ def apply_review(url: str, exam_id: str, subject: str, review: ReviewDecision, l
         session.info["actor"] = review.reviewer
         paper = latest_paper(session, exam_id, subject)
         if paper is None or paper.status != "draft":
-            return f"{subject}: no draft to review (latest: {paper.status if paper else 'none'})"
+            latest = paper.status if paper else "none"
+            return (f"{subject_label(subject, lang)}：没有待审草稿（最新一版：{PAPER_STATUS.get(latest, latest)}）"
+                    if lang == "zh" else f"{subject}: no draft to review (latest: {latest})")
         if review.decision == "approve":
             review_paper(session, paper, decision="approve", reviewer=review.reviewer, comment=review.comment)
-            return f"{subject} v{paper.version} approved and locked by {review.reviewer}"
+            return (f"{subject_label(subject, lang)} 第 {paper.version} 版已由 {review.reviewer} 批准并锁定" if lang == "zh"
+                    else f"{subject} v{paper.version} approved and locked by {review.reviewer}")
         if review.decision not in ("reject", "swap"):
             raise ValueError(f"unknown decision {review.decision!r}: approve, reject or swap")
         previous_ids = [item.item_id for item in paper.items]
@@ -251,7 +261,8 @@ def apply_review(url: str, exam_id: str, subject: str, review: ReviewDecision, l
         session.info["actor"] = review.reviewer
         paper = latest_paper(session, exam_id, subject)
         if paper is None or paper.version != version or paper.status != "draft":
-            return f"{subject} v{version}: the paper changed while re-assembling; nothing was done"
+            return (f"{subject_label(subject, lang)} 第 {version} 版在重新组卷期间已有改动，本次未做修改" if lang == "zh"
+                    else f"{subject} v{version}: the paper changed while re-assembling; nothing was done")
         if not assembled["ok"]:
             audit.record(session, f"{review.decision}-not-applied", "paper",
                          f"{exam_id}:{subject}:{paper.form}:v{version}",
@@ -260,7 +271,9 @@ def apply_review(url: str, exam_id: str, subject: str, review: ReviewDecision, l
             return _review_not_applied(exam_id, subject, version, review, assembled["explanation"], lang)
         review_paper(session, paper, decision=review.decision, reviewer=review.reviewer, comment=review.comment)
         new_version = store_draft(session, exam_id, subject, assembled, review.reviewer).version
-    return f"{subject} v{version} {review.decision}ed ({review.comment}); new draft v{new_version}"
+    done_zh = "已驳回" if review.decision == "reject" else "已换题"
+    return (f"{subject_label(subject, lang)} 第 {version} 版{done_zh}（{review.comment}）；新草稿 第 {new_version} 版，待审核"
+            if lang == "zh" else f"{subject} v{version} {review.decision}ed ({review.comment}); new draft v{new_version}")
 
 
 def _why(explanation: list[str], lang: str) -> str:

@@ -9,6 +9,7 @@ from prefect import flow, task
 from analysis.pipeline import ExamAnalysis
 from analysis.policy import AnalysisPolicy
 from app import exam_analysis as use_case
+from app.policies import ResolvedPolicy
 from app.stages import StageOutcome
 from flows.common import IO_RETRIES, publish_markdown, publish_table, resolved_url
 
@@ -17,7 +18,7 @@ read_scores_csv = use_case.read_scores_csv
 
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
-def analysis_policy(url: str, exam_id: str, policy_file: str | None) -> AnalysisPolicy:
+def analysis_policy(url: str, exam_id: str, policy_file: str | None) -> ResolvedPolicy:
     """The analysis policy in force for the exam, or the run's file (统一考核 weights live here)."""
     return use_case.analysis_policy(url, exam_id, policy_file)
 
@@ -50,11 +51,12 @@ def exam_analysis(exam_id: str, db_url: str | None = None, out_dir: str = "out/r
     data = load_exam_scores(url, exam_id, scores_file, previous_scores_file)
     if data["scores"].empty:
         return use_case.no_scores(exam_id)
-    result = analyse(data, policy)
-    files = write_exam_reports(result, out_dir, lang)
+    result = analyse(data, policy.policy)
+    files = write_exam_reports(result, out_dir, lang) + [use_case.write_policy_note(out_dir, policy, lang)]
     publish_markdown(f"{exam_id}-analysis", result.headline_markdown(lang=lang), "三率一分 headline")
     publish_table(f"{exam_id}-school-summary", result.school_summary_export(), "school_summary.csv")
     students = data["scores"]["student_id"].nunique()
     return StageOutcome("analysis", "done",
                         f"{students} students analysed (previous exam: {data['previous_id'] or 'none'}); "
-                        f"{len(files)} files in {out_dir}", {"files": files})
+                        f"{len(files)} files in {out_dir}; {policy.describe(lang)}",
+                        {"files": files, "policy": policy.record()})

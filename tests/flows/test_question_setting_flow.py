@@ -38,7 +38,7 @@ def test_season_waits_for_review_then_continues_and_reruns_change_nothing(demo_d
         assert session.get(SeasonStage, (exam_id, "approval")).status == "waiting"
 
     for subject in subjects:  # the research office approves from the command line, no server running
-        assert "approved and locked" in submit_review(exam_id, subject, PaperReview(reviewer="李老师"), demo_db)
+        assert "已由 李老师 批准并锁定" in submit_review(exam_id, subject, PaperReview(reviewer="李老师"), demo_db)
     second = exam_season(exam_id, db_url=demo_db, approval_timeout_s=2)
     assert second.stages[0].status == "already-done"
     assert second.stages[1].status == "done"
@@ -158,7 +158,7 @@ def test_a_swap_the_blueprint_can_absorb_replaces_the_item_in_a_new_draft(demo_d
     exam_id, subject, items = _first_subject_draft(demo_db)
     summary = apply_review(demo_db, exam_id, subject, PaperReview(decision="swap", reviewer="王老师",
                                                                   remove_items=[items[0]]))
-    assert "new draft v2" in summary, summary
+    assert "已换题" in summary and "新草稿 第 2 版" in summary, summary
     assert papers(demo_db, exam_id) == [(subject, 1, "rejected"), (subject, 2, "draft")]
     with session_scope(demo_db) as session:
         new_items = [i.item_id for i in session.scalars(select(Paper).where(Paper.version == 2)).one().items]
@@ -208,7 +208,7 @@ def test_paper_assemble_sets_a_paper_again_for_a_subject_left_without_one(demo_d
         kept = {i.item_id for i in latest_paper(session, exam_id, subject).items}
     assert len(kept & set(items)) >= len(items) // 2  # the closest paper to the last one, not a new one
 
-    assert "approved and locked" in submit_review(exam_id, subject, PaperReview(), demo_db)
+    assert "approved and locked" in submit_review(exam_id, subject, PaperReview(), demo_db, lang="en")
     locked = CliRunner().invoke(app, ["paper", "assemble", "--exam", exam_id, "--subject", subject, "--db", demo_db])
     assert locked.exit_code == 1 and "已批准并锁定" in locked.output
     assert papers(demo_db, exam_id)[-1] == (subject, 2, "locked")

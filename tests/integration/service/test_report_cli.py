@@ -66,3 +66,7 @@ def test_report_from_scores_files(tmp_path):
     before = {key(r): float(r["pass_rate"]) for r in rows}
     after = {key(r): float(r["pass_rate"]) for r in stricter}
     assert all(after[k] <= before[k] for k in before) and sum(after.values()) < sum(before.values())
+    # each report says which policy produced it
+    assert "仓库默认文件 policies/analysis.toml" in (out / "policy.md").read_text(encoding="utf-8")
+    note = (tmp_path / "report2" / "policy.md").read_text(encoding="utf-8")
+    assert "考试分析政策 district" in note and "第 1 版" in note and "pass_fraction = 0.95" in note
