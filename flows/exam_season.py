@@ -105,7 +105,7 @@ def exam_season(exam_id: str, db_url: str | None = None, out_dir: str = "out", l
 def _later_stage_bodies(exam_id: str, url: str, out: Path, lang: str, simulate: bool, seed: int,
                         policy_files: dict[str, str]) -> dict:
     """Stages after approval: logistics, ingest, marking, finalise, analysis (each its own flow)."""
-    from flows.analysis import exam_analysis
+    from flows.exam_analysis import exam_analysis
     from flows.logistics import exam_logistics
     from flows.marking_stage import finalise_stage, ingest_stage, marking_stage
 
