@@ -333,6 +333,9 @@ class RosterView:
     created_at: dt.datetime
     solver_status: str | None
     rows: tuple[RosterRow, ...]
+    # what the policy asked and the roster could not give (stored in Chinese when the plan was made);
+    # non-empty for a best-effort roster (尽力方案)
+    shortfalls: tuple[str, ...] = ()
 
 
 def roster_view(school_year: int, term: int | None, cluster_id: str | None, *,
@@ -362,8 +365,10 @@ def roster_view(school_year: int, term: int | None, cluster_id: str | None, *,
             a.to_school_id, schools.get(a.to_school_id, a.to_school_id), a.kind, a.direction, a.backbone,
             a.distance_km, a.subsidy_yuan_per_month, a.start, a.end, a.weekday, a.hours_per_week)
             for a in assignments)
+        summary = plan.summary or {}
         return RosterView(scope, school_year, term, cluster_id, cluster.name if cluster else None, plan.version,
-                          plan.created_by, plan.created_at, plan.solver_status, rows)
+                          plan.created_by, plan.created_at, plan.solver_status, rows,
+                          tuple(summary.get("explanations", [])) + tuple(summary.get("shortfalls", [])))
 
 
 def stored_roster_scopes(url: str | None = None) -> list[tuple[int, int | None, str | None]]:

@@ -22,6 +22,7 @@ from app.errors import UserError
 from models.db import DatabaseNotReady, database_url
 from service.web.auth import (CsrfRefused, PasswordChangeRequired, SignInRequired, csrf_protect, page_lang,
                               viewer_or_none)
+from service.web.i18n import TEXTS
 from service.web.pages import STATIC, render
 from service.web.routes import account, api, district, exams, term
 
@@ -116,11 +117,12 @@ def create_app(url: str | None = None, *, secret_key: str | None = None, marker_
     @app.exception_handler(DatabaseNotReady)
     async def _not_ready(request: Request, error: DatabaseNotReady):
         return render(request, "error.html", None, status_code=503, key=None, text=error.render(page_lang(request)),
-                      status=503)  # no viewer: the database that holds them is the problem
+                      status=503, known=set(TEXTS))  # no viewer: the database that holds them is the problem
 
     return app
 
 
 def _error_page(request: Request, status: int, key: str | None, text: str | None = None):
     viewer = viewer_or_none(request)
-    return render(request, "error.html", viewer, status_code=status, key=key, text=text, status=status)
+    return render(request, "error.html", viewer, status_code=status, key=key, text=text or str(status), status=status,
+                  known=set(TEXTS))

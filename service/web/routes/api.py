@@ -82,8 +82,10 @@ def docs(request: Request):
 
 
 @pages.get("/api/marking/docs", include_in_schema=False)
+@pages.get("/api/marking/redoc", include_in_schema=False)
 def marker_docs(request: Request):
-    """The mounted marker API's own /docs would load Swagger UI from a CDN; this page replaces it."""
+    """The mounted marker API's own /docs and /redoc would load Swagger UI or ReDoc from a CDN; this page
+    replaces both."""
     return docs(request)
 
 
