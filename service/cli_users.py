@@ -1,7 +1,7 @@
 """`xuequ user add|list`: the accounts of the web console (用户)."""
 from __future__ import annotations
 
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -18,10 +18,10 @@ def add(
     name: Annotated[str, typer.Argument(help="The sign-in name (登录名), e.g. 城关学区办 or a person's name.")],
     role: str = typer.Option(..., "--role", help="bureau (教育局), cluster (学区办公室), planner (排班员), "
                                                  "school (学校) or marker (阅卷教师)."),
-    cluster: Optional[str] = typer.Option(None, "--cluster", help="Cluster id: required for --role cluster; "
+    cluster: str | None = typer.Option(None, "--cluster", help="Cluster id: required for --role cluster; "
                                                                   "limits a planner to one cluster."),
-    school: Optional[str] = typer.Option(None, "--school", help="School id: required for --role school."),
-    password: Optional[str] = typer.Option(None, "--password", help="The password (at least 8 characters); "
+    school: str | None = typer.Option(None, "--school", help="School id: required for --role school."),
+    password: str | None = typer.Option(None, "--password", help="The password (at least 8 characters); "
                                                                     "without it a one-time password is printed."),
     db: DbOption = None,
     lang: LangOption = "zh",

@@ -29,8 +29,8 @@ from service.web.routes import account, api, district, exams, term
 SESSION_COOKIE = "xuequ_session"
 SESSION_HOURS = 8  # a working day; then sign in again
 SECURITY_HEADERS = [
-    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; object-src 'none'; "
-                                 b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'"),
+    (b"content-security-policy", (b"default-src 'self'; img-src 'self' data:; object-src 'none'; "
+                                  b"frame-ancestors 'none'; base-uri 'self'; form-action 'self'")),
     (b"x-frame-options", b"DENY"),
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"same-origin"),
@@ -40,14 +40,14 @@ SECURITY_HEADERS = [
 class SecurityHeaders:
     """Adds the headers above to every response (pages, static files, the mounted marker API)."""
 
-    def __init__(self, app):  # noqa: ANN001 - an ASGI app
+    def __init__(self, app):
         self.app = app
 
-    async def __call__(self, scope, receive, send):  # noqa: ANN001
+    async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
 
-        async def send_with_headers(message):  # noqa: ANN001
+        async def send_with_headers(message):
             if message["type"] == "http.response.start":
                 present = {name.lower() for name, _ in message.get("headers", [])}
                 message["headers"] = list(message.get("headers", [])) + [

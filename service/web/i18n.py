@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.vocab import LOCALITIES, ROLES as TEACHER_ROLES, STAGES, SUBJECTS, TIERS
+from domain.vocab import LOCALITIES, STAGES, SUBJECTS, TIERS
+from domain.vocab import ROLES as TEACHER_ROLES
 from models.users import ROLES as USER_ROLES
 
 LANGS = ("zh", "en")

@@ -13,7 +13,7 @@ from tests.web.conftest import PASSWORD, csrf_of
 
 
 def h1(html: str) -> str:
-    return re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)
+    return re.search(r"<h1>(.*?)</h1>", html, re.DOTALL).group(1)
 
 
 def test_a_school_user_sees_its_school_and_gets_403_elsewhere_on_pages_and_json(client_for):
@@ -71,6 +71,9 @@ def test_signed_out_pages_send_to_sign_in_and_json_answers_401(client_for):
 def test_every_post_needs_the_sessions_csrf_token(client_for, district_db):
     anonymous = client_for()
     assert anonymous.post("/login", data={"name": "局长", "password": PASSWORD}).status_code == 403
+    assert anonymous.post("/logout").status_code == 403
+    # the marker API, mounted as it is, answers its bearer tokens (no cookie, so no CSRF token to ask for)
+    assert anonymous.post("/api/marking/api/v1/login", json={"token": "no-such-token"}).status_code == 401
     school = client_for("实验小学教务处")
     change = {"current": PASSWORD, "new": "stolen-password-1"}
     refused = school.post("/account/password", data=change)

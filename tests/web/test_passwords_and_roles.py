@@ -3,8 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from models.users import (AccountError, Scope, check_new_password, hash_password, one_time_password,
-                          verify_password)
+from models.users import AccountError, Scope, check_new_password, hash_password, one_time_password, verify_password
 from service.web.auth import Viewer, home_of, safe_next
 
 

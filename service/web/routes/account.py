@@ -31,7 +31,7 @@ def start(request: Request):
 
 
 @router.get("/login")
-def sign_in_page(request: Request, next: str | None = None):  # noqa: A002 - the query parameter's name
+def sign_in_page(request: Request, next: str | None = None):
     viewer = viewer_or_none(request)
     if viewer is not None:
         return see_other(safe_next(next) or home_of(viewer))

@@ -8,8 +8,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from app.term_planning import RosterView, roster_view, stored_roster_scopes
-from service.web import reads
 from domain.labels import label
+from service.web import reads
 from service.web.auth import Viewer, forbidden, not_found, page_lang
 from service.web.i18n import translator
 from service.web.pages import render
