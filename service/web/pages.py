@@ -31,6 +31,8 @@ def render(request: Request, template: str, viewer: Viewer | None, status_code: 
         "vocab": lambda kind, code: i18n.vocab(kind, code, lang),
         "weekday": lambda day: i18n.weekday(day, lang),
         "term_label": lambda year, term: i18n.term_label(year, term, lang),
+        "sep": "：" if lang == "zh" else ": ",
+        "paren": (lambda text: f"（{text}）") if lang == "zh" else (lambda text: f" ({text})"),
         "nav": nav_items(viewer), "path": request.url.path,
         "other_lang": "en" if lang == "zh" else "zh",
         "lang_url": str(request.url.include_query_params(lang="en" if lang == "zh" else "zh"))
