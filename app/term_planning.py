@@ -297,3 +297,89 @@ def explain_rotation(school_year: int, term: int | None, cluster_id: str | None,
                                attainment(result, case.data, case.rules).line(lang),
                                [e.text(lang) for e in result.explanations],
                                [s.message(lang) for s in result.shortfalls], case.policy.describe(lang))
+
+
+# --- the current roster as a person reads it (the web console's roster page) ---
+
+@dataclass(frozen=True)
+class RosterRow:
+    teacher_id: str
+    teacher_name: str
+    subject: str | None
+    from_school_id: str
+    from_school_name: str
+    to_school_id: str
+    to_school_name: str
+    kind: str  # teacher, leader, principal, part_time
+    direction: str  # support (支教), learn (跟岗)
+    backbone: bool
+    distance_km: float
+    subsidy_yuan_per_month: float
+    start: str | None
+    end: str | None
+    weekday: int | None
+    hours_per_week: float | None
+
+
+@dataclass(frozen=True)
+class RosterView:
+    scope: str
+    school_year: int
+    term: int | None
+    cluster_id: str | None
+    cluster_name: str | None
+    version: int
+    created_by: str
+    created_at: dt.datetime
+    solver_status: str | None
+    rows: tuple[RosterRow, ...]
+    # what the policy asked and the roster could not give (stored in Chinese when the plan was made);
+    # non-empty for a best-effort roster (尽力方案)
+    shortfalls: tuple[str, ...] = ()
+
+
+def roster_view(school_year: int, term: int | None, cluster_id: str | None, *,
+                url: str | None = None) -> RosterView | None:
+    """The current roster of a cluster and term (the latest stored version of its scope; what-if runs
+    are not it) with teachers and schools by name; None when none is stored. A teacher or school no
+    longer in the district reads as its id."""
+    from sqlalchemy import select
+
+    from models import Cluster, School, Teacher
+    from models.scenarios import current_plan
+
+    scope = plan_scope(school_year, term, cluster_id)
+    with session_scope(url) as session:
+        plan = current_plan(session, "rotation", scope)
+        if plan is None:
+            return None
+        assignments = sorted(plan.rotations, key=lambda a: a.seq)
+        teacher_ids = {a.teacher_id for a in assignments}
+        teachers = {t.teacher_id: t for t in session.scalars(select(Teacher).where(Teacher.teacher_id.in_(teacher_ids)))}
+        schools = {s.school_id: s.name for s in session.scalars(select(School))}
+        cluster = session.get(Cluster, cluster_id) if cluster_id else None
+        rows = tuple(RosterRow(
+            a.teacher_id, teachers[a.teacher_id].name if a.teacher_id in teachers else a.teacher_id,
+            teachers[a.teacher_id].subject if a.teacher_id in teachers else None,
+            a.from_school_id, schools.get(a.from_school_id, a.from_school_id),
+            a.to_school_id, schools.get(a.to_school_id, a.to_school_id), a.kind, a.direction, a.backbone,
+            a.distance_km, a.subsidy_yuan_per_month, a.start, a.end, a.weekday, a.hours_per_week)
+            for a in assignments)
+        summary = plan.summary or {}
+        return RosterView(scope, school_year, term, cluster_id, cluster.name if cluster else None, plan.version,
+                          plan.created_by, plan.created_at, plan.solver_status, rows,
+                          tuple(summary.get("explanations", [])) + tuple(summary.get("shortfalls", [])))
+
+
+def stored_roster_scopes(url: str | None = None) -> list[tuple[int, int | None, str | None]]:
+    """(school year, term, cluster) of every stored current roster, newest term first (what-if runs excluded)."""
+    from sqlalchemy import select
+
+    from models import Plan
+    from models.scenarios import SEPARATOR
+
+    with session_scope(url) as session:
+        found = set(session.execute(select(Plan.school_year, Plan.term, Plan.cluster_id)
+                                    .where(Plan.kind == "rotation", ~Plan.scope.contains(SEPARATOR))).all())
+    return sorted(((y, t, c) for y, t, c in found if y is not None),
+                  key=lambda k: (-k[0], -(k[1] or 0), k[2] or ""))

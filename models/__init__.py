@@ -7,11 +7,12 @@ from models.exams import Exam, ExamSession, Item, ItemUsage, Paper, PaperItem, R
 from models.marking import Marker, MarkingGroup, MarkingMark, MarkingScript, MarkingTask
 from models.plans import (AuditEntry, InvigilationAssignment, MarkingAssignment, Plan, PolicySet,
                           RotationAssignment)
+from models.users import User
 
 __all__ = [
     "Base", "District", "Cluster", "School", "Teacher", "Room", "SchoolClass", "ClassTeacher", "Student", "Term",
     "TeachingNeed", "Unavailability", "Distance", "Researcher", "Exam", "ExamSession", "Item", "ItemUsage",
     "Paper", "PaperItem", "Response", "Score", "SeasonStage", "PolicySet", "Plan", "RotationAssignment",
     "InvigilationAssignment", "MarkingAssignment", "AuditEntry",
-    "MarkingGroup", "MarkingScript", "MarkingTask", "MarkingMark", "Marker",
+    "MarkingGroup", "MarkingScript", "MarkingTask", "MarkingMark", "Marker", "User",
 ]

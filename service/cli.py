@@ -25,6 +25,8 @@ app.add_typer(db_app, name="db")
 def _mount_subcommands() -> None:
     from service.cli_marking import app as marking_app
     from service.cli_plans import invigilation_app, invigilation_plan, policy_app, rotation_app
+    from service.cli_users import app as user_app
+    from service.web.cli import serve_web
 
     marking_app.command("plan", help="Marking groups (and invigilation) of a joint exam: marking.csv and notices; "
                                      "both plans are made together.")(invigilation_plan)
@@ -33,6 +35,8 @@ def _mount_subcommands() -> None:
     app.add_typer(rotation_app, name="rotation")
     app.add_typer(policy_app, name="policy")
     app.add_typer(invigilation_app, name="invigilation")
+    app.add_typer(user_app, name="user")
+    app.command("web")(serve_web)
 
 
 _mount_subcommands()
