@@ -67,6 +67,14 @@ def run_demo(out: Path, seed: int, schools: int, lang: str, console: Console) ->
             result = stage.run()
             progress.update(task, completed=1, note=result if result is not None else "[yellow]skipped")
     console.print(f"[green]demo finished in {time.perf_counter() - started:.0f} s → {out.resolve()}")
+    reports = sorted(out.resolve().glob("exam/*/report/report.html"))
+    if reports:
+        console.print(f"考试分析报告 report: file://{reports[0]}", markup=False, highlight=False, soft_wrap=True)
+    if state.get("accounts"):
+        who = "，".join(f"{name} / {password}" for name, password in state["accounts"])
+        console.print(f"网页控制台 web console: 运行 .venv/bin/xuequ web（在本目录），打开 http://127.0.0.1:8000/ ；"
+                      f"账号 / 一次性密码 accounts: {who}（首次登录须改密码 change it at first sign-in）",
+                      markup=False, highlight=False, soft_wrap=True)
     return 0
 
 
@@ -163,8 +171,23 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
                 session.execute(insert(Score), rows[start:start + 20000])
         return f"{previous_id}: {scores['student_id'].nunique()} students (simulated scores)"
 
+    def accounts() -> str:
+        """Two accounts of the web console, with one-time passwords (changed at the first sign-in)."""
+        from models.db import session_scope
+        from models.users import add_user
+
+        issued = []
+        with session_scope() as session:
+            session.info["actor"] = "demo"
+            for name, role, cluster in (("bureau", "bureau", None), ("cluster-c01", "cluster", "C01")):
+                _, password = add_user(session, name, role, cluster_id=cluster)
+                issued.append((name, password))
+        state["accounts"] = issued
+        return "、".join(name for name, _ in issued)
+
     return [Stage("学期排班 term schedule (rotation, leaders)", term_plan),
-            Stage("上次联考成绩 previous exam (simulated)", previous_exam), Stage("考试季 exam season", season)]
+            Stage("上次联考成绩 previous exam (simulated)", previous_exam), Stage("考试季 exam season", season),
+            Stage("网页控制台账号 web console accounts", accounts)]
 
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

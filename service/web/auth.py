@@ -66,7 +66,7 @@ async def csrf_protect(request: Request) -> None:
     if request.method not in UNSAFE_METHODS:
         return
     expected = request.session.get("csrf")
-    sent = request.headers.get(CSRF_HEADER)
+    sent: object = request.headers.get(CSRF_HEADER)
     if sent is None and request.headers.get("content-type", "").startswith(
             ("application/x-www-form-urlencoded", "multipart/form-data")):
         sent = (await request.form()).get(CSRF_FIELD)  # the form is cached: the handler reads it again

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 
 from models import Cluster, District, Exam, ExamSession, School, SchoolClass, Teacher
 from models.db import session_scope
@@ -135,7 +135,7 @@ def teachers(url: str, school_ids: list[str], *, subject: str | None = None, nam
     if not school_ids:
         return [], 0
     with session_scope(url) as session:
-        where = [Teacher.school_id.in_(school_ids)]
+        where: list[ColumnElement[bool]] = [Teacher.school_id.in_(school_ids)]
         if subject:
             where.append(Teacher.subject == subject)
         if name_contains:

@@ -82,7 +82,7 @@ async def account_password(request: Request, viewer: SignedIn):
     try:
         with session_scope(request.app.state.url) as session:
             session.info["actor"] = viewer.name
-            change_password(session, session.get(User, viewer.user_id), str(form.get("current", "")),
+            change_password(session, session.get_one(User, viewer.user_id), str(form.get("current", "")),
                             str(form.get("new", "")))
     except AccountError as error:
         return render(request, "account.html", viewer, status_code=400, done=None, problem=error,
@@ -96,7 +96,7 @@ async def account_language(request: Request, viewer: SignedIn):
     try:
         with session_scope(request.app.state.url) as session:
             session.info["actor"] = viewer.name
-            set_language(session, session.get(User, viewer.user_id), str(form.get("language", "")))
+            set_language(session, session.get_one(User, viewer.user_id), str(form.get("language", "")))
     except AccountError as error:
         return render(request, "account.html", viewer, status_code=400, done=None, problem=error,
                       scope_name=scope_name(request, viewer))

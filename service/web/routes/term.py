@@ -61,7 +61,8 @@ def rosters(request: Request, viewer: Reader):
 def roster(request: Request, cluster_id: str, school_year: int, term: int, viewer: Reader):
     url = request.app.state.url
     view = roster_for(url, viewer, cluster_id, school_year, term)
-    own_school = reads.school(url, viewer.scope.school_id) if viewer.scope.role == "school" else None
+    own_school = (reads.school(url, viewer.scope.school_id)
+                  if viewer.scope.role == "school" and viewer.scope.school_id else None)
     return render(request, "term/roster.html", viewer, view=view, cluster_id=cluster_id,
                   cluster_name=reads.cluster_name(url, cluster_id), school_year=school_year, term=term,
                   own_school=own_school, solver_status=solver_words(view, page_lang(request, viewer)),
