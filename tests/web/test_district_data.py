@@ -158,7 +158,9 @@ def test_a_bad_bundle_lists_every_problem_with_file_row_and_column_and_writes_no
     assert row_counts(accounts_db) == before
     assert audit_of(accounts_db)[-1] == ("局长", "refused", "web:坏数据.zip")
 
-    english = table_rows(upload(bureau, bad_bundle(tmp_path / "en"), lang="en").text, "problems")
+    english_page = upload(bureau, bad_bundle(tmp_path / "en"), lang="en").text
+    assert re.search(r"The bundle has \d+ problem\(s\); nothing was imported", english_page)
+    english = table_rows(english_page, "problems")
     assert ["teachers.csv", str(mini_teachers + 1), "school_id"] in [r[:3] for r in english]
     assert ["teachers.csv", str(mini_teachers + 2), "name"] in [r[:3] for r in english]
     assert not any(re.search(r"[\u4e00-\u9fff]", r[3].replace("赵六", "")) for r in english)  # English words
