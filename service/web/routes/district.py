@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 
-from service.web import reads
+from service.web import reads, reads_district_data
 from service.web.auth import Viewer, forbidden, home_of, not_found, reader, signed_in
 from service.web.pages import render
 from service.web.routes.account import see_other
@@ -61,7 +61,8 @@ def school(request: Request, school_id: str, viewer: Reader):
     row = school_or_refuse(url, viewer, school_id)
     found, total = reads.teachers(url, [row.school_id])
     return render(request, "district/school.html", viewer, school=row, teachers=found, total=total,
-                  sees_cluster=viewer.scope.sees_cluster(row.cluster_id))
+                  sees_cluster=viewer.scope.sees_cluster(row.cluster_id),
+                  classes=reads_district_data.classes_of_school(url, row.school_id))
 
 
 @router.get("/district/teachers")
