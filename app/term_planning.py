@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -199,11 +200,21 @@ def store_plan(case: RotationCase, result: RotationResult, actor: str, url: str 
                     summary={"plan": plan_to_json(result.plan), "changed": result.changed,
                              "policy": case.policy.record(),
                              "explanations": [e.text("zh") for e in result.explanations],
-                             "shortfalls": [s.message("zh") for s in result.shortfalls]} | (summary_extra or {}))
+                             "shortfalls": [s.message("zh") for s in result.shortfalls],
+                             "explained": explained_json(result)} | (summary_extra or {}))
         plan.rotations = [RotationAssignment(seq=n, **_assignment(row)) for n, row in enumerate(rows, start=1)]
         session.add(plan)
         session.flush()
         return plan.plan_id, version
+
+
+def explained_json(result: RotationResult) -> list[dict]:
+    """The explanations and shortfalls with what they are about (rule, school or pair, policy key) and
+    both languages, so a reader can put each one beside the number it explains (the console's roster)."""
+    return ([{"code": e.code, "scope": e.scope, "policy_key": e.policy_key, "zh": e.text("zh"), "en": e.text("en")}
+             for e in result.explanations]
+            + [{"code": "unfilled_post", "scope": s.school_id, "policy_key": "", "zh": s.message("zh"),
+                "en": s.message("en")} for s in result.shortfalls])
 
 
 def _assignment(row: dict) -> dict:
@@ -339,18 +350,19 @@ class RosterView:
 
 
 def roster_view(school_year: int, term: int | None, cluster_id: str | None, *,
-                url: str | None = None) -> RosterView | None:
+                url: str | None = None, version: int | None = None) -> RosterView | None:
     """The current roster of a cluster and term (the latest stored version of its scope; what-if runs
-    are not it) with teachers and schools by name; None when none is stored. A teacher or school no
-    longer in the district reads as its id."""
+    are not it), or the given earlier `version`, with teachers and schools by name; None when none is
+    stored. A teacher or school no longer in the district reads as its id."""
     from sqlalchemy import select
 
-    from models import Cluster, School, Teacher
+    from models import Cluster, Plan, School, Teacher
     from models.scenarios import current_plan
 
     scope = plan_scope(school_year, term, cluster_id)
     with session_scope(url) as session:
-        plan = current_plan(session, "rotation", scope)
+        plan = (current_plan(session, "rotation", scope) if version is None else session.scalars(
+            select(Plan).where(Plan.kind == "rotation", Plan.scope == scope, Plan.version == version)).first())
         if plan is None:
             return None
         assignments = sorted(plan.rotations, key=lambda a: a.seq)
@@ -383,3 +395,94 @@ def stored_roster_scopes(url: str | None = None) -> list[tuple[int, int | None, 
                                     .where(Plan.kind == "rotation", ~Plan.scope.contains(SEPARATOR))).all())
     return sorted(((y, t, c) for y, t, c in found if y is not None),
                   key=lambda k: (-k[0], -(k[1] or 0), k[2] or ""))
+
+
+# --- how far the current roster reaches its policy, school by school (the console's roster page) ---
+
+@dataclass(frozen=True)
+class SchoolAttainment:
+    """One school of the cluster: its 10% rule (when it carries it) and the posts it asked, as reached,
+    with the explanations (in the reader's language) that are about this school."""
+
+    school_id: str
+    school_name: str
+    quota_school: bool  # carries the rotation quota (quota.sender_tiers / sender_localities)
+    eligible: int  # teachers eligible to rotate under the plan's policy
+    required: int  # ⌈quota.min_fraction × eligible⌉ for a quota school, else 0
+    made: int  # required rotations made (at most `required`)
+    rotating_out: int
+    backbone_out: int
+    posts: int  # posts asked in needs.csv
+    posts_filled: int
+    explanations: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RosterAttainment:
+    version: int
+    policy: str  # which policy the roster was made under, as a person reads it
+    min_fraction: float
+    backbone_min_share: float
+    sender_tiers: tuple[str, ...]
+    sender_localities: tuple[str, ...]
+    required_rotations: int
+    rotations_made: int
+    posts: int
+    posts_filled: int
+    backbone_rotating: int
+    rotating: int
+    schools: tuple[SchoolAttainment, ...]
+    explanations: tuple[str, ...] = ()  # about no single school (the cluster, a pair, a teacher)
+
+
+def _school_of_scope(scope: str, schools: set[str]) -> str | None:
+    """The school an explanation is about: its scope, or the first part of `school/subject/grade`,
+    `mentor@school`; None for a pair, a teacher or the cluster."""
+    for candidate in (scope, scope.split("/", 1)[0], scope.rsplit("@", 1)[-1]):
+        if candidate in schools:
+            return candidate
+    return None
+
+
+def roster_attainment(school_year: int, term: int | None, cluster_id: str | None, *, url: str | None = None,
+                      lang: str = "zh") -> RosterAttainment | None:
+    """The current roster's attainment (scheduling.rotation.attainment) under the policy it was made
+    with, per school, against the cluster's facts as they are now; each stored explanation beside the
+    school it is about. None when no roster is stored."""
+    from app.scenarios import _plan_policy
+    from models.scenarios import current_plan
+    from scheduling.rotation.rules import is_eligible, is_quota_sender
+
+    url = database_url(url)
+    scope = plan_scope(school_year, term, cluster_id)
+    with session_scope(url) as session:
+        row = current_plan(session, "rotation", scope)
+        if row is None or "plan" not in (row.summary or {}):
+            return None
+        plan, summary, version = plan_from_json(row.summary["plan"]), dict(row.summary), row.version
+        in_force = resolve_in(session, "rotation", cluster_id=cluster_id, school_year=school_year, term=term)
+        policy = _plan_policy("rotation", row, in_force)
+    case = load_case(school_year, term, cluster_id, url=url, revise=False, resolved=policy)
+    rules, data = case.rules, case.data
+    reached = attainment(plan, data, rules)
+    ids = {s.school_id for s in data.schools if cluster_id is None or s.cluster_id == cluster_id}
+    about: dict[str | None, list[str]] = {}
+    for item in summary.get("explained", []):
+        about.setdefault(_school_of_scope(item.get("scope") or "", ids), []).append(item["en" if lang == "en" else "zh"])
+    filled = Counter((p.to_school_id, p.subject, p.grade) for p in plan.postings)
+    schools = []
+    for s in sorted((s for s in data.schools if s.school_id in ids), key=lambda s: (not s.is_lead, s.school_id)):
+        out = [p for p in plan.postings if p.from_school_id == s.school_id]
+        made, required = reached.quota_by_school.get(s.school_id, (0, 0))
+        schools.append(SchoolAttainment(
+            s.school_id, s.name, is_quota_sender(s, rules),
+            sum(1 for t in data.teachers if t.school_id == s.school_id and is_eligible(t, school_year, rules)),
+            required, made, len(out), sum(1 for p in out if p.backbone),  # backbone as the policy counts it
+            sum(n.posts for n in data.needs if n.school_id == s.school_id),
+            sum(min(filled[(n.school_id, n.subject, n.grade)], n.posts) for n in data.needs
+                if n.school_id == s.school_id),
+            tuple(about.get(s.school_id, []))))
+    return RosterAttainment(version, policy.describe(lang), rules.quota.min_fraction, rules.quota.backbone_min_share,
+                            tuple(rules.quota.sender_tiers), tuple(rules.quota.sender_localities),
+                            reached.required_rotations, reached.rotations_made, reached.posts, reached.posts_filled,
+                            reached.backbone_rotating, reached.rotating, tuple(schools), tuple(about.get(None, [])))

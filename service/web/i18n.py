@@ -9,6 +9,7 @@ from collections.abc import Callable
 from domain.vocab import LOCALITIES, STAGES, SUBJECTS, TIERS
 from domain.vocab import ROLES as TEACHER_ROLES
 from models.users import ROLES as USER_ROLES
+from service.web.i18n_term import TERM_TEXTS
 
 LANGS = ("zh", "en")
 
@@ -123,6 +124,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "marker_api": ("阅卷接口（令牌）", "Marker API (token)"),
     "members": ("成员学校", "Member schools"),
 }
+
+TEXTS.update(TERM_TEXTS)  # the term planning pages' words (service/web/i18n_term.py)
 
 KIND_LABELS = {"teacher": ("教师交流", "teacher"), "leader": ("干部交流", "leader"), "principal": ("校长交流", "principal"),
                "part_time": ("跨校兼课", "part-time")}
