@@ -243,6 +243,13 @@ def invigilation(url: str, exam_id: str, lang: str) -> InvigilationView | None:
 
 # --- marking (阅卷) ---
 
+def group_name(item_group: str, lang: str) -> str:
+    """第2组 for the planner's group ids (math-G2) in Chinese; the id in English."""
+    from marking.assist import group_label
+
+    return group_label(item_group) if lang == "zh" else item_group
+
+
 @dataclass(frozen=True)
 class Person:
     name: str
@@ -283,7 +290,7 @@ def marking_groups(url: str, exam_id: str, lang: str) -> list[MarkingGroupView]:
                                              schools.get(r.teacher_school_id, r.teacher_school_id))
                                       for r in rows.itertuples() if r.role == role), key=lambda p: (p.school, p.name)))
                   for role in ("leader", "marker")}
-        out.append(MarkingGroupView(subject_name(str(subject), lang), str(group),
+        out.append(MarkingGroupView(subject_name(str(subject), lang), group_name(str(group), lang),
                                     tuple(sorted(questions.get((str(subject), str(group)), []))),
                                     people["leader"], people["marker"]))
     return out
@@ -317,7 +324,7 @@ def marking_progress(url: str, exam_id: str, lang: str) -> list[ProgressRow]:
     with session_scope(url) as session:
         frame = progress(session, exam_id)
     order = {s: n for n, s in enumerate(exam_subjects(url, exam_id))}
-    rows = [ProgressRow(subject_name(r.subject, lang), r.item_group, int(r.scripts), int(r.final), float(r.done_pct),
+    rows = [ProgressRow(subject_name(r.subject, lang), group_name(r.item_group, lang), int(r.scripts), int(r.final), float(r.done_pct),
                         int(r.waiting_third), int(r.waiting_arbitration), int(r.markers),
                         _number(r.marks_per_marker_hour), _number(r.agreement_rate))
             for r in frame.itertuples()]
@@ -358,6 +365,10 @@ def school_results(url: str, exam_id: str, lang: str) -> list[SchoolResult] | No
     from app.exam_analysis import analyse, analysis_policy, load_exam_scores
 
     policy = analysis_policy(url, exam_id, None)
+    fingerprint = (scores_fingerprint(url), policy.text)
+    cached = _RESULTS.get((url, exam_id, lang))
+    if cached is not None and cached[0] == fingerprint:
+        return cached[1]
     data = load_exam_scores(url, exam_id, None, None)
     if data["scores"].empty:
         return None
@@ -373,4 +384,24 @@ def school_results(url: str, exam_id: str, lang: str) -> list[SchoolResult] | No
                         None if _number(r.rank) is None else int(r.rank),
                         None if _number(r.peers) is None else int(r.peers), _number(r.improvement_rate))
            for r in rows.itertuples()]
-    return sorted(out, key=lambda r: (order.get(r.subject, 99), r.school_id))
+    rows_out = sorted(out, key=lambda r: (order.get(r.subject, 99), r.school_id))
+    if len(_RESULTS) > 32:  # a few exams and languages at a time; never grows without bound
+        _RESULTS.clear()
+    _RESULTS[url, exam_id, lang] = (fingerprint, rows_out)
+    return rows_out
+
+
+# The analysis takes a second or more; its inputs change only when scores (this exam's, or the
+# previous one's for the improvement rate) or the policy do. Computed results are kept per exam and
+# language with a fingerprint of both, and computed again when either changes.
+_RESULTS: dict[tuple[str, str, str], tuple[tuple, list[SchoolResult]]] = {}
+
+
+def scores_fingerprint(url: str) -> tuple:
+    """How many final scores the database holds and their sum: changes whenever a score does."""
+    from sqlalchemy import func
+
+    from models import Score
+
+    with session_scope(url) as session:
+        return tuple(session.execute(select(func.count(), func.sum(Score.score))).one())

@@ -110,6 +110,7 @@ def make_app(url: str, out: Path):
     app = create_app(url, secret_key=SECRET, marker_api=False)
     app.state.out_dir = str(out)  # where a repair writes the plan's files
     app.state.repair_seconds = 3.0  # keep the solver short in tests
+    app.state.refresh_seconds = 2  # the marking progress refreshes itself every 10 s in use
     return app
 
 
@@ -290,7 +291,7 @@ def test_marking_groups_by_name_and_progress_that_refreshes_itself(browser, seas
         page.wait_for_url("**/district")
         page.goto(f"/exams/{EXAM}/marking")
         assert page.locator("h1").inner_text() == f"阅卷：{EXAM_NAME}"
-        assert "数学" in column(page, "groups")
+        assert "数学" in column(page, "groups") and "第1组" in column(page, "groups", 1)
         leaders = page.locator("#groups tbody td:nth-child(4)").first.inner_text()
         assert "（" in leaders and "中学" in leaders  # names with their schools
         assert set(column(page, "progress", 4)) == {"100.0%"}  # the season marked every script
@@ -348,6 +349,11 @@ def test_only_the_office_reviews_papers_and_a_school_cannot(papers_db, tmp_path)
         token = csrf_of(bureau.get(f"/exams/{EXAM}/papers/math").text)
         kept = bureau.post(f"/exams/{EXAM}/papers/math/review", data={"decision": "reject", "csrf_token": token})
         assert "驳回须写明审核意见" in kept.text and paper_state(papers_db, EXAM, "math")[0] == "draft"
+        subjective = [q["item_id"] for q in paper["questions"] if q["item_type"] == "主观题"]
+        kept = bureau.post(f"/exams/{EXAM}/papers/math/review",  # every subjective question out: too many
+                           data={"decision": "swap", "remove": subjective, "csrf_token": token})
+        assert "仍为待审草稿，未换题" in kept.text and "缺" in kept.text  # which cell falls short, by how much
+        assert paper_state(papers_db, EXAM, "math")[:2] == ("draft", 1)
         done = bureau.post(f"/exams/{EXAM}/papers/math/review", data={"decision": "approve", "csrf_token": token})
         assert "已由 局长 批准并锁定" in done.text
         assert paper_state(papers_db, EXAM, "math")[0] == "locked"
@@ -391,3 +397,22 @@ def test_the_results_json_holds_only_the_rows_a_viewer_may_see(season_db, tmp_pa
         assert progress and all(g["done_pct"] == 100.0 for g in progress)
         plan = bureau.get(f"/api/console/exams/{EXAM}/invigilation").json()
         assert plan["duties"] and all(d["teacher_name"] and d["site_name"] for d in plan["duties"])
+
+
+def test_results_follow_the_scores_when_they_change(season_db, tmp_path):
+    """The results are kept between requests, but computed again as soon as a score changes."""
+    from sqlalchemy import update
+
+    from models import Score
+    from models.db import session_scope
+
+    app = make_app(season_db, tmp_path)
+    with client_of(app, "局长") as bureau:
+        def math_means() -> set[float]:
+            rows = bureau.get(f"/api/console/exams/{EXAM}/report").json()["rows"]
+            return {r["mean"] for r in rows if r["subject"] == "math"}
+
+        assert min(math_means()) > 30
+        with session_scope(season_db) as session:  # every math script re-marked to nothing
+            session.execute(update(Score).where(Score.exam_id == EXAM, Score.subject == "math").values(score=0.0))
+        assert math_means() == {0.0}

@@ -79,6 +79,10 @@ def subject_or_404(url: str, exam_id: str, subject: str) -> str:
     return subject
 
 
+def refresh_seconds(request: Request) -> int:
+    return int(getattr(request.app.state, "refresh_seconds", REFRESH_SECONDS))
+
+
 def take_flash(request: Request) -> str | None:
     return request.session.pop(FLASH, None)
 
@@ -278,7 +282,7 @@ def marking(request: Request, exam_id: str, viewer: Reader):
     lang = page_lang(request, viewer)
     return season_page(request, "exams/marking.html", viewer, exam,
                   groups=reads_season.marking_groups(url, exam_id, lang),
-                  progress=reads_season.marking_progress(url, exam_id, lang), refresh=REFRESH_SECONDS,
+                  progress=reads_season.marking_progress(url, exam_id, lang), refresh=refresh_seconds(request),
                   now=dt.datetime.now().strftime("%H:%M:%S"))
 
 
@@ -289,7 +293,7 @@ def marking_progress_fragment(request: Request, exam_id: str, viewer: Reader):
     exam = office_exam(url, viewer, exam_id)
     return render(request, "exams/_progress.html", viewer, exam=exam,
                   progress=reads_season.marking_progress(url, exam_id, page_lang(request, viewer)),
-                  refresh=REFRESH_SECONDS, now=dt.datetime.now().strftime("%H:%M:%S"))
+                  refresh=refresh_seconds(request), now=dt.datetime.now().strftime("%H:%M:%S"))
 
 
 @api.get("/exams/{exam_id}/marking/progress", summary="Live marking progress per item group")
