@@ -72,7 +72,7 @@ def create_app(url: str | None = None, *, secret_key: str | None = None, marker_
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
     app.add_middleware(SecurityHeaders)
 
-    for routes in (account.router, district.router, exams.router, term.router, api.router, api.pages):
+    for routes in (account.router, district.router, exams.router, exams.api, term.router, api.router, api.pages):
         app.include_router(routes)
     app.include_router(district_data.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
