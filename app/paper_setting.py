@@ -272,8 +272,9 @@ def apply_review(url: str, exam_id: str, subject: str, review: ReviewDecision, l
         review_paper(session, paper, decision=review.decision, reviewer=review.reviewer, comment=review.comment)
         new_version = store_draft(session, exam_id, subject, assembled, review.reviewer).version
     done_zh = "已驳回" if review.decision == "reject" else "已换题"
-    return (f"{subject_label(subject, lang)} 第 {version} 版{done_zh}（{review.comment}）；新草稿 第 {new_version} 版，待审核"
-            if lang == "zh" else f"{subject} v{version} {review.decision}ed ({review.comment}); new draft v{new_version}")
+    said_zh, said_en = (f"（{review.comment}）", f" ({review.comment})") if review.comment else ("", "")
+    return (f"{subject_label(subject, lang)} 第 {version} 版{done_zh}{said_zh}；新草稿 第 {new_version} 版，待审核"
+            if lang == "zh" else f"{subject} v{version} {review.decision}ed{said_en}; new draft v{new_version}")
 
 
 def _why(explanation: list[str], lang: str) -> str:
