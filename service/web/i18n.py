@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from domain.vocab import LOCALITIES, STAGES, SUBJECTS, TIERS
-from domain.vocab import ROLES as TEACHER_ROLES
+from domain.labels import label
 from models.users import ROLES as USER_ROLES
 from service.web.i18n_term import TERM_TEXTS
 
@@ -125,11 +124,16 @@ TEXTS: dict[str, tuple[str, str]] = {
     "members": ("成员学校", "Member schools"),
 }
 
-TEXTS.update(TERM_TEXTS)  # the term planning pages' words (service/web/i18n_term.py)
+def add_texts(words: dict[str, tuple[str, str]], owner: str) -> None:
+    """A page's own words join the console's one table; a key that would change another page's word is refused."""
+    clash = sorted(k for k in words if k in TEXTS and TEXTS[k] != words[k])
+    if clash:
+        raise ValueError(f"{owner}: these words would replace the console's: {', '.join(clash)}")
+    TEXTS.update(words)
 
-KIND_LABELS = {"teacher": ("教师交流", "teacher"), "leader": ("干部交流", "leader"), "principal": ("校长交流", "principal"),
-               "part_time": ("跨校兼课", "part-time")}
-DIRECTION_LABELS = {"support": ("支教", "support"), "learn": ("跟岗", "learn")}
+
+add_texts(TERM_TEXTS, "term planning pages (service/web/i18n_term.py)")
+
 WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 
 
@@ -151,12 +155,9 @@ def vocab(kind: str, code: str | None, lang: str) -> str:
     if kind == "user_role":
         pair = USER_ROLES.get(code)
         return code if pair is None else pair[0 if lang == "zh" else 1]
-    if kind in ("kind", "direction"):
-        pair = (KIND_LABELS if kind == "kind" else DIRECTION_LABELS).get(code)
-        return code if pair is None else pair[0 if lang == "zh" else 1]
-    table = {"subject": SUBJECTS, "stage": STAGES, "locality": LOCALITIES, "tier": TIERS,
-             "teacher_role": TEACHER_ROLES}[kind]
-    return table.get(code, code) if lang == "zh" else code.replace("_", " ")
+    registry = {"kind": "posting_kind", "direction": "direction", "subject": "subject", "stage": "school_stage",
+                "locality": "locality", "tier": "tier", "teacher_role": "staff_role"}[kind]
+    return label(registry, code, lang)  # the one label registry (domain/labels.py)
 
 
 def weekday(day: int | None, lang: str) -> str:

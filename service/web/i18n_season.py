@@ -2,7 +2,7 @@
 (kept in their own file so the slices of the console merge without touching each other's words)."""
 from __future__ import annotations
 
-from service.web.i18n import TEXTS
+from service.web.i18n import add_texts
 
 SEASON_TEXTS: dict[str, tuple[str, str]] = {
     "papers": ("审题", "Paper review"),
@@ -102,4 +102,4 @@ SEASON_TEXTS: dict[str, tuple[str, str]] = {
     "open_school": ("本校详情", "School page"),
 }
 
-TEXTS.update(SEASON_TEXTS)
+add_texts(SEASON_TEXTS, "exam season pages (service/web/i18n_season.py)")

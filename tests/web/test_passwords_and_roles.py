@@ -101,3 +101,15 @@ def test_each_role_lands_on_its_widest_page():
                                           ("https://evil.example/", False), ("/\\evil", False), ("", False)])
 def test_after_sign_in_only_a_path_on_this_site_is_followed(target, kept):
     assert (safe_next(target) == target) is kept
+
+
+def test_a_page_cannot_replace_another_pages_word_in_the_one_table():
+    import pytest as _pytest
+
+    from service.web.i18n import TEXTS, add_texts
+
+    key = next(iter(TEXTS))
+    add_texts({key: TEXTS[key]}, "same word")  # the same word twice is fine
+    with _pytest.raises(ValueError, match=key):
+        add_texts({key: ("另一个词", "another word")}, "a clashing page")
+    assert TEXTS[key] != ("另一个词", "another word")

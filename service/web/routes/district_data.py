@@ -37,7 +37,7 @@ from models.db import session_scope
 from service.web import reads_district_data as reads
 from service.web.auth import Viewer, forbidden, page_lang, signed_in, viewer_or_none
 from service.web.bundle_upload import MAX_UPLOAD_BYTES, UploadRefused, safe_upload_name, unpack
-from service.web.i18n import TEXTS
+from service.web.i18n import TEXTS, add_texts
 from service.web.pages import render
 from service.web.routes.account import see_other
 
@@ -82,7 +82,7 @@ DATA_TEXTS: dict[str, tuple[str, str]] = {
     "rows_deleted": ("删除", "Deleted"),
     "recent_bundle_events": ("最近的导入与导出", "Recent imports and exports"),
     "when": ("时间", "When"),
-    "who": ("操作人", "Who"),
+    "event_who": ("操作人", "Who"),
     "action": ("操作", "Action"),
     "rows_changed": ("变化行数 / 问题数", "Rows changed / problems"),
     "event_import": ("导入", "import"),
@@ -97,8 +97,7 @@ DATA_TEXTS: dict[str, tuple[str, str]] = {
     "class_teachers": ("任课教师", "Teachers"),
     "no_classes": ("暂无班级（classes.csv）。", "No class yet (classes.csv)."),
 }
-assert not set(DATA_TEXTS) & set(TEXTS), "a word of this page would replace one of the console's"
-TEXTS.update(DATA_TEXTS)  # this slice's words join the console's one table
+add_texts(DATA_TEXTS, "district data page (service/web/routes/district_data.py)")
 
 
 def data_keeper(viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
