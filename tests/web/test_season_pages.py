@@ -7,7 +7,9 @@ The mini bundle has no question bank, so these tests run on a small generated co
   no Prefect);
 - one `season` database (SQLite, built once): the papers approved, then logistics (`plan_logistics`, a
   5 s solver limit), the simulated schools' response files, simulated marking and final scores, all
-  in-process as the season's stages run them.
+  in-process as the season's stages run them;
+- a `scored` database (PostgreSQL): the county with final scores written directly, for the school's
+  results journey on PostgreSQL without a whole season.
 """
 from __future__ import annotations
 
@@ -38,8 +40,8 @@ ACCOUNTS = {  # name: (role, cluster, school)
 SEASON_SCREENSHOTS = {"paper-review", "invigilation", "marking-progress", "school-report"}
 
 
-def build_county(url: str, work: Path) -> None:
-    """The small county imported, the console's accounts, and a draft paper for every subject."""
+def build_county(url: str, work: Path, *, papers: bool = True) -> None:
+    """The small county imported, the console's accounts, and (with `papers`) a draft paper for every subject."""
     from app.paper_setting import set_papers
     from bundle.io import write_bundle
     from bundle.validate import load_bundle
@@ -57,8 +59,34 @@ def build_county(url: str, work: Path) -> None:
         session.info["actor"] = "test"
         for name, (role, cluster, school) in ACCOUNTS.items():
             add_user(session, name, role, cluster_id=cluster, school_id=school, password=PASSWORD)
-    outcome = set_papers(EXAM, url)
-    assert outcome.status == "done", outcome.message
+    if papers:
+        outcome = set_papers(EXAM, url)
+        assert outcome.status == "done", outcome.message
+
+
+def write_final_scores(url: str, work: Path) -> int:
+    """Final scores of the exam written straight into the database, as `service/demo_job.py` writes the
+    previous exam's: every grade-8 student on a bank paper per subject, simulated by `demo.season` (no
+    papers, logistics or marking needed for the results page); how many rows."""
+    import pandas as pd
+    from sqlalchemy import insert
+
+    from bundle.validate import load_bundle
+    from demo.season import bank_paper, exam_students, paper_scores
+    from models import Score
+    from models.db import session_scope
+
+    tables = load_bundle(work / "bundle")
+    timetable = tables["exam_sessions"][tables["exam_sessions"]["exam_id"] == EXAM]
+    grade = int(timetable["grade"].iloc[0])
+    items = pd.concat([bank_paper(tables["items"], subject, grade, seed=n)
+                       for n, subject in enumerate(dict.fromkeys(timetable["subject"]))], ignore_index=True)
+    scores = paper_scores(EXAM, exam_students(tables["students"], tables["classes"], grade), items, seed=5)
+    rows = [{"exam_id": r.exam_id, "student_id": r.student_id, "item_id": r.item_id, "subject": r.subject,
+             "score": float(r.score), "source": "import"} for r in scores.itertuples(index=False)]
+    with session_scope(url) as session:
+        session.execute(insert(Score), rows)
+    return len(rows)
 
 
 def run_season(url: str, work: Path) -> None:
@@ -303,7 +331,12 @@ def test_marking_groups_by_name_and_progress_that_refreshes_itself(browser, seas
 
 
 def test_a_school_reads_its_own_results_only(browser, season_base, shoot):
-    with browser_page(browser, season_base) as page:
+    a_school_reads_its_own_results_only(browser, season_base, shoot)
+
+
+def a_school_reads_its_own_results_only(browser, base: str, shoot) -> None:
+    """实验中学's office: its own rows with real figures, and 403 on 高庙乡初级中学's page."""
+    with browser_page(browser, base) as page:
         sign_in(page, "实验中学教务处")
         page.wait_for_url("**/district/schools/S001")
         page.goto(f"/exams/{EXAM}/season")
@@ -315,11 +348,29 @@ def test_a_school_reads_its_own_results_only(browser, season_base, shoot):
         assert set(column(page, "results", 1)) == {"实验中学"}
         assert column(page, "results")[-1] == "总分"
         assert all(0 <= float(x.rstrip("%")) <= 100 for x in column(page, "results", 5))
+        assert all(float(mean) > 0 for mean in column(page, "results", 3))  # figures from real scores
         shoot(page, "school-report")
         response = page.goto(f"/exams/{EXAM}/report/schools/S004")
         assert response.status == 403
         assert page.get_by_text("高庙乡初级中学").count() == 0
         shoot(page, "school-report-forbidden")
+
+
+@pytest.fixture
+def scored_base(postgres_database, tmp_path) -> Iterator[str]:
+    """The county on PostgreSQL with final scores written directly (no season run: a few seconds), served."""
+    from tests.conftest import _reset_postgres
+
+    _reset_postgres(postgres_database)
+    build_county(postgres_database, tmp_path, papers=False)
+    assert write_final_scores(postgres_database, tmp_path) > 0
+    with served(postgres_database, tmp_path / "out") as base:
+        yield base
+
+
+@pytest.mark.postgres
+def test_a_school_reads_its_own_results_only_on_postgresql(browser, scored_base, shoot):
+    a_school_reads_its_own_results_only(browser, scored_base, shoot)
 
 
 # --- plain HTTP: the access rules, on SQLite and PostgreSQL ---

@@ -11,9 +11,9 @@ its roster planned once (version 1). Accounts (password PASSWORD):
     实验小学    school S001 (C01)
 
 HTTP tests (SQLite and PostgreSQL) check who may plan, pin, forbid, edit the policy and run what-ifs, and
-that a post without its CSRF token changes nothing; the browser journey (system Chromium) walks a
-planner through forbid → replan → the change by name, the policy form (refused, then saved), and a
-what-if compared and adopted. Solver limits are a few seconds.
+that a post without its CSRF token changes nothing; the browser journey (system Chromium, once on
+SQLite and once on PostgreSQL) walks a planner through forbid → replan → the change by name, the policy
+form (refused, then saved), and a what-if compared and adopted. Solver limits are a few seconds.
 """
 from __future__ import annotations
 
@@ -207,15 +207,21 @@ CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = {"term-roster", "term-week", "term-policy", "term-whatif"}
 
 
-@pytest.fixture(scope="module")
-def term_console(county_bundle, tmp_path_factory) -> Iterator[LiveConsole]:
-    """The console served by uvicorn in a thread, on the county (SQLite)."""
+@pytest.fixture(scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def term_console(request, county_bundle, tmp_path_factory) -> Iterator[LiveConsole]:
+    """The console served by uvicorn in a thread, on the county: once on SQLite, once on PostgreSQL (the
+    session's database emptied first, as `db_url` does)."""
     import uvicorn
 
     from models.db import dispose_engines
+    from tests.conftest import _reset_postgres
 
-    work = tmp_path_factory.mktemp("term_live")
-    url = f"sqlite:///{work / 'console.db'}"
+    work = tmp_path_factory.mktemp(f"term_live_{request.param}")
+    if request.param == "sqlite":
+        url = f"sqlite:///{work / 'console.db'}"
+    else:
+        url = request.getfixturevalue("postgres_database")
+        _reset_postgres(url)
     build_county(url, county_bundle, work)
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(console_app(url), host="127.0.0.1", port=port, log_level="warning"))
