@@ -5,7 +5,9 @@ so tasks can run in other processes or on other machines (workers, Dask).
 """
 from __future__ import annotations
 
+import os
 import signal
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -65,6 +67,33 @@ def stop_temporary_servers(keep: list | tuple = ()) -> int:
     return len(servers)
 
 
+def redeliver_swallowed_stop(previous: Callable[[Any], Any],
+                             rearm: Callable[[int], Any] | None = None) -> Callable[[Any], Any]:
+    """An unraisable-exception hook that sends a swallowed stop again.
+
+    A signal handler raises in whatever the main thread runs at that moment; when that is an object's
+    `__del__` (an asyncio transport collected during a flow), Python prints "Exception ignored" and
+    drops the exception, and the stop is lost (the season ran on, waiting for a review). The stop
+    signal is delivered again instead, and lands at the next instruction; other unraisables go to the
+    previous hook."""
+    from prefect.exceptions import TerminationSignal
+
+    def hook(unraisable: Any) -> None:
+        error = unraisable.exc_value
+        if isinstance(error, Stopped):
+            if rearm is not None:
+                rearm(error.signum)  # our handler set the stop signals to be ignored before it raised
+            os.kill(os.getpid(), error.signum)
+        elif isinstance(error, TerminationSignal):
+            os.kill(os.getpid(), getattr(error, "signal", signal.SIGTERM))
+        elif isinstance(error, KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+        else:
+            previous(unraisable)
+
+    return hook
+
+
 @contextmanager
 def stops_cleanly() -> Iterator[None]:
     """Run flows in this process so that SIGINT, SIGTERM or SIGHUP stop them cleanly.
@@ -85,12 +114,15 @@ def stops_cleanly() -> Iterator[None]:
         for number in STOP_SIGNALS:
             handled[number] = signal.signal(number, interrupt)
     already = temporary_servers()  # e.g. a test harness's: not ours to stop
+    previous_hook = sys.unraisablehook
+    sys.unraisablehook = redeliver_swallowed_stop(previous_hook, lambda number: signal.signal(number, interrupt))
     try:
         yield
     finally:
         try:
             stop_temporary_servers(keep=already)
         finally:
+            sys.unraisablehook = previous_hook
             for number, previous in handled.items():
                 signal.signal(number, previous)
 
