@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -156,27 +157,67 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_console(tmp_path_factory) -> Iterator[LiveConsole]:
-    """The console served by uvicorn in a thread on a free port, on a SQLite district."""
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@contextmanager
+def serve_app(app) -> Iterator[str]:
+    """`app` served by uvicorn in a thread on a free port; its base address while the block runs."""
     import uvicorn
 
-    from models.db import dispose_engines
-    from service.web.app import create_app
-
-    work = tmp_path_factory.mktemp("live")
-    url = f"sqlite:///{work / 'console.db'}"
-    build_district(url, work)
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(url, secret_key=SECRET), host="127.0.0.1", port=port,
-                                           log_level="warning"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "the console did not start"
         time.sleep(0.05)
-    yield LiveConsole(f"http://127.0.0.1:{port}", url)
-    server.should_exit = True
-    thread.join(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """The system Chromium driven by Playwright (never `playwright install`), once per test module."""
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"no Chromium at {CHROMIUM} (CI requires it)")
+        pytest.skip(f"no Chromium at {CHROMIUM}")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield chromium
+        chromium.close()
+
+
+@contextmanager
+def offline_page(browser, base: str, *, width: int = 1280, height: int = 800, timeout_ms: int = 10_000):
+    """A page of the console at `base`, offline for real: anything it asks of another host fails the test."""
+    context = browser.new_context(base_url=base, viewport={"width": width, "height": height}, locale="zh-CN")
+    context.set_default_timeout(timeout_ms)
+    blocked: list[str] = []
+    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
+                  else (blocked.append(route.request.url), route.abort()))
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+    assert blocked == [], f"the page asked another host for {blocked}"
+
+
+@pytest.fixture(scope="session")
+def live_console(tmp_path_factory) -> Iterator[LiveConsole]:
+    """The console served by uvicorn in a thread on a free port, on a SQLite district."""
+    from models.db import dispose_engines
+    from service.web.app import create_app
+
+    work = tmp_path_factory.mktemp("live")
+    url = f"sqlite:///{work / 'console.db'}"
+    build_district(url, work)
+    with serve_app(create_app(url, secret_key=SECRET)) as base:
+        yield LiveConsole(base, url)
     dispose_engines(url)

@@ -13,38 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.web.conftest import PASSWORD, csrf_of
+from tests.web.conftest import PASSWORD, csrf_of, offline_page
 
-CHROMIUM = Path("/usr/bin/chromium")
 MAIN_PAGES = {"district", "cluster", "teachers", "roster", "season", "school", "forbidden", "login-refused"}
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"no Chromium at {CHROMIUM} (CI requires it)")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture
 def page(browser, live_console):
-    context = browser.new_context(base_url=live_console.base, viewport={"width": 1280, "height": 800},
-                                  locale="zh-CN")
-    context.set_default_timeout(10_000)
-    blocked = []
-    # Offline for real: anything the page asks of another host fails the test.
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(live_console.base)
-                  else (blocked.append(route.request.url), route.abort()))
-    page = context.new_page()
-    yield page
-    context.close()
-    assert blocked == [], f"the page asked another host for {blocked}"
+    with offline_page(browser, live_console.base) as page:
+        yield page
 
 
 @pytest.fixture

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.web.conftest import SECRET, LiveConsole, _free_port
-from tests.web.test_browser import browser, column, sign_in  # noqa: F401  (browser: a fixture used below)
+from tests.web.conftest import SECRET, LiveConsole, offline_page, serve_app
+from tests.web.test_browser import column, sign_in
 from tests.web.test_district_data import FIXTURES, bad_bundle, good_bundle, row_counts
 
 DOC_PAGES = {"data-errors", "data-imported"}
@@ -27,37 +25,18 @@ DOC_PAGES = {"data-errors", "data-imported"}
 @pytest.fixture
 def data_console(accounts_db) -> Iterator[LiveConsole]:
     """The console served by uvicorn on a district with its accounts, on SQLite or PostgreSQL."""
-    import uvicorn
-
     from models.db import dispose_engines
     from service.web.app import create_app
 
-    server = uvicorn.Server(uvicorn.Config(create_app(accounts_db, secret_key=SECRET), host="127.0.0.1",
-                                           port=(port := _free_port()), log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the console did not start"
-        time.sleep(0.05)
-    yield LiveConsole(f"http://127.0.0.1:{port}", accounts_db)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(create_app(accounts_db, secret_key=SECRET)) as base:
+        yield LiveConsole(base, accounts_db)
     dispose_engines(accounts_db)
 
 
 @pytest.fixture
-def page(browser, data_console):  # noqa: F811  (browser comes from test_browser)
-    context = browser.new_context(base_url=data_console.base, viewport={"width": 1280, "height": 800},
-                                  locale="zh-CN")
-    context.set_default_timeout(10_000)
-    blocked = []
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(data_console.base)
-                  else (blocked.append(route.request.url), route.abort()))
-    page = context.new_page()
-    yield page
-    context.close()
-    assert blocked == [], f"the page asked another host for {blocked}"
+def page(browser, data_console):
+    with offline_page(browser, data_console.base) as page:
+        yield page
 
 
 def shoot(page, tmp_path: Path, name: str) -> Path:

@@ -15,17 +15,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.web.conftest import PASSWORD, SECRET, _free_port, csrf_of
-from tests.web.test_browser import CHROMIUM, column, sign_in
+from tests.web.conftest import PASSWORD, SECRET, csrf_of, offline_page, serve_app
+from tests.web.test_browser import column, sign_in
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAM = "2026-T1-MID-G8"
@@ -142,24 +139,9 @@ def make_app(url: str, out: Path):
     return app
 
 
-@contextmanager
-def served(url: str, out: Path) -> Iterator[str]:
+def served(url: str, out: Path):
     """The console on `url` served by uvicorn in a thread; its base address."""
-    import uvicorn
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(make_app(url, out), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the console did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    return serve_app(make_app(url, out))
 
 
 def client_of(base_or_app, name: str | None = None):
@@ -183,31 +165,8 @@ def client_of(base_or_app, name: str | None = None):
 
 # --- the browser ---
 
-@pytest.fixture(scope="module")
-def browser():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"no Chromium at {CHROMIUM} (CI requires it)")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield chromium
-        chromium.close()
-
-
-@contextmanager
 def browser_page(browser, base: str):
-    context = browser.new_context(base_url=base, viewport={"width": 1280, "height": 800}, locale="zh-CN")
-    context.set_default_timeout(15_000)
-    blocked: list[str] = []
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(base)
-                  else (blocked.append(route.request.url), route.abort()))
-    try:
-        yield context.new_page()
-    finally:
-        context.close()
-    assert blocked == [], f"the page asked another host for {blocked}"
+    return offline_page(browser, base, timeout_ms=15_000)
 
 
 @pytest.fixture

@@ -19,15 +19,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.web.conftest import PASSWORD, SECRET, LiveConsole, _free_port, csrf_of, run_cli, sign_in
+from tests.web.conftest import PASSWORD, SECRET, LiveConsole, csrf_of, offline_page, run_cli, serve_app, sign_in
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_POLICY = (REPO / "policies" / "demo_rotation.toml").read_text(encoding="utf-8")
@@ -203,7 +201,6 @@ def test_the_policy_form_refuses_a_bad_value_beside_its_key_and_saves_a_good_one
 
 # --- the journey in a real browser ------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = {"term-roster", "term-week", "term-policy", "term-whatif"}
 
 
@@ -211,8 +208,6 @@ SHOTS = {"term-roster", "term-week", "term-policy", "term-whatif"}
 def term_console(request, county_bundle, tmp_path_factory) -> Iterator[LiveConsole]:
     """The console served by uvicorn in a thread, on the county: once on SQLite, once on PostgreSQL (the
     session's database emptied first, as `db_url` does)."""
-    import uvicorn
-
     from models.db import dispose_engines
     from tests.conftest import _reset_postgres
 
@@ -223,45 +218,15 @@ def term_console(request, county_bundle, tmp_path_factory) -> Iterator[LiveConso
         url = request.getfixturevalue("postgres_database")
         _reset_postgres(url)
     build_county(url, county_bundle, work)
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(console_app(url), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert thread.is_alive() and time.monotonic() < deadline, "the console did not start"
-        time.sleep(0.05)
-    yield LiveConsole(f"http://127.0.0.1:{port}", url)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_app(console_app(url)) as base:
+        yield LiveConsole(base, url)
     dispose_engines(url)
 
 
-@pytest.fixture(scope="module")
-def chromium():
-    if not CHROMIUM.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"no Chromium at {CHROMIUM} (CI requires it)")
-        pytest.skip(f"no Chromium at {CHROMIUM}")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def term_page(chromium, term_console):
-    context = chromium.new_context(base_url=term_console.base, viewport={"width": 1400, "height": 900},
-                                   locale="zh-CN")
-    context.set_default_timeout(30_000)
-    blocked = []
-    context.route("**/*", lambda route: route.continue_() if route.request.url.startswith(term_console.base)
-                  else (blocked.append(route.request.url), route.abort()))
-    page = context.new_page()
-    yield page
-    context.close()
-    assert blocked == [], f"the page asked another host for {blocked}"
+def term_page(browser, term_console):
+    with offline_page(browser, term_console.base, width=1400, height=900, timeout_ms=30_000) as page:
+        yield page
 
 
 @pytest.fixture
