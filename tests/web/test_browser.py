@@ -95,6 +95,7 @@ def test_the_roster_and_the_season_read_in_chinese_with_names(page, shoot):
 
     page.get_by_role("link", name="考试季").click()
     page.get_by_role("link", name="2026学年第一学期八年级期中联考").click()
+    page.locator(".stage-name").first.wait_for()  # all_inner_texts does not wait for the page to arrive
     assert page.locator(".stage-name").all_inner_texts() == ["命题组卷", "审题", "监考与阅卷安排", "答卷导入", "阅卷", "定分",
                                                              "成绩分析"]
     assert page.locator(".stage-status").all_inner_texts() == ["完成", "未开始", "未开始", "未开始", "未开始", "未开始", "未开始"]
