@@ -23,7 +23,7 @@ from admission.explain import points_text, reason
 from admission.inputs import Application, Zone, ZoneSchool
 from admission.lottery import METHOD, METHOD_ZH
 from admission.rules import ZoneResult
-from bundle.cells import cell_bool, cell_text
+from bundle.cells import cell_bool, cell_float, cell_int, cell_text
 from bundle.io import RawTable, read_table, write_csv
 from bundle.problems import BundleError, Problem
 from bundle.spec import ID_LENGTH, NAME_LENGTH, TITLE_LENGTH, Column, FileSpec
@@ -99,8 +99,9 @@ def load_zone(applications: Path, capacities: Path, zone_id: str | None = None,
     problems: list[Problem] = []
     raw_apps, apps = _read(Path(applications), APPLICATIONS, problems)
     raw_caps, caps = _read(Path(capacities), CAPACITIES, problems)
-    if problems or apps is None or caps is None or raw_apps is None or raw_caps is None:
+    if apps is None or caps is None or raw_apps is None or raw_caps is None:
         raise BundleError(problems)
+    # Cells with problems are already listed; the checks between the files go on, so every problem shows at once.
     if zone_id is None:
         zones = sorted({cell_text(z) for z in (*caps["zone_id"], *apps["zone_id"])} - {""})
         if len(zones) != 1:
@@ -110,13 +111,13 @@ def load_zone(applications: Path, capacities: Path, zone_id: str | None = None,
         zone_id = zones[0]
     zone_caps = caps[caps["zone_id"] == zone_id]
     zone_apps = apps[apps["zone_id"] == zone_id]
-    if zone_caps.empty:
+    if zone_caps.empty and not problems:
         problems.append(Problem(raw_caps.source, None, "zone_id", f"片区 {zone_id} 没有招生计划（capacities 中无此片区的学校）",
                                 f"zone {zone_id} has no school in this file"))
-    if zone_apps.empty:
+    if zone_apps.empty and not problems:
         problems.append(Problem(raw_apps.source, None, "zone_id", f"片区 {zone_id} 没有报名记录",
                                 f"zone {zone_id} has no application in this file"))
-    if problems:
+    if zone_caps.empty or zone_apps.empty:
         raise BundleError(problems)
     names = names or {}
     schools = []
@@ -124,7 +125,8 @@ def load_zone(applications: Path, capacities: Path, zone_id: str | None = None,
     for row in zone_caps.itertuples(index=False):
         school_id = cell_text(row.school_id)
         given = cell_text(row.name) if has_name else ""
-        schools.append(ZoneSchool(school_id, int(row.seats), cell_bool(row.lottery), given or names.get(school_id, "")))
+        schools.append(ZoneSchool(school_id, cell_int(row.seats, 0), cell_bool(row.lottery),
+                                  given or names.get(school_id, "")))
     known = {s.school_id for s in schools}
     shown = "、".join(sorted(known)[:8])
     parsed: list[Application] = []
@@ -135,7 +137,7 @@ def load_zone(applications: Path, capacities: Path, zone_id: str | None = None,
             problems.append(Problem(raw_apps.source, line, column, zh, en))
 
         home = cell_text(row.home_school_id)
-        if home not in known:
+        if home and home not in known:
             refuse("home_school_id", f"原地段学校 {home} 不是片区 {zone_id} 的招生学校（{shown}）",
                    f"catchment school {home} does not admit in zone {zone_id}")
         choices: list[str] = []
@@ -152,9 +154,9 @@ def load_zone(applications: Path, capacities: Path, zone_id: str | None = None,
                 refuse(column, f"学校 {school} 已在前面的志愿中填过", f"school {school} is already an earlier choice")
             choices.append(school)
         parsed.append(Application(cell_text(row.applicant_id), cell_text(row.name), home, tuple(choices),
-                                         float(row.points)))
+                                  cell_float(row.points, 0.0)))
     if problems:
-        raise BundleError(problems)
+        raise BundleError(sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or "")))
     return Zone(zone_id, tuple(schools), tuple(parsed))
 
 
