@@ -25,7 +25,7 @@ def reason(result: ZoneResult, application: Application, lang: str = "zh") -> st
     """Why the family got what it got, choice by choice, in one paragraph."""
     admission = result.admissions[application.applicant_id]
     last = admission.choice_rank or len(application.choices)
-    schools = {s.school_id: s for s in result.zone.schools}
+    schools = result.school_map
     parts = [_choice(result, application, rank, schools[application.choices[rank - 1]], admission.choice_rank == rank,
                      lang) for rank in range(1, last + 1)]
     if admission.round == POOL:

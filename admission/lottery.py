@@ -70,7 +70,10 @@ def draw_key(seed: str, applicant_id: str) -> str:
 
 def draw_order(seed: str, applicant_ids: Iterable[str]) -> list[str]:
     """The applicants in draw order."""
-    return sorted(applicant_ids, key=lambda a: (draw_key(seed, a), a))
+    prefix = f"{seed}:".encode("utf-8")
+    sha256 = hashlib.sha256
+    keyed = sorted((sha256(prefix + a.encode("utf-8")).hexdigest(), a) for a in applicant_ids)
+    return [a for _, a in keyed]
 
 
 def lottery_numbers(seed: str, applicant_ids: Iterable[str]) -> dict[str, int]:

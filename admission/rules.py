@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from admission.inputs import MAX_CHOICES, Application, RuleSettings, Zone
+from admission.inputs import MAX_CHOICES, Application, RuleSettings, Zone, ZoneSchool
 from admission.lottery import commitment, lottery_numbers
 
 POOL = "pool"
@@ -84,6 +84,13 @@ class ZoneResult:
     @property
     def commitment(self) -> str:
         return commitment(self.seed)
+
+    @property
+    def school_map(self) -> dict[str, ZoneSchool]:
+        found = self.__dict__.get("_schools")
+        if found is None:
+            found = self.__dict__["_schools"] = {s.school_id: s for s in self.zone.schools}
+        return found
 
     def round_at(self, school_id: str, round_number: int) -> SchoolRound | None:
         return self._round_index().get((school_id, round_number))

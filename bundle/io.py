@@ -277,6 +277,8 @@ def read_table(path: Path, spec: FileSpec) -> tuple[RawTable | None, list[Proble
 
 def format_cell(value: object) -> str:
     """The one text form of a typed value: 1/0 booleans, ;-joined lists, empty for missing."""
+    if type(value) is str:  # the common case first: text is written as it is
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):
