@@ -23,7 +23,7 @@ from admission.explain import points_text, reason
 from admission.inputs import Application, Zone, ZoneSchool
 from admission.lottery import METHOD, METHOD_ZH
 from admission.rules import ZoneResult
-from bundle.cells import cell_bool, cell_float, cell_int, cell_text
+from bundle.cells import cell_bool, cell_int, cell_text
 from bundle.io import RawTable, read_table, write_csv
 from bundle.problems import BundleError, Problem
 from bundle.spec import ID_LENGTH, NAME_LENGTH, TITLE_LENGTH, Column, FileSpec
@@ -121,43 +121,51 @@ def load_zone(applications: Path, capacities: Path, zone_id: str | None = None,
         raise BundleError(problems)
     names = names or {}
     schools = []
-    has_name = "name" in zone_caps.columns
-    for row in zone_caps.itertuples(index=False):
-        school_id = cell_text(row.school_id)
-        given = cell_text(row.name) if has_name else ""
-        schools.append(ZoneSchool(school_id, cell_int(row.seats, 0), cell_bool(row.lottery),
-                                  given or names.get(school_id, "")))
+    for school_id, seats, lottery, given in zip(_texts(zone_caps["school_id"]), zone_caps["seats"].tolist(),
+                                                zone_caps["lottery"].tolist(), _texts(zone_caps["name"])):
+        schools.append(ZoneSchool(school_id, cell_int(seats, 0), cell_bool(lottery), given or names.get(school_id, "")))
     known = {s.school_id for s in schools}
     shown = "、".join(sorted(known)[:8])
     parsed: list[Application] = []
-    for position, row in zip(zone_apps.index, zone_apps.itertuples(index=False)):
-        line = raw_apps.rows[position]
-
-        def refuse(column: str, zh: str, en: str) -> None:
-            problems.append(Problem(raw_apps.source, line, column, zh, en))
-
-        home = cell_text(row.home_school_id)
+    columns = [_texts(zone_apps[c]) for c in ("applicant_id", "name", "home_school_id", "choice1", "choice2", "choice3")]
+    points = zone_apps["points"].astype("float64").fillna(0.0).tolist()
+    for position, applicant_id, name, home, *wanted, own_points in zip(zone_apps.index, *columns, points):
         if home and home not in known:
-            refuse("home_school_id", f"原地段学校 {home} 不是片区 {zone_id} 的招生学校（{shown}）",
-                   f"catchment school {home} does not admit in zone {zone_id}")
-        choices: list[str] = []
-        for rank, column in enumerate(("choice1", "choice2", "choice3"), start=1):
-            school = cell_text(getattr(row, column))
-            if not school:
-                continue
-            if len(choices) < rank - 1:
-                refuse(column, f"第{rank - 1}志愿为空时不能填第{rank}志愿", f"choice {rank} given without choice {rank - 1}")
-            if school not in known:
-                refuse(column, f"学校 {school} 不是片区 {zone_id} 的招生学校（{shown}）",
-                       f"school {school} does not admit in zone {zone_id}")
-            elif school in choices:
-                refuse(column, f"学校 {school} 已在前面的志愿中填过", f"school {school} is already an earlier choice")
-            choices.append(school)
-        parsed.append(Application(cell_text(row.applicant_id), cell_text(row.name), home, tuple(choices),
-                                  cell_float(row.points, 0.0)))
+            problems.append(Problem(raw_apps.source, raw_apps.rows[position], "home_school_id",
+                                    f"原地段学校 {home} 不是片区 {zone_id} 的招生学校（{shown}）",
+                                    f"catchment school {home} does not admit in zone {zone_id}"))
+        choices = _choices(wanted, known, zone_id, shown)
+        for column, zh, en in choices[1]:
+            problems.append(Problem(raw_apps.source, raw_apps.rows[position], column, zh, en))
+        parsed.append(Application(applicant_id, name, home, choices[0], own_points))
     if problems:
         raise BundleError(sorted(problems, key=lambda p: (p.file, p.row or 0, p.column or "")))
     return Zone(zone_id, tuple(schools), tuple(parsed))
+
+
+def _texts(series: pd.Series) -> list[str]:
+    """A parsed text column as plain strings, blank for a missing cell."""
+    return ["" if value is None or value != value else str(value) for value in series.astype(object).tolist()]
+
+
+def _choices(wanted: list[str], known: set[str], zone_id: str, shown: str
+             ) -> tuple[tuple[str, ...], list[tuple[str, str, str]]]:
+    """A family's choices in order, and what is wrong with them as (column, 中文, English)."""
+    choices: list[str] = []
+    wrong: list[tuple[str, str, str]] = []
+    for rank, school in enumerate(wanted, start=1):
+        if not school:
+            continue
+        column = f"choice{rank}"
+        if len(choices) < rank - 1:
+            wrong.append((column, f"第{rank - 1}志愿为空时不能填第{rank}志愿", f"choice {rank} given without choice {rank - 1}"))
+        if school not in known:
+            wrong.append((column, f"学校 {school} 不是片区 {zone_id} 的招生学校（{shown}）",
+                          f"school {school} does not admit in zone {zone_id}"))
+        elif school in choices:
+            wrong.append((column, f"学校 {school} 已在前面的志愿中填过", f"school {school} is already an earlier choice"))
+        choices.append(school)
+    return tuple(choices), wrong
 
 
 # --- writing ---

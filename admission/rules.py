@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from admission.inputs import MAX_CHOICES, Application, RuleSettings, Zone, ZoneSchool
 from admission.lottery import commitment, lottery_numbers
@@ -23,9 +24,8 @@ LOTTERY = "lottery"
 ROUNDS = ("1", "2", "3", LOTTERY, POOL)  # admissions.csv `round`
 
 
-@dataclass(frozen=True)
-class Admission:
-    """One family's outcome, a row of admissions.csv."""
+class Admission(NamedTuple):
+    """One family's outcome, a row of admissions.csv (a named tuple: 100,000 of them are made at once)."""
 
     applicant_id: str
     school_id: str | None  # None: the district pool
@@ -118,19 +118,20 @@ def admit(zone: Zone, seed: str, settings: RuleSettings | None = None) -> ZoneRe
     placed: dict[str, Admission] = {}
     result = ZoneResult(zone, seed, settings, {}, numbers)
 
+    pending = list(zone.applications)
     for rank in range(1, MAX_CHOICES + 1):
         asking: dict[str, list[Application]] = defaultdict(list)
-        for application in zone.applications:
-            if application.applicant_id not in placed and len(application.choices) >= rank:
+        for application in pending:
+            if len(application.choices) >= rank:
                 asking[application.choices[rank - 1]].append(application)
         for school_id in sorted(asking):  # schools are independent within a round; sorted for stable records
             group = asking[school_id]
             school = schools[school_id]
             left = seats_left[school_id]
-            points = {a.applicant_id: settings.points_at(a, school_id, rank) for a in group}
             if left <= 0:
                 result.rounds.append(SchoolRound(school_id, rank, 0, len(group), 0, "full"))
                 continue
+            points = {} if school.lottery else {a.applicant_id: settings.points_at(a, school_id, rank) for a in group}
             if school.lottery:
                 ordered = sorted(group, key=lambda a: numbers[a.applicant_id])
             else:
@@ -162,6 +163,7 @@ def admit(zone: Zone, seed: str, settings: RuleSettings | None = None) -> ZoneRe
             seats_left[school_id] = left - len(chosen)
             result.rounds.append(SchoolRound(school_id, rank, left, len(group), len(chosen), outcome,
                                              cutoff_points, cutoff_number))
+        pending = [a for a in pending if a.applicant_id not in placed]
 
     for application in zone.applications:
         result.admissions[application.applicant_id] = placed.get(application.applicant_id) or Admission(
