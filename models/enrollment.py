@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import LargeBinary, String, select
-from sqlalchemy.orm import Mapped, Session, deferred, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from models.audit import record
 from models.base import Base, utcnow
@@ -26,8 +26,8 @@ class EnrollmentRun(Base):
     applications_name: Mapped[str] = mapped_column(String(200))
     capacities_name: Mapped[str] = mapped_column(String(200))
     # the files as uploaded (CSV or xlsx bytes); loaded only when the draw runs
-    applications: Mapped[bytes] = deferred(mapped_column(LargeBinary))
-    capacities: Mapped[bytes] = deferred(mapped_column(LargeBinary))
+    applications: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    capacities: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
     applicants: Mapped[int]
     schools: Mapped[int]
     seats: Mapped[int]
@@ -38,7 +38,7 @@ class EnrollmentRun(Base):
     drawn_by: Mapped[str | None] = mapped_column(String(100))
     drawn_at: Mapped[dt.datetime | None]
     summary: Mapped[dict | None]  # counts, each school's rounds and cut-offs, the what-if comparison
-    outputs: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # zip of the published files
+    outputs: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)  # zip of the published files
     created_by: Mapped[str] = mapped_column(String(100))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
