@@ -25,6 +25,7 @@ from admission.io import OUTPUT_FILES, cutoff_summary, load_zone, write_outputs,
 from admission.lottery import SeedError, check_seed, commitment
 from admission.rules import ZoneResult, admit
 from app.errors import UserError
+from bundle.problems import BundleError
 
 WHATIF_FILE = "whatif_da.csv"
 WHATIF_COLUMNS = ("applicant_id", "school_id_rule", "choice_rule", "school_id_da", "choice_da", "change")
@@ -156,7 +157,7 @@ def _view(run) -> RunView:
     return RunView(**{name: getattr(run, name) for name in fields})
 
 
-def _upload_name(name: str) -> str:
+def upload_name(name: str) -> str:
     return (Path(name.replace("\\", "/")).name or "upload.csv")[:200]
 
 
@@ -176,6 +177,11 @@ def school_names(session) -> dict[str, str]:
     return dict(session.execute(select(School.school_id, School.name)).tuples().all())
 
 
+def _renamed(file: str, given: dict[str, str]) -> str:
+    name, colon, sheet = file.partition(":")
+    return given.get(name, name) + colon + sheet
+
+
 def upload_run(url: str, actor: str, applications: tuple[str, bytes], capacities: tuple[str, bytes],
                zone_id: str | None = None) -> int:
     """Check the two files and keep them as a new run; `BundleError` lists every problem, nothing kept."""
@@ -185,11 +191,15 @@ def upload_run(url: str, actor: str, applications: tuple[str, bytes], capacities
     with tempfile.TemporaryDirectory(prefix="xuequ-enrollment-") as folder:
         apps = _as_file(Path(folder), "applications", applications[0], applications[1])
         caps = _as_file(Path(folder), "capacities", capacities[0], capacities[1])
-        zone = load_zone(apps, caps, zone_id or None)
+        try:
+            zone = load_zone(apps, caps, zone_id or None)
+        except BundleError as error:  # name the files as the person uploaded them
+            given = {apps.name: upload_name(applications[0]), caps.name: upload_name(capacities[0])}
+            raise BundleError([dataclasses.replace(p, file=_renamed(p.file, given)) for p in error.problems]) from None
     with session_scope(url) as session:
         session.info["actor"] = actor
-        run = add_run(session, zone_id=zone.zone_id, applications_name=_upload_name(applications[0]),
-                      applications=applications[1], capacities_name=_upload_name(capacities[0]),
+        run = add_run(session, zone_id=zone.zone_id, applications_name=upload_name(applications[0]),
+                      applications=applications[1], capacities_name=upload_name(capacities[0]),
                       capacities=capacities[1], applicants=len(zone.applications), schools=len(zone.schools),
                       seats=sum(s.seats for s in zone.schools))
         return run.run_id

@@ -1,6 +1,6 @@
 """Enrollment in the console (招生录取): only the bureau; upload → publish the commitment → draw with the
 same seed → cut-offs, downloads and a family's reason; the published files re-run and match the rule
-run on the same files. Over HTTP on SQLite and PostgreSQL, then once in Chromium with screenshots
+run on the same files. Over HTTP on PostgreSQL, and in Chromium on SQLite with screenshots
 (docs/screenshots/enrollment_*.png when XUEQU_SCREENSHOT_DIR is set)."""
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ from admission.rules import admit
 from admission.verify_draw import verify
 from bundle.io import write_csv
 from demo.enrollment import application_frame, capacity_frame, generate_zone
-from tests.web.conftest import SECRET, csrf_of, offline_page, sign_in
+from tests.conftest import _reset_postgres
+from tests.web.conftest import SECRET, build_district, csrf_of, offline_page, sign_in
 from tests.web.test_browser import column
 from tests.web.test_browser import sign_in as browser_sign_in
 
@@ -42,10 +43,19 @@ def zone_files(folder: Path) -> tuple[Path, Path]:
 
 
 @pytest.fixture
-def console_app(accounts_db):
+def postgres_district(postgres_database, tmp_path) -> str:
+    """The district and its accounts on PostgreSQL; SQLite is walked by the browser journey below, on the
+    session's console (the same pages and files; an enrollment run changes no district data)."""
+    _reset_postgres(postgres_database)
+    build_district(postgres_database, tmp_path, plans=False)
+    return postgres_database
+
+
+@pytest.fixture
+def console_app(postgres_district):
     from service.web.app import create_app
 
-    return create_app(accounts_db, secret_key=SECRET)
+    return create_app(postgres_district, secret_key=SECRET)
 
 
 @pytest.fixture
@@ -73,15 +83,21 @@ def post(client, path: str, data: dict | None = None, files: dict | None = None,
     return client.post(path, data={"csrf_token": token, **(data or {})}, files=files, follow_redirects=False)
 
 
+@pytest.mark.postgres
 def test_the_bureau_uploads_commits_draws_and_downloads_and_no_one_else_may(client_as, tmp_path):
     bureau = client_as("局长")
     assert 'href="/enrollment"' in bureau.get("/account").text
     applications, capacities = zone_files(tmp_path / "in")
+    lines = applications.read_text(encoding="utf-8-sig").splitlines()
+    first = lines[1].split(",")
+    first[3] = "S9"  # home_school_id of the first family: no school of the zone
     bad = tmp_path / "bad.csv"
-    bad.write_text(applications.read_text(encoding="utf-8-sig").replace(",S2,", ",S9,", 1), encoding="utf-8")
-    refused = post(bureau, "/enrollment/runs", files={"applications": ("applications.csv", bad.read_bytes()),
+    bad.write_text("\n".join([lines[0], ",".join(first), *lines[2:]]) + "\n", encoding="utf-8")
+    refused = post(bureau, "/enrollment/runs", files={"applications": ("报名表.csv", bad.read_bytes()),
                                                        "capacities": ("capacities.csv", capacities.read_bytes())})
     assert refused.status_code == 400 and "输入文件有 1 个问题，未保存" in refused.text and "S9" in refused.text
+    # the file as the bureau named it, the row as its spreadsheet shows it, the column with its Chinese header
+    assert '<td>报名表.csv</td><td class="num">2</td><td>home_school_id（原地段学校）</td>' in refused.text
 
     kept = post(bureau, "/enrollment/runs", files={"applications": ("报名.csv", applications.read_bytes()),
                                                     "capacities": ("计划.csv", capacities.read_bytes())})
@@ -100,6 +116,7 @@ def test_the_bureau_uploads_commits_draws_and_downloads_and_no_one_else_may(clie
     assert post(bureau, f"{run}/draw", {"seed": SEED}, page=run).status_code == 303
     page = bureau.get(run).text
     assert "实验小学" in page and "李庄乡中心小学" in page and SEED in page
+    assert "Schools and cut-offs" in bureau.get(run, params={"lang": "en"}).text
 
     published = tmp_path / "published"
     published.mkdir()

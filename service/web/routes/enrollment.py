@@ -125,12 +125,13 @@ def bureau(viewer: Annotated[Viewer, Depends(signed_in)]) -> Viewer:
 Bureau = Annotated[Viewer, Depends(bureau)]
 
 
-def _problem_rows(error: BundleError, lang: str) -> list[ProblemRow]:
+def _problem_rows(error: BundleError, lang: str, uploaded: dict[str, str]) -> list[ProblemRow]:
+    """Each problem as the page lists it; in Chinese a column with its Chinese header. `uploaded`: file name → spec."""
+    specs = {"applications": APPLICATIONS, "capacities": CAPACITIES}
     rows = []
     for problem in error.problems[:MAX_PROBLEMS_SHOWN]:
         column = problem.column or ""
-        stem = problem.file.rsplit(":", 1)[-1].rsplit(".", 1)[0]
-        spec = next((s for s in (APPLICATIONS, CAPACITIES) if stem == s.name or problem.file.startswith(s.name)), None)
+        spec = specs.get(uploaded.get(problem.file.partition(":")[0], ""))
         if lang == "zh" and spec is not None and column in spec.column_names:
             column = f"{column}（{spec.column(column).zh}）"
         rows.append(ProblemRow(problem.file, problem.row, column,
@@ -167,7 +168,8 @@ async def upload(request: Request, viewer: Bureau):
         run_id = await run_in_threadpool(enrollment.upload_run, request.app.state.url, viewer.name,
                                          contents["applications"], contents["capacities"], zone)
     except BundleError as error:
-        return _index(request, viewer, status_code=400, problems=_problem_rows(error, lang),
+        uploaded = {enrollment.upload_name(contents[name][0]): name for name in FILE_NAMES}
+        return _index(request, viewer, status_code=400, problems=_problem_rows(error, lang, uploaded),
                       problem_count=len(error.problems))
     return see_other(f"/enrollment/runs/{run_id}")
 
