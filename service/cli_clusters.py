@@ -23,7 +23,7 @@ def propose(
                              "every other file as it is), the summary and the comparison."),
     bundle: Optional[Path] = typer.Option(None, "--bundle", help="Propose for this bundle (folder or .xlsx) "
                                           "instead of the database."),
-    year: Optional[int] = typer.Option(None, "--year", help="School year whose stored district policy applies."),
+    year: Optional[int] = typer.Option(None, "--year", help="School year whose stored district formation policy applies (without it: policies/formation.toml)."),
     policy: Optional[Path] = typer.Option(None, "--policy", help="Formation policy TOML for this run "
                                           "(default: the district's stored one, else policies/formation.toml)."),
     together: list[str] = typer.Option([], "--together", help="S1,S2,…: these schools in one cluster (repeatable)."),
@@ -61,7 +61,7 @@ def propose(
     for column in (("指标", "现有学区", "方案") if zh else ("measure", "today", "proposal")):
         table.add_column(column)
     for row in outcome.comparison:
-        mark = {"proposal": " ✓", "today": "", "same": ""}[row.better]
+        mark = " ✓" if row.better == "proposal" else ""
         table.add_row(row.label(lang), row.today, row.proposal + mark)
     console.print(table)
     if result.explanations:

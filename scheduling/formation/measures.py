@@ -124,7 +124,7 @@ class ComparisonRow:
     label_en: str
     today: str
     proposal: str
-    better: str  # proposal, today or same
+    better: str  # proposal, today, same, or none (a difference neither better nor worse: the number of clusters)
 
     def label(self, lang: str = "zh") -> str:
         return self.label_en if lang == "en" else self.label_zh
@@ -144,7 +144,8 @@ def comparison(today: Measures, proposal: Measures) -> list[ComparisonRow]:
         return r[1] - r[0]
 
     rows = [
-        ComparisonRow("clusters", "学区数", "clusters", str(today.count), str(proposal.count), "same"),
+        ComparisonRow("clusters", "学区数", "clusters", str(today.count), str(proposal.count),
+                      "same" if today.count == proposal.count else "none"),  # neither is better
         ComparisonRow("size", "每区学校数（最少–最多）", "schools a cluster (fewest–most)", _spread(today.size_range),
                       _spread(proposal.size_range), _better(span(today.size_range), span(proposal.size_range))),
         ComparisonRow("quality", "每区优质学校数", "quality schools a cluster", _spread(today.quality_range),

@@ -176,6 +176,11 @@ def propose_clusters(data: FormationInput, policy: FormationPolicy | None = None
     if index.n <= REGION_SCHOOLS * 1.5:
         index = build_index(data, policy, include=_ids(index, seed))
         found, status, objective, bound, fm = _solve(index, seed, budget, num_workers)
+        if status == "INFEASIBLE":  # the options too narrow for the sizes (the greedy plan broke one): widen them
+            index = build_index(data, policy, include=_ids(index, seed), width=index.n)
+            left = budget - (time.perf_counter() - started)
+            found, status, objective, bound, fm = _solve(index, seed, left, num_workers)
+            stats["widened"] = True
         stats.update(candidate_leads=len(index.leads), options=sum(map(len, index.options.values())))
         partition = found if found is not None else seed
         if found is None or status == "HINT":  # the solver found nothing better in the time

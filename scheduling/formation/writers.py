@@ -64,7 +64,7 @@ def clusters_frame(plan: FormationPlan, data: FormationInput, measures: Measures
 
 
 def comparison_frame(rows: Sequence[ComparisonRow], *, lang: str = "zh") -> pd.DataFrame:
-    better = {"proposal": ("方案更好", "proposal"), "today": ("现状更好", "today"), "same": ("相同", "same")}
+    better = {"proposal": ("方案更好", "proposal"), "today": ("现状更好", "today"), "same": ("相同", "same"), "none": ("–", "–")}
     return pd.DataFrame([{("指标" if lang == "zh" else "measure"): r.label(lang),
                           ("现有学区" if lang == "zh" else "today"): r.today,
                           ("方案" if lang == "zh" else "proposal"): r.proposal,

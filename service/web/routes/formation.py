@@ -75,6 +75,7 @@ FORMATION_TEXTS: dict[str, tuple[str, str]] = {
     "better_proposal": ("方案更好", "proposal"),
     "better_today": ("现状更好", "today"),
     "better_same": ("相同", "same"),
+    "better_none": ("–", "–"),
     "map_today": ("现有学区", "Today's clusters"),
     "map_proposal": ("方案", "The proposal"),
     "map_legend": ("圆点为学校，方块为学区长学校，连线指向所属学区长学校；同色为同一学区（沿用的学区颜色不变）。",
