@@ -33,7 +33,7 @@ def test_the_policy_file_holds_the_built_in_defaults():
 
 def test_a_generated_county_of_30_schools_keeps_every_rule_and_balances_better_than_today():
     data = generated(30)
-    result = propose_clusters(data, POLICY, time_limit_s=5, num_workers=2)
+    result = propose_clusters(data, POLICY, time_limit_s=2, num_workers=2)
     assert result.status in ("OPTIMAL", "FEASIBLE") and not result.relaxed
     assert check(data, POLICY, result) == []
     assert len(result.plan.clusters) == data.today_cluster_count()  # size.clusters = 0: today's number
@@ -48,7 +48,7 @@ def test_a_generated_county_of_30_schools_keeps_every_rule_and_balances_better_t
 
 def test_a_county_of_300_schools_is_solved_region_by_region_and_keeps_every_rule():
     data = generated(300, seed=2)
-    result = propose_clusters(data, POLICY, time_limit_s=6, num_workers=2, explain=False)
+    result = propose_clusters(data, POLICY, time_limit_s=3, num_workers=2, explain=False)
     assert result.stats["regions"] >= 2 and sum(result.stats["region_schools"]) == 300
     assert check(data, POLICY, result) == []
     assert len(result.plan.clusters) == data.today_cluster_count()
