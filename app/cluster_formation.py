@@ -13,6 +13,7 @@ database: the bureau imports the bundle when it adopts the proposal.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +52,12 @@ class FormationOutcome:
     files: list[str] = field(default_factory=list)
 
 
+def current_school_year(today: dt.date | None = None) -> int:
+    """The school year under way (学年, named by its first calendar year): from September on, this year's."""
+    today = today or dt.date.today()
+    return today.year if today.month >= 9 else today.year - 1
+
+
 def _district_tables(url: str | None, bundle: Path | None, names: Sequence[str] | None) -> dict[str, pd.DataFrame]:
     if bundle is not None:
         from bundle.validate import load_bundle
@@ -81,7 +88,8 @@ def propose_formation(*, url: str | None = None, bundle: Path | None = None, sch
 
     `together`: "S1,S2" groups pinned into one cluster; `leads`: schools pinned as leads; `clusters`:
     the number of clusters for this run (else the policy's, else today's). The policy is the district's
-    stored formation policy for `school_year` (else policies/formation.toml); `policy_file` overrides it."""
+    stored formation policy for `school_year` (default: the current school year), else
+    policies/formation.toml; `policy_file` overrides it."""
     tables = _district_tables(url, bundle, FORMATION_TABLES)
     if "schools" not in tables or not len(tables["schools"]):
         raise UserError("the district has no school yet: import a bundle first (xuequ import)",
@@ -94,7 +102,8 @@ def propose_formation(*, url: str | None = None, bundle: Path | None = None, sch
         resolved = resolve_in(None, "formation", school_year=school_year, override=policy_file)
     else:
         with session_scope(url) as session:
-            resolved = resolve_in(session, "formation", cluster_id=None, school_year=school_year)
+            resolved = resolve_in(session, "formation", cluster_id=None,
+                                  school_year=school_year or current_school_year())
     policy = resolved.policy
     data = formation_input_from_tables(tables, together=groups, leads=lead_pins, clusters_wanted=clusters)
     result = propose_clusters(data, policy, time_limit_s=time_limit_s, num_workers=num_workers, lang=lang)

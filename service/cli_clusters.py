@@ -23,7 +23,8 @@ def propose(
                              "every other file as it is), the summary and the comparison."),
     bundle: Optional[Path] = typer.Option(None, "--bundle", help="Propose for this bundle (folder or .xlsx) "
                                           "instead of the database."),
-    year: Optional[int] = typer.Option(None, "--year", help="School year whose stored district formation policy applies (without it: policies/formation.toml)."),
+    year: Optional[int] = typer.Option(None, "--year", help="School year whose stored district formation policy applies "
+                                      "(default: the current one; without a stored one: policies/formation.toml)."),
     policy: Optional[Path] = typer.Option(None, "--policy", help="Formation policy TOML for this run "
                                           "(default: the district's stored one, else policies/formation.toml)."),
     together: list[str] = typer.Option([], "--together", help="S1,S2,…: these schools in one cluster (repeatable)."),

@@ -17,11 +17,17 @@ runner = CliRunner()
 
 def test_a_proposal_imports_back_and_the_database_then_holds_it(mini_bundle, tmp_path, db_url):
     assert runner.invoke(app, ["import", str(mini_bundle), "--db", db_url]).exit_code == 0
+    one = tmp_path / "one_cluster.toml"
+    one.write_text("[size]\nclusters = 1\n", encoding="utf-8")  # the district's stored policy: one cluster
+    stored = runner.invoke(app, ["policy", "edit", "--area", "formation", "--scope", "district", "--year", "2026",
+                                 "--file", str(one), "--db", db_url])
+    assert stored.exit_code == 0, stored.output
     out = tmp_path / "proposal"
-    proposed = runner.invoke(app, ["clusters", "propose", "--out", str(out), "--db", db_url, "--clusters", "1",
+    proposed = runner.invoke(app, ["clusters", "propose", "--out", str(out), "--db", db_url, "--year", "2026",
                                    "--time-limit", "5"])
     assert proposed.exit_code == 0, proposed.output
     assert "学区数" in proposed.output and f"xuequ import {out}" in proposed.output
+    assert "学区划分政策 district 2026 学年全年 第 1 版" in proposed.output  # the stored version was in force
     summary = (out / "学区划分方案说明.md").read_text(encoding="utf-8")
     assert "第一初级中学" in summary and "河口学区" in summary  # names, not ids; the retired cluster by name
 

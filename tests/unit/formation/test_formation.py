@@ -182,3 +182,17 @@ def test_explanations_read_in_the_language_asked(lang):
     result = propose_clusters(data, POLICY, time_limit_s=3, lang=lang)
     word = "学区" if lang == "zh" else "cluster"
     assert result.messages() and all(word in m for m in result.messages())
+
+
+def test_without_a_solver_solution_the_greedy_plan_is_the_proposal_and_reports_what_it_breaks(monkeypatch):
+    """Should CP-SAT find nothing in the time, the greedy plan stands (status GREEDY) and its shortfalls are
+    counted as the model would, so the independent checker finds nothing unreported."""
+    import scheduling.formation.solve as solve
+
+    monkeypatch.setattr(solve, "_solve", lambda index, hint, *a: (None, "UNKNOWN", None, None, None))
+    schools = [school(f"U{i}", "urban", "quality" if i < 3 else "ordinary", east=i * 0.5) for i in range(10)]
+    schools += [school("R1", "rural", "weak", east=25), school("R2", "township", "weak", north=30)]
+    data = district(schools, clusters_wanted=3, together=(Together(("U0", "U1")),))
+    result = propose_clusters(data, POLICY, time_limit_s=2)
+    assert result.status == "GREEDY" and result.broken
+    assert check(data, POLICY, result) and result.explanations
