@@ -9,7 +9,6 @@ and time allows. Every explanation names the proposal's own clusters and schools
 from __future__ import annotations
 
 import math
-from collections import defaultdict
 from collections.abc import Sequence
 
 from ..cpsat import Explanation, minimal_core
@@ -318,11 +317,3 @@ def explain_plan(index: FormationIndex, plan: FormationPlan, broken: dict[str, i
         numbered.append(Explanation(e.code, e.zh, e.en, e.numbers, e.exact, e.scope, e.suggestion_zh, e.suggestion_en,
                                     number, e.policy_key, e.suggested_value))
     return numbered
-
-
-def broken_by_rule(broken: dict[str, int]) -> dict[str, int]:
-    """Rule key → units short over the whole proposal."""
-    out: dict[str, int] = defaultdict(int)
-    for key, units in broken.items():
-        out[key.split(":", 1)[0]] += units
-    return dict(out)

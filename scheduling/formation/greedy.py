@@ -85,7 +85,8 @@ def greedy_partition(index: FormationIndex) -> Partition:
 
 
 def partition_shortfalls(index: FormationIndex, partition: Partition) -> dict[str, int]:
-    """The rules a plan falls short of, counted as the model counts them (keys of `model.broken_rules`)."""
+    """The rules a plan falls short of, counted per unit as the model's shortfall variables count them
+    (rule key and the lead or school: the keys `validate.py` gives its violations)."""
     policy = index.policy
     out: dict[str, int] = {}
 

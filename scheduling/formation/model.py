@@ -12,7 +12,6 @@ from the district's mean as little as possible.
 """
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -269,14 +268,3 @@ def build_formation_model(index: FormationIndex) -> FormationModel:
     terms = short_terms(index, groups) + add_travel(index, x) + add_balance(model, index, y, x, size)
     model.minimize(cp_model.LinearExpr.weighted_sum([v for v, _ in terms], [c for _, c in terms]))
     return FormationModel(index=index, model=model, y=y, x=x, groups=groups, size=size)
-
-
-def broken_rules(fm: FormationModel, solver: cp_model.CpSolver) -> dict[str, int]:
-    """Rule instance ("mix.urban_rural:S001") → units short in the solved plan."""
-    out: dict[str, int] = defaultdict(int)
-    for group in fm.groups:
-        for var, scope in group.short:
-            value = int(solver.value(var))
-            if value:
-                out[f"{group.key}:{scope}"] += value
-    return dict(out)

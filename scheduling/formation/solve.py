@@ -143,12 +143,12 @@ def _solve_regions(data: FormationInput, policy: FormationPolicy, index: Formati
         position = index.position
         partition += [(position[sub_index.schools[i].school_id], [position[sub_index.schools[j].school_id]
                                                                   for j in members]) for i, members in found]
-    status = "FEASIBLE" if any(found_solution_name(s) for s in statuses) else "GREEDY"
+    status = "FEASIBLE" if any(_found(s) for s in statuses) else "GREEDY"
     stats = {"regions": len(parts), "region_schools": sizes, "region_status": statuses}
     return partition, status, objective, stats
 
 
-def found_solution_name(status: str) -> bool:
+def _found(status: str) -> bool:
     return status in ("OPTIMAL", "FEASIBLE")
 
 
