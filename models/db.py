@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, inspect, make_url
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +40,18 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)
+
+
+def open_write_transaction(session: Session) -> None:
+    """Make sure the session's SQLite connection is inside a real transaction before any SAVEPOINT.
+
+    Python's sqlite3 opens a transaction only at the first INSERT/UPDATE/DELETE; a SAVEPOINT sent
+    before that starts a transaction of its own and its RELEASE commits it, so an import that fails at
+    a later step would leave the earlier steps written. A no-op write opens the transaction first.
+    PostgreSQL needs nothing.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("DELETE FROM district WHERE 0"))
 
 
 _engines: dict[str, Engine] = {}
