@@ -297,9 +297,20 @@
                        {text: XM.num(marker.third_marks, 0), class: "num"}, {text: XM.num(marker.arbitrations, 0), class: "num"},
                        {text: XM.num(marker.median_seconds, 0), class: "num"}, {text: XM.num(marker.marks_per_hour, 0), class: "num"},
                        {text: XM.pct(marker.agreement_rate), class: "num" + (marker.flagged ? " alert-cell" : "")},
-                       {text: XM.num(marker.mean_deviation), class: "num"}, marker.flag_reason || ""],
+                       {text: XM.num(marker.mean_deviation), class: "num"}, flagReason(marker.flag_reason)],
                       {class: marker.flagged ? "alert" : "", "data-teacher": marker.teacher_id}));
     });
+  }
+
+  // /group/progress words its flags in English ("agreement 55% < 70%", "lenient by +1.20 on average").
+  function flagReason(text) {
+    return (text || "").split("; ").filter(Boolean).map(function (reason) {
+      let found = /^agreement (\S+) < (\S+)$/.exec(reason);
+      if (found) { return t("flag_agreement", {value: found[1], min: found[2]}); }
+      found = /^(lenient|strict) by (\S+) on average$/.exec(reason);
+      if (found) { return t("flag_" + found[1], {value: XM.num(Math.abs(Number(found[2])))}); }
+      return reason;
+    }).join("；");
   }
 
   function askPause(marker) {
