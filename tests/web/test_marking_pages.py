@@ -147,6 +147,10 @@ def test_the_console_serves_the_pages_with_the_mounted_api_address(shared):
         page = teacher.get("/mark").text
         assert 'data-console-session="/api/console/marking/session"' in page
         assert re.search(r'data-csrf="[^"]+"', page)
+    with test_client(console) as bureau:  # not a marker account: types a token, signs out of the console
+        sign_in(bureau, "局长")
+        page = bureau.get("/mark").text
+        assert "data-console-session" not in page and 'data-logout="/logout"' in page
 
 
 def test_a_linked_marker_account_gets_its_teachers_token_and_keeps_it(marking):

@@ -93,6 +93,17 @@ def marks_of(url: str, teacher_id: str) -> list[dict[str, float]]:
                                                         .order_by(MarkingMark.mark_id))]
 
 
+def leased_by(url: str, teacher_id: str) -> int:
+    from sqlalchemy import func, select
+
+    from models.db import session_scope
+    from models.marking import MarkingTask
+
+    with session_scope(url) as session:
+        return session.scalar(select(func.count()).select_from(MarkingTask).where(
+            MarkingTask.marker_id == teacher_id, MarkingTask.state == "leased"))
+
+
 def fits(page) -> None:
     """No horizontal scroll, and the submit button on screen without scrolling."""
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
@@ -177,6 +188,10 @@ def test_a_console_marker_marks_by_keyboard_on_a_laptop_and_on_a_tablet(browser,
         page.locator("#score-S-I05").fill("6")
         fits(page)
         shoot(page, "marker_tablet")
+        page.get_by_role("button", name="退出").click()  # gives the script back and signs out of the console
+        page.wait_for_url("**/login")
+        assert page.evaluate("sessionStorage.length") == 0
+    assert leased_by(live.data.url, MARKER) == 0
 
 
 def with_a_scan_and_samples(route) -> None:

@@ -61,9 +61,10 @@ def _console_page(request: Request, page: str):
         return RedirectResponse("/account", status_code=303)
     root = request.scope.get("root_path", "")
     console = None
-    if viewer is not None:
-        console = {"session_url": f"{root}/api/console/marking/session", "csrf": csrf_token(request),
-                   "logout": f"{root}/logout", "home": root + ("/account" if viewer.role == "marker" else home_of(viewer))}
+    if viewer is not None:  # a marker account opens its teacher's marking by itself; others type a token
+        console = {"session_url": f"{root}/api/console/marking/session" if viewer.role == "marker" else "",
+                   "csrf": csrf_token(request), "logout": f"{root}/logout",
+                   "home": root + ("/account" if viewer.role == "marker" else home_of(viewer))}
     return marking_page(request, page, lang=page_lang(request, viewer), api_base=f"{root}/api/marking/api/v1",
                         static=f"{root}/static", links={"marker": f"{root}/mark", "leader": f"{root}/mark/leader"},
                         console=console)

@@ -205,7 +205,7 @@ window.XM = (function () {
             answer.choices.forEach(function (choice) {
               choices.append(el("li", {}, [el("button", {type: "button", text: choice.exam_name + " · " +
                 label("subject", choice.subject) + " " + t("group_n", {group: choice.item_group}) + " · " +
-                label("marker_role", choice.role), onclick: function () {
+                label("duty_role", choice.role), onclick: function () {
                   sessionStorage.setItem(EXAM_KEY, choice.exam_id);
                   fromConsole(choice.exam_id);
                 }})]));
@@ -249,10 +249,10 @@ window.XM = (function () {
     if (heldTaskId) {
       try { await call("POST", "/tasks/" + heldTaskId + "/release"); } catch (error) { /* expires by itself */ }
     }
-    sessionStorage.removeItem(TOKEN_KEY);
-    sessionStorage.removeItem(EXAM_KEY);
-    if (body.dataset.consoleSession) {
-      const form = el("form", {method: "post", action: body.dataset.logout || "/logout"},
+    Object.keys(sessionStorage).filter(function (key) { return key.startsWith("xuequ.marking."); })
+      .forEach(function (key) { sessionStorage.removeItem(key); });  // the token, the exam, the clocks
+    if (body.dataset.logout) {  // signed in to the console: sign out of it too
+      const form = el("form", {method: "post", action: body.dataset.logout},
                       [el("input", {type: "hidden", name: "csrf_token", value: body.dataset.csrf || ""})]);
       document.body.append(form);
       form.submit();
@@ -299,7 +299,7 @@ window.XM = (function () {
   // Full-width digits and the Chinese full stop from an input method count as their ASCII forms.
   function normalise(raw) {
     return raw.trim().replace(/[０-９]/g, function (c) { return String.fromCharCode(c.charCodeAt(0) - 0xFEE0); })
-      .replace(/[．。]/g, ".");
+      .replace(/[．。]/g, ".").replace(/^\./, "0.");
   }
 
   // The score typed for `item`: {value} or {error} (a sentence naming the item).

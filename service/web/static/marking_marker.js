@@ -28,6 +28,10 @@
     };
     buildProblemDialog();
     $("mk-again").addEventListener("click", next);
+    document.addEventListener("keydown", function (event) {  // P anywhere but a text box: 问题卷
+      const typing = event.target instanceof HTMLInputElement || $("mk-problem-dialog").open;
+      if (!typing && !event.isComposing && (event.key === "p" || event.key === "P") && task) { openProblem(); }
+    });
     $("mk-retake").addEventListener("click", retake);
     refreshProgress();
     setInterval(refreshProgress, 30000);
