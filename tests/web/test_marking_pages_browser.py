@@ -23,7 +23,7 @@ import pytest
 
 from tests.web.conftest import SECRET, offline_page, serve_app
 from tests.web.test_browser import sign_in
-from tests.web.test_marking_pages import LEADER, MARKER, OTHER_MARKER, RUBRIC_5, MarkingData, build_marking
+from tests.web.test_marking_pages import ANSWER_5, LEADER, MARKER, OTHER_MARKER, RUBRIC_5, MarkingData, build_marking
 
 expect = pytest.importorskip("playwright.sync_api").expect
 ONE_PIXEL_PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
@@ -313,21 +313,43 @@ def test_a_leader_pauses_a_marker_and_the_markers_page_says_why(browser, live):
     with offline_page(browser, live.site) as page:
         page.goto("/")
         token_sign_in(page, live.data.tokens[paused])
-        expect(page.locator("#mk-wait-text")).to_have_text("题组长已暂停您的阅卷：请先复习评分标准。恢复后可继续。")
+        expect(page.locator("#mk-wait-text")).to_have_text("题组长已暂停你的评卷：请先复习评分标准。恢复后本页自动继续。")
         assert page.locator("#mk-work").is_hidden()
 
 
 @needs(("GET", "/trial"))
-def test_a_marker_marks_the_trial_scripts_first(browser, live):
-    """Trial marking (试评) needs the group's standard scripts (标准卷 with expert scores), which mkqc's code
-    registers: `seed_standard_scripts` below is where the lead wires that in after merging."""
-    seed_standard_scripts(live.data, "G1")
+def test_a_marker_marks_the_trial_scripts_first(browser, live, tmp_path):
+    """With the group's standard scripts (标准卷) in, a marker marks them first (试评); far from the expert
+    scores, the trial fails and the page shows each question's expert and given scores."""
+    seed_standard_scripts(live.data, "G1", tmp_path)
     with offline_page(browser, live.site) as page:
         page.goto("/")
         token_sign_in(page, live.data.tokens["S-SCH1-G1-M2"])
         expect(page.locator("#mk-kind")).to_have_text("试评")
-        expect(page.locator("#mk-trial")).to_contain_text("试评卷 第 1/")
+        expect(page.locator("#mk-trial")).to_have_text("试评卷 第 1/2 份：通过后开始正式阅卷")
+        for n in (2, None):
+            page.keyboard.type("0")
+            page.keyboard.press("Tab")
+            page.keyboard.type("0")
+            page.keyboard.press("Enter")
+            if n is not None:
+                expect(page.locator("#mk-trial")).to_have_text(f"试评卷 第 {n}/2 份：通过后开始正式阅卷")
+        expect(page.locator("#mk-wait-text")).to_contain_text("试评未通过")
+        expect(page.locator("#mk-trial-table tbody tr")).to_have_count(4)
+        assert page.locator("#mk-trial-table tbody tr.alert").count() >= 3  # 0 is far from 8, 4.5 and 3
+        expect(page.get_by_role("button", name="重新试评")).to_be_visible()
 
 
-def seed_standard_scripts(data: MarkingData, group: str) -> None:
-    raise NotImplementedError("register the group's standard scripts with mkqc's function once merged")
+def seed_standard_scripts(data: MarkingData, group: str, tmp: Path) -> None:
+    """Two trial standard scripts for G1 (第5题 and 第6题), imported as `xuequ marking standards` does."""
+    from marking.standards import import_standards  # mkqc
+    from models.db import session_scope
+
+    assert group == "G1"
+    rows = ["standard_id,subject,question,answer,expert_score,purpose"]
+    for name, scores in (("标准卷1", (8, 4.5)), ("标准卷2", (3, 2))):
+        rows += [f"{name},math,5,{ANSWER_5.splitlines()[2]},{scores[0]},trial", f"{name},math,6,x = 10,{scores[1]},trial"]
+    path = tmp / "standards.csv"
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    with session_scope(data.url) as session:
+        import_standards(session, data.exam_id, [path])

@@ -15,6 +15,7 @@ window.XM = (function () {
   const TOKEN_KEY = "xuequ.marking.token";
   const EXAM_KEY = "xuequ.marking.exam";
   const MESSAGE_KEY = "xuequ.marking.message";  // why the tab was signed out, shown after the reload
+  const LANG = (document.documentElement.lang || "zh").startsWith("en") ? "en" : "zh";  // the API's words too
 
   // --- words ---------------------------------------------------------------------------------------
 
@@ -88,7 +89,7 @@ window.XM = (function () {
     if (payload !== undefined) { headers["Content-Type"] = "application/json"; }
     let response;
     try {
-      response = await fetch(API + path, {method: method, headers: headers, cache: "no-store",
+      response = await fetch(API + path + (path.indexOf("?") < 0 ? "?" : "&") + "lang=" + LANG, {method: method, headers: headers, cache: "no-store",
                                           body: payload === undefined ? undefined : JSON.stringify(payload)});
     } catch (error) {
       throw new ApiError(0, "offline", t("err_offline"));
@@ -486,7 +487,8 @@ window.XM = (function () {
       return el("th", {class: "num", text: itemName(item)});
     })).concat([el("th", {class: "num", text: t("total")})]));
     const rows = marks.map(function (mark) {
-      return el("tr", {}, [el("td", {text: label("mark_kind", mark.kind)})].concat(items.map(function (item) {
+      const who = label("mark_kind", mark.kind) + (mark.name ? t("by_whom", {name: mark.name}) : "");
+      return el("tr", {}, [el("td", {text: who})].concat(items.map(function (item) {
         const score = mark.scores ? mark.scores[item.item_id] : null;
         return el("td", {class: "num", text: num(score)});
       })).concat([el("td", {class: "num", text: num(mark.total)})]));

@@ -26,6 +26,7 @@
       markers: await XM.has("GET", "/group/markers"),
       pause: await XM.has("POST", "/group/markers/{teacher_id}/pause"),
       giveBack: await XM.has("POST", "/group/scripts/{code}/return"),
+      script: await XM.has("GET", "/group/scripts/{code}"),
       remark: await XM.has("POST", "/group/scripts/{code}/remark"),
       unmarkable: await XM.has("GET", "/group/unmarkable"),
     };
@@ -196,8 +197,9 @@
     const list = answer.problems || [];
     const open = list.filter(function (p) { return !CLOSED.test(p.state || ""); });
     $("ld-problem-count").textContent = t("waiting_n", {n: open.length});
-    const body = head($("ld-problem-table"), [t("code"), t("problem_reason"), t("note"), t("reported_at"), t("state"), t("actions")]);
-    if (!list.length) { body.append(row([{text: t("none_waiting"), colspan: "6", class: "facts"}])); }
+    const body = head($("ld-problem-table"), [t("code"), t("problem_reason"), t("note"), t("reported_by"), t("reported_at"),
+                                              t("state"), t("actions")]);
+    if (!list.length) { body.append(row([{text: t("none_waiting"), colspan: "7", class: "facts"}])); }
     list.forEach(function (problem) {
       const actions = XM.el("td", {class: "ld-actions"});
       if (features.resolve && !CLOSED.test(problem.state || "")) {
@@ -205,7 +207,8 @@
                        XM.el("button", {type: "button", class: "secondary", text: t("return_problem"),
                                         onclick: function () { resolve(problem, {action: "return", scores: null, note: null}); }}));
       }
-      body.append(row([problem.code, XM.label("problem_reason", problem.reason), problem.note || "", when(problem.reported_at),
+      body.append(row([problem.code, XM.label("problem_reason", problem.reason), problem.note || "", problem.reported_by || "–",
+                       when(problem.reported_at),
                        XM.label("problem_state", problem.state || "open"), actions], {"data-problem": String(problem.problem_id)}));
     });
   }
@@ -279,7 +282,7 @@
         cell("self_consistency", XM.pct(marker.self_consistency), "num"),
         cell("standard_accuracy", XM.pct(marker.standard_accuracy), "num"),
         cell("trial_state", marker.trial_state ? XM.label("trial_state", marker.trial_state) : "–"),
-        cell("paused", marker.paused ? t("paused_yes") : ""),
+        Object.assign(cell("paused", marker.paused ? t("paused_yes") : ""), {title: marker.pause_reason || null}),
         XM.el("td", {class: "ld-alert-text"}, alerts.map(function (a) { return XM.el("div", {text: a.message || a.key}); })),
         actions,
       ], {class: alerts.length ? "alert" : (marker.paused ? "paused" : ""), "data-teacher": marker.teacher_id}));
@@ -366,13 +369,28 @@
     refresh();
   }
 
-  function remark() {
+  // The leader's own mark replaces the final: with the script on screen (GET /group/scripts/{code}, its
+  // answers and every mark by name) where the API has it, else score boxes for the group's questions.
+  async function remark() {
     const code = $("ld-script-code").value.trim();
     if (!code) { scriptMessage(t("code_needed"), "problem"); return; }
-    const items = knownItems();
-    if (!items) { scriptMessage(t("items_unknown"), "notice"); return; }
-    openWork({kind: "remark", task: {code: code, kind: "remark", items: items, answers: null}}, {
-      noAnswers: true, submitLabel: t("submit_remark"),
+    let task = null;
+    if (features.script) {
+      try {
+        const view = await XM.call("GET", "/group/scripts/" + encodeURIComponent(code));
+        task = {code: view.code, kind: "remark", items: view.items, answers: view.answers, scans: view.scans,
+                earlier_marks: view.marks};
+      } catch (error) {
+        scriptMessage(error.status === 404 ? t("no_such_code", {code: code}) : XM.describe(error), "problem");
+        return;
+      }
+    } else {
+      const items = knownItems();
+      if (!items) { scriptMessage(t("items_unknown"), "notice"); return; }
+      task = {code: code, kind: "remark", items: items, answers: null};
+    }
+    openWork({kind: "remark", task: task}, {
+      noAnswers: !features.script, submitLabel: t("submit_remark"),
       submit: async function (scores) {
         try {
           await XM.call("POST", "/group/scripts/" + encodeURIComponent(code) + "/remark", {scores: scores});

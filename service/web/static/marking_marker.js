@@ -51,8 +51,9 @@
       return;
     }
     if (answer.task) { showTask(answer.task); return; }
-    if (answer.paused) {
-      wait(t("paused", {reason: answer.reason || "–"}), 20);
+    if (answer.paused) {  // {"task": null, "paused": true, "code": "paused|trial_failed|…", "reason": "…"}
+      if (String(answer.code || "").startsWith("trial") && await trialOver()) { return; }
+      wait(answer.reason ? answer.reason + t("paused_note") : t("paused_no_reason"), 20);
       return;
     }
     if (await trialOver()) { return; }
