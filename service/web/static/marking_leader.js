@@ -8,6 +8,9 @@
   const t = XM.t;
   const ITEMS_KEY = "xuequ.marking.items.";
   const CLOSED = /resolved|returned|scored|closed|done/;
+  // which column an alert (mkqc's keys) is about, to mark that figure in red
+  const ALERT_COLUMN = {agreement: "agreement_rate", spread: "score_sd", mean_deviation: "mean_score",
+                        speed: "marks_per_hour", trial: "trial_state"};
   let me = null;
   let features = {};
   let working = null;  // {kind: arbitration|problem|remark, task, problem}
@@ -261,7 +264,7 @@
     const body = head($("ld-marker-table"), columns.map(function (c) { return t("col_" + c); }));
     rows.forEach(function (marker) {
       const alerts = marker.alerts || [];
-      const flagged = new Set(alerts.map(function (a) { return a.key; }));
+      const flagged = new Set(alerts.map(function (a) { return ALERT_COLUMN[a.key] || a.key; }));
       const cell = function (key, text, extra) {
         return Object.assign({text: text, class: (extra || "") + (flagged.has(key) ? " alert-cell" : "")}, {"data-key": key});
       };
