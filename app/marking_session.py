@@ -88,9 +88,23 @@ def marker_token(url: str, user_id: int, exam_id: str, *, keep: str | None = Non
         marker = session.get(Marker, (exam_id, teacher_id))
         if marker is None:
             raise NotRegistered(name, exam_id)
-        if keep and secrets.compare_digest(token_hash(keep), marker.token_hash):
+        now = time.time()
+        expires = getattr(marker, "expires_at", None)  # tokens expire once mkcore's queue.token_days is in
+        if keep and secrets.compare_digest(token_hash(keep), marker.token_hash) and (expires is None or expires > now):
             return keep
-        token = secrets.token_urlsafe(18)
-        marker.token_hash, marker.issued_at = token_hash(token), time.time()
+        token = _reissue(session, marker, now)
         record(session, "marker_token", "marker", f"{exam_id}/{teacher_id}", {"by": "web console"})
         return token
+
+
+def _reissue(session, marker, now: float) -> str:
+    """A new token for the registration: the queue's own `reissue_token` where it has one (it also sets the
+    token's expiry), else as `register_markers` issues one."""
+    from marking.queue import registration, token_hash
+
+    reissue = getattr(registration, "reissue_token", None)
+    if reissue is not None:
+        return reissue(session, marker.exam_id, marker.teacher_id, now=now)
+    token = secrets.token_urlsafe(18)
+    marker.token_hash, marker.issued_at = token_hash(token), now
+    return token

@@ -154,10 +154,9 @@ def test_the_console_serves_the_pages_with_the_mounted_api_address(shared):
 
 
 def test_a_linked_marker_account_gets_its_teachers_token_and_keeps_it(marking):
-    import pandas as pd
-
-    from marking.queue import register_markers
+    from marking.queue import token_hash
     from models.db import session_scope
+    from models.marking import Marker
 
     console = console_of(marking)
     with test_client(console) as teacher:
@@ -175,10 +174,8 @@ def test_a_linked_marker_account_gets_its_teachers_token_and_keeps_it(marking):
         printed = teacher.post("/api/marking/api/v1/login", json={"token": marking.tokens[MARKER]})
         assert printed.status_code == 401  # one token per registration: the console's replaced the printed one
 
-        with session_scope(marking.url) as session:  # re-registered meanwhile: the kept token is stale
-            register_markers(session, marking.exam_id, pd.DataFrame([{
-                "exam_id": marking.exam_id, "subject": "math", "item_group": "G1", "teacher_id": MARKER,
-                "teacher_school_id": "S-SCH1", "role": "marker"}]))
+        with session_scope(marking.url) as session:  # a new token issued meanwhile: the kept one is stale
+            session.get_one(Marker, (marking.exam_id, MARKER)).token_hash = token_hash("issued-elsewhere")
         fresh = teacher.post("/api/console/marking/session", json={}, headers={"X-CSRF-Token": csrf}).json()["token"]
         assert fresh != token
         assert teacher.get("/api/marking/api/v1/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
