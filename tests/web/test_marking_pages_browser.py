@@ -303,17 +303,31 @@ def test_a_marker_reports_a_problem_script_and_the_leader_sends_it_back(browser,
         expect(page.locator("#mk-toast")).to_have_text(f"问题卷 {reported} 已退回队列重评。")
 
 
-@needs(("GET", "/group/markers"), ("POST", "/group/markers/{teacher_id}/pause"))
-def test_a_leader_pauses_a_marker_and_the_markers_page_says_why(browser, live):
+@needs(("GET", "/group/markers"), ("POST", "/group/markers/{teacher_id}/pause"),
+       ("GET", "/group/markers/{teacher_id}/marks"), ("POST", "/group/scripts/{code}/return"))
+def test_a_leader_pauses_a_marker_and_returns_a_mark_and_the_markers_page_says_why(browser, live):
     paused = "S-SCH3-G1-M2"
-    with offline_page(browser, live.site) as page:
+    with offline_page(browser, live.site, width=1366, height=768) as page:
         page.goto("/leader")
         token_sign_in(page, live.data.tokens[G1_LEADER])
         row = page.locator(f"#ld-marker-table tbody tr[data-teacher='{paused}']")
         row.get_by_role("button", name="暂停阅卷").click()
-        page.get_by_label("原因").last.fill("请先复习评分标准")
+        page.locator("#ld-pause-reason").fill("请先复习评分标准")
         page.keyboard.press("Enter")
         expect(row).to_contain_text("已暂停")
+
+        # 退回重评: a marker's latest marks, one sent back for another mark
+        [returned] = [m for m in marks_of(live.data.url, OTHER_MARKER)]  # the one mark of the token journey
+        page.locator(f"#ld-marker-table tbody tr[data-teacher='{OTHER_MARKER}'] td[data-key=name] button").click()
+        mark_row = page.locator("#ld-marks-table tbody tr")
+        expect(mark_row).to_have_count(1)
+        code = mark_row.first.get_attribute("data-code")
+        mark_row.first.get_by_role("button", name="退回重评").click()
+        expect(page.locator("#ld-marks-message")).to_have_text("请写明原因。")  # nothing sent without a reason
+        page.locator("#ld-marks-reason").fill("第6题给分偏离评分标准")
+        mark_row.first.get_by_role("button", name="退回重评").click()
+        expect(page.locator("#ld-marks-message")).to_have_text(f"密号 {code} 已退回重评。")
+        assert returned and marks_of(live.data.url, OTHER_MARKER) == []  # set aside: no longer counted
     with offline_page(browser, live.site) as page:
         page.goto("/")
         token_sign_in(page, live.data.tokens[paused])

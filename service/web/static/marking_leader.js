@@ -30,6 +30,8 @@
       pause: await XM.has("POST", "/group/markers/{teacher_id}/pause"),
       giveBack: await XM.has("POST", "/group/scripts/{code}/return"),
       script: await XM.has("GET", "/group/scripts/{code}"),
+      recent: await XM.has("GET", "/group/markers/{teacher_id}/marks"),
+      trialDecision: await XM.has("POST", "/group/markers/{teacher_id}/trial"),
       remark: await XM.has("POST", "/group/scripts/{code}/remark"),
       unmarkable: await XM.has("GET", "/group/unmarkable"),
     };
@@ -44,6 +46,7 @@
     $("ld-script-form").addEventListener("submit", function (event) { event.preventDefault(); giveBack(); });
     $("ld-remark").addEventListener("click", remark);
     $("ld-pause-cancel").addEventListener("click", function () { $("ld-pause-dialog").close(); });
+    $("ld-marks-close").addEventListener("click", function () { XM.show($("ld-marks"), false); });
     await refresh();
     setInterval(function () { if (!working) { refresh(); } }, 15000);
   });
@@ -274,8 +277,20 @@
           ? XM.el("button", {type: "button", class: "secondary", text: t("resume"), onclick: function () { pause(marker, false, t("resume")); }})
           : XM.el("button", {type: "button", class: "secondary", text: t("pause"), onclick: function () { askPause(marker); }}));
       }
+      const trialCell = XM.el("td", {"data-key": "trial_state", class: flagged.has("trial_state") ? "alert-cell" : ""},
+                              [marker.trial_state ? XM.label("trial_state", marker.trial_state) : "–"]);
+      if (features.trialDecision && marker.trial_state === "failed") {
+        trialCell.append(XM.el("div", {class: "ld-actions"}, [
+          XM.el("button", {type: "button", class: "secondary", text: t("trial_pass"),
+                           onclick: function () { decideTrial(marker, "pass"); }}),
+          XM.el("button", {type: "button", class: "secondary", text: t("trial_allow_retake"),
+                           onclick: function () { decideTrial(marker, "retake"); }})]));
+      }
+      const name = marker.name || marker.teacher_id;
       body.append(row([
-        cell("name", marker.name || marker.teacher_id),
+        features.recent ? XM.el("td", {"data-key": "name"}, [XM.el("button", {type: "button", class: "link", text: name,
+                                  title: t("recent_marks_of", {name: name}), onclick: function () { recentMarks(marker); }})])
+          : cell("name", name),
         cell("marks", XM.num(marker.marks, 0), "num"),
         cell("marks_per_hour", XM.num(marker.marks_per_hour, 0), "num"),
         cell("agreement_rate", XM.pct(marker.agreement_rate), "num"),
@@ -284,7 +299,7 @@
         cell("score_sd", t("against_group", {value: XM.num(marker.score_sd), group: XM.num(marker.group_sd)}), "num"),
         cell("self_consistency", XM.pct(marker.self_consistency), "num"),
         cell("standard_accuracy", XM.pct(marker.standard_accuracy), "num"),
-        cell("trial_state", marker.trial_state ? XM.label("trial_state", marker.trial_state) : "–"),
+        trialCell,
         Object.assign(cell("paused", marker.paused ? t("paused_yes") : ""), {title: marker.pause_reason || null}),
         XM.el("td", {class: "ld-alert-text"}, alerts.map(function (a) { return XM.el("div", {text: a.message || a.key}); })),
         actions,
@@ -346,6 +361,61 @@
     XM.toast(t(paused ? "paused_done" : "resumed_done", {name: marker.name || marker.teacher_id}));
     markers();
     return true;
+  }
+
+  async function decideTrial(marker, decision) {
+    try {
+      await XM.call("POST", "/group/markers/" + encodeURIComponent(marker.teacher_id) + "/trial", {decision: decision});
+    } catch (error) { XM.toast(XM.describe(error), "problem"); return; }
+    XM.toast(t(decision === "pass" ? "trial_passed_by_leader" : "trial_retake_granted", {name: marker.name || marker.teacher_id}));
+    markers();
+  }
+
+  // A marker's latest marks beside their partner's, each script returnable for another mark (退回重评).
+  async function recentMarks(marker) {
+    const name = marker.name || marker.teacher_id;
+    let answer;
+    try {
+      answer = await XM.call("GET", "/group/markers/" + encodeURIComponent(marker.teacher_id) + "/marks?limit=30");
+    } catch (error) { XM.toast(XM.describe(error), "problem"); return; }
+    $("ld-marks-title").textContent = t("recent_marks_of", {name: name});
+    XM.show($("ld-marks-message"), false);
+    const body = head($("ld-marks-table"), [t("code"), t("mark_of"), t("total"), t("partner_total"), t("col_median_one"),
+                                            t("marked_at"), t("actions")]);
+    const marks = answer.marks || [];
+    if (!marks.length) { body.append(row([{text: t("none_waiting"), colspan: "7", class: "facts"}])); }
+    marks.forEach(function (mark) {
+      const apart = mark.partner_total !== null && mark.partner_total !== undefined && mark.agreed === false;
+      const actions = XM.el("td", {class: "ld-actions"});
+      if (features.giveBack) {
+        actions.append(XM.el("button", {type: "button", class: "secondary", text: t("return_script"), onclick: function () {
+          returnMark(mark.code, marker.teacher_id);
+        }}));
+      }
+      body.append(row([mark.code, XM.label("mark_kind", mark.kind), {text: XM.num(mark.total), class: "num"},
+                       {text: XM.num(mark.partner_total), class: "num" + (apart ? " alert-cell" : "")},
+                       {text: mark.seconds ? t("seconds_n", {n: XM.num(mark.seconds, 0)}) : "–", class: "num"},
+                       when(mark.marked_at), actions], {"data-code": mark.code}));
+    });
+    XM.show($("ld-marks"), true);
+    $("ld-marks").scrollIntoView();
+  }
+
+  async function returnMark(code, teacherId) {
+    const reason = $("ld-marks-reason").value.trim();
+    const box = $("ld-marks-message");
+    if (!reason) {
+      box.textContent = t("reason_needed"); box.className = "problem"; XM.show(box, true); $("ld-marks-reason").focus();
+      return;
+    }
+    try {
+      await XM.call("POST", "/group/scripts/" + encodeURIComponent(code) + "/return", {reason: reason, teacher_id: teacherId});
+    } catch (error) {
+      box.textContent = XM.describe(error); box.className = "problem"; XM.show(box, true);
+      return;
+    }
+    box.textContent = t("returned", {code: code}); box.className = "done"; XM.show(box, true);
+    refresh();
   }
 
   // --- a script by its code: return it for another mark, or re-mark it --------------------------------
