@@ -133,7 +133,7 @@ def test_a_console_marker_marks_by_keyboard_on_a_laptop_and_on_a_tablet(browser,
         expect(page.locator("#mk-who")).to_contain_text("阅卷员")
         first = code.inner_text()
         body = page.locator("body").inner_text()
-        assert "解得 x = 10。" in body and RUBRIC_5 in body  # the text answer and the marking standard
+        assert "合并同类项得 5x = 50，" in body and RUBRIC_5 in body  # the text answer and the marking standard
         # 密封: no student or school, not even in a scan's path (the sample's teachers are named by their ids,
         # and a marker may see their own name)
         assert "ST0" not in body and "SCH" not in body.replace(MARKER, "")
@@ -190,7 +190,7 @@ def test_a_console_marker_marks_by_keyboard_on_a_laptop_and_on_a_tablet(browser,
         expect(page.locator("#score-S-I05")).to_be_focused()
 
         page.set_viewport_size({"width": 768, "height": 1024})  # a tablet, upright
-        page.locator("#score-S-I05").fill("6")
+        page.keyboard.type("6")
         fits(page)
         shoot(page, "marker_tablet")
         page.get_by_role("button", name="退出").click()  # gives the script back and signs out of the console
@@ -366,7 +366,7 @@ def seed_standard_scripts(data: MarkingData, group: str, tmp: Path) -> None:
     assert group == "G1"
     rows = ["standard_id,subject,question,answer,expert_score,purpose"]
     for name, scores in (("标准卷1", (8, 4.5)), ("标准卷2", (3, 2))):
-        rows += [f"{name},math,5,{ANSWER_5.splitlines()[2]},{scores[0]},trial", f"{name},math,6,x = 10,{scores[1]},trial"]
+        rows += [f"{name},math,5,{ANSWER_5.splitlines()[6]},{scores[0]},trial", f"{name},math,6,x = 10,{scores[1]},trial"]
     path = tmp / "standards.csv"
     path.write_text("\n".join(rows) + "\n", encoding="utf-8")
     with session_scope(data.url) as session:

@@ -503,6 +503,11 @@ window.XM = (function () {
     return [me.exam_name, group, me.teacher_name].filter(Boolean).join(" · ");
   }
 
+  document.addEventListener("keydown", function () {  // typing the next score: the confirmation has been seen
+    const box = document.getElementById("mk-toast");
+    if (box && box.classList.contains("done")) { box.hidden = true; }
+  });
+
   document.addEventListener("DOMContentLoaded", function () {
     const out = document.getElementById("mk-signout");
     if (out) { out.addEventListener("click", function () { signOut(window.XM.heldTaskId || null); }); }
