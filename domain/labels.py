@@ -119,6 +119,21 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "unknown": ("时限内未求得方案", "no plan within the time limit"),
         "failed": ("未通过独立校验", "failed the independent check"),
     },
+    # enrollment (admission/): how a family was admitted, what a school's round came to, how a school admits
+    "admission_round": {
+        "1": ("第一志愿录取", "1st choice"), "2": ("第二志愿录取", "2nd choice"), "3": ("第三志愿录取", "3rd choice"),
+        "lottery": ("电脑随机派位录取", "computer lottery"), "pool": ("全区统筹调剂", "district pool"),
+    },
+    "admission_outcome": {
+        "all": ("全部录取", "all admitted"), "points": ("按积分录取", "by points"),
+        "lottery": ("电脑随机派位", "computer lottery"), "full": ("已无剩余学位", "no seat left"),
+    },
+    "admission_mode": {"points": ("积分", "points"), "lottery": ("电脑随机派位", "computer lottery")},
+    "enrollment_status": {
+        "uploaded": ("已上传，待公布承诺值", "uploaded, commitment not yet published"),
+        "committed": ("已公布承诺值，待派位", "commitment published, draw pending"),
+        "drawn": ("已录取", "admitted"),
+    },
     # where the policy in force came from (app.policies)
     "policy_source": {
         "override": ("本次指定的文件", "file given for this run"),

@@ -21,7 +21,8 @@ def nav_items(viewer: Viewer | None) -> list[tuple[str, str]]:
         return []
     if not viewer.scope.reads_district:
         return [("/mark", "marking_nav"), ("/account", "account")]
-    return [("/district", "district"), ("/term", "rosters"), ("/exams", "exams"), ("/account", "account")]
+    enrollment = [("/enrollment", "enrollment")] if viewer.role == "bureau" else []
+    return [("/district", "district"), ("/term", "rosters"), ("/exams", "exams"), *enrollment, ("/account", "account")]
 
 
 def render(request: Request, template: str, viewer: Viewer | None, status_code: int = 200, **context):

@@ -1,11 +1,11 @@
 """a marker account's teacher (阅卷教师): the console opens the marker API for them without a token
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0010
 Create Date: 2026-12-10 09:00:00
 
-Written on the h-mkweb branch beside 0006 (mkcore) and 0007 (mkqc), each on '0005': the lead re-chains
-at merge (this one after 0007).
+Written on the h-mkweb branch after main's 0010, beside 0006 (mkcore) and 0007 (mkqc), each written on
+'0005': the lead re-chains them at merge.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 
 revision = '0008'
-down_revision = '0005'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
