@@ -187,7 +187,6 @@ def test_a_linked_marker_account_gets_its_teachers_token_and_keeps_it(marking):
         fresh = teacher.post("/api/console/marking/session", json={}, headers={"X-CSRF-Token": csrf}).json()["token"]
         assert fresh != token
         assert teacher.get("/api/marking/api/v1/me", headers={"Authorization": f"Bearer {fresh}"}).status_code == 200
-        assert teacher.get("/api/marking/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
         unknown = teacher.post("/api/console/marking/session", json={"exam_id": "NO-SUCH"},
                                headers={"X-CSRF-Token": csrf})
         assert unknown.status_code == 400 and "不在考试 NO-SUCH 的阅卷名单中" in unknown.json()["detail"]
