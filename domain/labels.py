@@ -40,7 +40,22 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
     # a mark's kind (阅卷) and where a final score came from
     "mark_kind": {
         "first": ("一评", "first mark"), "second": ("二评", "second mark"), "third": ("三评", "third mark"),
-        "arbitration": ("仲裁", "arbitration"),
+        "arbitration": ("仲裁", "arbitration"), "trial": ("试评", "trial mark"),
+    },
+    # marking quality control: problem scripts (问题卷) and trial marking (试评); the same words as mkqc's
+    "problem_reason": {
+        "blank": ("空白卷", "blank"), "illegible": ("字迹不清或扫描问题", "illegible or mis-scanned"),
+        "off_topic": ("答非所问", "off topic"), "cheating": ("疑似作弊", "suspected cheating"),
+        "other": ("其他", "other"),
+    },
+    "problem_state": {
+        "open": ("待处理", "open"), "returned": ("已退回评卷", "returned to marking"),
+        "scored": ("题组长已评分", "scored by the leader"), "closed": ("已关闭", "closed"),
+    },
+    "trial_state": {
+        "not_required": ("无需试评", "not required"), "not_started": ("未开始", "not started"),
+        "in_progress": ("进行中", "in progress"),
+        "passed": ("已通过", "passed"), "failed": ("未通过", "failed"), "waived": ("题组长放行", "let through by the leader"),
     },
     "score_source": {
         "single": ("单评", "single marked"), "double": ("双评均分", "mean of two marks"),

@@ -167,12 +167,13 @@ def serve(db: DbOption = None, host: str = typer.Option("127.0.0.1", help="Addre
           workers: int = typer.Option(1, help="Worker processes: several on marking day (one Python process "
                                               "uses one core)."),
           ) -> None:
-    """Serve the marker API (阅卷接口) that marker clients use: login, next script, submit, progress."""
+    """Serve the marker API (阅卷接口) with the marker's page at / and the group leader's at /leader."""
     import uvicorn
 
     use_db(db)  # the worker processes read XUEQU_DATABASE_URL
-    console.print(f"marker API on http://{host}:{port}/docs ({workers} worker process(es))")
-    uvicorn.run("service.marker_api:app", host=host, port=port, workers=workers, log_level="warning")
+    console.print(f"marking pages on http://{host}:{port}/ (leaders: /leader); marker API under /api/v1 "
+                  f"({workers} worker process(es))")
+    uvicorn.run("service.marker_site:app", host=host, port=port, workers=workers, log_level="warning")
 
 
 @app.command("finalise")

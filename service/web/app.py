@@ -24,7 +24,8 @@ from service.web.auth import (CsrfRefused, PasswordChangeRequired, SignInRequire
                               viewer_or_none)
 from service.web.i18n import TEXTS
 from service.web.pages import STATIC, render
-from service.web.routes import account, api, district, district_data, enrollment, exams, formation, term
+from service.web.routes import (account, api, district, district_data, enrollment, exams, formation, marking_pages,
+                               term)
 
 SESSION_COOKIE = "xuequ_session"
 SESSION_HOURS = 8  # a working day; then sign in again
@@ -73,7 +74,8 @@ def create_app(url: str | None = None, *, secret_key: str | None = None, marker_
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
     app.add_middleware(SecurityHeaders)
 
-    for routes in (account.router, district.router, exams.router, exams.api, term.router, api.router, api.pages):
+    for routes in (account.router, district.router, exams.router, exams.api, term.router, api.router, api.pages,
+                   marking_pages.router):
         app.include_router(routes)
     app.include_router(district_data.router)
     app.include_router(enrollment.router)
