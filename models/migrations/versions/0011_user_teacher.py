@@ -1,6 +1,6 @@
 """a marker account's teacher (阅卷教师): the console opens the marker API for them without a token
 
-Revision ID: 0008
+Revision ID: 0011
 Revises: 0010
 Create Date: 2026-12-10 09:00:00
 
@@ -13,7 +13,7 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0008'
+revision = '0011'
 down_revision = '0010'
 branch_labels = None
 depends_on = None
