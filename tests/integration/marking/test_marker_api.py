@@ -1,6 +1,8 @@
 """The marker HTTP API with FastAPI's TestClient, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -25,15 +27,18 @@ def test_login_next_submit_and_progress(small_exam, client):
     assert client.post("/api/v1/login", json={"token": "wrong"}).status_code == 401
     assert client.get("/api/v1/me").status_code == 401
     me = client.post("/api/v1/login", json={"token": small_exam.token(teacher)}).json()
-    assert me == {"exam_id": small_exam.exam_id, "teacher_id": teacher, "subject": "math", "item_group": "Q7",
+    expires = me.pop("expires_at")
+    assert me == {"exam_id": small_exam.exam_id, "exam_name": "S 联考", "teacher_id": teacher,
+                  "teacher_name": teacher, "subject": "math", "item_group": "Q7", "group_label": "数学 第7题",
                   "role": "marker"}
+    assert expires > time.time() + 6 * 86400  # the policy's marking window (queue.token_days = 7)
     task = client.post("/api/v1/next", headers=auth(small_exam, teacher)).json()["task"]
     assert task["kind"] == "first" and [i["item_id"] for i in task["items"]] == ["S-I07"]
     assert task["items"][0]["max_score"] == 12 and "tolerance" not in task["items"][0]
-    # anonymous: the answers and a code, nothing that names the student or school
-    assert list(task["answers"]) == ["S-I07"] and task["answers"]["S-I07"].endswith("/7.png")
+    # anonymous: a code and the scanned answer by an opaque key, nothing that names the student or school
+    assert task["answers"] == {"S-I07": None} and task["scans"] == {"S-I07": f"scans/{task['code']}-1"}
     body = str(task)
-    assert "student" not in body and "SCH" not in task["code"]
+    assert "student" not in body and "SCH" not in body and "ST0" not in body
     again = client.post("/api/v1/next", headers=auth(small_exam, teacher)).json()["task"]
     assert again["task_id"] == task["task_id"]  # a reload gets the same script
     bad = client.post(f"/api/v1/tasks/{task['task_id']}/marks", headers=auth(small_exam, teacher),
