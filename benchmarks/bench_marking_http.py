@@ -214,6 +214,7 @@ def _client_process(port: int, markers: list[tuple[str, bool]], think_s: float, 
     out: dict = {"timings": {name: [] for name in ENDPOINTS}, "marks": 0, "conflicts": 0, "errors": 0}
     clients = [_Client(port, token) for token, _ in markers]
     time.sleep(max(0.0, start_at - time.time()))
+    cpu = time.process_time()
     threads = [threading.Thread(target=_marker_loop, args=(client, leader, think_s, stop_at, measure_from,
                                                             seed * 1000 + k, out))
                for k, (client, (_, leader)) in enumerate(zip(clients, markers))]
@@ -221,6 +222,8 @@ def _client_process(port: int, markers: list[tuple[str, bool]], think_s: float, 
         thread.start()
     for thread in threads:
         thread.join()
+    out["cpu"] = time.process_time() - cpu  # this client process, over its whole run (warm-up included)
+    out["seconds"] = stop_at - start_at
     results.put(out)
 
 
@@ -248,7 +251,8 @@ def _phase(port: int, markers: list[tuple[str, bool]], think_s: float, seconds: 
         worker.join()
     timings = {name: np.array([x for o in outcomes for x in o["timings"][name]]) * 1000 for name in ENDPOINTS}
     marks = sum(o["marks"] for o in outcomes)
-    return {"marks": marks, "elapsed": elapsed, "timings": timings, "server_cpu": server_cpu, "db_cpu": db_cpu,
+    client_cpu = sum(o["cpu"] * elapsed / o["seconds"] for o in outcomes)  # scaled to the measured window
+    return {"client_cpu": client_cpu, "marks": marks, "elapsed": elapsed, "timings": timings, "server_cpu": server_cpu, "db_cpu": db_cpu,
             "conflicts": sum(o["conflicts"] for o in outcomes), "errors": sum(o["errors"] for o in outcomes),
             "most_open": most_open, "most_active": most_active, "load": (load_before, os.getloadavg()[0])}
 
@@ -265,6 +269,9 @@ def _report(label: str, result: dict, workers: int) -> None:
     print(f"server CPU: {result['server_cpu']:.1f} s = {result['server_cpu'] / elapsed:.2f} cores over {workers} "
           f"workers, {result['server_cpu'] / marks * 1000:.2f} ms per mark; database CPU "
           f"{result['db_cpu'] / marks * 1000:.2f} ms per mark")
+    total = result["server_cpu"] + result["db_cpu"] + result["client_cpu"]
+    print(f"client CPU {result['client_cpu'] / marks * 1000:.2f} ms per mark; all together {total / marks * 1000:.2f} "
+          f"ms per mark: 2 otherwise idle cores would sustain about {2 * marks / total:.0f} marks/s")
     print(f"PostgreSQL connections to the database: up to {result['most_open']} open, up to {result['most_active']} "
           f"active; load average {result['load'][0]:.1f} → {result['load'][1]:.1f}")
 

@@ -36,13 +36,14 @@ import gc
 import logging
 import math
 import os
+import time
 from collections.abc import Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import anyio
-from fastapi import FastAPI, Header, HTTPException, Request
+from fastapi import FastAPI, HTTPException, Request
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
@@ -67,6 +68,7 @@ API = "/api/v1"
 MAX_TASK_ID = 2 ** 31 - 1  # marking_task.task_id is a 32-bit integer
 MAX_BODY_BYTES = 64 * 1024  # a mark is a few hundred bytes; anything this large is not a marker's request
 DEFAULT_THREADS = 4
+TOKEN_CACHE_SECONDS = 5.0  # a worker re-reads a token's marker this often (reissue and moves take effect then)
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -161,7 +163,6 @@ class MarkResponse(BaseModel):
 
 
 TaskId = Annotated[int, PathParam(ge=1, le=MAX_TASK_ID)]
-Authorization = Annotated[str | None, Header()]
 
 
 def _clean(value: Any) -> Any:
@@ -221,7 +222,7 @@ class BodyLimit:
 # --- the app -------------------------------------------------------------------------------------------
 
 def _threads() -> int:
-    value = os.environ.get("XUEQU_API_THREADS", "").strip()
+    value = os.environ.get("XUEQU_API_THREADS", "").strip()  # 0: no thread pool
     return int(value) if value.isdigit() else DEFAULT_THREADS
 
 
@@ -236,7 +237,8 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
     """
     state: dict[str, Any] = {}
     marking_policy = policy or load_policy()
-    limiter = anyio.CapacityLimiter(threads or _threads())
+    threads = _threads() if threads is None else threads
+    limiter = anyio.CapacityLimiter(threads) if threads > 0 else None
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI):  # noqa: ANN202
@@ -266,6 +268,25 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
     def scans_folder() -> Path:
         return Path(scan_root or os.environ.get("XUEQU_SCAN_ROOT") or ".")
 
+    tokens: dict[str, tuple[MarkerRef, float | None, float]] = {}  # token -> marker, expiry, when read
+
+    def marker_for(db: Session, token: str) -> MarkerRef:
+        """The token's marker: read at most every TOKEN_CACHE_SECONDS per worker (a reissued token stops
+        working within that time); the expiry is checked on every request."""
+        now, seen = time.time(), tokens.get(token)
+        if seen is None or now - seen[2] >= TOKEN_CACHE_SECONDS:
+            try:
+                marker, expires_at = authenticate(db, token, expiry=True)
+            except (UnknownToken, TokenExpired) as error:
+                tokens.pop(token, None)
+                raise _error(401, error.code, headers={"WWW-Authenticate": "Bearer"}) from error
+            if len(tokens) > 50000:
+                tokens.clear()
+            seen = tokens[token] = (marker, expires_at, now)
+        if seen[1] is not None and seen[1] <= now:
+            raise _error(401, "token_expired", headers={"WWW-Authenticate": "Bearer"})
+        return seen[0]
+
     async def work(authorization: str | None, job: Callable[[Session, MarkerRef], T]) -> T:
         """Authenticate and do `job` on one pooled connection, in the API's thread pool."""
         if not authorization or not authorization.lower().startswith("bearer ") or \
@@ -275,12 +296,10 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
 
         def run() -> T:
             with engine().connect() as connection, Session(bind=connection, expire_on_commit=False) as db:
-                try:
-                    marker = authenticate(db, token)
-                except (UnknownToken, TokenExpired) as error:
-                    raise _error(401, error.code, headers={"WWW-Authenticate": "Bearer"}) from error
-                return job(db, marker)
+                return job(db, marker_for(db, token))
 
+        if limiter is None:  # threads=0: on the event loop itself (one request at a time per worker)
+            return run()
         return await anyio.to_thread.run_sync(run, limiter=limiter)
 
     def require_leader(marker: MarkerRef) -> None:
@@ -357,19 +376,19 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
         return await work(f"Bearer {body.token}", info)
 
     @app.get(f"{API}/me", response_model=MarkerInfo)
-    async def me(authorization: Authorization = None) -> MarkerInfo:
-        return await work(authorization, info)
+    async def me(request: Request) -> MarkerInfo:
+        return await work(request.headers.get("authorization"), info)
 
     @app.post(f"{API}/next", response_model=NextResponse)
-    async def next_script(authorization: Authorization = None) -> NextResponse:
+    async def next_script(request: Request) -> NextResponse:
         def job(db: Session, marker: MarkerRef) -> NextResponse:
             lease = lease_next(db, marker, policy=marking_policy, resume=True)
             return NextResponse(task=None if lease is None else task_view(db, marker, lease))
 
-        return await work(authorization, job)
+        return await work(request.headers.get("authorization"), job)
 
     @app.post(f"{API}/tasks/{{task_id}}/marks", response_model=MarkResponse)
-    async def submit(task_id: TaskId, body: MarkRequest, authorization: Authorization = None) -> MarkResponse:
+    async def submit(task_id: TaskId, body: MarkRequest, request: Request) -> MarkResponse:
         def job(db: Session, marker: MarkerRef) -> MarkResponse:
             try:
                 result = submit_mark(db, marker, task_id, body.scores, policy=marking_policy, seconds=body.seconds)
@@ -378,15 +397,16 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
             return MarkResponse(mark_id=result.mark_id, task_id=result.task_id, kind=result.kind,
                                 script_status=result.script_status, duplicate=result.duplicate)
 
-        return await work(authorization, job)
+        return await work(request.headers.get("authorization"), job)
 
     @app.post(f"{API}/tasks/{{task_id}}/release")
-    async def release(task_id: TaskId, authorization: Authorization = None) -> dict[str, bool]:
-        return await work(authorization, lambda db, marker: {"released": release_lease(db, marker, task_id)})
+    async def release(task_id: TaskId, request: Request) -> dict[str, bool]:
+        return await work(request.headers.get("authorization"),
+                          lambda db, marker: {"released": release_lease(db, marker, task_id)})
 
     @app.get(f"{API}/scans/{{key}}", response_class=FileResponse)
-    async def scan(key: Annotated[str, PathParam(max_length=64)], authorization: Authorization = None):  # noqa: ANN201
-        access = await work(authorization, lambda db, marker: scan_for(db, marker, key))
+    async def scan(key: Annotated[str, PathParam(max_length=64)], request: Request):  # noqa: ANN201
+        access = await work(request.headers.get("authorization"), lambda db, marker: scan_for(db, marker, key))
         if not access.found:
             raise _error(404, "scan_not_found")
         if not access.allowed or access.reference is None:
@@ -398,17 +418,17 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
         return FileResponse(path, media_type=media_type(path), headers={"Cache-Control": "private, max-age=600"})
 
     @app.get(f"{API}/me/progress")
-    async def my_progress(authorization: Authorization = None) -> dict[str, Any]:
+    async def my_progress(request: Request) -> dict[str, Any]:
         def job(db: Session, marker: MarkerRef) -> dict[str, Any]:
             mine = marker_figures(db, marker.exam_id, [marker.teacher_id])[marker.teacher_id]
             group = group_counts(db, marker.exam_id, marker.subject, marker.item_group)
             return {"marker": {k: _clean(mine[k]) for k in MARKER_FIGURES},
                     "group": {k: _clean(group[k]) for k in GROUP_COUNTS}}
 
-        return await work(authorization, job)
+        return await work(request.headers.get("authorization"), job)
 
     @app.get(f"{API}/arbitration")
-    async def arbitration(authorization: Authorization = None) -> dict[str, Any]:
+    async def arbitration(request: Request) -> dict[str, Any]:
         def job(db: Session, marker: MarkerRef) -> dict[str, Any]:
             require_leader(marker)
             frame = arbitration_queue(db, marker)
@@ -419,19 +439,19 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
                     for r in frame.to_dict("records")]
             return {"waiting": sum(1 for r in rows if r["state"] == "waiting"), "scripts": rows}
 
-        return await work(authorization, job)
+        return await work(request.headers.get("authorization"), job)
 
     @app.post(f"{API}/arbitration/next", response_model=NextResponse)
-    async def next_arbitration(authorization: Authorization = None) -> NextResponse:
+    async def next_arbitration(request: Request) -> NextResponse:
         def job(db: Session, marker: MarkerRef) -> NextResponse:
             require_leader(marker)
             lease = lease_next(db, marker, kinds=("arbitration",), policy=marking_policy, resume=True)
             return NextResponse(task=None if lease is None else task_view(db, marker, lease))
 
-        return await work(authorization, job)
+        return await work(request.headers.get("authorization"), job)
 
     @app.get(f"{API}/group/progress")
-    async def group_progress(authorization: Authorization = None) -> dict[str, Any]:
+    async def group_progress(request: Request) -> dict[str, Any]:
         def job(db: Session, marker: MarkerRef) -> dict[str, Any]:
             require_leader(marker)
             group, members = group_figures(db, marker.exam_id, marker.subject, marker.item_group,
@@ -439,7 +459,7 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
             return {"group": {k: _clean(v) for k, v in group.items()},
                     "markers": [{k: _clean(v) for k, v in m.items()} for m in members]}
 
-        return await work(authorization, job)
+        return await work(request.headers.get("authorization"), job)
 
     return app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from typing import Literal, overload
 
 import pandas as pd
 from sqlalchemy import select, update
@@ -156,11 +157,22 @@ WHERE token_hash = :hash
 """
 
 
-def authenticate(session: Session, token: str, *, now: float | None = None) -> MarkerRef:
-    """The marker whose token this is; raises `UnknownToken` or `TokenExpired` (after the marking window).
+@overload
+def authenticate(session: Session, token: str, *, now: float | None = None,
+                 expiry: Literal[False] = False) -> MarkerRef: ...
 
-    One indexed read on the session's driver connection, no transaction round trips: every API
-    request runs it.
+
+@overload
+def authenticate(session: Session, token: str, *, now: float | None = None,
+                 expiry: Literal[True]) -> tuple[MarkerRef, float | None]: ...
+
+
+def authenticate(session: Session, token: str, *, now: float | None = None,
+                 expiry: bool = False) -> MarkerRef | tuple[MarkerRef, float | None]:
+    """The marker whose token this is (`expiry=True`: with when the token stops working); raises
+    `UnknownToken` or `TokenExpired` (after the marking window).
+
+    One indexed read on the session's driver connection, no transaction round trips.
     """
     with _reading(session) as db:
         row = db.execute(_AUTHENTICATE, {"hash": token_hash(token)}).fetchone()
@@ -169,7 +181,7 @@ def authenticate(session: Session, token: str, *, now: float | None = None) -> M
     *fields, expires_at = row
     if expires_at is not None and expires_at <= (time.time() if now is None else now):
         raise TokenExpired(f"token expired at {expires_at:.0f}")
-    return MarkerRef(*fields)
+    return (MarkerRef(*fields), expires_at) if expiry else MarkerRef(*fields)
 
 
 def token_expiry(session: Session, exam_id: str, teacher_id: str) -> float | None:
