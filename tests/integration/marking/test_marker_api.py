@@ -114,3 +114,32 @@ def test_simulated_markers_can_mark_a_whole_exam_through_the_api(small_exam, cli
         assert session.scalar(select(func.count()).select_from(MarkingScript).where(
             MarkingScript.status != "final")) == 0
         assert session.scalar(select(func.count()).select_from(MarkingMark)) == report.marks
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_bad_numbers_ids_and_sizes_are_refused_with_one_error_shape(small_exam, client):
+    teacher = "S-SCH1-Q7-M1"
+    headers = {**auth(small_exam, teacher), "Content-Type": "application/json"}
+    task = client.post("/api/v1/next", headers=auth(small_exam, teacher)).json()["task"]
+    url = f"/api/v1/tasks/{task['task_id']}/marks"
+    refused = {
+        "NaN seconds": (url, '{"scores": {"S-I07": 5}, "seconds": NaN}', 422),
+        "Infinity seconds": (url, '{"scores": {"S-I07": 5}, "seconds": Infinity}', 422),
+        "Infinity score": (url, '{"scores": {"S-I07": Infinity}}', 422),
+        "-Infinity score": (url, '{"scores": {"S-I07": -Infinity}}', 422),
+        "NaN score": (url, '{"scores": {"S-I07": NaN}}', 422),
+        "task id 2^31": ("/api/v1/tasks/2147483648/marks", '{"scores": {"S-I07": 5}}', 422),
+        "task id 2^63": ("/api/v1/tasks/9223372036854775808/marks", '{"scores": {"S-I07": 5}}', 422),
+        "not JSON": (url, '{"scores": ', 422),
+        "65 KB": (url, '{"scores": {"S-I07": 5}, "note": "' + "x" * 65 * 1024 + '"}', 413),
+    }
+    for name, (path, body, status) in refused.items():
+        response = client.post(path, content=body, headers=headers)
+        assert response.status_code == status, (name, response.text)
+        detail = response.json()["detail"]
+        assert set(detail) == {"code", "message"} and any("\u4e00" <= c <= "\u9fff" for c in detail["message"]), name
+    release = client.post(f"/api/v1/tasks/{2 ** 31}/release", headers=auth(small_exam, teacher))
+    assert release.status_code == 422
+    # nothing was written by any of them: the script is still held and takes a good mark
+    good = client.post(url, json={"scores": {"S-I07": 5}, "seconds": 12.5}, headers=auth(small_exam, teacher))
+    assert good.status_code == 200 and good.json()["duplicate"] is False
