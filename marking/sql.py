@@ -155,6 +155,14 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 _PYFORMAT: dict[str, str] = {}  # statement with :name → with %(name)s, for psycopg
 
 
+def pyformat(sql: str) -> str:
+    """A statement with `:name` parameters as psycopg takes them (`%(name)s`), converted once."""
+    converted = _PYFORMAT.get(sql)
+    if converted is None:
+        converted = _PYFORMAT[sql] = _PARAM.sub(r"%(\1)s", sql)
+    return converted
+
+
 class Driver:
     """The session's driver connection with the dialect's parameter style and JSON handling."""
 
@@ -164,12 +172,7 @@ class Driver:
         self.postgres = dialect == "postgresql"
 
     def _sql(self, sql: str) -> str:
-        if not self.postgres:
-            return sql
-        converted = _PYFORMAT.get(sql)
-        if converted is None:
-            converted = _PYFORMAT[sql] = _PARAM.sub(r"%(\1)s", sql)
-        return converted
+        return pyformat(sql) if self.postgres else sql
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None):
         cursor = self.connection.cursor()
