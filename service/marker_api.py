@@ -56,10 +56,10 @@ from domain.labels import item_group_label
 from marking.policy import MarkingPolicy, load_policy
 from marking.progress import GROUP_COUNTS, MARKER_FIGURES, group_counts, group_figures, marker_figures
 from marking.queue import (AlreadyMarked, Lease, LeaseLost, MarkerRef, NotFound, TokenExpired, UnknownToken,
-                           arbitration_queue, authenticate, lease_next, release_lease, script_marks, submit_mark,
+                           authenticate, lease_next, release_lease, script_marks, submit_mark,
                            token_expiry)
-from marking.queue.serving import (exam_name, group_positions, marking_standard, scan_for, task_answers,
-                                   teacher_name)
+from marking.queue.serving import (arbitration_rows, exam_name, group_positions, marking_standard, scan_for,
+                                   task_answers, teacher_name)
 from marking.rules import InvalidScores
 from marking.scans import media_type, scan_file
 from models.db import database_url, make_engine
@@ -431,12 +431,7 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
     async def arbitration(request: Request) -> dict[str, Any]:
         def job(db: Session, marker: MarkerRef) -> dict[str, Any]:
             require_leader(marker)
-            frame = arbitration_queue(db, marker)
-            db.commit()
-            rows = [{"task_id": r["task_id"], "code": r["code"], "state": r["state"], "items": r["items"],
-                     "own_school": bool(r["own_school"]),
-                     "marks": [{k: m[k] for k in ("kind", "scores", "total")} for m in r["marks"]]}
-                    for r in frame.to_dict("records")]
+            rows = arbitration_rows(db, marker)
             return {"waiting": sum(1 for r in rows if r["state"] == "waiting"), "scripts": rows}
 
         return await work(request.headers.get("authorization"), job)
