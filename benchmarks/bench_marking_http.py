@@ -286,6 +286,8 @@ def main() -> None:
     parser.add_argument("--client-processes", type=int, default=3)
     parser.add_argument("--phases", default="think,saturation", help="think, saturation or both")
     parser.add_argument("--server-env", action="append", default=[], help="NAME=VALUE for the server, repeatable")
+    parser.add_argument("--clients", type=int, default=0,
+                        help="only this many markers as clients (1: the latency of one client alone); 0 = all 54")
     args = parser.parse_args()
 
     from marking.queue import open_marking, register_markers
@@ -314,6 +316,8 @@ def main() -> None:
         print(f"{opened.scripts} scripts, {opened.tasks} tasks; {len(tokens)} markers "
               f"({int((tokens['role'] == 'leader').sum())} leaders)")
         markers = [(str(t), r == "leader") for t, r in zip(tokens["token"], tokens["role"])]
+        if args.clients:
+            markers = [m for m in markers if not m[1]][:args.clients]
         port = _free_port()
         xuequ = str(Path(sys.executable).parent / "xuequ")
         env = dict(os.environ)
@@ -328,7 +332,8 @@ def main() -> None:
         database.thread.start()
         for phase in args.phases.split(","):
             think = args.think_s if phase == "think" else 0.0
-            result = _phase(port, markers, think, args.seconds, args.warmup, args.client_processes, pids, database)
+            result = _phase(port, markers, think, args.seconds, args.warmup, min(args.client_processes, len(markers)),
+                            pids, database)
             _report(f"{'think time %.1f s' % think if think else 'saturation'}, {len(markers)} clients", result,
                     args.workers)
             if phase == "think":

@@ -15,6 +15,11 @@ Concurrency contract (many markers pull and submit at once):
   also run by `lease_next` at most every `reclaim_interval_seconds` per process and exam).
 - A marker never gets a task whose script is from their own school, nor a script they already hold
   or marked.
+- A marker holds at most one lease per item group: a unique partial index
+  (`uq_marking_task_one_lease`) refuses a second one, however many requests of the marker race (the
+  refused statement changes nothing; the marker gets the lease they hold).
+- A token identifies a marker until `queue.token_days` after it was issued; registering the plan
+  again keeps every token (`registration.py`).
 
 The lease and submit statements are plain SQL on the driver connection (`marking.sql`). The queue
 functions run their own transaction on the session they are given (anything it has pending is
