@@ -5,7 +5,7 @@ code shows up untranslated rather than hidden.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.vocab import LOCALITIES, ROLES, STAGES, SUBJECTS, TIERS
@@ -156,3 +156,24 @@ def label(kind: str, code: Any, lang: str = "zh") -> str:
 def labels(kind: str, lang: str = "zh") -> dict[Any, str]:
     """Every label of `kind` in `lang`."""
     return {code: (zh if lang == "zh" else en) for code, (zh, en) in LABELS.get(kind, {}).items()}
+
+
+def questions_label(positions: Sequence[int], lang: str = "zh") -> str:
+    """第25–26题 for consecutive question numbers, 第5、7题 otherwise (Q25–26, Q5, Q7 in English)."""
+    numbers = sorted(set(int(p) for p in positions))
+    if not numbers:
+        return ""
+    consecutive = len(numbers) > 1 and numbers[-1] - numbers[0] == len(numbers) - 1
+    if lang == "zh":
+        body = f"{numbers[0]}–{numbers[-1]}" if consecutive else "、".join(str(n) for n in numbers)
+        return f"第{body}题"
+    return f"Q{numbers[0]}–{numbers[-1]}" if consecutive else ", ".join(f"Q{n}" for n in numbers)
+
+
+def item_group_label(subject: str, positions: Sequence[int], lang: str = "zh") -> str:
+    """A marking item group as a marker reads it: 物理 第25–26题 (Physics Q25–26)."""
+    questions = questions_label(positions, lang)
+    name = label("subject", subject, lang)
+    if lang != "zh":
+        name = name[:1].upper() + name[1:]
+    return f"{name} {questions}".strip()
