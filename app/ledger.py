@@ -312,3 +312,35 @@ def import_exchange_log(path: str | Path, *, url: str | None = None) -> int:
             raise BundleError(problems)
         session.add_all(rows)
     return len(rows)
+
+
+def ledger_years(url: str | None = None) -> list[int]:
+    """School years with a rotation roster or a meeting, latest first (the console's year choice)."""
+    with session_scope(url) as session:
+        years = {y for y in session.scalars(select(Plan.school_year).where(Plan.kind == "rotation")) if y}
+        years |= {year_of(d) for m in session.scalars(select(Meeting.date)) if (d := _day(m))}
+    return sorted(years, reverse=True)
+
+
+@dataclass(frozen=True)
+class SideBySideRow:
+    rule: str
+    term: int | None
+    cells: dict[str, tuple[int, int]]  # cluster → (lines met, lines counted)
+
+
+def side_by_side(ledger: Ledger) -> list[SideBySideRow]:
+    """The bureau's view: per rule and term, each cluster's lines met of lines counted."""
+    from cluster_office.rules import RULES
+
+    order = {rule.__name__: i for i, rule in enumerate(RULES)}
+    keys = sorted({(x.rule, x.term) for x in ledger.lines}, key=lambda k: (order.get(k[0], 99), k[1] or 0))
+    rows = []
+    for rule, term in keys:
+        cells: dict[str, tuple[int, int]] = {}
+        for x in ledger.lines:
+            if (x.rule, x.term) == (rule, term):
+                met, n = cells.get(x.cluster_id, (0, 0))
+                cells[x.cluster_id] = (met + int(x.met), n + 1)
+        rows.append(SideBySideRow(rule, term, cells))
+    return rows

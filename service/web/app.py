@@ -24,7 +24,7 @@ from service.web.auth import (CsrfRefused, PasswordChangeRequired, SignInRequire
                               viewer_or_none)
 from service.web.i18n import TEXTS
 from service.web.pages import STATIC, render
-from service.web.routes import account, api, district, district_data, exams, term
+from service.web.routes import account, api, district, district_data, exams, office, term
 
 SESSION_COOKIE = "xuequ_session"
 SESSION_HOURS = 8  # a working day; then sign in again
@@ -75,6 +75,7 @@ def create_app(url: str | None = None, *, secret_key: str | None = None, marker_
     for routes in (account.router, district.router, exams.router, exams.api, term.router, api.router, api.pages):
         app.include_router(routes)
     app.include_router(district_data.router)
+    app.include_router(office.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if marker_api:
         from service.marker_api import create_app as create_marker_api

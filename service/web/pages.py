@@ -21,7 +21,8 @@ def nav_items(viewer: Viewer | None) -> list[tuple[str, str]]:
         return []
     if not viewer.scope.reads_district:
         return [("/marking", "marker_api"), ("/account", "account")]
-    return [("/district", "district"), ("/term", "rosters"), ("/exams", "exams"), ("/account", "account")]
+    return [("/district", "district"), ("/term", "rosters"), ("/exams", "exams"), ("/office/ledger", "ledger_nav"),
+            ("/account", "account")]
 
 
 def render(request: Request, template: str, viewer: Viewer | None, status_code: int = 200, **context):
