@@ -133,6 +133,7 @@ class Ledger:
     teacher_names: dict[str, str]
     policy: str = ""
     notes: list[str] = field(default_factory=list)
+    award_places: int = 3  # how many the summary proposes for the award (policy award_places)
 
     def frame(self, lang: str = "zh") -> pd.DataFrame:
         """ledger.csv: names, not ids (the ids beside them for a program)."""
@@ -183,7 +184,7 @@ class Ledger:
             out.append("")
         if self.dossiers:
             out.append("## 先进交流教师（建议）" if zh else "## Proposed for the 先进交流教师 award")
-            for d in [d for d in self.dossiers if d.award_score > 0][:3]:
+            for d in [d for d in self.dossiers if d.award_score > 0][:self.award_places]:
                 out.append(f"{d.rank}. {d.name}（{self.school_names.get(d.home_school_id, d.home_school_id)}）"
                            f" {d.award_score:.2f}" if zh else f"{d.rank}. {d.name} {d.award_score:.2f}")
         out += [""] + [f"- {n}" for n in self.notes]
@@ -249,7 +250,7 @@ def build_ledger(school_year: int, cluster_id: str | None = None, *, url: str | 
     first = policies[clusters[0]].policy if clusters else LedgerPolicy()
     return Ledger(school_year, lines, dossiers(data, first, scores),
                   {s.school_id: s.name for s in data.schools}, data.cluster_names, data.teacher_names,
-                  "；".join(sorted({p.describe("zh") for p in policies.values()})), notes)
+                  "；".join(sorted({p.describe("zh") for p in policies.values()})), notes, first.award_places)
 
 
 def write_ledger(ledger: Ledger, out_dir: str | Path, lang: str = "zh") -> list[Path]:
