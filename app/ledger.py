@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
-from sqlalchemy import inspect, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.errors import UserError
@@ -47,23 +47,31 @@ def _day(text: str | None) -> dt.date | None:
 
 def load_activities(session: Session, cluster_id: str | None, school_year: int) -> list[ActivityRecord]:
     """The calendar's activities of the year (helper `cal`'s repository, `models.calendar.activities`);
-    [] while that module or its table is not there."""
+    [] while that module or its table is not there (read in a savepoint, so a missing table leaves
+    the session usable on PostgreSQL)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     try:
         from models import calendar as calendar_repository  # type: ignore[attr-defined]
     except ImportError:
         return []
-    if "calendar_activity" not in inspect(session.get_bind()).get_table_names() and not hasattr(
-            calendar_repository, "activities"):
+    read = getattr(calendar_repository, "activities", None)
+    if read is None:
+        return []
+    try:
+        with session.begin_nested():
+            found = list(read(session, cluster_id=cluster_id, year=school_year))
+    except SQLAlchemyError:
         return []
     out = []
-    for r in calendar_repository.activities(session, cluster_id=cluster_id, year=school_year):
+    for r in found:
         day = r.date if isinstance(r.date, dt.date) else _day(str(r.date))
         if day is None:
             continue
         out.append(ActivityRecord(str(r.activity_id), str(r.cluster_id), str(r.kind), day,
                                   int(getattr(r, "term", None) or term_of(day)), str(r.host_school_id or ""),
                                   getattr(r, "subject", None) or None, tuple(getattr(r, "teacher_ids", ()) or ()),
-                                  str(getattr(r, "status", "held"))))
+                                  str(getattr(r, "status", "held")), getattr(r, "presenter_id", None) or None))
     return out
 
 

@@ -54,7 +54,7 @@ def dossiers(data: LedgerInput, policy: LedgerPolicy | None = None,
         if r.teacher_id in hosts and r.school_id in hosts[r.teacher_id]:
             recorded[(r.teacher_id, r.kind)] += r.count
     lessons = Counter(t for a in data.activities if a.status == "held" and a.kind in ("demo_lesson", "famous_lesson")
-                      for t in a.teacher_ids)
+                      for t in ((a.presenter_id,) if a.presenter_id else a.teacher_ids))
     rows = []
     for teacher_id in sorted(hosts):
         rows.append(Dossier(teacher_id, data.teacher_names.get(teacher_id, teacher_id), home[teacher_id],

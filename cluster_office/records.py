@@ -49,6 +49,7 @@ class ActivityRecord:
     subject: str | None = None
     teacher_ids: tuple[str, ...] = ()
     status: str = "held"  # planned, held, cancelled
+    presenter_id: str | None = None  # who gives a demonstration lesson (else: every teacher listed)
 
 
 @dataclass(frozen=True)
