@@ -165,7 +165,7 @@ class Ledger:
                  "host_schools": "、".join(name(s, s) for s in d.host_school_ids),
                  "apprentices": "、".join(self.teacher_names.get(a, a) for a in d.apprentice_ids),
                  "attendance_days": d.attendance, "logs": d.logs, "demo_lessons": d.demo_lessons,
-                 "mentoring": d.mentoring, "bundled_score": d.quality if d.quality is not None else "",
+                 "mentoring": d.mentoring, "bundled_score": round(d.quality, 2) if d.quality is not None else "",
                  "award_score": round(d.award_score, 3)} for d in self.dossiers]
         return pd.DataFrame(rows, columns=["rank", "teacher_id", "teacher", "home_school", "host_schools",
                                            "apprentices", "attendance_days", "logs", "demo_lessons", "mentoring",

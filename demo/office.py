@@ -76,7 +76,7 @@ def run_office(out: Path, school_year: int, cluster_id: str, url: str | None = N
     log = out / "exchange_log.csv"
     safe_frame(simulate_exchange_log(url, school_year)).to_csv(log, index=False, encoding="utf-8-sig")
     stored = import_exchange_log(log, url=url)
-    ledger = build_ledger(school_year, url=url, quality=False)
+    ledger = build_ledger(school_year, url=url, quality=True)
     write_ledger(ledger, out / "ledger")
     met = sum(x.met for x in ledger.lines)
     return f"{cluster_id} 会议 3 次、决议 4 项；交流记录 {stored} 行；台账 {met}/{len(ledger.lines)} 项达标"
