@@ -13,7 +13,9 @@ def run(*args: str):
     return runner.invoke(app, list(args))
 
 
-def test_meetings_decisions_carry_over_and_the_ledger(mini_bundle, tmp_path, db_url):
+def test_meetings_decisions_carry_over_and_the_ledger(mini_bundle, tmp_path):
+    # SQLite only, to keep the suite's time (the tables are plain; migrations run on PostgreSQL elsewhere)
+    db_url = f"sqlite:///{tmp_path / 'office.db'}"
     assert run("import", str(mini_bundle), "--db", db_url).exit_code == 0
     first = run("meeting", "new", "--cluster", "C1", "--kind", "principals", "--date", "2026-09-07", "--db", db_url)
     assert first.exit_code == 0, first.output
@@ -63,3 +65,7 @@ def test_meetings_decisions_carry_over_and_the_ledger(mini_bundle, tmp_path, db_
     assert meetings[["target", "achieved", "school"]].values.tolist() == [["4", "1", "全学区"]]
     assert "实验小学" in set(frame["school"])  # names, not ids, in the person's column
     assert "## 城关第一学区：" in ledger.output  # the Chinese summary, by cluster name
+
+    from models.db import dispose_engines
+
+    dispose_engines(db_url)
