@@ -142,6 +142,41 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "file": ("仓库默认文件", "the repository file"),
         "builtin": ("内置默认值", "built-in defaults"),
     },
+    # the cluster office's meetings and the attainment ledger (cluster_office/)
+    "meeting_kind": {
+        "principals": ("校长联席会议", "principals' joint meeting"),
+        "teaching": ("教学工作例会", "teaching meeting"),
+        "monthly": ("学区管理例会", "monthly management meeting"),
+    },
+    "meeting_status": {"planned": ("待召开", "planned"), "held": ("已召开", "held")},
+    "decision_status": {"open": ("进行中", "open"), "done": ("已完成", "done"), "late": ("逾期", "late")},
+    "ledger_rule": {
+        "rotation_quota": ("教师交流不低于符合条件教师的 10%", "≥ 10% of eligible teachers rotated"),
+        "backbone_share": ("骨干教师不低于交流人数的 20%", "backbone ≥ 20% of those rotated"),
+        "person_times": ("教师每学年交流至少 8 人次", "teachers exchanged ≥ 8 person-times a year"),
+        "excellent_teachers_sent": ("优质学校每学年派 4 名以上优秀教师", "≥ 4 excellent teachers a year from the quality school"),
+        "mentoring": ("每位交流优秀教师带一名徒弟", "each exchanged excellent teacher takes an apprentice"),
+        "leader_months": ("结对学校每月交流 2 名干部", "2 leaders exchanged per pair per month"),
+        "leader_observations": ("交流干部听课至少两节", "each exchanged leader observes ≥ 2 lessons"),
+        "demo_lessons": ("每学期每学科至少一节示范课", "a demonstration lesson per subject per term"),
+        "joint_lesson_prep": ("每学期两次以上同年级同学科集体备课", "≥ 2 joint lesson-prep sessions a term"),
+        "trainings": ("各学科每学期培训不少于 3 次", "≥ 3 trainings per subject per term"),
+        "research": ("各学科每学期教研活动不少于 3 次", "≥ 3 research activities per subject per term"),
+        "principals_meetings": ("校长联席会议每月一次", "principals' joint meeting monthly"),
+        "teaching_meetings": ("教学工作例会每学期至少两次", "teaching meeting ≥ twice a term"),
+    },
+    "ledger_source": {
+        "001": ("001 学区管理例会制度（支教结对子）", "001 cluster meeting rules (teacher support)"),
+        "001-2": ("001 篇2 教学工作例会", "001 part 2 teaching meeting"),
+        "001-3": ("001 篇3 校长例会", "001 part 3 principals' meeting"),
+        "003-2": ("003 第二部分 明珠学区", "003 part 2 Mingzhu cluster"),
+        "003-4": ("003 第四部分 交流比例", "003 part 4 exchange quotas"),
+    },
+    "log_kind": {
+        "attendance": ("考勤（天）", "attendance (days)"), "log": ("交流日志", "exchange log"),
+        "observation": ("听课", "lesson observed"), "mentoring": ("师徒说课", "mentoring session"),
+        "demo_lesson": ("示范课", "demonstration lesson"),
+    },
 }
 
 

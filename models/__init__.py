@@ -6,6 +6,7 @@ from models.district import (ClassTeacher, Cluster, Distance, District, Research
 from models.enrollment import EnrollmentRun
 from models.exams import Exam, ExamSession, Item, ItemUsage, Paper, PaperItem, Response, Score, SeasonStage
 from models.marking import Marker, MarkingGroup, MarkingMark, MarkingScript, MarkingTask
+from models.meetings import AgendaItem, ExchangeLogEntry, Meeting, MeetingDecision
 from models.plans import (AuditEntry, InvigilationAssignment, MarkingAssignment, Plan, PolicySet,
                           RotationAssignment)
 from models.users import User
@@ -16,4 +17,5 @@ __all__ = [
     "Paper", "PaperItem", "Response", "Score", "SeasonStage", "PolicySet", "Plan", "RotationAssignment",
     "InvigilationAssignment", "MarkingAssignment", "AuditEntry",
     "MarkingGroup", "MarkingScript", "MarkingTask", "MarkingMark", "Marker", "User", "EnrollmentRun",
+    "Meeting", "AgendaItem", "MeetingDecision", "ExchangeLogEntry",
 ]

@@ -28,6 +28,7 @@ def _mount_subcommands() -> None:
     from service.cli_marking import app as marking_app
     from service.cli_plans import invigilation_app, invigilation_plan, policy_app, rotation_app
     from service.cli_users import app as user_app
+    from service.cli_office import ledger, meeting_app
     from service.web.cli import serve_web
 
     marking_app.command("plan", help="Marking groups (and invigilation) of a joint exam: marking.csv and notices; "
@@ -41,6 +42,8 @@ def _mount_subcommands() -> None:
     app.add_typer(enrollment_app, name="enrollment")
     app.add_typer(clusters_app, name="clusters")
     app.command("web")(serve_web)
+    app.add_typer(meeting_app, name="meeting")
+    app.command("ledger")(ledger)
 
 
 _mount_subcommands()

@@ -185,8 +185,19 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
         state["accounts"] = issued
         return "、".join(name for name, _ in issued)
 
+    def office() -> str:
+        """The cluster office's year: meetings with decisions (C01), the exchange log and the ledger (after
+        the season, so the dossiers carry the bundled score of the year's exam)."""
+        from demo.office import run_office
+
+        tables = state["tables"]
+        school_year = int(tables["exams"]["school_year"].max())
+        cluster_id = str(sorted(tables["clusters"]["cluster_id"])[0])
+        return run_office(out / "office", school_year, cluster_id)
+
     return [Stage("学期排班 term schedule (rotation, leaders)", term_plan),
             Stage("上次联考成绩 previous exam (simulated)", previous_exam), Stage("考试季 exam season", season),
+            Stage("学区办：会议、决议、督导台账 cluster office (meetings, ledger)", office),
             Stage("网页控制台账号 web console accounts", accounts)]
 
 
