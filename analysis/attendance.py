@@ -46,6 +46,8 @@ class Attendance:
     counts: pd.DataFrame
     absentees: pd.DataFrame
     warnings: list[str] = field(default_factory=list)
+    # everyone expected or exempt: student_id, class_id, school_id, cluster_id (absent ones included)
+    members: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def normalise_attendance(attendance: pd.DataFrame | None, exam_id: str) -> pd.DataFrame:
@@ -209,4 +211,8 @@ def attendance_of(data: ScoreData, cluster_of_school: dict[str, str], policy: An
     order = {s: i for i, s in enumerate(subjects)}
     absentees = (absentees.assign(_s=absentees["subject"].map(order))
                  .sort_values(["school_id", "class_id", "student_id", "_s"]).drop(columns="_s").reset_index(drop=True))
-    return Attendance(counts=counts_table, absentees=absentees[list(ABSENTEE_COLUMNS)], warnings=warnings)
+    members = pd.DataFrame({"student_id": ids_array, "class_id": np.asarray(class_of, dtype=object),
+                            "school_id": np.asarray(school_of, dtype=object),
+                            "cluster_id": np.asarray(clusters, dtype=object)[cluster_of_code[school_codes]]})
+    return Attendance(counts=counts_table, absentees=absentees[list(ABSENTEE_COLUMNS)], warnings=warnings,
+                      members=members)

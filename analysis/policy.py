@@ -49,7 +49,8 @@ class AnalysisPolicy(PolicySection):
     # improvement rate (提高率) against the previous joint exam of the same cohort (analysis/improvement.py)
     improvement_basis: str = "expected"  # above the z their previous results predict ("z_gain": z rose)
     improvement_margin: float = 0.0  # "expected": value added must exceed this many SDs
-    improvement_class_context: bool = True  # "expected": the class's mean previous z is a predictor too
+    improvement_class_context: bool = True  # "expected": the class's mean previous z is a predictor too …
+    improvement_context_min_classes: int = 20  # … when at least this many classes sat the paper
     improvement_min_z_gain: float = 0.1  # "z_gain": a rise of at least this many SDs counts as progress
     improvement_min_students: int = 5  # fewer matched students: the group's rate is left empty
 

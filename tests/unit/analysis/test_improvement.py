@@ -100,33 +100,40 @@ def _no_change(seed: int, streamed_by: str = "previous", n_per_stream: int = 600
             *_context(list(classes), subjects))
 
 
+def _by_stream(analysis) -> pd.DataFrame:
+    """Improvement rate per stream (its classes pooled) and paper."""
+    rows = analysis.student_scores[analysis.student_scores["matched"]].astype({"class_id": object, "subject": object})
+    rows = rows.assign(stream=rows["class_id"].str.split("-").str[0])
+    return rows.groupby(["stream", "subject"])["improved"].mean().unstack("subject")
+
+
 @pytest.mark.parametrize("streamed_by", ["previous", "ability"])
 def test_no_true_change_means_about_half_in_every_stream(streamed_by):
-    before, now, items, schools, classes, teachers = _no_change(seed=11, streamed_by=streamed_by)
+    """Four streams of five classes (20 classes, so the class context is used)."""
+    before, now, items, schools, classes, teachers = _no_change(seed=11, streamed_by=streamed_by, classes_per_stream=5)
     a = analyse_exam(now, items, schools, classes, teachers, before, previous_items=items)
-    rates = a.summary[a.summary["level"] == "class"].pivot(index="group_id", columns="subject",
-                                                           values="improvement_rate")
     # every stream, every paper and the total: one half, give or take sampling noise (600 students: SE 2 points)
-    assert ((rates - 0.5).abs() < 0.07).all().all(), rates
-    spread = a.teacher_assessment.groupby("subject")["improvement_rate"].agg(lambda r: r.max() - r.min())
-    assert (spread < 0.12).all()
+    streams = _by_stream(a)
+    assert ((streams - 0.5).abs() < 0.06).all().all(), streams
+    classes_rates = a.summary.loc[a.summary["level"] == "class", "improvement_rate"]
+    assert ((classes_rates - 0.5).abs() < 0.16).all()  # 120 students a class: SE 4.6 points
     if streamed_by == "previous":  # the old rate follows the stream (regression to the mean)
         old = analyse_exam(now, items, schools, classes, teachers, before, AnalysisPolicy(improvement_basis="z_gain"),
                            previous_items=items)
-        rates = old.summary[old.summary["level"] == "class"].pivot(index="group_id", columns="subject",
-                                                                   values="improvement_rate")
-        assert (rates.loc["stream1"] - rates.loc["stream4"] > 0.12).all(), rates
+        streams = _by_stream(old)
+        assert (streams.loc["stream1"] - streams.loc["stream4"] > 0.12).all(), streams
 
 
 def test_a_class_that_pulls_ahead_scores_above_half():
-    """Twelve classes (three per stream); one class gains 8 marks in math, nothing else changes."""
-    before, now, items, schools, classes, teachers = _no_change(seed=12, n_per_stream=450, classes_per_stream=3)
+    """Twenty classes (five per stream); one class gains 10 marks in math (about half an SD), nothing else
+    changes: its students beat their prediction by about that much, so well over half of them improve."""
+    before, now, items, schools, classes, teachers = _no_change(seed=12, n_per_stream=500, classes_per_stream=5)
     gained = now["class_id"].eq("stream2-1") & now["subject"].eq("math")
-    now = now.assign(score=np.where(gained, np.clip(now["score"] + 8, 0, 100), now["score"]))
+    now = now.assign(score=np.where(gained, np.clip(now["score"] + 10, 0, 100), now["score"]))
     a = analyse_exam(now, items, schools, classes, teachers, before, previous_items=items)
     math = a.summary[(a.summary["level"] == "class") & (a.summary["subject"] == "math")].set_index("group_id")
-    assert math.loc["stream2-1", "improvement_rate"] > 0.75
+    assert math.loc["stream2-1", "improvement_rate"] > 0.7 and math.loc["stream2-1", "value_added"] > 0.35
     others = math.drop(index="stream2-1")["improvement_rate"]
-    assert (others < 0.55).all() and others.mean() < 0.5  # the others lost a little ground to it
+    assert math["improvement_rate"].idxmax() == "stream2-1" and abs(others.mean() - 0.5) < 0.03
     teachers = a.teacher_assessment[a.teacher_assessment["subject"] == "math"].set_index("teacher_id")
     assert teachers["improvement_rate"].idxmax() == "T-stream2-1-math"
