@@ -94,19 +94,20 @@ class ExamAnalysis:
         head = (f"**{self.exam_id}** · {L.text('students_n', lang)} {n_students} · "
                 f"{L.text('schools_n', lang)} {len(schools)} · {L.column('full_marks', lang)} "
                 f"{_num(total['full_marks'].max())}")
-        columns = ["school_name", "students", "mean", "excellent_rate", "pass_rate", "low_rate", "above_mean_rate",
-                   "improvement_rate", "rank"]
+        columns = ["school_name", "expected", "sat", "absent", "participation_rate", "mean", "excellent_rate",
+                   "pass_rate", "low_rate", "above_mean_rate", "improvement_rate", "rank"]
         lines = [head, "", "| " + " | ".join(c(x) for x in columns) + " |", "|" + "---|" * len(columns)]
         rows = list(schools.head(max_rows).itertuples(index=False))
         for row in rows + list(clusters.itertuples(index=False)):
             name = self.school_name(row.group_id) if row.level == "school" else \
                 f"{L.level('cluster', lang)} {row.group_id}"
-            values = [name, str(row.students), _num(row.mean), _pct(row.excellent_rate), _pct(row.pass_rate),
-                      _pct(row.low_rate), _pct(row.above_mean_rate) if row.level == "school" else "",
-                      _pct(row.improvement_rate), str(row.rank) if row.level == "school" else ""]
+            values = [name, str(row.expected), str(row.sat), str(row.absent), _pct(row.participation_rate),
+                      _num(row.mean), _pct(row.excellent_rate), _pct(row.pass_rate), _pct(row.low_rate),
+                      _pct(row.above_mean_rate) if row.level == "school" else "", _pct(row.improvement_rate),
+                      str(row.rank) if row.level == "school" else ""]
             lines.append("| " + " | ".join(values) + " |")
         if len(schools) > max_rows:
-            lines.append(f"| … {len(schools) - max_rows} | | | | | | | | |")
+            lines.append(f"| … {len(schools) - max_rows} |" + " |" * (len(columns) - 1))
         papers = ", ".join(f"{L.subject(p.subject, lang)} α={p.alpha:.2f}" for p in self.papers.itertuples())
         flagged = int(self.papers["flagged_items"].sum())
         lines += ["", f"{L.column('alpha', lang)}: {papers}; {L.text('flagged', lang)}: {flagged}"]
@@ -252,15 +253,21 @@ def _with_counts(summary: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
 
 def _with_previous_z(absentees: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
     """Each absentee's z in the same paper of the previous exam (prev_z; empty when unknown), so a
-    list of absentees shows whether they were the weaker students."""
+    list of absentees shows whether they were the weaker students. Looked up on integer codes."""
     out = absentees.copy()
+    out["prev_z"] = np.nan
     if previous is None or out.empty:
-        out["prev_z"] = np.nan
         return out
-    prev = pd.DataFrame({"student_id": previous["student_id"].astype(object).to_numpy(),
-                         "subject": previous["subject"].astype(object).to_numpy(),
-                         "prev_z": previous["z"].to_numpy(dtype=float)})
-    return out.merge(prev, on=["student_id", "subject"], how="left")
+    students = pd.Index(previous["student_id"].cat.categories)
+    subjects = pd.Index(previous["subject"].cat.categories)
+    s = students.get_indexer(out["student_id"].to_numpy(dtype=object))
+    j = subjects.get_indexer(out["subject"].to_numpy(dtype=object))
+    width = len(subjects)
+    keys = previous["student_id"].cat.codes.to_numpy().astype(np.int64) * width + previous["subject"].cat.codes.to_numpy()
+    position = pd.Index(keys).get_indexer(np.where((s >= 0) & (j >= 0), s.astype(np.int64) * width + j, -1))
+    z = previous["z"].to_numpy(dtype=float)
+    out["prev_z"] = np.where(position >= 0, z[np.where(position >= 0, position, 0)], np.nan)
+    return out
 
 
 def _school_table(schools: pd.DataFrame, data: ScoreData) -> pd.DataFrame:
