@@ -201,12 +201,20 @@ def appraise_year(school_year: int, db_url: str | None = None, out_dir: str | Pa
         return StageOutcome("appraisal", "blocked", f"{school_year} 学年还没有有成绩的联考 | no joint exam of "
                             f"{school_year} has scores yet")
     policy = analysis_policy(url, exams[-1], policy_file)
-    analyses = []
+    analyses, skipped = [], []
     for exam_id in exams:
         done = (known or {}).get(exam_id)
-        analyses.append(done if done is not None and done.policy == policy.policy else
-                        analyse(load_exam_scores(url, exam_id, None, None), policy.policy))
+        if done is not None and done.policy == policy.policy:
+            analyses.append(done)
+            continue
+        try:
+            analyses.append(analyse(load_exam_scores(url, exam_id, None, None), policy.policy))
+        except ScoresProblem as problem:  # one exam's bad data does not stop the year
+            skipped.append(f"{exam_id}: {problem.line(lang)}")
+    if not analyses:
+        return StageOutcome("appraisal", "failed", "; ".join(skipped))
     result = year_appraisal(analyses, policy.policy, pairs=pairs)
+    result.notes += [f"left out {s}" for s in skipped]
     files = [str(p) for p in write_year_figures(result, out_dir)]
     zh = lang == "zh"
     ranked = int(result.teachers["ranked"].sum()) if len(result.teachers) else 0

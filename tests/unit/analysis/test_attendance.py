@@ -114,3 +114,16 @@ def test_scores_csv_with_blanks_and_absent_words(tmp_path):
     path.write_text(path.read_text(encoding="utf-8") + "E,e,S1,C1,math,1,四\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"scores.csv: scores row 6, column score: not a number \('四'\)"):
         read_scores_csv(path)
+
+
+def test_class_lists_with_chinese_headers_and_primary_schools(tmp_path):
+    from app.exam_analysis import ScoresProblem, read_roster_csv
+
+    path = tmp_path / "students.csv"
+    path.write_text("学籍号,班级编号,学校编号,姓名,毕业小学\nS1,C1,J1,张三,P1\nS2,C1,J1,李四,\n", encoding="utf-8-sig")
+    roster = read_roster_csv(path)
+    assert list(roster.columns) == ["student_id", "class_id", "school_id", "name", "primary_school_id"]
+    assert roster["primary_school_id"].tolist() == ["P1", ""]
+    path.write_text("学籍号,学校编号\nS1,J1\n", encoding="utf-8")
+    with pytest.raises(ScoresProblem, match="students.csv: missing column\\(s\\) class_id"):
+        read_roster_csv(path)
