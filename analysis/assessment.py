@@ -264,6 +264,9 @@ def bundled_evaluation(class_scores: pd.DataFrame | Sequence, pairs: pd.DataFram
 
 
 def _ranked(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    table["rank"] = table[column].rank(method="min", ascending=False).astype("Int64")
-    table["peers"] = len(table)
-    return table.sort_values(["rank", table.columns[0]]).reset_index(drop=True)
+    """Rank by `column` (1 = best) the pairs or groups that taught in at least one of the tests; the
+    others (e.g. teachers of another grade or cluster) are listed without a rank."""
+    taught = table["tests"] > 0
+    table["rank"] = table[column].where(taught).rank(method="min", ascending=False).astype("Int64")
+    table["peers"] = int(taught.sum())
+    return table.sort_values(["rank", table.columns[0]], na_position="last").reset_index(drop=True)

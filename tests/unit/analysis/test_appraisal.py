@@ -36,7 +36,7 @@ def test_year_appraisal_and_bundled_evaluation_by_hand():
     e1 = _exam("E1", _class("C1", 10, 2, 6) + _class("C2", 10, 1, 5) + _class("C3", 4, 1, 2))
     e2 = _exam("E2", _class("C1", 10, 4, 8) + _class("C2", 10, 3, 9) + _class("C3", 4, 2, 4))
     analyses = [analyse_exam(e, ITEMS, SCHOOLS, CLASSES, TEACHERS, teachers=NAMES) for e in (e1, e2)]
-    pairs = pd.DataFrame({"mentor_id": ["T1"], "apprentice_id": ["T2"]})
+    pairs = pd.DataFrame({"mentor_id": ["T1", "T9"], "apprentice_id": ["T2", "T8"]})  # T9, T8: no class here
     year = year_appraisal(analyses, pairs=pairs)
 
     classes = year.classes.set_index("class_id")
@@ -58,6 +58,9 @@ def test_year_appraisal_and_bundled_evaluation_by_hand():
     pair = b[b["kind"] == "pair"].iloc[0]
     assert (pair["score"], pair["mentor_score"], pair["apprentice_score"]) == pytest.approx((302.5, 100, 202.5))
     assert pair["mentor_name"] == "王老师" and pair["apprentice_names"] == "李老师" and pair["class_tests"] == 6
-    group = b[b["kind"] == "group"].iloc[0]
+    assert pair["rank"] == 1 and pair["peers"] == 1
+    absent_pair = b[(b["kind"] == "pair") & (b["mentor_id"] == "T9")].iloc[0]
+    assert absent_pair["score"] == 0 and pd.isna(absent_pair["rank"])  # shown, not ranked
+    group = b[(b["kind"] == "group") & (b["mentor_id"] == "T1")].iloc[0]
     assert group["score"] == pytest.approx(302.5) and group["members"] == 2
     assert any("2 joint exam(s)" in n for n in year.notes)  # the sources count four a year
