@@ -46,13 +46,12 @@ def read_scores_csv(path: Path) -> pd.DataFrame:
     try:
         frame = pd.read_csv(path, dtype={**{c: object for c in ids}, "score": "float64"},
                             na_values={"score": ["", *ABSENT_WORDS]}, **options)
-    except ValueError:  # a score that is not a number: read the column as text to say which row
-        text = pd.read_csv(path, usecols=["score"], dtype=object, encoding="utf-8-sig", keep_default_na=False)
+    except ValueError:  # a cell the float parser refuses (" 缺考 ", "abc"): read the scores as text, name the row
+        frame = pd.read_csv(path, dtype=object, **options)
         try:
-            score_values(text["score"])
+            frame["score"] = score_values(frame["score"])
         except ValueError as error:
             raise ValueError(f"{path.name}: {error}") from None
-        raise
     return frame[SCORE_COLUMNS]
 
 

@@ -111,8 +111,12 @@ def test_scores_csv_with_blanks_and_absent_words(tmp_path):
     frame = read_scores_csv(path)
     assert frame["student_id"].tolist() == ["a", "b", "c", "d"]
     assert frame["score"].isna().tolist() == [False, True, True, False] and frame["score"].iloc[3] == 2.5
-    path.write_text(path.read_text(encoding="utf-8") + "E,e,S1,C1,math,1,四\n", encoding="utf-8")
-    with pytest.raises(ValueError, match=r"scores.csv: scores row 6, column score: not a number \('四'\)"):
+    path.write_text(path.read_text(encoding="utf-8") + "E,e,S1,C1,math,1, 缺考 \nE,f,S1,C1,math,1,3 \n",
+                    encoding="utf-8")
+    frame = read_scores_csv(path)  # spaces around a word or a number: read as text, still understood
+    assert frame["score"].isna().tolist() == [False, True, True, False, True, False] and frame["score"].iloc[5] == 3
+    path.write_text(path.read_text(encoding="utf-8") + "E,g,S1,C1,math,1,四\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"scores.csv: scores row 8, column score: not a number \('四'\)"):
         read_scores_csv(path)
 
 
