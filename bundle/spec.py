@@ -246,6 +246,7 @@ EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "marking": ("exam_id", "subject", "item_group", "teacher_id", "teacher_school_id", "role"),
     "scores": ("exam_id", "student_id", "school_id", "class_id", "subject", "item_id", "score"),
     "school_summary": ("exam_id", "subject", "school_id", "students", "mean", "std", "excellent_rate",
-                       "pass_rate", "low_rate", "improvement_rate"),
+                       "pass_rate", "low_rate", "improvement_rate", "expected", "sat", "absent"),  # v2: + 应考/实考/缺考
+    "borderline": ("exam_id", "subject", "line", "student_id", "school_id", "class_id", "teacher_id", "score", "gap"),
     "item_stats": ("exam_id", "subject", "item_id", "max_score", "mean", "difficulty", "discrimination"),
 }
