@@ -53,7 +53,9 @@ class Demand:
     host_group: bool = False  # the host school's teachers of the group join too (demonstration lessons)
     presenters: tuple[str, ...] = ()  # who may present (demonstration lessons); () none needed
     presenter: str = ""  # a famous teacher's own lesson
-    scope: str = ""  # the quota instance: "math/junior", "math/junior@2026-10", "S01>S05/math/junior", teacher id
+    # the quota instance, "rule:what": research:math/junior, lesson_prep:math/junior@2026-10,
+    # same_grade_prep:S01>S05, demo_lesson:S01>S05/math/junior, famous_lesson:T0123 (validate.py counts the same)
+    scope: str = ""
     period: str = ""  # 2026-10, or k/n of the term
     pair: tuple[str, str] | None = None  # (supporting school, supported school)
 
@@ -176,7 +178,7 @@ def build_demands(data: CalendarInput, policy: CalendarPolicy) -> Demands:
                         f"{prefix}-{CODE_OF_RULE[rule]}-{subject}-{BAND_CODE[band]}-{suffix}", rule, subject, band,
                         None, first, last, section.half_days, section.venue,
                         tuple(sorted({t.school_id for t in teachers})), tuple(t.teacher_id for t in teachers),
-                        scope=f"{subject}/{band}", period=f"{year}-{month:02d}"))
+                        scope=f"{rule}:{subject}/{band}@{year}-{month:02d}", period=f"{year}-{month:02d}"))
     # per term: 教研 and 培训, per subject group, the k-th in the k-th part of the term
     for rule in ("research", "training"):
         section = getattr(policy, rule)
@@ -190,7 +192,7 @@ def build_demands(data: CalendarInput, policy: CalendarPolicy) -> Demands:
                 demands.append(Demand(
                     f"{prefix}-{CODE_OF_RULE[rule]}-{subject}-{BAND_CODE[band]}-{k + 1}", rule, subject, band, None,
                     first, last, section.half_days, section.venue, tuple(sorted({t.school_id for t in teachers})),
-                    tuple(t.teacher_id for t in teachers), scope=f"{subject}/{band}", period=f"{k + 1}/{n}"))
+                    tuple(t.teacher_id for t in teachers), scope=f"{rule}:{subject}/{band}", period=f"{k + 1}/{n}"))
     pairs = supported_pairs(data, policy)
     by_school: dict[str, list[CalendarTeacher]] = defaultdict(list)
     for t in data.teachers:
@@ -205,7 +207,7 @@ def build_demands(data: CalendarInput, policy: CalendarPolicy) -> Demands:
                             & {(t.subject, g) for t in by_school[taker] for g in t.grades},
                             key=lambda sg: (SUBJECT_ORDER.get(sg[0], 99), sg[1]))
             if not shared:
-                missing.append(Missing("same_grade_prep", "no_shared_grade", f"{giver}>{taker}", n,
+                missing.append(Missing("same_grade_prep", "no_shared_grade", f"same_grade_prep:{giver}>{taker}", n,
                                        {"giver": giver, "taker": taker}))
                 continue
             for k in range(n):
@@ -215,7 +217,8 @@ def build_demands(data: CalendarInput, policy: CalendarPolicy) -> Demands:
                 first, last = span(windows[k])
                 demands.append(Demand(
                     f"{prefix}-SG-{taker}-{k + 1}", "same_grade_prep", subject, band_of_grade(grade), grade, first,
-                    last, 1, section.venue, (taker, giver), members, scope=f"{giver}>{taker}", period=f"{k + 1}/{n}",
+                    last, 1, section.venue, (taker, giver), members, scope=f"same_grade_prep:{giver}>{taker}",
+                    period=f"{k + 1}/{n}",
                     pair=(giver, taker)))
     # 示范课: each supported school, each subject group taught there, by an excellent teacher of the supporter
     section_d = policy.demo_lesson
@@ -228,7 +231,7 @@ def build_demands(data: CalendarInput, policy: CalendarPolicy) -> Demands:
                           and (t.school_id == giver or section_d.presenter_scope == "cluster")]
                 presenters = tuple(t.teacher_id for t in source if t.subject == subject and teaches_band(t, band)
                                    and _presenter_kinds_ok(t, section_d.presenters))
-                scope = f"{giver}>{taker}/{subject}/{band}"
+                scope = f"demo_lesson:{giver}>{taker}/{subject}/{band}"
                 if not presenters:
                     in_cluster = sum(1 for t in data.teachers if t.school_id != taker and t.subject == subject
                                      and teaches_band(t, band) and _presenter_kinds_ok(t, section_d.presenters))
@@ -262,7 +265,7 @@ def build_demands(data: CalendarInput, policy: CalendarPolicy) -> Demands:
             hosts = tuple(sorted(s for s in places if any(o.subject == t.subject and o.band == t.band
                                                           and o.teacher_id != t.teacher_id for o in by_school[s])))
             if not hosts:
-                missing.append(Missing("famous_lesson", "no_paired_school", t.teacher_id, n,
+                missing.append(Missing("famous_lesson", "no_paired_school", f"famous_lesson:{t.teacher_id}", n,
                                        {"teacher": t.teacher_id, "partners": len(places), "subject": t.subject,
                                         "band": t.band}))
                 continue
@@ -270,7 +273,7 @@ def build_demands(data: CalendarInput, policy: CalendarPolicy) -> Demands:
                 first, last = span(windows[k])
                 demands.append(Demand(
                     f"{prefix}-FL-{t.teacher_id}-{k + 1}", "famous_lesson", t.subject, t.band, None, first, last, 1,
-                    "", hosts, (t.teacher_id,), host_group=True, presenter=t.teacher_id, scope=t.teacher_id,
+                    "", hosts, (t.teacher_id,), host_group=True, presenter=t.teacher_id, scope=f"famous_lesson:{t.teacher_id}",
                     period=f"{k + 1}/{n}"))
     if data.not_before is not None:  # re-planning mid-term: nothing new before the date
         demands = [_from(d, data.not_before, days) for d in demands]

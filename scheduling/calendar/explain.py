@@ -131,35 +131,35 @@ def explain_hosts(facts: Facts, hm: HostModel, solver) -> list[Explanation]:
         elif demand.presenters:
             capped[demand.presenters].append(i)
     for (rule, subject, band), indexes in no_venue.items():
-        first = hm.demands[indexes[0]]
-        sizes = hm.no_host[indexes[0]]["too_small"]
-        size = max((s for s, _ in sizes.values()), default=0)
-        biggest = max((b for _, b in sizes.values()), default=0)
-        what = "、".join(words.what(hm.demands[i], "zh") for i in indexes[:3]) + ("等" if len(indexes) > 3 else "")
-        out.append(Explanation(
-            "no_venue", f"{what}（{len(indexes)} 次）无处举行：{size} 人参加，可承办学校最大的{first.venue}场地只有 {biggest} 座",
-            f"{len(indexes)} × {words.what(first, 'en')} have no venue: {size} take part, the largest "
-            f"{first.venue} of the schools that could host seats {biggest}",
-            {"short": len(indexes), "size": size, "largest": biggest}, scope=f"{subject}/{band}",
-            suggestion_zh="在 facilities.csv 登记足够大的场地，或把 facilities.require_venue 改为 false",
-            suggestion_en="register a venue large enough in facilities.csv, or set facilities.require_venue = false",
-            policy_key="facilities.require_venue", suggested_value=False))
+        for i in indexes:
+            demand = hm.demands[i]
+            sizes = hm.no_host[i]["too_small"]
+            size = max((n for n, _ in sizes.values()), default=0)
+            biggest = max((b for _, b in sizes.values()), default=0)
+            out.append(Explanation(
+                "no_venue", f"{words.what(demand, 'zh')}无处举行：{size} 人参加，可承办学校最大的{demand.venue}场地只有 {biggest} 座",
+                f"{words.what(demand, 'en')} has no venue: {size} take part, the largest {demand.venue} of the schools "
+                f"that could host seats {biggest}",
+                {"short": 1, "size": size, "largest": biggest, "activity_id": demand.activity_id}, scope=demand.scope,
+                suggestion_zh="在 facilities.csv 登记足够大的场地，或把 facilities.require_venue 改为 false",
+                suggestion_en="register a venue large enough in facilities.csv, or set facilities.require_venue = false",
+                policy_key="facilities.require_venue", suggested_value=False))
     cap = facts.policy.demo_lesson.max_per_presenter
     for presenters, indexes in capped.items():
         asked = sum(1 for d in hm.demands if d.presenters == presenters)
         need = math.ceil(asked / len(presenters))
-        first = hm.demands[indexes[0]]
-        giver = words.school(first.pair[0], "zh") if first.pair else ""
-        group = group_name(first.subject, first.band)
-        out.append(Explanation(
-            "presenter_cap", f"{giver}{group}示范课少 {len(indexes)} 节：需 {asked} 节，可上的教师 {len(presenters)} 名 × "
-            f"每人每学期最多 {cap} 节 = {len(presenters) * cap} 节",
-            f"{len(indexes)} {group_name(first.subject, first.band, 'en')} demonstration lessons short: {asked} asked, "
-            f"{len(presenters)} presenters × at most {cap} each = {len(presenters) * cap}",
-            {"short": len(indexes), "asked": asked, "presenters": len(presenters), "cap": cap},
-            scope=first.scope, suggestion_zh=f"把 demo_lesson.max_per_presenter 改为 {need}",
-            suggestion_en=f"set demo_lesson.max_per_presenter = {need}",
-            policy_key="demo_lesson.max_per_presenter", suggested_value=need))
+        for i in indexes:
+            demand = hm.demands[i]
+            out.append(Explanation(
+                "presenter_cap", f"{words.what(demand, 'zh')}无人可上：同一批可上的教师 {len(presenters)} 名要上 {asked} 节，"
+                f"每人每学期最多 {cap} 节 = {len(presenters) * cap} 节",
+                f"{words.what(demand, 'en')} has no presenter left: the same {len(presenters)} presenters are asked "
+                f"{asked} lessons, at most {cap} each = {len(presenters) * cap}",
+                {"short": 1, "asked": asked, "presenters": len(presenters), "cap": cap,
+                 "activity_id": demand.activity_id}, scope=demand.scope,
+                suggestion_zh=f"把 demo_lesson.max_per_presenter 改为 {need}",
+                suggestion_en=f"set demo_lesson.max_per_presenter = {need}",
+                policy_key="demo_lesson.max_per_presenter", suggested_value=need))
     return out
 
 
@@ -278,7 +278,7 @@ def explain_time(facts: Facts, tm: TimeModel, solver, unheld: list[int], *, dead
                 f"{what_en} cannot be placed: none of the {c.get('window_days', 0)} teaching days of "
                 f"{_window(d, 'en')} has a half day every participant can attend"
                 + (" (" + ", ".join(p for p in parts_en if p) + ")" if any(parts_en) else ""),
-                dict(c), scope=d.activity_id, suggestion_zh=hint, suggestion_en=hint_en, policy_key=key,
+                {**c, "activity_id": d.activity_id}, scope=d.scope, suggestion_zh=hint, suggestion_en=hint_en, policy_key=key,
                 suggested_value=value))
             continue
         load = _window_load(tm, i)
@@ -290,7 +290,7 @@ def explain_time(facts: Facts, tm: TimeModel, solver, unheld: list[int], *, dead
                 f"每周最多 {cap} 项 × {weeks} 周 = {cap * weeks} 项",
                 f"{what_en} cannot be placed: {words.teacher(teacher, 'en')} has {count} cluster activities in "
                 f"{_window(d, 'en')}, at most {cap} a week × {weeks} weeks = {cap * weeks}",
-                {"activities": count, "weeks": weeks, "cap": cap}, scope=d.activity_id,
+                {"activities": count, "weeks": weeks, "cap": cap, "activity_id": d.activity_id}, scope=d.scope,
                 suggestion_zh=f"把 limits.max_per_teacher_per_week 改为 {need}",
                 suggestion_en=f"set limits.max_per_teacher_per_week = {need}",
                 policy_key="limits.max_per_teacher_per_week", suggested_value=need))
@@ -317,7 +317,7 @@ def explain_time(facts: Facts, tm: TimeModel, solver, unheld: list[int], *, dead
                 f"{causes.get('teacher_busy', 0)} clash with the participants' other activities, "
                 f"{causes.get('weekly_cap', 0)} fall in weeks at the weekly cap, {causes.get('venue_busy', 0)} have the "
                 "venue taken" + (f", {causes['free']} were left unused in the time limit" if causes.get("free") else ""),
-                {"options": total, **causes}, exact=False, scope=d.activity_id,
+                {"options": total, **causes, "activity_id": d.activity_id}, exact=False, scope=d.scope,
                 suggestion_zh=f"把 limits.max_per_teacher_per_week 改为 {cap + 1}{checked}" if cap < 10 else "",
                 suggestion_en=f"set limits.max_per_teacher_per_week = {cap + 1}{checked_en}" if cap < 10 else "",
                 policy_key="limits.max_per_teacher_per_week" if cap < 10 else "",

@@ -165,13 +165,13 @@ def add_presenter_cap(hm: HostModel) -> None:
 
 
 def rotation_terms(hm: HostModel) -> list[tuple[cp_model.IntVar, int]]:
-    """Schools take turns (`hosts.rotate`): within a subject group, a school hosting more than its even
-    share (+ `hosts.slack`) pays `weights.host_imbalance` per activity; so does a school above its even
-    share of all the cluster's hosting."""
+    """Schools take turns (`hosts.rotate`): within a subject group, each school that can host (has
+    teachers of the group and a venue seating it) hosts between ⌊n/k⌋ − slack and ⌈n/k⌉ + slack of its n
+    activities (k schools; `hosts.slack`)."""
     policy = hm.facts.policy
     weight = int(round(policy.weights.host_imbalance * SCALE))
     terms: list[tuple[cp_model.IntVar, int]] = []
-    if not policy.hosts.rotate or weight == 0:
+    if not policy.hosts.rotate:
         return terms
     groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for i, d in enumerate(hm.demands):
@@ -182,14 +182,21 @@ def rotation_terms(hm: HostModel) -> list[tuple[cp_model.IntVar, int]]:
         able = sorted({k for (i, k) in hm.h if i in set(indexes)})
         if len(able) <= 1:
             return
-        share = math.ceil(len(indexes) / len(able)) + policy.hosts.slack
+        # Taking turns is a hard band around the even share: a rural school hosts its turns too (travel
+        # then chooses among the balanced plans); above the exact even share costs `weights.host_imbalance`.
+        low = max(0, len(indexes) // len(able) - policy.hosts.slack)
+        high = math.ceil(len(indexes) / len(able)) + policy.hosts.slack
         for host in able:
             hosted = [hm.h[(i, host)] for i in indexes if (i, host) in hm.h]
-            if len(hosted) <= share:
-                continue
-            over = hm.model.new_int_var(0, len(hosted), f"over[{name}@{host}]")
-            hm.model.add(over >= _sum(hosted) - share)
-            terms.append((over, weight))
+            if len(hosted) >= low > 0:
+                hm.model.add(_sum(hosted) >= low)
+            if len(hosted) > high:
+                hm.model.add(_sum(hosted) <= high)
+            even = math.ceil(len(indexes) / len(able))
+            if len(hosted) > even and weight:
+                over = hm.model.new_int_var(0, len(hosted), f"over[{name}@{host}]")
+                hm.model.add(over >= _sum(hosted) - even)
+                terms.append((over, weight))
     for (subject, band), indexes in groups.items():
         excess(indexes, f"{subject}/{band}")
     return terms
