@@ -3,6 +3,7 @@ from models import audit  # noqa: F401  (registers the audit hook)
 from models.base import Base
 from models.district import (ClassTeacher, Cluster, Distance, District, Researcher, Room, School, SchoolClass,
                              Student, Teacher, TeachingNeed, Term, Unavailability)
+from models.calendar import CalendarActivity, Facility, FacilityBooking, FacilityRequest
 from models.exams import Exam, ExamSession, Item, ItemUsage, Paper, PaperItem, Response, Score, SeasonStage
 from models.marking import Marker, MarkingGroup, MarkingMark, MarkingScript, MarkingTask
 from models.plans import (AuditEntry, InvigilationAssignment, MarkingAssignment, Plan, PolicySet,
@@ -15,4 +16,5 @@ __all__ = [
     "Paper", "PaperItem", "Response", "Score", "SeasonStage", "PolicySet", "Plan", "RotationAssignment",
     "InvigilationAssignment", "MarkingAssignment", "AuditEntry",
     "MarkingGroup", "MarkingScript", "MarkingTask", "MarkingMark", "Marker", "User",
+    "CalendarActivity", "Facility", "FacilityBooking", "FacilityRequest",
 ]
