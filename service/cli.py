@@ -23,6 +23,7 @@ app.add_typer(db_app, name="db")
 
 
 def _mount_subcommands() -> None:
+    from service.cli_calendar import app as calendar_app
     from service.cli_marking import app as marking_app
     from service.cli_plans import invigilation_app, invigilation_plan, policy_app, rotation_app
     from service.cli_users import app as user_app
@@ -36,6 +37,7 @@ def _mount_subcommands() -> None:
     app.add_typer(policy_app, name="policy")
     app.add_typer(invigilation_app, name="invigilation")
     app.add_typer(user_app, name="user")
+    app.add_typer(calendar_app, name="calendar")
     app.command("web")(serve_web)
 
 

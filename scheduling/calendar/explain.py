@@ -145,21 +145,33 @@ def explain_hosts(facts: Facts, hm: HostModel, solver) -> list[Explanation]:
                 suggestion_en="register a venue large enough in facilities.csv, or set facilities.require_venue = false",
                 policy_key="facilities.require_venue", suggested_value=False))
     cap = facts.policy.demo_lesson.max_per_presenter
+    given: dict[str, int] = defaultdict(int)
+    for (_, t), var in hm.p.items():
+        if solver.boolean_value(var):
+            given[t] += 1
     for presenters, indexes in capped.items():
         asked = sum(1 for d in hm.demands if d.presenters == presenters)
-        need = math.ceil(asked / len(presenters))
+        full = all(given[t] >= cap for t in presenters)
+        need = max(cap + 1, math.ceil(asked / len(presenters)))
         for i in indexes:
             demand = hm.demands[i]
+            if full:
+                zh = (f"{words.what(demand, 'zh')}无人可上：可上的 {len(presenters)} 名教师本学期都已排满每人 {cap} 节"
+                      f"（这批教师共被要求 {asked} 节）")
+                en = (f"{words.what(demand, 'en')} has no presenter left: all {len(presenters)} teachers who may give "
+                      f"it already give {cap} each this term ({asked} asked of them)")
+                hint, hint_en, key, value = (f"把 demo_lesson.max_per_presenter 改为 {need}",
+                                             f"set demo_lesson.max_per_presenter = {need}",
+                                             "demo_lesson.max_per_presenter", need)
+            else:
+                zh = f"{words.what(demand, 'zh')}未排入：求解时限内未找到主讲教师（可上的 {len(presenters)} 名教师尚未排满）"
+                en = (f"{words.what(demand, 'en')} is not planned: no presenter was found in the time limit "
+                      f"({len(presenters)} teachers who may give it are not all at their cap)")
+                hint, hint_en, key, value = "延长求解时间后重排", "plan again with a longer time limit", "", None
             out.append(Explanation(
-                "presenter_cap", f"{words.what(demand, 'zh')}无人可上：同一批可上的教师 {len(presenters)} 名要上 {asked} 节，"
-                f"每人每学期最多 {cap} 节 = {len(presenters) * cap} 节",
-                f"{words.what(demand, 'en')} has no presenter left: the same {len(presenters)} presenters are asked "
-                f"{asked} lessons, at most {cap} each = {len(presenters) * cap}",
-                {"short": 1, "asked": asked, "presenters": len(presenters), "cap": cap,
-                 "activity_id": demand.activity_id}, scope=demand.scope,
-                suggestion_zh=f"把 demo_lesson.max_per_presenter 改为 {need}",
-                suggestion_en=f"set demo_lesson.max_per_presenter = {need}",
-                policy_key="demo_lesson.max_per_presenter", suggested_value=need))
+                "presenter_cap", zh, en, {"short": 1, "asked": asked, "presenters": len(presenters), "cap": cap,
+                                          "activity_id": demand.activity_id}, exact=full, scope=demand.scope,
+                suggestion_zh=hint, suggestion_en=hint_en, policy_key=key, suggested_value=value))
     return out
 
 
