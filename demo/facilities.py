@@ -31,7 +31,7 @@ def build_facilities(rng: np.random.Generator, schools: pd.DataFrame) -> pd.Data
         if s.stage in ("junior", "nine_year"):
             fridays = bool(rng.random() < 0.3)
             rows.append((f"{s.school_id}-LAB", s.school_id, "lab", f"{s.name}理化生实验室", 50,
-                         [1, 2, 3, 4] if fridays else None, None, None))
+                         ["1", "2", "3", "4"] if fridays else None, None, None))
         elif s.locality == "urban" or central:
             rows.append((f"{s.school_id}-LAB", s.school_id, "lab", f"{s.name}科学实验室", 45, None, None, None))
         if s.locality == "urban":
