@@ -113,6 +113,7 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "INFEASIBLE": ("无可行解", "infeasible"),
         "UNKNOWN": ("时限内未求得方案", "no plan within the time limit"),
         "MODEL_INVALID": ("模型有误", "invalid model"),
+        "GREEDY": ("逐项排定的可行方案（时限内求解器未给出方案）", "greedy plan (no solver plan within the time limit)"),
     },
     # a planner's outcome in lower case (exam logistics, question setting)
     "plan_status": {

@@ -312,7 +312,7 @@ def explain_time(facts: Facts, tm: TimeModel, solver, unheld: list[int], *, dead
         cap = policy.limits.max_per_teacher_per_week
         verified: set[int] = set()
         left = deadline - time.perf_counter()
-        if left > 1.0 and cap < 10:
+        if left > 2.0 and cap < 10:
             verified = _verify_cap(facts, tm, unheld, cap + 1, left, num_workers)
         occupancy = _occupancy(tm, solver)
         for i in crowded:
@@ -395,9 +395,15 @@ def _pin_explanation(facts: Facts, activity_id: str) -> Explanation:
         suggestion_en="pin another day or school", policy_key="weights.pin_dropped")
 
 
-def explain_pins(facts: Facts, hm: HostModel, host_solver, tm: TimeModel, solver) -> list[Explanation]:
-    dropped = [a for a, var in hm.pin_kept.items() if not host_solver.boolean_value(var)]
-    dropped += [a for a, var in tm.pin_kept.items() if not solver.boolean_value(var) and a not in dropped]
+def explain_pins(facts: Facts, result: CalendarResult) -> list[Explanation]:
+    """Pins the calendar does not keep (read from the calendar itself, whichever solver made it)."""
+    placed = {a.activity_id: a for a in result.plan.activities}
+    dropped = []
+    for pin in facts.data.pins:
+        a = placed.get(pin.activity_id)
+        if a is None or (pin.date and a.date != pin.date) or (pin.half and a.half != pin.half) or (
+                pin.host_school_id and a.host_school_id != pin.host_school_id):
+            dropped.append(pin.activity_id)
     return [_pin_explanation(facts, a) for a in dropped]
 
 
@@ -409,5 +415,5 @@ def explain_calendar(facts: Facts, demands: Demands, hm: HostModel, host_solver,
     found = explain_missing(facts, demands) + explain_hosts(facts, hm, host_solver)
     found += explain_time(facts, tm, solver, unheld, deadline=deadline, num_workers=num_workers)
     found += explain_bookings(facts, tm, result.booking_short)
-    found += explain_pins(facts, hm, host_solver, tm, solver)
+    found += explain_pins(facts, result)
     return [replace(e, conflict=n) for n, e in enumerate(found, start=1)]

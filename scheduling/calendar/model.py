@@ -672,11 +672,14 @@ def greedy_hint(tm: TimeModel) -> list[tuple[cp_model.IntVar, int]]:
                 weekly.add((q.teacher_id, w, h))
             booked.add((q_id, f, w, h))
             done_days.add(w)
+    pinned = {p.activity_id: (p.date, p.half) for p in facts.data.pins if p.date is not None}
+    for activity_id, before in facts.previous.items():
+        pinned.setdefault(activity_id, (before.date, before.half))
     options: dict[int, list[tuple[int, str]]] = defaultdict(list)
     for (i, n, half) in tm.x:
         if i not in tm.fixed:
             options[i].append((n, half))
-    for i in sorted(options, key=lambda i: (len(options[i]), i)):
+    for i in sorted(options, key=lambda i: (tm.placements[i].demand.activity_id not in pinned, len(options[i]), i)):
         placement = tm.placements[i]
         d = placement.demand
         people = placement.participants
@@ -697,9 +700,14 @@ def greedy_hint(tm: TimeModel) -> list[tuple[cp_model.IntVar, int]]:
             if clash:
                 continue
             cost = group_week[(d.subject, d.band, week_of[n])] * 10 + (1 if half == "am" else 0)
+            wanted = pinned.get(d.activity_id)
+            if wanted is not None and wanted[0] == tm.days[n] and wanted[1] in (None, half):
+                cost = -100  # a pin (or the earlier plan) first
+            elif wanted is not None:
+                cost += 1
             if best_cost is None or cost < best_cost:
                 best, best_cost = (n, half), cost
-                if cost == 0:
+                if cost < 0 or (cost == 0 and wanted is None):
                     break
         if best is not None:
             take(i, *best)

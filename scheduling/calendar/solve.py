@@ -37,6 +37,23 @@ def _renamed_cancelled(demands: Demands, data: CalendarInput) -> Demands:
     return replace(demands, demands=out)
 
 
+class GreedySolution:
+    """The greedy calendar read like a solver's answer (`boolean_value`, `value`)."""
+
+    def __init__(self, tm: TimeModel, hints: list):
+        self.values = {var.index: value for var, value in hints}
+        for q in tm.facts.data.requests:
+            if q.request_id in tm.short:
+                booked = sum(self.values.get(v.index, 0) for key, v in tm.r.items() if key[0] == q.request_id)
+                self.values[tm.short[q.request_id].index] = q.per_week - booked
+
+    def boolean_value(self, var) -> bool:
+        return bool(self.values.get(var.index, 0))
+
+    def value(self, var) -> int:
+        return int(self.values.get(var.index, 0))
+
+
 def read_placements(hm: HostModel, solver) -> list[Placement]:
     facts = hm.facts
     out = []
@@ -92,7 +109,8 @@ def plan_calendar(data: CalendarInput, policy: CalendarPolicy | None = None, *, 
     """The activity calendar the policy asks for, best effort: every activity the hard rules allow is
     placed; what is not placed (and each facility session not booked) is explained with its numbers
     and the policy key that would change it. Status is the time model's: OPTIMAL, FEASIBLE (not
-    proven optimal in the time) or UNKNOWN (no calendar in the time: nothing is placed)."""
+    proven optimal in the time) or GREEDY (the solver found nothing in the time: the greedy calendar it
+    starts from, which keeps every hard rule, is returned)."""
     if lang not in ("zh", "en"):
         raise ValueError("lang must be 'zh' or 'en'")
     policy = policy or CalendarPolicy()
@@ -115,15 +133,18 @@ def plan_calendar(data: CalendarInput, policy: CalendarPolicy | None = None, *, 
     tm, _ = build_time_model(facts, placements, days)
     stats["build_seconds"] = round(time.perf_counter() - t0, 2)
     left = max(1.0, time_limit_s - (time.perf_counter() - started)) * (0.8 if explain else 1.0)
+    greedy = greedy_hint(tm)
     solver, code = solve_with_rules(tm.model, [], time_limit_s=left, num_workers=num_workers,
-                                    relative_gap=0.002, hints=hints_from_previous(tm) or greedy_hint(tm),
+                                    relative_gap=0.002, hints=hints_from_previous(tm) or greedy,
                                     params=TIME_MODEL_PARAMS)
     stats.update(time_status=status_name(code), variables=len(tm.x) + len(tm.r),
                  solve_seconds=round(time.perf_counter() - started, 2))
+    status = status_name(code)
     if not found_solution(code):
-        plan = CalendarPlan(data.cluster_id, data.school_year, data.term)
-        return CalendarResult(status_name(code), plan, stats=stats,
-                              unplaced=[d.activity_id for d in demands.demands])
+        # No solver solution in the time (a loaded machine, a short limit): the greedy calendar, which
+        # keeps every hard rule by construction, is the answer ("GREEDY"); nothing is left unplanned.
+        solver = GreedySolution(tm, greedy)
+        status = "GREEDY"
     activities, bookings, unheld, short = read_calendar(tm, solver)
     placed_ids = {p.demand.activity_id for p in placements}
     unplaced = [d.activity_id for d in demands.demands if d.activity_id not in placed_ids] + \
@@ -134,7 +155,7 @@ def plan_calendar(data: CalendarInput, policy: CalendarPolicy | None = None, *, 
     required = Counter(d.rule for d in demands.demands)
     for m in demands.missing:
         required[m.rule] += m.count
-    result = CalendarResult(status_name(code), plan, unplaced=unplaced, missing=stats["missing"],
+    result = CalendarResult(status, plan, unplaced=unplaced, missing=stats["missing"],
                             booking_short=short, required=dict(required), stats=stats)
     if explain or result.relaxed:
         budget = max(0.5, time_limit_s - (time.perf_counter() - started))
