@@ -68,9 +68,25 @@ class Facts:
         self.held = {r.activity_id: r for r in data.recorded if r.status == "held"}
         self.previous = {r.activity_id: r for r in data.recorded if r.status == "planned"}
         self.pins = {p.activity_id: p for p in data.pins}
+        self._away: dict[tuple, dict[tuple[dt.date, str], str]] = {}
+        self._open: dict[tuple[str, int, str], bool] = {}
 
     def km(self, a: str, b: str) -> float:
         return 0.0 if a == b else self.km_between.km(a, b)
+
+    def away_slots(self, teacher_id: str, days: Sequence[dt.date]) -> dict[tuple[dt.date, str], str]:
+        """Every (day, half) the teacher is away among `days`, and why (cached)."""
+        key = (teacher_id, len(days), days[0] if days else None)
+        found = self._away.get(key)
+        if found is None:
+            found = {(d, h): "unavailable" for d, h in self.blocked.get(teacher_id, ())}
+            for ld in self.leader_days.get(teacher_id, ()):
+                for d in days:
+                    if ld.start <= d <= ld.end and d.isoweekday() == ld.weekday:
+                        found.setdefault((d, "am"), "leader_day")
+                        found.setdefault((d, "pm"), "leader_day")
+            self._away[key] = found
+        return found
 
     def busy(self, teacher_id: str, day: dt.date, half: str) -> str | None:
         """Why the teacher cannot take part that half day (None: free): unavailable or a leader's exchange day."""
@@ -82,9 +98,14 @@ class Facts:
         return None
 
     def open_at(self, facility: Facility, weekday: int, half: str) -> bool:
-        start, end = self.policy.time.span(half)
-        return weekday in facility.weekdays and _clock(facility.open_from) <= _clock(start) \
-            and _clock(facility.open_until) >= _clock(end)
+        key = (facility.facility_id, weekday, half)
+        found = self._open.get(key)
+        if found is None:
+            start, end = self.policy.time.span(half)
+            found = weekday in facility.weekdays and _clock(facility.open_from) <= _clock(start) \
+                and _clock(facility.open_until) >= _clock(end)
+            self._open[key] = found
+        return found
 
     def group_at(self, school_id: str, subject: str, band: str) -> list[str]:
         return [t.teacher_id for t in self.by_school.get(school_id, ()) if t.subject == subject and t.band == band]
@@ -323,6 +344,10 @@ def options_for(facts: Facts, placement: Placement, days: Sequence[dt.date]) -> 
     options = []
     causes: dict[str, int] = defaultdict(int)
     window = 0
+    away: dict[tuple[dt.date, str], str] = {}
+    for t in placement.participants:
+        for slot, why in facts.away_slots(t, days).items():
+            away.setdefault(slot, why)
     for n, day in enumerate(days):
         if not demand.first <= day <= demand.last:
             continue
@@ -336,8 +361,7 @@ def options_for(facts: Facts, placement: Placement, days: Sequence[dt.date]) -> 
             if venue is not None and not all(facts.open_at(venue, day.isoweekday(), h) for h in covers(half)):
                 causes["venue_closed"] += 1
                 continue
-            why = next((w for t in placement.participants for h in covers(half)
-                        if (w := facts.busy(t, day, h)) is not None), None)
+            why = next((away[(day, h)] for h in covers(half) if (day, h) in away), None)
             if why:
                 causes[why] += 1
                 continue

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from dataclasses import replace
 
 from ..cpsat import found_solution, solve_with_rules, status_name
@@ -57,11 +57,13 @@ class GreedySolution:
 def read_placements(hm: HostModel, solver) -> list[Placement]:
     facts = hm.facts
     out = []
+    hosts = {j: k for (j, k), v in hm.h.items() if solver.boolean_value(v)}
+    presenters = {j: t for (j, t), v in hm.p.items() if solver.boolean_value(v)}
     for i, demand in enumerate(hm.demands):
         if not solver.boolean_value(hm.placed[i]):
             continue
-        host = next(k for (j, k), v in hm.h.items() if j == i and solver.boolean_value(v))
-        presenter = next((t for (j, t), v in hm.p.items() if j == i and solver.boolean_value(v)), "")
+        host = hosts[i]
+        presenter = presenters.get(i, "")
         people = facts.participants(demand, host, presenter)
         venue = facts.venue(demand, host, len(people))
         out.append(Placement(demand, host, presenter or demand.presenter, people,
@@ -73,8 +75,12 @@ def read_placements(hm: HostModel, solver) -> list[Placement]:
 def read_calendar(tm: TimeModel, solver) -> tuple[list[Activity], list[Booking], list[int], dict[str, int]]:
     facts, policy = tm.facts, tm.facts.policy
     activities, unheld = [], []
+    taken: dict[int, list[tuple[int, str]]] = defaultdict(list)
+    for (j, n, half), v in tm.x.items():
+        if solver.boolean_value(v):
+            taken[j].append((n, half))
     for i, placement in enumerate(tm.placements):
-        chosen = [(n, half) for (j, n, half), v in tm.x.items() if j == i and solver.boolean_value(v)]
+        chosen = taken.get(i, [])
         if not chosen:
             unheld.append(i)
             continue
