@@ -37,6 +37,8 @@ def escape(text: str) -> str:
 
 def fold(line: str) -> str:
     """Content lines longer than 75 octets continue on the next line after CRLF and a space (§3.1)."""
+    if len(line) <= 25 or len(line.encode("utf-8")) <= 75:
+        return line
     out, current, size = [], "", 0
     limit = 75
     for ch in line:
@@ -59,22 +61,39 @@ def calendar_text(events: Iterable[Event], name: str, stamp: dt.datetime | None 
     lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//xuequ//activity calendar//ZH", "CALSCALE:GREGORIAN",
              "METHOD:PUBLISH", f"X-WR-CALNAME:{escape(name)}", f"X-WR-TIMEZONE:{TZID}", *VTIMEZONE]
     seen: set[str] = set()
+    body = []
     for e in sorted(events, key=lambda e: (e.start, e.uid)):
         if e.uid in seen:
             continue
         seen.add(e.uid)
-        lines += ["BEGIN:VEVENT", f"UID:{escape(e.uid)}", f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
-                  f"DTSTART;TZID={TZID}:{_local(e.start)}", f"DTEND;TZID={TZID}:{_local(e.end)}",
-                  f"SUMMARY:{escape(e.summary)}"]
-        if e.location:
-            lines.append(f"LOCATION:{escape(e.location)}")
-        if e.description:
-            lines.append(f"DESCRIPTION:{escape(e.description)}")
-        if e.category:
-            lines.append(f"CATEGORIES:{escape(e.category)}")
-        lines += [f"STATUS:{e.status}", "END:VEVENT"]
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+        body.append(event_text(e, stamp))
+    head = "".join(fold(line) + "\r\n" for line in lines)
+    return head + "".join(body) + "END:VCALENDAR\r\n"
+
+
+_RENDERED: dict[tuple[Event, dt.datetime], str] = {}
+
+
+def event_text(e: Event, stamp: dt.datetime) -> str:
+    """One VEVENT, folded, with CRLF line ends (kept: an activity is in many teachers' feeds)."""
+    found = _RENDERED.get((e, stamp))
+    if found is not None:
+        return found
+    lines = ["BEGIN:VEVENT", f"UID:{escape(e.uid)}", f"DTSTAMP:{stamp:%Y%m%dT%H%M%SZ}",
+             f"DTSTART;TZID={TZID}:{_local(e.start)}", f"DTEND;TZID={TZID}:{_local(e.end)}",
+             f"SUMMARY:{escape(e.summary)}"]
+    if e.location:
+        lines.append(f"LOCATION:{escape(e.location)}")
+    if e.description:
+        lines.append(f"DESCRIPTION:{escape(e.description)}")
+    if e.category:
+        lines.append(f"CATEGORIES:{escape(e.category)}")
+    lines += [f"STATUS:{e.status}", "END:VEVENT"]
+    text = "".join(fold(line) + "\r\n" for line in lines)
+    if len(_RENDERED) > 200_000:
+        _RENDERED.clear()
+    _RENDERED[(e, stamp)] = text
+    return text
 
 
 def write_calendar(path: str | Path, events: Iterable[Event], name: str, stamp: dt.datetime | None = None) -> Path:

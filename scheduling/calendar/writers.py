@@ -136,6 +136,7 @@ def write_feeds(result: CalendarResult | CalendarPlan, data: CalendarInput, out_
     plan = result.plan if isinstance(result, CalendarResult) else result
     names = Names(data)
     out = Path(out_dir)
+    stamp = stamp or dt.datetime.now(dt.timezone.utc)  # one stamp: each event is rendered once for every feed
     by_school: dict[str, list[Event]] = defaultdict(list)
     by_teacher: dict[str, list[Event]] = defaultdict(list)
     for a in plan.activities:
