@@ -22,7 +22,7 @@ HALL = {"urban_quality": ("报告厅", 200), "urban": ("报告厅", 120), "towns
 
 
 def build_facilities(rng: np.random.Generator, schools: pd.DataFrame) -> pd.DataFrame:
-    rows = []
+    rows: list[tuple] = []
     for s in schools.itertuples(index=False):
         key = "urban_quality" if s.locality == "urban" and s.tier == "quality" else s.locality
         hall_name, hall_seats = HALL[key]
@@ -69,8 +69,8 @@ def build_leave(rng: np.random.Generator, teachers: pd.DataFrame, sessions: pd.D
     """Whole days of leave in term 1 (September to mid-January), never on a joint-exam day."""
     exam_days = set(sessions["date"]) if len(sessions) else set()
     start = dt.date(school_year, 9, 7)
-    days = [start + dt.timedelta(days=n) for n in range(0, 120)]
-    days = [d.isoformat() for d in days if d.isoweekday() <= 5 and d.isoformat() not in exam_days]
+    dates = [start + dt.timedelta(days=n) for n in range(0, 120)]
+    days = [d.isoformat() for d in dates if d.isoweekday() <= 5 and d.isoformat() not in exam_days]
     count = min(len(teachers), max(3, round(share * len(teachers))))
     who = np.sort(rng.choice(len(teachers), size=count, replace=False))
     rows = []

@@ -139,12 +139,12 @@ def plan_clusters(school_year: int, term: int | None, clusters: list[str], polic
                                                   str(Path(out_dir) / cluster_id), lang, calendar_time_limit_s, actor)
                      for cluster_id in planned]
         wait(calendars)
-        for cluster_id, result, future in zip(planned, results, calendars, strict=True):
-            outcome = future.result(raise_on_failure=False)
-            if isinstance(outcome, BaseException):
-                failed[cluster_id] = f"calendar {type(outcome).__name__}: {outcome}"
+        for cluster_id, result, done in zip(planned, results, calendars, strict=True):
+            answer = done.result(raise_on_failure=False)
+            if isinstance(answer, BaseException):
+                failed[cluster_id] = f"calendar {type(answer).__name__}: {answer}"
             else:
-                result.calendar = outcome
+                result.calendar = answer
     return results, failed
 
 

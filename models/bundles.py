@@ -90,7 +90,8 @@ def _records(name: str, frame: pd.DataFrame, district_id: str) -> list[dict]:
             record["grades"] = record.get("grades") or []
     if name == "facilities":
         for record in records:
-            record["weekdays"] = [int(d) for d in record.get("weekdays") or []]
+            days = record.get("weekdays") or []
+            record["weekdays"] = [int(d) for d in days] if isinstance(days, (list, tuple)) else []
     if name == "items":
         for record in records:
             record["enemies"] = record.get("enemies") or []

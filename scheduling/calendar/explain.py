@@ -80,6 +80,7 @@ def explain_missing(facts: Facts, demands: Demands) -> list[Explanation]:
             group, group_en = group_name(n["subject"], n["band"]), group_name(n["subject"], n["band"], "en")
             kinds = "、".join({"backbone": "骨干", "famous": "名师", "teacher": "教师"}[k]
                              for k in facts.policy.demo_lesson.presenters)
+            value: object
             if n["in_cluster"] and facts.policy.demo_lesson.presenter_scope == "supporter":
                 key, value = "demo_lesson.presenter_scope", "cluster"
                 hint = f"学区内其他学校有 {n['in_cluster']} 名可上的教师：把 {key} 改为 \"cluster\""
@@ -276,7 +277,8 @@ def explain_time(facts: Facts, tm: TimeModel, solver, unheld: list[int], *, dead
                         f"{c.get('venue_closed', 0)} half days the venue is closed" if c.get("venue_closed") else ""]
             spread = getattr(getattr(policy, d.rule, None), "spread", False)
             wide = _term_options(tm, i) if spread else 0
-            key, value, hint, hint_en = "", None, "", ""
+            value: object = None
+            key, hint, hint_en = "", "", ""
             if spread and wide:
                 key, value = f"{d.rule}.spread", False
                 hint = f"整个学期有 {wide} 个可用半天：把 {key} 改为 false（不再按学期分段）"

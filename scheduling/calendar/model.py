@@ -361,7 +361,7 @@ def options_for(facts: Facts, placement: Placement, days: Sequence[dt.date]) -> 
             if venue is not None and not all(facts.open_at(venue, day.isoweekday(), h) for h in covers(half)):
                 causes["venue_closed"] += 1
                 continue
-            why = next((away[(day, h)] for h in covers(half) if (day, h) in away), None)
+            why = next((away[(day, h)] for h in covers(half) if (day, h) in away), "")
             if why:
                 causes[why] += 1
                 continue
@@ -584,8 +584,8 @@ def preference_terms(tm: TimeModel) -> tuple[list[tuple[cp_model.IntVar, int]], 
         pin = facts.pins.get(activity_id)
         before = facts.previous.get(activity_id)
         if pin is not None and pin.date is not None:
-            n = day_index.get(pin.date)
-            kept = [v for (j, m, h), v in tm.x.items() if j == i and m == n and (pin.half in (None, h))]
+            pinned_day = day_index.get(pin.date)
+            kept = [v for (j, m, h), v in tm.x.items() if j == i and m == pinned_day and (pin.half in (None, h))]
             cost = int(round(w.pin_dropped * SCALE))
             if kept:
                 keep = tm.model.new_bool_var(f"pin[{activity_id}]")
@@ -596,11 +596,11 @@ def preference_terms(tm: TimeModel) -> tuple[list[tuple[cp_model.IntVar, int]], 
             else:
                 tm.pin_kept[activity_id] = tm.model.new_constant(0)
         elif before is not None:
-            n = day_index.get(before.date)
-            var = tm.x.get((i, n, before.half)) if n is not None else None
+            earlier = day_index.get(before.date)
+            same = tm.x.get((i, earlier, before.half)) if earlier is not None else None
             cost = int(round(w.moved * SCALE))
-            if var is not None and cost:
-                terms.append((var, -cost))
+            if same is not None and cost:
+                terms.append((same, -cost))
                 offset += cost
     return terms, offset
 
@@ -683,17 +683,17 @@ def greedy_hint(tm: TimeModel) -> list[tuple[cp_model.IntVar, int]]:
         take(i, n, half)
     booked: set[tuple[str, str, int, str]] = set()
     for q_id in sorted(by_request, key=lambda q: len(by_request[q])):
-        q = requests[q_id]
+        request = requests[q_id]
         done_days: set[int] = set()
-        for f, w, h in sorted(by_request[q_id], key=lambda o: (facts.km(q.school_id, facts.facilities[o[0]].school_id),
-                                                                  o[1], o[2])):
-            if len(done_days) >= q.per_week or w in done_days or (f, w, h) in weekly:
+        for f, w, h in sorted(by_request[q_id], key=lambda o: (
+                facts.km(request.school_id, facts.facilities[o[0]].school_id), o[1], o[2])):
+            if len(done_days) >= request.per_week or w in done_days or (f, w, h) in weekly:
                 continue
-            if q.teacher_id and (q.teacher_id, w, h) in weekly:
+            if request.teacher_id and (request.teacher_id, w, h) in weekly:
                 continue
             weekly.add((f, w, h))
-            if q.teacher_id:
-                weekly.add((q.teacher_id, w, h))
+            if request.teacher_id:
+                weekly.add((request.teacher_id, w, h))
             booked.add((q_id, f, w, h))
             done_days.add(w)
     pinned = {p.activity_id: (p.date, p.half) for p in facts.data.pins if p.date is not None}

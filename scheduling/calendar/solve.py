@@ -5,6 +5,8 @@ import time
 from collections import Counter, defaultdict
 from dataclasses import replace
 
+from ortools.sat.python.cp_model import CpSolver
+
 from ..cpsat import found_solution, solve_with_rules, status_name
 from .activities import Demands, build_demands
 from .explain import explain_calendar
@@ -146,12 +148,13 @@ def plan_calendar(data: CalendarInput, policy: CalendarPolicy | None = None, *, 
     stats.update(time_status=status_name(code), variables=len(tm.x) + len(tm.r),
                  solve_seconds=round(time.perf_counter() - started, 2))
     status = status_name(code)
+    answer: CpSolver | GreedySolution = solver
     if not found_solution(code):
         # No solver solution in the time (a loaded machine, a short limit): the greedy calendar, which
         # keeps every hard rule by construction, is the answer ("GREEDY"); nothing is left unplanned.
-        solver = GreedySolution(tm, greedy)
+        answer = GreedySolution(tm, greedy)
         status = "GREEDY"
-    activities, bookings, unheld, short = read_calendar(tm, solver)
+    activities, bookings, unheld, short = read_calendar(tm, answer)
     placed_ids = {p.demand.activity_id for p in placements}
     unplaced = [d.activity_id for d in demands.demands if d.activity_id not in placed_ids] + \
         [tm.placements[i].demand.activity_id for i in unheld]
@@ -165,7 +168,7 @@ def plan_calendar(data: CalendarInput, policy: CalendarPolicy | None = None, *, 
                             booking_short=short, required=dict(required), stats=stats)
     if explain or result.relaxed:
         budget = max(0.5, time_limit_s - (time.perf_counter() - started))
-        result.explanations = explain_calendar(facts, demands, hm, host_solver, tm, solver, unheld, result,
+        result.explanations = explain_calendar(facts, demands, hm, host_solver, tm, answer, unheld, result,
                                                time_limit_s=budget, num_workers=num_workers)
     stats["seconds"] = round(time.perf_counter() - started, 2)
     return result

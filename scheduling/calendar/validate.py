@@ -133,9 +133,9 @@ class _Checker:
         groups = self.groups()
         supported = set(self.supported())
         partners: dict[str, set[str]] = defaultdict(set)
-        for a, b in self.pairs():
-            partners[a].add(b)
-            partners[b].add(a)
+        for one, two in self.pairs():
+            partners[one].add(two)
+            partners[two].add(one)
         seen_ids: set[str] = set()
         for a in self.plan.activities:
             if a.status == "cancelled":
