@@ -11,7 +11,7 @@ from ..cpsat import found_solution, solve_with_rules, status_name
 from .activities import Demands, build_demands
 from .explain import explain_calendar
 from .inputs import CalendarInput, teaching_days
-from .model import Facts, HostModel, Placement, TimeModel, build_host_model, build_time_model, covers, \
+from .model import SCALE, Facts, HostModel, Placement, TimeModel, build_host_model, build_time_model, covers, \
     greedy_hint, hints_from_previous
 from .policy import CalendarPolicy
 from .results import Activity, Booking, CalendarPlan, CalendarResult
@@ -112,6 +112,10 @@ def read_calendar(tm: TimeModel, solver) -> tuple[list[Activity], list[Booking],
     return activities, bookings, unheld, short
 
 
+def _x_indexes(tm: TimeModel) -> set[int]:
+    return {var.index for var in tm.x.values()}
+
+
 def plan_calendar(data: CalendarInput, policy: CalendarPolicy | None = None, *, time_limit_s: float = 20.0,
                   num_workers: int = 2, lang: str = "zh", explain: bool = True) -> CalendarResult:
     """The activity calendar the policy asks for, best effort: every activity the hard rules allow is
@@ -141,12 +145,18 @@ def plan_calendar(data: CalendarInput, policy: CalendarPolicy | None = None, *, 
     tm, _ = build_time_model(facts, placements, days)
     stats["build_seconds"] = round(time.perf_counter() - t0, 2)
     left = max(1.0, time_limit_s - (time.perf_counter() - started)) * (0.8 if explain else 1.0)
+    t1 = time.perf_counter()
     greedy = greedy_hint(tm)
+    stats["greedy_seconds"] = round(time.perf_counter() - t1, 2)
+    stats["greedy_placed"] = sum(value for (var, value) in greedy if var.index in _x_indexes(tm))
     solver, code = solve_with_rules(tm.model, [], time_limit_s=left, num_workers=num_workers,
                                     relative_gap=0.002, hints=hints_from_previous(tm) or greedy,
                                     params=TIME_MODEL_PARAMS)
     stats.update(time_status=status_name(code), variables=len(tm.x) + len(tm.r),
                  solve_seconds=round(time.perf_counter() - started, 2))
+    if found_solution(code):
+        stats.update(objective=round(solver.objective_value / SCALE, 1),
+                     bound=round(solver.best_objective_bound / SCALE, 1))
     status = status_name(code)
     answer: CpSolver | GreedySolution = solver
     if not found_solution(code):
