@@ -15,6 +15,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 # townships lie 20–60 km from the county seat).
 DEMO_POLICY = Path(__file__).resolve().parents[1] / "policies" / "demo_rotation.toml"
 DEMO_LOGISTICS_POLICY = DEMO_POLICY.with_name("demo_exam_logistics.toml")  # same idea: 60 km
+# demonstration lessons by any cluster school's excellent teachers (a junior lead has no primary ones)
+DEMO_CALENDAR_POLICY = DEMO_POLICY.with_name("demo_calendar.toml")
 
 
 @dataclass
@@ -128,7 +130,8 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
             # the roster, then the cluster's activity calendar (calendar.csv, .ics feeds, notices) in the same folder
             result = term_schedule(school_year=school_year, term=1, cluster_id=cluster_id, policy_file=str(DEMO_POLICY),
                                    out_dir=str(out / "term" / cluster_id), lang=lang, time_limit_s=20,
-                                   actor="demo 学区办", calendar_time_limit_s=10)
+                                   actor="demo 学区办", calendar_policy_file=str(DEMO_CALENDAR_POLICY),
+                                   calendar_time_limit_s=10)
             postings += result.postings
             leaders += result.leader_exchanges
             activities += result.calendar.activities if result.calendar is not None else 0
