@@ -54,7 +54,7 @@ class CalendarActivity(Base):
     cluster_id: Mapped[str] = mapped_column(Id, primary_key=True)
     school_year: Mapped[int] = mapped_column(primary_key=True)
     term: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(200), primary_key=True)  # names cluster, year, term, quota
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plan.plan_id", ondelete="SET NULL"))
     kind: Mapped[str] = mapped_column(String(24))
     rule: Mapped[str] = mapped_column(String(24))
@@ -70,7 +70,7 @@ class CalendarActivity(Base):
     teacher_ids: Mapped[list] = mapped_column(default=list)
     presenter_id: Mapped[str | None] = mapped_column(Id)
     travel_km: Mapped[float] = mapped_column(Float, default=0.0)
-    scope: Mapped[str] = mapped_column(String(160))
+    scope: Mapped[str] = mapped_column(String(255))
     quota_key: Mapped[str] = mapped_column(String(64))
     period: Mapped[str] = mapped_column(String(16))
     title: Mapped[str] = mapped_column(Text)
