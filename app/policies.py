@@ -53,6 +53,7 @@ AREAS: dict[str, PolicyArea] = {a.name: a for a in (
     PolicyArea("analysis", "考试分析", "analysis.policy", "AnalysisPolicy"),
     PolicyArea("formation", "学区划分", "scheduling.formation.policy", "FormationPolicy"),  # district scope only
     PolicyArea("ledger", "督导台账", "cluster_office.policy", "LedgerPolicy"),
+    PolicyArea("calendar", "学区活动日历", "scheduling.calendar.policy", "CalendarPolicy"),
 )}
 
 

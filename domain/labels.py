@@ -96,6 +96,27 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "quota": ("超出派出名额", "outside the school quota"),
         "own_school_distinct": ("其中不足两名外校阅卷教师", "of which below two markers of other schools"),
     },
+    # the cluster's activity calendar (scheduling/calendar)
+    "activity_kind": {
+        "joint_meeting": ("联席会议", "joint meeting"), "teaching_meeting": ("教学会议", "teaching meeting"),
+        "lesson_prep": ("集体备课", "joint lesson preparation"), "same_lesson": ("同研一节课", "one lesson studied together"),
+        "research": ("教研活动", "research activity"), "training": ("培训", "training"),
+        "demo_lesson": ("示范课", "demonstration lesson"), "famous_lesson": ("名师示范课", "famous teacher's lesson"),
+        "facility_use": ("设施使用", "facility use"),
+    },
+    "activity_rule": {
+        "lesson_prep": ("每月集体备课", "monthly joint lesson preparation"),
+        "same_lesson": ("每月同研一节课", "monthly lesson studied together"),
+        "research": ("每学期教研活动", "research activities a term"), "training": ("每学期培训", "trainings a term"),
+        "same_grade_prep": ("同年级同学科备课", "same-grade same-subject preparation"),
+        "demo_lesson": ("帮扶学校示范课", "demonstration lessons at supported schools"),
+        "famous_lesson": ("名师示范课", "famous teachers' lessons"),
+    },
+    "activity_status": {"planned": ("计划", "planned"), "held": ("已开展", "held"), "cancelled": ("已取消", "cancelled")},
+    "half_day": {"am": ("上午", "morning"), "pm": ("下午", "afternoon"), "day": ("全天", "all day")},
+    "stage_band": {"primary": ("小学", "primary"), "junior": ("初中", "junior"), "high": ("高中", "senior high")},
+    "facility_kind": {"lab": ("实验室", "lab"), "gym": ("体育馆", "gym"), "library": ("图书馆", "library"),
+                      "hall": ("报告厅", "hall")},
     # question setting
     "exam_kind": {"unit": ("单元检测", "unit test"), "midterm": ("期中", "midterm"), "final": ("期末", "final"),
                   "feedback": ("反馈考试", "feedback exam")},
@@ -107,6 +128,7 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "INFEASIBLE": ("无可行解", "infeasible"),
         "UNKNOWN": ("时限内未求得方案", "no plan within the time limit"),
         "MODEL_INVALID": ("模型有误", "invalid model"),
+        "GREEDY": ("逐项排定的可行方案（时限内求解器未给出方案）", "greedy plan (no solver plan within the time limit)"),
     },
     # a planner's outcome in lower case (exam logistics, question setting)
     "plan_status": {

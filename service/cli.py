@@ -25,6 +25,7 @@ app.add_typer(db_app, name="db")
 def _mount_subcommands() -> None:
     from service.cli_enrollment import app as enrollment_app
     from service.cli_clusters import app as clusters_app
+    from service.cli_calendar import app as calendar_app
     from service.cli_marking import app as marking_app
     from service.cli_plans import invigilation_app, invigilation_plan, policy_app, rotation_app
     from service.cli_users import app as user_app
@@ -41,6 +42,7 @@ def _mount_subcommands() -> None:
     app.add_typer(user_app, name="user")
     app.add_typer(enrollment_app, name="enrollment")
     app.add_typer(clusters_app, name="clusters")
+    app.add_typer(calendar_app, name="calendar")
     app.command("web")(serve_web)
     app.add_typer(meeting_app, name="meeting")
     app.command("ledger")(ledger)
