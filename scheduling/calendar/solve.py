@@ -148,7 +148,8 @@ def plan_calendar(data: CalendarInput, policy: CalendarPolicy | None = None, *, 
     t1 = time.perf_counter()
     greedy = greedy_hint(tm)
     stats["greedy_seconds"] = round(time.perf_counter() - t1, 2)
-    stats["greedy_placed"] = sum(value for (var, value) in greedy if var.index in _x_indexes(tm))
+    placing = _x_indexes(tm)
+    stats["greedy_placed"] = sum(value for (var, value) in greedy if var.index in placing)
     solver, code = solve_with_rules(tm.model, [], time_limit_s=left, num_workers=num_workers,
                                     relative_gap=0.002, hints=hints_from_previous(tm) or greedy,
                                     params=TIME_MODEL_PARAMS)
