@@ -5,6 +5,7 @@ from models.district import (ClassTeacher, Cluster, Distance, District, Research
                              Student, Teacher, TeachingNeed, Term, Unavailability)
 from models.exams import Exam, ExamSession, Item, ItemUsage, Paper, PaperItem, Response, Score, SeasonStage
 from models.marking import Marker, MarkingGroup, MarkingMark, MarkingScript, MarkingTask
+from models.marking_quality import MarkerState, MarkingCheck, MarkingProblem, MarkingStandard, SetAsideMark
 from models.plans import (AuditEntry, InvigilationAssignment, MarkingAssignment, Plan, PolicySet,
                           RotationAssignment)
 from models.users import User
@@ -15,4 +16,5 @@ __all__ = [
     "Paper", "PaperItem", "Response", "Score", "SeasonStage", "PolicySet", "Plan", "RotationAssignment",
     "InvigilationAssignment", "MarkingAssignment", "AuditEntry",
     "MarkingGroup", "MarkingScript", "MarkingTask", "MarkingMark", "Marker", "User",
+    "MarkingStandard", "MarkingCheck", "MarkerState", "MarkingProblem", "SetAsideMark",
 ]
