@@ -32,6 +32,7 @@ from marking.queue import (AlreadyMarked, Lease, LeaseLost, MarkerRef, arbitrati
                            marker_by_token, release_lease, script_answers, script_marks, submit_mark)
 from marking.rules import InvalidScores
 from models.db import database_url, make_engine
+from service.marker_api_quality import install_quality_api
 
 API = "/api/v1"
 
@@ -129,6 +130,7 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
         return marker
 
     Me = Annotated[MarkerRef, Depends(current_marker)]
+    install_quality_api(app, session, current_marker, marking_policy)  # 问题卷, 试评, 回评, monitoring (mkqc)
 
     def leader(marker: Me) -> MarkerRef:
         if not marker.is_leader:
