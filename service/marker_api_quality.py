@@ -29,7 +29,6 @@ Group leaders (题组长), their own group only:
 Errors: `{"detail": {"code": ..., "message": ...}}`: 404 not_found, 409 lease_lost / script_locked /
 problem_settled / no_retakes, 422 invalid_scores / ambiguous_mark.
 """
-from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Annotated, Any, Literal

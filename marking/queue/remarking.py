@@ -177,7 +177,7 @@ def leader_mark(session: Session, leader: MarkerRef, code: str, scores: Mapping[
             "RETURNING mark_id",
             {"task": task_id, "script": script.script_id, "exam": leader.exam_id, "leader": leader.teacher_id,
              "scores": db.json(clean), "total": round(sum(clean.values()), 6), "now": now}).fetchone()[0]
-        withdrawn = db.execute("UPDATE marking_task SET state = 'cancelled' WHERE script_id = :script "
+        withdrawn = db.execute("UPDATE marking_task SET state = 'dropped' WHERE script_id = :script "
                                "AND state IN ('waiting', 'leased', 'held', 'problem')",
                                {"script": script.script_id}).rowcount or 0
         db.execute("UPDATE marking_script SET status = 'final', source = 'leader', final_scores = :finals, "
