@@ -53,16 +53,19 @@ def _cell(value: object) -> str:
 @app.command("status")
 def status(exam: ExamOption, db: DbOption = None,
            output: str = typer.Option("table", "--format", help="table, markdown or csv."),
-           show_markers: bool = typer.Option(False, "--markers", help="Also list every marker.")) -> None:
-    """Progress per item group: done %, waiting for third mark or arbitration, speed, agreement, flags."""
+           show_markers: bool = typer.Option(False, "--markers", help="Also list every marker."),
+           policy: PolicyOption = None) -> None:
+    """Progress per item group: done %, waiting for third mark or arbitration, speed, agreement, flags;
+    work nobody may do, problem scripts and markers past a quality threshold (阅卷质量)."""
     from marking.progress import marker_progress, marking_progress, progress_markdown
     from models.db import session_scope
 
+    marking_policy = _policy(policy)
     use_db(db)
     with session_scope() as session:
-        groups = marking_progress(session, exam)
-        markers = marker_progress(session, exam)
-        quality = _quality_notes(session, exam)
+        groups = marking_progress(session, exam, policy=marking_policy)
+        markers = marker_progress(session, exam, policy=marking_policy)
+        quality = _quality_notes(session, exam, marking_policy)
     for line in quality.stuck:  # waiting will not help these: the marking plan must change, or escalate
         err_console.print(f"[bold red]无法评阅 cannot be marked:[/] {line}", highlight=False, soft_wrap=True)
     if groups.empty:
@@ -104,7 +107,7 @@ class _QualityNotes:
         self.stuck, self.notes = stuck, notes
 
 
-def _quality_notes(session, exam: str, lang: str = "zh") -> _QualityNotes:  # noqa: ANN001
+def _quality_notes(session, exam: str, policy, lang: str = "zh") -> _QualityNotes:  # noqa: ANN001
     """What `status` adds from quality control (阅卷质量监控): work nobody may give (third marks and
     arbitrations too), open problem scripts, groups marking without a trial, markers with alerts."""
     from domain.vocab import SUBJECTS
@@ -116,17 +119,17 @@ def _quality_notes(session, exam: str, lang: str = "zh") -> _QualityNotes:  # no
         return f"{SUBJECTS.get(subject, subject)} {group_label(item_group)}" if lang == "zh" else \
             f"{subject} {item_group}"
 
-    stuck = [w.message(lang) for w in unmarkable_work(session, exam)]
+    stuck = [w.message(lang) for w in unmarkable_work(session, exam, policy=policy)]
     notes = []
     for (subject, item_group), n in sorted(open_problem_counts(session, exam).items()):
         notes.append(f"问题卷：{group(subject, item_group)} 有 {n} 份待题组长处理" if lang == "zh" else
                      f"problem scripts: {group(subject, item_group)} has {n} waiting for the leader")
-    without = groups_without_standards(session, exam)
+    without = groups_without_standards(session, exam, policy)
     if without:
         names = "、".join(group(s, g) for s, g in without)
         notes.append(f"未试评：{names} 没有试评用标准卷（xuequ marking standards）" if lang == "zh" else
                      f"no trial marking: {names} have no trial standard scripts (xuequ marking standards)")
-    alerts = alert_lines(marker_rows(session, exam), lang)
+    alerts = alert_lines(marker_rows(session, exam, policy=policy), lang)
     if alerts:
         notes.append("需关注的评卷教师：" if lang == "zh" else "markers to check:")
         notes += [f"  {line}" for line in alerts]
