@@ -18,8 +18,7 @@ ONE_ITEM = (SampleItem(1, "subjective", 10, 1),)
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_standards_import_then_quality_and_status_name_the_markers(make_exam, tmp_path):
-    policy = MarkingPolicy.from_dict({"quality": {"min_marks_before_alerts": 5, "trial_scripts": 2,
-                                                  "refresh_seconds": 0.001}})
+    policy = MarkingPolicy.from_dict({"quality": {"min_marks_before_alerts": 5, "trial_scripts": 2}})
     exam = make_exam(policy=policy, students_per_school=6, items=ONE_ITEM)
     with session_scope(exam.url) as session:  # people read names: give the sample's teachers some
         for n, teacher in enumerate(session.query(Teacher).order_by(Teacher.teacher_id)):
