@@ -153,6 +153,10 @@ def _simulated_score(marker: SimulatedMarker, item: ItemStandard, truth: float, 
     return min(item.max_score, max(0.0, round_to_step(value, item.step)))
 
 
+def _expert_score(expert: Mapping[str, float], item: str) -> float:
+    return float(expert[item])
+
+
 class _CheckOracle:
     """What a perfect marker gives a quality-control check (the simulator alone knows): the expert scores
     of a standard script, or the true scores of the student behind a re-marked script (回评)."""
@@ -164,22 +168,27 @@ class _CheckOracle:
 
     def truth(self, code: str) -> Callable[[str], float]:
         with self.lock:
-            if code in self.known:
-                return self.known[code]
+            if code not in self.known:
+                self._load()
+            return self.known[code]
+
+    def _load(self) -> None:
+        """Every check of the exam so far, in one go (checks appear as the marking goes on)."""
         from models.marking_quality import MarkingCheck, MarkingStandard
 
         with sessionmaker(get_engine(self.url))() as session:
-            check = session.scalars(select(MarkingCheck).where(MarkingCheck.exam_id == self.exam_id,
-                                                               MarkingCheck.code == code)).one()
-            if check.standard_id is not None:
-                expert = dict(session.get_one(MarkingStandard, check.standard_id).expert_scores)
-                found: Callable[[str], float] = lambda item: float(expert[item])  # noqa: E731
+            expert: dict[int, dict] = dict(session.execute(select(MarkingStandard.standard_id, MarkingStandard.expert_scores)
+                                          .where(MarkingStandard.exam_id == self.exam_id)).tuples().all())
+            rows = session.execute(select(MarkingCheck.code, MarkingCheck.standard_id, MarkingScript.student_id)
+                                   .outerjoin(MarkingScript, MarkingScript.script_id == MarkingCheck.script_id)
+                                   .where(MarkingCheck.exam_id == self.exam_id)).tuples().all()
+        for code, standard_id, student in rows:
+            if code in self.known:
+                continue
+            if standard_id is not None:
+                self.known[code] = functools.partial(_expert_score, dict(expert[standard_id]))
             else:
-                student = session.get_one(MarkingScript, check.script_id).student_id
-                found = lambda item: self.truth_of(student, item)  # noqa: E731
-        with self.lock:
-            self.known[code] = found
-        return found
+                self.known[code] = functools.partial(self.truth_of, student)
 
 
 class _Transport(Protocol):

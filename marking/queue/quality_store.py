@@ -134,7 +134,7 @@ def _update(session: Session, exam_id: str, change) -> None:  # noqa: ANN001  (a
 
 # --- the lease hook --------------------------------------------------------------------------------
 
-_CHECK_COLUMNS = "check_id, kind, script_id, standard_id, code, leased_at, lease_expires_at"
+_CHECK_COLUMNS = "check_id, kind, script_id, standard_id, code, leased_at, lease_expires_at, subject, item_group"
 _HELD_CHECK = f"""
 SELECT {_CHECK_COLUMNS} FROM marking_check
 WHERE exam_id = :exam AND teacher_id = :teacher AND state = 'leased' AND lease_expires_at > :now AND {{kind}}
@@ -179,8 +179,8 @@ def quality_lease(session: Session, marker: MarkerRef, kinds, policy: MarkingPol
 
 
 def _lease_from(session: Session, marker: MarkerRef, row, policy: MarkingPolicy) -> Lease:  # noqa: ANN001
-    check_id, kind, script_id, standard_id, code, leased_at, expires = row
-    items = group_items(session, marker.exam_id, marker.subject, marker.item_group)
+    check_id, kind, script_id, standard_id, code, leased_at, expires, subject, item_group = row
+    items = group_items(session, marker.exam_id, subject, item_group)  # the check's group (the marker's own)
     shown_kind = "trial" if kind == "trial" else "first"  # 回评 and standard scripts come unannounced
     return Lease(check_id, script_id if script_id is not None else -int(standard_id), code, shown_kind, items,
                  leased_at, expires)
@@ -497,15 +497,20 @@ def release_check(session: Session, marker: MarkerRef, task_id: int) -> bool:
     return bool(released)
 
 
+def bump_clock(session: Session, exam_id: str, mark_id: int) -> None:
+    """A mark this process just counted moves the marks' clock (checks fall due on it)."""
+    with _guard:
+        state = _cache.get((_url(session), exam_id))
+        if state is not None and mark_id > state.clock:
+            state.clock = mark_id
+
+
 def after_mark(session: Session, marker: MarkerRef, result: SubmitResult, clean: Mapping[str, float],
                policy: MarkingPolicy) -> None:
-    """After a counted first or second mark: maybe schedule a re-mark of it (回评) and maybe a standard
-    script for this marker, due some marks later (seeded draws: no database work for the others)."""
-    key = (_url(session), marker.exam_id)
-    with _guard:
-        state = _cache.get(key)
-        if state is not None and result.mark_id > state.clock:
-            state.clock = result.mark_id
+    """After a counted first or second mark in the marker's own group: maybe schedule a re-mark of it (回评)
+    and maybe a standard script for this marker, due some marks later (seeded draws: no database work
+    for the others)."""
+    bump_clock(session, marker.exam_id, result.mark_id)
     if result.duplicate or result.kind not in ("first", "second") or marker.role != "marker":
         return
     quality = policy.quality
