@@ -114,14 +114,26 @@ def _load(session: Session, exam_id: str, now: float) -> _ExamQc:
     return state
 
 
+_loading: set[tuple[str, str]] = set()  # exams whose state a thread of this process is reading now
+
+
 def _exam_state(session: Session, exam_id: str, policy: MarkingPolicy, now: float) -> _ExamQc:
+    """The exam's state, read again when older than `refresh_seconds` (by one thread: the others go on
+    with the state they have meanwhile, so many markers do not all reread at once)."""
     key = (_url(session), exam_id)
     with _guard:
         state = _cache.get(key)
-    if state is None or now - state.loaded_at >= policy.quality.refresh_seconds or now < state.loaded_at:
+        stale = state is None or now - state.loaded_at >= policy.quality.refresh_seconds or now < state.loaded_at
+        if state is not None and (not stale or key in _loading):
+            return state  # fresh, or stale and being reread by another thread
+        _loading.add(key)
+    try:
         state = _load(session, exam_id, now)
         with _guard:
             _cache[key] = state
+    finally:
+        with _guard:
+            _loading.discard(key)
     return state
 
 
