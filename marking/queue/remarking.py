@@ -95,7 +95,7 @@ def _marks(db: Driver, script_id: int) -> list[tuple]:
 
 def return_mark(session: Session, leader: MarkerRef, code: str, reason: str, teacher_id: str | None = None) -> dict:
     """退回重评: take a marker's mark on the script out of the count and put its task back in the queue
-    (first in line, for any marker of the group who may mark it). Marks given because of it (a third
+    (at its place, which is early: any marker of the group who may mark it gets it soon). Marks given because of it (a third
     mark or an arbitration after a first or second mark; an arbitration after a third) go too, and
     the script is as it was before that mark: not final, waiting for the mark again.
 
@@ -126,7 +126,7 @@ def return_mark(session: Session, leader: MarkerRef, code: str, reason: str, tea
             db.execute("DELETE FROM marking_task WHERE script_id = :script AND kind = :kind",
                        {"script": script.script_id, "kind": later_kind})
         db.execute("UPDATE marking_task SET state = 'waiting', marker_id = NULL, leased_at = NULL, "
-                   "lease_expires_at = NULL, done_at = NULL, priority = 0 WHERE task_id = :task", {"task": target[1]})
+                   "lease_expires_at = NULL, done_at = NULL WHERE task_id = :task", {"task": target[1]})
         new_status = "marking" if kind in REGULAR else kind
         db.execute("UPDATE marking_script SET status = :status, marks_done = marks_done - :counted, "
                    "agreed = CASE WHEN :regular THEN NULL ELSE agreed END, source = NULL, final_scores = NULL, "
@@ -158,6 +158,8 @@ def leader_mark(session: Session, leader: MarkerRef, code: str, scores: Mapping[
         for mark in _marks(db, script.script_id):  # the leader's earlier mark here, or an earlier leader mark
             if mark[4] == leader.teacher_id or (leader_task is not None and mark[1] == leader_task[0]):
                 set_aside(db, mark, leader.teacher_id, "由题组长重评取代 superseded by the leader's mark", now)
+                if leader_task is None or mark[1] != leader_task[0]:  # its task counts no mark now
+                    db.execute("UPDATE marking_task SET state = 'dropped' WHERE task_id = :task", {"task": mark[1]})
         if leader_task is None:
             task_id = db.execute(
                 "INSERT INTO marking_task (script_id, exam_id, subject, item_group, school_id, code, kind, priority, "
