@@ -117,7 +117,7 @@ class QualityPolicy(PolicySection):
     recheck_after_marks: int = 20  # 回评约在该教师再评这么多份之后出现
     standard_share: float = 0.02  # 标准卷（质检卷）插入正式评卷的比例（不影响成绩）
     min_marks_before_alerts: int = 30  # 评卷少于此数不报警
-    min_checks_before_alerts: int = 3  # 回评或标准卷少于此数不就该项报警
+    min_checks_before_alerts: int = 5  # 回评或标准卷少于此数不就该项报警
     third_rate_max: float = 0.30  # 三评率高于此值报警
     spread_ratio_min: float = 0.50  # 保险分：给分标准差低于本组标准差的该倍数报警
     self_consistency_min: float = 0.80  # 回评一致率低于此值报警
