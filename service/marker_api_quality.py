@@ -89,7 +89,7 @@ def _queue_error(error: QueueError) -> HTTPException:
     if isinstance(error, NotFound):
         return _error(404, "not_found", str(error))
     if isinstance(error, AmbiguousMark):
-        return _error(422, error.code, str(error))
+        return HTTPException(422, {"code": error.code, "message": str(error), "marks": error.marks})
     return _error(409, error.code, str(error))
 
 

@@ -37,9 +37,14 @@ class ScriptLocked(QueueError):
 
 
 class AmbiguousMark(QueueError):
-    """More than one marker's mark could be meant: name the marker."""
+    """More than one marker's mark could be meant: name the marker. `marks`: the candidates
+    (teacher_id, kind, total) for the leader to choose from."""
 
     code = "ambiguous_mark"
+
+    def __init__(self, message: str, marks: list[dict] | None = None):
+        super().__init__(message)
+        self.marks = marks or []
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,8 @@ def return_mark(session: Session, leader: MarkerRef, code: str, reason: str, tea
         if not chosen:
             raise NotFound(f"no mark of {teacher_id or 'any marker'} on script {script.code}")
         if len(chosen) > 1:
-            raise AmbiguousMark(f"script {script.code} has marks of {len(chosen)} markers: name the marker")
+            raise AmbiguousMark(f"script {script.code} has marks of {len(chosen)} markers: name the marker "
+                                f"(teacher_id)", [{"teacher_id": m[4], "kind": m[5], "total": m[7]} for m in chosen])
         target = chosen[0]
         kind = target[5]
         later = ESCALATED if kind in REGULAR else ("arbitration",) if kind == "third" else ()

@@ -137,6 +137,7 @@ def test_problem_scripts_pause_return_and_the_leaders_own_mark(make_exam):
         ambiguous = client.post(f"/api/v1/group/scripts/{first['code']}/return", headers=auth(exam, leader),
                                 json={"reason": "看错了"})
         assert ambiguous.status_code == 422 and ambiguous.json()["detail"]["code"] == "ambiguous_mark"
+        assert sorted((m["teacher_id"], m["total"]) for m in ambiguous.json()["detail"]["marks"]) == [(m2, 1), (m3, 9)]
         marks = client.get(f"/api/v1/group/markers/{m2}/marks", headers=auth(exam, leader)).json()["marks"]
         assert (marks[0]["code"], marks[0]["total"], marks[0]["partner_total"]) == (first["code"], 1.0, 9.0)
         returned = client.post(f"/api/v1/group/scripts/{first['code']}/return", headers=auth(exam, leader),
