@@ -49,6 +49,7 @@ from models.marking import Marker
 
 API = "/api/v1"
 Text = Annotated[str, Field(max_length=500)]
+Id = Annotated[int, Path(ge=0, lt=2 ** 31)]  # a database integer: anything else is refused (422), never sent to SQL
 
 
 class ProblemRequest(BaseModel):
@@ -133,7 +134,7 @@ def quality_router(session: Callable[..., Any], current_marker: Callable[..., An
     # --- markers ---
 
     @router.post("/tasks/{task_id}/problem")
-    def problem(task_id: int, body: ProblemRequest, marker: Me, db: DbSession) -> dict[str, int]:
+    def problem(task_id: Id, body: ProblemRequest, marker: Me, db: DbSession) -> dict[str, int]:
         try:
             return {"problem_id": report_problem(db, marker, task_id, body.reason, body.note, policy=policy)}
         except QueueError as error:
@@ -157,7 +158,7 @@ def quality_router(session: Callable[..., Any], current_marker: Callable[..., An
         return {"problems": open_problems(db, lead, include_settled=all, scans=scans)}
 
     @router.post("/problems/{problem_id}/resolve")
-    def resolve(problem_id: int, body: ResolveRequest, lead: Leader, db: DbSession) -> dict[str, Any]:
+    def resolve(problem_id: Id, body: ResolveRequest, lead: Leader, db: DbSession) -> dict[str, Any]:
         if body.action == "score" and not body.scores:
             raise _error(422, "invalid_scores", "scores are needed to score a problem script")
         try:
@@ -173,13 +174,13 @@ def quality_router(session: Callable[..., Any], current_marker: Callable[..., An
         return {"markers": [r.to_dict(lang) for r in rows], "thresholds": thresholds(policy)}
 
     @router.get("/group/markers/{teacher_id}/marks")
-    def recent_marks(teacher_id: str, lead: Leader, db: DbSession,
+    def recent_marks(teacher_id: Annotated[str, Path(max_length=64)], lead: Leader, db: DbSession,
                      limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
         member(db, lead, teacher_id)
         return {"teacher_id": teacher_id, "marks": marker_marks(db, lead, teacher_id, limit=limit)}
 
     @router.post("/group/markers/{teacher_id}/pause")
-    def pause(teacher_id: str, body: PauseRequest, lead: Leader, db: DbSession) -> dict[str, Any]:
+    def pause(teacher_id: Annotated[str, Path(max_length=64)], body: PauseRequest, lead: Leader, db: DbSession) -> dict[str, Any]:
         target = member(db, lead, teacher_id)
         released = set_paused(db, target.exam_id, target.teacher_id, body.paused, body.reason, lead.teacher_id)
         from models import audit
@@ -191,7 +192,7 @@ def quality_router(session: Callable[..., Any], current_marker: Callable[..., An
         return {"teacher_id": teacher_id, "paused": body.paused, "released": released}
 
     @router.post("/group/markers/{teacher_id}/trial")
-    def trial_decision(teacher_id: str, body: TrialDecision, lead: Leader, db: DbSession) -> dict[str, Any]:
+    def trial_decision(teacher_id: Annotated[str, Path(max_length=64)], body: TrialDecision, lead: Leader, db: DbSession) -> dict[str, Any]:
         target = member(db, lead, teacher_id)
         if body.decision == "pass":
             waive_trial(db, target, lead.teacher_id)

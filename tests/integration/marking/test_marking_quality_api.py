@@ -64,6 +64,8 @@ def test_problem_scripts_pause_return_and_the_leaders_own_mark(make_exam):
                            json={"reason": "blank"}).status_code == 409
         assert client.post(f"/api/v1/tasks/{task['task_id']}/problem", headers=auth(exam, m2),
                            json={"reason": "lost"}).status_code == 422
+        assert client.post(f"/api/v1/tasks/{2 ** 31}/problem", headers=auth(exam, m2),
+                           json={"reason": "blank"}).status_code == 422  # never reaches the database
         assert next_task(m3)["code"] != task["code"]  # the sibling second mark is held, not handed out
         assert client.get("/api/v1/problems", headers=auth(exam, m2)).status_code == 403
         [listed] = client.get("/api/v1/problems", headers=auth(exam, leader)).json()["problems"]
