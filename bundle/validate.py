@@ -228,6 +228,11 @@ def _parse_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
     return frame
 
 
+def parse_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
+    """One raw table as typed columns (a file outside the bundle); its problems are appended to `problems`."""
+    return _parse_table(table, problems)
+
+
 def _has(tables: Tables, file: str, *columns: str) -> bool:
     """The file was read and has these columns (a missing one is reported once, as a missing column)."""
     return file in tables and all(c in tables[file].columns for c in columns)

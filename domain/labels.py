@@ -5,7 +5,7 @@ code shows up untranslated rather than hidden.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.vocab import LOCALITIES, ROLES, STAGES, SUBJECTS, TIERS
@@ -40,7 +40,8 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
     # a mark's kind (阅卷) and where a final score came from
     "mark_kind": {
         "first": ("一评", "first mark"), "second": ("二评", "second mark"), "third": ("三评", "third mark"),
-        "arbitration": ("仲裁", "arbitration"), "leader": ("题组长评定", "the group leader's mark"),
+        "arbitration": ("仲裁", "arbitration"), "trial": ("试评", "trial mark"),
+        "leader": ("题组长评定", "the group leader's mark"),
     },
     # marking quality control (marking/quality.py): problem scripts, trial marking, checks, alerts
     "problem_reason": {
@@ -128,6 +129,21 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "unknown": ("时限内未求得方案", "no plan within the time limit"),
         "failed": ("未通过独立校验", "failed the independent check"),
     },
+    # enrollment (admission/): how a family was admitted, what a school's round came to, how a school admits
+    "admission_round": {
+        "1": ("第一志愿录取", "1st choice"), "2": ("第二志愿录取", "2nd choice"), "3": ("第三志愿录取", "3rd choice"),
+        "lottery": ("电脑随机派位录取", "computer lottery"), "pool": ("全区统筹调剂", "district pool"),
+    },
+    "admission_outcome": {
+        "all": ("全部录取", "all admitted"), "points": ("按积分录取", "by points"),
+        "lottery": ("电脑随机派位", "computer lottery"), "full": ("已无剩余学位", "no seat left"),
+    },
+    "admission_mode": {"points": ("积分", "points"), "lottery": ("电脑随机派位", "computer lottery")},
+    "enrollment_status": {
+        "uploaded": ("已上传，待公布承诺值", "uploaded, commitment not yet published"),
+        "committed": ("已公布承诺值，待派位", "commitment published, draw pending"),
+        "drawn": ("已录取", "admitted"),
+    },
     # where the policy in force came from (app.policies)
     "policy_source": {
         "override": ("本次指定的文件", "file given for this run"),
@@ -150,3 +166,24 @@ def label(kind: str, code: Any, lang: str = "zh") -> str:
 def labels(kind: str, lang: str = "zh") -> dict[Any, str]:
     """Every label of `kind` in `lang`."""
     return {code: (zh if lang == "zh" else en) for code, (zh, en) in LABELS.get(kind, {}).items()}
+
+
+def questions_label(positions: Sequence[int], lang: str = "zh") -> str:
+    """第25–26题 for consecutive question numbers, 第5、7题 otherwise (Q25–26, Q5, Q7 in English)."""
+    numbers = sorted(set(int(p) for p in positions))
+    if not numbers:
+        return ""
+    consecutive = len(numbers) > 1 and numbers[-1] - numbers[0] == len(numbers) - 1
+    if lang == "zh":
+        body = f"{numbers[0]}–{numbers[-1]}" if consecutive else "、".join(str(n) for n in numbers)
+        return f"第{body}题"
+    return f"Q{numbers[0]}–{numbers[-1]}" if consecutive else ", ".join(f"Q{n}" for n in numbers)
+
+
+def item_group_label(subject: str, positions: Sequence[int], lang: str = "zh") -> str:
+    """A marking item group as a marker reads it: 物理 第25–26题 (Physics Q25–26)."""
+    questions = questions_label(positions, lang)
+    name = label("subject", subject, lang)
+    if lang != "zh":
+        name = name[:1].upper() + name[1:]
+    return f"{name} {questions}".strip()

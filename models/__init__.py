@@ -3,6 +3,7 @@ from models import audit  # noqa: F401  (registers the audit hook)
 from models.base import Base
 from models.district import (ClassTeacher, Cluster, Distance, District, Researcher, Room, School, SchoolClass,
                              Student, Teacher, TeachingNeed, Term, Unavailability)
+from models.enrollment import EnrollmentRun
 from models.exams import Exam, ExamSession, Item, ItemUsage, Paper, PaperItem, Response, Score, SeasonStage
 from models.marking import Marker, MarkingGroup, MarkingMark, MarkingScript, MarkingTask
 from models.marking_quality import MarkerState, MarkingCheck, MarkingProblem, MarkingStandard, SetAsideMark
@@ -15,6 +16,6 @@ __all__ = [
     "TeachingNeed", "Unavailability", "Distance", "Researcher", "Exam", "ExamSession", "Item", "ItemUsage",
     "Paper", "PaperItem", "Response", "Score", "SeasonStage", "PolicySet", "Plan", "RotationAssignment",
     "InvigilationAssignment", "MarkingAssignment", "AuditEntry",
-    "MarkingGroup", "MarkingScript", "MarkingTask", "MarkingMark", "Marker", "User",
+    "MarkingGroup", "MarkingScript", "MarkingTask", "MarkingMark", "Marker", "User", "EnrollmentRun",
     "MarkingStandard", "MarkingCheck", "MarkerState", "MarkingProblem", "SetAsideMark",
 ]

@@ -23,6 +23,8 @@ app.add_typer(db_app, name="db")
 
 
 def _mount_subcommands() -> None:
+    from service.cli_enrollment import app as enrollment_app
+    from service.cli_clusters import app as clusters_app
     from service.cli_marking import app as marking_app
     from service.cli_plans import invigilation_app, invigilation_plan, policy_app, rotation_app
     from service.cli_users import app as user_app
@@ -36,6 +38,8 @@ def _mount_subcommands() -> None:
     app.add_typer(policy_app, name="policy")
     app.add_typer(invigilation_app, name="invigilation")
     app.add_typer(user_app, name="user")
+    app.add_typer(enrollment_app, name="enrollment")
+    app.add_typer(clusters_app, name="clusters")
     app.command("web")(serve_web)
 
 

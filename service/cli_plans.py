@@ -104,7 +104,7 @@ def rotation_explain(
 
 # --- policies ---
 
-AREA_HELP = "One of: rotation, exam_logistics, question_setting, marking, analysis."
+AREA_HELP = "One of: rotation, exam_logistics, question_setting, marking, analysis, formation."
 
 
 def _area(area: str, lang: str = "zh") -> str:

@@ -30,16 +30,16 @@ Errors: `{"detail": {"code": ..., "message": ...}}`: 404 not_found, 409 lease_lo
 problem_settled / no_retakes, 422 invalid_scores / ambiguous_mark.
 """
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Path, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from marking.policy import MarkingPolicy
-from marking.queue import MarkerRef, QueueError
+from marking.queue import LeaseLost, MarkerRef, QueueError
 from marking.queue.problems import open_problems, report_problem, resolve_problem
 from marking.queue.quality_store import (MarkingBlocked, TrialError, retake_trial, set_paused, trial_status,
                                          waive_trial)
@@ -82,16 +82,23 @@ class RemarkRequest(BaseModel):
     reason: Text | None = None
 
 
-def _error(status: int, code: str, message: str) -> HTTPException:
-    return HTTPException(status, {"code": code, "message": message})
+LEADERS_ONLY = "只有题组长可以使用此功能"
+
+
+def _error(status: int, code: str, message: str, **extra: Any) -> HTTPException:
+    return HTTPException(status, {"code": code, "message": message, **extra})
 
 
 def _queue_error(error: QueueError) -> HTTPException:
+    """A queue refusal as the marker API words errors: a stable code and a Chinese message."""
+    zh = getattr(error, "zh", None)
     if isinstance(error, NotFound):
-        return _error(404, "not_found", str(error))
+        return _error(404, "not_found", zh or "没有找到请求的内容")
     if isinstance(error, AmbiguousMark):
-        return HTTPException(422, {"code": error.code, "message": str(error), "marks": error.marks})
-    return _error(409, error.code, str(error))
+        return _error(422, error.code, error.zh, marks=error.marks)
+    if isinstance(error, LeaseLost):
+        return _error(409, error.code, "这份答卷已不在您手中（已提交、已领取超时或已交给题组长）")
+    return _error(409, error.code, zh or str(error))
 
 
 def thresholds(policy: MarkingPolicy) -> dict[str, float | int]:
@@ -106,131 +113,139 @@ def thresholds(policy: MarkingPolicy) -> dict[str, float | int]:
             "trial_pass_share": q.trial_pass_share}
 
 
-def quality_router(session: Callable[..., Any], current_marker: Callable[..., Any], policy: MarkingPolicy, *,
-                   api: str = API, scans: Callable[[Session, int, Any], dict] | None = None) -> APIRouter:
-    """The quality-control endpoints, on the marker API's own session and token dependencies.
+Work = Callable[[str | None, Callable[[Session, MarkerRef], Any]], Awaitable[Any]]
 
-    `scans(db, script_id, items)`: the scan URLs of a script's items (the marker API's opaque scan keys),
-    added to problem scripts and script views when given."""
+
+def quality_router(work: Work, policy: MarkingPolicy, *, api: str = API) -> APIRouter:
+    """The quality-control endpoints on the marker API's own `work(authorization, job)`: it checks the
+    token and runs `job(session, marker)` on one pooled connection (service/marker_api.py)."""
     router = APIRouter(prefix=api)
-    DbSession = Annotated[Session, Depends(session)]
-    Me = Annotated[MarkerRef, Depends(current_marker)]
-
-    def leader(marker: Me) -> MarkerRef:
-        if not marker.is_leader:
-            raise HTTPException(403, "group leaders (题组长) only")
-        return marker
-
-    Leader = Annotated[MarkerRef, Depends(leader)]
     Lang = Annotated[Literal["zh", "en"], Query()]
+    TeacherId = Annotated[str, Path(max_length=64)]
+    Code = Annotated[str, Path(max_length=32)]
+
+    async def run(request: Request, job: Callable[[Session, MarkerRef], Any], *, leaders: bool = False) -> Any:
+        def guarded(db: Session, marker: MarkerRef) -> Any:
+            if leaders and not marker.is_leader:
+                raise _error(403, "leaders_only", LEADERS_ONLY)
+            try:
+                return job(db, marker)
+            except QueueError as error:
+                raise _queue_error(error) from error
+            except TrialError as error:
+                raise _error(409, error.code, error.zh) from error
+
+        return await work(request.headers.get("authorization"), guarded)
 
     def member(db: Session, lead: MarkerRef, teacher_id: str) -> MarkerRef:
         row = db.get(Marker, (lead.exam_id, teacher_id))
         db.commit()
         if row is None or (row.subject, row.item_group) != (lead.subject, lead.item_group):
-            raise _error(404, "not_found", f"teacher {teacher_id} does not mark in this group")
+            raise _error(404, "not_found", f"教师 {teacher_id} 不在本题组阅卷")
         return MarkerRef(row.exam_id, row.teacher_id, row.school_id, row.subject, row.item_group, row.role)
 
     # --- markers ---
 
     @router.post("/tasks/{task_id}/problem")
-    def problem(task_id: Id, body: ProblemRequest, marker: Me, db: DbSession) -> dict[str, int]:
-        try:
-            return {"problem_id": report_problem(db, marker, task_id, body.reason, body.note, policy=policy)}
-        except QueueError as error:
-            raise _queue_error(error) from error
+    async def problem(task_id: Id, body: ProblemRequest, request: Request) -> dict[str, int]:
+        return await run(request, lambda db, marker: {
+            "problem_id": report_problem(db, marker, task_id, body.reason, body.note, policy=policy)})
 
     @router.get("/trial")
-    def trial(marker: Me, db: DbSession) -> dict[str, Any]:
-        return trial_status(db, marker, policy)
+    async def trial(request: Request) -> dict[str, Any]:
+        return await run(request, lambda db, marker: trial_status(db, marker, policy))
 
     @router.post("/trial/retake")
-    def retake(marker: Me, db: DbSession) -> dict[str, Any]:
-        try:
-            return retake_trial(db, marker, policy)
-        except TrialError as error:
-            raise _error(409, error.code, error.en) from error
+    async def retake(request: Request) -> dict[str, Any]:
+        return await run(request, lambda db, marker: retake_trial(db, marker, policy))
 
     # --- leaders ---
 
     @router.get("/problems")
-    def problems(lead: Leader, db: DbSession, all: bool = False) -> dict[str, Any]:  # noqa: A002
-        return {"problems": open_problems(db, lead, include_settled=all, scans=scans)}
+    async def problems(request: Request, all: bool = False) -> dict[str, Any]:  # noqa: A002
+        return await run(request, lambda db, lead: {
+            "problems": open_problems(db, lead, include_settled=all)}, leaders=True)
 
     @router.post("/problems/{problem_id}/resolve")
-    def resolve(problem_id: Id, body: ResolveRequest, lead: Leader, db: DbSession) -> dict[str, Any]:
+    async def resolve(problem_id: Id, body: ResolveRequest, request: Request) -> dict[str, Any]:
         if body.action == "score" and not body.scores:
-            raise _error(422, "invalid_scores", "scores are needed to score a problem script")
-        try:
-            return resolve_problem(db, lead, problem_id, body.action, body.scores, body.note)
-        except QueueError as error:
-            raise _queue_error(error) from error
+            raise _error(422, "invalid_scores", "给问题卷评分时须给出各小题分数")
+        return await run(request, lambda db, lead: resolve_problem(db, lead, problem_id, body.action, body.scores,
+                                                                   body.note), leaders=True)
 
     @router.get("/group/markers")
-    def group_markers(lead: Leader, db: DbSession, lang: Lang = "zh") -> dict[str, Any]:
+    async def group_markers(request: Request, lang: Lang = "zh") -> dict[str, Any]:
         from marking.monitor import marker_rows
 
-        rows = marker_rows(db, lead.exam_id, policy=policy, subject=lead.subject, item_group=lead.item_group)
-        return {"markers": [r.to_dict(lang) for r in rows], "thresholds": thresholds(policy)}
+        def job(db: Session, lead: MarkerRef) -> dict[str, Any]:
+            rows = marker_rows(db, lead.exam_id, policy=policy, subject=lead.subject, item_group=lead.item_group)
+            return {"markers": [r.to_dict(lang) for r in rows], "thresholds": thresholds(policy)}
+
+        return await run(request, job, leaders=True)
 
     @router.get("/group/markers/{teacher_id}/marks")
-    def recent_marks(teacher_id: Annotated[str, Path(max_length=64)], lead: Leader, db: DbSession,
-                     limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
-        member(db, lead, teacher_id)
-        return {"teacher_id": teacher_id, "marks": marker_marks(db, lead, teacher_id, limit=limit)}
+    async def recent_marks(teacher_id: TeacherId, request: Request,
+                           limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+        def job(db: Session, lead: MarkerRef) -> dict[str, Any]:
+            member(db, lead, teacher_id)
+            return {"teacher_id": teacher_id, "marks": marker_marks(db, lead, teacher_id, limit=limit)}
+
+        return await run(request, job, leaders=True)
 
     @router.post("/group/markers/{teacher_id}/pause")
-    def pause(teacher_id: Annotated[str, Path(max_length=64)], body: PauseRequest, lead: Leader, db: DbSession) -> dict[str, Any]:
-        target = member(db, lead, teacher_id)
-        released = set_paused(db, target.exam_id, target.teacher_id, body.paused, body.reason, lead.teacher_id)
-        from models import audit
+    async def pause(teacher_id: TeacherId, body: PauseRequest, request: Request) -> dict[str, Any]:
+        def job(db: Session, lead: MarkerRef) -> dict[str, Any]:
+            from models import audit
 
-        db.info["actor"] = lead.teacher_id
-        audit.record(db, "pause" if body.paused else "resume", "marking_marker", teacher_id,
-                     {"reason": body.reason, "released": released})
-        db.commit()
-        return {"teacher_id": teacher_id, "paused": body.paused, "released": released}
+            target = member(db, lead, teacher_id)
+            released = set_paused(db, target.exam_id, target.teacher_id, body.paused, body.reason, lead.teacher_id)
+            db.info["actor"] = lead.teacher_id
+            audit.record(db, "pause" if body.paused else "resume", "marking_marker", teacher_id,
+                         {"reason": body.reason, "released": released})
+            db.commit()
+            return {"teacher_id": teacher_id, "paused": body.paused, "released": released}
+
+        return await run(request, job, leaders=True)
 
     @router.post("/group/markers/{teacher_id}/trial")
-    def trial_decision(teacher_id: Annotated[str, Path(max_length=64)], body: TrialDecision, lead: Leader, db: DbSession) -> dict[str, Any]:
-        target = member(db, lead, teacher_id)
-        if body.decision == "pass":
-            waive_trial(db, target, lead.teacher_id)
-            return trial_status(db, target, policy)
-        try:
+    async def trial_decision(teacher_id: TeacherId, body: TrialDecision, request: Request) -> dict[str, Any]:
+        def job(db: Session, lead: MarkerRef) -> dict[str, Any]:
+            target = member(db, lead, teacher_id)
+            if body.decision == "pass":
+                waive_trial(db, target, lead.teacher_id)
+                return trial_status(db, target, policy)
             return retake_trial(db, target, policy, leader=lead.teacher_id)
-        except TrialError as error:
-            raise _error(409, error.code, error.en) from error
+
+        return await run(request, job, leaders=True)
 
     @router.get("/group/scripts/{code}")
-    def script(code: Annotated[str, Path(max_length=32)], lead: Leader, db: DbSession) -> dict[str, Any]:
-        try:
-            return script_view(db, lead, code, scans=scans)
-        except QueueError as error:
-            raise _queue_error(error) from error
+    async def script(code: Code, request: Request) -> dict[str, Any]:
+        return await run(request, lambda db, lead: script_view(db, lead, code), leaders=True)
 
     @router.post("/group/scripts/{code}/return")
-    def return_script(code: Annotated[str, Path(max_length=32)], body: ReturnRequest, lead: Leader, db: DbSession) -> dict[str, Any]:
-        if body.teacher_id is not None:
-            member(db, lead, body.teacher_id)
-        try:
+    async def return_script(code: Code, body: ReturnRequest, request: Request) -> dict[str, Any]:
+        def job(db: Session, lead: MarkerRef) -> dict[str, Any]:
+            if body.teacher_id is not None:
+                member(db, lead, body.teacher_id)
             return return_mark(db, lead, code, body.reason, body.teacher_id)
-        except QueueError as error:
-            raise _queue_error(error) from error
+
+        return await run(request, job, leaders=True)
 
     @router.post("/group/scripts/{code}/remark")
-    def remark(code: Annotated[str, Path(max_length=32)], body: RemarkRequest, lead: Leader, db: DbSession) -> dict[str, Any]:
-        try:
-            return leader_mark(db, lead, code, body.scores, reason=body.reason or "remark")
-        except QueueError as error:
-            raise _queue_error(error) from error
+    async def remark(code: Code, body: RemarkRequest, request: Request) -> dict[str, Any]:
+        return await run(request, lambda db, lead: leader_mark(db, lead, code, body.scores,
+                                                               reason=body.reason or "remark"), leaders=True)
 
     @router.get("/group/unmarkable")
-    def unmarkable(lead: Leader, db: DbSession, lang: Lang = "zh") -> dict[str, Any]:
+    async def unmarkable(request: Request, lang: Lang = "zh") -> dict[str, Any]:
         from marking.monitor import unmarkable_work
 
-        work = unmarkable_work(db, lead.exam_id, policy=policy, subject=lead.subject, item_group=lead.item_group)
-        return {"unmarkable": [w.to_dict(lang) for w in work]}
+        def job(db: Session, lead: MarkerRef) -> dict[str, Any]:
+            work_left = unmarkable_work(db, lead.exam_id, policy=policy, subject=lead.subject,
+                                        item_group=lead.item_group)
+            return {"unmarkable": [w.to_dict(lang) for w in work_left]}
+
+        return await run(request, job, leaders=True)
 
     return router
 
@@ -242,10 +257,7 @@ def blocked_response(request: Request, error: Exception) -> JSONResponse:
     return JSONResponse({"task": None, "paused": True, "code": error.code, "reason": error.reason(lang)})
 
 
-def install_quality_api(app: FastAPI, session: Callable[..., Any], current_marker: Callable[..., Any],
-                        policy: MarkingPolicy, *, api: str = API,
-                        scans: Callable[[Session, int, Any], dict] | None = None) -> None:
+def install_quality_api(app: FastAPI, work: Work, policy: MarkingPolicy, *, api: str = API) -> None:
     """Add the quality-control endpoints to the marker API app, and its answer for a blocked marker."""
-    app.include_router(quality_router(session, current_marker, policy, api=api, scans=scans))
+    app.include_router(quality_router(work, policy, api=api))
     app.add_exception_handler(MarkingBlocked, blocked_response)
-

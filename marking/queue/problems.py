@@ -15,8 +15,7 @@ of them wins, the other finds the task gone (LeaseLost).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,15 +27,16 @@ from models.marking_quality import MarkingCheck, MarkingProblem
 
 from .connection import _writing
 from .leasing import _acting_for
-from .records import LeaseLost, MarkerRef, NotFound, QueueError, group_items
-from .remarking import leader_mark, lock_script, teacher_names
-from .views import script_answers, script_marks
+from .records import LeaseLost, MarkerRef, QueueError, group_items
+from .remarking import Missing, leader_mark, lock_script, teacher_names
+from .views import script_marks
 
 
 class ProblemSettled(QueueError):
     """The problem was settled already."""
 
     code = "problem_settled"
+    zh = "这份问题卷已经处理过"
 
 
 _REPORT_TASK = """
@@ -98,11 +98,12 @@ def report_problem(session: Session, marker: MarkerRef, task_id: int, reason: st
     return int(problem_id)
 
 
-def open_problems(session: Session, leader: MarkerRef, *, include_settled: bool = False,
-                  scans: Callable[[Session, int, Any], dict] | None = None) -> list[dict]:
+def open_problems(session: Session, leader: MarkerRef, *, include_settled: bool = False) -> list[dict]:
     """Problem scripts of the leader's group (open ones; all with `include_settled`), each with the
-    script's answers and the marks it has so far (kind, scores, total: no marker names, no student).
-    `scans(session, script_id, items)`: the marker API's scan URLs of a script, added as `scans`."""
+    script's answers (text, or scan URLs by opaque key as the marker API serves them) and the marks it
+    has so far (kind, scores, total: no marker names, no student)."""
+    from .serving import task_answers
+
     query = select(MarkingProblem).where(MarkingProblem.exam_id == leader.exam_id,
                                          MarkingProblem.subject == leader.subject,
                                          MarkingProblem.item_group == leader.item_group)
@@ -123,12 +124,12 @@ def open_problems(session: Session, leader: MarkerRef, *, include_settled: bool 
                     "check": check.kind if check is not None else None,
                     "items": [{"item_id": i.item_id, "position": i.position, "max_score": i.max_score,
                                "score_step": i.step, "rubric": i.rubric} for i in items],
-                    "answers": script_answers(session, source, items) if source is not None else {},
                     "earlier_marks": ([{k: m[k] for k in ("kind", "scores", "total")}
                                        for m in script_marks(session, p.script_id)]
                                       if p.script_id is not None and check is None else [])})
-        if scans is not None and source is not None:
-            out[-1]["scans"] = scans(session, source, items)
+        answers, scans = (task_answers(session, leader.exam_id, leader.subject, leader.item_group, source, p.code,
+                                       items) if source is not None else ({}, {}))
+        out[-1].update(answers=answers, scans=scans)
     session.commit()
     return out
 
@@ -143,7 +144,8 @@ def resolve_problem(session: Session, leader: MarkerRef, problem_id: int, action
     if problem is None or (problem.exam_id, problem.subject, problem.item_group) != (
             leader.exam_id, leader.subject, leader.item_group):
         session.commit()
-        raise NotFound(f"no problem {problem_id} in group {leader.subject}/{leader.item_group}")
+        raise Missing(f"no problem {problem_id} in group {leader.subject}/{leader.item_group}",
+                      f"本题组没有编号为 {problem_id} 的问题卷")
     session.commit()
     now = time.time()
     if problem.check_id is not None:  # a quality-control check: give it back to its marker, or close it

@@ -37,7 +37,7 @@ from marking.sql import Driver
 from models.marking import Marker, MarkingMark
 from models.marking_quality import MarkerState, MarkingCheck, MarkingStandard
 
-from .connection import _url, _writing
+from .connection import _reading, _url, _writing
 from .records import Lease, MarkerRef, SubmitResult, group_items
 
 
@@ -176,18 +176,32 @@ def quality_lease(session: Session, marker: MarkerRef, kinds, policy: MarkingPol
     if kinds is not None or marker.role != "marker":
         return None
     group = (marker.subject, marker.item_group)
-    if policy.quality.trial_required and group in state.trial_groups \
-            and (mine is None or mine.trial_state not in ("passed", "waived")):
+    trial = policy.quality.trial_required and group in state.trial_groups \
+        and (mine is None or mine.trial_state not in ("passed", "waived"))
+    due = state.due.get(marker.teacher_id)
+    checks = marker.teacher_id in state.leased or (due is not None and due <= state.clock)
+    if not (trial or checks) or _holds_lease(session, marker):
+        return None  # nothing for quality control now, or the marker holds a script: the queue hands it back
+    if trial:
         lease = _trial_lease(session, marker, policy, now, mine)
         if lease is not None:
             return lease
-    due = state.due.get(marker.teacher_id)
-    if marker.teacher_id in state.leased or (due is not None and due <= state.clock):
+    if checks:
         lease = _lease_check(session, marker, policy, now, state.clock, "kind <> 'trial'")
         if lease is not None:
             return lease
         _reload_checks(session, marker)
     return None
+
+
+def _holds_lease(session: Session, marker: MarkerRef) -> bool:
+    """Whether the marker holds a script of the queue in their group (one at a time: marking/queue/leasing.py)."""
+    from marking import sql as sql_text
+
+    params = {"exam": marker.exam_id, "subject": marker.subject, "item_group": marker.item_group,
+              "marker": marker.teacher_id}
+    with _reading(session) as db:
+        return db.execute(sql_text.HELD, params).fetchone() is not None
 
 
 def _lease_from(session: Session, marker: MarkerRef, row, policy: MarkingPolicy) -> Lease:  # noqa: ANN001
@@ -234,8 +248,13 @@ def _reload_checks(session: Session, marker: MarkerRef) -> None:
 
 # --- trial marking (试评) --------------------------------------------------------------------------
 
-def _new_code() -> str:
-    return secrets.token_hex(6).upper()  # like a script's code (密号)
+def _new_code(db: Driver, exam_id: str) -> str:
+    """A fresh code like a script's (密号), taken by no script of the exam (scan keys are by code)."""
+    while True:
+        code = secrets.token_hex(6).upper()
+        if db.execute("SELECT 1 FROM marking_script WHERE exam_id = :exam AND code = :code",
+                      {"exam": exam_id, "code": code}).fetchone() is None:
+            return code
 
 
 _STATE_ROW = """
@@ -278,7 +297,7 @@ def _start_round(db: Driver, marker: MarkerRef, policy: MarkingPolicy, round_: i
         db.execute(_NEW_CHECK, {"exam": marker.exam_id, "subject": marker.subject, "item_group": marker.item_group,
                                 "teacher": marker.teacher_id, "kind": "trial", "round": round_,
                                 "standard": standard_id, "script": None, "original": None, "original_scores": None,
-                                "code": _new_code(), "due": 0, "now": now})
+                                "code": _new_code(db, marker.exam_id), "due": 0, "now": now})
     db.execute("UPDATE marking_marker_state SET trial_state = 'in_progress', trial_round = :round, updated_at = :now, "
                "trial_decided_by = COALESCE(:decided, trial_decided_by) WHERE exam_id = :exam AND teacher_id = :teacher",
                {"round": round_, "now": now, "decided": decided_by, "exam": marker.exam_id,
@@ -545,7 +564,7 @@ def after_mark(session: Session, marker: MarkerRef, result: SubmitResult, clean:
             due = result.mark_id + gap
             db.execute(_NEW_CHECK, {**base, "kind": "recheck", "standard": None, "script": result.script_id,
                                     "original": result.mark_id, "original_scores": db.json(dict(clean)),
-                                    "code": _new_code(), "due": due})
+                                    "code": _new_code(db, marker.exam_id), "due": due})
             dues.append(due)
         if standard:
             candidates = [r[0] for r in db.execute(
@@ -557,7 +576,7 @@ def after_mark(session: Session, marker: MarkerRef, result: SubmitResult, clean:
                 pick = candidates[int(unit_hash(marker.exam_id, marker.teacher_id, result.mark_id) * len(candidates))]
                 due = result.mark_id + int(unit_hash("due", result.mark_id) * gap)
                 db.execute(_NEW_CHECK, {**base, "kind": "standard", "standard": pick, "script": None,
-                                        "original": None, "original_scores": None, "code": _new_code(), "due": due})
+                                        "original": None, "original_scores": None, "code": _new_code(db, marker.exam_id), "due": due})
                 dues.append(due)
     if dues:
         def change(s: _ExamQc) -> None:
@@ -572,3 +591,32 @@ def standard_answers(session: Session, standard_id: int, items) -> dict[str, str
     session.commit()
     return {i.item_id: (answers.get(i.item_id) or None) for i in items}
 
+
+def check_scan(session: Session, marker: MarkerRef, code: str, index: int) -> tuple[bool, bool, str | None] | None:
+    """A scan key of a check's code (marking/scans.py): (found, allowed, file reference if allowed), or None
+    when the code is no check's. The marker holding the check may see it, and the leaders of its group."""
+    from marking.scans import is_scan
+
+    row = session.execute(select(MarkingCheck.teacher_id, MarkingCheck.state, MarkingCheck.subject,
+                                 MarkingCheck.item_group, MarkingCheck.script_id, MarkingCheck.standard_id)
+                          .where(MarkingCheck.exam_id == marker.exam_id, MarkingCheck.code == code)).first()
+    session.commit()
+    if row is None:
+        return None
+    teacher_id, state, subject, item_group, script_id, standard_id = row
+    items = group_items(session, marker.exam_id, subject, item_group)
+    if index > len(items):
+        return (False, False, None)
+    allowed = (teacher_id == marker.teacher_id and state == "leased") or (
+        marker.is_leader and (marker.subject, marker.item_group) == (subject, item_group))
+    item = items[index - 1]
+    if standard_id is not None:
+        reference = standard_answers(session, int(standard_id), [item])[item.item_id]
+    else:
+        from .views import script_answers
+
+        reference = script_answers(session, int(script_id or 0), [item])[item.item_id]
+        session.commit()
+    if not is_scan(reference):
+        return (False, allowed, None)
+    return (True, allowed, reference if allowed else None)

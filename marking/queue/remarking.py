@@ -10,8 +10,7 @@ audit, never counted again.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -35,16 +34,29 @@ class ScriptLocked(QueueError):
 
     code = "script_locked"
 
+    def __init__(self, message: str, zh: str):
+        super().__init__(message)
+        self.zh = zh
+
 
 class AmbiguousMark(QueueError):
     """More than one marker's mark could be meant: name the marker. `marks`: the candidates
     (teacher_id, kind, total) for the leader to choose from."""
 
     code = "ambiguous_mark"
+    zh = "这份答卷有多位教师的评分：请指明退回哪一位教师的评分"
 
     def __init__(self, message: str, marks: list[dict] | None = None):
         super().__init__(message)
         self.marks = marks or []
+
+
+class Missing(NotFound):
+    """Not in the leader's group: no such script, problem, mark or marker."""
+
+    def __init__(self, message: str, zh: str):
+        super().__init__(message)
+        self.zh = zh
 
 
 @dataclass(frozen=True)
@@ -65,7 +77,7 @@ def find_script(session: Session, leader: MarkerRef, code: str) -> ScriptRef:
                                  MarkingScript.item_group == leader.item_group)).first()
     session.commit()
     if row is None:
-        raise NotFound(f"no script {code} in group {leader.subject}/{leader.item_group}")
+        raise Missing(f"no script {code} in group {leader.subject}/{leader.item_group}", f"本题组没有密号为 {code} 的答卷")
     return ScriptRef(*row)
 
 
@@ -111,13 +123,15 @@ def return_mark(session: Session, leader: MarkerRef, code: str, reason: str, tea
     with _writing(session) as db:
         status, _done, _needed, source, _finals = lock_script(db, script.script_id)
         if source == "leader":
-            raise ScriptLocked("the group leader's own mark is final on this script")
+            raise ScriptLocked("the group leader's own mark is final on this script", "这份答卷已由题组长评定，不能退回")
         if status == "problem":
-            raise ScriptLocked("the script is an open problem script: settle the problem first")
+            raise ScriptLocked("the script is an open problem script: settle the problem first",
+                               "这份答卷是待处理的问题卷：请先处理问题卷")
         marks = [m for m in _marks(db, script.script_id) if m[5] in REGULAR + ESCALATED]
         chosen = [m for m in marks if teacher_id is None or m[4] == teacher_id]
         if not chosen:
-            raise NotFound(f"no mark of {teacher_id or 'any marker'} on script {script.code}")
+            raise Missing(f"no mark of {teacher_id or 'any marker'} on script {script.code}",
+                          f"答卷 {script.code} 上没有{'这位教师的' if teacher_id else ''}评分")
         if len(chosen) > 1:
             raise AmbiguousMark(f"script {script.code} has marks of {len(chosen)} markers: name the marker "
                                 f"(teacher_id)", [{"teacher_id": m[4], "kind": m[5], "total": m[7]} for m in chosen])
@@ -131,6 +145,9 @@ def return_mark(session: Session, leader: MarkerRef, code: str, reason: str, tea
         for later_kind in later:
             db.execute("DELETE FROM marking_task WHERE script_id = :script AND kind = :kind",
                        {"script": script.script_id, "kind": later_kind})
+        if kind in REGULAR:  # the partner's pair figures (agreement, deviation) compared it with the mark gone
+            db.execute("UPDATE marking_mark SET pair_agreed = NULL, pair_deviation = NULL WHERE script_id = :script",
+                       {"script": script.script_id})
         db.execute("UPDATE marking_task SET state = 'waiting', marker_id = NULL, leased_at = NULL, "
                    "lease_expires_at = NULL, done_at = NULL WHERE task_id = :task", {"task": target[1]})
         new_status = "marking" if kind in REGULAR else kind
@@ -181,10 +198,11 @@ def leader_mark(session: Session, leader: MarkerRef, code: str, scores: Mapping[
                        "WHERE task_id = :task", {"leader": leader.teacher_id, "now": now, "task": task_id})
         mark_id = db.execute(
             "INSERT INTO marking_mark (task_id, script_id, exam_id, marker_id, kind, scores, total, leased_at, "
-            "marked_at, seconds) VALUES (:task, :script, :exam, :leader, 'leader', :scores, :total, NULL, :now, NULL) "
-            "RETURNING mark_id",
+            "marked_at, seconds, subject, item_group) VALUES (:task, :script, :exam, :leader, 'leader', :scores, "
+            ":total, NULL, :now, NULL, :subject, :item_group) RETURNING mark_id",
             {"task": task_id, "script": script.script_id, "exam": leader.exam_id, "leader": leader.teacher_id,
-             "scores": db.json(clean), "total": round(sum(clean.values()), 6), "now": now}).fetchone()[0]
+             "scores": db.json(clean), "total": round(sum(clean.values()), 6), "now": now,
+             "subject": script.subject, "item_group": script.item_group}).fetchone()[0]
         withdrawn = db.execute("UPDATE marking_task SET state = 'dropped' WHERE script_id = :script "
                                "AND state IN ('waiting', 'leased', 'held', 'problem')",
                                {"script": script.script_id}).rowcount or 0
@@ -212,19 +230,19 @@ def teacher_names(session: Session, teacher_ids) -> dict[str, str]:  # noqa: ANN
     return {t: names.get(t, t) for t in ids}
 
 
-def script_view(session: Session, leader: MarkerRef, code: str, *,
-                scans: Callable[[Session, int, Any], dict] | None = None) -> dict:
-    """A script of the leader's group as the leader sees it: answers, every mark with its marker's name,
-    marks set aside, the final scores and any problem reports. Never the student or the school.
-    `scans(session, script_id, items)`: the marker API's scan URLs, added as `scans`."""
+def script_view(session: Session, leader: MarkerRef, code: str) -> dict:
+    """A script of the leader's group as the leader sees it: answers (text, or scan URLs by opaque key),
+    every mark with its marker's name, marks set aside, the final scores and any problem reports. Never
+    the student or the school."""
     from models.marking_quality import MarkingProblem, SetAsideMark
 
-    from .views import script_answers
+    from .serving import task_answers
 
     script = find_script(session, leader, code)
     row = session.get_one(MarkingScript, script.script_id)
     items = group_items(session, leader.exam_id, script.subject, script.item_group)
-    answers = script_answers(session, script.script_id, items)
+    answers, scans = task_answers(session, leader.exam_id, script.subject, script.item_group, script.script_id,
+                                  script.code, items)
     marks = session.execute(select(MARKS.c.mark_id, MARKS.c.kind, MARKS.c.marker_id, MARKS.c.scores, MARKS.c.total,
                                    MARKS.c.marked_at, MARKS.c.seconds)
                             .where(MARKS.c.script_id == script.script_id).order_by(MARKS.c.mark_id)).all()
@@ -237,7 +255,7 @@ def script_view(session: Session, leader: MarkerRef, code: str, *,
     view = {"code": script.code, "status": row.status, "source": row.source, "marks_needed": row.marks_needed,
             "items": [{"item_id": i.item_id, "position": i.position, "max_score": i.max_score,
                        "score_step": i.step, "rubric": i.rubric} for i in items],
-            "answers": answers,
+            "answers": answers, "scans": scans,
             "marks": [{"mark_id": m.mark_id, "kind": m.kind, "teacher_id": m.marker_id, "name": names[m.marker_id],
                        "scores": m.scores, "total": m.total, "marked_at": m.marked_at, "seconds": m.seconds}
                       for m in marks],
@@ -246,8 +264,6 @@ def script_view(session: Session, leader: MarkerRef, code: str, *,
             "final_scores": row.final_scores, "final_sources": row.final_sources,
             "problems": [{"problem_id": p.problem_id, "reason": p.reason, "note": p.note, "state": p.state,
                           "reported_by": names[p.reported_by], "reported_at": p.reported_at} for p in problems]}
-    if scans is not None:
-        view["scans"] = scans(session, script.script_id, items)
     session.commit()
     return view
 
