@@ -68,6 +68,20 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "total_count": ("合计", "Total"), "cluster_mean": ("学区平均分", "Cluster mean"),
     "cluster_excellent_rate": ("学区优秀率", "Cluster excellent rate"),
     "cluster_pass_rate": ("学区及格率", "Cluster pass rate"), "cluster_low_rate": ("学区低分率", "Cluster low rate"),
+    # attendance, borderline students, value added, trends, appraisal (analysis/FORMAT.md)
+    "expected": ("应考", "Expected"), "sat": ("实考", "Sat"), "absent": ("缺考", "Absent"), "exempt": ("免考", "Exempt"),
+    "participation_rate": ("参考率", "Participation rate"), "status": ("状态", "Status"), "source": ("依据", "Source"),
+    "name": ("姓名", "Name"), "value_added": ("平均增值", "Mean value added"), "expected_z": ("预期标准分", "Expected z"),
+    "prev_total_z": ("上次总分标准分", "Previous total z"), "line": ("分数线", "Line"), "line_score": ("线上分数", "Line score"),
+    "borderline_before": ("上次临界人数", "Borderline last time"), "sat_again": ("本次参考", "Sat again"),
+    "crossed": ("达线人数", "Crossed"), "conversion_rate": ("转化率", "Conversion rate"),
+    "first_mean_z": ("首次平均标准分", "First mean z"), "last_mean_z": ("本次平均标准分", "Latest mean z"),
+    "z_slope": ("标准分趋势（每次）", "z trend (per exam)"), "primary_school_id": ("毕业小学编号", "Primary school id"),
+    "primary_school_name": ("毕业小学", "Primary school"), "junior_schools": ("初中学校", "Junior schools"),
+    "year_score": ("学年考核分", "Year score"), "scored_tests": ("计分次数", "Scored tests"),
+    "exam_ids": ("考试", "Exams"), "teacher_ids": ("任课教师编号", "Teacher ids"), "teacher_names": ("任课教师", "Teachers"),
+    "ranked": ("参加排名", "Ranked"), "kind": ("类别", "Kind"), "mentor_name": ("师傅姓名", "Mentor name"),
+    "apprentice_ids": ("徒弟", "Apprentices"), "apprentice_names": ("徒弟姓名", "Apprentice names"),
 }
 
 LEVEL_NAMES = {"class": ("班级", "Class"), "school": ("学校", "School"), "cluster": ("学区", "Cluster"),

@@ -13,6 +13,9 @@ import pandas as pd
 
 from analysis import labels as L
 from analysis.assessment import BundledEvaluation, bundled_evaluation, class_assessment, teacher_assessment
+from analysis.attendance import ABSENTEE_COLUMNS, COUNT_COLUMNS, attendance_of
+from analysis.borderline import BORDERLINE_COLUMNS, CONVERSION_COLUMNS, borderline_counts, borderline_students, conversion
+from analysis.cohort import CohortTrends, cohort_trends, transition_summary
 from analysis.items import (OPTION_COLUMNS, encode_responses, item_means_by_group, item_statistics, option_analysis,
                             score_groups)
 from analysis.matrix import ScoreData, build_score_data
@@ -46,6 +49,18 @@ class ExamAnalysis:
     teachers: pd.DataFrame  # teacher_id, name (names only when a teachers table was given)
     previous_exam_id: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # who was expected and who sat (应考/实考/缺考/免考): level × group × subject counts (also merged into
+    # `summary`), and the absentees by name (analysis.attendance)
+    attendance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["level", "group_id", "subject",
+                                                                                  *COUNT_COLUMNS]))
+    absentees: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ABSENTEE_COLUMNS)))
+    # 临界生 per line, paper and student with their teacher; counts per group; 转化率 since the previous exam
+    borderline: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(BORDERLINE_COLUMNS)))
+    borderline_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    conversion: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CONVERSION_COLUMNS)))
+    # 学情档案 over the cohort's stored exams (None without history) and 小学–初中衔接 (empty without origins)
+    trends: CohortTrends | None = None
+    transition: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def has_previous(self) -> bool:
@@ -57,7 +72,8 @@ class ExamAnalysis:
 
     # --- exports with exactly the FORMATS.md columns ------------------------------------------
     def school_summary_export(self) -> pd.DataFrame:
-        """school_summary.csv rows: one per school and subject (subjects only, not the total)."""
+        """school_summary.csv rows: one per school and subject (subjects only, not the total); v2 adds
+        expected (应考), sat (实考) and absent (缺考)."""
         rows = self.summary[(self.summary["level"] == "school") & (self.summary["subject"] != TOTAL)]
         out = rows.assign(exam_id=self.exam_id, school_id=rows["group_id"])[list(EXPORT_COLUMNS["school_summary"])]
         return out.sort_values(["subject", "school_id"]).reset_index(drop=True)
@@ -78,19 +94,20 @@ class ExamAnalysis:
         head = (f"**{self.exam_id}** · {L.text('students_n', lang)} {n_students} · "
                 f"{L.text('schools_n', lang)} {len(schools)} · {L.column('full_marks', lang)} "
                 f"{_num(total['full_marks'].max())}")
-        columns = ["school_name", "students", "mean", "excellent_rate", "pass_rate", "low_rate", "above_mean_rate",
-                   "improvement_rate", "rank"]
+        columns = ["school_name", "expected", "sat", "absent", "participation_rate", "mean", "excellent_rate",
+                   "pass_rate", "low_rate", "above_mean_rate", "improvement_rate", "rank"]
         lines = [head, "", "| " + " | ".join(c(x) for x in columns) + " |", "|" + "---|" * len(columns)]
         rows = list(schools.head(max_rows).itertuples(index=False))
         for row in rows + list(clusters.itertuples(index=False)):
             name = self.school_name(row.group_id) if row.level == "school" else \
                 f"{L.level('cluster', lang)} {row.group_id}"
-            values = [name, str(row.students), _num(row.mean), _pct(row.excellent_rate), _pct(row.pass_rate),
-                      _pct(row.low_rate), _pct(row.above_mean_rate) if row.level == "school" else "",
-                      _pct(row.improvement_rate), str(row.rank) if row.level == "school" else ""]
+            values = [name, str(row.expected), str(row.sat), str(row.absent), _pct(row.participation_rate),
+                      _num(row.mean), _pct(row.excellent_rate), _pct(row.pass_rate), _pct(row.low_rate),
+                      _pct(row.above_mean_rate) if row.level == "school" else "", _pct(row.improvement_rate),
+                      str(row.rank) if row.level == "school" else ""]
             lines.append("| " + " | ".join(values) + " |")
         if len(schools) > max_rows:
-            lines.append(f"| … {len(schools) - max_rows} | | | | | | | | |")
+            lines.append(f"| … {len(schools) - max_rows} |" + " |" * (len(columns) - 1))
         papers = ", ".join(f"{L.subject(p.subject, lang)} α={p.alpha:.2f}" for p in self.papers.itertuples())
         flagged = int(self.papers["flagged_items"].sum())
         lines += ["", f"{L.column('alpha', lang)}: {papers}; {L.text('flagged', lang)}: {flagged}"]
@@ -117,6 +134,9 @@ def analyse_exam(
     previous_items: pd.DataFrame | None = None,
     responses: pd.DataFrame | None = None,
     teachers: pd.DataFrame | None = None,
+    roster: pd.DataFrame | None = None,
+    attendance: pd.DataFrame | None = None,
+    history: Sequence[tuple[str, pd.DataFrame, pd.DataFrame | None]] = (),
 ) -> ExamAnalysis:
     """Analyse one joint exam.
 
@@ -130,6 +150,11 @@ def analyse_exam(
         previous_items: its items, to compare excellent and pass rates too (z needs no max scores).
     responses: raw answers to choice items (student_id, item_id, answer or response; subject optional).
     teachers: teachers.csv (teacher_id, name), only for names in the reports.
+    roster: the class lists of the exam's grade (students.csv: student_id, class_id, school_id; name and
+        primary_school_id optional): who was expected (应考). Without it, everyone with a score row is.
+    attendance: attendance.csv (exam_id, subject, student_id, status sat/absent/exempt; analysis/FORMAT.md).
+    history: the cohort's earlier exams, oldest first, as (exam_id, scores, items or None), for the
+        trends (学情档案); the previous exam may be among them.
     """
     data = build_score_data(scores, items)
     warnings = list(data.warnings)
@@ -139,8 +164,13 @@ def analyse_exam(
 
     frame = student_scores(data, cluster_of_school, policy)
     summary = group_summary(frame, policy)
+    present = attendance_of(data, cluster_of_school, policy, roster=roster, attendance=attendance)
+    warnings += present.warnings
+    summary = _with_counts(summary, present.counts)
 
     previous_exam_id = None
+    prev_frame = None
+    prev_rates_known = previous_items is not None
     if previous_scores is not None and len(previous_scores):
         prev_items = previous_items if previous_items is not None else _observed_items(previous_scores)
         prev_data = build_score_data(previous_scores, prev_items, check_membership=False)
@@ -149,7 +179,7 @@ def analyse_exam(
             warnings.append(f"previous_scores hold the same exam ({previous_exam_id}): improvement is meaningless")
         prev_clusters = {s: cluster_of_school.get(s, "?") for s in set(prev_data.school_ids)}
         prev_frame = student_scores(prev_data, prev_clusters, policy, with_ranks=False)
-        frame = match_previous(frame, prev_frame, policy, previous_rates_known=previous_items is not None)
+        frame = match_previous(frame, prev_frame, policy, previous_rates_known=prev_rates_known)
         summary = summary.merge(vertical_summary(frame, policy), on=["level", "group_id", "subject"], how="left")
         if previous_items is None:
             warnings.append("previous_items not given: previous excellent and pass rates are not compared")
@@ -157,6 +187,18 @@ def analyse_exam(
         for column in VERTICAL_COLUMNS:
             summary[column] = np.nan
     summary["matched_students"] = summary["matched_students"].fillna(0).astype(np.int64)
+
+    borderline = borderline_students(frame, class_teachers, policy, data.exam_id)
+    converted = pd.DataFrame(columns=list(CONVERSION_COLUMNS))
+    if prev_frame is not None and prev_rates_known:
+        before = borderline_students(prev_frame, None, policy, str(previous_exam_id))
+        converted, _ = conversion(before, frame, policy, present.members)
+    elif prev_frame is not None:
+        warnings.append("previous_items not given: the borderline students' conversion (转化率) is not computed")
+    trends = cohort_trends(frame, data.exam_id, list(history), policy) if history else None
+    if trends is not None:
+        warnings += trends.warnings
+    absentees = _with_previous_z(present.absentees, prev_frame)
 
     item_table, papers, item_by_school, options = _item_analysis(data, school_table, responses, policy)
     names = _teacher_names(class_teachers, teachers)
@@ -173,13 +215,21 @@ def analyse_exam(
         items=item_table,
         item_by_school=item_by_school,
         options=options,
-        class_assessment=class_assessment(data.exam_id, summary, class_teachers, policy),
+        class_assessment=class_assessment(data.exam_id, summary, class_teachers, policy,
+                                          has_previous=previous_exam_id is not None),
         teacher_assessment=teacher_assessment(data.exam_id, frame, class_teachers, policy),
         schools=school_table,
         classes=class_table,
         teachers=names,
         previous_exam_id=previous_exam_id,
         warnings=warnings,
+        attendance=present.counts,
+        absentees=absentees,
+        borderline=borderline,
+        borderline_counts=borderline_counts(borderline, school_table),
+        conversion=converted,
+        trends=trends,
+        transition=transition_summary(frame, roster, schools),
     )
 
 
@@ -190,6 +240,35 @@ def bundled_evaluation_of(analyses: Sequence[ExamAnalysis], pairs: pd.DataFrame,
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+def _with_counts(summary: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """The summary with expected, sat, absent, exempt and participation_rate after `students` (= sat)."""
+    merged = summary.merge(counts, on=["level", "group_id", "subject"], how="left")
+    for column in ("expected", "sat", "absent", "exempt"):
+        merged[column] = merged[column].fillna(0).astype(np.int64)
+    columns = list(summary.columns)
+    at = columns.index("students") + 1
+    return merged[columns[:at] + list(COUNT_COLUMNS) + columns[at:]]
+
+
+def _with_previous_z(absentees: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Each absentee's z in the same paper of the previous exam (prev_z; empty when unknown), so a
+    list of absentees shows whether they were the weaker students. Looked up on integer codes."""
+    out = absentees.copy()
+    out["prev_z"] = np.nan
+    if previous is None or out.empty:
+        return out
+    students = pd.Index(previous["student_id"].cat.categories)
+    subjects = pd.Index(previous["subject"].cat.categories)
+    s = students.get_indexer(out["student_id"].to_numpy(dtype=object))
+    j = subjects.get_indexer(out["subject"].to_numpy(dtype=object))
+    width = len(subjects)
+    keys = previous["student_id"].cat.codes.to_numpy().astype(np.int64) * width + previous["subject"].cat.codes.to_numpy()
+    position = pd.Index(keys).get_indexer(np.where((s >= 0) & (j >= 0), s.astype(np.int64) * width + j, -1))
+    z = previous["z"].to_numpy(dtype=float)
+    out["prev_z"] = np.where(position >= 0, z[np.where(position >= 0, position, 0)], np.nan)
+    return out
+
 
 def _school_table(schools: pd.DataFrame, data: ScoreData) -> pd.DataFrame:
     missing = [c for c in ("school_id", "cluster_id") if c not in schools]

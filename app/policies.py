@@ -52,6 +52,8 @@ AREAS: dict[str, PolicyArea] = {a.name: a for a in (
     PolicyArea("marking", "阅卷", "marking.policy", "MarkingPolicy"),
     PolicyArea("analysis", "考试分析", "analysis.policy", "AnalysisPolicy"),
     PolicyArea("formation", "学区划分", "scheduling.formation.policy", "FormationPolicy"),  # district scope only
+    PolicyArea("ledger", "督导台账", "cluster_office.policy", "LedgerPolicy"),
+    PolicyArea("calendar", "学区活动日历", "scheduling.calendar.policy", "CalendarPolicy"),
 )}
 
 

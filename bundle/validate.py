@@ -269,6 +269,10 @@ REFERENCES: tuple[tuple[str, str, str, str], ...] = (
     ("exams", "cluster_id", "clusters", "cluster_id"),
     ("exam_sessions", "exam_id", "exams", "exam_id"),  # only when exams.csv is given; else derived
     ("item_usage", "item_id", "items", "item_id"),
+    ("facilities", "school_id", "schools", "school_id"),
+    ("facility_requests", "school_id", "schools", "school_id"),
+    ("facility_requests", "class_id", "classes", "class_id"),
+    ("facility_requests", "teacher_id", "teachers", "teacher_id"),
 )
 
 

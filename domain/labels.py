@@ -106,6 +106,27 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "quota": ("超出派出名额", "outside the school quota"),
         "own_school_distinct": ("其中不足两名外校阅卷教师", "of which below two markers of other schools"),
     },
+    # the cluster's activity calendar (scheduling/calendar)
+    "activity_kind": {
+        "joint_meeting": ("联席会议", "joint meeting"), "teaching_meeting": ("教学会议", "teaching meeting"),
+        "lesson_prep": ("集体备课", "joint lesson preparation"), "same_lesson": ("同研一节课", "one lesson studied together"),
+        "research": ("教研活动", "research activity"), "training": ("培训", "training"),
+        "demo_lesson": ("示范课", "demonstration lesson"), "famous_lesson": ("名师示范课", "famous teacher's lesson"),
+        "facility_use": ("设施使用", "facility use"),
+    },
+    "activity_rule": {
+        "lesson_prep": ("每月集体备课", "monthly joint lesson preparation"),
+        "same_lesson": ("每月同研一节课", "monthly lesson studied together"),
+        "research": ("每学期教研活动", "research activities a term"), "training": ("每学期培训", "trainings a term"),
+        "same_grade_prep": ("同年级同学科备课", "same-grade same-subject preparation"),
+        "demo_lesson": ("帮扶学校示范课", "demonstration lessons at supported schools"),
+        "famous_lesson": ("名师示范课", "famous teachers' lessons"),
+    },
+    "activity_status": {"planned": ("计划", "planned"), "held": ("已开展", "held"), "cancelled": ("已取消", "cancelled")},
+    "half_day": {"am": ("上午", "morning"), "pm": ("下午", "afternoon"), "day": ("全天", "all day")},
+    "stage_band": {"primary": ("小学", "primary"), "junior": ("初中", "junior"), "high": ("高中", "senior high")},
+    "facility_kind": {"lab": ("实验室", "lab"), "gym": ("体育馆", "gym"), "library": ("图书馆", "library"),
+                      "hall": ("报告厅", "hall")},
     # question setting
     "exam_kind": {"unit": ("单元检测", "unit test"), "midterm": ("期中", "midterm"), "final": ("期末", "final"),
                   "feedback": ("反馈考试", "feedback exam")},
@@ -117,6 +138,7 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "INFEASIBLE": ("无可行解", "infeasible"),
         "UNKNOWN": ("时限内未求得方案", "no plan within the time limit"),
         "MODEL_INVALID": ("模型有误", "invalid model"),
+        "GREEDY": ("逐项排定的可行方案（时限内求解器未给出方案）", "greedy plan (no solver plan within the time limit)"),
     },
     # a planner's outcome in lower case (exam logistics, question setting)
     "plan_status": {
@@ -151,6 +173,41 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "district": ("全区存储的版本", "the district's stored version"),
         "file": ("仓库默认文件", "the repository file"),
         "builtin": ("内置默认值", "built-in defaults"),
+    },
+    # the cluster office's meetings and the attainment ledger (cluster_office/)
+    "meeting_kind": {
+        "principals": ("校长联席会议", "principals' joint meeting"),
+        "teaching": ("教学工作例会", "teaching meeting"),
+        "monthly": ("学区管理例会", "monthly management meeting"),
+    },
+    "meeting_status": {"planned": ("待召开", "planned"), "held": ("已召开", "held")},
+    "decision_status": {"open": ("进行中", "open"), "done": ("已完成", "done"), "late": ("逾期", "late")},
+    "ledger_rule": {
+        "rotation_quota": ("教师交流不低于符合条件教师的 10%", "≥ 10% of eligible teachers rotated"),
+        "backbone_share": ("骨干教师不低于交流人数的 20%", "backbone ≥ 20% of those rotated"),
+        "person_times": ("教师每学年交流至少 8 人次", "teachers exchanged ≥ 8 person-times a year"),
+        "excellent_teachers_sent": ("优质学校每学年派 4 名以上优秀教师", "≥ 4 excellent teachers a year from the quality school"),
+        "mentoring": ("每位交流优秀教师带一名徒弟", "each exchanged excellent teacher takes an apprentice"),
+        "leader_months": ("结对学校每月交流 2 名干部", "2 leaders exchanged per pair per month"),
+        "leader_observations": ("交流干部听课至少两节", "each exchanged leader observes ≥ 2 lessons"),
+        "demo_lessons": ("每学期每学科至少一节示范课", "a demonstration lesson per subject per term"),
+        "joint_lesson_prep": ("每学期两次以上同年级同学科集体备课", "≥ 2 joint lesson-prep sessions a term"),
+        "trainings": ("各学科每学期培训不少于 3 次", "≥ 3 trainings per subject per term"),
+        "research": ("各学科每学期教研活动不少于 3 次", "≥ 3 research activities per subject per term"),
+        "principals_meetings": ("校长联席会议每月一次", "principals' joint meeting monthly"),
+        "teaching_meetings": ("教学工作例会每学期至少两次", "teaching meeting ≥ twice a term"),
+    },
+    "ledger_source": {
+        "001": ("001 学区管理例会制度（支教结对子）", "001 cluster meeting rules (teacher support)"),
+        "001-2": ("001 篇2 教学工作例会", "001 part 2 teaching meeting"),
+        "001-3": ("001 篇3 校长例会", "001 part 3 principals' meeting"),
+        "003-2": ("003 第二部分 明珠学区", "003 part 2 Mingzhu cluster"),
+        "003-4": ("003 第四部分 交流比例", "003 part 4 exchange quotas"),
+    },
+    "log_kind": {
+        "attendance": ("考勤（天）", "attendance (days)"), "log": ("交流日志", "exchange log"),
+        "observation": ("听课", "lesson observed"), "mentoring": ("师徒说课", "mentoring session"),
+        "demo_lesson": ("示范课", "demonstration lesson"),
     },
 }
 

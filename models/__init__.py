@@ -3,10 +3,12 @@ from models import audit  # noqa: F401  (registers the audit hook)
 from models.base import Base
 from models.district import (ClassTeacher, Cluster, Distance, District, Researcher, Room, School, SchoolClass,
                              Student, Teacher, TeachingNeed, Term, Unavailability)
+from models.calendar import CalendarActivity, Facility, FacilityBooking, FacilityRequest
 from models.enrollment import EnrollmentRun
 from models.exams import Exam, ExamSession, Item, ItemUsage, Paper, PaperItem, Response, Score, SeasonStage
 from models.marking import Marker, MarkingGroup, MarkingMark, MarkingScript, MarkingTask
 from models.marking_quality import MarkerState, MarkingCheck, MarkingProblem, MarkingStandard, SetAsideMark
+from models.meetings import AgendaItem, ExchangeLogEntry, Meeting, MeetingDecision
 from models.plans import (AuditEntry, InvigilationAssignment, MarkingAssignment, Plan, PolicySet,
                           RotationAssignment)
 from models.users import User
@@ -17,5 +19,7 @@ __all__ = [
     "Paper", "PaperItem", "Response", "Score", "SeasonStage", "PolicySet", "Plan", "RotationAssignment",
     "InvigilationAssignment", "MarkingAssignment", "AuditEntry",
     "MarkingGroup", "MarkingScript", "MarkingTask", "MarkingMark", "Marker", "User", "EnrollmentRun",
+    "Meeting", "AgendaItem", "MeetingDecision", "ExchangeLogEntry",
+    "CalendarActivity", "Facility", "FacilityBooking", "FacilityRequest",
     "MarkingStandard", "MarkingCheck", "MarkerState", "MarkingProblem", "SetAsideMark",
 ]

@@ -18,6 +18,7 @@ from models.db import open_write_transaction
 from models.base import Base
 from models.district import (ClassTeacher, Cluster, Distance, District, Researcher, Room, School, SchoolClass,
                              Student, Teacher, TeachingNeed, Term, Unavailability)
+from models.calendar import Facility, FacilityRequest
 from models.exams import Exam, ExamSession, Item, ItemUsage
 
 # Bundle file → table, in foreign-key order (parents first).
@@ -37,6 +38,8 @@ TABLE_OF_FILE: dict[str, type[Base]] = {
     "items": Item,
     "item_usage": ItemUsage,
     "researchers": Researcher,
+    "facilities": Facility,
+    "facility_requests": FacilityRequest,
 }
 DEFAULT_DISTRICT_ID = "district"
 _CHUNK = 500
@@ -86,6 +89,10 @@ def _records(name: str, frame: pd.DataFrame, district_id: str) -> list[dict]:
     if name in ("teachers", "researchers"):
         for record in records:
             record["grades"] = record.get("grades") or []
+    if name == "facilities":
+        for record in records:
+            days = record.get("weekdays") or []
+            record["weekdays"] = [int(d) for d in days] if isinstance(days, (list, tuple)) else []
     if name == "items":
         for record in records:
             record["enemies"] = record.get("enemies") or []

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from domain.labels import label
 from models.users import ROLES as USER_ROLES
+from service.web.i18n_office import OFFICE_TEXTS
 from service.web.i18n_term import TERM_TEXTS
 
 LANGS = ("zh", "en")
@@ -131,6 +132,7 @@ def add_texts(words: dict[str, tuple[str, str]], owner: str) -> None:
 
 
 add_texts(TERM_TEXTS, "term planning pages (service/web/i18n_term.py)")
+add_texts(OFFICE_TEXTS, "cluster office pages (service/web/i18n_office.py)")
 
 WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 

@@ -2,7 +2,7 @@
 problem scripts (问题卷) and set-aside marks
 
 Revision ID: 0007
-Revises: 0006
+Revises: 0008
 Create Date: 2026-12-05 09:00:00
 
 A check's id is the task id a marker client sees. On PostgreSQL checks draw their ids from the
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 
 revision = '0007'
-down_revision = '0006'
+down_revision = '0008'  # the lead re-chains this after the migrations merged before it
 branch_labels = None
 depends_on = None
 
