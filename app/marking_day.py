@@ -195,6 +195,44 @@ def settled_text(settled: dict[tuple[str, str, str], int], subject_names: dict[s
             for (s, g, school), n in sorted(settled.items())]
 
 
+def demo_standards(url: str, exam_id: str, truth: pd.DataFrame, out_dir: str) -> str:
+    """Simulation only: standard scripts (标准卷) for trial marking and quality checks, picked from the
+    exam's responses with their simulated true scores as the expert scores, written as the research
+    office's standard_scripts.csv and imported, unless the exam has standards already."""
+    from marking.paper import paper_entries
+    from marking.standards import COLUMNS, import_standards, pick_standard_scripts
+    from models.exams import Response
+    from models.marking_quality import MarkingStandard
+
+    with session_scope(url) as session:
+        if session.scalar(select(func.count()).select_from(MarkingStandard).where(MarkingStandard.exam_id == exam_id)):
+            return "standard scripts already imported"
+        entries = paper_entries(session, exam_id)
+        subjective = [e.item_id for e in entries if not e.objective]
+        responses = pd.DataFrame(session.execute(select(Response.student_id, Response.item_id, Response.answer).where(
+            Response.exam_id == exam_id, Response.item_id.in_(subjective))).tuples().all(),
+            columns=["student_id", "item_id", "answer"])
+    picked = pick_standard_scripts(responses, truth, entries)
+    if picked.empty:
+        return "no standard scripts: no scored subjective answers"
+    path = Path(out_dir) / "standard_scripts.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    safe_frame(picked[COLUMNS]).to_csv(path, index=False, encoding="utf-8-sig")
+    with session_scope(url) as session:
+        session.info["actor"] = "demo-research-office"
+        report = import_standards(session, exam_id, [path])
+    return f"{report.standards} standard scripts for trial marking and quality checks ({path})"
+
+
+def quality_section(url: str, exam_id: str) -> str:
+    """Per-marker quality figures and alerts (marking/monitor.py) as Markdown, for marking_progress.md."""
+    from marking.monitor import marker_rows, quality_markdown
+
+    with session_scope(url) as session:
+        rows = marker_rows(session, exam_id)
+    return quality_markdown(rows) if rows else ""
+
+
 def simulate_days(url: str, exam_id: str, plan: pd.DataFrame, truth: pd.DataFrame, seed: int,
                   hours: dict[tuple[str, str], float], max_days: int, say: Callable[[str], None] = print) -> int:
     """Simulated marking day after day (each group for its planned hours a day) until every script is
@@ -249,6 +287,7 @@ def run_marking(exam_id: str, db_url: str | None = None, out_dir: str = "out/mar
     days = 0
     if simulate:
         truth = pd.read_csv(Path(responses_dir) / TRUTH_FILE, dtype={"student_id": str, "item_id": str})
+        say(demo_standards(url, exam_id, truth, out_dir))
         hours = planned_hours(url, exam_id, plan, base_hours(url, exam_id, logistics_policy_file))
         days = simulate_days(url, exam_id, plan, truth, seed, hours, max_simulated_days, say)
     settled = settle_unarbitrable(url, exam_id, assists)
@@ -274,6 +313,7 @@ def run_marking(exam_id: str, db_url: str | None = None, out_dir: str = "out/mar
     text = progress_markdown(groups, exam_id=exam_id)
     if stated:
         text += "\n## 尽力方案的补位 Best-effort fill-ins\n\n" + "\n".join(f"- {line}" for line in stated) + "\n"
+    text += "\n" + quality_section(url, exam_id)
     Path(out_dir).mkdir(parents=True, exist_ok=True)
     safe_frame(groups).to_csv(Path(out_dir) / "marking_progress.csv", index=False, encoding="utf-8-sig")
     (Path(out_dir) / "marking_progress.md").write_text(text, encoding="utf-8")

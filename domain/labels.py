@@ -41,8 +41,9 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
     "mark_kind": {
         "first": ("一评", "first mark"), "second": ("二评", "second mark"), "third": ("三评", "third mark"),
         "arbitration": ("仲裁", "arbitration"), "trial": ("试评", "trial mark"),
+        "leader": ("题组长评定", "the group leader's mark"),
     },
-    # marking quality control: problem scripts (问题卷) and trial marking (试评); the same words as mkqc's
+    # marking quality control (marking/quality.py): problem scripts, trial marking, checks, alerts
     "problem_reason": {
         "blank": ("空白卷", "blank"), "illegible": ("字迹不清或扫描问题", "illegible or mis-scanned"),
         "off_topic": ("答非所问", "off topic"), "cheating": ("疑似作弊", "suspected cheating"),
@@ -57,10 +58,19 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "in_progress": ("进行中", "in progress"),
         "passed": ("已通过", "passed"), "failed": ("未通过", "failed"), "waived": ("题组长放行", "let through by the leader"),
     },
+    "check_kind": {"trial": ("试评", "trial script"), "recheck": ("回评", "re-mark of one's own script"),
+                   "standard": ("标准卷", "standard script")},
+    "quality_alert": {
+        "agreement": ("一致率低", "low agreement"), "third_rate": ("三评率高", "many third marks"),
+        "spread": ("疑似保险分", "safe middle scores"), "mean_deviation": ("偏宽或偏严", "lenient or strict"),
+        "self_consistency": ("回评不一致", "inconsistent re-marks"),
+        "standard_accuracy": ("标准卷偏差大", "off the standard scripts"), "speed": ("速度过快", "too fast"),
+        "trial": ("试评未通过", "failed the trial"),
+    },
     "score_source": {
         "single": ("单评", "single marked"), "double": ("双评均分", "mean of two marks"),
         "third": ("三评定分", "settled by a third mark"), "closest": ("无人可仲裁：最接近两评均分", "no arbiter: mean of the closest two"),
-        "arbitration": ("仲裁定分", "arbitrated"),
+        "arbitration": ("仲裁定分", "arbitrated"), "leader": ("题组长评定", "the group leader's mark"),
     },
     # exam logistics
     "duty_role": {

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from domain.policy import POSITIVE, PolicyError, PolicySection, PolicyTables
+from domain.policy import POSITIVE, UNIT, PolicyError, PolicySection, PolicyTables
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[1] / "policies" / "marking.toml"
 MULTIPLE_CHOICE_RULES = ("partial", "per_option", "all_or_nothing")
@@ -99,13 +99,49 @@ class ProgressPolicy(PolicySection):
                               "max_mean_deviation_share ≥ 0")
 
 
+@dataclass(frozen=True)
+class QualityPolicy(PolicySection):
+    """Marking quality control (阅卷质量监控): trial marking (试评), 回评 and standard scripts (标准卷), alerts.
+
+    The alerts on agreement with the partner mark and on a lenient or strict mean use the [progress]
+    keys (min_agreement, max_mean_deviation_share); the keys here add the other figures.
+    """
+
+    SECTION = "quality"
+    RANGES = {"third_rate_max": UNIT, "spread_ratio_min": UNIT, "self_consistency_min": UNIT,
+              "standard_accuracy_min": UNIT, "fast_ratio_min": UNIT, "refresh_seconds": POSITIVE}
+
+    trial_required: bool = True  # 题组有试评用标准卷时，阅卷教师须先通过试评才能正式评卷
+    trial_scripts: int = 5  # 每轮试评的标准卷份数
+    trial_tolerance: float = 0.10  # 试评误差：与专家分之差不超过该题满分 × 该比例（至少一个给分步长）
+    trial_pass_share: float = 0.80  # 试评通过：误差内的小题占比不低于此值
+    trial_retakes: int = 1  # 未通过时可自行重新试评几次（之后由题组长决定）
+    recheck_share: float = 0.03  # 回评：教师已评答卷中再次发给本人评的比例（不影响成绩）
+    recheck_after_marks: int = 20  # 回评约在该教师再评这么多份之后出现
+    standard_share: float = 0.02  # 标准卷（质检卷）插入正式评卷的比例（不影响成绩）
+    min_marks_before_alerts: int = 30  # 评卷少于此数不报警
+    min_checks_before_alerts: int = 5  # 回评或标准卷少于此数不就该项报警
+    third_rate_max: float = 0.30  # 三评率高于此值报警
+    spread_ratio_min: float = 0.50  # 保险分：给分标准差低于本组标准差的该倍数报警
+    self_consistency_min: float = 0.80  # 回评一致率低于此值报警
+    standard_accuracy_min: float = 0.70  # 标准卷准确率低于此值报警
+    fast_ratio_min: float = 0.40  # 速度过快：每份用时中位数低于本组中位数的该倍数报警
+    refresh_seconds: float = 2.0  # 每个进程多久重读一次暂停与试评状态（秒）
+
+    def check(self) -> None:
+        if self.trial_scripts < 1:
+            raise PolicyError("quality.trial_scripts must be at least 1")
+        if self.recheck_after_marks < 0 or self.trial_retakes < 0:
+            raise PolicyError("quality: recheck_after_marks and trial_retakes must be ≥ 0")
+
+
 SECTIONS = {"objective": ObjectivePolicy, "double": DoubleMarkingPolicy, "queue": QueuePolicy,
-            "progress": ProgressPolicy}
+            "progress": ProgressPolicy, "quality": QualityPolicy}
 
 
 @dataclass(frozen=True)
 class MarkingPolicy(PolicyTables):
-    """The whole area's policy: the four tables of policies/marking.toml."""
+    """The whole area's policy: the tables of policies/marking.toml."""
 
     TABLES = SECTIONS
     DEFAULT_PATH = DEFAULT_POLICY_PATH
@@ -114,6 +150,7 @@ class MarkingPolicy(PolicyTables):
     double: DoubleMarkingPolicy = field(default_factory=DoubleMarkingPolicy)
     queue: QueuePolicy = field(default_factory=QueuePolicy)
     progress: ProgressPolicy = field(default_factory=ProgressPolicy)
+    quality: QualityPolicy = field(default_factory=QualityPolicy)
 
 
 def load_policy(path: str | Path | None = None) -> MarkingPolicy:

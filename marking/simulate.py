@@ -8,6 +8,7 @@ next script to its marker with the earliest simulated clock.
 """
 from __future__ import annotations
 
+import functools
 import threading
 import time
 from collections import Counter
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from marking.policy import MarkingPolicy, load_policy
 from marking.queue import (AlreadyMarked, Lease, LeaseLost, MarkerRef, get_marker, lease_next, submit_mark)
+from marking.queue.quality_store import MarkingBlocked, TrialError, retake_trial
 from marking.rules import ItemStandard, round_to_step
 from models.db import get_engine, make_engine
 from models.marking import MarkingScript
@@ -82,6 +84,8 @@ class SimulationReport:
     lease_latencies: list[float] = field(default_factory=list)  # seconds
     submit_latencies: list[float] = field(default_factory=list)  # seconds
     marks_by_marker: Counter = field(default_factory=Counter)
+    check_marks: int = 0  # trial scripts, 回评 and standard scripts marked (quality control; never counted)
+    blocked: int = 0  # times a marker was told to wait (paused, or a failed trial)
 
     @property
     def marks_per_second(self) -> float:
@@ -149,6 +153,44 @@ def _simulated_score(marker: SimulatedMarker, item: ItemStandard, truth: float, 
     return min(item.max_score, max(0.0, round_to_step(value, item.step)))
 
 
+def _expert_score(expert: Mapping[str, float], item: str) -> float:
+    return float(expert[item])
+
+
+class _CheckOracle:
+    """What a perfect marker gives a quality-control check (the simulator alone knows): the expert scores
+    of a standard script, or the true scores of the student behind a re-marked script (回评)."""
+
+    def __init__(self, url: str, exam_id: str, truth: Callable[[str, str], float]):
+        self.url, self.exam_id, self.truth_of = url, exam_id, truth
+        self.known: dict[str, Callable[[str], float]] = {}
+        self.lock = threading.Lock()
+
+    def truth(self, code: str) -> Callable[[str], float]:
+        with self.lock:
+            if code not in self.known:
+                self._load()
+            return self.known[code]
+
+    def _load(self) -> None:
+        """Every check of the exam so far, in one go (checks appear as the marking goes on)."""
+        from models.marking_quality import MarkingCheck, MarkingStandard
+
+        with sessionmaker(get_engine(self.url))() as session:
+            expert: dict[int, dict] = dict(session.execute(select(MarkingStandard.standard_id, MarkingStandard.expert_scores)
+                                          .where(MarkingStandard.exam_id == self.exam_id)).tuples().all())
+            rows = session.execute(select(MarkingCheck.code, MarkingCheck.standard_id, MarkingScript.student_id)
+                                   .outerjoin(MarkingScript, MarkingScript.script_id == MarkingCheck.script_id)
+                                   .where(MarkingCheck.exam_id == self.exam_id)).tuples().all()
+        for code, standard_id, student in rows:
+            if code in self.known:
+                continue
+            if standard_id is not None:
+                self.known[code] = functools.partial(_expert_score, dict(expert[standard_id]))
+            else:
+                self.known[code] = functools.partial(self.truth_of, student)
+
+
 class _Transport(Protocol):
     """How a simulated marker reaches the queue: in-process (a database session per thread) or over HTTP (none)."""
 
@@ -190,7 +232,17 @@ class _QueueTransport:
         return self.refs[teacher_id]
 
     def lease(self, session: Session, marker: SimulatedMarker) -> Lease | None:
-        return lease_next(session, self.ref(session, marker.teacher_id), policy=self.policy)
+        ref = self.ref(session, marker.teacher_id)
+        try:
+            return lease_next(session, ref, policy=self.policy)
+        except MarkingBlocked as blocked:
+            if blocked.code != "trial_failed":
+                raise
+            try:  # a failed trial: the simulated marker retakes it while retakes are left
+                retake_trial(session, ref, self.policy)
+            except TrialError:
+                raise blocked from None
+            return lease_next(session, ref, policy=self.policy)
 
     def submit(self, session: Session, marker: SimulatedMarker, lease: Lease, scores: dict, seconds: float) -> bool:
         result = submit_mark(session, self.ref(session, marker.teacher_id), lease.task_id, scores,
@@ -211,10 +263,19 @@ class _ApiTransport:
         pass
 
     def lease(self, _session, marker: SimulatedMarker) -> Lease | None:
-        response = self.client.post("/api/v1/next", headers={"Authorization": f"Bearer {marker.token}"})
+        headers = {"Authorization": f"Bearer {marker.token}"}
+        response = self.client.post("/api/v1/next", headers=headers)
         response.raise_for_status()
-        task = response.json().get("task")
+        body = response.json()
+        if body.get("task") is None and body.get("code") == "trial_failed":  # retake while retakes are left
+            if self.client.post("/api/v1/trial/retake", headers=headers).status_code == 200:
+                response = self.client.post("/api/v1/next", headers=headers)
+                response.raise_for_status()
+                body = response.json()
+        task = body.get("task")
         if task is None:
+            if body.get("paused"):
+                raise MarkingBlocked(str(body.get("code", "paused")), str(body.get("reason", "")), "")
             return None
         items = tuple(ItemStandard(i["item_id"], i["position"], i["max_score"], i["score_step"], 0.0,
                                    i.get("rubric")) for i in task["items"])  # markers are not shown tolerances
@@ -253,6 +314,7 @@ def run_simulated_marking(url: str, exam_id: str, markers: Sequence[SimulatedMar
     with sessionmaker(get_engine(url))() as session:
         code_to_student = dict(session.execute(select(MarkingScript.code, MarkingScript.student_id)
                                                .where(MarkingScript.exam_id == exam_id)).tuples().all())
+    oracle = _CheckOracle(url, exam_id, truth)
     threads = max(1, min(threads, len(markers)))
     transport: _Transport = (_ApiTransport(client) if client is not None
                              else _QueueTransport(url, exam_id, policy, threads, connections))
@@ -287,15 +349,25 @@ def run_simulated_marking(url: str, exam_id: str, markers: Sequence[SimulatedMar
                                 report.day_over += 1
                         continue
                     t0 = time.perf_counter()
-                    lease = transport.lease(session, marker)
+                    try:
+                        lease = transport.lease(session, marker)
+                    except MarkingBlocked:
+                        with lock:
+                            report.blocked += 1
+                        continue
                     lease_s = time.perf_counter() - t0
                     if lease is None:
                         continue
                     try:
-                        student = code_to_student[lease.code]
                         arbitration = lease.kind == "arbitration"
-                        scores = {i.item_id: _simulated_score(marker, i, truth(student, i.item_id), rng, arbitration)
-                                  for i in lease.items}
+                        student = code_to_student.get(lease.code)
+                        check = student is None  # a trial script, 回评 or standard script (quality control)
+                        if student is None:
+                            known = oracle.truth(lease.code)
+                        else:
+                            known = functools.partial(truth, student)
+                        scores = {i.item_id: _simulated_score(marker, i, known(i.item_id), rng,
+                                                              arbitration and not check) for i in lease.items}
                         seconds = marker.seconds_per_script * float(rng.lognormal(0, 0.25))
                         if time_scale > 0:
                             time.sleep(seconds * time_scale)
@@ -313,7 +385,9 @@ def run_simulated_marking(url: str, exam_id: str, markers: Sequence[SimulatedMar
                         clocks[marker.teacher_id] += seconds
                         with lock:
                             report.lease_latencies.append(lease_s)
-                            if outcome == "mark":
+                            if outcome == "mark" and check:
+                                report.check_marks += 1
+                            elif outcome == "mark":
                                 report.marks += 1
                                 report.duplicates += int(duplicate)
                                 report.submit_latencies.append(submit_s)

@@ -7,6 +7,7 @@ from models.calendar import CalendarActivity, Facility, FacilityBooking, Facilit
 from models.enrollment import EnrollmentRun
 from models.exams import Exam, ExamSession, Item, ItemUsage, Paper, PaperItem, Response, Score, SeasonStage
 from models.marking import Marker, MarkingGroup, MarkingMark, MarkingScript, MarkingTask
+from models.marking_quality import MarkerState, MarkingCheck, MarkingProblem, MarkingStandard, SetAsideMark
 from models.meetings import AgendaItem, ExchangeLogEntry, Meeting, MeetingDecision
 from models.plans import (AuditEntry, InvigilationAssignment, MarkingAssignment, Plan, PolicySet,
                           RotationAssignment)
@@ -20,4 +21,5 @@ __all__ = [
     "MarkingGroup", "MarkingScript", "MarkingTask", "MarkingMark", "Marker", "User", "EnrollmentRun",
     "Meeting", "AgendaItem", "MeetingDecision", "ExchangeLogEntry",
     "CalendarActivity", "Facility", "FacilityBooking", "FacilityRequest",
+    "MarkingStandard", "MarkingCheck", "MarkerState", "MarkingProblem", "SetAsideMark",
 ]

@@ -53,24 +53,28 @@ def _cell(value: object) -> str:
 @app.command("status")
 def status(exam: ExamOption, db: DbOption = None,
            output: str = typer.Option("table", "--format", help="table, markdown or csv."),
-           show_markers: bool = typer.Option(False, "--markers", help="Also list every marker.")) -> None:
-    """Progress per item group: done %, waiting for third mark or arbitration, speed, agreement, flags."""
+           show_markers: bool = typer.Option(False, "--markers", help="Also list every marker."),
+           policy: PolicyOption = None) -> None:
+    """Progress per item group: done %, waiting for third mark or arbitration, speed, agreement, flags;
+    work nobody may do, problem scripts and markers past a quality threshold (阅卷质量)."""
     from marking.progress import marker_progress, marking_progress, progress_markdown
-    from marking.queue import unmarkable_scripts
     from models.db import session_scope
 
+    marking_policy = _policy(policy)
     use_db(db)
     with session_scope() as session:
-        groups = marking_progress(session, exam)
-        markers = marker_progress(session, exam)
-        stuck = unmarkable_scripts(session, exam)
-    for unmarkable in stuck:  # waiting will not help these: the marking plan must change
-        err_console.print(f"[bold red]无法评阅 cannot be marked:[/] {unmarkable.zh()}", highlight=False, soft_wrap=True)
+        groups = marking_progress(session, exam, policy=marking_policy)
+        markers = marker_progress(session, exam, policy=marking_policy)
+        quality = _quality_notes(session, exam, marking_policy)
+    for line in quality.stuck:  # waiting will not help these: the marking plan must change, or escalate
+        err_console.print(f"[bold red]无法评阅 cannot be marked:[/] {line}", highlight=False, soft_wrap=True)
     if groups.empty:
         err_console.print(f"exam {exam} has no item group open for marking (run `xuequ marking open`)")
         raise typer.Exit(code=1)
     if output == "markdown":
-        console.print(progress_markdown(groups, markers, exam_id=exam), markup=False, highlight=False)
+        notes = "".join(f"- {line.strip()}\n" for line in quality.notes)
+        console.print(progress_markdown(groups, markers, exam_id=exam)
+                      + (f"\n## 阅卷质量 Quality control\n\n{notes}" if notes else ""), markup=False, highlight=False)
         return
     if output == "csv":
         console.print(safe_frame(groups).to_csv(index=False), markup=False, highlight=False, end="")
@@ -94,6 +98,115 @@ def status(exam: ExamOption, db: DbOption = None,
         for row in shown[marker_columns].itertuples(index=False):
             marker_table.add_row(*[_cell(v) for v in row])
         console.print(marker_table)
+    for line in quality.notes:  # problem scripts, groups without trial marking, markers past a threshold
+        console.print(line, highlight=False, soft_wrap=True, markup=False)
+
+
+class _QualityNotes:
+    def __init__(self, stuck: list[str], notes: list[str]):
+        self.stuck, self.notes = stuck, notes
+
+
+def _quality_notes(session, exam: str, policy, lang: str = "zh") -> _QualityNotes:  # noqa: ANN001
+    """What `status` adds from quality control (阅卷质量监控): work nobody may give (third marks and
+    arbitrations too), open problem scripts, groups marking without a trial, markers with alerts."""
+    from domain.vocab import SUBJECTS
+    from marking.assist import group_label
+    from marking.monitor import alert_lines, groups_without_standards, marker_rows, open_problem_counts, \
+        unmarkable_work
+
+    def group(subject: str, item_group: str) -> str:
+        return f"{SUBJECTS.get(subject, subject)} {group_label(item_group)}" if lang == "zh" else \
+            f"{subject} {item_group}"
+
+    stuck = [w.message(lang) for w in unmarkable_work(session, exam, policy=policy)]
+    notes = []
+    for (subject, item_group), n in sorted(open_problem_counts(session, exam).items()):
+        notes.append(f"问题卷：{group(subject, item_group)} 有 {n} 份待题组长处理" if lang == "zh" else
+                     f"problem scripts: {group(subject, item_group)} has {n} waiting for the leader")
+    without = groups_without_standards(session, exam, policy)
+    if without:
+        names = "、".join(group(s, g) for s, g in without)
+        notes.append(f"未试评：{names} 没有试评用标准卷（xuequ marking standards）" if lang == "zh" else
+                     f"no trial marking: {names} have no trial standard scripts (xuequ marking standards)")
+    alerts = alert_lines(marker_rows(session, exam, policy=policy), lang)
+    if alerts:
+        notes.append("需关注的评卷教师：" if lang == "zh" else "markers to check:")
+        notes += [f"  {line}" for line in alerts]
+    return _QualityNotes(stuck, notes)
+
+
+@app.command("quality")
+def quality(exam: ExamOption, db: DbOption = None,
+            output: str = typer.Option("table", "--format", help="table, markdown or csv."),
+            group: Optional[str] = typer.Option(None, "--group", help="Only this item group (题组)."),
+            policy: PolicyOption = None, lang: LangOption = "zh") -> None:
+    """Marking quality per marker (阅卷质量): marks, speed, agreement, 三评率, spread against the group
+    (保险分), 回评 consistency, standard-script accuracy, trial, and the alerts past the policy's thresholds."""
+    from marking.monitor import alert_lines, marker_rows, quality_frame, quality_markdown
+    from models.db import session_scope
+
+    marking_policy = _policy(policy)
+    use_db(db)
+    with session_scope() as session:
+        rows = marker_rows(session, exam, policy=marking_policy, item_group=group)
+    if not rows:
+        err_console.print(f"考试 {exam} 没有登记的评卷教师" if lang == "zh" else f"exam {exam} has no registered markers")
+        raise typer.Exit(code=1)
+    if output == "markdown":
+        console.print(quality_markdown(rows, lang, heading="#"), markup=False, highlight=False)
+        return
+    frame = quality_frame(rows, lang)
+    if output == "csv":
+        console.print(safe_frame(frame).to_csv(index=False), markup=False, highlight=False, end="")
+        return
+    table = Table(title=f"阅卷质量 {exam}" if lang == "zh" else f"marking quality {exam}")
+    for column in frame.columns:
+        table.add_column(str(column))
+    for record in frame.itertuples(index=False):
+        table.add_row(*[str(v) for v in record])
+    console.print(table)
+    for line in alert_lines(rows, lang):
+        console.print(line, markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("standards")
+def standards(files: Annotated[list[Path], typer.Argument(help="standard_scripts.csv (CSV or .xlsx), "
+                                                                "marking/FORMAT.md.")],
+              exam: ExamOption, db: DbOption = None,
+              subject: Optional[str] = typer.Option(None, help="Subject, when the files have no subject column."),
+              lang: LangOption = "zh") -> None:
+    """Import standard scripts (标准卷) with expert scores, for trial marking (试评) and quality checks."""
+    from bundle.problems import BundleError
+    from marking.standards import import_standards
+    from models.db import session_scope
+
+    use_db(db)
+    try:
+        with session_scope() as session:
+            session.info["actor"] = os.environ.get("USER", "cli")
+            report = import_standards(session, exam, files, subject=subject)
+    except BundleError as error:
+        _fail(error, lang)
+        return
+    groups = "，".join(f"{s} {g}：{n}" for (s, g), n in sorted(report.by_group.items()))
+    console.print(f"导入 {report.standards} 份标准卷（替换 {report.replaced} 份）：{groups}" if lang == "zh" else
+                  f"{report.standards} standard scripts imported ({report.replaced} replaced): {groups}",
+                  markup=False, highlight=False)
+
+
+@app.command("escalate")
+def escalate(exam: ExamOption, db: DbOption = None, policy: PolicyOption = None, lang: LangOption = "zh") -> None:
+    """Third marks nobody of another school may give go to the group leaders (仲裁)."""
+    from marking.queue import escalate_unmarkable_thirds
+    from models.db import session_scope
+
+    marking_policy = _policy(policy)
+    use_db(db)
+    with session_scope() as session:
+        moved = escalate_unmarkable_thirds(session, exam, policy=marking_policy)
+    console.print(f"{moved} 份待三评的答卷转交题组长仲裁" if lang == "zh" else
+                  f"{moved} script(s) waiting for a third mark went to the leaders for arbitration")
 
 
 @app.command("ingest")

@@ -63,6 +63,7 @@ from marking.queue.serving import (arbitration_rows, exam_name, group_positions,
 from marking.rules import InvalidScores
 from marking.scans import media_type, scan_file
 from models.db import database_url, make_engine
+from service.marker_api_quality import install_quality_api
 
 API = "/api/v1"
 MAX_TASK_ID = 2 ** 31 - 1  # marking_task.task_id is a 32-bit integer
@@ -301,6 +302,8 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
         if limiter is None:  # threads=0: on the event loop itself (one request at a time per worker)
             return run()
         return await anyio.to_thread.run_sync(run, limiter=limiter)
+
+    install_quality_api(app, work, marking_policy)  # 问题卷, 试评, 回评, monitoring: service/marker_api_quality.py
 
     def require_leader(marker: MarkerRef) -> None:
         if not marker.is_leader:

@@ -13,6 +13,7 @@ from marking import sql as sql_text
 from marking.sql import Driver
 
 from .connection import _DriverIntegrityErrors, _url, _writing
+from .quality_store import quality_lease, release_check
 from .records import TASKS, Lease, MarkerRef, _items_for, group_items
 
 
@@ -51,6 +52,11 @@ def lease_next(session: Session, marker: MarkerRef, *, kinds: Sequence[str] | No
     kinds = tuple(kinds) if kinds is not None else default_kinds(marker, policy)
     items = group_items(session, marker.exam_id, marker.subject, marker.item_group)
     now = time.time() if now is None else now
+    # Quality control (marking/queue/quality_store.py): a paused marker gets nothing (MarkingBlocked); a
+    # marker in trial marking (试评), or due a 回评 or a standard script, gets that before the queue's next.
+    checked = quality_lease(session, marker, None if assisting else kinds, policy, now)
+    if checked is not None:
+        return checked
     key = (_url(session), marker.exam_id)
     if now - _last_reclaim.get(key, 0.0) >= policy.queue.reclaim_interval_seconds:
         _last_reclaim[key] = now
@@ -157,4 +163,5 @@ def release_lease(session: Session, marker: MarkerRef, task_id: int) -> bool:
     """Give a leased script back to the queue unmarked; False if the marker did not hold it."""
     with _writing(session) as db:
         sql = sql_text.RELEASE.format(state_condition="= 'leased'")
-        return bool(db.execute(sql, {"task": task_id, "marker": marker.teacher_id}).rowcount)
+        released = bool(db.execute(sql, {"task": task_id, "marker": marker.teacher_id}).rowcount)
+    return released or release_check(session, marker, task_id)  # or a check (marking/queue/quality_store.py)

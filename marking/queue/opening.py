@@ -57,9 +57,12 @@ def open_marking(session: Session, exam_id: str, *, policy: MarkingPolicy | None
     """
     from marking.assist_store import clear_assist_cache
 
+    from .quality_store import forget_exam
+
     policy = policy or load_policy()
     _group_cache.clear()
     clear_assist_cache()
+    forget_exam()  # quality control reads pauses, trials and checks again
     now = time.time()
     report = OpenReport()
     groups = subjective_groups(paper_entries(session, exam_id, subjects))

@@ -48,8 +48,14 @@ def task_answers(session: Session, exam_id: str, subject: str, item_group: str, 
     if not items:
         return answers, {}
     params: dict[str, object] = {"script": script_id, **{f"i{k}": i.item_id for k, i in enumerate(items)}}
-    with _reading(session) as db:
-        rows = db.execute(_ANSWERS.format(items=", ".join(f":i{k}" for k in range(len(items)))), params).fetchall()
+    if script_id < 0:  # a standard script (标准卷) of quality control: its answers are stored with it
+        from .quality_store import standard_answers
+
+        rows = list(standard_answers(session, -script_id, items).items())
+    else:
+        with _reading(session) as db:
+            rows = db.execute(_ANSWERS.format(items=", ".join(f":i{k}" for k in range(len(items)))),
+                              params).fetchall()
     place = {item.item_id: k + 1 for k, item in enumerate(group_items(session, exam_id, subject, item_group))}
     scans: dict[str, str] = {}
     for item_id, answer in rows:
@@ -77,8 +83,12 @@ def scan_for(session: Session, marker: MarkerRef, key: str) -> ScanAccess:
     code, index = parsed
     with _reading(session) as db:
         script = db.execute(_SCRIPT_BY_CODE, {"exam": marker.exam_id, "code": code}).fetchone()
-        if script is None:
-            return ScanAccess(False, False)
+    if script is None:  # perhaps the code of a quality check (试评, 回评, 标准卷): its holder or a leader sees it
+        from .quality_store import check_scan
+
+        found = check_scan(session, marker, code, index)
+        return ScanAccess(False, False) if found is None else ScanAccess(*found)
+    with _reading(session) as db:
         script_id, subject, item_group = script
         try:
             items = group_items(session, marker.exam_id, subject, item_group)

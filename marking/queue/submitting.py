@@ -17,6 +17,7 @@ from marking.sql import Driver
 
 from .connection import _PG_IDLE, _driver_connection, _DriverIntegrityErrors, _writing
 from .leasing import _acting_for
+from .quality_store import after_mark, bump_clock, submit_check
 from .records import (_PRIORITY, MARKS, SCRIPTS, AlreadyMarked, LeaseLost, MarkerRef, SubmitResult, _items_for,
                       group_items)
 
@@ -31,16 +32,19 @@ def submit_mark(session: Session, marker: MarkerRef, task_id: int, scores: Mappi
     (default: since the lease).
     """
     policy = policy or load_policy()
+    own = marker  # the marker's own group (quality checks stay in it)
     marker = _acting_for(session, marker, task_id)
     items = group_items(session, marker.exam_id, marker.subject, marker.item_group)
     clean = check_scores(items, scores, subset=True)  # values checked before anything is written
     now = time.time() if now is None else now
     submission = _Submission(marker, task_id, clean, items, policy, now, seconds)
+    result: SubmitResult | None = None
     try:
         if session.get_bind().dialect.name == "postgresql":
-            return _submit_postgres(session, submission)
-        with _writing(session) as db:
-            return _submit_sqlite(db, submission)
+            result = _submit_postgres(session, submission)
+        else:
+            with _writing(session) as db:
+                result = _submit_sqlite(db, submission)
     except _NotHeld:
         pass
     except IntegrityError as error:
@@ -49,6 +53,17 @@ def submit_mark(session: Session, marker: MarkerRef, task_id: int, scores: Mappi
             _release_any(session, marker, task_id)
             raise AlreadyMarked(f"teacher {marker.teacher_id} already marked this script") from error
         raise
+    # Quality control (marking/queue/quality_store.py): a counted mark may schedule a 回评 or a standard
+    # script; a task id that is none of the queue's may be one of the marker's checks (trial, 回评, standard).
+    if result is not None:
+        if marker == own:
+            after_mark(session, marker, result, clean, policy)
+        else:  # a fill-in for another group (marking/assist.py): no checks there
+            bump_clock(session, marker.exam_id, result.mark_id)
+        return result
+    checked = submit_check(session, marker, task_id, clean, policy=policy, now=now, seconds=seconds)
+    if checked is not None:
+        return checked
     return _earlier_submit(session, marker, task_id)
 
 

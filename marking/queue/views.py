@@ -22,6 +22,10 @@ from .records import _PRIORITY, MARKS, SCRIPTS, TASKS, MarkerRef
 
 def script_answers(session: Session, script_id: int, items: Sequence[ItemStandard]) -> dict[str, str | None]:
     """The script's answers (scan references or text) for these items; no student or school."""
+    if script_id < 0:  # a standard script (标准卷) of quality control: its answers are stored with it
+        from .quality_store import standard_answers
+
+        return standard_answers(session, -script_id, items)
     student = select(SCRIPTS.c.student_id, SCRIPTS.c.exam_id).where(SCRIPTS.c.script_id == script_id).subquery()
     rows = session.execute(select(Response.item_id, Response.answer).join(
         student, and_(Response.student_id == student.c.student_id, Response.exam_id == student.c.exam_id))

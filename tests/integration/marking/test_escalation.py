@@ -78,4 +78,5 @@ def test_first_and_second_marks_nobody_may_give_are_named_by_group_and_school(ma
 
     shown = CliRunner().invoke(app, ["status", "--exam", exam.exam_id, "--db", exam.url])
     assert shown.exit_code == 0
-    assert "S-SCH2 的 2 份答卷还缺一评或二评" in shown.output and "S-SCH3 的 2 份答卷" in shown.output
+    # names, not ids: the school's name (第2中学 is S-SCH2 of the sample)
+    assert "第2中学 的 2 份答卷还缺一评或二评" in shown.output and "第3中学 的 2 份答卷" in shown.output

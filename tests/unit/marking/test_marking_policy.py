@@ -18,7 +18,7 @@ def test_policy_file_documents_every_key_in_both_languages():
     text = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
     data = tomllib.loads(text)
     lines = text.splitlines()
-    assert set(data) == {"objective", "double", "queue", "progress"}
+    assert set(data) == {"objective", "double", "queue", "progress", "quality"}
     for section, keys in data.items():
         for key in keys:
             at = next(n for n, line in enumerate(lines) if line.startswith(f"{key} ="))
