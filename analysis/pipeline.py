@@ -13,8 +13,8 @@ import pandas as pd
 
 from analysis import labels as L
 from analysis.assessment import BundledEvaluation, bundled_evaluation, class_assessment, teacher_assessment
-from analysis.items import (OPTION_COLUMNS, encode_responses, item_means_by_group, item_statistics, option_analysis,
-                            score_groups)
+from analysis.items import (OPTION_COLUMNS, area_breakdown, encode_responses, item_means_by_group, item_metadata,
+                            item_statistics, option_analysis, quality_bands, score_groups)
 from analysis.matrix import ScoreData, build_score_data
 from analysis.policy import AnalysisPolicy
 from analysis.stats import (DISTRICT, TOTAL, group_summary, one_point_segments, score_bands, student_scores)
@@ -41,11 +41,15 @@ class ExamAnalysis:
     options: pd.DataFrame  # option counts by score group (empty without responses)
     class_assessment: pd.DataFrame  # class × subject: class score (统一考核)
     teacher_assessment: pd.DataFrame  # teacher × subject: teacher score and rank
-    schools: pd.DataFrame  # school_id, name, cluster_id, is_lead (schools that sat the exam)
+    schools: pd.DataFrame  # school_id, name, cluster_id, is_lead, optional cluster_name (schools that sat the exam)
     classes: pd.DataFrame  # class_id, school_id, grade, size (classes that sat the exam)
     teachers: pd.DataFrame  # teacher_id, name (names only when a teachers table was given)
     previous_exam_id: str | None = None
     warnings: list[str] = field(default_factory=list)
+    item_bands: pd.DataFrame = field(default_factory=pd.DataFrame)  # 试卷质量: items per difficulty/D band
+    areas: pd.DataFrame = field(default_factory=pd.DataFrame)  # 知识点/能力: points, blueprint, score rates
+    score_data: ScoreData | None = None  # the students × items matrices (per-class and per-student item figures)
+    student_names: pd.DataFrame = field(default_factory=pd.DataFrame)  # student_id, name (when names were given)
 
     @property
     def has_previous(self) -> bool:
@@ -117,19 +121,26 @@ def analyse_exam(
     previous_items: pd.DataFrame | None = None,
     responses: pd.DataFrame | None = None,
     teachers: pd.DataFrame | None = None,
+    students: pd.DataFrame | None = None,
+    blueprints: dict[str, dict] | None = None,
 ) -> ExamAnalysis:
     """Analyse one joint exam.
 
     scores: FORMATS.md scores.csv (exam_id, student_id, school_id, class_id, subject, item_id, score),
         one exam, one row per student × item.
     items: the papers' items: item_id, max_score, and subject (recommended; then item ids need only be
-        unique within a subject), optionally item_type and key (for option analysis). Paper order = row order.
-    schools: schools.csv (school_id, cluster_id; name used in reports). classes: classes.csv
+        unique within a subject), optionally item_type and key (for option analysis), position (第 N 题;
+        default: the row order within the subject), knowledge_area and cognitive_level (知识点/能力).
+        Paper order = row order.
+    schools: schools.csv (school_id, cluster_id; name and an optional cluster_name used in reports). classes: classes.csv
         (class_id, school_id, grade, size). class_teachers: class_teachers.csv (class_id, subject, teacher_id).
     previous_scores: the previous joint exam of the same cohort, same shape (for the improvement rate);
         previous_items: its items, to compare excellent and pass rates too (z needs no max scores).
     responses: raw answers to choice items (student_id, item_id, answer or response; subject optional).
     teachers: teachers.csv (teacher_id, name), only for names in the reports.
+    students: students.csv (student_id, name), only for names in the reports.
+    blueprints: subject → the paper's blueprint (双向细目表, `Blueprint.to_dict()`), for the planned
+        points beside each knowledge area and cognitive level.
     """
     data = build_score_data(scores, items)
     warnings = list(data.warnings)
@@ -158,7 +169,7 @@ def analyse_exam(
             summary[column] = np.nan
     summary["matched_students"] = summary["matched_students"].fillna(0).astype(np.int64)
 
-    item_table, papers, item_by_school, options = _item_analysis(data, school_table, responses, policy)
+    item_table, papers, item_by_school, options = _item_analysis(data, school_table, responses, policy, items)
     names = _teacher_names(class_teachers, teachers)
     return ExamAnalysis(
         exam_id=data.exam_id,
@@ -180,6 +191,10 @@ def analyse_exam(
         teachers=names,
         previous_exam_id=previous_exam_id,
         warnings=warnings,
+        item_bands=quality_bands(item_table),
+        areas=area_breakdown(item_table, blueprints),
+        score_data=data,
+        student_names=_student_names(students),
     )
 
 
@@ -201,6 +216,8 @@ def _school_table(schools: pd.DataFrame, data: ScoreData) -> pd.DataFrame:
         "cluster_id": schools["cluster_id"].astype(str),
         "is_lead": schools["is_lead"].astype(bool) if "is_lead" in schools else False,
     })
+    if "cluster_name" in schools:  # 学区名称 for the reports (clusters.csv name)
+        table["cluster_name"] = schools["cluster_name"].astype(object).where(schools["cluster_name"].notna(), None)
     present = set(data.school_ids)
     unknown = sorted(present - set(table["school_id"]))
     if unknown:
@@ -248,6 +265,14 @@ def _teacher_names(class_teachers: pd.DataFrame, teachers: pd.DataFrame | None) 
     return table
 
 
+def _student_names(students: pd.DataFrame | None) -> pd.DataFrame:
+    if students is None or not {"student_id", "name"} <= set(students.columns):
+        return pd.DataFrame(columns=["student_id", "name"])
+    names = students[["student_id", "name"]].dropna()
+    names = names[names["name"].astype(str).str.strip() != ""]
+    return names.astype(str).drop_duplicates("student_id").reset_index(drop=True)
+
+
 def _students_wide(frame: pd.DataFrame, data: ScoreData, cluster_of_school: dict[str, str]) -> pd.DataFrame:
     """One row per student: subject scores, total, total z/T and total ranks, built on codes."""
     subjects = list(frame["subject"].cat.categories)  # the papers, then "total"
@@ -283,8 +308,7 @@ def _students_wide(frame: pd.DataFrame, data: ScoreData, cluster_of_school: dict
 
 
 def _item_analysis(data: ScoreData, school_table: pd.DataFrame, responses: pd.DataFrame | None,
-                   policy: AnalysisPolicy):
-    id_rank = data.id_order()
+                   policy: AnalysisPolicy, items: pd.DataFrame):
     school_codes, school_ids = pd.factorize(pd.Series(data.school_ids, dtype=object))
     school_ids = school_ids.to_numpy(dtype=object)
     cluster_of = dict(zip(school_table["school_id"], school_table["cluster_id"]))
@@ -298,8 +322,7 @@ def _item_analysis(data: ScoreData, school_table: pd.DataFrame, responses: pd.Da
 
     item_frames, paper_rows, by_school_frames, option_frames = [], [], [], []
     for subject, paper in data.papers.items():
-        tie_break = id_rank[paper.students]
-        stats, figures = item_statistics(paper, tie_break, policy)
+        stats, figures = item_statistics(paper, policy)
         item_frames.append(stats)
         paper_rows.append(figures)
 
@@ -326,15 +349,33 @@ def _item_analysis(data: ScoreData, school_table: pd.DataFrame, responses: pd.Da
         if answers is not None:
             row_of_student = np.full(len(data.student_ids), -1, dtype=np.int64)
             row_of_student[paper.students] = np.arange(len(paper.students))
-            groups = score_groups(paper.totals, tie_break, policy.upper_lower_fraction)
+            groups = score_groups(paper.totals, policy.upper_lower_fraction)
             option_frames.append(option_analysis(paper, answers, row_of_student, groups))
 
-    items = pd.concat(item_frames, ignore_index=True)
+    table = _with_metadata(pd.concat(item_frames, ignore_index=True), items)
     papers = pd.DataFrame(paper_rows)
     by_school = pd.concat(by_school_frames, ignore_index=True)
     option_frames = [f for f in option_frames if len(f)]
     options = pd.concat(option_frames, ignore_index=True) if option_frames else pd.DataFrame(columns=OPTION_COLUMNS)
-    return items, papers, by_school, options
+    if len(options):  # 第 N 题 as the item table numbers them
+        number = table.set_index(["subject", "item_id"])["number"]
+        options["number"] = number.reindex(pd.MultiIndex.from_frame(options[["subject", "item_id"]])).to_numpy()
+    return table, papers, by_school, options
+
+
+def _with_metadata(table: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """The item table with 第 N 题 (given positions, else the paper's order) and the items' knowledge
+    area and cognitive level (知识点/能力) when `items` has them."""
+    meta = item_metadata(items)
+    by_subject = meta["subject"].notna().all()
+    keys = ["subject", "item_id"] if by_subject else ["item_id"]
+    meta = meta.drop_duplicates(keys)
+    if not by_subject:
+        meta = meta.drop(columns="subject")
+    merged = table.drop(columns="number").merge(meta, on=keys, how="left")
+    merged["number"] = merged["number"].fillna(table["number"]).astype(np.int64)
+    ordered = ["subject", "number", *[c for c in table.columns if c not in ("subject", "number")]]
+    return merged[ordered + [c for c in ("knowledge_area", "cognitive_level") if c in merged]]
 
 
 __all__ = ["ExamAnalysis", "analyse_exam", "bundled_evaluation_of", "DISTRICT", "TOTAL"]

@@ -6,6 +6,7 @@ values a reader sees (subjects, levels, flags, school and teacher names) are tra
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -19,19 +20,22 @@ RATE_COLUMNS = frozenset({
     "pass_rate_diff", "low_rate_diff", "improvement_rate", "prev_excellent_rate", "prev_pass_rate",
     "excellent_rate_change", "pass_rate_change", "share", "cumulative_share", "upper_rate", "lower_rate",
     "cluster_score_rate", "gap", "upper_share", "lower_share", "cluster_excellent_rate", "cluster_pass_rate",
-    "cluster_low_rate",
+    "cluster_low_rate", "points_share", "blank_share", "key_upper_share", "key_lower_share", "school_score_rate",
+    "class_score_rate", "district_score_rate", "own_score_rate", "gap_cluster",
 })
 INTEGER_COLUMNS = frozenset({
     "students", "rank", "peers", "rank_in_school", "matched_students", "items", "group_size", "flagged_items",
     "missing_cells", "count", "cumulative", "classes", "rank_class", "rank_school", "rank_cluster", "rank_district",
-    "upper", "middle", "lower", "total_count", "tests", "class_tests", "members", "mentor_class_tests",
-    "apprentice_class_tests", "score", "band",
+    "total_count", "tests", "number", "expected", "sat", "absent", "class_tests", "members", "mentor_class_tests",
+    "apprentice_class_tests", "band",
 })
 TWO_DECIMALS = frozenset({
     "mean_z", "mean_z_change", "prev_mean_z", "total_z", "z", "prev_z", "z_gain", "difficulty", "discrimination",
-    "discrimination_ul", "alpha", "alpha_if_deleted",
+    "discrimination_ul", "alpha", "alpha_if_deleted", "item_total_r", "sem", "mean_discrimination_ul", "mean_z_now",
 })
-WHOLE_WHEN_INTEGRAL = frozenset({"max", "min", "full_marks", "max_score", "score", "lower_score", "upper_score"})
+# a student tied at a 27% group's cut counts in part in the option counts (analysis.items.ScoreGroups)
+WHOLE_WHEN_INTEGRAL = frozenset({"max", "min", "full_marks", "max_score", "score", "lower_score", "upper_score",
+                                 "points", "blueprint_points", "upper", "middle", "lower"})
 BASIS_NAMES = {"excellent+pass+improvement": ("优秀率+及格率+提高率", "excellent + pass + improvement"),
                "excellent+pass": ("优秀率+及格率", "excellent + pass")}
 
@@ -71,9 +75,14 @@ class Namer:
     """Display names of schools, teachers, subjects and levels in one language."""
 
     def __init__(self, analysis: ExamAnalysis, lang: str):
+        self.analysis = analysis
         self.lang = lang
         self.schools = dict(zip(analysis.schools["school_id"], analysis.schools["name"]))
         self.teachers = dict(zip(analysis.teachers["teacher_id"], analysis.teachers["name"]))
+        self.clusters: dict = {}
+        if "cluster_name" in analysis.schools:  # 学区名称, when the clusters table gave them
+            named = analysis.schools.dropna(subset=["cluster_name"])
+            self.clusters = dict(zip(named["cluster_id"], named["cluster_name"]))
 
     def school(self, school_id) -> str:
         return str(self.schools.get(school_id, school_id))
@@ -87,11 +96,55 @@ class Namer:
         if level == "district":
             return L.level("district", self.lang)
         if level == "cluster":
-            return f"{L.level('cluster', self.lang)} {group_id}"
+            name = self.clusters.get(group_id)
+            return str(name) if name else f"{L.level('cluster', self.lang)} {group_id}"
         return str(group_id)
 
     def teacher(self, teacher_id) -> str:
         return "" if teacher_id is None or pd.isna(teacher_id) else str(self.teachers.get(teacher_id, teacher_id))
+
+    @cached_property
+    def class_names(self) -> dict[str, str]:
+        """八年级(3)班: the grade and the class's place among its school's classes of that grade (by id)."""
+        classes = self.analysis.classes
+        if "grade" not in classes:
+            return {str(c): str(c) for c in classes["class_id"]}
+        out: dict[str, str] = {}
+        for (_, grade), part in classes.sort_values("class_id").groupby(["school_id", "grade"], sort=False):
+            for k, class_id in enumerate(part["class_id"], start=1):
+                out[str(class_id)] = class_name(grade, k, self.lang)
+        return out
+
+    def class_(self, class_id) -> str:
+        return self.class_names.get(str(class_id), str(class_id))
+
+    @cached_property
+    def numbers(self) -> dict[tuple[str, str], int]:
+        items = self.analysis.items
+        return dict(zip(zip(items["subject"], items["item_id"]), items["number"]))
+
+    def question(self, subject, item_id) -> str:
+        """第 N 题 of a paper's item (its bank id when it is not on the paper)."""
+        number = self.numbers.get((subject, item_id))
+        return L.question(number, self.lang) if number is not None else str(item_id)
+
+
+def class_name(grade, number: int, lang: str) -> str:
+    try:
+        g = int(grade)
+    except (TypeError, ValueError):
+        return f"{grade}-{number}"
+    return f"{_numeral(g)}年级({number})班" if lang == "zh" else f"Grade {g} class {number}"
+
+
+def _numeral(n: int) -> str:
+    """一 … 十二 (grades)."""
+    digits = "零一二三四五六七八九"
+    if 0 <= n < 10:
+        return digits[n]
+    if 10 <= n < 20:
+        return "十" + (digits[n - 10] if n > 10 else "")
+    return str(n)
 
 
 def _subject_order(analysis: ExamAnalysis) -> dict[str, int]:
@@ -181,20 +234,26 @@ def segments(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
 
 def items(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     i = analysis.items
-    out = pd.DataFrame({"subject": i["subject"].map(names.subject), "item_id": i["item_id"],
-                        "item_type": i["item_type"].map(lambda v: L.item_type(v, names.lang))})
-    for c in ("max_score", "students", "mean", "std", "difficulty", "discrimination", "discrimination_ul",
-              "upper_rate", "lower_rate", "alpha_if_deleted"):
+    lang = names.lang
+    out = pd.DataFrame({"subject": i["subject"].map(names.subject),
+                        "number": i["number"].map(lambda n: L.question(n, lang)),
+                        "item_type": i["item_type"].map(lambda v: L.item_type(v, lang))})
+    for c in ("knowledge_area", "cognitive_level"):
+        if c in i and i[c].notna().any():
+            out[c] = (i[c].map(lambda v: L.cognitive_level(v, lang)) if c == "cognitive_level" else i[c]).to_numpy()
+    for c in ("max_score", "students", "mean", "std", "difficulty", "discrimination_ul", "item_total_r",
+              "discrimination", "upper_rate", "lower_rate", "alpha_if_deleted"):
         out[c] = i[c].to_numpy()
-    out["flags"] = i["flags"].map(lambda v: L.flags(v, names.lang)).to_numpy()
+    out["flags"] = i["flags"].map(lambda v: L.flags(v, lang)).to_numpy()
+    out["item_id"] = i["item_id"].to_numpy()  # the bank's id (题库编号), last: people read 第 N 题
     return out
 
 
 def papers(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     p = analysis.papers
     out = pd.DataFrame({"subject": p["subject"].map(names.subject)})
-    for c in ("items", "full_marks", "students", "mean", "std", "difficulty", "alpha", "group_size", "flagged_items",
-              "missing_cells"):
+    for c in ("items", "full_marks", "students", "mean", "std", "difficulty", "alpha", "sem", "mean_discrimination_ul",
+              "group_size", "flagged_items", "missing_cells"):
         out[c] = p[c].to_numpy()
     return out
 
@@ -202,14 +261,16 @@ def papers(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
 def item_by_school(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     i = analysis.item_by_school
     return pd.DataFrame({"school_name": i["school_id"].map(names.school), "subject": i["subject"].map(names.subject),
-                         "item_id": i["item_id"], "students": i["students"], "mean": i["mean"],
+                         "number": [names.question(s, x) for s, x in zip(i["subject"], i["item_id"])],
+                         "students": i["students"], "mean": i["mean"],
                          "score_rate": i["score_rate"], "cluster_score_rate": i["cluster_score_rate"], "gap": i["gap"]})
 
 
 def options(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     o = analysis.options
-    out = o.drop(columns=["flag"]).rename(columns={"total": "total_count"})
+    out = o.drop(columns=["flag", "item_id"]).rename(columns={"total": "total_count"})
     out["subject"] = o["subject"].map(names.subject)
+    out["number"] = o["number"].map(lambda n: L.question(n, names.lang))
     out["flag"] = o["flag"].map(lambda v: L.flags(v, names.lang))
     return out
 
@@ -221,7 +282,8 @@ def gaps(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     worst = i.groupby(["school_id", "subject"], sort=False).head(n)
     worst = _sorted(worst, analysis, ["school_id", "gap"])
     return pd.DataFrame({"school_name": worst["school_id"].map(names.school),
-                         "subject": worst["subject"].map(names.subject), "item_id": worst["item_id"],
+                         "subject": worst["subject"].map(names.subject),
+                         "number": [names.question(s, x) for s, x in zip(worst["subject"], worst["item_id"])],
                          "score_rate": worst["score_rate"], "cluster_score_rate": worst["cluster_score_rate"],
                          "gap": worst["gap"]})
 
