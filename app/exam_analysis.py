@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.audience_reports import write_audience_reports
 from analysis.pipeline import ExamAnalysis, analyse_exam
 from analysis.policy import AnalysisPolicy
 from analysis.report import write_reports
@@ -18,9 +19,9 @@ from app.policies import ResolvedPolicy, resolve_exam_policy
 from app.stages import StageOutcome
 from models.bundles import export_tables
 from models.db import database_url, session_scope
-from models.scores import SCORE_COLUMNS, items_for, previous_exam_of, scores_from_db
+from models.scores import SCORE_COLUMNS, blueprints_for, items_for, previous_exam_of, responses_for, scores_from_db
 
-ANALYSIS_TABLES = ["schools", "classes", "class_teachers", "teachers"]
+ANALYSIS_TABLES = ["clusters", "schools", "classes", "class_teachers", "teachers", "students"]
 
 
 def read_scores_csv(path: Path) -> pd.DataFrame:
@@ -66,22 +67,38 @@ def load_exam_scores(url: str, exam_id: str, scores_file: str | None, previous_s
             previous_id = previous_exam_of(session, exam_id)
             previous = scores_from_db(session, previous_id) if previous_id else None
         tables = export_tables(session, ANALYSIS_TABLES)
+        item_ids = set(scores["item_id"]) if len(scores) else set()
         return {"scores": scores, "previous": previous, "previous_id": previous_id,
-                "items": items_for(session, exam_id, set(scores["item_id"])) if len(scores) else None,
+                "items": items_for(session, exam_id, item_ids) if len(scores) else None,
+                "responses": responses_for(session, exam_id, item_ids) if len(scores) else None,
+                "blueprints": blueprints_for(session, exam_id),
                 "previous_items": items_for(session, previous_id, set(previous["item_id"]))
                 if previous is not None and previous_id else None, **tables}
 
 
 def analyse(data: dict, policy: AnalysisPolicy) -> ExamAnalysis:
     """三率一分, bands, item analysis, horizontal and vertical comparison, teacher assessment."""
-    return analyse_exam(data["scores"], data["items"], data["schools"], data["classes"], data["class_teachers"],
+    schools = data["schools"]
+    clusters = data.get("clusters")
+    if clusters is not None and len(clusters) and "name" in clusters:  # 学区名称 in the reports
+        schools = schools.merge(clusters[["cluster_id", "name"]].rename(columns={"name": "cluster_name"}),
+                                on="cluster_id", how="left")
+    return analyse_exam(data["scores"], data["items"], schools, data["classes"], data["class_teachers"],
                         previous_scores=data["previous"], policy=policy, previous_items=data["previous_items"],
-                        teachers=data["teachers"])
+                        teachers=data["teachers"], students=data.get("students"), responses=data.get("responses"),
+                        blueprints=data.get("blueprints"))
 
 
-def write_exam_reports(result: ExamAnalysis, out_dir: str | Path, lang: str) -> list[str]:
-    """HTML report, Excel workbook, school_summary.csv, item_stats.csv, per-school analysis skeletons."""
-    return [str(p) for p in write_reports(result, Path(out_dir), lang=lang)]
+def write_exam_reports(result: ExamAnalysis, out_dir: str | Path, lang: str, *, audiences: str | None = None,
+                       pdf: str = "schools", notes: list[str] | None = None) -> list[str]:
+    """HTML report, Excel workbook, school_summary.csv, item_stats.csv, per-school analysis skeletons, and the
+    reports for each audience (bureau, schools, classes, teachers, students' 成绩单; PDFs as `pdf` says:
+    none, schools or classes). `notes` collects why a part could not be written (no Chinese font for PDFs)."""
+    paths = [str(p) for p in write_reports(result, Path(out_dir), lang=lang)]
+    written = write_audience_reports(result, Path(out_dir), lang, audiences=audiences, pdf=pdf)
+    if notes is not None:
+        notes.extend(written.notes)
+    return paths + [str(p) for p in written.paths]
 
 
 def no_scores(exam_id: str) -> StageOutcome:
@@ -91,7 +108,8 @@ def no_scores(exam_id: str) -> StageOutcome:
 
 def analyse_and_report(exam_id: str, db_url: str | None = None, out_dir: str = "out/report", lang: str = "zh",
                        scores_file: str | None = None, previous_scores_file: str | None = None,
-                       policy_file: str | None = None) -> StageOutcome:
+                       policy_file: str | None = None, audiences: str | None = None,
+                       pdf: str = "schools") -> StageOutcome:
     """The analysis of one joint exam, in-process (for `xuequ report`: no Prefect server for a quick report)."""
     url = database_url(db_url)
     policy = analysis_policy(url, exam_id, policy_file)  # before any work
@@ -99,6 +117,10 @@ def analyse_and_report(exam_id: str, db_url: str | None = None, out_dir: str = "
     if data["scores"].empty:
         return no_scores(exam_id)
     result = analyse(data, policy.policy)
-    files = write_exam_reports(result, out_dir, lang) + [write_policy_note(out_dir, policy, lang)]
-    return StageOutcome("analysis", "done", result.headline_markdown(lang=lang) + f"\n\n{policy.describe(lang)}",
-                        {"files": files, "policy": policy.record()})
+    notes: list[str] = []
+    files = write_exam_reports(result, out_dir, lang, audiences=audiences, pdf=pdf, notes=notes)
+    files.append(write_policy_note(out_dir, policy, lang))
+    message = result.headline_markdown(lang=lang) + f"\n\n{policy.describe(lang)}"
+    if notes:
+        message += "\n\n" + "\n".join(notes)
+    return StageOutcome("analysis", "done", message, {"files": files, "policy": policy.record(), "notes": notes})
