@@ -354,10 +354,24 @@ def report(
     scores: Optional[Path] = typer.Option(None, help="A scores.csv (FORMATS.md); default: the database's final scores."),
     previous_scores: Optional[Path] = typer.Option(None, help="The cohort's previous exam scores.csv (提高率)."),
     policy: Optional[Path] = typer.Option(None, "--policy", help="Analysis policy TOML (default policies/analysis.toml)."),
+    audiences: str = typer.Option("all", "--audiences",
+                                  help="Reports to write: all, or a comma list of bureau, schools, classes, teachers, "
+                                       "students (成绩单)."),
+    pdf: str = typer.Option("schools", "--pdf", help="PDFs: none, schools (bureau and each school, the default) or "
+                                                     "classes (also each class's report and score reports)."),
     db: DbOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """Analyse a joint exam (三率一分, item analysis, comparisons) and write its reports."""
+    from analysis.audience_reports import PDF_CHOICES, parse_audiences
+
+    try:
+        parse_audiences(audiences)
+        if pdf not in PDF_CHOICES:
+            raise ValueError(f"--pdf 只能是 {' / '.join(PDF_CHOICES)} | --pdf must be one of {', '.join(PDF_CHOICES)}")
+    except ValueError as error:
+        console.print(str(error), markup=False, highlight=False)
+        raise typer.Exit(code=2)
     from analysis.policy import load_policy
     from app.exam_analysis import analyse_and_report
     from service.policy_option import policy_or_exit
@@ -370,7 +384,7 @@ def report(
         check_exam(exam)
     outcome = analyse_and_report(exam, out_dir=str(out), lang=lang, scores_file=str(scores) if scores else None,
                          previous_scores_file=str(previous_scores) if previous_scores else None,
-                         policy_file=str(policy) if policy else None)
+                         policy_file=str(policy) if policy else None, audiences=audiences, pdf=pdf)
     console.print(outcome.message, markup=False, highlight=False)
     if outcome.status != "done":
         raise typer.Exit(code=1)
