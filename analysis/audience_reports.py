@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import labels as L
-from analysis.audiences import (ItemRates, People, bureau_doc, class_doc, percentile_ranks, school_doc, student_docs,
-                                teacher_doc)
+from analysis.audiences import (ItemRates, People, bureau_doc, class_doc, exam_name, percentile_ranks, school_doc,
+                                student_docs, teacher_doc)
 from analysis.pdf_font import FontUnavailable
 from analysis.pipeline import ExamAnalysis
 from analysis.report_doc import Doc, index_html, to_html
@@ -122,7 +122,12 @@ def write_audience_reports(analysis: ExamAnalysis, out_dir: Path, lang: str = "z
             writer = PdfWriter([doc for doc, _, _ in to_print])
             result.seconds["font"] = time.perf_counter() - started
             for doc, path, label in to_print:
-                result.paths.append(writer.write(doc, path))
+                try:
+                    result.paths.append(writer.write(doc, path))
+                except Exception as error:  # one document's layout must not cost the season its other reports
+                    path.unlink(missing_ok=True)
+                    result.notes.append(f"PDF 未生成 not written: {label} ({type(error).__name__}: {error})")
+                    continue
                 links["pdf"].append((f"{label} (PDF)", path.relative_to(out_dir).as_posix()))
         except FontUnavailable as error:
             result.notes.append(str(error))
@@ -134,7 +139,7 @@ def write_audience_reports(analysis: ExamAnalysis, out_dir: Path, lang: str = "z
                 (L.text("class_report", lang), links["classes"]),
                 (L.text("teacher_report", lang), links["teachers"]),
                 (L.text("transcript", lang), links["students"]), ("PDF", links["pdf"])]
-    index.write_text(index_html(f"{analysis.exam_id} · {L.text('index', lang)}", analysis.exam_id, lang, sections,
+    index.write_text(index_html(f"{exam_name(analysis)} · {L.text('index', lang)}", analysis.exam_id, lang, sections,
                                 notes=result.notes), encoding="utf-8")
     result.paths.append(index)
     return result

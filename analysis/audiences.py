@@ -16,8 +16,9 @@ Hooks for figures other modules add to the analysis (rendered when present, skip
   student_id, school_id, class_id, teacher_id, score, gap) → the 临界生 tables (`borderline_table`);
 - `analysis.summary` columns `expected`, `sat`, `absent` (应考/实考/缺考) → shown beside 人数;
 - `analysis.school_trends`: a long frame (school_id, exam_id, optional subject, and one of mean_z,
-  score_rate, mean; optional exam_name) → the bureau's trend table, one column per exam
-  (`school_trend_table`); without it the trend is this exam against the previous one.
+  score_rate, mean; optional exam_name; exams in the order given, or by an exam_date column) → the
+  bureau's trend table, one column per exam (`school_trend_table`); without it the trend is this
+  exam against the previous one.
 """
 from __future__ import annotations
 
@@ -117,6 +118,7 @@ class ItemRates:
         self._position = {level: {g: i for i, g in enumerate(names)} for level, names in
                           (("class", self.classes), ("school", self.schools), ("cluster", self.clusters))}
         self._questions: dict[str, pd.DataFrame] = {}
+        self._categories: dict[tuple[str, str], tuple | None] = {}
         self.items = analysis.items
 
     def _group_means(self, subject: str, level: str) -> np.ndarray:
@@ -147,6 +149,24 @@ class ItemRates:
         out = np.full((len(student_index), len(paper.item_ids)), np.nan)
         out[rows >= 0] = paper.matrix[rows[rows >= 0]]
         return out
+
+    def categories(self, subject: str, dimension: str):
+        """(categories, weights (c × k: the question's max score where it belongs to the category),
+        points (c,), numbers (c,) "1、4") of a paper's knowledge areas or cognitive levels; None without them."""
+        key = (subject, dimension)
+        if key not in self._categories:
+            q = self.question_table(subject)
+            if dimension not in q or q[dimension].isna().all():
+                self._categories[key] = None
+            else:
+                labels = q[dimension].astype(object).where(q[dimension].notna(), None).to_numpy()
+                names = list(dict.fromkeys(str(v) for v in labels if v is not None))
+                tops = q["max_score"].to_numpy(dtype=float)
+                member = np.array([[v is not None and str(v) == name for v in labels] for name in names])
+                weights = member * tops[None, :]
+                numbers = ["、".join(str(int(n)) for n in q["number"].to_numpy()[row]) for row in member]
+                self._categories[key] = (names, weights, weights.sum(axis=1), numbers)
+        return self._categories[key]
 
     def question_table(self, subject: str) -> pd.DataFrame:
         """The paper's questions in order: number, item_type, knowledge_area, cognitive_level, max_score, difficulty."""
@@ -184,10 +204,14 @@ def _attendance_columns(analysis: ExamAnalysis) -> list[str]:
     return [c for c in ATTENDANCE_COLUMNS if c in analysis.summary.columns]
 
 
+def exam_name(analysis: ExamAnalysis) -> str:
+    return getattr(analysis, "exam_name", None) or analysis.exam_id
+
+
 def _subtitle(analysis: ExamAnalysis, lang: str) -> str:
     zh = _zh(lang)
     when = dt.datetime.now().strftime("%Y-%m-%d")
-    return (f"考试：{analysis.exam_id} · 生成日期：{when}" if zh else f"Exam: {analysis.exam_id} · made {when}")
+    return (f"考试：{exam_name(analysis)} · 生成日期：{when}" if zh else f"Exam: {exam_name(analysis)} · made {when}")
 
 
 def _rate_marks(frame: pd.DataFrame, pairs: Iterable[tuple[str, str, bool]]) -> pd.DataFrame:
@@ -325,6 +349,7 @@ def _class_transcripts(analysis: ExamAnalysis, people: People, rates: ItemRates,
     numbers = {s: [L.question(n, lang) for n in q["number"]] for s, q in questions.items()}
     tops = {s: q["max_score"].to_numpy(dtype=float) for s, q in questions.items()}
     class_rates = {s: rates.rates(s, "class", class_id) for s in analysis.subjects}
+    rate_cells = {s: [format_cell("score_rate", v) for v in r] for s, r in class_rates.items()}
     students = sorted(part["student_id"].unique(), key=lambda s: (people.student(s), str(s)))
     item_scores = {s: rates.student_scores(s, np.array([index_of[x] for x in students])) for s in analysis.subjects}
     columns = ["subject", "score", "full_marks", "class_mean", "rank_class", "rank_school", "rank_cluster",
@@ -364,7 +389,7 @@ def _class_transcripts(analysis: ExamAnalysis, people: People, rates: ItemRates,
         for subject in analysis.subjects:
             if subject in mine:
                 doc.add(*_question_grid(people, subject, numbers[subject], tops[subject], item_scores[subject][n],
-                                        class_rates[subject]))
+                                        class_rates[subject], rate_cells[subject]))
     return doc
 
 
@@ -373,25 +398,30 @@ def _pct(value) -> str:
 
 
 def _question_grid(people: People, subject: str, numbers: list[str], tops: np.ndarray, scores: np.ndarray,
-                   class_rate: np.ndarray) -> list[Table]:
+                   class_rate: np.ndarray, rate_cells: list[str] | None = None) -> list[Table]:
     """A subject's questions in rows of ITEMS_PER_GRID_ROW: 得分 (score/max) and the class's score rate;
-    red where the student's rate is below the class's."""
+    red where the student's rate is below the class's. rate_cells: the class's rates already formatted."""
     lang = people.lang
     tables = []
     k = len(numbers)
     score_label, rate_label = L.text("score_of", lang), L.text("rate_of_class", lang)
+    rate_cells = rate_cells if rate_cells is not None else [format_cell("score_rate", v) for v in class_rate]
+    top_cells = [_number(t) for t in tops]
+    below = (scores / tops) < class_rate - 1e-9  # NaN (did not sit) compares False
     for start in range(0, k, ITEMS_PER_GRID_ROW):
         stop = min(k, start + ITEMS_PER_GRID_ROW)
-        score_row, rate_row, marks_row = [score_label], [rate_label], [""]
-        for j in range(start, stop):
-            score = scores[j]
-            score_row.append("" if np.isnan(score) else f"{format_cell('score', score)}/{format_cell('max_score', tops[j])}")
-            rate_row.append(format_cell("score_rate", class_rate[j]))
-            marks_row.append(LOW if not np.isnan(score) and score / tops[j] < class_rate[j] - 1e-9 else "")
+        score_row = [score_label] + ["" if scores[j] != scores[j] else f"{_number(scores[j])}/{top_cells[j]}"
+                                     for j in range(start, stop)]
+        marks_row = [""] + [LOW if below[j] else "" for j in range(start, stop)]
         title = f"{people.subject(subject)} · {L.text('item_scores', lang)}" if start == 0 else ""
-        tables.append(Table([L.column("number", lang), *numbers[start:stop]], [score_row, rate_row],
+        tables.append(Table([L.column("number", lang), *numbers[start:stop]], [score_row, [rate_label, *rate_cells[start:stop]]],
                             [False] + [True] * (stop - start), [marks_row, [""] * len(marks_row)], title=title))
     return tables
+
+
+def _number(value: float) -> str:
+    """A score as printed: whole numbers without decimals, halves with one (as format_cell does)."""
+    return f"{value:.0f}" if float(value).is_integer() else f"{value:.1f}"
 
 
 # --- the class's report and the teacher's --------------------------------------------------------
@@ -442,75 +472,66 @@ def class_doc(analysis: ExamAnalysis, class_id, lang: str = "zh", *, people: Peo
 
 def _question_rates_table(analysis: ExamAnalysis, people: People, rates: ItemRates, subject: str,
                           groups: list[tuple[str, str, str]], school_id, cluster_id) -> Table:
-    """第 N 题 | 题型 | 知识点 | 分值 | each group's rate | 本校 | 学区 | gap of the first group to the cluster."""
+    """第 N 题 | 题型 | 知识点 | 分值 | each group's rate | 本校 | 学区 | gap of the first group to the cluster;
+    red where a group trails the cluster by more than GAP_MARK."""
     lang = people.lang
     q = rates.question_table(subject)
-    frame = pd.DataFrame({"number": q["number"].map(lambda n: L.question(n, lang)),
-                          "item_type": q["item_type"].map(lambda v: L.item_type(v, lang))})
+    columns = [(L.column("number", lang), False, [L.question(n, lang) for n in q["number"]]),
+               (L.column("item_type", lang), False, [L.item_type(v, lang) for v in q["item_type"]])]
     if "knowledge_area" in q and q["knowledge_area"].notna().any():
-        frame["knowledge_area"] = q["knowledge_area"].fillna("").to_numpy()
-    frame["max_score"] = q["max_score"].to_numpy()
-    headers: dict[str, str] = {}
-    group_columns = []
-    for n, (level, group_id, label) in enumerate(groups):
-        column = f"g{n}"
-        frame[column] = rates.rates(subject, level, group_id)
-        headers[column] = label
-        group_columns.append(column)
+        columns.append((L.column("knowledge_area", lang), False,
+                        [v if isinstance(v, str) else "" for v in q["knowledge_area"]]))
+    columns.append((L.column("max_score", lang), True, [_number(v) for v in q["max_score"]]))
+    cluster = rates.rates(subject, "cluster", cluster_id)
+    series = [(label, rates.rates(subject, level, gid)) for level, gid, label in groups]
+    first = len(columns)
+    for label, rate in series:
+        columns.append((label, True, [format_cell("score_rate", v) for v in rate]))
     if not any(level == "school" for level, _, _ in groups):
-        frame["school_score_rate"] = rates.rates(subject, "school", school_id)
-    frame["cluster_score_rate"] = rates.rates(subject, "cluster", cluster_id)
-    frame["gap"] = frame[group_columns[0]] - frame["cluster_score_rate"]
-    marks = pd.DataFrame("", index=frame.index, columns=frame.columns)
-    for column in group_columns:
-        marks.loc[(frame[column] < frame["cluster_score_rate"] - GAP_MARK).to_numpy(), column] = LOW
-    marks.loc[(frame["gap"] < -GAP_MARK).to_numpy(), "gap"] = LOW
-    rate_headers = {c: h for c, h in headers.items()}
-    table = Table.from_frame(frame, lang, headers=rate_headers, marks=marks,
-                             title=f"{people.subject(subject)} · {L.text('item_rates', lang)}")
-    # the group columns are rates: format them as percentages
-    for r, row in enumerate(table.rows):
-        for c, column in enumerate(frame.columns):
-            if column in group_columns:
-                row[c] = format_cell("score_rate", frame.iat[r, c])
-    return table
+        columns.append((L.column("school_score_rate", lang), True,
+                        [format_cell("score_rate", v) for v in rates.rates(subject, "school", school_id)]))
+    columns.append((L.column("cluster_score_rate", lang), True, [format_cell("score_rate", v) for v in cluster]))
+    gap = series[0][1] - cluster
+    columns.append((L.column("gap", lang), True, [format_cell("gap", v) for v in gap]))
+    k = len(q)
+    marks = [[""] * len(columns) for _ in range(k)]
+    for n, (_, rate) in enumerate(series):
+        for j in np.flatnonzero(rate < cluster - GAP_MARK):
+            marks[j][first + n] = LOW
+    for j in np.flatnonzero(gap < -GAP_MARK):
+        marks[j][-1] = LOW
+    rows = [[column[2][j] for column in columns] for j in range(k)]
+    return Table([c[0] for c in columns], rows, [c[1] for c in columns], marks,
+                 title=f"{people.subject(subject)} · {L.text('item_rates', lang)}")
 
 
 def _area_tables(analysis: ExamAnalysis, people: People, rates: ItemRates, subject: str,
                  groups: list[tuple[str, str, str]], school_id, cluster_id) -> list[Table]:
-    """知识点 and 能力层次 of a subject: points and each group's score rate against the school and cluster."""
+    """知识点 and 能力层次 of a subject: points and each group's score rate against the school and cluster.
+    A category's rate = the sum of its questions' means ÷ their points (the questions weigh by marks)."""
     lang = people.lang
-    q = rates.question_table(subject)
     out = []
     for dimension in ("knowledge_area", "cognitive_level"):
-        if dimension not in q or q[dimension].isna().all():
+        index = rates.categories(subject, dimension)
+        if index is None:
             continue
-        categories = list(dict.fromkeys(q[dimension].dropna().astype(str)))
+        categories, weights, points, numbers = index
         series = {label: rates.rates(subject, level, gid) for level, gid, label in groups}
         if not any(level == "school" for level, _, _ in groups):
             series[L.text("this_school", lang)] = rates.rates(subject, "school", school_id)
         series[people.cluster(cluster_id)] = rates.rates(subject, "cluster", cluster_id)
-        rows = []
-        for category in categories:
-            mask = (q[dimension].astype(str) == category).to_numpy()
-            points = float(q.loc[mask, "max_score"].sum())
-            row = {"category": L.cognitive_level(category, lang) if dimension == "cognitive_level" else category,
-                   "numbers": "、".join(str(int(n)) for n in q.loc[mask, "number"]), "points": points}
-            for label, rate in series.items():
-                row[label] = float(np.nansum(rate[mask] * q.loc[mask, "max_score"].to_numpy()) / points) \
-                    if points else np.nan
-            rows.append(row)
-        frame = pd.DataFrame(rows)
         labels = list(series)
-        marks = pd.DataFrame("", index=frame.index, columns=frame.columns)
-        marks.loc[(frame[labels[0]] < frame[labels[-1]] - GAP_MARK).to_numpy(), labels[0]] = LOW
-        table = Table.from_frame(frame, lang, headers={"category": L.column(dimension, lang)}, marks=marks,
-                                 title=f"{people.subject(subject)} · {L.column(dimension, lang)}")
-        for r, cells in enumerate(table.rows):
-            for c, column in enumerate(frame.columns):
-                if column in labels:
-                    cells[c] = format_cell("score_rate", frame.iat[r, c])
-        out.append(table)
+        values = {label: (weights @ rate) / points for label, rate in series.items()}  # NaN rate: group absent
+        headers = [L.column(dimension, lang), L.column("numbers", lang), L.column("points", lang), *labels]
+        rows, marks = [], []
+        for i, category in enumerate(categories):
+            name = L.cognitive_level(category, lang) if dimension == "cognitive_level" else category
+            rows.append([name, numbers[i], format_cell("points", points[i]),
+                         *[format_cell("score_rate", values[label][i]) for label in labels]])
+            first, last = values[labels[0]][i], values[labels[-1]][i]
+            marks.append(["", "", "", LOW if first < last - GAP_MARK else "", *[""] * (len(labels) - 1)])
+        out.append(Table(headers, rows, [False, False, True, *[True] * len(labels)], marks,
+                         title=f"{people.subject(subject)} · {L.column(dimension, lang)}"))
     return out
 
 
@@ -708,7 +729,7 @@ def _weak_questions(analysis: ExamAnalysis, people: People, school_id) -> Table 
 def bureau_doc(analysis: ExamAnalysis, lang: str = "zh", *, people: People | None = None) -> Doc:
     people = people or People(analysis, lang)
     zh = _zh(lang)
-    doc = Doc(f"{analysis.exam_id} · {L.text('bureau_report', lang)}", _subtitle(analysis, lang), lang)
+    doc = Doc(f"{exam_name(analysis)} · {L.text('bureau_report', lang)}", _subtitle(analysis, lang), lang)
     district = _row(analysis, "district", "district", TOTAL)
     facts = [(L.text("students_n", lang), str(len(analysis.students))),
              (L.text("schools_n", lang), str(len(analysis.schools))),
@@ -805,8 +826,8 @@ def school_trend_table(analysis: ExamAnalysis, people: People) -> Table | None:
     if "subject" in part:
         part = part[part["subject"].astype(str) == TOTAL] if (part["subject"].astype(str) == TOTAL).any() else part
     exam_label = "exam_name" if "exam_name" in part else "exam_id"
-    exams = list(dict.fromkeys(part.sort_values("exam_id")[exam_label].astype(str))) if "exam_date" not in part \
-        else list(dict.fromkeys(part.sort_values("exam_date")[exam_label].astype(str)))
+    ordered = part.sort_values("exam_date", kind="stable") if "exam_date" in part else part  # else as given
+    exams = list(dict.fromkeys(ordered[exam_label].astype(str)))
     wide = part.pivot_table(index="school_id", columns=exam_label, values=value, aggfunc="mean")
     wide = wide.reindex(columns=exams)
     schools = [s for s in analysis.schools["school_id"] if s in wide.index]
@@ -817,8 +838,10 @@ def school_trend_table(analysis: ExamAnalysis, people: People) -> Table | None:
         frame["change"] = frame[exams[-1]] - frame[exams[0]]
     lang = people.lang
     headers = {"change": "变化" if _zh(lang) else "Change"}
-    table = Table.from_frame(frame, lang, headers=headers,
-                             title=f"{L.column(value, lang) if value != 'mean_z' else L.column('mean_z', lang)}")
+    table = Table.from_frame(frame, lang, headers=headers, title=L.column(value, lang))
+    for r, cells in enumerate(table.rows):  # the exams' columns are named by exam: format them as `value`
+        for c, column in enumerate(frame.columns[1:], start=1):
+            cells[c] = format_cell(value, frame.iat[r, c])
     return table
 
 
@@ -845,7 +868,7 @@ def school_trend_blocks(analysis: ExamAnalysis, people: People) -> list:
     marks.loc[(frame["mean_z_change"] < 0).to_numpy(), "mean_z_change"] = LOW
     marks.loc[(frame["mean_z_change"] > 0).to_numpy(), "mean_z_change"] = HIGH
     headers = {"mean_z_now": L.column("mean_z_now", lang)}
-    title = L.text("previous", lang, exam=analysis.previous_exam_id)
+    title = L.text("previous", lang, exam=getattr(analysis, "previous_exam_name", None) or analysis.previous_exam_id)
     return [Table.from_frame(frame, lang, headers=headers, marks=marks, title=title),
             Paragraph(L.text("trend_note", lang), "note")]
 
@@ -919,8 +942,10 @@ def paper_quality_blocks(analysis: ExamAnalysis, people: People, subject: str) -
 
 
 def options_table(analysis: ExamAnalysis, people: People, subject: str) -> Table | None:
-    """选项分析 of a paper's choice questions: each option's share of all answers, the key, the upper
-    and lower groups' share choosing the key, the blank share, and the flags."""
+    """选项分析 of a paper's choice questions: the key, the share choosing it (选对率), the share of answers
+    with each letter (a multiple-choice answer counts for each letter it holds), the blank share, the
+    upper and lower groups' share choosing the key, and the flags (a distractor the upper group prefers,
+    a key that does not discriminate)."""
     o = analysis.options
     if o is None or o.empty:
         return None
@@ -928,40 +953,37 @@ def options_table(analysis: ExamAnalysis, people: People, subject: str) -> Table
     if part.empty:
         return None
     lang = people.lang
-    letters = sorted({x for x in part["option"].astype(str) if x != "-" and len(x) == 1})
-    rows = []
-    marks = []
-    for (number, item_id), q in part.groupby(["number", "item_id"], sort=True):
-        row = {"number": L.question(number, lang), "key": q["key"].iloc[0] or ""}
-        mark = {c: "" for c in ["number", "key", *letters, "blank_share", "key_upper_share", "key_lower_share",
-                                "flags"]}
-        shares = dict(zip(q["option"].astype(str), q["share"]))
-        for letter in letters:
-            row[letter] = shares.get(letter, 0.0)
-        row["blank_share"] = shares.get("-", 0.0)
+    letters = sorted({ch for x in part["option"].astype(str) if x != "-" for ch in x})
+    headers = [L.column("number", lang), L.column("key", lang), L.column("key_share", lang), *letters,
+               L.column("blank_share", lang), L.column("key_upper_share", lang), L.column("key_lower_share", lang),
+               L.column("flags", lang)]
+    rows, marks = [], []
+    for (number, _), q in part.groupby(["number", "item_id"], sort=True):
+        key = q["key"].iloc[0] or ""
+        options = q["option"].astype(str).tolist()
+        shares = dict(zip(options, q["share"]))
         key_rows = q[q["is_key"]]
-        row["key_upper_share"] = float(key_rows["upper_share"].sum()) if len(key_rows) else np.nan
-        row["key_lower_share"] = float(key_rows["lower_share"].sum()) if len(key_rows) else np.nan
-        flagged = [f"{opt}:{L.flags(flag, lang)}" for opt, flag in zip(q["option"], q["flag"]) if flag]
-        row["flags"] = "；".join(flagged)
-        for opt, flag in zip(q["option"].astype(str), q["flag"]):
-            if flag and opt in mark:
-                mark[opt] = LOW
-        if row["key"] in mark:
-            mark[row["key"]] = STRONG
+        letter_share = {letter: sum(share for option, share in shares.items() if option != "-" and letter in option)
+                        for letter in letters}
+        flagged = [f"{opt}：{L.flags(flag, lang)}" for opt, flag in zip(options, q["flag"]) if flag]
+        rows.append([L.question(number, lang), key, format_cell("share", shares.get(key, 0.0) if key else np.nan),
+                     *[format_cell("share", letter_share[letter]) for letter in letters],
+                     format_cell("share", shares.get("-", 0.0)),
+                     format_cell("share", float(key_rows["upper_share"].sum()) if len(key_rows) else np.nan),
+                     format_cell("share", float(key_rows["lower_share"].sum()) if len(key_rows) else np.nan),
+                     "；".join(flagged)])
+        mark = [""] * len(headers)
+        for opt, flag in zip(options, q["flag"]):
+            if flag and len(opt) == 1 and opt in letters:
+                mark[3 + letters.index(opt)] = LOW
+        if len(key) == 1 and key in letters:
+            mark[3 + letters.index(key)] = STRONG
         if flagged:
-            mark["flags"] = LOW
-        rows.append(row)
+            mark[-1] = LOW
         marks.append(mark)
-    frame = pd.DataFrame(rows)
-    headers = {letter: letter for letter in letters}
-    table = Table.from_frame(frame, lang, headers=headers, marks=pd.DataFrame(marks),
-                             title=f"{L.text('options', lang)}（{'各选项选择率' if _zh(lang) else 'share choosing each option'}）")
-    for r, values in enumerate(table.rows):
-        for c, column in enumerate(frame.columns):
-            if column in letters:
-                values[c] = format_cell("share", frame.iat[r, c])
-    return table
+    title = f"{L.text('options', lang)}（{'各选项选择率' if _zh(lang) else 'share choosing each option'}）"
+    return Table(headers, rows, [False, False, True, *[True] * len(letters), True, True, True, False], marks,
+                 title=title)
 
 
 def _borderline_summary(analysis: ExamAnalysis, people: People) -> list:

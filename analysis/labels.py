@@ -86,7 +86,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "district_score_rate": ("全体得分率", "Overall rate"), "own_score_rate": ("本人得分率", "Own rate"),
     "gap_cluster": ("与学区差", "Gap to cluster"), "line": ("临界线", "Line"), "teachers": ("任课教师", "Teachers"),
     "prev_mean": ("上次平均分", "Previous mean"), "mean_z_now": ("本次平均标准分", "Mean z now"),
-    "chosen_share": ("选择率", "Chosen by"), "key_upper_share": ("高分组答对率", "Upper group right"),
+    "chosen_share": ("选择率", "Chosen by"), "key_share": ("选对率", "Right"), "key_upper_share": ("高分组答对率", "Upper group right"),
     "key_lower_share": ("低分组答对率", "Lower group right"), "blank_share": ("未答率", "Blank"),
     "distractors": ("干扰项", "Distractors"),
 }

@@ -140,6 +140,7 @@ def font_for(chars: set[str], source: FontSource | None = None) -> Path:
     options.name_IDs = ["*"]
     options.notdef_outline = True
     options.recalc_bounds = False
+    options.desubroutinize = True  # each PDF's own subset of this cut is then quicker to make
     options.drop_tables += ["GSUB", "GPOS", "GDEF", "BASE", "VORG", "vhea", "vmtx", "JSTF", "MATH"]
     subsetter = subset.Subsetter(options)
     subsetter.populate(unicodes=[ord(ch) for ch in wanted])

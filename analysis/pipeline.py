@@ -50,6 +50,8 @@ class ExamAnalysis:
     areas: pd.DataFrame = field(default_factory=pd.DataFrame)  # 知识点/能力: points, blueprint, score rates
     score_data: ScoreData | None = None  # the students × items matrices (per-class and per-student item figures)
     student_names: pd.DataFrame = field(default_factory=pd.DataFrame)  # student_id, name (when names were given)
+    exam_name: str | None = None  # 考试名称 for the reports (the caller sets it; else the id is shown)
+    previous_exam_name: str | None = None
 
     @property
     def has_previous(self) -> bool:

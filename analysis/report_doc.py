@@ -9,6 +9,7 @@ formats (`analysis.report_tables.format_cell`).
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -169,8 +170,12 @@ def to_html(doc: Doc, *, links: Sequence[tuple[str, str]] = ()) -> str:
             f"<title>{_e(doc.title)}</title><style>{CSS}</style></head><body>" + "\n".join(out) + "</body></html>")
 
 
+_SPECIAL = re.compile(r"[&<>\"']")
+
+
 def _e(text: str) -> str:
-    return html.escape(str(text))
+    text = str(text)
+    return html.escape(text) if _SPECIAL.search(text) else text
 
 
 def _block_html(block: Block) -> str:
@@ -195,19 +200,16 @@ def _table_html(table: Table) -> str:
     if table.title:
         parts.append(f'<p class="caption">{_e(table.title)}</p>')
     head = "".join(f"<th>{_e(h)}</th>" for h in table.headers)
+    plain = ['<td class="n">' if n else "<td>" for n in table.numeric]
     body = []
     for r, row in enumerate(table.rows):
-        cells = []
-        for c, value in enumerate(row):
-            classes = []
-            if table.numeric[c]:
-                classes.append("n")
-            mark = table.marks[r][c] if table.marks else ""
-            if mark:
-                classes.append(mark)
-            attr = f' class="{" ".join(classes)}"' if classes else ""
-            cells.append(f"<td{attr}>{_e(value)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
+        marks = table.marks[r] if table.marks else None
+        if marks is None or not any(marks):
+            cells = "".join(f"{open_}{_e(value)}</td>" for open_, value in zip(plain, row))
+        else:
+            cells = "".join((f'<td class="{"n " if n else ""}{mark}">' if mark else open_) + f"{_e(value)}</td>"
+                            for open_, value, n, mark in zip(plain, row, table.numeric, marks))
+        body.append(f"<tr>{cells}</tr>")
     parts.append(f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>")
     if table.note:
         parts.append(f'<p class="note">{_e(table.note)}</p>')

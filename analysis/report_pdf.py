@@ -12,7 +12,6 @@ from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import WrapMode
-from fpdf.fonts import FontFace
 
 from analysis.pdf_font import find_font, font_for
 from analysis.report_doc import HIGH, LOW, STRONG, Bullets, Doc, Facts, Heading, PageBreak, Paragraph, Table, characters
@@ -167,6 +166,44 @@ def _fit(pdf: FPDF, text: str, width: float) -> str:
     return text + "…"
 
 
+class _Widths:
+    """String widths from per-character widths measured once (fpdf2's get_string_width per cell is the
+    slow part of a long table): text is not shaped, so a string's width is the sum of its characters'."""
+
+    def __init__(self, pdf: FPDF):
+        self.pdf = pdf
+        self.unit: dict[str, float] = {}
+
+    def __call__(self, text: str, size: float) -> float:
+        unit = self.unit
+        missing = [ch for ch in set(text) if ch not in unit]
+        if missing:
+            keep = self.pdf.font_size_pt
+            self.pdf.set_font(FAMILY, size=10)
+            for ch in missing:
+                unit[ch] = self.pdf.get_string_width(ch) / 10
+            self.pdf.set_font(FAMILY, size=keep)
+        return sum(unit[ch] for ch in text) * size
+
+    def wrap(self, text: str, size: float, width: float) -> list[str]:
+        """Lines of `text` no wider than `width`, broken between characters (CJK has no spaces)."""
+        if self(text, size) <= width:
+            return [text]
+        lines, line, used = [], "", 0.0
+        for ch in text:
+            w = self.unit[ch] * size
+            if line and used + w > width:
+                lines.append(line)
+                line, used = "", 0.0
+            line += ch
+            used += w
+        lines.append(line)
+        return lines
+
+
+PAD_X, PAD_Y = 1.0, 0.6  # mm inside a cell
+
+
 def _table(pdf: FPDF, table: Table) -> None:
     if table.title:
         if pdf.get_y() > pdf.h - pdf.b_margin - 20:
@@ -175,53 +212,84 @@ def _table(pdf: FPDF, table: Table) -> None:
         pdf.multi_cell(_width(pdf), 4.8, table.title, wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT")
     if not table.headers:
         return
-    size, widths = _layout(pdf, table)
+    widths_of = _Widths(pdf)
+    size, widths = _layout(pdf, table, widths_of)
     pdf.set_font(FAMILY, size=size)
     pdf.set_draw_color(170, 170, 170)
-    pdf.set_fill_color(255, 255, 255)  # cells are filled with the current colour otherwise
-    aligns = tuple("RIGHT" if n else "LEFT" for n in table.numeric)
-    heading = FontFace(family=FAMILY, emphasis="", fill_color=HEADER_FILL)
-    line = size * 0.45
-    with pdf.table(col_widths=widths, width=sum(widths), align="LEFT", text_align=aligns, wrapmode=WrapMode.CHAR,
-                   headings_style=heading, line_height=line, padding=(0.6, 1.0), repeat_headings=1) as grid:
-        head = grid.row()
-        for text in table.headers:
-            head.cell(text, align="CENTER")
-        for r, values in enumerate(table.rows):
-            row = grid.row()
-            for c, value in enumerate(values):
-                mark = table.marks[r][c] if table.marks else ""
-                if mark in MARK_COLOURS:
-                    row.cell(value, style=FontFace(color=MARK_COLOURS[mark]))
-                elif mark == STRONG:
-                    row.cell(value, style=FontFace(fill_color=STRONG_FILL))
+    pdf.set_line_width(0.15)
+    line = size * 0.3528 * 1.22  # mm per line of text
+    bottom = pdf.h - pdf.b_margin
+
+    def row_lines(values: list[str]) -> list[list[str]]:
+        return [widths_of.wrap(v, size, w - 2 * PAD_X) for v, w in zip(values, widths)]
+
+    header_lines = row_lines(table.headers)
+    header_height = max(len(x) for x in header_lines) * line + 2 * PAD_Y
+
+    def draw(lines: list[list[str]], height: float, marks: list[str] | None, header: bool) -> None:
+        x, y = pdf.l_margin, pdf.get_y()
+        for c, (cell, w) in enumerate(zip(lines, widths)):
+            mark = marks[c] if marks else ""
+            fill = HEADER_FILL if header else STRONG_FILL if mark == STRONG else None
+            if fill is not None:
+                pdf.set_fill_color(*fill)
+                pdf.rect(x, y, w, height, style="DF")
+            else:
+                pdf.rect(x, y, w, height, style="D")
+            if mark in MARK_COLOURS:
+                pdf.set_text_color(*MARK_COLOURS[mark])
+            for k, text in enumerate(cell):
+                if not text:
+                    continue
+                if header:
+                    tx = x + (w - widths_of(text, size)) / 2
+                elif table.numeric[c]:
+                    tx = x + w - PAD_X - widths_of(text, size)
                 else:
-                    row.cell(value)
+                    tx = x + PAD_X
+                pdf.text(tx, y + PAD_Y + k * line + line * 0.78, text)
+            if mark in MARK_COLOURS:
+                pdf.set_text_color(0, 0, 0)
+            x += w
+        pdf.set_y(y + height)
+
+    if pdf.get_y() + header_height + line + 2 * PAD_Y > bottom:
+        pdf.add_page()
+    draw(header_lines, header_height, None, True)
+    for r, values in enumerate(table.rows):
+        lines = row_lines(values)
+        height = max(len(x) for x in lines) * line + 2 * PAD_Y
+        if pdf.get_y() + height > bottom:  # a new page repeats the header
+            pdf.add_page()
+            pdf.set_font(FAMILY, size=size)
+            draw(header_lines, header_height, None, True)
+        draw(lines, height, table.marks[r] if table.marks else None, False)
+    pdf.set_x(pdf.l_margin)
     if table.note:
         pdf.set_font(FAMILY, size=BODY_PT - 1.5)
         pdf.set_text_color(90, 90, 90)
+        pdf.ln(0.5)
         pdf.multi_cell(_width(pdf), 4, table.note, wrapmode=WrapMode.CHAR, new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
     pdf.ln(2)
 
 
-def _layout(pdf: FPDF, table: Table) -> tuple[float, list[float]]:
+def _layout(pdf: FPDF, table: Table, widths_of: _Widths) -> tuple[float, list[float]]:
     """Type size and column widths (mm): each column as wide as its longest cell (headers may wrap
     to two lines), the type made smaller down to MIN_TABLE_PT when the table is wider than the page,
     then the columns squeezed in proportion (cells wrap); never narrower than one character, which
     fpdf2 could not wrap. Given weights share the page width instead."""
     available = _width(pdf)
-    padding = 2.4
+    padding = 2 * PAD_X + 0.4
     if table.weights:
-        return TABLE_PT, [w * available / sum(table.weights) for w in table.weights]
+        return TABLE_PT, [w * (available - 0.01) / sum(table.weights) for w in table.weights]
     sample = table.rows[:80]
     size = TABLE_PT
-    pdf.set_font(FAMILY, size=size)
     natural = []
-    three = pdf.get_string_width("平均分")  # headers up to three characters stay on one line
+    three = widths_of("平均分", size)  # headers up to three characters stay on one line
     for c, header in enumerate(table.headers):
-        body = max((pdf.get_string_width(row[c]) for row in sample), default=0.0)
-        head = pdf.get_string_width(header)
+        body = max((widths_of(row[c], size) for row in sample), default=0.0)
+        head = widths_of(header, size)
         natural.append(max(body, min(head, max(body, head / 2, three)), 4.0) + padding)
     total = sum(natural)
     if total > available:
@@ -232,4 +300,7 @@ def _layout(pdf: FPDF, table: Table) -> tuple[float, list[float]]:
     if total > available:
         natural = [w * available / total for w in natural]
     narrowest = size * 0.3528 * 1.2 + padding  # one CJK character (1 em) and the cell padding
-    return size, [max(w, narrowest) for w in natural]
+    widths = [max(w, narrowest) for w in natural]
+    if sum(widths) > available - 0.01:  # fpdf2 refuses a table a hair wider than the page
+        widths = [w * (available - 0.01) / sum(widths) for w in widths]
+    return size, widths

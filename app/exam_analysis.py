@@ -19,6 +19,7 @@ from app.policies import ResolvedPolicy, resolve_exam_policy
 from app.stages import StageOutcome
 from models.bundles import export_tables
 from models.db import database_url, session_scope
+from models.exams import Exam
 from models.scores import SCORE_COLUMNS, blueprints_for, items_for, previous_exam_of, responses_for, scores_from_db
 
 ANALYSIS_TABLES = ["clusters", "schools", "classes", "class_teachers", "teachers", "students"]
@@ -67,11 +68,13 @@ def load_exam_scores(url: str, exam_id: str, scores_file: str | None, previous_s
             previous_id = previous_exam_of(session, exam_id)
             previous = scores_from_db(session, previous_id) if previous_id else None
         tables = export_tables(session, ANALYSIS_TABLES)
+        names = {e.exam_id: e.name for e in (session.get(Exam, exam_id), session.get(Exam, previous_id or ""))
+                 if e is not None}
         item_ids = set(scores["item_id"]) if len(scores) else set()
         return {"scores": scores, "previous": previous, "previous_id": previous_id,
                 "items": items_for(session, exam_id, item_ids) if len(scores) else None,
                 "responses": responses_for(session, exam_id, item_ids) if len(scores) else None,
-                "blueprints": blueprints_for(session, exam_id),
+                "blueprints": blueprints_for(session, exam_id), "exam_names": names,
                 "previous_items": items_for(session, previous_id, set(previous["item_id"]))
                 if previous is not None and previous_id else None, **tables}
 
@@ -83,10 +86,14 @@ def analyse(data: dict, policy: AnalysisPolicy) -> ExamAnalysis:
     if clusters is not None and len(clusters) and "name" in clusters:  # 学区名称 in the reports
         schools = schools.merge(clusters[["cluster_id", "name"]].rename(columns={"name": "cluster_name"}),
                                 on="cluster_id", how="left")
-    return analyse_exam(data["scores"], data["items"], schools, data["classes"], data["class_teachers"],
-                        previous_scores=data["previous"], policy=policy, previous_items=data["previous_items"],
-                        teachers=data["teachers"], students=data.get("students"), responses=data.get("responses"),
-                        blueprints=data.get("blueprints"))
+    result = analyse_exam(data["scores"], data["items"], schools, data["classes"], data["class_teachers"],
+                          previous_scores=data["previous"], policy=policy, previous_items=data["previous_items"],
+                          teachers=data["teachers"], students=data.get("students"), responses=data.get("responses"),
+                          blueprints=data.get("blueprints"))
+    names = data.get("exam_names") or {}
+    result.exam_name = names.get(result.exam_id)
+    result.previous_exam_name = names.get(result.previous_exam_id) if result.previous_exam_id else None
+    return result
 
 
 def write_exam_reports(result: ExamAnalysis, out_dir: str | Path, lang: str, *, audiences: str | None = None,
