@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from analysis import labels as L
-from analysis.audiences import (ItemRates, People, bureau_doc, class_doc, exam_name, percentile_ranks, school_doc,
-                                student_docs, teacher_doc)
+from analysis.audiences import (ItemRates, People, bureau_doc, class_doc, exam_name, school_doc, teacher_doc,
+                                transcripts_by_class)
 from analysis.pdf_font import FontUnavailable
 from analysis.pipeline import ExamAnalysis
 from analysis.report_doc import Doc, index_html, to_html
@@ -105,13 +105,10 @@ def write_audience_reports(analysis: ExamAnalysis, out_dir: Path, lang: str = "z
             emit(doc, f"teachers/{_safe(school_id)}/{_safe(teacher_id)}", "teachers",
                  f"{people.school(school_id)} {people.teacher(teacher_id)}", False)
     if "students" in chosen:
-        percentiles = percentile_ranks(analysis.student_scores)
-        for class_id in analysis.classes["class_id"]:
+        for class_id, doc in transcripts_by_class(analysis, lang, people=people, rates=rates):
             school_id = school_of_class[class_id]
-            for doc in student_docs(analysis, lang, class_id=class_id, people=people, rates=rates,
-                                    percentiles=percentiles):
-                emit(doc, f"students/{_safe(school_id)}/{_safe(class_id)}", "students",
-                     f"{people.school(school_id)} {people.class_(class_id)}", pdf == "classes")
+            emit(doc, f"students/{_safe(school_id)}/{_safe(class_id)}", "students",
+                 f"{people.school(school_id)} {people.class_(class_id)}", pdf == "classes")
     result.seconds["html"] = time.perf_counter() - started
 
     if to_print:

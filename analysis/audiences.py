@@ -23,7 +23,7 @@ Hooks for figures other modules add to the analysis (rendered when present, skip
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -315,24 +315,28 @@ def _borderline_block(analysis, people, **kw) -> list:
 # --- the student's score report (成绩单) -----------------------------------------------------------
 
 def student_docs(analysis: ExamAnalysis, lang: str = "zh", *, class_id=None, people: People | None = None,
-                 rates: ItemRates | None = None, percentiles: pd.DataFrame | None = None) -> list[Doc]:
+                 rates: ItemRates | None = None) -> list[Doc]:
     """One document per class (or for the given class): every student's 成绩单, a page each."""
+    return [doc for _, doc in transcripts_by_class(analysis, lang, class_id=class_id, people=people, rates=rates)]
+
+
+def transcripts_by_class(analysis: ExamAnalysis, lang: str = "zh", *, class_id=None, people: People | None = None,
+                         rates: ItemRates | None = None) -> Iterator[tuple[str, Doc]]:
+    """(class_id, the class's 成绩单) for each class with students, made as they are asked for; the student
+    rows and percentiles are prepared once for all classes."""
     people = people or People(analysis, lang)
     rates = rates or ItemRates(analysis)
-    percentiles = percentiles if percentiles is not None else percentile_ranks(analysis.student_scores)
+    percentiles = percentile_ranks(analysis.student_scores)
     ss = analysis.student_scores.assign(**{c: percentiles[c].to_numpy() for c in
                                            ("pr_class", "pr_school", "pr_cluster", "n_class", "n_school", "n_cluster")})
     ss = ss.astype({"student_id": object, "class_id": object, "school_id": object, "subject": object})
     classes = [class_id] if class_id is not None else list(analysis.classes["class_id"])
     index_of = {s: i for i, s in enumerate(rates.data.student_ids)}
-    docs = []
     by_class = dict(tuple(ss.groupby("class_id", sort=False)))
     for cid in classes:
         part = by_class.get(cid)
-        if part is None:
-            continue
-        docs.append(_class_transcripts(analysis, people, rates, part, cid, index_of))
-    return docs
+        if part is not None:
+            yield cid, _class_transcripts(analysis, people, rates, part, cid, index_of)
 
 
 def _class_transcripts(analysis: ExamAnalysis, people: People, rates: ItemRates, part: pd.DataFrame, class_id,
@@ -572,11 +576,12 @@ def teacher_doc(analysis: ExamAnalysis, teacher_id, lang: str = "zh", *, people:
                            (L.column("rank", lang) + ("（学区同学科）" if zh else " (cluster, subject)"),
                             f"{int(r['rank'])}/{int(r['peers'])}")]))
             doc.add(Paragraph(L.text("weights", lang, we=we, wp=wp, wi=wi), "note"))
-        class_ids = sorted(mine["class_id"], key=lambda c: (str(mine.set_index("class_id").at[c, "school_id"]), str(c)))
+        school_of = dict(zip(mine["class_id"], mine["school_id"]))
+        class_ids = sorted(mine["class_id"], key=lambda c: (str(school_of[c]), str(c)))
         units = []
         for cid in class_ids:
             units.append(("class", cid, people.class_(cid) if len(schools) == 1 else
-                          f"{people.school(mine.set_index('class_id').at[cid, 'school_id'])} {people.class_(cid)}"))
+                          f"{people.school(school_of[cid])} {people.class_(cid)}"))
         for sid in schools:
             units.append(("school", sid, people.school(sid)))
         clusters = list(dict.fromkeys(mine["cluster_id"]))

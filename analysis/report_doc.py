@@ -67,13 +67,15 @@ class Table:
                    max_rows: int | None = None) -> Table:
         """A table from a frame with the reports' column keys (headers from analysis.labels unless given)."""
         shown = frame if max_rows is None else frame.head(max_rows)
-        names = [(headers or {}).get(c) or L.column(c, lang) for c in shown.columns]
-        numeric = [pd.api.types.is_numeric_dtype(shown[c].dtype) and shown[c].dtype != bool for c in shown.columns]
-        rows = [[format_cell(c, v) for c, v in zip(shown.columns, row)] for row in shown.itertuples(index=False)]
+        columns = list(shown.columns)
+        names = [(headers or {}).get(c) or L.column(c, lang) for c in columns]
+        numeric = [pd.api.types.is_numeric_dtype(shown[c].dtype) and shown[c].dtype != bool for c in columns]
+        cells = [[format_cell(c, v) for v in shown[c].tolist()] for c in columns]  # column by column: quicker
+        rows = [list(row) for row in zip(*cells)] if columns else []
         cell_marks = None
         if marks is not None:
-            cell_marks = [[str(v) if isinstance(v, str) else "" for v in row]
-                          for row in marks.reindex(columns=shown.columns).head(len(shown)).itertuples(index=False)]
+            grid = marks.reindex(columns=columns).head(len(shown)).to_numpy(dtype=object)
+            cell_marks = [[v if isinstance(v, str) else "" for v in row] for row in grid.tolist()]
         if max_rows is not None and len(frame) > max_rows:
             note = (note + " " if note else "") + L.text("truncated", lang, n=max_rows)
         return cls(names, rows, numeric, cell_marks, title, note)
