@@ -177,7 +177,7 @@ def class_summary(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     s = _sorted(s, analysis, ["school_id", "group_id"])
     teacher = analysis.class_assessment.set_index(["class_id", "subject"])["teacher_id"]
     keys = pd.MultiIndex.from_arrays([s["group_id"], s["subject"]])
-    out = pd.DataFrame({"class_id": s["group_id"], "school_name": s["school_id"].map(names.school),
+    out = pd.DataFrame({"class_name": s["group_id"].map(names.class_), "school_name": s["school_id"].map(names.school),
                         "subject": s["subject"].map(names.subject),
                         "teacher_name": [names.teacher(t) for t in teacher.reindex(keys).to_numpy()]})
     for c in ("students", "mean", "std", "max", "min", "score_rate", "excellent_rate", "pass_rate", "low_rate",
@@ -303,7 +303,7 @@ def vertical(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
 
 def class_assessment(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     c = analysis.class_assessment
-    out = pd.DataFrame({"class_id": c["class_id"], "school_name": c["school_id"].map(names.school),
+    out = pd.DataFrame({"class_name": c["class_id"].map(names.class_), "school_name": c["school_id"].map(names.school),
                         "subject": c["subject"].map(names.subject),
                         "teacher_name": c["teacher_id"].map(names.teacher), "teacher_id": c["teacher_id"]})
     for col in ("students", "mean", "excellent_rate", "pass_rate", "low_rate", "improvement_rate", "class_score"):
@@ -318,7 +318,7 @@ def teacher_assessment(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
         "teacher_name": t["teacher_id"].map(names.teacher), "teacher_id": t["teacher_id"],
         "subject": t["subject"].map(names.subject), "cluster_id": t["cluster_id"],
         "school_ids": t["school_ids"].map(lambda v: "、".join(names.school(s) for s in str(v).split(";"))),
-        "class_ids": t["class_ids"],
+        "class_ids": t["class_ids"].map(lambda v: "、".join(names.class_(c) for c in str(v).split(";"))),
     })
     for col in ("classes", "students", "mean", "excellent_rate", "pass_rate", "low_rate", "matched_students",
                 "improvement_rate", "teacher_score", "rank", "peers"):
@@ -329,8 +329,13 @@ def teacher_assessment(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
 
 def students(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     s = analysis.students
-    out = pd.DataFrame({"student_id": s["student_id"], "school_name": s["school_id"].map(names.school),
-                        "class_id": s["class_id"]})
+    out = pd.DataFrame({"student_id": s["student_id"]})
+    student_names = dict(zip(analysis.student_names["student_id"], analysis.student_names["name"])) \
+        if len(analysis.student_names) else {}
+    if student_names:
+        out["student_name"] = s["student_id"].map(lambda x: student_names.get(str(x), "")).to_numpy()
+    out["school_name"] = s["school_id"].map(names.school).to_numpy()
+    out["class_name"] = s["class_id"].map(names.class_).to_numpy()
     for subject in [*analysis.subjects, TOTAL]:
         out[subject] = s[subject].to_numpy()
     for c in ("total_z", "total_t", "rank_class", "rank_school", "rank_cluster", "rank_district"):
