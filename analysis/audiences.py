@@ -227,12 +227,20 @@ def _rate_marks(frame: pd.DataFrame, pairs: Iterable[tuple[str, str, bool]]) -> 
     return marks
 
 
+COMPARED = (("mean", True), ("score_rate", True), ("excellent_rate", True), ("pass_rate", True), ("low_rate", False))
+
+
 def _compare_rows(analysis: ExamAnalysis, people: People, units: list[tuple[str, str, str]],
-                  subjects: list[str]) -> pd.DataFrame:
-    """三率一分 of several groups (level, group_id, label) side by side, one block of rows per subject."""
-    rows = []
+                  subjects: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """三率一分 of several groups (level, group_id, label) side by side, one block of rows per subject, and
+    the marks: red where a group is worse than the block's last group (the reference: the cluster), the
+    first group's name set off."""
+    rows, marks = [], []
     attendance = _attendance_columns(analysis)
+    reference_level, reference_id, _ = units[-1]
     for subject in subjects:
+        reference = _row(analysis, reference_level, reference_id, subject)
+        first = True
         for level, group_id, label in units:
             r = _row(analysis, level, group_id, subject)
             if r is None:
@@ -243,37 +251,26 @@ def _compare_rows(analysis: ExamAnalysis, people: People, units: list[tuple[str,
             entry.update({"students": r["students"], "mean": r["mean"], "score_rate": r["score_rate"],
                           "excellent_rate": r["excellent_rate"], "pass_rate": r["pass_rate"],
                           "low_rate": r["low_rate"]})
-            if level in ("class", "school"):
-                entry["rank"] = f"{int(r['rank'])}/{int(r['peers'])}"
-            else:
-                entry["rank"] = ""
+            entry["rank"] = f"{int(r['rank'])}/{int(r['peers'])}" if level in ("class", "school") else ""
             if analysis.has_previous:
                 entry["improvement_rate"] = r.get("improvement_rate")
+            mark = {"unit": STRONG if first and len(units) > 1 else ""}
+            if reference is not None and r is not reference:
+                for column, better_high in COMPARED:
+                    a, b = r[column], reference[column]
+                    if pd.notna(a) and pd.notna(b) and ((a < b - 1e-9) if better_high else (a > b + 1e-9)):
+                        mark[column] = LOW
             rows.append(entry)
+            marks.append(mark)
+            first = False
     frame = pd.DataFrame(rows)
     if frame.empty:
-        return frame
+        return frame, pd.DataFrame()
     for c in attendance:
         frame[c] = pd.to_numeric(frame[c], errors="coerce").astype("Int64")
     if len(units) > 1:  # the subject once per block of groups
         frame["subject"] = frame["subject"].where(frame["subject"] != frame["subject"].shift(), "")
-    return frame
-
-
-def _compare_marks(frame: pd.DataFrame, block: int) -> pd.DataFrame:
-    """Red where the first group of each block (the class or school) is worse than the last (the cluster)."""
-    marks = pd.DataFrame("", index=frame.index, columns=frame.columns)
-    for start in range(0, len(frame), block):
-        first, last = start, start + block - 1
-        if last >= len(frame):
-            break
-        for column, better_high in (("mean", True), ("score_rate", True), ("excellent_rate", True),
-                                    ("pass_rate", True), ("low_rate", False)):
-            a, b = frame.at[first, column], frame.at[last, column]
-            if pd.notna(a) and pd.notna(b) and ((a < b - 1e-9) if better_high else (a > b + 1e-9)):
-                marks.at[first, column] = LOW
-        marks.at[first, "unit"] = STRONG
-    return marks
+    return frame, pd.DataFrame(marks, index=frame.index).reindex(columns=frame.columns).fillna("")
 
 
 def borderline_table(analysis: ExamAnalysis, people: People, *, school_id=None, class_ids=None,
@@ -458,8 +455,8 @@ def class_doc(analysis: ExamAnalysis, class_id, lang: str = "zh", *, people: Peo
     units = [("class", class_id, L.text("this_class", lang)), ("school", school_id, L.text("this_school", lang)),
              ("cluster", cluster_id, people.cluster(cluster_id))]
     doc.add(Heading(L.text("three_rates", lang), 2))
-    frame = _compare_rows(analysis, people, units, _subjects(analysis))
-    doc.add(Table.from_frame(frame, lang, marks=_compare_marks(frame, 3), note=L.text("marked_low", lang)))
+    frame, marks = _compare_rows(analysis, people, units, _subjects(analysis))
+    doc.add(Table.from_frame(frame, lang, marks=marks, note=L.text("marked_low", lang)))
     doc.add(*_borderline_block(analysis, people, class_ids=[class_id]))
     doc.add(Heading(L.text("item_rates", lang), 2))
     for subject in analysis.subjects:
@@ -586,17 +583,7 @@ def teacher_doc(analysis: ExamAnalysis, teacher_id, lang: str = "zh", *, people:
             units.append(("school", sid, people.school(sid)))
         clusters = list(dict.fromkeys(mine["cluster_id"]))
         units += [("cluster", c, people.cluster(c)) for c in clusters]
-        frame = _compare_rows(analysis, people, units, [subject])
-        marks = _rate_marks(frame, [])
-        cluster_row = frame[frame["unit"] == people.cluster(clusters[0])]
-        if len(cluster_row):
-            ref = cluster_row.iloc[0]
-            for column, better_high in (("mean", True), ("score_rate", True), ("excellent_rate", True),
-                                        ("pass_rate", True), ("low_rate", False)):
-                values = pd.to_numeric(frame[column], errors="coerce")
-                worse = values < ref[column] - 1e-9 if better_high else values > ref[column] + 1e-9
-                marks.loc[worse.fillna(False).to_numpy() & frame["unit"].isin(
-                    [u[2] for u in units if u[0] == "class"]).to_numpy(), column] = LOW
+        frame, marks = _compare_rows(analysis, people, units, [subject])
         doc.add(Table.from_frame(frame, lang, marks=marks, title=L.text("three_rates", lang),
                                  note=L.text("marked_low", lang)))
         doc.add(*_borderline_block(analysis, people, class_ids=class_ids, subjects=[subject]))
@@ -633,8 +620,8 @@ def school_doc(analysis: ExamAnalysis, report: SchoolReport, lang: str = "zh", *
     doc.add(Facts(facts))
     doc.add(Heading("一、现状分析" if zh else "1. Current state", 2))
     units = [("school", school_id, L.text("this_school", lang)), ("cluster", cluster_id, people.cluster(cluster_id))]
-    frame = _compare_rows(analysis, people, units, _subjects(analysis))
-    doc.add(Table.from_frame(frame, lang, marks=_compare_marks(frame, 2), title=L.text("three_rates", lang),
+    frame, marks = _compare_rows(analysis, people, units, _subjects(analysis))
+    doc.add(Table.from_frame(frame, lang, marks=marks, title=L.text("three_rates", lang),
                              note=L.text("marked_low", lang)))
     cls = _summary(analysis, "class")
     cls = cls[(cls["school_id"] == school_id) & (cls["subject"] == TOTAL)].sort_values("group_id")

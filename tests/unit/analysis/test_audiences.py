@@ -131,6 +131,10 @@ def test_class_report_question_rates_against_school_and_cluster(tiny):
     rates = _tables(doc, "")[0]
     assert _column(rates, "单位")[:3] == ["本班", "本校", "东城学区"]
     assert _column(rates, "平均分")[:3] == ["3.7", "2.6", "2.9"]  # math: 11/3, 13/5, 23/8
+    # red where a group trails the cluster: class B's math mean (2 + 0)/2 = 1.0 and school 1's 2.6 < 2.9
+    b_rates = _tables(class_doc(tiny, "S1-B"), "")[0]
+    mean = b_rates.headers.index("平均分")
+    assert [row[mean] for row in b_rates.marks[:3]] == [LOW, LOW, ""]
     # students listed by total, names not ids
     students = doc.blocks[-1]
     assert _column(students, "姓名") == ["王小明", "李娜", "张伟"]  # totals 10, 7, 5
