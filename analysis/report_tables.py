@@ -389,8 +389,11 @@ METHODS_ZH = [
     ("分数段", "按满分的百分比分段，含下限不含上限，最高段含满分。"),
     ("一分一段", "每 1 分一段 [s, s+1) 的人数，累计人数为得分 ≥ s 的人数。"),
     ("难度", "小题平均分 ÷ 小题分值（越大越容易）；低于 0.2 偏难，高于 0.9 偏易。"),
-    ("区分度", "校正的题总相关：小题得分与其余小题总分的相关系数；低于 0.2 需关注。另给出高低分组区分度 "
-              "D = 高分组得分率 − 低分组得分率（按卷面总分取前后各 27%，同分按学籍号排序）。"),
+    ("区分度", "高低分组区分度 D = 高分组得分率 − 低分组得分率（按卷面总分取前后各 27%，卡线同分者按比例分入，"
+              "与学生顺序无关）；按 Ebel 标准 D 低于 0.2 需关注。另给出题总相关与校正的题总相关（小题得分与其余小题"
+              "总分的相关系数）。"),
+    ("测量标准误", "SEM = 总分标准差 × √(1 − α)。"),
+    ("百分等级", "本组（班级、学校、学区）中分数低于本人的学生占比，同分者（含本人）算一半。"),
     ("信度", "Cronbach α = k/(k−1)·(1 − Σ小题方差/总分方差)。"),
     ("提高率", "与同一届学生上一次联考比较：两次均参考的学生中，标准分 Z 提高至少 0.1 的学生所占比例；"
               "两次均参考人数不足 5 人的班级不计。同时给出平均标准分变化与优秀率、及格率的变化。"),
@@ -411,9 +414,12 @@ METHODS_EN = [
     ("Score bands", "Bands of full marks, lower bound included, upper excluded; the top band includes full marks."),
     ("One-point segments", "Students in each [s, s+1), and the cumulative count of those scoring ≥ s."),
     ("Difficulty", "Item mean ÷ item max (higher is easier); below 0.2 too hard, above 0.9 too easy."),
-    ("Discrimination", "Corrected item–total correlation (item against the total of the other items); below 0.2 is "
-                       "flagged. Also D = upper-group rate − lower-group rate (top and bottom 27% on the paper "
-                       "total, ties broken by student id)."),
+    ("Discrimination", "D = upper-group rate − lower-group rate (top and bottom 27% on the paper total; students "
+                       "tied at a cut share its places, so no order matters); below 0.2 is flagged (Ebel). Also the "
+                       "item–total r and the corrected item–total r (item against the total of the other items)."),
+    ("SEM", "Standard error of measurement = SD of the total × √(1 − α)."),
+    ("Percentile", "Share of the group (class, school, cluster) scoring below the student, ties (oneself "
+                   "included) counting half."),
     ("Reliability", "Cronbach's α = k/(k−1)·(1 − Σ item variances ÷ total variance)."),
     ("Improvement rate", "Against the cohort's previous joint exam: among students who sat both, the share whose z "
                          "rose by at least 0.1; left empty for groups with fewer than 5 such students. Changes of "
