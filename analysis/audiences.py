@@ -16,9 +16,10 @@ Hooks for figures other modules add to the analysis (rendered when present, skip
   student_id, school_id, class_id, teacher_id, score, gap) → the 临界生 tables (`borderline_table`);
 - `analysis.summary` columns `expected`, `sat`, `absent` (应考/实考/缺考) → shown beside 人数;
 - `analysis.school_trends`: a long frame (school_id, exam_id, optional subject, and one of mean_z,
-  score_rate, mean; optional exam_name; exams in the order given, or by an exam_date column) → the
-  bureau's trend table, one column per exam (`school_trend_table`); without it the trend is this
-  exam against the previous one.
+  score_rate, mean; optional exam_name; exams in the order given, or by an exam_date column), or
+  `analysis.trends.groups` (the cohort's record: level, group_id, subject, exam_id, order, mean_z)
+  → the bureau's trend table, one column per exam (`school_trend_table`); without either the trend
+  is this exam against the previous one.
 """
 from __future__ import annotations
 
@@ -809,6 +810,12 @@ def school_trend_table(analysis: ExamAnalysis, people: People) -> Table | None:
     """The schools' trend over the cohort's exams when the analysis carries `school_trends` (the hook):
     one row per school, one column per exam, the total's mean z (or score rate, or mean)."""
     trends = getattr(analysis, "school_trends", None)
+    if trends is None:  # the cohort's record (学情档案): per group, subject and exam the mean z, oldest first
+        groups = getattr(getattr(analysis, "trends", None), "groups", None)
+        if isinstance(groups, pd.DataFrame) and {"level", "group_id", "exam_id", "mean_z"} <= set(groups.columns):
+            part = groups[groups["level"] == "school"]
+            part = part.sort_values("order", kind="stable") if "order" in part else part
+            trends = part.rename(columns={"group_id": "school_id"})
     if not isinstance(trends, pd.DataFrame) or trends.empty or not {"school_id", "exam_id"} <= set(trends.columns):
         return None
     value = next((c for c in TREND_VALUES if c in trends.columns), None)

@@ -1,5 +1,7 @@
 """The reports for each audience against hand computations on a tiny exam, the hooks (临界生,
 应考/实考/缺考, school trends), the folder layout, and the PDFs' text (Chinese names extracted back)."""
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -221,6 +223,21 @@ def test_school_trend_hook(tiny):
         assert trend.rows[0] == ["第一中学", "0.10", "0.30", "0.20"]
     finally:
         del tiny.school_trends
+
+
+def test_school_trend_from_the_cohort_record(tiny):
+    # the cohort's record as the analysis may carry it: per group, subject and exam, oldest first
+    groups = pd.DataFrame({"level": ["school", "school", "class", "school", "school"],
+                           "group_id": ["S1", "S2", "S1-A", "S1", "S2"], "subject": "total",
+                           "exam_id": ["G7-FIN", "G7-FIN", "G7-FIN", "E", "E"], "order": [0, 0, 0, 1, 1],
+                           "mean_z": [-0.2, 0.2, 0.5, 0.1, -0.1]})
+    tiny.trends = SimpleNamespace(groups=groups)
+    try:
+        trend = _tables(bureau_doc(tiny), "平均标准分")[0]
+        assert trend.headers == ["学校", "G7-FIN", "E", "变化"]
+        assert trend.rows == [["第一中学", "-0.20", "0.10", "0.30"], ["第二中学", "0.20", "-0.10", "-0.30"]]
+    finally:
+        del tiny.trends
 
 
 def test_parse_audiences():
