@@ -1,11 +1,15 @@
 """Unified assessment (统一考核) and bundled evaluation (捆绑评价), DOMAIN.md "Joint exams".
 
 Class score of one exam = 100 × (w_e · excellent_rate + w_p · pass_rate + w_i · improvement_rate),
-weights from the policy normalised to sum 1 and the same for every school. Where there is no
-improvement rate (no previous exam, or too few matched students) the improvement term is dropped
-and the other two keep their ratio; `score_basis` says which rates a score used.
+weights from the policy normalised to sum 1 and the same for every school. One formula for every
+class of an exam: when the exam has no previous exam (or the improvement weight is 0) the
+improvement term is dropped for all and the other two keep their ratio; otherwise a class without
+an improvement rate (too few students matched with the previous exam) has no score rather than a
+score on another formula. `score_basis` says which formula applied.
 A teacher's score pools the students of all their classes in the subject (so a class of 50 weighs
 more than a class of 20), then applies the same formula.
+Classes and teachers with fewer than `min_ranked_students` students are shown but not ranked
+(`ranked` false, rank empty); the others are ranked within cluster and subject, `peers` of them.
 
 Bundled evaluation: for each (mentor, apprentice) pair, the sum of the class scores of the classes
 either of them teaches, over the year's quality tests; for each pair group (a mentor and all their
@@ -26,18 +30,33 @@ BASIS_WITH_IMPROVEMENT = "excellent+pass+improvement"
 BASIS_WITHOUT_IMPROVEMENT = "excellent+pass"
 
 
-def weighted_score(excellent: pd.Series, passed: pd.Series, improvement: pd.Series,
-                   policy: AnalysisPolicy) -> tuple[np.ndarray, np.ndarray]:
-    """(score 0–100, basis) per row."""
-    we, wp, wi = policy.teacher_weights(with_improvement=True)
-    we2, wp2, _ = policy.teacher_weights(with_improvement=False)
+def weighted_score(excellent: pd.Series, passed: pd.Series, improvement: pd.Series, policy: AnalysisPolicy,
+                   with_improvement: bool | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(score 0–100, basis) per row, with one formula for all rows.
+
+    with_improvement: whether the exam has an improvement rate (a previous exam); None: when any row
+    has one. With it (and an improvement weight > 0) a row without an improvement rate scores NaN."""
+    ir = improvement.to_numpy(dtype=float)
+    if with_improvement is None:
+        with_improvement = bool((~np.isnan(ir)).any())
+    use = with_improvement and policy.teacher_weights(with_improvement=True)[2] > 0
+    we, wp, wi = policy.teacher_weights(with_improvement=use)
     er = excellent.to_numpy(dtype=float)
     pr = passed.to_numpy(dtype=float)
-    ir = improvement.to_numpy(dtype=float)
-    use_improvement = ~np.isnan(ir) & (wi > 0)
-    score = np.where(use_improvement, we * er + wp * pr + wi * np.nan_to_num(ir), we2 * er + wp2 * pr) * 100.0
-    basis = np.where(use_improvement, BASIS_WITH_IMPROVEMENT, BASIS_WITHOUT_IMPROVEMENT)
-    return score, basis
+    score = (we * er + wp * pr + (wi * ir if use else 0.0)) * 100.0
+    basis = np.full(len(er), BASIS_WITH_IMPROVEMENT if use else BASIS_WITHOUT_IMPROVEMENT, dtype=object)
+    return np.asarray(score, dtype=float), basis
+
+
+def rank_within(table: pd.DataFrame, score: str, size: str, by: list[str], policy: AnalysisPolicy) -> pd.DataFrame:
+    """`ranked` (size ≥ min_ranked_students and a score), `rank` among the ranked of the same `by`
+    groups (1 = best, ties share the best rank; empty when not ranked) and `peers` (how many ranked)."""
+    ranked = (table[size].to_numpy(dtype=float) >= policy.min_ranked_students) & table[score].notna().to_numpy()
+    values = table[score].where(ranked)
+    table = table.assign(ranked=ranked)
+    table["rank"] = values.groupby([table[c] for c in by]).rank(method="min", ascending=False).astype("Int64")
+    table["peers"] = table.assign(_r=ranked.astype(np.int64)).groupby(by)["_r"].transform("sum").astype(np.int64)
+    return table
 
 
 def _teacher_of(class_teachers: pd.DataFrame) -> pd.DataFrame:
@@ -53,9 +72,10 @@ def _teacher_of(class_teachers: pd.DataFrame) -> pd.DataFrame:
 
 
 def class_assessment(exam_id: str, summary: pd.DataFrame, class_teachers: pd.DataFrame,
-                     policy: AnalysisPolicy) -> pd.DataFrame:
+                     policy: AnalysisPolicy, has_previous: bool | None = None) -> pd.DataFrame:
     """One row per class and subject: exam_id, class_id, school_id, cluster_id, subject, teacher_id,
-    students, mean, excellent_rate, pass_rate, low_rate, improvement_rate, class_score, score_basis."""
+    students, mean, excellent_rate, pass_rate, low_rate, improvement_rate, class_score, score_basis,
+    ranked, rank (within cluster and subject), peers."""
     rows = summary[(summary["level"] == "class") & (summary["subject"] != TOTAL)]
     improvement = rows["improvement_rate"] if "improvement_rate" in rows else pd.Series(np.nan, index=rows.index)
     out = pd.DataFrame({
@@ -67,9 +87,11 @@ def class_assessment(exam_id: str, summary: pd.DataFrame, class_teachers: pd.Dat
     })
     out = out.merge(_teacher_of(class_teachers), on=["class_id", "subject"], how="left")
     out["class_score"], out["score_basis"] = weighted_score(out["excellent_rate"], out["pass_rate"],
-                                                            out["improvement_rate"], policy)
+                                                            out["improvement_rate"], policy, has_previous)
+    out = rank_within(out, "class_score", "students", ["cluster_id", "subject"], policy)
     columns = ["exam_id", "class_id", "school_id", "cluster_id", "subject", "teacher_id", "students", "mean",
-               "excellent_rate", "pass_rate", "low_rate", "improvement_rate", "class_score", "score_basis"]
+               "excellent_rate", "pass_rate", "low_rate", "improvement_rate", "class_score", "score_basis", "ranked",
+               "rank", "peers"]
     return out[columns].sort_values(["subject", "class_id"]).reset_index(drop=True)
 
 
@@ -81,11 +103,11 @@ def teacher_assessment(exam_id: str, students: pd.DataFrame, class_teachers: pd.
     categorical; with `matched` and `improved` when there is a previous exam).
     Columns: exam_id, teacher_id, subject, cluster_id, school_ids, class_ids, classes, students, mean,
     excellent_rate, pass_rate, low_rate, matched_students, improvement_rate, teacher_score,
-    score_basis, rank (within cluster and subject, 1 = best), peers.
+    score_basis, ranked, rank (within cluster and subject among the ranked, 1 = best), peers.
     """
     columns = ["exam_id", "teacher_id", "subject", "cluster_id", "school_ids", "class_ids", "classes", "students",
                "mean", "excellent_rate", "pass_rate", "low_rate", "matched_students", "improvement_rate",
-               "teacher_score", "score_basis", "rank", "peers"]
+               "teacher_score", "score_basis", "ranked", "rank", "peers"]
     ct = _teacher_of(class_teachers)
     rows = students[students["subject"] != TOTAL]
     class_names = rows["class_id"].cat.categories
@@ -141,12 +163,11 @@ def teacher_assessment(exam_id: str, students: pd.DataFrame, class_teachers: pd.
     enough = out["matched_students"] >= policy.improvement_min_students
     out["improvement_rate"] = np.where(has_previous & enough, rate, np.nan)
     out["teacher_score"], out["score_basis"] = weighted_score(out["excellent_rate"], out["pass_rate"],
-                                                              out["improvement_rate"], policy)
-    out["rank"] = (out.groupby(["cluster_id", "subject"])["teacher_score"]
-                   .rank(method="min", ascending=False).astype(np.int64))
-    out["peers"] = out.groupby(["cluster_id", "subject"])["teacher_score"].transform("size").astype(np.int64)
+                                                              out["improvement_rate"], policy, has_previous)
+    out = rank_within(out, "teacher_score", "students", ["cluster_id", "subject"], policy)
     out.insert(0, "exam_id", exam_id)
-    return out[columns].sort_values(["subject", "cluster_id", "rank", "teacher_id"]).reset_index(drop=True)
+    return (out[columns].sort_values(["subject", "cluster_id", "rank", "teacher_id"], na_position="last")
+            .reset_index(drop=True))
 
 
 # --- bundled evaluation (捆绑评价) ------------------------------------------------------------------
@@ -196,6 +217,10 @@ def bundled_evaluation(class_scores: pd.DataFrame | Sequence, pairs: pd.DataFram
     notes = []
     if len(tests) != policy.quality_tests_per_year:
         notes.append(f"{len(tests)} quality tests given; the policy expects {policy.quality_tests_per_year} a year")
+    unscored = scores[scores["class_score"].isna()]
+    if len(unscored):
+        notes.append(f"{len(unscored)} class-test(s) without a class score (too few students matched with the "
+                     "previous exam) add nothing to their pair's sum")
     pairs = normalise_pairs(pairs)
     known = set(scores["teacher_id"].astype(str))
     absent = sorted((set(pairs["mentor_id"]) | set(pairs["apprentice_id"])) - known)
@@ -239,6 +264,9 @@ def bundled_evaluation(class_scores: pd.DataFrame | Sequence, pairs: pd.DataFram
 
 
 def _ranked(table: pd.DataFrame, column: str) -> pd.DataFrame:
-    table["rank"] = table[column].rank(method="min", ascending=False).astype("Int64")
-    table["peers"] = len(table)
-    return table.sort_values(["rank", table.columns[0]]).reset_index(drop=True)
+    """Rank by `column` (1 = best) the pairs or groups that taught in at least one of the tests; the
+    others (e.g. teachers of another grade or cluster) are listed without a rank."""
+    taught = table["tests"] > 0
+    table["rank"] = table[column].where(taught).rank(method="min", ascending=False).astype("Int64")
+    table["peers"] = int(taught.sum())
+    return table.sort_values(["rank", table.columns[0]], na_position="last").reset_index(drop=True)

@@ -13,8 +13,11 @@ Names, not ids, wherever a person reads; questions are 第 N 题. Pure: reads th
 
 Hooks for figures other modules add to the analysis (rendered when present, skipped otherwise):
 - `analysis.borderline`: a frame with the columns of borderline.csv (FORMATS.md: subject, line,
-  student_id, school_id, class_id, teacher_id, score, gap) → the 临界生 tables (`borderline_table`);
-- `analysis.summary` columns `expected`, `sat`, `absent` (应考/实考/缺考) → shown beside 人数;
+  student_id, school_id, class_id, teacher_id, score, gap = line score − score; analysis/borderline.py
+  fills it) → the 临界生 tables (`borderline_table`);
+- `analysis.summary` columns `expected`, `sat`, `absent` (应考/实考/缺考) → shown beside 人数, and
+  `analysis.absentees` (student_id, subject, status, class_id, school_id) → the class's and school's
+  list of students absent or exempt (`absentees_table`);
 - `analysis.school_trends`: a long frame (school_id, exam_id, optional subject, and one of mean_z,
   score_rate, mean; optional exam_name; exams in the order given, or by an exam_date column), or
   `analysis.trends.groups` (the cohort's record: level, group_id, subject, exam_id, order, mean_z)
@@ -252,7 +255,7 @@ def _compare_rows(analysis: ExamAnalysis, people: People, units: list[tuple[str,
             entry.update({"students": r["students"], "mean": r["mean"], "score_rate": r["score_rate"],
                           "excellent_rate": r["excellent_rate"], "pass_rate": r["pass_rate"],
                           "low_rate": r["low_rate"]})
-            entry["rank"] = f"{int(r['rank'])}/{int(r['peers'])}" if level in ("class", "school") else ""
+            entry["rank"] = _rank(r['rank'], r['peers']) if level in ("class", "school") else ""
             if analysis.has_previous:
                 entry["improvement_rate"] = r.get("improvement_rate")
             mark = {"unit": STRONG if first and len(units) > 1 else ""}
@@ -288,6 +291,8 @@ def borderline_table(analysis: ExamAnalysis, people: People, *, school_id=None, 
         part = part[part["class_id"].astype(str).isin([str(c) for c in class_ids])]
     if subjects is not None:
         part = part[part["subject"].astype(str).isin([str(s) for s in subjects])]
+    if part.empty:
+        return None
     order = {s: i for i, s in enumerate(_subjects(analysis))}
     part = part.assign(_o=part["subject"].map(order).fillna(99)).sort_values(["_o", "line", "class_id", "gap"])
     lang = people.lang
@@ -297,17 +302,52 @@ def borderline_table(analysis: ExamAnalysis, people: People, *, school_id=None, 
         "class_name": part["class_id"].map(people.class_).to_numpy(),
         "student_name": part["student_id"].map(people.student).to_numpy(),
         "score": pd.to_numeric(part["score"], errors="coerce").to_numpy(),
-        "gap": pd.to_numeric(part["gap"], errors="coerce").to_numpy(),
     })
+    if "line_score" in part:
+        table["line_score"] = pd.to_numeric(part["line_score"], errors="coerce").to_numpy()
+    table["points_to_line"] = pd.to_numeric(part["gap"], errors="coerce").to_numpy()  # line score − score
     if "teacher_id" in part:
         table["teacher_name"] = part["teacher_id"].map(people.teacher).to_numpy()
-    headers = {"gap": "距线分数" if _zh(lang) else "Points to the line"}
+    headers = {"points_to_line": "距线分数" if _zh(lang) else "Points to the line"}
     return Table.from_frame(table, lang, headers=headers, title=L.text("borderline", lang), max_rows=max_rows)
 
 
+def absentees_table(analysis: ExamAnalysis, people: People, *, school_id=None, class_id=None) -> Table | None:
+    """缺考/免考 students of a class or school, one row per student with the subjects they missed (the
+    analysis's `absentees`, when it has any)."""
+    frame = getattr(analysis, "absentees", None)
+    if not isinstance(frame, pd.DataFrame) or frame.empty or not {"student_id", "subject", "status"} <= set(frame):
+        return None
+    part = frame
+    if school_id is not None and "school_id" in part:
+        part = part[part["school_id"].astype(str) == str(school_id)]
+    if class_id is not None and "class_id" in part:
+        part = part[part["class_id"].astype(str) == str(class_id)]
+    if part.empty:
+        return None
+    lang = people.lang
+    status = {"absent": "缺考" if _zh(lang) else "absent", "exempt": "免考" if _zh(lang) else "exempt"}
+    rows = []
+    for (student, state), group in part.groupby(["student_id", "status"], sort=False):
+        first = group.iloc[0]
+        rows.append([people.class_(first["class_id"]) if "class_id" in group else "", people.student(student),
+                     status.get(str(state), str(state)), "、".join(people.subject(x) for x in group["subject"])])
+    headers = [L.column("class_name", lang), L.column("student_name", lang), L.column("status", lang),
+               L.column("subject", lang)]
+    title = "缺考与免考学生" if _zh(lang) else "Students absent or exempt"
+    return Table(headers, sorted(rows), [False] * 4, title=title)
+
+
 def _borderline_block(analysis, people, **kw) -> list:
+    """The 临界生 table; a line saying there are none when the analysis has a list without these
+    students; nothing when the analysis has no list."""
     table = borderline_table(analysis, people, **kw)
-    return [table] if table is not None else []
+    if table is not None:
+        return [table]
+    frame = getattr(analysis, "borderline", None)
+    if isinstance(frame, pd.DataFrame) and set(BORDERLINE_COLUMNS) <= set(frame.columns):
+        return [Paragraph(L.text("no_borderline_here", people.lang), "note")]
+    return []
 
 
 # --- the student's score report (成绩单) -----------------------------------------------------------
@@ -395,6 +435,13 @@ def _class_transcripts(analysis: ExamAnalysis, people: People, rates: ItemRates,
     return doc
 
 
+def _rank(rank, peers) -> str:
+    """名次 as "3/18"; empty for a group or teacher left out of the ranking (too few students)."""
+    if rank is None or peers is None or pd.isna(rank) or pd.isna(peers):
+        return ""
+    return f"{int(rank)}/{int(peers)}"
+
+
 def _pct(value) -> str:
     return "" if value is None or pd.isna(value) else f"{100 * value:.0f}"
 
@@ -446,7 +493,7 @@ def class_doc(analysis: ExamAnalysis, class_id, lang: str = "zh", *, people: Peo
                   (L.column("mean", lang) + f"（{L.text('total', lang)}）" if _zh(lang) else "Total mean",
                    format_cell("mean", total["mean"])),
                   (L.column("rank", lang) + ("（学区）" if _zh(lang) else " (cluster)"),
-                   f"{int(total['rank'])}/{int(total['peers'])}"),
+                   _rank(total['rank'], total['peers'])),
                   (L.column("rank_in_school", lang), format_cell("rank_in_school", total["rank_in_school"]))]
     doc.add(Facts(facts))
     if len(teachers):
@@ -458,6 +505,7 @@ def class_doc(analysis: ExamAnalysis, class_id, lang: str = "zh", *, people: Peo
     doc.add(Heading(L.text("three_rates", lang), 2))
     frame, marks = _compare_rows(analysis, people, units, _subjects(analysis))
     doc.add(Table.from_frame(frame, lang, marks=marks, note=L.text("marked_low", lang)))
+    doc.add(absentees_table(analysis, people, class_id=class_id))
     doc.add(*_borderline_block(analysis, people, class_ids=[class_id]))
     doc.add(Heading(L.text("item_rates", lang), 2))
     for subject in analysis.subjects:
@@ -572,7 +620,7 @@ def teacher_doc(analysis: ExamAnalysis, teacher_id, lang: str = "zh", *, people:
                            (L.column("students", lang), str(int(r["students"]))),
                            (L.column("teacher_score", lang), format_cell("teacher_score", r["teacher_score"])),
                            (L.column("rank", lang) + ("（学区同学科）" if zh else " (cluster, subject)"),
-                            f"{int(r['rank'])}/{int(r['peers'])}")]))
+                            _rank(r['rank'], r['peers']))]))
             doc.add(Paragraph(L.text("weights", lang, we=we, wp=wp, wi=wi), "note"))
         school_of = dict(zip(mine["class_id"], mine["school_id"]))
         class_ids = sorted(mine["class_id"], key=lambda c: (str(school_of[c]), str(c)))
@@ -617,7 +665,7 @@ def school_doc(analysis: ExamAnalysis, report: SchoolReport, lang: str = "zh", *
                   (L.column("mean", lang) + (f"（{L.text('total', lang)}）" if zh else " (total)"),
                    format_cell("mean", total["mean"])),
                   (L.column("rank", lang) + ("（学区）" if zh else " (cluster)"),
-                   f"{int(total['rank'])}/{int(total['peers'])}")]
+                   _rank(total['rank'], total['peers']))]
     doc.add(Facts(facts))
     doc.add(Heading("一、现状分析" if zh else "1. Current state", 2))
     units = [("school", school_id, L.text("this_school", lang)), ("cluster", cluster_id, people.cluster(cluster_id))]
@@ -632,7 +680,7 @@ def school_doc(analysis: ExamAnalysis, report: SchoolReport, lang: str = "zh", *
             classes[c] = pd.to_numeric(cls[c], errors="coerce").astype("Int64").to_numpy()
         for c in ("students", "mean", "mean_diff", "excellent_rate", "pass_rate", "low_rate"):
             classes[c] = cls[c].to_numpy()
-        classes["rank"] = [f"{r}/{p}" for r, p in zip(cls["rank"], cls["peers"])]
+        classes["rank"] = [_rank(r, p) for r, p in zip(cls["rank"], cls["peers"])]
         classes["rank_in_school"] = cls["rank_in_school"].to_numpy()
         if analysis.has_previous:
             classes["improvement_rate"] = cls["improvement_rate"].to_numpy()
@@ -661,9 +709,10 @@ def school_doc(analysis: ExamAnalysis, report: SchoolReport, lang: str = "zh", *
             "students": teachers["students"].to_numpy(), "mean": teachers["mean"].to_numpy(),
             "excellent_rate": teachers["excellent_rate"].to_numpy(), "pass_rate": teachers["pass_rate"].to_numpy(),
             "teacher_score": teachers["teacher_score"].to_numpy(),
-            "rank": [f"{r}/{p}" for r, p in zip(teachers["rank"], teachers["peers"])],
+            "rank": [_rank(r, p) for r, p in zip(teachers["rank"], teachers["peers"])],
         })
         doc.add(Table.from_frame(frame, lang, title=L.text("assessment_row", lang)))
+    doc.add(absentees_table(analysis, people, school_id=school_id))
     doc.add(*_borderline_block(analysis, people, school_id=school_id))
     doc.add(Heading("三、整改措施" if zh else "3. Corrective measures", 2))
     doc.add(Paragraph("（以下问题由数据自动列出，措施、责任人与完成时间请学校填写。）" if zh else
@@ -762,7 +811,7 @@ def bureau_doc(analysis: ExamAnalysis, lang: str = "zh", *, people: People | Non
                           "school_ids": top["school_ids"].map(lambda v: "、".join(people.school(s)
                                                                                   for s in str(v).split(";"))).to_numpy(),
                           "students": top["students"].to_numpy(), "teacher_score": top["teacher_score"].to_numpy(),
-                          "rank": [f"{r}/{p}" for r, p in zip(top["rank"], top["peers"])]})
+                          "rank": [_rank(r, p) for r, p in zip(top["rank"], top["peers"])]})
     title = "各学区各学科考核分前三名" if zh else "Top three teacher scores per cluster and subject"
     doc.add(Table.from_frame(frame, lang, title=title))
     doc.add(*_borderline_summary(analysis, people))
@@ -780,7 +829,7 @@ def _schools_table(analysis: ExamAnalysis, people: People) -> Table:
         frame[c] = pd.to_numeric(s[c], errors="coerce").astype("Int64").to_numpy()
     for c in ("students", "mean", "excellent_rate", "pass_rate", "low_rate", "above_mean_rate"):
         frame[c] = s[c].to_numpy()
-    frame["rank"] = [f"{r}/{p}" for r, p in zip(s["rank"], s["peers"])]
+    frame["rank"] = [_rank(r, p) for r, p in zip(s["rank"], s["peers"])]
     if analysis.has_previous:
         frame["improvement_rate"] = s["improvement_rate"].to_numpy()
     marks = pd.DataFrame("", index=frame.index, columns=frame.columns)

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 
 SCORE_COLUMNS = ("exam_id", "student_id", "school_id", "class_id", "subject", "item_id", "score")
+# a score cell that says the student was absent (缺考); an empty cell means the same (FORMATS.md v2)
+ABSENT_WORDS = ("缺考", "缺", "absent", "Absent", "ABSENT")
 _EPS = 1e-9
 
 
@@ -25,6 +27,8 @@ class Paper:
     students: np.ndarray  # (n,) indices into ScoreData.student_ids, ascending
     matrix: np.ndarray  # (n, k) float64; an item row missing for a student who sat the paper is 0
     missing_cells: int = 0
+    # students with rows of this paper that are all empty or 缺考 (absent, not 0): indices into student_ids
+    blank_students: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
     @property
     def full_marks(self) -> float:
@@ -88,12 +92,35 @@ def normalise_items(items: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def score_values(column: pd.Series) -> np.ndarray:
+    """The score column as float64: an empty cell, NaN or a `缺考` word is NaN (absent, not 0).
+
+    Anything else that is not a number raises ValueError naming the first such row (row 2 is the
+    first data row of a CSV file, the header being row 1)."""
+    if pd.api.types.is_numeric_dtype(column.dtype) and not pd.api.types.is_bool_dtype(column.dtype):
+        return column.to_numpy(dtype=float, na_value=np.nan)
+    text = column.astype(object).to_numpy()
+    blank = pd.isna(text)
+    as_str = np.where(blank, "", text).astype(str)
+    stripped = np.char.strip(as_str)
+    absent = (stripped == "") | np.isin(stripped, ABSENT_WORDS)
+    values = pd.to_numeric(pd.Series(np.where(absent, "nan", stripped)), errors="coerce").to_numpy(dtype=float)
+    bad = np.isnan(values) & ~absent
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"scores row {row + 2}, column score: not a number ({text[row]!r}); "
+                         "leave the cell empty or write 缺考 for an absent student")
+    return values
+
+
 def build_score_data(scores: pd.DataFrame, items: pd.DataFrame, check_membership: bool = True) -> ScoreData:
     """Pivot long scores into per-paper matrices, checking the data as it goes.
 
     Raises ValueError for: several exam ids, a student in two classes or schools, a student × item
     scored twice, an item without a max score, a score below 0 or above the item's max.
-    A missing row of a student who sat the subject (has any row of it) counts 0; so does a NaN score.
+    A student *sat* a paper when at least one of their cells of it holds a number; a student whose
+    rows of a paper are all empty (or `缺考`) was absent and is not in the paper (`blank_students`).
+    A missing row or an empty cell of a student who sat the paper counts 0 (and is reported).
     check_membership=False skips the class/school consistency check (the previous exam needs only
     each student's scores).
     """
@@ -127,7 +154,8 @@ def build_score_data(scores: pd.DataFrame, items: pd.DataFrame, check_membership
     subject_codes, subjects = _subject_codes(scores, item_codes, item_uniques, item_table)
     if (subject_codes < 0).any() or (item_codes < 0).any():
         raise ValueError("scores has rows without a subject or item_id")
-    values = pd.to_numeric(scores["score"], errors="raise").to_numpy(dtype=float)
+    values = score_values(scores["score"])
+    valid = ~np.isnan(values)
 
     warnings: list[str] = []
     papers: dict[str, Paper] = {}
@@ -162,10 +190,15 @@ def build_score_data(scores: pd.DataFrame, items: pd.DataFrame, check_membership
             twice = np.flatnonzero(counts > 1)[:5]
             examples = [f"{student_ids[c // k]}×{order[c % k]}" for c in twice]
             raise ValueError(f"{subject}: student × item scored more than once: {_examples(examples)}")
-        sat = np.flatnonzero(counts.reshape(len(student_ids), k).sum(axis=1) > 0)
-        full = np.full((len(student_ids), k), np.nan)
-        full[studs, cols] = values[rows]
-        matrix = full[sat]
+        filled = np.bincount(studs[valid[rows]], minlength=len(student_ids))  # cells holding a number
+        listed_rows = np.bincount(studs, minlength=len(student_ids))
+        sat = np.flatnonzero(filled > 0)
+        blank = np.flatnonzero((listed_rows > 0) & (filled == 0))
+        position_of = np.full(len(student_ids), -1, dtype=np.int64)
+        position_of[sat] = np.arange(len(sat))
+        keep = position_of[studs] >= 0
+        matrix = np.full((len(sat), k), np.nan)
+        matrix[position_of[studs[keep]], cols[keep]] = values[rows[keep]]
         missing = np.isnan(matrix)
         n_missing = int(missing.sum())
         if n_missing:
@@ -189,6 +222,7 @@ def build_score_data(scores: pd.DataFrame, items: pd.DataFrame, check_membership
             students=sat,
             matrix=matrix,
             missing_cells=n_missing,
+            blank_students=blank,
         )
     return ScoreData(
         exam_id=str(exam_id),

@@ -13,6 +13,9 @@ import pandas as pd
 
 from analysis import labels as L
 from analysis.assessment import BundledEvaluation, bundled_evaluation, class_assessment, teacher_assessment
+from analysis.attendance import ABSENTEE_COLUMNS, COUNT_COLUMNS, attendance_of
+from analysis.borderline import BORDERLINE_COLUMNS, CONVERSION_COLUMNS, borderline_counts, borderline_students, conversion
+from analysis.cohort import CohortTrends, cohort_trends, transition_summary
 from analysis.items import (OPTION_COLUMNS, area_breakdown, encode_responses, item_means_by_group, item_metadata,
                             item_statistics, option_analysis, quality_bands, score_groups)
 from analysis.matrix import ScoreData, build_score_data
@@ -52,6 +55,18 @@ class ExamAnalysis:
     student_names: pd.DataFrame = field(default_factory=pd.DataFrame)  # student_id, name (when names were given)
     exam_name: str | None = None  # 考试名称 for the reports (the caller sets it; else the id is shown)
     previous_exam_name: str | None = None
+    # who was expected and who sat (应考/实考/缺考/免考): level × group × subject counts (also merged into
+    # `summary`), and the absentees by name (analysis.attendance)
+    attendance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["level", "group_id", "subject",
+                                                                                  *COUNT_COLUMNS]))
+    absentees: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(ABSENTEE_COLUMNS)))
+    # 临界生 per line, paper and student with their teacher; counts per group; 转化率 since the previous exam
+    borderline: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(BORDERLINE_COLUMNS)))
+    borderline_counts: pd.DataFrame = field(default_factory=pd.DataFrame)
+    conversion: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=list(CONVERSION_COLUMNS)))
+    # 学情档案 over the cohort's stored exams (None without history) and 小学–初中衔接 (empty without origins)
+    trends: CohortTrends | None = None
+    transition: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def has_previous(self) -> bool:
@@ -63,7 +78,8 @@ class ExamAnalysis:
 
     # --- exports with exactly the FORMATS.md columns ------------------------------------------
     def school_summary_export(self) -> pd.DataFrame:
-        """school_summary.csv rows: one per school and subject (subjects only, not the total)."""
+        """school_summary.csv rows: one per school and subject (subjects only, not the total); v2 adds
+        expected (应考), sat (实考) and absent (缺考)."""
         rows = self.summary[(self.summary["level"] == "school") & (self.summary["subject"] != TOTAL)]
         out = rows.assign(exam_id=self.exam_id, school_id=rows["group_id"])[list(EXPORT_COLUMNS["school_summary"])]
         return out.sort_values(["subject", "school_id"]).reset_index(drop=True)
@@ -84,19 +100,20 @@ class ExamAnalysis:
         head = (f"**{self.exam_id}** · {L.text('students_n', lang)} {n_students} · "
                 f"{L.text('schools_n', lang)} {len(schools)} · {L.column('full_marks', lang)} "
                 f"{_num(total['full_marks'].max())}")
-        columns = ["school_name", "students", "mean", "excellent_rate", "pass_rate", "low_rate", "above_mean_rate",
-                   "improvement_rate", "rank"]
+        columns = ["school_name", "expected", "sat", "absent", "participation_rate", "mean", "excellent_rate",
+                   "pass_rate", "low_rate", "above_mean_rate", "improvement_rate", "rank"]
         lines = [head, "", "| " + " | ".join(c(x) for x in columns) + " |", "|" + "---|" * len(columns)]
         rows = list(schools.head(max_rows).itertuples(index=False))
         for row in rows + list(clusters.itertuples(index=False)):
             name = self.school_name(row.group_id) if row.level == "school" else \
                 f"{L.level('cluster', lang)} {row.group_id}"
-            values = [name, str(row.students), _num(row.mean), _pct(row.excellent_rate), _pct(row.pass_rate),
-                      _pct(row.low_rate), _pct(row.above_mean_rate) if row.level == "school" else "",
-                      _pct(row.improvement_rate), str(row.rank) if row.level == "school" else ""]
+            values = [name, str(row.expected), str(row.sat), str(row.absent), _pct(row.participation_rate),
+                      _num(row.mean), _pct(row.excellent_rate), _pct(row.pass_rate), _pct(row.low_rate),
+                      _pct(row.above_mean_rate) if row.level == "school" else "", _pct(row.improvement_rate),
+                      str(row.rank) if row.level == "school" else ""]
             lines.append("| " + " | ".join(values) + " |")
         if len(schools) > max_rows:
-            lines.append(f"| … {len(schools) - max_rows} | | | | | | | | |")
+            lines.append(f"| … {len(schools) - max_rows} |" + " |" * (len(columns) - 1))
         papers = ", ".join(f"{L.subject(p.subject, lang)} α={p.alpha:.2f}" for p in self.papers.itertuples())
         flagged = int(self.papers["flagged_items"].sum())
         lines += ["", f"{L.column('alpha', lang)}: {papers}; {L.text('flagged', lang)}: {flagged}"]
@@ -125,6 +142,9 @@ def analyse_exam(
     teachers: pd.DataFrame | None = None,
     students: pd.DataFrame | None = None,
     blueprints: dict[str, dict] | None = None,
+    roster: pd.DataFrame | None = None,
+    attendance: pd.DataFrame | None = None,
+    history: Sequence[tuple[str, pd.DataFrame, pd.DataFrame | None]] = (),
 ) -> ExamAnalysis:
     """Analyse one joint exam.
 
@@ -140,9 +160,14 @@ def analyse_exam(
         previous_items: its items, to compare excellent and pass rates too (z needs no max scores).
     responses: raw answers to choice items (student_id, item_id, answer or response; subject optional).
     teachers: teachers.csv (teacher_id, name), only for names in the reports.
-    students: students.csv (student_id, name), only for names in the reports.
+    students: students.csv (student_id, name), only for names in the reports (the roster's names too).
     blueprints: subject → the paper's blueprint (双向细目表, `Blueprint.to_dict()`), for the planned
         points beside each knowledge area and cognitive level.
+    roster: the class lists of the exam's grade (students.csv: student_id, class_id, school_id; name and
+        primary_school_id optional): who was expected (应考). Without it, everyone with a score row is.
+    attendance: attendance.csv (exam_id, subject, student_id, status sat/absent/exempt; analysis/FORMAT.md).
+    history: the cohort's earlier exams, oldest first, as (exam_id, scores, items or None), for the
+        trends (学情档案); the previous exam may be among them.
     """
     data = build_score_data(scores, items)
     warnings = list(data.warnings)
@@ -152,8 +177,13 @@ def analyse_exam(
 
     frame = student_scores(data, cluster_of_school, policy)
     summary = group_summary(frame, policy)
+    present = attendance_of(data, cluster_of_school, policy, roster=roster, attendance=attendance)
+    warnings += present.warnings
+    summary = _with_counts(summary, present.counts)
 
     previous_exam_id = None
+    prev_frame = None
+    prev_rates_known = previous_items is not None
     if previous_scores is not None and len(previous_scores):
         prev_items = previous_items if previous_items is not None else _observed_items(previous_scores)
         prev_data = build_score_data(previous_scores, prev_items, check_membership=False)
@@ -162,7 +192,7 @@ def analyse_exam(
             warnings.append(f"previous_scores hold the same exam ({previous_exam_id}): improvement is meaningless")
         prev_clusters = {s: cluster_of_school.get(s, "?") for s in set(prev_data.school_ids)}
         prev_frame = student_scores(prev_data, prev_clusters, policy, with_ranks=False)
-        frame = match_previous(frame, prev_frame, policy, previous_rates_known=previous_items is not None)
+        frame = match_previous(frame, prev_frame, policy, previous_rates_known=prev_rates_known)
         summary = summary.merge(vertical_summary(frame, policy), on=["level", "group_id", "subject"], how="left")
         if previous_items is None:
             warnings.append("previous_items not given: previous excellent and pass rates are not compared")
@@ -170,6 +200,18 @@ def analyse_exam(
         for column in VERTICAL_COLUMNS:
             summary[column] = np.nan
     summary["matched_students"] = summary["matched_students"].fillna(0).astype(np.int64)
+
+    borderline = borderline_students(frame, class_teachers, policy, data.exam_id)
+    converted = pd.DataFrame(columns=list(CONVERSION_COLUMNS))
+    if prev_frame is not None and prev_rates_known:
+        before = borderline_students(prev_frame, None, policy, str(previous_exam_id))
+        converted, _ = conversion(before, frame, policy, present.members)
+    elif prev_frame is not None:
+        warnings.append("previous_items not given: the borderline students' conversion (转化率) is not computed")
+    trends = cohort_trends(frame, data.exam_id, list(history), policy) if history else None
+    if trends is not None:
+        warnings += trends.warnings
+    absentees = _with_previous_z(present.absentees, prev_frame)
 
     item_table, papers, item_by_school, options = _item_analysis(data, school_table, responses, policy, items)
     names = _teacher_names(class_teachers, teachers)
@@ -186,7 +228,8 @@ def analyse_exam(
         items=item_table,
         item_by_school=item_by_school,
         options=options,
-        class_assessment=class_assessment(data.exam_id, summary, class_teachers, policy),
+        class_assessment=class_assessment(data.exam_id, summary, class_teachers, policy,
+                                          has_previous=previous_exam_id is not None),
         teacher_assessment=teacher_assessment(data.exam_id, frame, class_teachers, policy),
         schools=school_table,
         classes=class_table,
@@ -196,7 +239,14 @@ def analyse_exam(
         item_bands=quality_bands(item_table),
         areas=area_breakdown(item_table, blueprints),
         score_data=data,
-        student_names=_student_names(students),
+        student_names=_student_names(students, roster),
+        attendance=present.counts,
+        absentees=absentees,
+        borderline=borderline,
+        borderline_counts=borderline_counts(borderline, school_table),
+        conversion=converted,
+        trends=trends,
+        transition=transition_summary(frame, roster, schools),
     )
 
 
@@ -207,6 +257,35 @@ def bundled_evaluation_of(analyses: Sequence[ExamAnalysis], pairs: pd.DataFrame,
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
+def _with_counts(summary: pd.DataFrame, counts: pd.DataFrame) -> pd.DataFrame:
+    """The summary with expected, sat, absent, exempt and participation_rate after `students` (= sat)."""
+    merged = summary.merge(counts, on=["level", "group_id", "subject"], how="left")
+    for column in ("expected", "sat", "absent", "exempt"):
+        merged[column] = merged[column].fillna(0).astype(np.int64)
+    columns = list(summary.columns)
+    at = columns.index("students") + 1
+    return merged[columns[:at] + list(COUNT_COLUMNS) + columns[at:]]
+
+
+def _with_previous_z(absentees: pd.DataFrame, previous: pd.DataFrame | None) -> pd.DataFrame:
+    """Each absentee's z in the same paper of the previous exam (prev_z; empty when unknown), so a
+    list of absentees shows whether they were the weaker students. Looked up on integer codes."""
+    out = absentees.copy()
+    out["prev_z"] = np.nan
+    if previous is None or out.empty:
+        return out
+    students = pd.Index(previous["student_id"].cat.categories)
+    subjects = pd.Index(previous["subject"].cat.categories)
+    s = students.get_indexer(out["student_id"].to_numpy(dtype=object))
+    j = subjects.get_indexer(out["subject"].to_numpy(dtype=object))
+    width = len(subjects)
+    keys = previous["student_id"].cat.codes.to_numpy().astype(np.int64) * width + previous["subject"].cat.codes.to_numpy()
+    position = pd.Index(keys).get_indexer(np.where((s >= 0) & (j >= 0), s.astype(np.int64) * width + j, -1))
+    z = previous["z"].to_numpy(dtype=float)
+    out["prev_z"] = np.where(position >= 0, z[np.where(position >= 0, position, 0)], np.nan)
+    return out
+
 
 def _school_table(schools: pd.DataFrame, data: ScoreData) -> pd.DataFrame:
     missing = [c for c in ("school_id", "cluster_id") if c not in schools]
@@ -267,10 +346,12 @@ def _teacher_names(class_teachers: pd.DataFrame, teachers: pd.DataFrame | None) 
     return table
 
 
-def _student_names(students: pd.DataFrame | None) -> pd.DataFrame:
-    if students is None or not {"student_id", "name"} <= set(students.columns):
+def _student_names(*tables: pd.DataFrame | None) -> pd.DataFrame:
+    """student_id, name from the tables that have both (the first table's name wins)."""
+    given = [t[["student_id", "name"]] for t in tables if t is not None and {"student_id", "name"} <= set(t.columns)]
+    if not given:
         return pd.DataFrame(columns=["student_id", "name"])
-    names = students[["student_id", "name"]].dropna()
+    names = pd.concat(given, ignore_index=True).dropna()
     names = names[names["name"].astype(str).str.strip() != ""]
     return names.astype(str).drop_duplicates("student_id").reset_index(drop=True)
 

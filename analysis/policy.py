@@ -7,13 +7,13 @@ analysed with the same policy: that is the point of the "unified assessment" (00
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from domain.policy import ANY, POSITIVE, UNIT, PolicyError, PolicySection, Range, policy_from_file
 
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parents[1] / "policies" / "analysis.toml"
-IMPROVEMENT_BASES = ("z_gain",)
+IMPROVEMENT_BASES = ("expected", "z_gain")
 
 
 @dataclass(frozen=True)
@@ -46,10 +46,21 @@ class AnalysisPolicy(PolicySection):
     min_difficulty: float = 0.2  # flag items whose difficulty (mean ÷ max) is below this (too hard)
     max_difficulty: float = 0.9  # … or above this (too easy)
 
-    # improvement rate (提高率) against the previous joint exam of the same cohort
-    improvement_basis: str = "z_gain"  # the share of students whose standard score rose
-    improvement_min_z_gain: float = 0.1  # a rise of at least this many SDs counts as progress
+    # improvement rate (提高率) against the previous joint exam of the same cohort (analysis/improvement.py)
+    improvement_basis: str = "expected"  # above the z their previous results predict ("z_gain": z rose)
+    improvement_margin: float = 0.0  # "expected": value added must exceed this many SDs
+    improvement_class_context: bool = True  # "expected": the class's mean previous z is a predictor too …
+    improvement_context_min_classes: int = 20  # … when at least this many classes sat the paper
+    improvement_min_z_gain: float = 0.1  # "z_gain": a rise of at least this many SDs counts as progress
     improvement_min_students: int = 5  # fewer matched students: the group's rate is left empty
+
+    # appraisal (统一考核): classes and teachers with fewer students are shown but not ranked
+    min_ranked_students: int = 10
+
+    # borderline students (临界生): within a band below each line
+    borderline_band_fraction: float = 0.05  # the band, as a share of the paper's full marks …
+    borderline_band_points: float = 0.0  # … or in points, when > 0 (then it wins)
+    extra_line_fractions: dict[str, float] = field(default_factory=dict)  # more lines, e.g. {good = 0.75}
 
     # unified assessment (统一考核): relative weights of the three rates in a class/teacher score
     weight_excellent: float = 1.0
@@ -91,6 +102,11 @@ class AnalysisPolicy(PolicySection):
             problems.append("t_sd must be > 0")
         if self.quality_tests_per_year < 1 or self.improvement_min_students < 1:
             problems.append("quality_tests_per_year and improvement_min_students must be ≥ 1")
+        for name, fraction in self.extra_line_fractions.items():
+            if name in ("excellent", "pass") or not str(name).replace("_", "").isalnum():
+                problems.append(f"extra_line_fractions: {name!r} must be a new name of letters, digits and _")
+            if not 0 < float(fraction) <= 1:
+                problems.append(f"extra_line_fractions.{name} must be in (0, 1]")
         if problems:
             raise PolicyError("invalid AnalysisPolicy: " + "; ".join(problems))
 
@@ -98,6 +114,18 @@ class AnalysisPolicy(PolicySection):
         self.validate()
 
     # --- derived rules -------------------------------------------------------------------------
+    def lines(self) -> dict[str, float]:
+        """The cut lines of borderline students, as fractions of full marks: excellent, pass, and
+        the policy's extra lines, highest first."""
+        lines = {"excellent": self.excellent_fraction, "pass": self.pass_fraction,
+                 **{str(k): float(v) for k, v in self.extra_line_fractions.items()}}
+        return dict(sorted(lines.items(), key=lambda kv: -kv[1]))
+
+    def borderline_band(self, full_marks: float) -> float:
+        """The width of the borderline band below a line, in points, for a paper of `full_marks`."""
+        return self.borderline_band_points if self.borderline_band_points > 0 else \
+            self.borderline_band_fraction * full_marks
+
     def teacher_weights(self, with_improvement: bool) -> tuple[float, float, float]:
         """Weights of (excellent, pass, improvement), summing to 1; without an improvement rate
         (no previous exam) the other two keep their ratio."""

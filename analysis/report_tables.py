@@ -21,21 +21,23 @@ RATE_COLUMNS = frozenset({
     "excellent_rate_change", "pass_rate_change", "share", "cumulative_share", "upper_rate", "lower_rate",
     "cluster_score_rate", "gap", "upper_share", "lower_share", "cluster_excellent_rate", "cluster_pass_rate",
     "cluster_low_rate", "points_share", "blank_share", "key_upper_share", "key_lower_share", "school_score_rate",
-    "class_score_rate", "district_score_rate", "own_score_rate", "gap_cluster",
+    "class_score_rate", "district_score_rate", "own_score_rate", "gap_cluster", "participation_rate", "conversion_rate",
 })
 INTEGER_COLUMNS = frozenset({
     "students", "rank", "peers", "rank_in_school", "matched_students", "items", "group_size", "flagged_items",
     "missing_cells", "count", "cumulative", "classes", "rank_class", "rank_school", "rank_cluster", "rank_district",
-    "total_count", "tests", "number", "expected", "sat", "absent", "class_tests", "members", "mentor_class_tests",
-    "apprentice_class_tests", "band",
+    "total_count", "tests", "number", "class_tests", "members", "mentor_class_tests", "apprentice_class_tests", "band",
+    "expected", "sat", "absent", "exempt", "borderline_before", "sat_again", "crossed",
 })
 TWO_DECIMALS = frozenset({
     "mean_z", "mean_z_change", "prev_mean_z", "total_z", "z", "prev_z", "z_gain", "difficulty", "discrimination",
     "discrimination_ul", "alpha", "alpha_if_deleted", "item_total_r", "sem", "mean_discrimination_ul", "mean_z_now",
+    "value_added", "expected_z", "z_slope", "first_mean_z", "last_mean_z",
 })
 # a student tied at a 27% group's cut counts in part in the option counts (analysis.items.ScoreGroups)
 WHOLE_WHEN_INTEGRAL = frozenset({"max", "min", "full_marks", "max_score", "score", "lower_score", "upper_score",
-                                 "points", "blueprint_points", "upper", "middle", "lower"})
+                                 "points", "blueprint_points", "upper", "middle", "lower", "line_score"})
+TWO_DECIMALS = TWO_DECIMALS | {"points_to_line"}  # 0.25 of a mark below a line reads as such
 BASIS_NAMES = {"excellent+pass+improvement": ("优秀率+及格率+提高率", "excellent + pass + improvement"),
                "excellent+pass": ("优秀率+及格率", "excellent + pass")}
 
@@ -162,9 +164,9 @@ def school_summary(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     s = _sorted(s, analysis, ["cluster_id", "rank", "group_id"])
     out = pd.DataFrame({"school_id": s["group_id"], "school_name": s["group_id"].map(names.school),
                         "cluster_id": s["cluster_id"], "subject": s["subject"].map(names.subject)})
-    for c in ("students", "full_marks", "mean", "std", "max", "min", "score_rate", "excellent_rate", "pass_rate",
-              "low_rate", "above_mean_rate", "mean_diff", "excellent_rate_diff", "pass_rate_diff", "low_rate_diff",
-              "rank", "peers"):
+    for c in ("students", "expected", "sat", "absent", "participation_rate", "full_marks", "mean", "std", "max", "min",
+              "score_rate", "excellent_rate", "pass_rate", "low_rate", "above_mean_rate", "mean_diff",
+              "excellent_rate_diff", "pass_rate_diff", "low_rate_diff", "rank", "peers"):
         out[c] = s[c].to_numpy()
     if analysis.has_previous:
         out["improvement_rate"] = s["improvement_rate"].to_numpy()
@@ -180,8 +182,8 @@ def class_summary(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     out = pd.DataFrame({"class_name": s["group_id"].map(names.class_), "school_name": s["school_id"].map(names.school),
                         "subject": s["subject"].map(names.subject),
                         "teacher_name": [names.teacher(t) for t in teacher.reindex(keys).to_numpy()]})
-    for c in ("students", "mean", "std", "max", "min", "score_rate", "excellent_rate", "pass_rate", "low_rate",
-              "above_mean_rate", "rank", "peers", "rank_in_school"):
+    for c in ("students", "expected", "sat", "absent", "participation_rate", "mean", "std", "max", "min", "score_rate",
+              "excellent_rate", "pass_rate", "low_rate", "above_mean_rate", "rank", "peers", "rank_in_school"):
         out[c] = s[c].to_numpy()
     if analysis.has_previous:
         out["improvement_rate"] = s["improvement_rate"].to_numpy()
@@ -195,8 +197,8 @@ def cluster_summary(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     s = _sorted(s, analysis, ["level", "group_id"])
     out = pd.DataFrame({"group_name": [names.group(lv, g) for lv, g in zip(s["level"], s["group_id"])],
                         "subject": s["subject"].map(names.subject)})
-    for c in ("students", "full_marks", "mean", "std", "max", "min", "score_rate", "excellent_rate", "pass_rate",
-              "low_rate"):
+    for c in ("students", "expected", "sat", "absent", "participation_rate", "full_marks", "mean", "std", "max", "min",
+              "score_rate", "excellent_rate", "pass_rate", "low_rate"):
         out[c] = s[c].to_numpy()
     if analysis.has_previous:
         out["improvement_rate"] = s["improvement_rate"].to_numpy()
@@ -295,7 +297,7 @@ def vertical(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     out = pd.DataFrame({"level": s["level"].map(lambda v: L.level(v, names.lang)),
                         "group_name": [names.group(lv, g) for lv, g in zip(s["level"], s["group_id"])],
                         "subject": s["subject"].map(names.subject)})
-    for c in ("matched_students", "improvement_rate", "mean_z_change", "prev_mean_z", "prev_excellent_rate",
+    for c in ("matched_students", "improvement_rate", "value_added", "mean_z_change", "prev_mean_z", "prev_excellent_rate",
               "excellent_rate", "excellent_rate_change", "prev_pass_rate", "pass_rate", "pass_rate_change"):
         out[c] = s[c].to_numpy()
     return out
@@ -306,7 +308,8 @@ def class_assessment(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     out = pd.DataFrame({"class_name": c["class_id"].map(names.class_), "school_name": c["school_id"].map(names.school),
                         "subject": c["subject"].map(names.subject),
                         "teacher_name": c["teacher_id"].map(names.teacher), "teacher_id": c["teacher_id"]})
-    for col in ("students", "mean", "excellent_rate", "pass_rate", "low_rate", "improvement_rate", "class_score"):
+    for col in ("students", "mean", "excellent_rate", "pass_rate", "low_rate", "improvement_rate", "class_score", "rank",
+                "peers"):
         out[col] = c[col].to_numpy()
     out["score_basis"] = c["score_basis"].map(lambda v: BASIS_NAMES[v][L.check_lang(names.lang)]).to_numpy()
     return out
@@ -363,7 +366,11 @@ def overview(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
          f"≥{p.excellent_fraction:.0%} / ≥{p.pass_fraction:.0%} / <{p.low_fraction:.0%}"),
         (("提高率口径" if zh else "Improvement rate"),
          (f"标准分提高 ≥ {p.improvement_min_z_gain:g} 的学生占两次均参考学生的比例" if zh else
-          f"share of students sitting both exams whose z rose by ≥ {p.improvement_min_z_gain:g}")),
+          f"share of students sitting both exams whose z rose by ≥ {p.improvement_min_z_gain:g}")
+         if p.improvement_basis == "z_gain" else
+         ("本次标准分高于按上次成绩预期的标准分的学生占两次均参考学生的比例（无变化时约 50%）" if zh else
+          "share of students sitting both exams whose z is above what their previous results predict (about 50% "
+          "when nothing changed)")),
         (("考核权重" if zh else "Assessment weights"),
          L.text("weights", lang, we=we, wp=wp, wi=wi)),
         (L.text("generated", lang), dt.datetime.now().strftime("%Y-%m-%d %H:%M")),
@@ -395,10 +402,15 @@ METHODS_ZH = [
     ("测量标准误", "SEM = 总分标准差 × √(1 − α)。"),
     ("百分等级", "本组（班级、学校、学区）中分数低于本人的学生占比，同分者（含本人）算一半。"),
     ("信度", "Cronbach α = k/(k−1)·(1 − Σ小题方差/总分方差)。"),
-    ("提高率", "与同一届学生上一次联考比较：两次均参考的学生中，标准分 Z 提高至少 0.1 的学生所占比例；"
-              "两次均参考人数不足 5 人的班级不计。同时给出平均标准分变化与优秀率、及格率的变化。"),
-    ("统一考核", "班级/教师考核分 = 100 × (w1·优秀率 + w2·及格率 + w3·提高率) ÷ (w1 + w2 + w3)，各校权重相同；"
-              "教师按所教全部班级的学生合并计算；无提高率时按其余两项计算。"),
+    ("缺考", "成绩为空或填“缺考”、没有该科成绩、或考勤表标为缺考的应考学生为缺考；免考学生不计入应考。"
+            "各项比率与平均分只按实考学生计算，同时列出应考、实考、缺考人数与参考率，缺考学生逐一列出。"),
+    ("提高率", "与同一届学生上一次联考比较：两次均参考的学生中，本次标准分 Z 高于按其上次成绩（本科 Z、总分 Z 与"
+              "所在班级上次平均 Z 的回归）预期的 Z 的学生所占比例；什么都没变时各班都约为 50%，不因上次成绩好坏而偏。"
+              "两次均参考人数不足 5 人的班级不计。同时给出平均增值与平均标准分变化。"),
+    ("临界生", "得分低于优秀线、及格线（及附加分数线）但差距在满分 5% 以内的学生，按班级和任课教师列出；"
+            "下次考试统计其中达到该线的比例（转化率）。"),
+    ("统一考核", "班级/教师考核分 = 100 × (w1·优秀率 + w2·及格率 + w3·提高率) ÷ (w1 + w2 + w3)，各校权重相同，"
+              "同一次考试所有班级用同一公式；教师按所教全部班级的学生合并计算；参考人数不足 10 人的班级和教师列出但不排名。"),
     ("捆绑评价", "师徒所教班级在一学年四次质量检测中的班级考核分之和；师傅及其全部徒弟组成的组合合计后排名。"),
 ]
 METHODS_EN = [
@@ -421,12 +433,22 @@ METHODS_EN = [
     ("Percentile", "Share of the group (class, school, cluster) scoring below the student, ties (oneself "
                    "included) counting half."),
     ("Reliability", "Cronbach's α = k/(k−1)·(1 − Σ item variances ÷ total variance)."),
+    ("Absent", "An expected student with empty or 缺考 score cells, no score row of the paper, or absent in the "
+               "attendance file; exempt students are not expected. Rates and means are over those who sat; the "
+               "expected, sat and absent counts and the participation rate stand beside them, and absentees are "
+               "listed by name."),
     ("Improvement rate", "Against the cohort's previous joint exam: among students who sat both, the share whose z "
-                         "rose by at least 0.1; left empty for groups with fewer than 5 such students. Changes of "
-                         "mean z and of the excellent and pass rates are given too."),
+                         "is above what their previous results predict (a regression on the previous subject z, total "
+                         "z and class mean z); about 50% in every class when nothing changed, whatever its previous "
+                         "level. Left empty for groups with fewer than 5 such students; the mean value added and the "
+                         "change of mean z are given too."),
+    ("Borderline students", "Students below the excellent or pass line (or an extra line) by less than 5% of full "
+                            "marks, listed by class and teacher; the next exam counts how many reached the line "
+                            "(conversion rate)."),
     ("Unified assessment", "Class and teacher score = 100 × (w1·excellent + w2·pass + w3·improvement) ÷ (w1+w2+w3), "
-                           "the same weights for every school; a teacher pools the students of all their classes; "
-                           "without an improvement rate the other two are used."),
+                           "the same weights for every school and one formula for every class of an exam; a teacher "
+                           "pools the students of all their classes; classes and teachers with fewer than 10 students "
+                           "are shown but not ranked."),
     ("Bundled evaluation", "Sum of the class scores of a mentor's and an apprentice's classes over the year's four "
                            "quality tests; a mentor with all their apprentices forms a group, ranked by its total."),
 ]

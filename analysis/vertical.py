@@ -1,36 +1,31 @@
 """Vertical comparison (纵向比较): this joint exam against the previous one of the same cohort.
 
-Improvement rate (提高率), basis "z_gain" (the default, and so far the only one):
-
-    improvement_rate(group, subject) = #{students of the group who sat the subject in both exams
-                                         and whose standard score rose by ≥ improvement_min_z_gain}
-                                       ÷ #{students of the group who sat it in both exams}
-
-The standard score z of a student is taken against everyone who sat the same paper in the same exam,
-so a harder or easier paper does not move it; a rise of z means the student gained ground on the
-cohort. The rate is a fraction in [0, 1], like the other rates, and it is left empty for a group with
-fewer than `improvement_min_students` matched students. A student's group is their current class
-and school. Besides the rate we report, over the same matched students, the change of the group's
-mean z (mean_z_change) and of its excellent and pass rates (when the previous papers' full marks
-are known). Known limit: a student with full marks both times cannot gain z; at the top of the scale
-the rate understates progress, which is why mean_z_change and the rate changes are reported too.
+Every current student × subject row is matched with the same student's row of the previous exam
+(their z there, and their previous total's z); `analysis.improvement` turns that into the expected
+z, the value added and whether the student improved (提高率; basis and reasons in its docstring and
+analysis/METHODS.md). Per group (a student's group is their current class and school) we report
+over the matched students: the improvement rate (left empty below `improvement_min_students`), the
+mean value added (平均增值), the change of mean z, and, when the previous papers' full marks are
+known, the changes of the excellent and pass rates.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from analysis.improvement import improvement_flags
 from analysis.policy import AnalysisPolicy
-from analysis.stats import LEVEL_KEY, LEVELS, plain
+from analysis.stats import LEVEL_KEY, LEVELS, TOTAL, plain
 
-VERTICAL_COLUMNS = ("matched_students", "improvement_rate", "mean_z_change", "prev_mean_z",
+VERTICAL_COLUMNS = ("matched_students", "improvement_rate", "value_added", "mean_z_change", "prev_mean_z",
                     "prev_excellent_rate", "prev_pass_rate", "excellent_rate_change", "pass_rate_change")
 
 
 def match_previous(current: pd.DataFrame, previous: pd.DataFrame, policy: AnalysisPolicy,
                    previous_rates_known: bool = True) -> pd.DataFrame:
     """The current student × subject rows with the previous exam's z and rate flags of the same
-    student and subject (NaN when not matched), the z gain and whether it counts as improved.
+    student and subject (NaN when not matched), the previous total's z (prev_total_z), the z gain,
+    the expected z, the value added and whether it counts as improved (analysis.improvement).
 
     Both frames come from `analysis.stats.student_scores` (student_id and subject categorical);
     rows are matched on integer codes, not on strings.
@@ -58,7 +53,13 @@ def match_previous(current: pd.DataFrame, previous: pd.DataFrame, policy: Analys
     merged["prev_z"] = pick("z")
     merged["matched"] = matched
     merged["z_gain"] = merged["z"] - merged["prev_z"]
-    merged["improved"] = matched & (merged["z_gain"].to_numpy() >= policy.improvement_min_z_gain - 1e-12)
+    # the previous total's z of each row's student (NaN when they had no previous total)
+    total_code = cur_subjects.get_loc(TOTAL) if TOTAL in cur_subjects else -1
+    prev_total = np.full(len(cur_students), np.nan)
+    is_total = known & (j == total_code)
+    prev_total[s[is_total]] = previous["z"].to_numpy(dtype=float)[is_total]
+    merged["prev_total_z"] = prev_total[current["student_id"].cat.codes.to_numpy()]
+    merged["expected_z"], merged["value_added"], merged["improved"] = improvement_flags(merged, policy)
     merged["prev_excellent"] = pick("excellent") if previous_rates_known else np.nan
     merged["prev_pass"] = pick("pass") if previous_rates_known else np.nan
     return merged
@@ -75,7 +76,8 @@ def vertical_summary(matched: pd.DataFrame, policy: AnalysisPolicy) -> pd.DataFr
         key = LEVEL_KEY[level]
         g = work.groupby([key, "subject"], sort=True, observed=True)
         agg = g.agg(
-            matched_students=("z", "size"), improvement_rate=("improved_f", "mean"), mean_z=("z", "mean"),
+            matched_students=("z", "size"), improvement_rate=("improved_f", "mean"),
+            value_added=("value_added", "mean"), mean_z=("z", "mean"),
             prev_mean_z=("prev_z", "mean"), excellent_now=("excellent_f", "mean"), pass_now=("pass_f", "mean"),
             prev_excellent_rate=("prev_excellent", "mean"), prev_pass_rate=("prev_pass", "mean"),
         ).reset_index().rename(columns={key: "group_id"})
@@ -89,5 +91,5 @@ def vertical_summary(matched: pd.DataFrame, policy: AnalysisPolicy) -> pd.DataFr
     out["excellent_rate_change"] = out["excellent_now"] - out["prev_excellent_rate"]
     out["pass_rate_change"] = out["pass_now"] - out["prev_pass_rate"]
     too_few = out["matched_students"] < policy.improvement_min_students
-    out.loc[too_few, "improvement_rate"] = np.nan
+    out.loc[too_few, ["improvement_rate", "value_added"]] = np.nan
     return out[["level", "group_id", "subject", *VERTICAL_COLUMNS]]

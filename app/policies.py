@@ -51,6 +51,9 @@ AREAS: dict[str, PolicyArea] = {a.name: a for a in (
     PolicyArea("question_setting", "命题组卷", "scheduling.question_setting.policy", "QuestionSettingPolicy"),
     PolicyArea("marking", "阅卷", "marking.policy", "MarkingPolicy"),
     PolicyArea("analysis", "考试分析", "analysis.policy", "AnalysisPolicy"),
+    PolicyArea("formation", "学区划分", "scheduling.formation.policy", "FormationPolicy"),  # district scope only
+    PolicyArea("ledger", "督导台账", "cluster_office.policy", "LedgerPolicy"),
+    PolicyArea("calendar", "学区活动日历", "scheduling.calendar.policy", "CalendarPolicy"),
 )}
 
 

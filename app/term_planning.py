@@ -17,6 +17,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -52,6 +53,7 @@ class TermScheduleResult:
     attainment: str = ""  # what the roster reaches (and, when best-effort, what the hard rules allow)
     policy: str = ""  # which policy produced it, as a person reads it
     summary_table: pd.DataFrame | None = None
+    calendar: Any = None  # the term's activity calendar planned after the roster (app.activity_calendar), if any
 
 
 def plan_scope(school_year: int, term: int | None, cluster_id: str | None) -> str:

@@ -243,10 +243,42 @@ def read_bundle(path: Path) -> RawBundle:
     return RawBundle(tables, problems, present)
 
 
+def read_table(path: Path, spec: FileSpec) -> tuple[RawTable | None, list[Problem]]:
+    """One file of its own outside the district bundle (enrollment's applications.csv, capacities.csv):
+    a CSV file, or a workbook whose sheet is named like the file (or that has only one sheet)."""
+    path = Path(path)
+    if not path.is_file():
+        return None, [Problem(path.name, None, None, f"找不到文件 {path.name}（{spec.zh}）",
+                              f"no file {path.name} ({spec.zh})")]
+    if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        return read_csv_file(path, spec)
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except Exception as error:  # a corrupt or non-Excel file
+        return None, [Problem(path.name, None, None, f"无法读取 Excel 文件：{error}", f"cannot read the workbook: {error}")]
+    try:
+        sheets = {sheet.title.strip().removesuffix(".csv"): sheet for sheet in workbook.worksheets}
+        sheet = sheets.get(spec.name) or sheets.get(spec.zh) or (workbook.worksheets[0] if len(sheets) == 1 else None)
+        if sheet is None:
+            return None, [Problem(path.name, None, None, f"工作簿中没有名为 {spec.name} 的工作表",
+                                  f"the workbook has no sheet named {spec.name}")]
+        rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        source = f"{path.name}:{sheet.title}"
+    finally:
+        workbook.close()
+    if not rows:
+        return None, [Problem(source, None, None, "工作表为空，缺少表头行", "the sheet is empty: no header row")]
+    return _table_from_rows(spec, source, rows[0], rows[1:], first_row=2)
+
+
 # --- writing ---
 
 def format_cell(value: object) -> str:
     """The one text form of a typed value: 1/0 booleans, ;-joined lists, empty for missing."""
+    if type(value) is str:  # the common case first: text is written as it is
+        return value
     if value is None:
         return ""
     if isinstance(value, bool):

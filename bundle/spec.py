@@ -231,9 +231,39 @@ RESEARCHERS = FileSpec("researchers", "教研员", (
     _c("grades", "负责年级", "grade_list", "Grades, separated by ;", "负责年级，用;分隔", nullable=True),
 ), key=("researcher_id",), required=False, extension=True)
 
+# The activity calendar's shared facilities (共享设施, 001) and the schools' term plans of use
+# (scheduling/calendar/FORMAT.md).
+FACILITY_KINDS = ("lab", "gym", "library", "hall")
+FACILITIES = FileSpec("facilities", "共享设施", (
+    _c("facility_id", "设施编号", "id", "Facility identifier", "设施编号"),
+    _c("school_id", "学校编号", "id", "School that offers it", "所属学校编号"),
+    _c("kind", "类别", "choice", "lab, gym, library or hall (报告厅/会议室: where cluster activities meet)",
+       "类别：实验室、体育馆、图书馆、报告厅（会议室）", choices=FACILITY_KINDS),
+    _c("name", "名称", "str", "Name", "名称", max_length=TITLE_LENGTH),
+    _c("capacity", "容量", "int", "People it holds at once", "可同时容纳人数", min=1, max=2000),
+    _c("weekdays", "开放星期", "list", "Weekdays open (1–5, separated by ;); empty: every weekday",
+       "开放的星期（1–5，用;分隔），留空表示每个工作日", nullable=True),
+    _c("open_from", "开放时间", "time", "Opens HH:MM; empty: 08:00", "开放时间 HH:MM，留空为 08:00", nullable=True),
+    _c("open_until", "关闭时间", "time", "Closes HH:MM; empty: 17:30", "关闭时间 HH:MM，留空为 17:30", nullable=True),
+), key=("facility_id",), required=False, extension=True)
+
+FACILITY_REQUESTS = FileSpec("facility_requests", "设施使用计划", (
+    _c("request_id", "计划编号", "id", "Plan of use identifier", "计划编号"),
+    _c("school_id", "学校编号", "id", "School whose class (or group) uses the facility", "使用学校编号"),
+    _c("kind", "设施类别", "choice", "lab, gym, library or hall", "设施类别", choices=FACILITY_KINDS),
+    _c("subject", "学科", "subject", "Subject taught there", "学科", nullable=True),
+    _c("grade", "年级", "grade", "Grade", "年级", nullable=True),
+    _c("class_id", "班级编号", "id", "Class (classes.csv); its teacher is busy then too", "班级编号", nullable=True),
+    _c("size", "人数", "int", "People who come", "人数", min=1, max=2000),
+    _c("per_week", "每周次数", "int", "Half days a week, on different weekdays", "每周使用几个半天（不同的星期）",
+       min=1, max=5),
+    _c("teacher_id", "教师编号", "id", "Teacher who comes along; empty: the class's teacher of the subject",
+       "带班教师编号，留空按任课安排", nullable=True),
+), key=("request_id",), required=False, extension=True)
+
 INPUT_FILES: tuple[FileSpec, ...] = (
     CLUSTERS, SCHOOLS, TEACHERS, ROOMS, CLASSES, CLASS_TEACHERS, STUDENTS, NEEDS, UNAVAILABILITY,
-    EXAM_SESSIONS, DISTANCES, EXAMS, ITEMS, ITEM_USAGE, RESEARCHERS,
+    EXAM_SESSIONS, DISTANCES, EXAMS, ITEMS, ITEM_USAGE, RESEARCHERS, FACILITIES, FACILITY_REQUESTS,
 )
 INPUT_BY_NAME: dict[str, FileSpec] = {f.name: f for f in INPUT_FILES}
 
@@ -246,6 +276,7 @@ EXPORT_COLUMNS: dict[str, tuple[str, ...]] = {
     "marking": ("exam_id", "subject", "item_group", "teacher_id", "teacher_school_id", "role"),
     "scores": ("exam_id", "student_id", "school_id", "class_id", "subject", "item_id", "score"),
     "school_summary": ("exam_id", "subject", "school_id", "students", "mean", "std", "excellent_rate",
-                       "pass_rate", "low_rate", "improvement_rate"),
+                       "pass_rate", "low_rate", "improvement_rate", "expected", "sat", "absent"),  # v2: + 应考/实考/缺考
+    "borderline": ("exam_id", "subject", "line", "student_id", "school_id", "class_id", "teacher_id", "score", "gap"),
     "item_stats": ("exam_id", "subject", "item_id", "max_score", "mean", "difficulty", "discrimination"),
 }

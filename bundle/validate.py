@@ -228,6 +228,11 @@ def _parse_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
     return frame
 
 
+def parse_table(table: RawTable, problems: list[Problem]) -> pd.DataFrame:
+    """One raw table as typed columns (a file outside the bundle); its problems are appended to `problems`."""
+    return _parse_table(table, problems)
+
+
 def _has(tables: Tables, file: str, *columns: str) -> bool:
     """The file was read and has these columns (a missing one is reported once, as a missing column)."""
     return file in tables and all(c in tables[file].columns for c in columns)
@@ -264,6 +269,10 @@ REFERENCES: tuple[tuple[str, str, str, str], ...] = (
     ("exams", "cluster_id", "clusters", "cluster_id"),
     ("exam_sessions", "exam_id", "exams", "exam_id"),  # only when exams.csv is given; else derived
     ("item_usage", "item_id", "items", "item_id"),
+    ("facilities", "school_id", "schools", "school_id"),
+    ("facility_requests", "school_id", "schools", "school_id"),
+    ("facility_requests", "class_id", "classes", "class_id"),
+    ("facility_requests", "teacher_id", "teachers", "teacher_id"),
 )
 
 

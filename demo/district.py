@@ -23,12 +23,13 @@ import numpy as np
 import pandas as pd
 
 from bundle.spec import INPUT_BY_NAME
-from demo import exams, layout, needs, staff
+from demo import exams, facilities, layout, needs, staff
 from demo.policy import DemoPolicy
 
 DEFAULT_SCHOOLS = 30
 FRAMES = ("clusters", "schools", "teachers", "rooms", "classes", "class_teachers", "students", "needs",
-          "unavailability", "exam_sessions", "exams", "items", "item_usage", "researchers")
+          "unavailability", "exam_sessions", "exams", "items", "item_usage", "researchers", "facilities",
+          "facility_requests")
 
 
 @dataclass(frozen=True)
@@ -84,11 +85,17 @@ def generate_district(seed: int = 1, schools: int = DEFAULT_SCHOOLS, school_year
     usage, exam_frame = exams.build_usage_and_exams(_rng(seed, "usage"), plan, items, policy)
     researchers = exams.build_researchers(_rng(seed, "researchers"), plan)
     unavailability = exams.build_unavailability(_rng(seed, "unavailability"), teachers, sessions, policy)
+    leave = facilities.build_leave(_rng(seed, "leave"), teachers, sessions, school_year)
+    unavailability = pd.concat([unavailability, leave], ignore_index=True).drop_duplicates(
+        ["teacher_id", "date", "session_id"]).reset_index(drop=True)
+    facility_frame = facilities.build_facilities(_rng(seed, "facilities"), school_frame)
+    requests = facilities.build_requests(school_frame, classes, class_teachers)
 
     raw = {"clusters": clusters, "schools": school_frame, "teachers": teachers, "rooms": rooms, "classes": classes,
            "class_teachers": class_teachers, "students": students, "needs": need_frame,
            "unavailability": unavailability, "exam_sessions": sessions, "exams": exam_frame, "items": items,
-           "item_usage": usage, "researchers": researchers}
+           "item_usage": usage, "researchers": researchers, "facilities": facility_frame,
+           "facility_requests": requests}
     return {name: _to_spec(name, raw[name]) for name in FRAMES}
 
 

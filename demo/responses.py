@@ -2,7 +2,8 @@
 
 Written where a real school's files would arrive (`responses_dir`), so the season's ingest stage reads
 them like any school's; the true scores a perfect marker would give go beside them (TRUTH_FILE) for
-the simulated markers.
+the simulated markers. A few students miss each paper (缺考, `ABSENT_RATE`): a school sends no answers
+for them, so they have no scores of that paper and the analysis lists them as absent.
 """
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from sqlalchemy import select
 from bundle.cells import safe_frame
 from marking.simulate import TRUTH_FILE
 from models.db import session_scope
+
+
+ABSENT_RATE = 0.01  # share of the students who miss a paper (ill, away): a few per school and subject
 
 
 def simulate_response_files(url: str, exam_id: str, folder: str, seed: int) -> list[str]:
@@ -45,8 +49,10 @@ def simulate_response_files(url: str, exam_id: str, folder: str, seed: int) -> l
     drift = school_drift(schools, seed=seed + 1)
     theta = sitting["ability"].to_numpy(dtype=float) + sitting["school_id"].map(drift).fillna(0.0).to_numpy()
     rng = np.random.default_rng(seed)
+    absence = np.random.default_rng([seed, 13])  # its own stream: the answers of those present do not change
     answers, truths = [], []
     for subject, paper in items.groupby("subject", sort=True):
+        present = (absence.random(len(sitting)) >= ABSENT_RATE)
         paper = paper.sort_values("position")
         step = np.where(paper["item_type"] == "single_choice", np.nan, paper["score_step"].to_numpy(dtype=float))
         scores = simulate_item_scores(theta, paper["difficulty"].to_numpy(dtype=float),
@@ -58,11 +64,11 @@ def simulate_response_files(url: str, exam_id: str, folder: str, seed: int) -> l
             if subjective[j]:
                 text = [f"scan/{s}/{subject}-{position}.png" for s in sitting["student_id"]]
                 truths.append(pd.DataFrame({"student_id": sitting["student_id"], "item_id": item_id,
-                                            "true_score": scores[:, j]}))
+                                            "true_score": scores[:, j]})[present])
             else:
                 text = ["" if a is None else str(a) for a in raw[:, j]]
             answers.append(pd.DataFrame({"student_id": sitting["student_id"], "school_id": sitting["school_id"],
-                                         "subject": subject, "item_id": item_id, "answer": text}))
+                                         "subject": subject, "item_id": item_id, "answer": text})[present])
     long = pd.concat(answers, ignore_index=True)
     files = []
     for school_id, part in long.groupby("school_id", sort=True):  # one file per school, as schools send them

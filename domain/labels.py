@@ -5,7 +5,7 @@ code shows up untranslated rather than hidden.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from domain.vocab import LOCALITIES, ROLES, STAGES, SUBJECTS, TIERS
@@ -40,7 +40,22 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
     # a mark's kind (阅卷) and where a final score came from
     "mark_kind": {
         "first": ("一评", "first mark"), "second": ("二评", "second mark"), "third": ("三评", "third mark"),
-        "arbitration": ("仲裁", "arbitration"),
+        "arbitration": ("仲裁", "arbitration"), "trial": ("试评", "trial mark"),
+    },
+    # marking quality control: problem scripts (问题卷) and trial marking (试评); the same words as mkqc's
+    "problem_reason": {
+        "blank": ("空白卷", "blank"), "illegible": ("字迹不清或扫描问题", "illegible or mis-scanned"),
+        "off_topic": ("答非所问", "off topic"), "cheating": ("疑似作弊", "suspected cheating"),
+        "other": ("其他", "other"),
+    },
+    "problem_state": {
+        "open": ("待处理", "open"), "returned": ("已退回评卷", "returned to marking"),
+        "scored": ("题组长已评分", "scored by the leader"), "closed": ("已关闭", "closed"),
+    },
+    "trial_state": {
+        "not_required": ("无需试评", "not required"), "not_started": ("未开始", "not started"),
+        "in_progress": ("进行中", "in progress"),
+        "passed": ("已通过", "passed"), "failed": ("未通过", "failed"), "waived": ("题组长放行", "let through by the leader"),
     },
     "score_source": {
         "single": ("单评", "single marked"), "double": ("双评均分", "mean of two marks"),
@@ -81,6 +96,27 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "quota": ("超出派出名额", "outside the school quota"),
         "own_school_distinct": ("其中不足两名外校阅卷教师", "of which below two markers of other schools"),
     },
+    # the cluster's activity calendar (scheduling/calendar)
+    "activity_kind": {
+        "joint_meeting": ("联席会议", "joint meeting"), "teaching_meeting": ("教学会议", "teaching meeting"),
+        "lesson_prep": ("集体备课", "joint lesson preparation"), "same_lesson": ("同研一节课", "one lesson studied together"),
+        "research": ("教研活动", "research activity"), "training": ("培训", "training"),
+        "demo_lesson": ("示范课", "demonstration lesson"), "famous_lesson": ("名师示范课", "famous teacher's lesson"),
+        "facility_use": ("设施使用", "facility use"),
+    },
+    "activity_rule": {
+        "lesson_prep": ("每月集体备课", "monthly joint lesson preparation"),
+        "same_lesson": ("每月同研一节课", "monthly lesson studied together"),
+        "research": ("每学期教研活动", "research activities a term"), "training": ("每学期培训", "trainings a term"),
+        "same_grade_prep": ("同年级同学科备课", "same-grade same-subject preparation"),
+        "demo_lesson": ("帮扶学校示范课", "demonstration lessons at supported schools"),
+        "famous_lesson": ("名师示范课", "famous teachers' lessons"),
+    },
+    "activity_status": {"planned": ("计划", "planned"), "held": ("已开展", "held"), "cancelled": ("已取消", "cancelled")},
+    "half_day": {"am": ("上午", "morning"), "pm": ("下午", "afternoon"), "day": ("全天", "all day")},
+    "stage_band": {"primary": ("小学", "primary"), "junior": ("初中", "junior"), "high": ("高中", "senior high")},
+    "facility_kind": {"lab": ("实验室", "lab"), "gym": ("体育馆", "gym"), "library": ("图书馆", "library"),
+                      "hall": ("报告厅", "hall")},
     # question setting
     "exam_kind": {"unit": ("单元检测", "unit test"), "midterm": ("期中", "midterm"), "final": ("期末", "final"),
                   "feedback": ("反馈考试", "feedback exam")},
@@ -92,6 +128,7 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "INFEASIBLE": ("无可行解", "infeasible"),
         "UNKNOWN": ("时限内未求得方案", "no plan within the time limit"),
         "MODEL_INVALID": ("模型有误", "invalid model"),
+        "GREEDY": ("逐项排定的可行方案（时限内求解器未给出方案）", "greedy plan (no solver plan within the time limit)"),
     },
     # a planner's outcome in lower case (exam logistics, question setting)
     "plan_status": {
@@ -104,6 +141,21 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "unknown": ("时限内未求得方案", "no plan within the time limit"),
         "failed": ("未通过独立校验", "failed the independent check"),
     },
+    # enrollment (admission/): how a family was admitted, what a school's round came to, how a school admits
+    "admission_round": {
+        "1": ("第一志愿录取", "1st choice"), "2": ("第二志愿录取", "2nd choice"), "3": ("第三志愿录取", "3rd choice"),
+        "lottery": ("电脑随机派位录取", "computer lottery"), "pool": ("全区统筹调剂", "district pool"),
+    },
+    "admission_outcome": {
+        "all": ("全部录取", "all admitted"), "points": ("按积分录取", "by points"),
+        "lottery": ("电脑随机派位", "computer lottery"), "full": ("已无剩余学位", "no seat left"),
+    },
+    "admission_mode": {"points": ("积分", "points"), "lottery": ("电脑随机派位", "computer lottery")},
+    "enrollment_status": {
+        "uploaded": ("已上传，待公布承诺值", "uploaded, commitment not yet published"),
+        "committed": ("已公布承诺值，待派位", "commitment published, draw pending"),
+        "drawn": ("已录取", "admitted"),
+    },
     # where the policy in force came from (app.policies)
     "policy_source": {
         "override": ("本次指定的文件", "file given for this run"),
@@ -111,6 +163,41 @@ LABELS: dict[str, dict[Any, tuple[str, str]]] = {
         "district": ("全区存储的版本", "the district's stored version"),
         "file": ("仓库默认文件", "the repository file"),
         "builtin": ("内置默认值", "built-in defaults"),
+    },
+    # the cluster office's meetings and the attainment ledger (cluster_office/)
+    "meeting_kind": {
+        "principals": ("校长联席会议", "principals' joint meeting"),
+        "teaching": ("教学工作例会", "teaching meeting"),
+        "monthly": ("学区管理例会", "monthly management meeting"),
+    },
+    "meeting_status": {"planned": ("待召开", "planned"), "held": ("已召开", "held")},
+    "decision_status": {"open": ("进行中", "open"), "done": ("已完成", "done"), "late": ("逾期", "late")},
+    "ledger_rule": {
+        "rotation_quota": ("教师交流不低于符合条件教师的 10%", "≥ 10% of eligible teachers rotated"),
+        "backbone_share": ("骨干教师不低于交流人数的 20%", "backbone ≥ 20% of those rotated"),
+        "person_times": ("教师每学年交流至少 8 人次", "teachers exchanged ≥ 8 person-times a year"),
+        "excellent_teachers_sent": ("优质学校每学年派 4 名以上优秀教师", "≥ 4 excellent teachers a year from the quality school"),
+        "mentoring": ("每位交流优秀教师带一名徒弟", "each exchanged excellent teacher takes an apprentice"),
+        "leader_months": ("结对学校每月交流 2 名干部", "2 leaders exchanged per pair per month"),
+        "leader_observations": ("交流干部听课至少两节", "each exchanged leader observes ≥ 2 lessons"),
+        "demo_lessons": ("每学期每学科至少一节示范课", "a demonstration lesson per subject per term"),
+        "joint_lesson_prep": ("每学期两次以上同年级同学科集体备课", "≥ 2 joint lesson-prep sessions a term"),
+        "trainings": ("各学科每学期培训不少于 3 次", "≥ 3 trainings per subject per term"),
+        "research": ("各学科每学期教研活动不少于 3 次", "≥ 3 research activities per subject per term"),
+        "principals_meetings": ("校长联席会议每月一次", "principals' joint meeting monthly"),
+        "teaching_meetings": ("教学工作例会每学期至少两次", "teaching meeting ≥ twice a term"),
+    },
+    "ledger_source": {
+        "001": ("001 学区管理例会制度（支教结对子）", "001 cluster meeting rules (teacher support)"),
+        "001-2": ("001 篇2 教学工作例会", "001 part 2 teaching meeting"),
+        "001-3": ("001 篇3 校长例会", "001 part 3 principals' meeting"),
+        "003-2": ("003 第二部分 明珠学区", "003 part 2 Mingzhu cluster"),
+        "003-4": ("003 第四部分 交流比例", "003 part 4 exchange quotas"),
+    },
+    "log_kind": {
+        "attendance": ("考勤（天）", "attendance (days)"), "log": ("交流日志", "exchange log"),
+        "observation": ("听课", "lesson observed"), "mentoring": ("师徒说课", "mentoring session"),
+        "demo_lesson": ("示范课", "demonstration lesson"),
     },
 }
 
@@ -126,3 +213,24 @@ def label(kind: str, code: Any, lang: str = "zh") -> str:
 def labels(kind: str, lang: str = "zh") -> dict[Any, str]:
     """Every label of `kind` in `lang`."""
     return {code: (zh if lang == "zh" else en) for code, (zh, en) in LABELS.get(kind, {}).items()}
+
+
+def questions_label(positions: Sequence[int], lang: str = "zh") -> str:
+    """第25–26题 for consecutive question numbers, 第5、7题 otherwise (Q25–26, Q5, Q7 in English)."""
+    numbers = sorted(set(int(p) for p in positions))
+    if not numbers:
+        return ""
+    consecutive = len(numbers) > 1 and numbers[-1] - numbers[0] == len(numbers) - 1
+    if lang == "zh":
+        body = f"{numbers[0]}–{numbers[-1]}" if consecutive else "、".join(str(n) for n in numbers)
+        return f"第{body}题"
+    return f"Q{numbers[0]}–{numbers[-1]}" if consecutive else ", ".join(f"Q{n}" for n in numbers)
+
+
+def item_group_label(subject: str, positions: Sequence[int], lang: str = "zh") -> str:
+    """A marking item group as a marker reads it: 物理 第25–26题 (Physics Q25–26)."""
+    questions = questions_label(positions, lang)
+    name = label("subject", subject, lang)
+    if lang != "zh":
+        name = name[:1].upper() + name[1:]
+    return f"{name} {questions}".strip()

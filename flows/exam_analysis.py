@@ -25,8 +25,9 @@ def analysis_policy(url: str, exam_id: str, policy_file: str | None) -> Resolved
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
 def load_exam_scores(url: str, exam_id: str, scores_file: str | None, previous_scores_file: str | None) -> dict:
-    """Scores (this and the previous exam), the papers' items and the district tables."""
-    return use_case.load_exam_scores(url, exam_id, scores_file, previous_scores_file)
+    """Scores (this and the previous exam), the papers' items, the district tables, the class lists and the
+    cohort's earlier exams (trends)."""
+    return use_case.load_exam_scores(url, exam_id, scores_file, previous_scores_file, with_history=True)
 
 
 @task
@@ -37,8 +38,20 @@ def analyse(data: dict, policy: AnalysisPolicy) -> ExamAnalysis:
 
 @task(retries=IO_RETRIES, retry_delay_seconds=2)
 def write_exam_reports(result: ExamAnalysis, out_dir: str, lang: str) -> list[str]:
-    """HTML report, Excel workbook, school_summary.csv, item_stats.csv, per-school analysis skeletons."""
+    """HTML report, Excel workbook, school_summary.csv, item_stats.csv, per-school analysis skeletons and the
+    figures' CSV files (participation, absentees, borderline, …: analysis/FORMAT.md)."""
     return use_case.write_exam_reports(result, out_dir, lang)
+
+
+@task(retries=IO_RETRIES, retry_delay_seconds=2)
+def appraise_year(url: str, result: ExamAnalysis, out_dir: str, lang: str, policy_file: str | None) -> StageOutcome | None:
+    """The year's appraisal (统一考核) and bundled evaluation (捆绑评价) over the exam's school year so far."""
+    where = use_case.exam_year(url, result.exam_id)
+    if where is None:
+        return None
+    school_year, cluster_id = where
+    return use_case.appraise_year(school_year, db_url=url, out_dir=out_dir, lang=lang, policy_file=policy_file,
+                                  cluster_id=cluster_id, known={result.exam_id: result})
 
 
 @flow(name="exam-analysis", log_prints=True)
@@ -53,6 +66,9 @@ def exam_analysis(exam_id: str, db_url: str | None = None, out_dir: str = "out/r
         return use_case.no_scores(exam_id)
     result = analyse(data, policy.policy)
     files = write_exam_reports(result, out_dir, lang) + [use_case.write_policy_note(out_dir, policy, lang)]
+    year = appraise_year(url, result, out_dir, lang, policy_file) if scores_file is None else None
+    if year is not None:
+        files += year.detail.get("files", [])
     publish_markdown(f"{exam_id}-analysis", result.headline_markdown(lang=lang), "三率一分 headline")
     publish_table(f"{exam_id}-school-summary", result.school_summary_export(), "school_summary.csv")
     students = data["scores"]["student_id"].nunique()

@@ -5,6 +5,10 @@ store a versioned plan → export); this flow runs it as a Prefect task, where r
 the UI pay off, and publishes the roster as artifacts. `xuequ rotation plan` calls the same use case
 in-process, without a Prefect server.
 
+After the roster, each cluster's activity calendar for the term is planned (`plan_cluster_calendar`,
+`app.activity_calendar`: it reads the roster just stored, for who teaches where and the leaders'
+exchange weekdays) into the same folder: calendar.csv, .ics feeds, notices (`calendar=False` skips it).
+
 Two flows:
 - `term-schedule`: one scope — a cluster, or (cluster_id None) the district solved as one roster;
 - `district-term-schedule`: every cluster of the district (or those named) as separate units, one
@@ -22,6 +26,7 @@ import pandas as pd
 from prefect import flow, task
 from prefect.futures import wait
 
+from app.activity_calendar import CalendarPlanResult, plan_activity_calendar
 from app.term_planning import cluster_ids, TermScheduleResult, plan_rotation
 from bundle.cells import safe_frame
 from flows.common import IO_RETRIES, log, publish_markdown, publish_table, resolved_url
@@ -37,6 +42,20 @@ def plan_cluster(school_year: int, term: int | None, cluster_id: str | None, pol
                          time_limit_s=time_limit_s, pins=pins, forbids=forbids, actor=actor)
 
 
+@task
+def plan_cluster_calendar(school_year: int, term: int, cluster_id: str, policy_file: str | None, url: str,
+                          out_dir: str, lang: str, time_limit_s: float, actor: str) -> CalendarPlanResult:
+    """One cluster's activity calendar for the term (after its roster): stored, checked, written."""
+    return plan_activity_calendar(school_year, term, cluster_id, policy_file=policy_file, url=url, out_dir=out_dir,
+                                  lang=lang, time_limit_s=time_limit_s, actor=actor)
+
+
+def publish_calendar(result: CalendarPlanResult) -> None:
+    publish_markdown(f"calendar-{result.scope}", result.summary, f"学区活动日历 activity calendar {result.scope}")
+    log(f"calendar {result.scope} v{result.version}: {result.status}, {result.activities} activities, "
+        f"{result.bookings} weekly facility bookings" + ("; best effort" if result.relaxed else ""))
+
+
 def publish_result(result: TermScheduleResult) -> None:
     publish_markdown(f"rotation-{result.scope}", result.summary,
                      f"轮岗名单 rotation roster {result.scope} v{result.version}")
@@ -50,11 +69,18 @@ def publish_result(result: TermScheduleResult) -> None:
 def term_schedule(school_year: int = 2026, term: int | None = 1, cluster_id: str | None = None,
                   policy_file: str | None = None, db_url: str | None = None, out_dir: str = "out/term",
                   lang: str = "zh", time_limit_s: float = 30.0, pins: list[dict] | None = None,
-                  forbids: list[dict] | None = None, actor: str = "term-schedule") -> TermScheduleResult:
-    """The exchange roster, leaders' days and principals' months for a term, stored and exported."""
-    result = plan_cluster(school_year, term, cluster_id, policy_file, resolved_url(db_url), out_dir, lang,
-                          time_limit_s, pins, forbids, actor)
+                  forbids: list[dict] | None = None, actor: str = "term-schedule", calendar: bool = True,
+                  calendar_policy_file: str | None = None, calendar_time_limit_s: float = 20.0) -> TermScheduleResult:
+    """The exchange roster, leaders' days and principals' months for a term, stored and exported; then
+    (a cluster and a term) the cluster's activity calendar, in the same folder."""
+    url = resolved_url(db_url)
+    result = plan_cluster(school_year, term, cluster_id, policy_file, url, out_dir, lang, time_limit_s, pins, forbids,
+                          actor)
     publish_result(result)
+    if calendar and cluster_id is not None and term is not None:
+        result.calendar = plan_cluster_calendar(school_year, term, cluster_id, calendar_policy_file, url, out_dir,
+                                                lang, calendar_time_limit_s, actor)
+        publish_calendar(result.calendar)
     return result
 
 
@@ -89,10 +115,13 @@ def district_clusters(url: str) -> list[str]:
 
 @flow(name="plan-clusters", log_prints=True)
 def plan_clusters(school_year: int, term: int | None, clusters: list[str], policy_file: str | None, url: str,
-                  out_dir: str, lang: str, time_limit_s: float,
-                  actor: str) -> tuple[list[TermScheduleResult], dict[str, str]]:
+                  out_dir: str, lang: str, time_limit_s: float, actor: str, calendar: bool = False,
+                  calendar_policy_file: str | None = None,
+                  calendar_time_limit_s: float = 20.0) -> tuple[list[TermScheduleResult], dict[str, str]]:
     """One `plan_cluster` task per cluster, submitted at once to this flow's task runner; results in
-    cluster order. A cluster whose plan fails does not stop the others: it is reported with its error."""
+    cluster order. A cluster whose plan fails does not stop the others: it is reported with its error.
+    With `calendar` (and a term), then one `plan_cluster_calendar` task per cluster whose roster is
+    stored (the calendar reads it), fanned out the same way."""
     futures = [plan_cluster.submit(school_year, term, cluster_id, policy_file, url, str(Path(out_dir) / cluster_id),
                                    lang, time_limit_s, None, None, actor)
                for cluster_id in clusters]
@@ -104,6 +133,18 @@ def plan_clusters(school_year: int, term: int | None, clusters: list[str], polic
             failed[cluster_id] = f"{type(outcome).__name__}: {outcome}"
         else:
             results.append(outcome)
+    if calendar and term is not None and results:
+        planned = [r.scope.rsplit(":", 1)[1] for r in results]
+        calendars = [plan_cluster_calendar.submit(school_year, term, cluster_id, calendar_policy_file, url,
+                                                  str(Path(out_dir) / cluster_id), lang, calendar_time_limit_s, actor)
+                     for cluster_id in planned]
+        wait(calendars)
+        for cluster_id, result, done in zip(planned, results, calendars, strict=True):
+            answer = done.result(raise_on_failure=False)
+            if isinstance(answer, BaseException):
+                failed[cluster_id] = f"calendar {type(answer).__name__}: {answer}"
+            else:
+                result.calendar = answer
     return results, failed
 
 
@@ -111,7 +152,9 @@ def plan_clusters(school_year: int, term: int | None, clusters: list[str], polic
 def district_term_schedule(school_year: int = 2026, term: int | None = 1, clusters: list[str] | None = None,
                            policy_file: str | None = None, db_url: str | None = None, out_dir: str = "out/term",
                            lang: str = "zh", time_limit_s: float = 30.0,
-                           actor: str = "term-schedule") -> DistrictTermSchedule:
+                           actor: str = "term-schedule", calendar: bool = True,
+                           calendar_policy_file: str | None = None,
+                           calendar_time_limit_s: float = 20.0) -> DistrictTermSchedule:
     """Every cluster's roster (clusters None: every cluster of the district), each its own stored plan
     and folder `out_dir/<cluster_id>/`, and the district summary `out_dir/district_summary.md|csv`.
     Raises after writing the summary when a cluster's plan failed."""
@@ -126,10 +169,13 @@ def district_term_schedule(school_year: int = 2026, term: int | None = 1, cluste
     where = describe_runner(runner)
     log(f"planning {len(chosen)} clusters on {where}")
     with api_for_workers():
-        results, failed = plan_clusters.with_options(task_runner=runner)(school_year, term, chosen, policy_file, url,
-                                                                         out_dir, lang, time_limit_s, actor)
+        results, failed = plan_clusters.with_options(task_runner=runner)(
+            school_year, term, chosen, policy_file, url, out_dir, lang, time_limit_s, actor, calendar,
+            calendar_policy_file, calendar_time_limit_s)
     for result in results:
         publish_result(result)
+        if result.calendar is not None:
+            publish_calendar(result.calendar)
     district = DistrictTermSchedule(school_year, term, where, results, failed)
     district.summary = district_markdown(district, lang)
     district.files = write_district_summary(district, out_dir, lang)
@@ -146,7 +192,7 @@ DISTRICT_COLUMNS = {  # key → (中文表头, English header)
     "cluster_id": ("学区", "cluster"), "status": ("状态", "status"), "version": ("版本", "version"),
     "postings": ("交流教师", "postings"), "leader_exchanges": ("干部交流人次", "leader exchanges"),
     "relaxed": ("尽力方案", "best effort"), "violations": ("未说明的违规", "unexplained violations"),
-    "attainment": ("达成情况", "attainment"),
+    "attainment": ("达成情况", "attainment"), "activities": ("学区活动", "cluster activities"),
 }
 
 
@@ -159,7 +205,8 @@ def district_frame(district: DistrictTermSchedule, lang: str = "zh") -> pd.DataF
                      "version": result.version, "postings": result.postings,
                      "leader_exchanges": result.leader_exchanges,
                      "relaxed": ("是" if zh else "yes") if result.relaxed else ("否" if zh else "no"),
-                     "violations": len(result.violations), "attainment": result.attainment})
+                     "violations": len(result.violations), "attainment": result.attainment,
+                     "activities": result.calendar.activities if result.calendar is not None else ""})
     for cluster_id, why in district.failed.items():
         rows.append({"cluster_id": cluster_id, "status": ("失败：" if zh else "FAILED: ") + why})
     frame = pd.DataFrame(rows, columns=list(DISTRICT_COLUMNS))

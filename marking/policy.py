@@ -69,15 +69,18 @@ class QueuePolicy(PolicySection):
     """The marking queue (阅卷任务队列)."""
 
     SECTION = "queue"
-    RANGES = {"lease_seconds": POSITIVE}  # a lease of 0 s would hand every script back at once
+    RANGES = {"lease_seconds": POSITIVE, "token_days": POSITIVE}  # a lease of 0 s would hand every script back
 
     lease_seconds: float = 600.0  # 领取后未提交多少秒退回队列
     reclaim_interval_seconds: float = 2.0  # 每个进程多久检查一次过期领取（秒）
     second_mark_lag: int = 64  # 二评比一评晚发多少份答卷（同一份答卷不同时在两位教师手中）
+    token_days: float = 7.0  # 阅卷令牌有效天数（自发放起；阅卷期结束后令牌失效）
 
     def check(self) -> None:
         if self.lease_seconds <= 0 or self.reclaim_interval_seconds < 0 or self.second_mark_lag < 0:
             raise PolicyError("queue: lease_seconds must be > 0, reclaim_interval_seconds and second_mark_lag ≥ 0")
+        if self.token_days <= 0:
+            raise PolicyError("queue.token_days must be > 0")
 
 
 @dataclass(frozen=True)

@@ -60,9 +60,10 @@ def marker_progress(session: Session, exam_id: str, *, policy: MarkingPolicy | N
     """Per marker: marks, speed, agreement with the partner mark, mean deviation, careless flag."""
     policy = policy or load_policy()
     registered = session.execute(select(Marker.teacher_id, Marker.subject, Marker.item_group, Marker.role)
-                                 .where(Marker.exam_id == exam_id)).tuples().all()
+                                 .where(Marker.exam_id == exam_id).order_by(Marker.teacher_id)).tuples().all()
     marks = _marks(session, exam_id)
-    pairs = _pairs(marks, _group_items(session, exam_id))
+    items = _group_items(session, exam_id)
+    pairs = _pairs(marks, items)
     rows = []
     for teacher, subject, group, role in registered:
         mine = marks[marks["marker_id"] == teacher]
@@ -75,7 +76,8 @@ def marker_progress(session: Session, exam_id: str, *, policy: MarkingPolicy | N
         if len(paired) >= policy.progress.min_paired_marks:
             if agreement < policy.progress.min_agreement:
                 reasons.append(f"agreement {agreement:.0%} < {policy.progress.min_agreement:.0%}")
-            max_total = float(paired["max_total"].iloc[0])
+            own = items.get((subject, group))  # deviation as a share of the marker's own group's total
+            max_total = (sum(i.max_score for i in own) or 1.0) if own else float(paired["max_total"].iloc[0])
             if abs(deviation) > policy.progress.max_mean_deviation_share * max_total:
                 reasons.append(("lenient" if deviation > 0 else "strict") + f" by {deviation:+.2f} on average")
         rows.append({"teacher_id": teacher, "subject": subject, "item_group": group, "role": role,
@@ -180,3 +182,194 @@ def progress_markdown(groups: pd.DataFrame, markers: pd.DataFrame | None = None,
                             ["教师 teacher", "学科 subject", "题组 group", "评卷 marks", "双评对比 paired",
                              "一致率 agreement", "平均偏差 deviation", "原因 reason"])
     return "\n".join(lines) + "\n"
+
+
+# --- fast figures for the marker API (阅卷接口): one marker's or one group's rows only -------------
+#
+# `marker_progress` and `marking_progress` above read every mark of the exam (seconds at district
+# scale): they are the full computation, for reports. The API's figures below are the same numbers
+# (tests/integration/marking/test_progress_figures.py checks them against the full computation),
+# read from one marker's marks (index ix_marking_mark_marker), one group's marks and scripts
+# (ix_marking_mark_group, ix_marking_script_group), with the pairing of double marks recorded by
+# the submit (marking_mark.pair_agreed, pair_deviation) instead of re-paired on every call.
+
+MARKER_FIGURES = ["marks", "third_marks", "arbitrations", "median_seconds", "marks_per_hour", "paired",
+                  "agreement_rate", "mean_deviation"]
+GROUP_COUNTS = ["scripts", "final", "done_pct", "waiting_third", "waiting_arbitration", "leased"]
+
+_MARKER_SQL = """
+SELECT marker_id,
+       SUM(CASE WHEN kind IN ('first', 'second') THEN 1 ELSE 0 END),
+       SUM(CASE WHEN kind = 'third' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN kind = 'arbitration' THEN 1 ELSE 0 END),
+       COUNT(seconds), AVG(seconds), COUNT(pair_agreed), SUM(CASE WHEN pair_agreed THEN 1 ELSE 0 END),
+       AVG(pair_deviation){median}
+FROM marking_mark WHERE exam_id = :exam AND marker_id IN ({markers})
+GROUP BY marker_id
+"""
+_MARKER_SECONDS_SQL = """
+SELECT marker_id, seconds FROM marking_mark
+WHERE exam_id = :exam AND marker_id IN ({markers}) AND seconds IS NOT NULL
+"""
+_GROUP_SCRIPTS_SQL = """
+SELECT COUNT(*), SUM(CASE WHEN status = 'final' THEN 1 ELSE 0 END), SUM(marks_done), SUM(marks_needed),
+       SUM(CASE WHEN status = 'third' THEN 1 ELSE 0 END), SUM(CASE WHEN status = 'arbitration' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN marks_needed = 2 AND agreed IS NOT NULL THEN 1 ELSE 0 END),
+       SUM(CASE WHEN marks_needed = 2 AND agreed IS NOT NULL AND agreed THEN 1 ELSE 0 END),
+       SUM(CASE WHEN status = 'arbitration' OR source IN ('arbitration', 'closest') THEN 1 ELSE 0 END)
+FROM marking_script WHERE exam_id = :exam AND subject = :subject AND item_group = :item_group
+"""
+_GROUP_LEASED_SQL = """
+SELECT COUNT(*) FROM marking_task
+WHERE exam_id = :exam AND subject = :subject AND item_group = :item_group AND state = 'leased'
+"""
+_GROUP_MARKERS_SQL = """
+SELECT teacher_id, role FROM marking_marker WHERE exam_id = :exam AND subject = :subject AND item_group = :item_group
+ORDER BY teacher_id
+"""
+_GROUP_SECONDS_SQL = """
+SELECT COUNT(seconds), AVG(seconds){median} FROM marking_mark
+WHERE exam_id = :exam AND subject = :subject AND item_group = :item_group
+"""
+_GROUP_SECONDS_LIST_SQL = """
+SELECT seconds FROM marking_mark
+WHERE exam_id = :exam AND subject = :subject AND item_group = :item_group AND seconds IS NOT NULL
+"""
+_MEDIAN = ", percentile_cont(0.5) WITHIN GROUP (ORDER BY seconds)"
+
+_cache: dict[tuple, tuple[float, object]] = {}
+CACHE_SECONDS = 2.0  # a group's figures are shared by its markers: each process reads them at most this often
+
+
+def _cached(key: tuple, max_age: float, compute):  # noqa: ANN001, ANN202
+    import time
+
+    now = time.monotonic()
+    hit = _cache.get(key)
+    if hit is not None and now - hit[0] < max_age:
+        return hit[1]
+    value = compute()
+    if max_age > 0:
+        if len(_cache) > 4096:  # many exams or groups over a long run: start again
+            _cache.clear()
+        _cache[key] = (now, value)
+    return value
+
+
+def _nan(value: object) -> float:
+    return math.nan if value is None else float(value)  # type: ignore[arg-type]
+
+
+def _median(values: list[float]) -> float:
+    import statistics
+
+    return float(statistics.median(values)) if values else math.nan
+
+
+def _flag(figures: dict, policy: MarkingPolicy, max_total: float) -> tuple[bool, str]:
+    """The careless-marker flag of `marker_progress`, from a marker's figures."""
+    reasons = []
+    if figures["paired"] >= policy.progress.min_paired_marks:
+        agreement, deviation = figures["agreement_rate"], figures["mean_deviation"]
+        if agreement < policy.progress.min_agreement:
+            reasons.append(f"agreement {agreement:.0%} < {policy.progress.min_agreement:.0%}")
+        if abs(deviation) > policy.progress.max_mean_deviation_share * max_total:
+            reasons.append(("lenient" if deviation > 0 else "strict") + f" by {deviation:+.2f} on average")
+    return bool(reasons), "; ".join(reasons)
+
+
+def marker_figures(session: Session, exam_id: str, teacher_ids: list[str]) -> dict[str, dict]:
+    """Per teacher: the `MARKER_FIGURES` of `marker_progress`, from their own marks only."""
+    from marking.queue.connection import _reading
+
+    figures = {t: {"marks": 0, "third_marks": 0, "arbitrations": 0, "median_seconds": math.nan,
+                   "marks_per_hour": math.nan, "paired": 0, "agreement_rate": math.nan, "mean_deviation": math.nan}
+               for t in teacher_ids}
+    if not teacher_ids:
+        return figures
+    params: dict[str, object] = {"exam": exam_id, **{f"m{k}": t for k, t in enumerate(teacher_ids)}}
+    markers = ", ".join(f":m{k}" for k in range(len(teacher_ids)))
+    with _reading(session) as db:
+        postgres = db.postgres
+        rows = db.execute(_MARKER_SQL.format(markers=markers, median=_MEDIAN if postgres else ""), params).fetchall()
+        seconds: dict[str, list[float]] = {}
+        if not postgres:
+            for teacher, value in db.execute(_MARKER_SECONDS_SQL.format(markers=markers), params).fetchall():
+                seconds.setdefault(teacher, []).append(float(value))
+    for row in rows:
+        teacher, marks, third, arbitrations, timed, mean_seconds, paired, agreed, deviation = row[:9]
+        median = _nan(row[9]) if postgres else _median(seconds.get(teacher, []))
+        figures[teacher] = {
+            "marks": int(marks or 0), "third_marks": int(third or 0), "arbitrations": int(arbitrations or 0),
+            "median_seconds": median,
+            "marks_per_hour": 3600.0 / float(mean_seconds) if timed and mean_seconds and mean_seconds > 0 else math.nan,
+            "paired": int(paired or 0),
+            "agreement_rate": int(agreed or 0) / int(paired) if paired else math.nan,
+            "mean_deviation": _nan(deviation) if paired else math.nan}
+    return figures
+
+
+def group_counts(session: Session, exam_id: str, subject: str, item_group: str, *,
+                 max_age: float = CACHE_SECONDS) -> dict:
+    """A group's `GROUP_COUNTS` (scripts, final, done %, waiting for a third mark or arbitration, leased),
+    read at most every `max_age` seconds per process."""
+    return dict(_cached(("counts", str(session.get_bind().engine.url), exam_id, subject, item_group), max_age,
+                        lambda: _group_counts(session, exam_id, subject, item_group)))
+
+
+def _group_counts(session: Session, exam_id: str, subject: str, item_group: str) -> dict:
+    from marking.queue.connection import _reading
+
+    params = {"exam": exam_id, "subject": subject, "item_group": item_group}
+    with _reading(session) as db:
+        scripts = db.execute(_GROUP_SCRIPTS_SQL, params).fetchone()
+        leased = db.execute(_GROUP_LEASED_SQL, params).fetchone()[0]
+    n, final, done, needed, third, arbitration, decided, agreed, arbitrated = (int(v or 0) for v in scripts)
+    return {"scripts": n, "final": final, "done_pct": round(100.0 * final / n, 1) if n else 0.0,
+            "waiting_third": third, "waiting_arbitration": arbitration, "leased": int(leased or 0),
+            "marks_done": done, "marks_needed": needed, "decided": decided, "agreed": agreed,
+            "arbitrated": arbitrated}
+
+
+def group_figures(session: Session, exam_id: str, subject: str, item_group: str, *,
+                  policy: MarkingPolicy | None = None, max_age: float = CACHE_SECONDS) -> tuple[dict, list[dict]]:
+    """A group's row of `marking_progress` (every GROUP_COLUMNS) and its registered markers' rows of
+    `marker_progress` (every MARKER_COLUMNS), read at most every `max_age` seconds per process."""
+    key = ("figures", str(session.get_bind().engine.url), exam_id, subject, item_group)
+    return _cached(key, max_age, lambda: _group_figures(session, exam_id, subject, item_group,  # type: ignore[return-value]
+                                                         policy or load_policy()))
+
+
+def _group_figures(session: Session, exam_id: str, subject: str, item_group: str,
+                   policy: MarkingPolicy) -> tuple[dict, list[dict]]:
+    from marking.queue import group_items
+    from marking.queue.connection import _reading
+
+    counts = _group_counts(session, exam_id, subject, item_group)
+    params = {"exam": exam_id, "subject": subject, "item_group": item_group}
+    with _reading(session) as db:
+        registered = db.execute(_GROUP_MARKERS_SQL, params).fetchall()
+        timing = db.execute(_GROUP_SECONDS_SQL.format(median=_MEDIAN if db.postgres else ""), params).fetchone()
+        listed = [] if db.postgres else [float(v) for (v,) in db.execute(_GROUP_SECONDS_LIST_SQL, params).fetchall()]
+    timed, mean_seconds = int(timing[0] or 0), timing[1]
+    median = _nan(timing[2]) if len(timing) > 2 else _median(listed)
+    max_total = sum(i.max_score for i in group_items(session, exam_id, subject, item_group)) or 1.0
+    figures = marker_figures(session, exam_id, [t for t, _ in registered])
+    members = []
+    for teacher, role in registered:
+        row = {"teacher_id": teacher, "subject": subject, "item_group": item_group, "role": role, **figures[teacher]}
+        row["flagged"], row["flag_reason"] = _flag(row, policy, max_total)
+        members.append({column: row[column] for column in MARKER_COLUMNS})
+    decided = counts["decided"]
+    group = {"subject": subject, "item_group": item_group, "scripts": counts["scripts"], "final": counts["final"],
+             "done_pct": counts["done_pct"], "marks_done": counts["marks_done"],
+             "marks_needed": counts["marks_needed"], "waiting_third": counts["waiting_third"],
+             "waiting_arbitration": counts["waiting_arbitration"], "leased": counts["leased"],
+             "markers": len(registered), "median_seconds": median,
+             "marks_per_marker_hour": 3600.0 / float(mean_seconds) if timed and mean_seconds and mean_seconds > 0
+             else math.nan,
+             "agreement_rate": counts["agreed"] / decided if decided else math.nan,
+             "third_rate": (decided - counts["agreed"]) / decided if decided else math.nan,
+             "arbitration_rate": counts["arbitrated"] / decided if decided else math.nan,
+             "flagged_markers": ", ".join(m["teacher_id"] for m in members if m["flagged"])}
+    return {column: group[column] for column in GROUP_COLUMNS}, members

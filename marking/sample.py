@@ -67,10 +67,12 @@ def item_id_for(prefix: str, position: int) -> str:
 def build_sample_exam(session: Session, *, prefix: str = "S", subject: str = "math", schools: int = 3,
                       students_per_school: int = 20, markers_per_school: int = 2, leaders_per_group: int = 2,
                       items: tuple[SampleItem, ...] = DEFAULT_ITEMS, seed: int = 0,
-                      with_responses: bool = True) -> SampleExam:
+                      with_responses: bool = True, opaque_teachers: bool = False) -> SampleExam:
     """Create the sample in the caller's transaction (ids start with `prefix`).
 
     `with_responses=False` leaves the responses out (they are still drawn: `SampleExam.responses`).
+    `opaque_teachers=True` numbers teachers `<prefix>-T001`… (named 教师1…) instead of naming them by
+    school and group (as a district's real teacher ids are: nothing in them names a school).
     """
     rng = np.random.default_rng(seed)
     exam_id = f"{prefix}-EXAM"
@@ -132,17 +134,24 @@ def build_sample_exam(session: Session, *, prefix: str = "S", subject: str = "ma
         session.execute(insert(Response), responses)
     groups = sorted({it.item_group or f"Q{it.position}" for it in items if it.item_type == "subjective"})
     plan_rows = []
+
+    def teacher(school_id: str, name: str) -> str:
+        teacher_id = f"{prefix}-T{len(teachers) + 1:03d}" if opaque_teachers else name
+        teachers.append({"teacher_id": teacher_id, "school_id": school_id,
+                         "name": f"教师{len(teachers) + 1}" if opaque_teachers else teacher_id})
+        return teacher_id
+
     for group in groups:
         for k, school_id in enumerate(school_ids):
             for n in range(markers_per_school):
-                teachers.append({"teacher_id": f"{school_id}-{group}-M{n + 1}", "school_id": school_id})
-                plan_rows.append((exam_id, subject, group, f"{school_id}-{group}-M{n + 1}", school_id, "marker"))
+                plan_rows.append((exam_id, subject, group, teacher(school_id, f"{school_id}-{group}-M{n + 1}"),
+                                  school_id, "marker"))
         for n in range(leaders_per_group):
             school_id = school_ids[n % len(school_ids)]
-            teachers.append({"teacher_id": f"{school_id}-{group}-L{n + 1}", "school_id": school_id})
-            plan_rows.append((exam_id, subject, group, f"{school_id}-{group}-L{n + 1}", school_id, "leader"))
+            plan_rows.append((exam_id, subject, group, teacher(school_id, f"{school_id}-{group}-L{n + 1}"),
+                              school_id, "leader"))
     session.execute(insert(Teacher), [
-        {**t, "name": t["teacher_id"], "subject": subject, "grades": [8], "role": "teacher", "backbone": False,
+        {**t, "subject": subject, "grades": [8], "role": "teacher", "backbone": False,
          "famous": False, "years_at_school": 5, "teaching_years": 10, "birth_year": 1985, "volunteer": False,
          "last_rotation_year": None, "home_lat": None, "home_lon": None, "gender": None} for t in teachers])
     session.flush()

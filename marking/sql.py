@@ -51,9 +51,9 @@ WITH taken AS (
     RETURNING script_id, kind, items, leased_at, school_id, code, subject, item_group
 ), mark AS (
     INSERT INTO marking_mark (task_id, script_id, exam_id, marker_id, kind, scores, total, leased_at, marked_at,
-                              seconds)
+                              seconds, subject, item_group)
     SELECT :task, taken.script_id, :exam, :marker, taken.kind, :scores, :total, taken.leased_at, :now,
-           COALESCE(:seconds, :now - taken.leased_at)
+           COALESCE(:seconds, :now - taken.leased_at), taken.subject, taken.item_group
     FROM taken
     RETURNING mark_id
 ), counted AS (
@@ -74,8 +74,9 @@ WHERE task_id = :task AND marker_id = :marker AND state IN ('leased', 'waiting')
 RETURNING script_id, kind, items, leased_at, school_id, code, subject, item_group
 """
 SUBMIT_SQLITE_MARK = """
-INSERT INTO marking_mark (task_id, script_id, exam_id, marker_id, kind, scores, total, leased_at, marked_at, seconds)
-VALUES (:task, :script, :exam, :marker, :kind, :scores, :total, :leased_at, :now, :seconds)
+INSERT INTO marking_mark (task_id, script_id, exam_id, marker_id, kind, scores, total, leased_at, marked_at, seconds,
+                          subject, item_group)
+VALUES (:task, :script, :exam, :marker, :kind, :scores, :total, :leased_at, :now, :seconds, :subject, :item_group)
 RETURNING mark_id
 """
 SUBMIT_SQLITE_COUNT = """
@@ -83,12 +84,19 @@ UPDATE marking_script SET marks_done = marks_done + :increment WHERE script_id =
 RETURNING marks_done, marks_needed
 """
 
-SCRIPT_MARKS = "SELECT mark_id, kind, scores, marker_id FROM marking_mark WHERE script_id = :script"
+SCRIPT_MARKS = "SELECT mark_id, kind, scores, marker_id, total FROM marking_mark WHERE script_id = :script"
 # The marks of the script a task belongs to: sent in the same pipeline as the submit statement, it runs
 # after it (and after any concurrent submitter it waited for) and so sees every mark of the script.
 TASK_SCRIPT_MARKS = """
-SELECT mark_id, kind, scores, marker_id FROM marking_mark
+SELECT mark_id, kind, scores, marker_id, total FROM marking_mark
 WHERE script_id = (SELECT script_id FROM marking_task WHERE task_id = :task)
+"""
+# A script's two regular marks, once both are in: agreement and each one's deviation from the other
+# (a marker's 双评一致率 and 偏差 in marking/progress.py read these instead of pairing every mark).
+PAIR = """
+UPDATE marking_mark SET pair_agreed = :agreed,
+    pair_deviation = CASE WHEN mark_id = :first THEN :first_deviation ELSE :second_deviation END
+WHERE mark_id IN (:first, :second)
 """
 SCRIPT_FINAL = """
 UPDATE marking_script
@@ -101,6 +109,17 @@ NEW_TASK = """
 INSERT INTO marking_task (script_id, exam_id, subject, item_group, school_id, code, kind, priority, queue_order,
                           state, lease_count, items, created_at)
 VALUES (:script, :exam, :subject, :item_group, :school, :code, :kind, :priority, 0, 'waiting', 0, :items, :now)
+"""
+# The lease a marker holds in a group (at most one: the unique index uq_marking_task_one_lease),
+# expired or not: until it is reclaimed it is still theirs, and a submit of it still counts.
+HELD = """
+SELECT task_id, script_id, code, kind, items, leased_at, lease_expires_at FROM marking_task
+WHERE exam_id = :exam AND subject = :subject AND item_group = :item_group AND marker_id = :marker
+  AND state = 'leased'
+"""
+RENEW = """
+UPDATE marking_task SET lease_expires_at = :expires
+WHERE task_id = :task AND marker_id = :marker AND state = 'leased'
 """
 RELEASE = """
 UPDATE marking_task SET state = 'waiting', marker_id = NULL, lease_expires_at = NULL
@@ -136,6 +155,14 @@ _PARAM = re.compile(r"(?<![:\w]):(\w+)")
 _PYFORMAT: dict[str, str] = {}  # statement with :name → with %(name)s, for psycopg
 
 
+def pyformat(sql: str) -> str:
+    """A statement with `:name` parameters as psycopg takes them (`%(name)s`), converted once."""
+    converted = _PYFORMAT.get(sql)
+    if converted is None:
+        converted = _PYFORMAT[sql] = _PARAM.sub(r"%(\1)s", sql)
+    return converted
+
+
 class Driver:
     """The session's driver connection with the dialect's parameter style and JSON handling."""
 
@@ -145,12 +172,7 @@ class Driver:
         self.postgres = dialect == "postgresql"
 
     def _sql(self, sql: str) -> str:
-        if not self.postgres:
-            return sql
-        converted = _PYFORMAT.get(sql)
-        if converted is None:
-            converted = _PYFORMAT[sql] = _PARAM.sub(r"%(\1)s", sql)
-        return converted
+        return pyformat(sql) if self.postgres else sql
 
     def execute(self, sql: str, params: Mapping[str, Any] | None = None):
         cursor = self.connection.cursor()

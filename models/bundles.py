@@ -14,9 +14,11 @@ from bundle.guard import DeletePolicy, mass_delete_problem, needs_consent
 from bundle.problems import BundleError, Problem
 from bundle.spec import INPUT_BY_NAME
 from models import audit
+from models.db import open_write_transaction
 from models.base import Base
 from models.district import (ClassTeacher, Cluster, Distance, District, Researcher, Room, School, SchoolClass,
                              Student, Teacher, TeachingNeed, Term, Unavailability)
+from models.calendar import Facility, FacilityRequest
 from models.exams import Exam, ExamSession, Item, ItemUsage
 
 # Bundle file → table, in foreign-key order (parents first).
@@ -36,6 +38,8 @@ TABLE_OF_FILE: dict[str, type[Base]] = {
     "items": Item,
     "item_usage": ItemUsage,
     "researchers": Researcher,
+    "facilities": Facility,
+    "facility_requests": FacilityRequest,
 }
 DEFAULT_DISTRICT_ID = "district"
 _CHUNK = 500
@@ -85,6 +89,10 @@ def _records(name: str, frame: pd.DataFrame, district_id: str) -> list[dict]:
     if name in ("teachers", "researchers"):
         for record in records:
             record["grades"] = record.get("grades") or []
+    if name == "facilities":
+        for record in records:
+            days = record.get("weekdays") or []
+            record["weekdays"] = [int(d) for d in days] if isinstance(days, (list, tuple)) else []
     if name == "items":
         for record in records:
             record["enemies"] = record.get("enemies") or []
@@ -135,6 +143,7 @@ def import_tables(session: Session, tables: dict[str, pd.DataFrame], *, district
     elif district_name and district.name != district_name:
         district.name = district_name
     session.flush()
+    open_write_transaction(session)  # all or nothing on SQLite too (savepoints below)
     present = [name for name in TABLE_OF_FILE if name in tables]
     derived = {name for name in present if tables[name].attrs.get("derived")}
     records = {name: _records(name, tables[name], district_id) for name in present}
@@ -148,13 +157,14 @@ def import_tables(session: Session, tables: dict[str, pd.DataFrame], *, district
             refused.append(mass_delete_problem(name, existing, len(stale[name]), deletes))
     if refused:
         raise BundleError(refused)
-    # Children first for deletions, parents first for insertions: two passes.
-    for name in reversed(present):
-        report.deleted[name] = _guarded(session, name, "delete", stale[name], _delete_keys, rows=None)
+    # Parents first for insertions, then children first for deletions. Upserting before deleting lets a
+    # bundle move rows off a parent it drops (学区划分: C2's schools move to C1 and C2 goes).
     for name in present:
         upsert = _insert_missing if name in derived else _upsert
         report.inserted[name], report.updated[name] = _guarded(session, name, "upsert", records[name], upsert,
                                                                rows=rows[name])
+    for name in reversed(present):
+        report.deleted[name] = _guarded(session, name, "delete", stale[name], _delete_keys, rows=None)
     try:
         with session.begin_nested():
             _upsert_terms(session, tables.get("exams"))

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, create_engine, event, inspect, make_url
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -38,8 +38,77 @@ def make_engine(url: str | None = None, **kwargs) -> Engine:
             cursor.close()
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
-    return create_engine(url, **kwargs)
+    size, overflow = pool_settings()
+    kwargs.setdefault("pool_size", size)
+    kwargs.setdefault("max_overflow", overflow)
+    if "pool_pre_ping" in kwargs:
+        return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _ping_when_idle(engine)
+    return engine
+
+
+DEFAULT_POOL_SIZE = 5  # connections each process keeps open (per API worker: 5 + 5 serve ~50 busy markers)
+DEFAULT_MAX_OVERFLOW = 5  # more, opened under a burst and closed when returned
+PING_AFTER_IDLE_SECONDS = 10.0
+
+
+def pool_settings() -> tuple[int, int]:
+    """PostgreSQL connections per process: (pool_size, max_overflow), from XUEQU_DB_POOL_SIZE and
+    XUEQU_DB_MAX_OVERFLOW (defaults 5 and 5). Every process (each API worker, the console, a flow
+    run) has its own pool: workers × (size + overflow) must stay below the server's max_connections
+    (100 by default), or PgBouncer must stand between (README, "Marking day at district scale")."""
+    def number(name: str, default: int) -> int:
+        value = os.environ.get(name, "").strip()
+        if not value:
+            return default
+        try:
+            parsed = int(value)
+        except ValueError:
+            raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+        if parsed < 0 or (name == "XUEQU_DB_POOL_SIZE" and parsed < 1):
+            raise ValueError(f"{name} must be at least {1 if name == 'XUEQU_DB_POOL_SIZE' else 0}, not {parsed}")
+        return parsed
+
+    return number("XUEQU_DB_POOL_SIZE", DEFAULT_POOL_SIZE), number("XUEQU_DB_MAX_OVERFLOW", DEFAULT_MAX_OVERFLOW)
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Test a pooled connection before use only when it sat idle for a while (the server may have
+    closed it meanwhile: a restart, PgBouncer's idle timeout); a connection returned moments ago is
+    used as is. `pool_pre_ping` would ping on every checkout: a round trip per API request."""
+    import time
+
+    from sqlalchemy.exc import DisconnectionError
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection, record) -> None:  # noqa: ANN001
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection, record, _proxy) -> None:  # noqa: ANN001
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            if not dbapi_connection.autocommit:
+                dbapi_connection.rollback()
+        except Exception as error:  # noqa: BLE001  (any failure: the pool connects afresh, up to 3 times)
+            raise DisconnectionError() from error
+
+
+def open_write_transaction(session: Session) -> None:
+    """Make sure the session's SQLite connection is inside a real transaction before any SAVEPOINT.
+
+    Python's sqlite3 opens a transaction only at the first INSERT/UPDATE/DELETE; a SAVEPOINT sent
+    before that starts a transaction of its own and its RELEASE commits it, so an import that fails at
+    a later step would leave the earlier steps written. A no-op write opens the transaction first.
+    PostgreSQL needs nothing.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("DELETE FROM district WHERE 0"))
 
 
 _engines: dict[str, Engine] = {}

@@ -42,7 +42,9 @@ class MarkingScript(Base):
         UniqueConstraint("exam_id", "code", name="uq_marking_script_code"),
         ForeignKeyConstraint(["exam_id", "subject", "item_group"],
                              ["marking_group.exam_id", "marking_group.subject", "marking_group.item_group"]),
-        # No index on status: the updates a script gets while it is marked stay HOT (in place).
+        # No index on status: the updates a script gets while it is marked stay HOT (in place). The
+        # group index holds columns that never change, so it keeps them HOT too (a group's progress).
+        Index("ix_marking_script_group", "exam_id", "subject", "item_group"),
     )
     script_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     exam_id: Mapped[str] = mapped_column(ForeignKey("exam.exam_id"))
@@ -73,6 +75,11 @@ class MarkingTask(Base):
         Index("ix_marking_task_waiting", "exam_id", "subject", "item_group", "priority", "queue_order", "task_id",
               postgresql_where=text("state = 'waiting'"), sqlite_where=text("state = 'waiting'")),
         Index("ix_marking_task_leased", "exam_id", "lease_expires_at",
+              postgresql_where=text("state = 'leased'"), sqlite_where=text("state = 'leased'")),
+        # A marker holds at most one lease per item group: the lease statement fails on a second one
+        # even when 40 of the marker's requests race (the index decides, not a check that all of them
+        # would pass at once). Also counts a group's leased scripts for its progress.
+        Index("uq_marking_task_one_lease", "exam_id", "subject", "item_group", "marker_id", unique=True,
               postgresql_where=text("state = 'leased'"), sqlite_where=text("state = 'leased'")),
     )
     task_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
@@ -110,6 +117,9 @@ class MarkingMark(Base):
     __table_args__ = (
         UniqueConstraint("task_id"),  # a retried submit counts once
         UniqueConstraint("script_id", "marker_id"),  # never the same script twice
+        # A marker's and a group's progress read only their own marks (marking/progress.py).
+        Index("ix_marking_mark_marker", "exam_id", "marker_id"),
+        Index("ix_marking_mark_group", "exam_id", "subject", "item_group"),
     )
     mark_id: Mapped[int] = mapped_column(primary_key=True, autoincrement=True)
     task_id: Mapped[int]  # marking_task.task_id
@@ -122,12 +132,20 @@ class MarkingMark(Base):
     leased_at: Mapped[float | None] = mapped_column(Float)
     marked_at: Mapped[float] = mapped_column(Float)
     seconds: Mapped[float | None] = mapped_column(Float)  # working time on the script
+    subject: Mapped[str] = mapped_column(String(16))  # the script's group (copied from the task)
+    item_group: Mapped[str] = mapped_column(String(32))
+    # Set on both regular marks (first, second) when a script has its second one: whether they agree
+    # within tolerance on every item, and this mark's total minus the partner's (双评一致率, 偏差).
+    pair_agreed: Mapped[bool | None]
+    pair_deviation: Mapped[float | None] = mapped_column(Float)
 
 
 class Marker(Base):
     """A teacher registered to mark one item group of an exam (from the marking plan, marking.csv).
 
-    The marker logs in with a token issued at registration; only its SHA-256 is stored.
+    The marker logs in with a token issued at registration; only its SHA-256 is stored. The token
+    works until `expires_at` (the end of the marking window, unix seconds; None: no end).
+    Registering the same plan again keeps every token; `reissue_token` replaces one.
     """
 
     __tablename__ = "marking_marker"
@@ -140,3 +158,4 @@ class Marker(Base):
     role: Mapped[str] = mapped_column(String(8))  # leader (题组长), marker
     token_hash: Mapped[str] = mapped_column(String(64))
     issued_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float | None] = mapped_column(Float)

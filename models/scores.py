@@ -98,3 +98,71 @@ def previous_exam_of(session: Session, exam_id: str) -> str | None:
         if session.scalar(select(Score.exam_id).where(Score.exam_id == candidate.exam_id).limit(1)):
             return candidate.exam_id
     return None
+
+
+def _cohort_key(exam) -> int:
+    return exam.school_year - exam.grade + 1
+
+
+def cohort_exams_of(session: Session, exam_id: str) -> list[str]:
+    """The cohort's earlier joint exams that have scores, oldest first (学情档案: the trends)."""
+    from models import Exam, Score
+
+    exam = session.get(Exam, exam_id)
+    if exam is None:
+        return []
+    order = exam.school_year * 10 + exam.term
+    earlier = session.scalars(select(Exam).where(Exam.exam_id != exam_id,
+                                                 Exam.school_year - Exam.grade + 1 == _cohort_key(exam),
+                                                 (Exam.school_year * 10 + Exam.term) <= order)).all()
+    with_scores = set(session.scalars(select(Score.exam_id).where(Score.exam_id.in_([e.exam_id for e in earlier]))
+                                      .distinct()))
+
+    def held(e) -> tuple:
+        return (e.school_year, e.term, _first_day(session, e.exam_id), e.exam_id)
+
+    now = held(exam)
+    return [e.exam_id for e in sorted(earlier, key=held) if e.exam_id in with_scores and held(e) < now]
+
+
+def _first_day(session: Session, exam_id: str) -> str:
+    from models import ExamSession
+
+    return session.scalar(select(ExamSession.date).where(ExamSession.exam_id == exam_id)
+                          .order_by(ExamSession.date).limit(1)) or ""
+
+
+def exams_of_year(session: Session, school_year: int, cluster_id: str | None = None) -> list[str]:
+    """The joint exams of a school year that have scores, in the order they were held (统一考核 of the year).
+    cluster_id: only that cluster's exams and the district-wide ones."""
+    from models import Exam, Score
+
+    query = select(Exam).where(Exam.school_year == school_year)
+    if cluster_id is not None:
+        query = query.where((Exam.cluster_id == cluster_id) | Exam.cluster_id.is_(None))
+    exams = session.scalars(query).all()
+    with_scores = set(session.scalars(select(Score.exam_id).where(Score.exam_id.in_([e.exam_id for e in exams]))
+                                      .distinct()))
+    return [e.exam_id for e in sorted(exams, key=lambda e: (e.term, _first_day(session, e.exam_id), e.exam_id))
+            if e.exam_id in with_scores]
+
+
+def mentor_pairs(session: Session, school_year: int) -> pd.DataFrame:
+    """Mentor–apprentice pairs (师徒结对: rotation.csv's mentor_of) of the school year's current rotation
+    plans (the latest version of each scope; what-if scenarios left out): mentor_id, apprentice_id."""
+    from models.plans import Plan, RotationAssignment
+    from models.scenarios import SEPARATOR
+
+    plans = session.scalars(select(Plan).where(Plan.kind == "rotation", Plan.school_year == school_year)
+                            .order_by(Plan.scope, Plan.version)).all()
+    latest: dict[str, int] = {}
+    for plan in plans:
+        if SEPARATOR not in plan.scope:
+            latest[plan.scope] = plan.plan_id  # versions ascend: the last is current
+    if not latest:
+        return pd.DataFrame(columns=["mentor_id", "apprentice_id"])
+    rows = session.execute(select(RotationAssignment.teacher_id, RotationAssignment.mentor_of)
+                           .where(RotationAssignment.plan_id.in_(list(latest.values())),
+                                  RotationAssignment.mentor_of.is_not(None))).all()
+    pairs = pd.DataFrame([tuple(r) for r in rows], columns=["mentor_id", "apprentice_id"])
+    return pairs[pairs["apprentice_id"].astype(str) != ""].drop_duplicates().reset_index(drop=True)

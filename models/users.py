@@ -66,6 +66,9 @@ class User(Base):
     # and sees nothing of it (the scope is checked against the tables on every request).
     cluster_id: Mapped[str | None] = mapped_column(Id)
     school_id: Mapped[str | None] = mapped_column(Id)
+    # A marker account's teacher (阅卷教师): the console opens the marker API for that teacher's marking
+    # registration, so they mark without typing a token. No foreign key, like cluster and school.
+    teacher_id: Mapped[str | None] = mapped_column(Id)
     password_hash: Mapped[str] = mapped_column(String(200))
     must_change_password: Mapped[bool] = mapped_column(default=False)  # a one-time password was issued
     language: Mapped[str] = mapped_column(String(2), default="zh")
@@ -207,11 +210,29 @@ def all_users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.name)))
 
 
+def _checked_teacher(session: Session, role: str, teacher_id: str | None) -> str | None:
+    """Only a marker account is linked to a teacher, one who is in the district's tables."""
+    if not teacher_id:
+        return None
+    from models.district import Teacher
+
+    if role != "marker":
+        raise AccountError(f"只有阅卷教师账户可关联教师：角色 {ROLES.get(role, (role,))[0]} 请去掉 --teacher",
+                           f"only a marker account is linked to a teacher: drop --teacher for role {role}")
+    if session.get(Teacher, teacher_id) is None:
+        raise AccountError(f"没有教师 {teacher_id!r}：请先导入数据包（xuequ import）或检查编号",
+                           f"no teacher {teacher_id!r}: import the bundle first (xuequ import) or check the id")
+    return teacher_id
+
+
 def add_user(session: Session, name: str, role: str, *, cluster_id: str | None = None, school_id: str | None = None,
-             password: str | None = None, language: str = "zh") -> tuple[User, str | None]:
-    """A new account; with no password, a one-time one is made and returned (shown once, never stored)."""
+             password: str | None = None, language: str = "zh",
+             teacher_id: str | None = None) -> tuple[User, str | None]:
+    """A new account; with no password, a one-time one is made and returned (shown once, never stored).
+    A marker account may name its teacher (`teacher_id`): it then marks without a token."""
     name = _checked_name(name)
     cluster_id, school_id = _checked_scope(session, role, cluster_id or None, school_id or None)
+    teacher_id = _checked_teacher(session, role, teacher_id or None)
     if user_by_name(session, name) is not None:
         raise AccountError(f"登录名 {name} 已被使用", f"the sign-in name {name} is taken")
     if language not in LANGUAGES:
@@ -221,13 +242,13 @@ def add_user(session: Session, name: str, role: str, *, cluster_id: str | None =
         password = issued = one_time_password()
     else:
         check_new_password(password, name)
-    user = User(name=name, role=role, cluster_id=cluster_id, school_id=school_id,
+    user = User(name=name, role=role, cluster_id=cluster_id, school_id=school_id, teacher_id=teacher_id,
                 password_hash=hash_password(password), must_change_password=issued is not None, language=language,
                 created_by=session.info.get("actor", "system"))
     session.add(user)
     session.flush()
     record(session, "insert", "users", name, {"role": role, "cluster_id": cluster_id, "school_id": school_id,
-                                               "one_time_password": issued is not None})
+                                               "teacher_id": teacher_id, "one_time_password": issued is not None})
     return user, issued
 
 

@@ -23,9 +23,13 @@ app.add_typer(db_app, name="db")
 
 
 def _mount_subcommands() -> None:
+    from service.cli_enrollment import app as enrollment_app
+    from service.cli_clusters import app as clusters_app
+    from service.cli_calendar import app as calendar_app
     from service.cli_marking import app as marking_app
     from service.cli_plans import invigilation_app, invigilation_plan, policy_app, rotation_app
     from service.cli_users import app as user_app
+    from service.cli_office import ledger, meeting_app
     from service.web.cli import serve_web
 
     marking_app.command("plan", help="Marking groups (and invigilation) of a joint exam: marking.csv and notices; "
@@ -36,7 +40,12 @@ def _mount_subcommands() -> None:
     app.add_typer(policy_app, name="policy")
     app.add_typer(invigilation_app, name="invigilation")
     app.add_typer(user_app, name="user")
+    app.add_typer(enrollment_app, name="enrollment")
+    app.add_typer(clusters_app, name="clusters")
+    app.add_typer(calendar_app, name="calendar")
     app.command("web")(serve_web)
+    app.add_typer(meeting_app, name="meeting")
+    app.command("ledger")(ledger)
 
 
 _mount_subcommands()
@@ -349,10 +358,20 @@ def season_status(exam: str = typer.Option(..., "--exam", help="Exam id."), db: 
 
 @app.command("report")
 def report(
-    exam: str = typer.Option(..., "--exam", help="Exam id."),
+    exam: Optional[str] = typer.Option(None, "--exam", help="Exam id: that exam's reports."),
+    year: Optional[int] = typer.Option(None, "--year", help="School year: the year's appraisal (统一考核) and bundled "
+                                       "evaluation (捆绑评价) over its joint exams with scores: appraisal.csv, "
+                                       "appraisal_classes.csv, bundled.csv (analysis/FORMAT.md)."),
+    cluster: Optional[str] = typer.Option(None, "--cluster", help="With --year: that cluster's exams (and the "
+                                          "district-wide ones) only."),
     out: Path = typer.Option(Path("out/report"), help="Output folder for the HTML report, workbook and CSV files."),
     scores: Optional[Path] = typer.Option(None, help="A scores.csv (FORMATS.md); default: the database's final scores."),
     previous_scores: Optional[Path] = typer.Option(None, help="The cohort's previous exam scores.csv (提高率)."),
+    attendance: Optional[Path] = typer.Option(None, help="attendance.csv: students absent (缺考) or exempt (免考) "
+                                              "from a paper (analysis/FORMAT.md)."),
+    students: Optional[Path] = typer.Option(None, help="A students.csv (class lists: who was expected, 应考) instead of "
+                                            "the database's; may name each student's primary school "
+                                            "(primary_school_id, 小学–初中衔接)."),
     policy: Optional[Path] = typer.Option(None, "--policy", help="Analysis policy TOML (default policies/analysis.toml)."),
     audiences: str = typer.Option("all", "--audiences",
                                   help="Reports to write: all, or a comma list of bureau, schools, classes, teachers, "
@@ -362,7 +381,8 @@ def report(
     db: DbOption = None,
     lang: LangOption = "zh",
 ) -> None:
-    """Analyse a joint exam (三率一分, item analysis, comparisons) and write its reports."""
+    """Analyse a joint exam (三率一分, absentees, borderline students, item analysis, comparisons) and write its
+    reports; or, with --year, the year's appraisal of teachers and classes and the bundled evaluation."""
     from analysis.audience_reports import PDF_CHOICES, parse_audiences
 
     try:
@@ -373,22 +393,36 @@ def report(
         console.print(str(error), markup=False, highlight=False)
         raise typer.Exit(code=2)
     from analysis.policy import load_policy
-    from app.exam_analysis import analyse_and_report
+    from app.exam_analysis import analyse_and_report, appraise_year
     from service.policy_option import policy_or_exit
 
+    if exam is None and year is None:
+        err_console.print("请给出 --exam（一次考试的报告）或 --year（学年统一考核）" if lang == "zh" else
+                          "give --exam (one exam's reports) or --year (the year's appraisal)", markup=False)
+        raise typer.Exit(code=2)
     policy_or_exit(load_policy, policy, lang)  # a bad file: one line, before any work
     use_db(db)
-    if scores is None:  # from the database: the exam must be known (a scores.csv may come from elsewhere)
-        from app.exam_season import check_exam
+    outcomes = []
+    if exam is not None:
+        if scores is None:  # from the database: the exam must be known (a scores.csv may come from elsewhere)
+            from app.exam_season import check_exam
 
-        check_exam(exam)
-    outcome = analyse_and_report(exam, out_dir=str(out), lang=lang, scores_file=str(scores) if scores else None,
-                         previous_scores_file=str(previous_scores) if previous_scores else None,
-                         policy_file=str(policy) if policy else None, audiences=audiences, pdf=pdf)
-    console.print(outcome.message, markup=False, highlight=False)
-    if outcome.status != "done":
+            check_exam(exam)
+        outcomes.append(analyse_and_report(exam, out_dir=str(out), lang=lang,
+                                           scores_file=str(scores) if scores else None,
+                                           previous_scores_file=str(previous_scores) if previous_scores else None,
+                                           policy_file=str(policy) if policy else None,
+                                           attendance_file=str(attendance) if attendance else None,
+                                           roster_file=str(students) if students else None,
+                                           audiences=audiences, pdf=pdf))
+    if year is not None:
+        outcomes.append(appraise_year(year, out_dir=out, lang=lang, policy_file=str(policy) if policy else None,
+                                      cluster_id=cluster))
+    for outcome in outcomes:
+        console.print(outcome.message, markup=False, highlight=False)
+    if any(outcome.status != "done" for outcome in outcomes):
         raise typer.Exit(code=1)
-    console.print(f"files in {out}: {len(outcome.detail['files'])}")
+    console.print(f"files in {out}: {sum(len(o.detail['files']) for o in outcomes)}")
 
 
 @app.command("demo")

@@ -141,24 +141,65 @@ def open_queue(exam: ExamOption, db: DbOption = None, seed: int = typer.Option(0
 def register(plan: Annotated[Path, typer.Argument(help="marking.csv: exam_id, subject, item_group, teacher_id, "
                                                         "teacher_school_id, role.")],
              exam: ExamOption, tokens: Path = typer.Option(..., "--tokens", help="Write teacher_id,token here."),
-             db: DbOption = None, lang: LangOption = "zh") -> None:
-    """Register the marking plan's teachers and issue their login tokens (shown only once)."""
+             reissue: bool = typer.Option(False, "--reissue", help="Issue every marker a new token (the old ones "
+                                                                    "stop working)."),
+             db: DbOption = None, policy: PolicyOption = None, lang: LangOption = "zh") -> None:
+    """Register the marking plan's teachers and issue new ones a login token (shown only once).
+
+    Again with the same plan: nothing changes and every token keeps working (a moved teacher keeps
+    theirs); `--reissue` replaces them all, `xuequ marking token` one."""
     import pandas as pd
 
     from bundle.problems import BundleError
     from marking.queue import register_markers
     from models.db import session_scope
 
+    marking_policy = _policy(policy)
     use_db(db)
     frame = pd.read_csv(plan, dtype=str, encoding="utf-8-sig")
     try:
         with session_scope() as session:
-            issued = register_markers(session, exam, frame, source=plan.name)
+            issued = register_markers(session, exam, frame, source=plan.name, policy=marking_policy, reissue=reissue)
     except BundleError as error:
         _fail(error, lang)
         return
     safe_frame(issued).to_csv(tokens, index=False, encoding="utf-8-sig")
-    console.print(f"{len(issued)} marker(s) registered; tokens in {tokens} (keep it private)")
+    counts = issued["status"].value_counts().to_dict()
+    shown = int(issued["token"].notna().sum())
+    if lang == "en":
+        console.print(f"{len(issued)} marker(s) registered: {counts.get('new', 0)} new, {counts.get('moved', 0)} "
+                      f"moved, {counts.get('kept', 0)} unchanged, {counts.get('reissued', 0)} reissued; {shown} new "
+                      f"token(s) in {tokens} (keep it private; the others keep their tokens)")
+    else:
+        console.print(f"已登记 {len(issued)} 名阅卷教师：新增 {counts.get('new', 0)}，调整 {counts.get('moved', 0)}，"
+                      f"未变 {counts.get('kept', 0)}，重发 {counts.get('reissued', 0)}；{shown} 个新令牌写入 {tokens}"
+                      f"（请妥善保管；其余教师沿用原令牌）")
+
+
+@app.command("token")
+def token(exam: ExamOption, teacher: str = typer.Option(..., "--teacher", help="The marker's teacher id."),
+          db: DbOption = None, policy: PolicyOption = None, lang: LangOption = "zh") -> None:
+    """Issue one marker a new login token (prints it; the old one stops working at once)."""
+    import datetime as dt
+
+    from marking.queue import NotFound, reissue_token, token_expiry
+    from models.db import session_scope
+
+    marking_policy = _policy(policy)
+    use_db(db)
+    try:
+        with session_scope() as session:
+            new_token = reissue_token(session, exam, teacher, policy=marking_policy)
+            expires = token_expiry(session, exam, teacher)
+    except NotFound as error:
+        err_console.print(f"教师 {teacher} 未登记为考试 {exam} 的阅卷教师（xuequ marking markers）"
+                          if lang == "zh" else str(error), markup=False, highlight=False)
+        raise typer.Exit(code=2) from error
+    until = dt.datetime.fromtimestamp(expires).strftime("%Y-%m-%d %H:%M") if expires else "–"
+    err_console.print(f"{teacher} 的新令牌（旧令牌已失效；有效至 {until}）：" if lang == "zh"
+                      else f"new token of {teacher} (the old one no longer works; valid until {until}):",
+                      markup=False, highlight=False)
+    console.print(new_token, markup=False, highlight=False)
 
 
 @app.command("serve")
@@ -166,13 +207,35 @@ def serve(db: DbOption = None, host: str = typer.Option("127.0.0.1", help="Addre
           port: int = typer.Option(8000, help="Port."),
           workers: int = typer.Option(1, help="Worker processes: several on marking day (one Python process "
                                               "uses one core)."),
+          connections: Optional[int] = typer.Option(
+              None, "--connections", help="Database connections for all workers together (pool + overflow; "
+                                          "default 10 per worker, XUEQU_DB_POOL_SIZE + XUEQU_DB_MAX_OVERFLOW); "
+                                          "keep it below the server's max_connections, or use PgBouncer."),
           ) -> None:
-    """Serve the marker API (阅卷接口) that marker clients use: login, next script, submit, progress."""
+    """Serve the marker API (阅卷接口) with the marker's page at / and the group leader's at /leader."""
     import uvicorn
 
+    from models.db import pool_settings
+
     use_db(db)  # the worker processes read XUEQU_DATABASE_URL
-    console.print(f"marker API on http://{host}:{port}/docs ({workers} worker process(es))")
-    uvicorn.run("service.marker_api:app", host=host, port=port, workers=workers, log_level="warning")
+    if connections is not None:  # the budget divided between the workers, half kept open, half overflow
+        each = max(2, connections // max(1, workers))
+        os.environ["XUEQU_DB_POOL_SIZE"], os.environ["XUEQU_DB_MAX_OVERFLOW"] = str((each + 1) // 2), str(each // 2)
+    size, overflow = pool_settings()
+    console.print(f"marking pages on http://{host}:{port}/ (leaders: /leader); marker API under /api/v1 "
+                  f"({workers} worker process(es), database connections {size} + {overflow} overflow each, "
+                  f"at most {workers * (size + overflow)})")
+    options = {"http": "httptools"} if _installed("httptools") else {}
+    if _installed("uvloop"):
+        options["loop"] = "uvloop"
+    uvicorn.run("service.marker_site:app", host=host, port=port, workers=workers, log_level="warning",
+                **options)  # type: ignore[arg-type]
+
+
+def _installed(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 @app.command("finalise")

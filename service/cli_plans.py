@@ -104,7 +104,7 @@ def rotation_explain(
 
 # --- policies ---
 
-AREA_HELP = "One of: rotation, exam_logistics, question_setting, marking, analysis."
+AREA_HELP = "One of: rotation, exam_logistics, question_setting, marking, analysis, formation, calendar, ledger."
 
 
 def _area(area: str, lang: str = "zh") -> str:

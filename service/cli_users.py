@@ -21,6 +21,8 @@ def add(
     cluster: str | None = typer.Option(None, "--cluster", help="Cluster id: required for --role cluster; "
                                                                   "limits a planner to one cluster."),
     school: str | None = typer.Option(None, "--school", help="School id: required for --role school."),
+    teacher: str | None = typer.Option(None, "--teacher", help="Teacher id of a marker account: the console then "
+                                                                  "opens marking for them without a token."),
     password: str | None = typer.Option(None, "--password", help="The password (at least 8 characters); "
                                                                     "without it a one-time password is printed."),
     db: DbOption = None,
@@ -37,13 +39,15 @@ def add(
     try:
         with session_scope() as session:
             session.info["actor"] = os.environ.get("USER", "cli")
-            user, issued = add_user(session, name, role, cluster_id=cluster, school_id=school, password=password)
-            shown = (user.name, ROLES[user.role][0 if zh else 1], user.cluster_id, user.school_id)
+            user, issued = add_user(session, name, role, cluster_id=cluster, school_id=school, password=password,
+                                    teacher_id=teacher)
+            shown = (user.name, ROLES[user.role][0 if zh else 1], user.cluster_id, user.school_id, user.teacher_id)
     except AccountError as error:
         typer.echo(error.line(lang), err=True)
         raise typer.Exit(2) from None
     where = f"，学区 {shown[2]}" if zh and shown[2] else f", cluster {shown[2]}" if shown[2] else ""
     where += (f"，学校 {shown[3]}" if zh else f", school {shown[3]}") if shown[3] else ""
+    where += (f"，教师 {shown[4]}" if zh else f", teacher {shown[4]}") if shown[4] else ""
     typer.echo(f"已创建用户 {shown[0]}（{shown[1]}{where}）" if zh else f"created user {shown[0]} ({shown[1]}{where})")
     if issued:
         typer.echo(f"一次性密码：{issued}（仅显示这一次；首次登录后须修改）" if zh else

@@ -15,6 +15,8 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeEl
 # townships lie 20–60 km from the county seat).
 DEMO_POLICY = Path(__file__).resolve().parents[1] / "policies" / "demo_rotation.toml"
 DEMO_LOGISTICS_POLICY = DEMO_POLICY.with_name("demo_exam_logistics.toml")  # same idea: 60 km
+# demonstration lessons by any cluster school's excellent teachers (a junior lead has no primary ones)
+DEMO_CALENDAR_POLICY = DEMO_POLICY.with_name("demo_calendar.toml")
 
 
 @dataclass
@@ -123,17 +125,20 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
 
         tables = state["tables"]
         school_year = int(tables["exams"]["school_year"].max())
-        lines, postings, leaders = [], 0, 0
+        lines, postings, leaders, activities = [], 0, 0, 0
         for cluster_id in sorted(tables["clusters"]["cluster_id"]):
+            # the roster, then the cluster's activity calendar (calendar.csv, .ics feeds, notices) in the same folder
             result = term_schedule(school_year=school_year, term=1, cluster_id=cluster_id, policy_file=str(DEMO_POLICY),
                                    out_dir=str(out / "term" / cluster_id), lang=lang, time_limit_s=20,
-                                   actor="demo 学区办")
+                                   actor="demo 学区办", calendar_policy_file=str(DEMO_CALENDAR_POLICY),
+                                   calendar_time_limit_s=10)
             postings += result.postings
             leaders += result.leader_exchanges
+            activities += result.calendar.activities if result.calendar is not None else 0
             # a best-effort roster is written where the policy cannot be met in full (rotation_explanations.txt)
             lines.append(f"{cluster_id}: {result.status}" + (" → 尽力方案 best-effort roster" if result.relaxed else ""))
         (out / "term" / "status.txt").write_text("\n".join(lines), encoding="utf-8")
-        return f"{postings} postings, {leaders} leader exchange days ({', '.join(lines)})"
+        return f"{postings} postings, {leaders} leader exchange days, {activities} cluster activities ({', '.join(lines)})"
 
     def season() -> str:
         sessions = state["tables"]["exam_sessions"]
@@ -185,8 +190,19 @@ def _later_stages(out: Path, state: dict, lang: str) -> list[Stage]:
         state["accounts"] = issued
         return "、".join(name for name, _ in issued)
 
-    return [Stage("学期排班 term schedule (rotation, leaders)", term_plan),
+    def office() -> str:
+        """The cluster office's year: meetings with decisions (C01), the exchange log and the ledger (after
+        the season, so the dossiers carry the bundled score of the year's exam)."""
+        from demo.office import run_office
+
+        tables = state["tables"]
+        school_year = int(tables["exams"]["school_year"].max())
+        cluster_id = str(sorted(tables["clusters"]["cluster_id"])[0])
+        return run_office(out / "office", school_year, cluster_id)
+
+    return [Stage("学期排班 term schedule (rotation, leaders, activity calendar)", term_plan),
             Stage("上次联考成绩 previous exam (simulated)", previous_exam), Stage("考试季 exam season", season),
+            Stage("学区办：会议、决议、督导台账 cluster office (meetings, ledger)", office),
             Stage("网页控制台账号 web console accounts", accounts)]
 
 

@@ -64,6 +64,10 @@ def load_area_policy(area: str, path: Path | str):
         from scheduling.rotation.policy import load_rotation_policy
 
         return load_rotation_policy(path)
+    if area == "calendar":
+        from scheduling.calendar.policy import load_calendar_policy
+
+        return load_calendar_policy(path)
     raise PolicyError(f"unknown policy area {area!r}", zh=f"未知的政策类别 {area!r}")
 
 

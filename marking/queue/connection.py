@@ -116,3 +116,28 @@ def _writing(session: Session, *, single_statement: bool = False) -> Iterator[Dr
             raise
         finally:
             raw.autocommit = False
+
+
+@contextmanager
+def _reading(session: Session) -> Iterator[Driver]:
+    """Read statements on the session's driver connection, without a transaction round trip.
+
+    PostgreSQL: autocommit (each statement its own snapshot; no BEGIN or COMMIT sent). SQLite: a
+    deferred transaction ended after the reads (no write lock taken).
+    """
+    dialect = session.get_bind().dialect.name
+    with _driver_connection(session) as raw:
+        driver = Driver(raw, dialect)
+        if dialect == "sqlite":
+            try:
+                yield driver
+            finally:
+                raw.rollback()  # nothing was written: ends the read transaction
+            return
+        if raw.info.transaction_status != _PG_IDLE:
+            raw.rollback()  # only a pool ping can have left a transaction open here
+        raw.autocommit = True
+        try:
+            yield driver
+        finally:
+            raw.autocommit = False

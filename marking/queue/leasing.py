@@ -12,7 +12,7 @@ from marking.policy import MarkingPolicy, load_policy
 from marking import sql as sql_text
 from marking.sql import Driver
 
-from .connection import _url, _writing
+from .connection import _DriverIntegrityErrors, _url, _writing
 from .records import TASKS, Lease, MarkerRef, _items_for, group_items
 
 
@@ -40,17 +40,16 @@ def lease_next(session: Session, marker: MarkerRef, *, kinds: Sequence[str] | No
                policy: MarkingPolicy | None = None, now: float | None = None, resume: bool = False) -> Lease | None:
     """Lease the next script this marker may mark, or None when none is available now.
 
-    One statement (plus the commit). `resume=True` first hands back a lease the marker already
-    holds (a client that reloads gets the same script, not a second one).
+    One statement. A marker holds at most one lease per item group (the unique index
+    `uq_marking_task_one_lease` refuses a second one, however many of the marker's requests race):
+    a marker who holds one gets it back (renewed if it ran out but nobody took it). `resume=True`
+    also hands back the held lease when the queue has nothing new (a client that reloads gets the
+    same script, not a second one).
     """
     policy = policy or load_policy()
     assisting = kinds is None  # a caller naming kinds asks for exactly those, in the marker's own group
     kinds = tuple(kinds) if kinds is not None else default_kinds(marker, policy)
     items = group_items(session, marker.exam_id, marker.subject, marker.item_group)
-    if resume:
-        held = current_lease(session, marker, now=now)
-        if held is not None:
-            return held
     now = time.time() if now is None else now
     key = (_url(session), marker.exam_id)
     if now - _last_reclaim.get(key, 0.0) >= policy.queue.reclaim_interval_seconds:
@@ -58,6 +57,10 @@ def lease_next(session: Session, marker: MarkerRef, *, kinds: Sequence[str] | No
         reclaim_expired_leases(session, marker.exam_id, now=now)
     expires = now + policy.queue.lease_seconds
     row = _lease_row(session, marker, kinds, now, expires)
+    if row is _HELD or (row is None and resume):
+        held = _held_lease(session, marker, items, now, expires)
+        if held is not None or row is _HELD:
+            return held
     if row is None and assisting:
         return _lease_assisting(session, marker, now, expires)
     if row is None:
@@ -66,13 +69,38 @@ def lease_next(session: Session, marker: MarkerRef, *, kinds: Sequence[str] | No
     return Lease(task_id, script_id, code, kind, _items_for(items, Driver.loads(wanted)), now, expires)
 
 
+_HELD = ("held",)  # the marker already holds a lease in the group: the lease statement was refused
+
+
 def _lease_row(session: Session, marker: MarkerRef, kinds: Sequence[str], now: float, expires: float,
                schools: Sequence[str] = ()):
     params = {"exam": marker.exam_id, "subject": marker.subject, "item_group": marker.item_group,
               "school": marker.school_id, "marker": marker.teacher_id, "now": now, "expires": expires}
     params.update({f"school_{k}": school for k, school in enumerate(schools)})
+    try:
+        with _writing(session, single_statement=True) as db:
+            return db.execute(sql_text.lease_sql(kinds, db.dialect, len(schools)), params).fetchone()
+    except _DriverIntegrityErrors as error:
+        # PostgreSQL names the index, SQLite its columns; the lease changes no other unique column
+        if "one_lease" not in str(error) and "marking_task.marker_id" not in str(error):
+            raise
+        return _HELD
+
+
+def _held_lease(session: Session, marker: MarkerRef, items, now: float, expires: float) -> Lease | None:  # noqa: ANN001
+    """The lease the marker holds in (the group of) `marker`, renewed if it ran out; None if none."""
+    params = {"exam": marker.exam_id, "subject": marker.subject, "item_group": marker.item_group,
+              "marker": marker.teacher_id}
     with _writing(session, single_statement=True) as db:
-        return db.execute(sql_text.lease_sql(kinds, db.dialect, len(schools)), params).fetchone()
+        row = db.execute(sql_text.HELD, params).fetchone()
+    if row is None:
+        return None
+    task_id, script_id, code, kind, wanted, leased_at, lease_expires_at = row
+    if lease_expires_at is None or lease_expires_at <= now:  # ran out, nobody took it: still theirs
+        with _writing(session, single_statement=True) as db:
+            db.execute(sql_text.RENEW, {"task": task_id, "marker": marker.teacher_id, "expires": expires})
+        lease_expires_at = expires
+    return Lease(task_id, script_id, code, kind, _items_for(items, Driver.loads(wanted)), leased_at, lease_expires_at)
 
 
 def _lease_assisting(session: Session, marker: MarkerRef, now: float, expires: float) -> Lease | None:
@@ -83,10 +111,13 @@ def _lease_assisting(session: Session, marker: MarkerRef, now: float, expires: f
     for grant in cached_assists(session, marker.exam_id, _url(session)).grants_for(marker.teacher_id):
         acting = replace(marker, subject=grant.subject, item_group=grant.item_group)
         row = _lease_row(session, acting, grant.kinds, now, expires, grant.schools)
-        if row is not None:
-            task_id, script_id, code, kind, wanted = row
-            items = group_items(session, marker.exam_id, grant.subject, grant.item_group)
-            return Lease(task_id, script_id, code, kind, _items_for(items, Driver.loads(wanted)), now, expires)
+        if row is None:
+            continue
+        items = group_items(session, marker.exam_id, grant.subject, grant.item_group)
+        if row is _HELD:
+            return _held_lease(session, acting, items, now, expires)
+        task_id, script_id, code, kind, wanted = row
+        return Lease(task_id, script_id, code, kind, _items_for(items, Driver.loads(wanted)), now, expires)
     return None
 
 

@@ -46,6 +46,18 @@ class NotFound(QueueError):
     code = "not_found"
 
 
+class UnknownToken(QueueError):
+    """No registered marker has this token (never issued, or replaced by a reissued one)."""
+
+    code = "unknown_token"
+
+
+class TokenExpired(QueueError):
+    """The token's marking window is over (`queue.token_days` after it was issued)."""
+
+    code = "token_expired"
+
+
 @dataclass(frozen=True)
 class MarkerRef:
     """A registered marker of an exam: who, which group, which school (never sees its own school)."""

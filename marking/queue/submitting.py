@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from marking.policy import MarkingPolicy, load_policy
 from marking import sql as sql_text
-from marking.rules import (REGULAR_KINDS, InvalidScores, ItemStandard, MarkRecord, Resolution, check_scores,
+from marking.rules import (EPS, REGULAR_KINDS, InvalidScores, ItemStandard, MarkRecord, Resolution, check_scores,
                            resolve_script)
 from marking.sql import Driver
 
@@ -106,10 +106,33 @@ def _complete(taken: _Taken) -> bool:
     return taken.kind not in REGULAR_KINDS or taken.marks_done >= taken.marks_needed
 
 
+def _pairs_now(taken: _Taken) -> bool:
+    """Whether this mark may be the second regular mark of its script (then the pair is recorded)."""
+    return taken.kind in REGULAR_KINDS and taken.marks_done >= 2
+
+
+def _record_pair(db: Driver, taken: _Taken, mark_rows, sub: _Submission) -> None:
+    """The script's two regular marks, when this mark is one of exactly two: agreement and deviations.
+
+    Same rule as marking/progress.py's full computation: every item of the group within its
+    tolerance; the deviation is a mark's total minus the partner's.
+    """
+    regular = [row for row in mark_rows if row[1] in REGULAR_KINDS]
+    if len(regular) != 2 or taken.mark_id not in (regular[0][0], regular[1][0]):
+        return
+    (first_id, _, first_scores, _, first_total), (second_id, _, second_scores, _, second_total) = regular
+    first_scores, second_scores = Driver.loads(first_scores), Driver.loads(second_scores)
+    agreed = all(abs(float(first_scores[i.item_id]) - float(second_scores[i.item_id])) <= i.tolerance + EPS
+                 for i in sub.items)
+    db.execute(sql_text.PAIR, {"agreed": agreed, "first": first_id, "second": second_id,
+                               "first_deviation": first_total - second_total,
+                               "second_deviation": second_total - first_total})
+
+
 def _resolve(db: Driver, taken: _Taken, mark_rows, sub: _Submission) -> SubmitResult:
     """Resolve a script whose marks are all in; queue the writes on `db`."""
     needed = taken.marks_needed if taken.kind in REGULAR_KINDS else 2  # third and arbitration follow double
-    marks = [MarkRecord(m_id, m_kind, Driver.loads(m_scores), m_marker) for m_id, m_kind, m_scores, m_marker in mark_rows]
+    marks = [MarkRecord(m_id, m_kind, Driver.loads(m_scores), m_marker) for m_id, m_kind, m_scores, m_marker, _ in mark_rows]
     resolution = resolve_script(sub.items, marks, needed, sub.policy.double)
     _apply(db, sub.marker, taken.script_id, taken.school_id, taken.code, resolution, sub.now)
     return SubmitResult(taken.mark_id, sub.task_id, taken.script_id, taken.kind, resolution.status)
@@ -132,7 +155,8 @@ def _submit_sqlite(db: Driver, sub: _Submission) -> SubmitResult:
         script_id, kind, wanted, leased_at, school_id, code, subject, group = row
         worked = sub.seconds if sub.seconds is not None else (sub.now - leased_at if leased_at is not None else None)
         mark_id = db.execute(sql_text.SUBMIT_SQLITE_MARK, {
-            **params, "script": script_id, "kind": kind, "leased_at": leased_at, "seconds": worked}).fetchone()[0]
+            **params, "script": script_id, "kind": kind, "leased_at": leased_at, "seconds": worked,
+            "subject": subject, "item_group": group}).fetchone()[0]
         marks_done, marks_needed = db.execute(sql_text.SUBMIT_SQLITE_COUNT, {
             "script": script_id, "increment": 1 if kind in REGULAR_KINDS else 0}).fetchone()
     except _DriverIntegrityErrors as error:
@@ -140,9 +164,14 @@ def _submit_sqlite(db: Driver, sub: _Submission) -> SubmitResult:
     taken = _Taken(script_id, kind, Driver.loads(wanted), school_id, code, mark_id, marks_done, marks_needed,
                    subject, group)
     _check_taken(taken, sub)
+    if not _complete(taken) and not _pairs_now(taken):
+        return SubmitResult(mark_id, sub.task_id, script_id, kind, "marking")
+    mark_rows = db.execute(sql_text.SCRIPT_MARKS, {"script": script_id}).fetchall()
+    if _pairs_now(taken):
+        _record_pair(db, taken, mark_rows, sub)
     if not _complete(taken):
         return SubmitResult(mark_id, sub.task_id, script_id, kind, "marking")
-    return _resolve(db, taken, db.execute(sql_text.SCRIPT_MARKS, {"script": script_id}).fetchall(), sub)
+    return _resolve(db, taken, mark_rows, sub)
 
 
 def _submit_postgres(session: Session, sub: _Submission) -> SubmitResult:
@@ -175,8 +204,11 @@ def _submit_postgres_on(raw, sub: _Submission) -> SubmitResult:  # noqa: ANN001
                     raise _NotHeld()
                 taken = _Taken(row[0], row[1], Driver.loads(row[2]), *row[3:])
                 _check_taken(taken, sub)
+                mark_rows = marks.fetchall()
+                if _pairs_now(taken):
+                    _record_pair(db, taken, mark_rows, sub)
                 if _complete(taken):
-                    result = _resolve(db, taken, marks.fetchall(), sub)
+                    result = _resolve(db, taken, mark_rows, sub)
                 else:
                     result = SubmitResult(taken.mark_id, sub.task_id, taken.script_id, taken.kind, "marking")
                 db.execute("COMMIT")

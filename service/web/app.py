@@ -24,7 +24,8 @@ from service.web.auth import (CsrfRefused, PasswordChangeRequired, SignInRequire
                               viewer_or_none)
 from service.web.i18n import TEXTS
 from service.web.pages import STATIC, render
-from service.web.routes import account, api, district, district_data, exams, term
+from service.web.routes import (account, api, district, district_data, enrollment, exams, formation, marking_pages,
+                               office, term)
 
 SESSION_COOKIE = "xuequ_session"
 SESSION_HOURS = 8  # a working day; then sign in again
@@ -67,14 +68,19 @@ def create_app(url: str | None = None, *, secret_key: str | None = None, marker_
                   dependencies=[Depends(csrf_protect)])
     app.state.url = database_url(url)
     secret = secret_key or os.environ.get("XUEQU_WEB_SECRET") or secrets.token_urlsafe(32)
-    app.add_middleware(district_data.UploadLimit)  # inside the session (added first = innermost)
+    app.add_middleware(district_data.UploadLimit,  # inside the session (added first = innermost)
+                       paths=(district_data.IMPORT_PATH, enrollment.UPLOAD_PATH))
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
                        max_age=SESSION_HOURS * 3600, same_site="lax", https_only=False)
     app.add_middleware(SecurityHeaders)
 
-    for routes in (account.router, district.router, exams.router, exams.api, term.router, api.router, api.pages):
+    for routes in (account.router, district.router, exams.router, exams.api, term.router, api.router, api.pages,
+                   marking_pages.router):
         app.include_router(routes)
     app.include_router(district_data.router)
+    app.include_router(enrollment.router)
+    app.include_router(formation.router)
+    app.include_router(office.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if marker_api:
         from service.marker_api import create_app as create_marker_api

@@ -130,7 +130,7 @@ def home_of(viewer: Viewer) -> str:
     """Where a person lands after signing in: the widest page their role may read."""
     scope = viewer.scope
     if scope.role == "marker":
-        return "/marking"
+        return "/mark"
     if scope.role == "school" and scope.school_id:
         return f"/district/schools/{scope.school_id}"
     if scope.district_wide:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 from domain.labels import label
 from models.users import ROLES as USER_ROLES
+from service.web.i18n_office import OFFICE_TEXTS
 from service.web.i18n_term import TERM_TEXTS
 
 LANGS = ("zh", "en")
@@ -111,9 +112,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "status_404": ("未找到", "Not found"),
     "status_503": ("数据库尚未就绪", "The database is not ready"),
     "back_home": ("返回首页", "Back to the start page"),
-    "marker_home": ("阅卷在阅卷客户端中进行：用阅卷计划发放的令牌登录阅卷接口（/api/marking）。",
-                    "Marking happens in the marking client: sign in to the marker API (/api/marking) with the token "
-                    "issued with the marking plan."),
+    "marking_nav": ("阅卷", "Marking"),
     "api_intro": ("本平台和阅卷接口的 HTTP 接口一览（离线可用，不依赖外部网络）。",
                   "The HTTP endpoints of the console and the marker API (served locally, works offline)."),
     "method": ("方法", "Method"),
@@ -133,6 +132,7 @@ def add_texts(words: dict[str, tuple[str, str]], owner: str) -> None:
 
 
 add_texts(TERM_TEXTS, "term planning pages (service/web/i18n_term.py)")
+add_texts(OFFICE_TEXTS, "cluster office pages (service/web/i18n_office.py)")
 
 WEEKDAYS = {"zh": "一二三四五六日", "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")}
 

@@ -20,8 +20,10 @@ def nav_items(viewer: Viewer | None) -> list[tuple[str, str]]:
     if viewer is None:
         return []
     if not viewer.scope.reads_district:
-        return [("/marking", "marker_api"), ("/account", "account")]
-    return [("/district", "district"), ("/term", "rosters"), ("/exams", "exams"), ("/account", "account")]
+        return [("/mark", "marking_nav"), ("/account", "account")]
+    enrollment = [("/enrollment", "enrollment")] if viewer.role == "bureau" else []
+    return [("/district", "district"), ("/term", "rosters"), ("/exams", "exams"), ("/office/ledger", "ledger_nav"),
+            *enrollment, ("/account", "account")]
 
 
 def render(request: Request, template: str, viewer: Viewer | None, status_code: int = 200, **context):

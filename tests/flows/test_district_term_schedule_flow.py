@@ -71,13 +71,15 @@ def test_every_cluster_is_planned_on_a_local_dask_cluster_like_a_sequential_run(
     out = tmp_path / "district"
 
     district = district_term_schedule(school_year=2026, term=1, policy_file=DEMO_POLICY, db_url=demo_db,
-                                      out_dir=str(out), time_limit_s=15)
+                                      out_dir=str(out), time_limit_s=15, calendar_time_limit_s=2)
 
     # it ran on a local cluster of 2 worker processes, other than this one, one task per cluster
     assert len(RecordingCluster.started) == 1
     cluster = RecordingCluster.started[0]
     assert cluster.n_workers_asked == 2 and len(cluster.worker_pids) == 2 and os.getpid() not in cluster.worker_pids
     assert cluster.task_prefixes.get("plan_cluster") == len(clusters)
+    assert cluster.task_prefixes.get("plan_cluster_calendar") == len(clusters)  # each calendar after its roster
+    assert all(r.calendar is not None and r.calendar.activities > 0 for r in district.results)
     assert district.runner == "Dask LocalCluster, 2 worker processes" and district.failed == {}
 
     # every cluster's plan is stored, in its own folder, and summed up once for the district
@@ -91,6 +93,7 @@ def test_every_cluster_is_planned_on_a_local_dask_cluster_like_a_sequential_run(
     for cluster_id in clusters:
         with open(out / cluster_id / "rotation.csv", encoding="utf-8-sig") as handle:
             assert sum(1 for _ in csv.DictReader(handle)) == assignments[cluster_id]
+        assert (out / cluster_id / "calendar.csv").exists() and (out / cluster_id / "ics" / "school").is_dir()
     with open(out / "district_summary.csv", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["学区"] for row in rows] == clusters
@@ -124,7 +127,7 @@ def test_a_cluster_that_fails_is_named_in_the_summary_and_the_others_are_still_p
     out = tmp_path / "district"
     with pytest.raises(RuntimeError, match=f"{broken}: RuntimeError: disk full"):
         district_term_schedule(school_year=2026, term=1, policy_file=DEMO_POLICY, db_url=demo_db, out_dir=str(out),
-                               lang="en", time_limit_s=15)
+                               lang="en", time_limit_s=15, calendar=False)
     with session_scope(demo_db) as session:
         planned = set(session.scalars(select(Plan.cluster_id).where(Plan.kind == "rotation")))
     assert planned == set(clusters) - {broken}

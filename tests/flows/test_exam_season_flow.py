@@ -104,6 +104,18 @@ def test_a_whole_season_runs_to_reports_and_a_rerun_changes_nothing(county_db, c
     summary = pd.read_csv(report / "school_summary.csv", dtype=str)
     assert tuple(summary.columns) == EXPORT_COLUMNS["school_summary"]
     assert set(summary["school_id"]) == set(scores["school_id"].astype(str))
+    # absentees (the simulated schools send no answers for a few students of each paper): listed, none of
+    # them with a score of that paper, and counted in the summary beside the sat
+    absentees = pd.read_csv(report / "absentees.csv", dtype=str)
+    assert len(absentees) > 0 and set(absentees["status"]) <= {"absent", "exempt"}
+    scored = set(zip(scores["student_id"].astype(str), scores["subject"]))
+    assert not scored & set(zip(absentees["student_id"], absentees["subject"]))
+    counts = summary.astype({c: int for c in ("expected", "sat", "absent", "students")})
+    assert (counts["sat"] == counts["students"]).all() and (counts["expected"] >= counts["sat"]).all()
+    assert counts["absent"].sum() == (absentees["status"] == "absent").sum()
+    assert tuple(pd.read_csv(report / "borderline.csv", nrows=0).columns[:9]) == EXPORT_COLUMNS["borderline"]
+    for name in ("participation.csv", "appraisal.csv", "appraisal_classes.csv", "bundled.csv"):
+        assert (report / name).exists(), name
 
     before = (out / "scores.csv").read_bytes()
     second = run()

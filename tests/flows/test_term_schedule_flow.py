@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 from pathlib import Path
 
 from sqlalchemy import select
@@ -25,8 +26,19 @@ def test_term_schedule_stores_versions_and_replans_with_few_changes(demo_db, tmp
     cluster = first_cluster(demo_db)
     first = term_schedule(school_year=2026, term=1, cluster_id=cluster, db_url=demo_db, out_dir=str(tmp_path / "v1"),
                           policy_file=DEMO_POLICY,
-                          time_limit_s=20)
+                          time_limit_s=20, calendar_time_limit_s=2)
     assert first.status in ("OPTIMAL", "FEASIBLE"), first.explanations
+    # after the roster, the cluster's activity calendar, in the same folder, reading the roster just stored
+    assert first.calendar is not None and first.calendar.activities > 0 and first.calendar.violations == []
+    assert (tmp_path / "v1" / "calendar.csv").exists() and (tmp_path / "v1" / "calendar_notices.xlsx").exists()
+    with open(tmp_path / "v1" / "rotation.csv", encoding="utf-8-sig") as handle:
+        leaders = [r for r in csv.DictReader(handle) if r["kind"] == "leader"]
+    with open(tmp_path / "v1" / "calendar.csv", encoding="utf-8-sig") as handle:
+        busy = {(t, r["date"]) for r in csv.DictReader(handle) for t in r["teacher_ids"].split(";")}
+    assert leaders and not any(  # no leader takes part in anything on an exchange day
+        (r["teacher_id"], day) in busy for r in leaders for day in
+        (str(dt.date.fromisoformat(r["start"]) + dt.timedelta(days=n)) for n in range(31))
+        if r["start"] <= day <= r["end"] and dt.date.fromisoformat(day).isoweekday() == int(r["weekday"]))
     assert first.violations == []
     assert first.postings > 0 and first.version == 1
     with open(tmp_path / "v1" / "rotation.csv", encoding="utf-8-sig") as handle:
@@ -38,7 +50,8 @@ def test_term_schedule_stores_versions_and_replans_with_few_changes(demo_db, tmp
 
     dropped = teacher_rows[0]["teacher_id"]  # falls ill: may not rotate
     second = term_schedule(school_year=2026, term=1, cluster_id=cluster, db_url=demo_db, policy_file=DEMO_POLICY,
-                           out_dir=str(tmp_path / "v2"), time_limit_s=20, forbids=[{"teacher_id": dropped}])
+                           out_dir=str(tmp_path / "v2"), time_limit_s=20, forbids=[{"teacher_id": dropped}],
+                           calendar=False)
     assert second.version == 2 and second.violations == []
     with open(tmp_path / "v2" / "rotation.csv", encoding="utf-8-sig") as handle:
         rows2 = list(csv.DictReader(handle))
@@ -55,7 +68,7 @@ def test_term_schedule_stores_versions_and_replans_with_few_changes(demo_db, tmp
         assert plans[0].policy_set_id == plans[1].policy_set_id  # same policy text: one policy version
         assert len(plans[1].rotations) == len(rows2)
         audited = session.scalars(select(AuditEntry).where(AuditEntry.entity == "plan")).all()
-        assert len(audited) == 2
+        assert sorted(a.entity_id.split(":")[0] for a in audited) == ["calendar", "rotation", "rotation"]
 
 
 def test_a_policy_the_cluster_cannot_meet_still_writes_a_roster_its_reasons_and_attainment(demo_db, tmp_path):
@@ -64,7 +77,7 @@ def test_a_policy_the_cluster_cannot_meet_still_writes_a_roster_its_reasons_and_
     cluster = first_cluster(demo_db)
     out = tmp_path / "strict"
     result = term_schedule(school_year=2026, term=1, cluster_id=cluster, db_url=demo_db, out_dir=str(out),
-                           time_limit_s=20)
+                           time_limit_s=20, calendar=False)
     assert result.status == "INFEASIBLE" and result.relaxed
     assert result.postings > 0 and result.leader_exchanges > 0
     assert result.violations == []  # everything the validator finds is named by the explanations

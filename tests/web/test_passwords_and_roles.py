@@ -94,7 +94,7 @@ def test_each_role_lands_on_its_widest_page():
     assert home_of(viewer(BUREAU)) == "/district"
     assert home_of(viewer(OFFICE_C1)) == "/district/clusters/C1"
     assert home_of(viewer(SCHOOL_S1)) == "/district/schools/S1"
-    assert home_of(viewer(MARKER)) == "/marking"
+    assert home_of(viewer(MARKER)) == "/mark"
 
 
 @pytest.mark.parametrize("target, kept", [("/exams/E1/season", True), ("//evil.example/x", False),

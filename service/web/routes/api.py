@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request
 
 from app.exam_season import season_status
 from service.web import reads
-from service.web.auth import Viewer, reader, signed_in, signed_in_api, viewer_or_none
+from service.web.auth import Viewer, reader, signed_in_api, viewer_or_none
 from service.web.pages import render
 from service.web.routes.district import school_or_refuse
 from service.web.routes.exams import exam_or_refuse
@@ -87,8 +87,3 @@ def marker_docs(request: Request):
     """The mounted marker API's own /docs and /redoc would load Swagger UI or ReDoc from a CDN; this page
     replaces both."""
     return docs(request)
-
-
-@pages.get("/marking", include_in_schema=False)
-def marking_home(request: Request, viewer: Annotated[Viewer, Depends(signed_in)]):
-    return render(request, "marking.html", viewer)

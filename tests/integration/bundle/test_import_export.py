@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from bundle.io import write_bundle
 from bundle.problems import BundleError
 from bundle.validate import load_bundle
-from models import AuditEntry, Score, Student, Teacher
+from models import AuditEntry, School, Score, Student, Teacher
 from models.bundles import export_tables, import_tables
 from models.db import session_scope
 from tests.bundle_edits import append_row, set_cell
@@ -52,6 +52,22 @@ def test_rows_removed_from_the_bundle_are_deleted(migrated_db, mini_bundle):
     lines = (mini_bundle / "needs.csv").read_text().splitlines()
     (mini_bundle / "needs.csv").write_text("\n".join(lines[:-1]) + "\n")
     assert import_folder(migrated_db, mini_bundle).deleted["needs"] == 1
+
+
+def test_a_bundle_can_drop_a_cluster_whose_schools_it_moves(migrated_db, mini_bundle):
+    """Re-clustering (学区划分): C2 goes, its schools and its exam move to C1, in one import."""
+    import_folder(migrated_db, mini_bundle)
+    for row in (5, 6):  # S4, S5
+        set_cell(mini_bundle, "schools.csv", row, "cluster_id", "C1")
+    set_cell(mini_bundle, "schools.csv", 5, "is_lead", "0")
+    set_cell(mini_bundle, "exams.csv", 2, "cluster_id", "C1")
+    lines = (mini_bundle / "clusters.csv").read_text(encoding="utf-8-sig").splitlines()
+    (mini_bundle / "clusters.csv").write_text("\n".join(line for line in lines if not line.startswith("C2")) + "\n",
+                                              encoding="utf-8")
+    report = import_folder(migrated_db, mini_bundle)
+    assert report.deleted["clusters"] == 1 and report.updated["schools"] == 2
+    with session_scope(migrated_db) as session:
+        assert {s.cluster_id for s in session.scalars(select(School))} == {"C1"}
 
 
 def test_imports_are_audited(migrated_db, mini_bundle):

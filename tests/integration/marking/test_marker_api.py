@@ -1,6 +1,8 @@
 """The marker HTTP API with FastAPI's TestClient, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+import time
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -25,15 +27,18 @@ def test_login_next_submit_and_progress(small_exam, client):
     assert client.post("/api/v1/login", json={"token": "wrong"}).status_code == 401
     assert client.get("/api/v1/me").status_code == 401
     me = client.post("/api/v1/login", json={"token": small_exam.token(teacher)}).json()
-    assert me == {"exam_id": small_exam.exam_id, "teacher_id": teacher, "subject": "math", "item_group": "Q7",
+    expires = me.pop("expires_at")
+    assert me == {"exam_id": small_exam.exam_id, "exam_name": "S 联考", "teacher_id": teacher,
+                  "teacher_name": teacher, "subject": "math", "item_group": "Q7", "group_label": "数学 第7题",
                   "role": "marker"}
+    assert expires > time.time() + 6 * 86400  # the policy's marking window (queue.token_days = 7)
     task = client.post("/api/v1/next", headers=auth(small_exam, teacher)).json()["task"]
     assert task["kind"] == "first" and [i["item_id"] for i in task["items"]] == ["S-I07"]
     assert task["items"][0]["max_score"] == 12 and "tolerance" not in task["items"][0]
-    # anonymous: the answers and a code, nothing that names the student or school
-    assert list(task["answers"]) == ["S-I07"] and task["answers"]["S-I07"].endswith("/7.png")
+    # anonymous: a code and the scanned answer by an opaque key, nothing that names the student or school
+    assert task["answers"] == {"S-I07": None} and task["scans"] == {"S-I07": f"scans/{task['code']}-1"}
     body = str(task)
-    assert "student" not in body and "SCH" not in task["code"]
+    assert "student" not in body and "SCH" not in body and "ST0" not in body
     again = client.post("/api/v1/next", headers=auth(small_exam, teacher)).json()["task"]
     assert again["task_id"] == task["task_id"]  # a reload gets the same script
     bad = client.post(f"/api/v1/tasks/{task['task_id']}/marks", headers=auth(small_exam, teacher),
@@ -109,3 +114,32 @@ def test_simulated_markers_can_mark_a_whole_exam_through_the_api(small_exam, cli
         assert session.scalar(select(func.count()).select_from(MarkingScript).where(
             MarkingScript.status != "final")) == 0
         assert session.scalar(select(func.count()).select_from(MarkingMark)) == report.marks
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_bad_numbers_ids_and_sizes_are_refused_with_one_error_shape(small_exam, client):
+    teacher = "S-SCH1-Q7-M1"
+    headers = {**auth(small_exam, teacher), "Content-Type": "application/json"}
+    task = client.post("/api/v1/next", headers=auth(small_exam, teacher)).json()["task"]
+    url = f"/api/v1/tasks/{task['task_id']}/marks"
+    refused = {
+        "NaN seconds": (url, '{"scores": {"S-I07": 5}, "seconds": NaN}', 422),
+        "Infinity seconds": (url, '{"scores": {"S-I07": 5}, "seconds": Infinity}', 422),
+        "Infinity score": (url, '{"scores": {"S-I07": Infinity}}', 422),
+        "-Infinity score": (url, '{"scores": {"S-I07": -Infinity}}', 422),
+        "NaN score": (url, '{"scores": {"S-I07": NaN}}', 422),
+        "task id 2^31": ("/api/v1/tasks/2147483648/marks", '{"scores": {"S-I07": 5}}', 422),
+        "task id 2^63": ("/api/v1/tasks/9223372036854775808/marks", '{"scores": {"S-I07": 5}}', 422),
+        "not JSON": (url, '{"scores": ', 422),
+        "65 KB": (url, '{"scores": {"S-I07": 5}, "note": "' + "x" * 65 * 1024 + '"}', 413),
+    }
+    for name, (path, body, status) in refused.items():
+        response = client.post(path, content=body, headers=headers)
+        assert response.status_code == status, (name, response.text)
+        detail = response.json()["detail"]
+        assert set(detail) == {"code", "message"} and any("\u4e00" <= c <= "\u9fff" for c in detail["message"]), name
+    release = client.post(f"/api/v1/tasks/{2 ** 31}/release", headers=auth(small_exam, teacher))
+    assert release.status_code == 422
+    # nothing was written by any of them: the script is still held and takes a good mark
+    good = client.post(url, json={"scores": {"S-I07": 5}, "seconds": 12.5}, headers=auth(small_exam, teacher))
+    assert good.status_code == 200 and good.json()["duplicate"] is False

@@ -8,6 +8,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from marking.policy import MarkingPolicy
@@ -89,7 +90,7 @@ def test_racing_leases_hand_out_each_task_once(make_exam):
     exam = make_exam(schools=5, students_per_school=10, markers_per_school=5)
     markers = exam.markers("G1") + exam.markers("Q7")
     assert len(markers) == 50
-    leased: list[int] = []
+    leased: list[tuple[int, int]] = []
     lock = threading.Lock()
 
     def lease(index):
@@ -98,13 +99,39 @@ def test_racing_leases_hand_out_each_task_once(make_exam):
                 got = lease_next(session, markers[index])
                 assert got is not None
                 with lock:
-                    leased.append(got.task_id)
+                    leased.append((index, got.task_id))
 
     _threads(len(markers), lease)
-    assert len(leased) == 150 and len(set(leased)) == 150
+    # one lease per marker and group: a marker asking again gets the script they hold
+    by_marker = {index: {task for i, task in leased if i == index} for index in range(len(markers))}
+    assert len(leased) == 150 and all(len(tasks) == 1 for tasks in by_marker.values())
+    assert len({task for _, task in leased}) == 50  # and no task went to two markers
     with exam.session() as session:
         held = session.scalar(select(func.count()).select_from(MarkingTask).where(MarkingTask.state == "leased"))
-    assert held == 150
+    assert held == 50
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)
+def test_forty_racing_requests_of_one_marker_get_one_lease(make_exam):
+    """40 parallel /next of one marker on PostgreSQL (SKIP LOCKED hands each statement another task):
+    the unique index lets one lease through; the others get that same one back."""
+    exam = make_exam(schools=3, students_per_school=20)
+    marker = exam.markers("Q7", school="S-SCH1")[0]
+    got: list[int] = []
+    lock = threading.Lock()
+
+    def lease(_index):
+        with exam.session() as session:
+            lease = lease_next(session, marker, resume=True)
+            with lock:
+                got.append(lease.task_id)
+
+    _threads(40, lease)
+    assert len(got) == 40 and len(set(got)) == 1
+    with exam.session() as session:
+        held = session.scalars(select(MarkingTask.task_id).where(MarkingTask.state == "leased")).all()
+    assert held == got[:1]
 
 
 def test_a_submit_sent_many_times_at_once_counts_once(make_exam):

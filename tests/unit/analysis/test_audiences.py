@@ -54,13 +54,16 @@ def tiny_exam():
                                    "teacher_id": ["T1", "T1", "T2", "T3", "T3", "T4"]})
     teachers = pd.DataFrame({"teacher_id": ["T1", "T2", "T3", "T4"], "name": ["周老师", "吴老师", "郑老师", "孙老师"]})
     students = pd.DataFrame({"student_id": list(NAMES), "name": list(NAMES.values())})
+    # the class lists (应考): everyone above, and 吴刚 of class A, who sat nothing (缺考)
+    roster = pd.DataFrame({"student_id": [*NAMES, "a4"], "class_id": [*CLASS.values(), "S1-A"],
+                           "school_id": [c[:2] for c in CLASS.values()] + ["S1"], "name": [*NAMES.values(), "吴刚"]})
     responses = pd.DataFrame({"student_id": list(ANSWERS), "subject": "math", "item_id": "M1",
                               "answer": list(ANSWERS.values())})
     blueprints = {"math": {"cells": [
         {"knowledge_area": "数与代数", "cognitive_level": "remember", "item_type": "single_choice", "points": 2},
         {"knowledge_area": "图形与几何", "cognitive_level": "apply", "item_type": "subjective", "points": 4}]}}
     return analyse_exam(scores, items, schools, classes, class_teachers, teachers=teachers, students=students,
-                        responses=responses, blueprints=blueprints)
+                        responses=responses, blueprints=blueprints, roster=roster)
 
 
 @pytest.fixture(scope="module")
@@ -140,44 +143,52 @@ def test_class_report_question_rates_against_school_and_cluster(tiny):
     # students listed by total, names not ids
     students = doc.blocks[-1]
     assert _column(students, "姓名") == ["王小明", "李娜", "张伟"]  # totals 10, 7, 5
-    # no borderline list in this analysis: no table for it
-    assert not _tables(doc, "临界生")
 
 
-def test_borderline_hook_renders_when_the_analysis_has_a_list(tiny):
-    tiny.borderline = pd.DataFrame({  # borderline.csv's columns (FORMATS.md)
-        "exam_id": "E", "subject": ["math", "math"], "line": ["pass", "excellent"], "student_id": ["a2", "c1"],
-        "school_id": ["S1", "S2"], "class_id": ["S1-A", "S2-C"], "teacher_id": ["T1", "T2"], "score": [3.0, 4.0],
-        "gap": [-0.0, -0.25]})
+def test_borderline_students_in_the_class_teacher_school_and_bureau_reports(tiny):
+    # lines at 85 % and 60 % of full marks, a band of 5 % below each (the policy's defaults). Chinese (5
+    # marks): excellent 4.25, borderline from 4.0 → 李娜 (4), 0.25 below; math: 杨帆 (4) likewise; the
+    # pass lines (3.0, band from 2.75) and the total's (8.5 and 6 of 10) catch nobody.
+    table = _tables(class_doc(tiny, "S1-A"), "临界生")[0]
+    assert _column(table, "姓名") == ["李娜"] and _column(table, "分数线") == ["优秀线"]
+    assert _column(table, "学科") == ["语文"] and _column(table, "距线分数") == ["0.25"]
+    assert _column(table, "教师") == ["郑老师"]
+    teacher = _tables(teacher_doc(tiny, "T2"), "临界生")[0]
+    assert _column(teacher, "姓名") == ["杨帆"]
+    report = school_reports(tiny)[0]
+    assert _column(_tables(school_doc(tiny, report), "临界生")[0], "姓名") == ["李娜"]
+    assert _tables(bureau_doc(tiny), "临界生")
+    class_b = class_doc(tiny, "S1-B")  # nobody near a line in class B: a line says so
+    assert not _tables(class_b, "临界生") and any("临界生：无" in getattr(b, "text", "") for b in class_b.blocks)
+    saved = tiny.borderline
+    del tiny.borderline  # an analysis without the list: neither table nor line
     try:
-        table = _tables(class_doc(tiny, "S1-A"), "临界生")[0]
-        assert _column(table, "姓名") == ["李娜"] and _column(table, "临界线") == ["及格线"]
-        teacher = _tables(teacher_doc(tiny, "T2"), "临界生")[0]
-        assert _column(teacher, "姓名") == ["杨帆"]
-        report = school_reports(tiny)[0]
-        assert _column(_tables(school_doc(tiny, report), "临界生")[0], "姓名") == ["李娜"]
-        assert _tables(bureau_doc(tiny), "临界生")
+        doc = class_doc(tiny, "S1-A")
+        assert not _tables(doc, "临界生") and not any("临界生" in getattr(b, "text", "") for b in doc.blocks)
     finally:
-        del tiny.borderline
+        tiny.borderline = saved
 
 
 def test_attendance_columns_render_when_present(tiny):
+    report = school_reports(tiny)[0]
+    doc = school_doc(tiny, report)
+    facts = dict(next(b for b in doc.blocks if isinstance(b, Facts)).pairs)
+    # school 1: six on its class lists, five sat (吴刚 did not)
+    assert (facts["应考"], facts["实考"], facts["缺考"]) == ("6", "5", "1")
+    rates = _tables(doc, "三率一分")[0]
+    assert {"应考", "实考", "缺考"} <= set(rates.headers)
+    absent = _tables(class_doc(tiny, "S1-A"), "缺考")[0]
+    assert absent.rows == [["八年级(1)班", "吴刚", "缺考", "数学、语文"]]
+    schools = _tables(bureau_doc(tiny), "学校对比")[0]
+    # ranked by the total's mean: school 2 (9, 5, 4 → 6.0) before school 1 (10, 7, 5, 5, 1 → 5.6)
+    assert _column(schools, "学校") == ["第二中学", "第一中学"] and _column(schools, "应考") == ["3", "6"]
+    # an analysis without the counts shows no such columns
     saved = tiny.summary
-    tiny.summary = saved.assign(expected=saved["students"] + 1, sat=saved["students"], absent=1)
+    tiny.summary = saved.drop(columns=["expected", "sat", "absent"])
     try:
-        report = school_reports(tiny)[0]
-        doc = school_doc(tiny, report)
-        facts = dict(next(b for b in doc.blocks if isinstance(b, Facts)).pairs)
-        # school 1 sat 5 of 6 expected in the total (the columns given here)
-        assert (facts["应考"], facts["实考"], facts["缺考"]) == ("6", "5", "1")
-        rates = _tables(doc, "三率一分")[0]
-        assert {"应考", "实考", "缺考"} <= set(rates.headers)
-        schools = _tables(bureau_doc(tiny), "学校对比")[0]
-        # ranked by the total's mean: school 2 (9, 5, 4 → 6.0) before school 1 (10, 7, 5, 5, 1 → 5.6)
-        assert _column(schools, "学校") == ["第二中学", "第一中学"] and _column(schools, "应考") == ["4", "6"]
+        assert "应考" not in _tables(school_doc(tiny, report), "三率一分")[0].headers
     finally:
         tiny.summary = saved
-    assert "应考" not in _tables(school_doc(tiny, school_reports(tiny)[0]), "三率一分")[0].headers
 
 
 def test_teacher_report_has_each_class(tiny):

@@ -20,13 +20,18 @@ def _z_table(scores: pd.DataFrame, full: dict) -> pd.DataFrame:
     return per
 
 
-def test_improvement_rate_matches_a_hand_computation(exam, analysis):
+def _matched(exam) -> pd.DataFrame:
+    """Students × subjects (and total) sat in both exams, with z now and before, computed independently."""
     now = _z_table(exam.scores, exam.items.groupby("subject")["max_score"].sum().to_dict())
     before = _z_table(exam.previous_scores, exam.previous_items.groupby("subject")["max_score"].sum().to_dict())
     both = now.merge(before, on=["student_id", "subject"], suffixes=("", "_prev"))
+    totals = before[before["subject"] == "total"][["student_id", "z"]].rename(columns={"z": "z_prev_total"})
+    both = both.merge(totals, on="student_id", how="left")
     info = exam.scores.drop_duplicates("student_id")[["student_id", "school_id", "class_id"]]
-    both = both.merge(info, on="student_id")
-    both["improved"] = both["z"] - both["z_prev"] >= 0.1 - 1e-12
+    return both.merge(info, on="student_id")
+
+
+def _check_rates(analysis, both):
     summary = analysis.summary.set_index(["level", "group_id", "subject"])
     for level, key in (("school", "school_id"), ("class", "class_id")):
         for (group, subject), part in both.groupby([key, "subject"]):
@@ -40,6 +45,36 @@ def test_improvement_rate_matches_a_hand_computation(exam, analysis):
     assert ((rates >= 0) & (rates <= 1)).all() and rates.std() > 0.02  # classes differ (class growth effect)
 
 
+def test_expected_basis_matches_an_independent_regression(exam, analysis):
+    """The default basis: above the z predicted by the normal equations (XᵀX)b = Xᵀz, per subject, on
+    [1, previous subject z, previous total z, the class's mean previous subject z] (the total alone for
+    the total; no total for students without a previous total)."""
+    both = _matched(exam)
+    both["class_prev"] = both.groupby(["class_id", "subject"])["z_prev"].transform("mean")
+    both["expected"] = np.nan
+    for subject, part in both.groupby("subject"):
+        for has_total, rows in part.groupby(part["z_prev_total"].notna()):
+            columns = ["z_prev"] if subject == "total" or not has_total else ["z_prev", "z_prev_total"]
+            x = np.column_stack([np.ones(len(rows)), rows[columns + ["class_prev"]].to_numpy()])
+            b = np.linalg.solve(x.T @ x, x.T @ rows["z"].to_numpy())
+            both.loc[rows.index, "expected"] = x @ b
+    both["improved"] = both["z"] - both["expected"] > 1e-12
+    _check_rates(analysis, both)
+    s = analysis.summary.set_index(["level", "group_id", "subject"])
+    district = s.loc[("district", "district", "math")]
+    assert district["improvement_rate"] == pytest.approx(0.5, abs=0.05)  # residuals of a fit centre on 0
+    assert district["value_added"] == pytest.approx(0.0, abs=1e-9)
+
+
+def test_z_gain_basis_matches_a_hand_computation(exam):
+    analysis = analyse_exam(exam.scores, exam.items, exam.schools, exam.classes, exam.class_teachers,
+                            exam.previous_scores, AnalysisPolicy(improvement_basis="z_gain"),
+                            previous_items=exam.previous_items)
+    both = _matched(exam)
+    both["improved"] = both["z"] - both["z_prev"] >= 0.1 - 1e-12
+    _check_rates(analysis, both)
+
+
 def test_small_groups_get_no_rate_and_no_previous_means_no_rate(exam):
     policy = AnalysisPolicy(improvement_min_students=60)  # more than any class, fewer than any school
     analysis = analyse_exam(exam.scores, exam.items, exam.schools, exam.classes, exam.class_teachers,
@@ -49,7 +84,11 @@ def test_small_groups_get_no_rate_and_no_previous_means_no_rate(exam):
     assert s.loc[s["level"] == "school", "improvement_rate"].notna().all()
     # previous_items not given: z-based rate is there, previous rates are not
     assert s["prev_pass_rate"].isna().all() and any("previous_items" in w for w in analysis.warnings)
-    assert (analysis.class_assessment["score_basis"] == "excellent+pass").all()
+    # one formula for every class of the exam: a class without an improvement rate gets no score on
+    # another formula; it is shown but not ranked
+    ca = analysis.class_assessment
+    assert (ca["score_basis"] == "excellent+pass+improvement").all()
+    assert ca["class_score"].isna().all() and not ca["ranked"].any() and ca["rank"].isna().all()
 
     alone = analyse_exam(exam.scores, exam.items, exam.schools, exam.classes, exam.class_teachers)
     assert not alone.has_previous and alone.summary["improvement_rate"].isna().all()

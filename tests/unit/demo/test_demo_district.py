@@ -354,15 +354,19 @@ def test_needs_are_roughly_matchable_with_some_unmatchable(district100):
     assert (unmatched > 0).any() and (unmatched > 0).mean() < 0.2
 
 
-def test_unavailability_names_exam_days_and_sessions(district30):
+def test_unavailability_names_exam_days_and_sessions_and_days_of_leave_in_term(district30):
     f = district30
     un, sessions = f["unavailability"], f["exam_sessions"]
-    assert len(un) >= 5
-    assert set(un["date"]) <= set(sessions["date"])
-    with_session = un[un["session_id"].notna()]
+    on_exam_days = un[un["date"].isin(set(sessions["date"]))]
+    assert len(on_exam_days) >= 5
+    with_session = on_exam_days[on_exam_days["session_id"].notna()]
     session_date = sessions.set_index("session_id")["date"]
     assert (with_session["date"] == with_session["session_id"].map(session_date)).all()
-    assert un["session_id"].isna().any() and un["session_id"].notna().any()
+    assert on_exam_days["session_id"].isna().any() and on_exam_days["session_id"].notna().any()
+    leave = un[~un["date"].isin(set(sessions["date"]))]  # the activity calendar's days of leave: whole weekdays of term 1
+    assert len(leave) >= 3 and leave["session_id"].isna().all()
+    days = pd.to_datetime(leave["date"])
+    assert (days.dt.dayofweek < 5).all() and days.between("2026-09-01", "2027-01-20").all()
 
 
 # --- sizes ---
