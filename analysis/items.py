@@ -2,10 +2,15 @@
 
 - difficulty (难度, P) = item mean ÷ item max: the share of the marks students earned (higher is easier);
 - discrimination (区分度): the corrected item–total correlation, r between the item and the total of
-  the *other* items (so an item is not correlated with itself); and Kelley's upper–lower index
-  D = (mean of the upper 27% − mean of the lower 27%) ÷ item max, groups formed on the paper total;
-- Cronbach's alpha of the paper, and alpha if the item is deleted;
-- option counts of choice items by score group (upper 27%, middle, lower 27%) when raw answers are given.
+  the *other* items (so an item is not correlated with itself; the `discrimination` column, as in
+  item_stats.csv); the plain item–total r; and Kelley's upper–lower index D = (mean of the upper 27%
+  − mean of the lower 27%) ÷ item max, groups formed on the paper total, students tied at a cut
+  sharing its places (so D does not depend on the order of the students). Items are flagged on D,
+  the index Ebel's guide (≥ 0.4 very good … < 0.2 poor) was written for;
+- Cronbach's alpha of the paper, alpha if the item is deleted, and the standard error of measurement;
+- option counts of choice items by score group (upper 27%, middle, lower 27%) when raw answers are given;
+- the paper's items in difficulty and discrimination bands, and its points by knowledge area and
+  cognitive level (知识点/能力) beside the blueprint (双向细目表).
 
 All of it is vectorised over the students × items matrix.
 """
@@ -24,29 +29,57 @@ FLAG_TOO_HARD = "too_hard"  # 偏难
 FLAG_TOO_EASY = "too_easy"  # 偏易
 FLAG_NO_VARIANCE = "no_variance"  # 全体同分，无法计算区分度
 
+# Bands of the paper quality analysis (试卷质量分析): (code, lower bound) in ascending order; a value
+# belongs to the last band whose lower bound it reaches.
+DIFFICULTY_BANDS = (("hard", 0.0), ("medium", 0.4), ("easy", 0.7))  # 难 < 0.4 ≤ 中 < 0.7 ≤ 易
+DISCRIMINATION_BANDS = (("poor", -np.inf), ("acceptable", 0.2), ("good", 0.3), ("very_good", 0.4))  # Ebel
+RELIABILITY_BANDS = (("low", -np.inf), ("acceptable", 0.7), ("good", 0.8), ("very_good", 0.9))
+_EPS = 1e-12
+
 
 @dataclass(frozen=True)
 class ScoreGroups:
-    """Kelley's groups on the paper total: indices (rows of the paper matrix) of the lower and
-    upper groups. Ties at the cut are broken by student id, so the groups are reproducible."""
+    """Kelley's groups on the paper total, as weights: each row's share of the lower and of the upper
+    group. Each group has `size` = round(fraction · N) places; the students tied at a group's cut
+    share the places left there equally (e.g. 3 places left and 4 students tied: ¾ each), so the
+    groups, D and the option counts are the same whatever order the students come in."""
 
-    lower: np.ndarray
+    lower: np.ndarray  # (N,) weights in [0, 1], summing to size
     upper: np.ndarray
     size: int
 
-    def labels(self, n: int) -> np.ndarray:
-        out = np.full(n, "middle", dtype=object)
-        out[self.lower] = "lower"
-        out[self.upper] = "upper"
-        return out
+    @property
+    def middle(self) -> np.ndarray:
+        return np.clip(1.0 - self.lower - self.upper, 0.0, 1.0)
 
 
-def score_groups(totals: np.ndarray, tie_break: np.ndarray, fraction: float) -> ScoreGroups:
+def group_size(n: int, fraction: float) -> int:
+    """round(fraction · n), half up, at least 1 and at most n // 2 (0 for no students)."""
+    if n == 0:
+        return 0
+    size = max(1, int(np.floor(fraction * n + 0.5)))
+    return min(size, n // 2) if n >= 2 else size
+
+
+def score_groups(totals: np.ndarray, fraction: float) -> ScoreGroups:
+    totals = np.asarray(totals, dtype=float)
     n = len(totals)
-    size = max(1, int(np.floor(fraction * n + 0.5))) if n else 0
-    size = min(size, n // 2) if n >= 2 else size
-    order = np.lexsort((tie_break, totals))  # ascending total, then ascending id
-    return ScoreGroups(lower=order[:size], upper=order[n - size:] if size else order[:0], size=size)
+    size = group_size(n, fraction)
+    if size == 0:
+        empty = np.zeros(n)
+        return ScoreGroups(lower=empty, upper=empty.copy(), size=0)
+    ordered = np.sort(totals)
+    return ScoreGroups(lower=_cut_weights(totals, ordered[size - 1], size, below=True),
+                       upper=_cut_weights(totals, ordered[n - size], size, below=False), size=size)
+
+
+def _cut_weights(totals: np.ndarray, cut: float, size: int, below: bool) -> np.ndarray:
+    """Weights of the group of `size` places at the bottom (below=True) or the top of `totals`, whose
+    last place falls on the score `cut`: 1 beyond the cut, the places left shared at the cut."""
+    tied = np.abs(totals - cut) <= _EPS
+    inside = (totals < cut - _EPS) if below else (totals > cut + _EPS)
+    left = size - int(inside.sum())
+    return np.where(inside, 1.0, np.where(tied, left / max(int(tied.sum()), 1), 0.0))
 
 
 def cronbach_alpha(matrix: np.ndarray) -> float:
@@ -61,12 +94,20 @@ def cronbach_alpha(matrix: np.ndarray) -> float:
     return float(k / (k - 1) * (1.0 - item_var.sum() / total_var))
 
 
-def item_statistics(paper: Paper, tie_break: np.ndarray, policy: AnalysisPolicy) -> tuple[pd.DataFrame, dict]:
+def standard_error_of_measurement(sd: float, alpha: float) -> float:
+    """SEM = SD · √(1 − α) (测量标准误): the spread of a student's observed total around their true score.
+    Left empty (NaN) when α is not in [0, 1]: a negative α says the items do not measure one thing."""
+    if not np.isfinite(sd) or not np.isfinite(alpha) or not 0.0 <= alpha <= 1.0:
+        return float("nan")
+    return float(sd * np.sqrt(1.0 - alpha))
+
+
+def item_statistics(paper: Paper, policy: AnalysisPolicy) -> tuple[pd.DataFrame, dict]:
     """Per-item statistics of a paper and its paper-level figures.
 
-    tie_break: one number per row of paper.matrix (the student id's rank), for the 27% groups.
-    Returns (items, paper_figures); items has subject, item_id, item_type, max_score, students, mean,
-    std, difficulty, discrimination, discrimination_ul, upper_rate, lower_rate, alpha_if_deleted, flags.
+    Returns (items, paper_figures); items has subject, number (第 N 题, the paper's order), item_id,
+    item_type, max_score, students, mean, std, difficulty, discrimination (corrected item–total r),
+    item_total_r, discrimination_ul (D), upper_rate, lower_rate, alpha_if_deleted, flags.
     """
     x = paper.matrix
     n, k = x.shape
@@ -84,21 +125,24 @@ def item_statistics(paper: Paper, tie_break: np.ndarray, policy: AnalysisPolicy)
     with np.errstate(invalid="ignore", divide="ignore"):
         ok = (item_var > 1e-12) & (rest_var > 1e-12)
         corrected_r = np.where(ok, cov_item_rest / np.sqrt(np.where(ok, item_var * rest_var, 1.0)), np.nan)
+        item_total_r = np.where(ok, cov_item_total / np.sqrt(np.where(ok, item_var * total_var, 1.0)), np.nan)
         alpha = k / (k - 1) * (1.0 - item_var.sum() / total_var) if k > 1 and total_var > 0 else np.nan
         alpha_if_deleted = ((k - 1) / (k - 2) * (1.0 - (item_var.sum() - item_var) / rest_var)
                             if k > 2 else np.full(k, np.nan))
         alpha_if_deleted = np.where(rest_var > 1e-12, alpha_if_deleted, np.nan)
 
-    groups = score_groups(total, tie_break, policy.upper_lower_fraction)
+    groups = score_groups(total, policy.upper_lower_fraction)
     if groups.size:
-        upper_rate = x[groups.upper].mean(axis=0) / max_scores
-        lower_rate = x[groups.lower].mean(axis=0) / max_scores
+        upper_rate = (groups.upper @ x) / groups.size / max_scores
+        lower_rate = (groups.lower @ x) / groups.size / max_scores
     else:
         upper_rate = lower_rate = np.full(k, np.nan)
     difficulty = means / max_scores
+    d_index = upper_rate - lower_rate
 
     items = pd.DataFrame({
         "subject": paper.subject,
+        "number": np.arange(1, k + 1, dtype=np.int64),  # the paper's order; the pipeline sets given positions
         "item_id": paper.item_ids,
         "item_type": paper.item_types,
         "max_score": max_scores,
@@ -107,35 +151,135 @@ def item_statistics(paper: Paper, tie_break: np.ndarray, policy: AnalysisPolicy)
         "std": np.sqrt(item_var * denom / max(n - policy.std_ddof, 1)),
         "difficulty": difficulty,
         "discrimination": corrected_r,
-        "discrimination_ul": upper_rate - lower_rate,
+        "item_total_r": item_total_r,
+        "discrimination_ul": d_index,
         "upper_rate": upper_rate,
         "lower_rate": lower_rate,
         "alpha_if_deleted": alpha_if_deleted,
     })
-    items["flags"] = [_flags(d, r, policy) for d, r in zip(difficulty, corrected_r)]
+    variance = item_var > 1e-12
+    items["flags"] = [_flags(p, d, v, policy) for p, d, v in zip(difficulty, d_index, variance)]
+    sd = float(total.std(ddof=policy.std_ddof)) if n > policy.std_ddof else np.nan
     figures = {
         "subject": paper.subject, "items": k, "full_marks": paper.full_marks, "students": n,
         "mean": float(total.mean()) if n else np.nan,
-        "std": float(total.std(ddof=policy.std_ddof)) if n > policy.std_ddof else np.nan,
+        "std": sd,
         "difficulty": float(total.mean() / paper.full_marks) if n else np.nan,
-        "alpha": float(alpha), "group_size": groups.size,
+        "alpha": float(alpha), "sem": standard_error_of_measurement(sd, float(alpha)),
+        "mean_discrimination_ul": float(np.nanmean(d_index)) if k and np.isfinite(d_index).any() else np.nan,
+        "group_size": groups.size,
         "flagged_items": int(sum(1 for f in items["flags"] if f)),
         "missing_cells": paper.missing_cells,
     }
     return items, figures
 
 
-def _flags(difficulty: float, discrimination: float, policy: AnalysisPolicy) -> str:
+def _flags(difficulty: float, d_index: float, has_variance: bool, policy: AnalysisPolicy) -> str:
     flags = []
-    if np.isnan(discrimination):
+    if not has_variance:
         flags.append(FLAG_NO_VARIANCE)
-    elif discrimination < policy.min_discrimination:
+    elif np.isnan(d_index) or d_index < policy.min_discrimination - _EPS:
         flags.append(FLAG_LOW_DISCRIMINATION)
     if difficulty < policy.min_difficulty:
         flags.append(FLAG_TOO_HARD)
     elif difficulty > policy.max_difficulty:
         flags.append(FLAG_TOO_EASY)
     return ";".join(flags)
+
+
+def band_of(values: np.ndarray, bands) -> np.ndarray:
+    """The band code of each value (NaN: None) for bands given as (code, lower bound) ascending."""
+    values = np.asarray(values, dtype=float)
+    lows = np.array([low for _, low in bands])
+    index = np.searchsorted(lows, values + _EPS, side="right") - 1
+    codes = np.array([code for code, _ in bands], dtype=object)[np.clip(index, 0, len(bands) - 1)]
+    codes[np.isnan(values)] = None
+    return codes
+
+
+def quality_bands(items: pd.DataFrame) -> pd.DataFrame:
+    """试卷质量分析: for each paper, its items in difficulty bands (难/中/易 on P) and discrimination
+    bands (Ebel's on D): subject, index (difficulty | discrimination_ul), band, items, points,
+    points_share (of the paper's full marks), numbers (the 第 N 题 of the band, "1、4、7")."""
+    rows = []
+    for subject, part in items.groupby("subject", sort=False):
+        full = float(part["max_score"].sum())
+        for index, bands in (("difficulty", DIFFICULTY_BANDS), ("discrimination_ul", DISCRIMINATION_BANDS)):
+            band = band_of(part[index].to_numpy(), bands)
+            for code, _ in bands:
+                mine = part[band == code]
+                rows.append({"subject": subject, "index": index, "band": code, "items": len(mine),
+                             "points": float(mine["max_score"].sum()),
+                             "points_share": float(mine["max_score"].sum()) / full if full else np.nan,
+                             "numbers": "、".join(str(int(v)) for v in mine["number"])})
+    return pd.DataFrame(rows, columns=["subject", "index", "band", "items", "points", "points_share", "numbers"])
+
+
+def reliability_band(alpha: float) -> str | None:
+    return None if not np.isfinite(alpha) else str(band_of(np.array([alpha]), RELIABILITY_BANDS)[0])
+
+
+# --- the items' place in the blueprint (双向细目表): knowledge areas and cognitive levels ------------
+
+AREA_DIMENSIONS = ("knowledge_area", "cognitive_level")
+
+
+def area_breakdown(items: pd.DataFrame, blueprints: dict[str, dict] | None = None) -> pd.DataFrame:
+    """Points and score rates by knowledge area (知识点) and by cognitive level (能力层次) of each paper.
+
+    items: the item table (subject, number, max_score, mean, knowledge_area, cognitive_level).
+    blueprints: subject → the paper's blueprint ({"cells": [{knowledge_area, cognitive_level,
+    item_type, points}, …]}) to set the planned points beside the paper's.
+    Columns: subject, dimension, category, items, numbers, points, blueprint_points, mean (sum of the
+    items' means), score_rate (mean ÷ points)."""
+    columns = ["subject", "dimension", "category", "items", "numbers", "points", "blueprint_points", "mean",
+               "score_rate"]
+    rows = []
+    for subject, part in items.groupby("subject", sort=False):
+        planned = _blueprint_points((blueprints or {}).get(str(subject)))
+        for dimension in AREA_DIMENSIONS:
+            if dimension not in part or part[dimension].isna().all():
+                continue
+            categories = list(dict.fromkeys(part[dimension].dropna().astype(str)))
+            for category in [*categories, *[c for c in planned.get(dimension, {}) if c not in categories]]:
+                mine = part[part[dimension].astype(str) == category]
+                points = float(mine["max_score"].sum())
+                mean = float(mine["mean"].sum())
+                rows.append({"subject": subject, "dimension": dimension, "category": category, "items": len(mine),
+                             "numbers": "、".join(str(int(v)) for v in mine["number"]), "points": points,
+                             "blueprint_points": planned.get(dimension, {}).get(category, np.nan) if planned else np.nan,
+                             "mean": mean if len(mine) else np.nan,
+                             "score_rate": mean / points if points else np.nan})
+    return pd.DataFrame(rows, columns=columns)
+
+
+def _blueprint_points(blueprint: dict | None) -> dict[str, dict[str, float]]:
+    out: dict[str, dict[str, float]] = {}
+    if not blueprint:
+        return out
+    cells = blueprint.get("cells") if isinstance(blueprint, dict) else None
+    for cell in cells or []:
+        for dimension in AREA_DIMENSIONS:
+            key = str(cell.get(dimension, ""))
+            if key:
+                out.setdefault(dimension, {})
+                out[dimension][key] = out[dimension].get(key, 0.0) + float(cell.get("points", 0.0))
+    return out
+
+
+def item_metadata(items: pd.DataFrame) -> pd.DataFrame:
+    """subject, item_id, number (第 N 题: `position` when given, else the row order within the subject)
+    and knowledge_area, cognitive_level when `items` has them, one row per item."""
+    out = pd.DataFrame({"subject": items["subject"].astype(str) if "subject" in items else None,
+                        "item_id": items["item_id"].astype(str)})
+    if "position" in items and pd.to_numeric(items["position"], errors="coerce").notna().all():
+        out["number"] = pd.to_numeric(items["position"]).astype(np.int64).to_numpy()
+    else:
+        out["number"] = (out.groupby("subject", sort=False, dropna=False).cumcount() + 1).to_numpy()
+    for column in AREA_DIMENSIONS:
+        out[column] = items[column].astype(object).where(items[column].notna(), None).to_numpy() \
+            if column in items else None
+    return out
 
 
 def item_means_by_group(paper: Paper, group_codes: np.ndarray, n_groups: int) -> np.ndarray:
@@ -148,10 +292,9 @@ def item_means_by_group(paper: Paper, group_codes: np.ndarray, n_groups: int) ->
     with np.errstate(invalid="ignore", divide="ignore"):
         return sums / counts[:, None]
 
-
 CHOICE_TYPES = ("single_choice", "multiple_choice")
 GROUP_NAMES = ("upper", "middle", "lower")
-OPTION_COLUMNS = ["subject", "item_id", "key", "option", "is_key", "upper", "middle", "lower", "total", "share",
+OPTION_COLUMNS = ["subject", "number", "item_id", "key", "option", "is_key", "upper", "middle", "lower", "total", "share",
                   "upper_share", "lower_share", "flag"]
 
 
@@ -200,8 +343,10 @@ def option_analysis(paper: Paper, answers: EncodedResponses, student_rows: np.nd
 
     student_rows: for each student index, the row of paper.matrix (−1 when they did not sit).
     Choice items are those typed single_choice or multiple_choice, or untyped items with a key.
-    The blank answer is "-"; multiple-choice letters are sorted. Flags: a distractor chosen more by
-    the upper group than by the lower group; a key chosen no more by the upper group than the lower.
+    The blank answer is "-"; multiple-choice letters are sorted. upper, middle and lower count the
+    group's students (weighted: a student tied at a group's cut counts by their share of it, see
+    ScoreGroups), total counts everyone. Flags: a distractor chosen more by the upper group than by
+    the lower group; a key chosen no more by the upper group than the lower.
     """
     k = len(paper.item_ids)
     choice = np.array([t in CHOICE_TYPES or (t is None and bool(key)) for t, key in zip(paper.item_types, paper.keys)])
@@ -220,18 +365,19 @@ def option_analysis(paper: Paper, answers: EncodedResponses, student_rows: np.nd
         return pd.DataFrame(columns=OPTION_COLUMNS)
     column, row = column[keep], row[keep]
     option = np.where(multi[column], answers.option_sorted[keep], answers.option_plain[keep])
-    group = np.full(paper.matrix.shape[0], 1, dtype=np.int64)  # 0 upper, 1 middle, 2 lower
-    group[groups.upper] = 0
-    group[groups.lower] = 2
     n_options = len(answers.options)
-    counts = np.bincount((column * n_options + option) * 3 + group[row], minlength=k * n_options * 3)
+    cell = column * n_options + option
+    weights = (groups.upper, groups.middle, groups.lower)  # a student tied at a cut counts in part
+    counts = np.stack([np.bincount(cell, weights=w[row], minlength=k * n_options) for w in weights], axis=1)
     counts = counts.reshape(k, n_options, 3)
-    j, o = np.nonzero(counts.sum(axis=2))
+    chosen = np.bincount(cell, minlength=k * n_options).reshape(k, n_options)
+    j, o = np.nonzero(chosen)
     table = pd.DataFrame({
-        "subject": paper.subject, "item_id": np.asarray(paper.item_ids, dtype=object)[j],
+        "subject": paper.subject, "number": np.asarray(j + 1, dtype=np.int64),
+        "item_id": np.asarray(paper.item_ids, dtype=object)[j],
         "option": answers.options[o], "upper": counts[j, o, 0], "middle": counts[j, o, 1], "lower": counts[j, o, 2],
     })
-    table["total"] = table[["upper", "middle", "lower"]].sum(axis=1)
+    table["total"] = chosen[j, o]
     table["share"] = table["total"] / table.groupby("item_id")["total"].transform("sum")
     size = max(groups.size, 1)
     table["upper_share"] = table["upper"] / size

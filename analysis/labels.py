@@ -2,7 +2,7 @@
 flags and section titles. Subject names come from domain.vocab."""
 from __future__ import annotations
 
-from domain.vocab import SUBJECTS
+from domain.vocab import COGNITIVE_LEVELS, SUBJECTS
 
 LANGS = ("zh", "en")
 
@@ -12,7 +12,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "group_name": ("单位名称", "Name"), "cluster_id": ("学区", "Cluster"), "school_id": ("学校编号", "School id"),
     "school_name": ("学校", "School"), "class_id": ("班级", "Class"), "student_id": ("学籍号", "Student"),
     "subject": ("学科", "Subject"), "teacher_id": ("教师编号", "Teacher id"), "teacher_name": ("教师", "Teacher"),
-    "item_id": ("题号", "Item"), "item_type": ("题型", "Item type"),
+    "item_id": ("题库编号", "Bank item id"), "item_type": ("题型", "Item type"),
     # 三率一分
     "students": ("人数", "Students"), "full_marks": ("满分", "Full marks"), "mean": ("平均分", "Mean"),
     "std": ("标准差", "SD"), "max": ("最高分", "Max"), "min": ("最低分", "Min"), "score_rate": ("得分率", "Score rate"),
@@ -68,6 +68,28 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "total_count": ("合计", "Total"), "cluster_mean": ("学区平均分", "Cluster mean"),
     "cluster_excellent_rate": ("学区优秀率", "Cluster excellent rate"),
     "cluster_pass_rate": ("学区及格率", "Cluster pass rate"), "cluster_low_rate": ("学区低分率", "Cluster low rate"),
+    # questions, paper quality and the blueprint (第 N 题, 试卷质量, 双向细目表)
+    "number": ("题号", "Question"), "knowledge_area": ("知识点", "Knowledge area"),
+    "cognitive_level": ("能力层次", "Cognitive level"), "item_total_r": ("题总相关", "Item–total r"),
+    "sem": ("测量标准误", "SEM"), "mean_discrimination_ul": ("平均区分度D", "Mean D"),
+    "points": ("分值", "Points"), "blueprint_points": ("细目表分值", "Blueprint points"),
+    "points_share": ("分值占比", "Share of marks"), "numbers": ("题号", "Questions"),
+    "category": ("类别", "Category"), "dimension": ("维度", "Dimension"), "index": ("指标", "Index"),
+    "reliability": ("信度评价", "Reliability"),
+    # the audiences' reports
+    "student_name": ("姓名", "Name"), "class_name": ("班级", "Class"), "unit": ("单位", "Group"),
+    "full_score": ("满分", "Full marks"), "pr_class": ("班级百分等级", "Class percentile"),
+    "pr_school": ("学校百分等级", "School percentile"), "pr_cluster": ("学区百分等级", "Cluster percentile"),
+    "class_mean": ("班级平均分", "Class mean"), "school_mean": ("学校平均分", "School mean"),
+    "class_score_rate": ("本班得分率", "Class rate"), "school_score_rate": ("本校得分率", "School rate"),
+    "district_score_rate": ("全体得分率", "Overall rate"), "own_score_rate": ("本人得分率", "Own rate"),
+    "gap_cluster": ("与学区差", "Gap to cluster"), "teachers": ("任课教师", "Teachers"),
+    "points_to_line": ("距线分数", "Points to the line"),
+    "prev_mean": ("上次平均分", "Previous mean"), "mean_z_now": ("本次平均标准分", "Mean z now"),
+    "chosen_share": ("选择率", "Chosen by"), "key_share": ("选对率", "Right"),
+    "key_upper_share": ("高分组答对率", "Upper group right"),
+    "key_lower_share": ("低分组答对率", "Lower group right"), "blank_share": ("未答率", "Blank"),
+    "distractors": ("干扰项", "Distractors"),
     # attendance, borderline students, value added, trends, appraisal (analysis/FORMAT.md)
     "expected": ("应考", "Expected"), "sat": ("实考", "Sat"), "absent": ("缺考", "Absent"), "exempt": ("免考", "Exempt"),
     "participation_rate": ("参考率", "Participation rate"), "status": ("状态", "Status"), "source": ("依据", "Source"),
@@ -93,6 +115,17 @@ FLAG_NAMES = {
     "distractor_attracts_upper": ("干扰项吸引高分组", "distractor attracts the upper group"),
     "key_not_discriminating": ("正确项无区分", "key does not discriminate"),
 }
+
+BAND_NAMES = {  # paper quality bands (试卷质量分析)
+    "hard": ("难（<0.4）", "hard (< 0.4)"), "medium": ("中（0.4–0.7）", "medium (0.4–0.7)"),
+    "easy": ("易（≥0.7）", "easy (≥ 0.7)"),
+    "poor": ("差（D<0.2）", "poor (D < 0.2)"), "acceptable": ("尚可（0.2–0.3）", "acceptable (0.2–0.3)"),
+    "good": ("良好（0.3–0.4）", "good (0.3–0.4)"), "very_good": ("优秀（≥0.4）", "very good (≥ 0.4)"),
+    "low": ("偏低（<0.7）", "low (< 0.7)"),
+}
+RELIABILITY_NAMES = {"low": ("偏低（α<0.7）", "low (α < 0.7)"), "acceptable": ("可接受（0.7–0.8）", "acceptable (0.7–0.8)"),
+                     "good": ("良好（0.8–0.9）", "good (0.8–0.9)"), "very_good": ("优秀（≥0.9）", "very good (≥ 0.9)")}
+LINE_NAMES = {"excellent": ("优秀线", "excellent line"), "pass": ("及格线", "pass line"), "low": ("低分线", "low line")}
 
 ITEM_TYPE_NAMES = {"single_choice": ("单选题", "single choice"), "multiple_choice": ("多选题", "multiple choice"),
                    "fill_in": ("填空题", "fill-in"), "subjective": ("主观题", "constructed response")}
@@ -129,6 +162,34 @@ TEXT: dict[str, tuple[str, str]] = {
                 "Weights: excellent {we:.0%}, pass {wp:.0%}, improvement {wi:.0%} (the same for every school)."),
     "frequency": ("人数", "Students"), "score_axis": ("分数", "Score"),
     "school_report": ("质量分析报告", "analysis report"),
+    # the audiences' printable reports
+    "transcript": ("成绩单", "Score report"), "class_report": ("班级质量分析", "Class analysis"),
+    "teacher_report": ("教师质量分析", "Teacher analysis"), "bureau_report": ("联考质量分析（教育局）", "Joint exam analysis (bureau)"),
+    "school_report_title": ("学校质量分析报告", "School analysis report"),
+    "this_class": ("本班", "This class"), "this_school": ("本校", "This school"),
+    "scores_by_subject": ("各科成绩", "Scores by subject"), "item_scores": ("小题得分", "Question scores"),
+    "three_rates": ("三率一分", "Rates and means"), "item_rates": ("小题得分率", "Question score rates"),
+    "areas": ("知识点与能力层次", "Knowledge areas and cognitive levels"),
+    "borderline": ("临界生", "Students near a line"), "students_list": ("学生成绩", "Students"),
+    "paper_quality": ("试卷质量分析", "Paper quality"), "options": ("选项分析", "Option analysis"),
+    "school_trend": ("各校发展趋势", "Schools' trend"), "attendance": ("应考/实考/缺考", "Expected / sat / absent"),
+    "assessment_row": ("统一考核", "Unified assessment"), "index": ("报告目录", "Reports"),
+    "score_of": ("得分", "Score"), "rate_of_class": ("班级得分率", "Class rate"),
+    "no_borderline": ("（本次分析未给出临界生名单）", "(no list of students near a line in this analysis)"),
+    "no_borderline_here": ("临界生：无（没有学生在各分数线下的临界范围内）。",
+                           "Students near a line: none (nobody within the band below a line)."),
+    "trend_note": ("平均标准分：本校学生在全体中的相对位置（0 为全体平均）；变化为与上次联考相比。",
+                   "Mean z: where the school's students stand in the cohort (0 = average); change: against the "
+                   "previous joint exam."),
+    "marked_low": ("红色：低于学区（班级、学校）或低于本班。", "Red: below the cluster (class, school) or below the class."),
+    "percentile_note": ("百分等级：本组中分数低于本人的学生占比，同分者算一半（100 为最高）。",
+                        "Percentile: share of the group scoring below the student, ties counting half."),
+    "areas_note": ("得分率 = 该类小题平均得分之和 ÷ 分值；细目表分值来自试卷的双向细目表。",
+                   "Score rate = sum of the questions' means ÷ their points; blueprint points from the paper's "
+                   "blueprint."),
+    "quality_note": ("区分度 D：高分组（前 27%）得分率 − 低分组（后 27%）得分率，同分者按比例分入；按 Ebel 标准 D<0.2 需关注。",
+                     "D = upper 27% rate − lower 27% rate (students tied at a cut share its places); Ebel: "
+                     "D < 0.2 needs review."),
 }
 
 
@@ -172,6 +233,33 @@ def flags(value: str, lang: str) -> str:
     i = check_lang(lang)
     return "、".join(FLAG_NAMES.get(f, (f, f))[i] for f in value.split(";")) if lang == "zh" else \
         ", ".join(FLAG_NAMES.get(f, (f, f))[i] for f in value.split(";"))
+
+
+def band(code: str, lang: str) -> str:
+    return BAND_NAMES.get(code, (code, code))[check_lang(lang)]
+
+
+def reliability(code: str | None, lang: str) -> str:
+    return "" if code is None else RELIABILITY_NAMES.get(code, (code, code))[check_lang(lang)]
+
+
+def line(code: str, lang: str) -> str:
+    return LINE_NAMES.get(str(code), (str(code), str(code)))[check_lang(lang)]
+
+
+def cognitive_level(code, lang: str) -> str:
+    if not isinstance(code, str) or not code:
+        return ""
+    return COGNITIVE_LEVELS.get(code, code) if lang == "zh" else code.replace("_", " ")
+
+
+def question(number, lang: str) -> str:
+    """第 N 题 (Q N): how a person names a question of a paper."""
+    try:
+        n = int(number)
+    except (TypeError, ValueError):
+        return str(number)
+    return f"第{n}题" if lang == "zh" else f"Q{n}"
 
 
 def item_type(value, lang: str) -> str:

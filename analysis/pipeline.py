@@ -16,8 +16,8 @@ from analysis.assessment import BundledEvaluation, bundled_evaluation, class_ass
 from analysis.attendance import ABSENTEE_COLUMNS, COUNT_COLUMNS, attendance_of
 from analysis.borderline import BORDERLINE_COLUMNS, CONVERSION_COLUMNS, borderline_counts, borderline_students, conversion
 from analysis.cohort import CohortTrends, cohort_trends, transition_summary
-from analysis.items import (OPTION_COLUMNS, encode_responses, item_means_by_group, item_statistics, option_analysis,
-                            score_groups)
+from analysis.items import (OPTION_COLUMNS, area_breakdown, encode_responses, item_means_by_group, item_metadata,
+                            item_statistics, option_analysis, quality_bands, score_groups)
 from analysis.matrix import ScoreData, build_score_data
 from analysis.policy import AnalysisPolicy
 from analysis.stats import (DISTRICT, TOTAL, group_summary, one_point_segments, score_bands, student_scores)
@@ -44,11 +44,17 @@ class ExamAnalysis:
     options: pd.DataFrame  # option counts by score group (empty without responses)
     class_assessment: pd.DataFrame  # class × subject: class score (统一考核)
     teacher_assessment: pd.DataFrame  # teacher × subject: teacher score and rank
-    schools: pd.DataFrame  # school_id, name, cluster_id, is_lead (schools that sat the exam)
+    schools: pd.DataFrame  # school_id, name, cluster_id, is_lead, optional cluster_name (schools that sat the exam)
     classes: pd.DataFrame  # class_id, school_id, grade, size (classes that sat the exam)
     teachers: pd.DataFrame  # teacher_id, name (names only when a teachers table was given)
     previous_exam_id: str | None = None
     warnings: list[str] = field(default_factory=list)
+    item_bands: pd.DataFrame = field(default_factory=pd.DataFrame)  # 试卷质量: items per difficulty/D band
+    areas: pd.DataFrame = field(default_factory=pd.DataFrame)  # 知识点/能力: points, blueprint, score rates
+    score_data: ScoreData | None = None  # the students × items matrices (per-class and per-student item figures)
+    student_names: pd.DataFrame = field(default_factory=pd.DataFrame)  # student_id, name (when names were given)
+    exam_name: str | None = None  # 考试名称 for the reports (the caller sets it; else the id is shown)
+    previous_exam_name: str | None = None
     # who was expected and who sat (应考/实考/缺考/免考): level × group × subject counts (also merged into
     # `summary`), and the absentees by name (analysis.attendance)
     attendance: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["level", "group_id", "subject",
@@ -134,6 +140,8 @@ def analyse_exam(
     previous_items: pd.DataFrame | None = None,
     responses: pd.DataFrame | None = None,
     teachers: pd.DataFrame | None = None,
+    students: pd.DataFrame | None = None,
+    blueprints: dict[str, dict] | None = None,
     roster: pd.DataFrame | None = None,
     attendance: pd.DataFrame | None = None,
     history: Sequence[tuple[str, pd.DataFrame, pd.DataFrame | None]] = (),
@@ -143,13 +151,18 @@ def analyse_exam(
     scores: FORMATS.md scores.csv (exam_id, student_id, school_id, class_id, subject, item_id, score),
         one exam, one row per student × item.
     items: the papers' items: item_id, max_score, and subject (recommended; then item ids need only be
-        unique within a subject), optionally item_type and key (for option analysis). Paper order = row order.
-    schools: schools.csv (school_id, cluster_id; name used in reports). classes: classes.csv
+        unique within a subject), optionally item_type and key (for option analysis), position (第 N 题;
+        default: the row order within the subject), knowledge_area and cognitive_level (知识点/能力).
+        Paper order = row order.
+    schools: schools.csv (school_id, cluster_id; name and an optional cluster_name used in reports). classes: classes.csv
         (class_id, school_id, grade, size). class_teachers: class_teachers.csv (class_id, subject, teacher_id).
     previous_scores: the previous joint exam of the same cohort, same shape (for the improvement rate);
         previous_items: its items, to compare excellent and pass rates too (z needs no max scores).
     responses: raw answers to choice items (student_id, item_id, answer or response; subject optional).
     teachers: teachers.csv (teacher_id, name), only for names in the reports.
+    students: students.csv (student_id, name), only for names in the reports (the roster's names too).
+    blueprints: subject → the paper's blueprint (双向细目表, `Blueprint.to_dict()`), for the planned
+        points beside each knowledge area and cognitive level.
     roster: the class lists of the exam's grade (students.csv: student_id, class_id, school_id; name and
         primary_school_id optional): who was expected (应考). Without it, everyone with a score row is.
     attendance: attendance.csv (exam_id, subject, student_id, status sat/absent/exempt; analysis/FORMAT.md).
@@ -200,7 +213,7 @@ def analyse_exam(
         warnings += trends.warnings
     absentees = _with_previous_z(present.absentees, prev_frame)
 
-    item_table, papers, item_by_school, options = _item_analysis(data, school_table, responses, policy)
+    item_table, papers, item_by_school, options = _item_analysis(data, school_table, responses, policy, items)
     names = _teacher_names(class_teachers, teachers)
     return ExamAnalysis(
         exam_id=data.exam_id,
@@ -223,6 +236,10 @@ def analyse_exam(
         teachers=names,
         previous_exam_id=previous_exam_id,
         warnings=warnings,
+        item_bands=quality_bands(item_table),
+        areas=area_breakdown(item_table, blueprints),
+        score_data=data,
+        student_names=_student_names(students, roster),
         attendance=present.counts,
         absentees=absentees,
         borderline=borderline,
@@ -280,6 +297,8 @@ def _school_table(schools: pd.DataFrame, data: ScoreData) -> pd.DataFrame:
         "cluster_id": schools["cluster_id"].astype(str),
         "is_lead": schools["is_lead"].astype(bool) if "is_lead" in schools else False,
     })
+    if "cluster_name" in schools:  # 学区名称 for the reports (clusters.csv name)
+        table["cluster_name"] = schools["cluster_name"].astype(object).where(schools["cluster_name"].notna(), None)
     present = set(data.school_ids)
     unknown = sorted(present - set(table["school_id"]))
     if unknown:
@@ -327,6 +346,16 @@ def _teacher_names(class_teachers: pd.DataFrame, teachers: pd.DataFrame | None) 
     return table
 
 
+def _student_names(*tables: pd.DataFrame | None) -> pd.DataFrame:
+    """student_id, name from the tables that have both (the first table's name wins)."""
+    given = [t[["student_id", "name"]] for t in tables if t is not None and {"student_id", "name"} <= set(t.columns)]
+    if not given:
+        return pd.DataFrame(columns=["student_id", "name"])
+    names = pd.concat(given, ignore_index=True).dropna()
+    names = names[names["name"].astype(str).str.strip() != ""]
+    return names.astype(str).drop_duplicates("student_id").reset_index(drop=True)
+
+
 def _students_wide(frame: pd.DataFrame, data: ScoreData, cluster_of_school: dict[str, str]) -> pd.DataFrame:
     """One row per student: subject scores, total, total z/T and total ranks, built on codes."""
     subjects = list(frame["subject"].cat.categories)  # the papers, then "total"
@@ -362,8 +391,7 @@ def _students_wide(frame: pd.DataFrame, data: ScoreData, cluster_of_school: dict
 
 
 def _item_analysis(data: ScoreData, school_table: pd.DataFrame, responses: pd.DataFrame | None,
-                   policy: AnalysisPolicy):
-    id_rank = data.id_order()
+                   policy: AnalysisPolicy, items: pd.DataFrame):
     school_codes, school_ids = pd.factorize(pd.Series(data.school_ids, dtype=object))
     school_ids = school_ids.to_numpy(dtype=object)
     cluster_of = dict(zip(school_table["school_id"], school_table["cluster_id"]))
@@ -377,8 +405,7 @@ def _item_analysis(data: ScoreData, school_table: pd.DataFrame, responses: pd.Da
 
     item_frames, paper_rows, by_school_frames, option_frames = [], [], [], []
     for subject, paper in data.papers.items():
-        tie_break = id_rank[paper.students]
-        stats, figures = item_statistics(paper, tie_break, policy)
+        stats, figures = item_statistics(paper, policy)
         item_frames.append(stats)
         paper_rows.append(figures)
 
@@ -405,15 +432,33 @@ def _item_analysis(data: ScoreData, school_table: pd.DataFrame, responses: pd.Da
         if answers is not None:
             row_of_student = np.full(len(data.student_ids), -1, dtype=np.int64)
             row_of_student[paper.students] = np.arange(len(paper.students))
-            groups = score_groups(paper.totals, tie_break, policy.upper_lower_fraction)
+            groups = score_groups(paper.totals, policy.upper_lower_fraction)
             option_frames.append(option_analysis(paper, answers, row_of_student, groups))
 
-    items = pd.concat(item_frames, ignore_index=True)
+    table = _with_metadata(pd.concat(item_frames, ignore_index=True), items)
     papers = pd.DataFrame(paper_rows)
     by_school = pd.concat(by_school_frames, ignore_index=True)
     option_frames = [f for f in option_frames if len(f)]
     options = pd.concat(option_frames, ignore_index=True) if option_frames else pd.DataFrame(columns=OPTION_COLUMNS)
-    return items, papers, by_school, options
+    if len(options):  # 第 N 题 as the item table numbers them
+        number = table.set_index(["subject", "item_id"])["number"]
+        options["number"] = number.reindex(pd.MultiIndex.from_frame(options[["subject", "item_id"]])).to_numpy()
+    return table, papers, by_school, options
+
+
+def _with_metadata(table: pd.DataFrame, items: pd.DataFrame) -> pd.DataFrame:
+    """The item table with 第 N 题 (given positions, else the paper's order) and the items' knowledge
+    area and cognitive level (知识点/能力) when `items` has them."""
+    meta = item_metadata(items)
+    by_subject = meta["subject"].notna().all()
+    keys = ["subject", "item_id"] if by_subject else ["item_id"]
+    meta = meta.drop_duplicates(keys)
+    if not by_subject:
+        meta = meta.drop(columns="subject")
+    merged = table.drop(columns="number").merge(meta, on=keys, how="left")
+    merged["number"] = merged["number"].fillna(table["number"]).astype(np.int64)
+    ordered = ["subject", "number", *[c for c in table.columns if c not in ("subject", "number")]]
+    return merged[ordered + [c for c in ("knowledge_area", "cognitive_level") if c in merged]]
 
 
 __all__ = ["ExamAnalysis", "analyse_exam", "bundled_evaluation_of", "DISTRICT", "TOTAL"]

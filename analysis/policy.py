@@ -42,7 +42,7 @@ class AnalysisPolicy(PolicySection):
 
     # item analysis (小题分析)
     upper_lower_fraction: float = 0.27  # Kelley's upper/lower groups for the D index
-    min_discrimination: float = 0.2  # flag items whose corrected item–total r is below this
+    min_discrimination: float = 0.2  # flag items whose upper–lower index D is below this (Ebel)
     min_difficulty: float = 0.2  # flag items whose difficulty (mean ÷ max) is below this (too hard)
     max_difficulty: float = 0.9  # … or above this (too easy)
 

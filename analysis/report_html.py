@@ -161,12 +161,13 @@ def scatter_chart(analysis: ExamAnalysis, subject: str, names: Namer) -> dict:
     for mask, color, label in groups:
         part = items[mask]
         data.append({"type": "scatter", "mode": "markers+text", "x": _list(part["difficulty"]),
-                     "y": _list(part["discrimination"]), "text": part["item_id"].tolist(),
+                     "y": _list(part["discrimination_ul"]),
+                     "text": [L.question(n, names.lang) for n in part["number"]],
                      "textposition": "top center", "marker": {"size": 9, "color": color}, "name": label})
     return {"data": data, "layout": {
         "title": {"text": f"{names.subject(subject)} · {L.text('scatter', names.lang)}"},
         "xaxis": {"title": {"text": L.column("difficulty", names.lang)}, "range": [0, 1.05]},
-        "yaxis": {"title": {"text": L.column("discrimination", names.lang)}},
+        "yaxis": {"title": {"text": L.column("discrimination_ul", names.lang)}},
         "shapes": [_line("y", p.min_discrimination, COLORS["low"]), _line("x", p.min_difficulty, "#888", "dot"),
                    _line("x", p.max_difficulty, "#888", "dot")]}}
 
@@ -281,7 +282,7 @@ def render_html(analysis: ExamAnalysis, tables: dict[str, pd.DataFrame], reports
         paper = analysis.papers.set_index("subject").loc[subject]
         out.append(f"<h3>{html.escape(label)} · {html.escape(L.column('alpha', lang))} = {paper['alpha']:.3f}</h3>")
         out.append(charts.embed(scatter_chart(analysis, subject, names), height=380))
-        out.append(table(item_table[item_table["subject"] == label].drop(columns=["subject"]), lang))
+        out.append(table(item_table[item_table["subject"] == label].drop(columns=["subject", "item_id"]), lang))
     if "options" in tables:
         out.append(f"<h3>{html.escape(L.text('options_title', lang))}</h3>")
         options = tables["options"]

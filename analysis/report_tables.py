@@ -6,6 +6,7 @@ values a reader sees (subjects, levels, flags, school and teacher names) are tra
 from __future__ import annotations
 
 import datetime as dt
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -19,21 +20,24 @@ RATE_COLUMNS = frozenset({
     "pass_rate_diff", "low_rate_diff", "improvement_rate", "prev_excellent_rate", "prev_pass_rate",
     "excellent_rate_change", "pass_rate_change", "share", "cumulative_share", "upper_rate", "lower_rate",
     "cluster_score_rate", "gap", "upper_share", "lower_share", "cluster_excellent_rate", "cluster_pass_rate",
-    "cluster_low_rate", "participation_rate", "conversion_rate",
+    "cluster_low_rate", "points_share", "blank_share", "key_upper_share", "key_lower_share", "school_score_rate",
+    "class_score_rate", "district_score_rate", "own_score_rate", "gap_cluster", "participation_rate", "conversion_rate",
 })
 INTEGER_COLUMNS = frozenset({
     "students", "rank", "peers", "rank_in_school", "matched_students", "items", "group_size", "flagged_items",
     "missing_cells", "count", "cumulative", "classes", "rank_class", "rank_school", "rank_cluster", "rank_district",
-    "upper", "middle", "lower", "total_count", "tests", "class_tests", "members", "mentor_class_tests",
-    "apprentice_class_tests", "score", "band", "expected", "sat", "absent", "exempt", "borderline_before",
-    "sat_again", "crossed",
+    "total_count", "tests", "number", "class_tests", "members", "mentor_class_tests", "apprentice_class_tests", "band",
+    "expected", "sat", "absent", "exempt", "borderline_before", "sat_again", "crossed",
 })
 TWO_DECIMALS = frozenset({
     "mean_z", "mean_z_change", "prev_mean_z", "total_z", "z", "prev_z", "z_gain", "difficulty", "discrimination",
-    "discrimination_ul", "alpha", "alpha_if_deleted", "value_added", "expected_z", "z_slope", "first_mean_z",
-    "last_mean_z",
+    "discrimination_ul", "alpha", "alpha_if_deleted", "item_total_r", "sem", "mean_discrimination_ul", "mean_z_now",
+    "value_added", "expected_z", "z_slope", "first_mean_z", "last_mean_z",
 })
-WHOLE_WHEN_INTEGRAL = frozenset({"max", "min", "full_marks", "max_score", "score", "lower_score", "upper_score"})
+# a student tied at a 27% group's cut counts in part in the option counts (analysis.items.ScoreGroups)
+WHOLE_WHEN_INTEGRAL = frozenset({"max", "min", "full_marks", "max_score", "score", "lower_score", "upper_score",
+                                 "points", "blueprint_points", "upper", "middle", "lower", "line_score"})
+TWO_DECIMALS = TWO_DECIMALS | {"points_to_line"}  # 0.25 of a mark below a line reads as such
 BASIS_NAMES = {"excellent+pass+improvement": ("优秀率+及格率+提高率", "excellent + pass + improvement"),
                "excellent+pass": ("优秀率+及格率", "excellent + pass")}
 
@@ -73,9 +77,14 @@ class Namer:
     """Display names of schools, teachers, subjects and levels in one language."""
 
     def __init__(self, analysis: ExamAnalysis, lang: str):
+        self.analysis = analysis
         self.lang = lang
         self.schools = dict(zip(analysis.schools["school_id"], analysis.schools["name"]))
         self.teachers = dict(zip(analysis.teachers["teacher_id"], analysis.teachers["name"]))
+        self.clusters: dict = {}
+        if "cluster_name" in analysis.schools:  # 学区名称, when the clusters table gave them
+            named = analysis.schools.dropna(subset=["cluster_name"])
+            self.clusters = dict(zip(named["cluster_id"], named["cluster_name"]))
 
     def school(self, school_id) -> str:
         return str(self.schools.get(school_id, school_id))
@@ -89,11 +98,55 @@ class Namer:
         if level == "district":
             return L.level("district", self.lang)
         if level == "cluster":
-            return f"{L.level('cluster', self.lang)} {group_id}"
+            name = self.clusters.get(group_id)
+            return str(name) if name else f"{L.level('cluster', self.lang)} {group_id}"
         return str(group_id)
 
     def teacher(self, teacher_id) -> str:
         return "" if teacher_id is None or pd.isna(teacher_id) else str(self.teachers.get(teacher_id, teacher_id))
+
+    @cached_property
+    def class_names(self) -> dict[str, str]:
+        """八年级(3)班: the grade and the class's place among its school's classes of that grade (by id)."""
+        classes = self.analysis.classes
+        if "grade" not in classes:
+            return {str(c): str(c) for c in classes["class_id"]}
+        out: dict[str, str] = {}
+        for (_, grade), part in classes.sort_values("class_id").groupby(["school_id", "grade"], sort=False):
+            for k, class_id in enumerate(part["class_id"], start=1):
+                out[str(class_id)] = class_name(grade, k, self.lang)
+        return out
+
+    def class_(self, class_id) -> str:
+        return self.class_names.get(str(class_id), str(class_id))
+
+    @cached_property
+    def numbers(self) -> dict[tuple[str, str], int]:
+        items = self.analysis.items
+        return dict(zip(zip(items["subject"], items["item_id"]), items["number"]))
+
+    def question(self, subject, item_id) -> str:
+        """第 N 题 of a paper's item (its bank id when it is not on the paper)."""
+        number = self.numbers.get((subject, item_id))
+        return L.question(number, self.lang) if number is not None else str(item_id)
+
+
+def class_name(grade, number: int, lang: str) -> str:
+    try:
+        g = int(grade)
+    except (TypeError, ValueError):
+        return f"{grade}-{number}"
+    return f"{_numeral(g)}年级({number})班" if lang == "zh" else f"Grade {g} class {number}"
+
+
+def _numeral(n: int) -> str:
+    """一 … 十二 (grades)."""
+    digits = "零一二三四五六七八九"
+    if 0 <= n < 10:
+        return digits[n]
+    if 10 <= n < 20:
+        return "十" + (digits[n - 10] if n > 10 else "")
+    return str(n)
 
 
 def _subject_order(analysis: ExamAnalysis) -> dict[str, int]:
@@ -126,7 +179,7 @@ def class_summary(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     s = _sorted(s, analysis, ["school_id", "group_id"])
     teacher = analysis.class_assessment.set_index(["class_id", "subject"])["teacher_id"]
     keys = pd.MultiIndex.from_arrays([s["group_id"], s["subject"]])
-    out = pd.DataFrame({"class_id": s["group_id"], "school_name": s["school_id"].map(names.school),
+    out = pd.DataFrame({"class_name": s["group_id"].map(names.class_), "school_name": s["school_id"].map(names.school),
                         "subject": s["subject"].map(names.subject),
                         "teacher_name": [names.teacher(t) for t in teacher.reindex(keys).to_numpy()]})
     for c in ("students", "expected", "sat", "absent", "participation_rate", "mean", "std", "max", "min", "score_rate",
@@ -183,20 +236,26 @@ def segments(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
 
 def items(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     i = analysis.items
-    out = pd.DataFrame({"subject": i["subject"].map(names.subject), "item_id": i["item_id"],
-                        "item_type": i["item_type"].map(lambda v: L.item_type(v, names.lang))})
-    for c in ("max_score", "students", "mean", "std", "difficulty", "discrimination", "discrimination_ul",
-              "upper_rate", "lower_rate", "alpha_if_deleted"):
+    lang = names.lang
+    out = pd.DataFrame({"subject": i["subject"].map(names.subject),
+                        "number": i["number"].map(lambda n: L.question(n, lang)),
+                        "item_type": i["item_type"].map(lambda v: L.item_type(v, lang))})
+    for c in ("knowledge_area", "cognitive_level"):
+        if c in i and i[c].notna().any():
+            out[c] = (i[c].map(lambda v: L.cognitive_level(v, lang)) if c == "cognitive_level" else i[c]).to_numpy()
+    for c in ("max_score", "students", "mean", "std", "difficulty", "discrimination_ul", "item_total_r",
+              "discrimination", "upper_rate", "lower_rate", "alpha_if_deleted"):
         out[c] = i[c].to_numpy()
-    out["flags"] = i["flags"].map(lambda v: L.flags(v, names.lang)).to_numpy()
+    out["flags"] = i["flags"].map(lambda v: L.flags(v, lang)).to_numpy()
+    out["item_id"] = i["item_id"].to_numpy()  # the bank's id (题库编号), last: people read 第 N 题
     return out
 
 
 def papers(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     p = analysis.papers
     out = pd.DataFrame({"subject": p["subject"].map(names.subject)})
-    for c in ("items", "full_marks", "students", "mean", "std", "difficulty", "alpha", "group_size", "flagged_items",
-              "missing_cells"):
+    for c in ("items", "full_marks", "students", "mean", "std", "difficulty", "alpha", "sem", "mean_discrimination_ul",
+              "group_size", "flagged_items", "missing_cells"):
         out[c] = p[c].to_numpy()
     return out
 
@@ -204,14 +263,16 @@ def papers(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
 def item_by_school(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     i = analysis.item_by_school
     return pd.DataFrame({"school_name": i["school_id"].map(names.school), "subject": i["subject"].map(names.subject),
-                         "item_id": i["item_id"], "students": i["students"], "mean": i["mean"],
+                         "number": [names.question(s, x) for s, x in zip(i["subject"], i["item_id"])],
+                         "students": i["students"], "mean": i["mean"],
                          "score_rate": i["score_rate"], "cluster_score_rate": i["cluster_score_rate"], "gap": i["gap"]})
 
 
 def options(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     o = analysis.options
-    out = o.drop(columns=["flag"]).rename(columns={"total": "total_count"})
+    out = o.drop(columns=["flag", "item_id"]).rename(columns={"total": "total_count"})
     out["subject"] = o["subject"].map(names.subject)
+    out["number"] = o["number"].map(lambda n: L.question(n, names.lang))
     out["flag"] = o["flag"].map(lambda v: L.flags(v, names.lang))
     return out
 
@@ -223,7 +284,8 @@ def gaps(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     worst = i.groupby(["school_id", "subject"], sort=False).head(n)
     worst = _sorted(worst, analysis, ["school_id", "gap"])
     return pd.DataFrame({"school_name": worst["school_id"].map(names.school),
-                         "subject": worst["subject"].map(names.subject), "item_id": worst["item_id"],
+                         "subject": worst["subject"].map(names.subject),
+                         "number": [names.question(s, x) for s, x in zip(worst["subject"], worst["item_id"])],
                          "score_rate": worst["score_rate"], "cluster_score_rate": worst["cluster_score_rate"],
                          "gap": worst["gap"]})
 
@@ -243,7 +305,7 @@ def vertical(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
 
 def class_assessment(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     c = analysis.class_assessment
-    out = pd.DataFrame({"class_id": c["class_id"], "school_name": c["school_id"].map(names.school),
+    out = pd.DataFrame({"class_name": c["class_id"].map(names.class_), "school_name": c["school_id"].map(names.school),
                         "subject": c["subject"].map(names.subject),
                         "teacher_name": c["teacher_id"].map(names.teacher), "teacher_id": c["teacher_id"]})
     for col in ("students", "mean", "excellent_rate", "pass_rate", "low_rate", "improvement_rate", "class_score", "rank",
@@ -259,7 +321,7 @@ def teacher_assessment(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
         "teacher_name": t["teacher_id"].map(names.teacher), "teacher_id": t["teacher_id"],
         "subject": t["subject"].map(names.subject), "cluster_id": t["cluster_id"],
         "school_ids": t["school_ids"].map(lambda v: "、".join(names.school(s) for s in str(v).split(";"))),
-        "class_ids": t["class_ids"],
+        "class_ids": t["class_ids"].map(lambda v: "、".join(names.class_(c) for c in str(v).split(";"))),
     })
     for col in ("classes", "students", "mean", "excellent_rate", "pass_rate", "low_rate", "matched_students",
                 "improvement_rate", "teacher_score", "rank", "peers"):
@@ -270,8 +332,13 @@ def teacher_assessment(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
 
 def students(analysis: ExamAnalysis, names: Namer) -> pd.DataFrame:
     s = analysis.students
-    out = pd.DataFrame({"student_id": s["student_id"], "school_name": s["school_id"].map(names.school),
-                        "class_id": s["class_id"]})
+    out = pd.DataFrame({"student_id": s["student_id"]})
+    student_names = dict(zip(analysis.student_names["student_id"], analysis.student_names["name"])) \
+        if len(analysis.student_names) else {}
+    if student_names:
+        out["student_name"] = s["student_id"].map(lambda x: student_names.get(str(x), "")).to_numpy()
+    out["school_name"] = s["school_id"].map(names.school).to_numpy()
+    out["class_name"] = s["class_id"].map(names.class_).to_numpy()
     for subject in [*analysis.subjects, TOTAL]:
         out[subject] = s[subject].to_numpy()
     for c in ("total_z", "total_t", "rank_class", "rank_school", "rank_cluster", "rank_district"):
@@ -329,8 +396,11 @@ METHODS_ZH = [
     ("分数段", "按满分的百分比分段，含下限不含上限，最高段含满分。"),
     ("一分一段", "每 1 分一段 [s, s+1) 的人数，累计人数为得分 ≥ s 的人数。"),
     ("难度", "小题平均分 ÷ 小题分值（越大越容易）；低于 0.2 偏难，高于 0.9 偏易。"),
-    ("区分度", "校正的题总相关：小题得分与其余小题总分的相关系数；低于 0.2 需关注。另给出高低分组区分度 "
-              "D = 高分组得分率 − 低分组得分率（按卷面总分取前后各 27%，同分按学籍号排序）。"),
+    ("区分度", "高低分组区分度 D = 高分组得分率 − 低分组得分率（按卷面总分取前后各 27%，卡线同分者按比例分入，"
+              "与学生顺序无关）；按 Ebel 标准 D 低于 0.2 需关注。另给出题总相关与校正的题总相关（小题得分与其余小题"
+              "总分的相关系数）。"),
+    ("测量标准误", "SEM = 总分标准差 × √(1 − α)。"),
+    ("百分等级", "本组（班级、学校、学区）中分数低于本人的学生占比，同分者（含本人）算一半。"),
     ("信度", "Cronbach α = k/(k−1)·(1 − Σ小题方差/总分方差)。"),
     ("缺考", "成绩为空或填“缺考”、没有该科成绩、或考勤表标为缺考的应考学生为缺考；免考学生不计入应考。"
             "各项比率与平均分只按实考学生计算，同时列出应考、实考、缺考人数与参考率，缺考学生逐一列出。"),
@@ -356,9 +426,12 @@ METHODS_EN = [
     ("Score bands", "Bands of full marks, lower bound included, upper excluded; the top band includes full marks."),
     ("One-point segments", "Students in each [s, s+1), and the cumulative count of those scoring ≥ s."),
     ("Difficulty", "Item mean ÷ item max (higher is easier); below 0.2 too hard, above 0.9 too easy."),
-    ("Discrimination", "Corrected item–total correlation (item against the total of the other items); below 0.2 is "
-                       "flagged. Also D = upper-group rate − lower-group rate (top and bottom 27% on the paper "
-                       "total, ties broken by student id)."),
+    ("Discrimination", "D = upper-group rate − lower-group rate (top and bottom 27% on the paper total; students "
+                       "tied at a cut share its places, so no order matters); below 0.2 is flagged (Ebel). Also the "
+                       "item–total r and the corrected item–total r (item against the total of the other items)."),
+    ("SEM", "Standard error of measurement = SD of the total × √(1 − α)."),
+    ("Percentile", "Share of the group (class, school, cluster) scoring below the student, ties (oneself "
+                   "included) counting half."),
     ("Reliability", "Cronbach's α = k/(k−1)·(1 − Σ item variances ÷ total variance)."),
     ("Absent", "An expected student with empty or 缺考 score cells, no score row of the paper, or absent in the "
                "attendance file; exempt students are not expected. Rates and means are over those who sat; the "

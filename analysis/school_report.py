@@ -100,7 +100,8 @@ def _school_report(analysis: ExamAnalysis, names: Namer, school_id: str, cluster
                                "cluster_low_rate", "rank", "improvement_rate") if c in state]]
 
     cls = s[(s["level"] == "class") & (s["school_id"] == school_id) & (s["subject"] == TOTAL)].sort_values("group_id")
-    classes = pd.DataFrame({"class_id": cls["group_id"].to_numpy(), "students": cls["students"].to_numpy(),
+    classes = pd.DataFrame({"class_name": cls["group_id"].map(names.class_).to_numpy(),
+                            "students": cls["students"].to_numpy(),
                             "mean": cls["mean"].to_numpy(), "mean_diff": cls["mean_diff"].to_numpy(),
                             "excellent_rate": cls["excellent_rate"].to_numpy(),
                             "pass_rate": cls["pass_rate"].to_numpy(), "low_rate": cls["low_rate"].to_numpy(),
@@ -115,12 +116,13 @@ def _school_report(analysis: ExamAnalysis, names: Namer, school_id: str, cluster
     weak = items[items["gap"] < 0].sort_values("gap").groupby("subject", sort=False).head(n)
     weak = weak.assign(_o=weak["subject"].map(order)).sort_values(["_o", "gap"])
     weak_items = pd.DataFrame({"subject": weak["subject"].map(names.subject).to_numpy(),
-                               "item_id": weak["item_id"].to_numpy(), "score_rate": weak["score_rate"].to_numpy(),
+                               "number": [names.question(s, x) for s, x in zip(weak["subject"], weak["item_id"])],
+                               "score_rate": weak["score_rate"].to_numpy(),
                                "cluster_score_rate": weak["cluster_score_rate"].to_numpy(),
                                "gap": weak["gap"].to_numpy()})
     worst_items = weak[weak["gap"] <= -GAP_RATE_POINTS]
     for subject, part in worst_items.groupby("subject", sort=False):
-        listed = [(i, -g * 100) for i, g in zip(part["item_id"].head(3), part["gap"].head(3))]
+        listed = [(names.question(subject, i), -g * 100) for i, g in zip(part["item_id"].head(3), part["gap"].head(3))]
         if zh:
             problems.append(f"{names.subject(subject)}小题得分率低于学区：" +
                             "、".join(f"{i}（{g:.1f} 个百分点）" for i, g in listed))
@@ -168,7 +170,7 @@ def _gaps(analysis: ExamAnalysis, names: Namer, mine: pd.DataFrame,
                             f"{subject}: excellent rate {-row.excellent_rate_diff * 100:.1f} points below the cluster")
     behind = classes[classes["above_mean_rate"] < GAP_ABOVE_MEAN]
     if len(behind):
-        ids = ("、" if zh else ", ").join(behind["group_id"].astype(str))
+        ids = ("、" if zh else ", ").join(behind["group_id"].map(names.class_))
         lines.append(f"总分平均分低于学区的班级：{ids}。" if zh else f"Classes whose total mean is below the cluster: {ids}.")
         problems.append(f"班级 {ids} 总分平均分低于学区" if zh else f"classes {ids}: total mean below the cluster")
     return lines, problems

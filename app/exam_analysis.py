@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.audience_reports import write_audience_reports
 from analysis.matrix import ABSENT_WORDS, score_values
 from analysis.appraisal import year_appraisal
 from analysis.exports import write_exam_figures, write_year_figures
@@ -23,10 +24,11 @@ from app.policies import ResolvedPolicy, resolve_exam_policy
 from app.stages import StageOutcome
 from models.bundles import export_tables
 from models.db import database_url, session_scope
-from models.scores import (SCORE_COLUMNS, cohort_exams_of, exams_of_year, items_for, mentor_pairs, previous_exam_of,
-                           scores_from_db)
+from models.exams import Exam
+from models.scores import (SCORE_COLUMNS, blueprints_for, cohort_exams_of, exams_of_year, items_for, mentor_pairs,
+                           previous_exam_of, responses_for, scores_from_db)
 
-ANALYSIS_TABLES = ["schools", "classes", "class_teachers", "teachers", "students"]
+ANALYSIS_TABLES = ["clusters", "schools", "classes", "class_teachers", "teachers", "students"]
 
 
 def read_scores_csv(path: Path) -> pd.DataFrame:
@@ -154,7 +156,12 @@ def load_exam_scores(url: str, exam_id: str, scores_file: str | None, previous_s
                     history.append((earlier, earlier_scores, items_for(session, earlier, set(earlier_scores["item_id"]))))
                 if previous_id and previous is not None:
                     history.append((previous_id, previous, previous_items))
-            items = items_for(session, exam_id, set(scores["item_id"])) if len(scores) else None
+            item_ids = set(scores["item_id"]) if len(scores) else set()
+            items = items_for(session, exam_id, item_ids) if len(scores) else None
+            responses = responses_for(session, exam_id, item_ids) if len(scores) else None  # 选项分析
+            blueprints = blueprints_for(session, exam_id)  # 双向细目表 of the locked papers
+            exam_names = {e.exam_id: e.name for e in (session.get(Exam, exam_id), session.get(Exam, previous_id or ""))
+                          if e is not None}
     except (OSError, ValueError) as error:
         raise ScoresProblem(str(error)) from None
     students = read_roster_csv(roster_file) if roster_file else tables.pop("students", None)
@@ -162,26 +169,44 @@ def load_exam_scores(url: str, exam_id: str, scores_file: str | None, previous_s
     return {"scores": scores, "previous": previous, "previous_id": previous_id, "items": items,
             "previous_items": previous_items, "roster": exam_roster(students, tables["classes"], scores),
             "attendance": read_attendance_csv(attendance_file) if attendance_file else None,
-            "history": history, **tables}
+            "history": history, "responses": responses, "blueprints": blueprints, "exam_names": exam_names,
+            **tables}
 
 
 def analyse(data: dict, policy: AnalysisPolicy) -> ExamAnalysis:
     """三率一分, attendance, bands, item analysis, horizontal and vertical comparison, borderline students,
     trends, teacher assessment. Data the analysis refuses is one ScoresProblem line, not a traceback."""
+    schools = data["schools"]
+    clusters = data.get("clusters")
+    if clusters is not None and len(clusters) and "name" in clusters:  # 学区名称 in the reports
+        schools = schools.merge(clusters[["cluster_id", "name"]].rename(columns={"name": "cluster_name"}),
+                                on="cluster_id", how="left")
     try:
-        return analyse_exam(data["scores"], data["items"], data["schools"], data["classes"], data["class_teachers"],
-                            previous_scores=data["previous"], policy=policy, previous_items=data["previous_items"],
-                            teachers=data["teachers"], roster=data.get("roster"), attendance=data.get("attendance"),
-                            history=data.get("history") or ())
+        result = analyse_exam(data["scores"], data["items"], schools, data["classes"], data["class_teachers"],
+                              previous_scores=data["previous"], policy=policy, previous_items=data["previous_items"],
+                              teachers=data["teachers"], roster=data.get("roster"), attendance=data.get("attendance"),
+                              history=data.get("history") or (), responses=data.get("responses"),
+                              blueprints=data.get("blueprints"))
     except ValueError as error:
         raise ScoresProblem(str(error)) from None
+    names = data.get("exam_names") or {}
+    result.exam_name = names.get(result.exam_id)
+    result.previous_exam_name = names.get(result.previous_exam_id) if result.previous_exam_id else None
+    return result
 
 
-def write_exam_reports(result: ExamAnalysis, out_dir: str | Path, lang: str) -> list[str]:
-    """HTML report, Excel workbook, school_summary.csv, item_stats.csv, per-school analysis skeletons, and the
-    figures' CSV files (participation, absentees, borderline, conversion, trends, transition: analysis/FORMAT.md)."""
-    return [str(p) for p in write_reports(result, Path(out_dir), lang=lang)] + \
+def write_exam_reports(result: ExamAnalysis, out_dir: str | Path, lang: str, *, audiences: str | None = None,
+                       pdf: str = "schools", notes: list[str] | None = None) -> list[str]:
+    """HTML report, Excel workbook, school_summary.csv, item_stats.csv, per-school analysis skeletons, the
+    figures' CSV files (participation, absentees, borderline, conversion, trends, transition: analysis/FORMAT.md),
+    and the reports for each audience (bureau, schools, classes, teachers, students' 成绩单; PDFs as `pdf` says:
+    none, schools or classes). `notes` collects why a part could not be written (no Chinese font for PDFs)."""
+    paths = [str(p) for p in write_reports(result, Path(out_dir), lang=lang)] + \
         [str(p) for p in write_exam_figures(result, out_dir)]
+    written = write_audience_reports(result, Path(out_dir), lang, audiences=audiences, pdf=pdf)
+    if notes is not None:
+        notes.extend(written.notes)
+    return paths + [str(p) for p in written.paths]
 
 
 def appraise_year(school_year: int, db_url: str | None = None, out_dir: str | Path = "out/appraisal",
@@ -244,7 +269,8 @@ def no_scores(exam_id: str) -> StageOutcome:
 def analyse_and_report(exam_id: str, db_url: str | None = None, out_dir: str = "out/report", lang: str = "zh",
                        scores_file: str | None = None, previous_scores_file: str | None = None,
                        policy_file: str | None = None, attendance_file: str | None = None,
-                       roster_file: str | None = None) -> StageOutcome:
+                       roster_file: str | None = None, audiences: str | None = None,
+                       pdf: str = "schools") -> StageOutcome:
     """The analysis of one joint exam, in-process (for `xuequ report`: no Prefect server for a quick report)."""
     url = database_url(db_url)
     policy = analysis_policy(url, exam_id, policy_file)  # before any work
@@ -253,6 +279,10 @@ def analyse_and_report(exam_id: str, db_url: str | None = None, out_dir: str = "
     if data["scores"].empty:
         return no_scores(exam_id)
     result = analyse(data, policy.policy)
-    files = write_exam_reports(result, out_dir, lang) + [write_policy_note(out_dir, policy, lang)]
-    return StageOutcome("analysis", "done", result.headline_markdown(lang=lang) + f"\n\n{policy.describe(lang)}",
-                        {"files": files, "policy": policy.record()})
+    notes: list[str] = []
+    files = write_exam_reports(result, out_dir, lang, audiences=audiences, pdf=pdf, notes=notes)
+    files.append(write_policy_note(out_dir, policy, lang))
+    message = result.headline_markdown(lang=lang) + f"\n\n{policy.describe(lang)}"
+    if notes:
+        message += "\n\n" + "\n".join(notes)
+    return StageOutcome("analysis", "done", message, {"files": files, "policy": policy.record(), "notes": notes})

@@ -3,7 +3,7 @@ cohort's previous exam."""
 from __future__ import annotations
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bundle.spec import EXPORT_COLUMNS
@@ -22,23 +22,65 @@ def scores_from_db(session: Session, exam_id: str) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=SCORE_COLUMNS)
 
 
+ITEM_COLUMNS = ["item_id", "subject", "max_score", "position", "item_type", "key", "knowledge_area", "cognitive_level"]
+
+
 def items_for(session: Session, exam_id: str, item_ids: set[str]) -> pd.DataFrame:
-    """The papers' items (item_id, subject, max_score): locked papers first, else the bank's entries."""
+    """The papers' items in paper order: item_id, subject, max_score, position (第 N 题), item_type,
+    key, knowledge_area, cognitive_level (the last four from the bank). Locked papers first, else the
+    bank's entries (then numbered in the bank's order)."""
     from models import Item, Paper, PaperItem
 
-    rows = list(session.execute(select(PaperItem.item_id, Paper.subject, PaperItem.max_score)
+    bank = (Item.item_type, Item.key, Item.knowledge_area, Item.cognitive_level)
+    rows: list[tuple] = list(session.execute(select(PaperItem.item_id, Paper.subject, PaperItem.max_score, PaperItem.position,
+                                       Item.item_type, func.coalesce(PaperItem.key, Item.key), Item.knowledge_area,
+                                       Item.cognitive_level)
                                 .join(Paper, Paper.paper_id == PaperItem.paper_id)
-                                .where(Paper.exam_id == exam_id, Paper.status == "locked")).all())
+                                .join(Item, Item.item_id == PaperItem.item_id)
+                                .where(Paper.exam_id == exam_id, Paper.status == "locked")
+                                .order_by(Paper.subject, Paper.form, PaperItem.position)).all())
     known = {r[0] for r in rows}
     missing = sorted(item_ids - known)
     for start in range(0, len(missing), 500):
-        rows += session.execute(select(Item.item_id, Item.subject, Item.max_score)
-                                .where(Item.item_id.in_(missing[start:start + 500]))).all()
-    items = pd.DataFrame([tuple(r) for r in rows], columns=["item_id", "subject", "max_score"])
+        rows += [(*r[:3], None, *r[3:]) for r in session.execute(
+            select(Item.item_id, Item.subject, Item.max_score, *bank)
+            .where(Item.item_id.in_(missing[start:start + 500])).order_by(Item.subject, Item.item_id)).all()]
+    items = pd.DataFrame([tuple(r) for r in rows], columns=ITEM_COLUMNS)
     unknown = item_ids - set(items["item_id"])
     if unknown:
         raise ValueError(f"scores name item(s) that are on no paper and not in the bank: {', '.join(sorted(unknown)[:10])}")
-    return items[items["item_id"].isin(item_ids)].drop_duplicates("item_id")
+    items = items[items["item_id"].isin(item_ids)].drop_duplicates("item_id")
+    if items["position"].isna().any():  # an item on no locked paper: number every paper in its order
+        items = items.drop(columns="position")
+    return items.reset_index(drop=True)
+
+
+def blueprints_for(session: Session, exam_id: str) -> dict[str, dict]:
+    """subject → the blueprint (双向细目表) of the exam's locked paper, as `Blueprint.to_dict()` stored it."""
+    from models import Paper
+
+    out: dict[str, dict] = {}
+    for paper in session.scalars(select(Paper).where(Paper.exam_id == exam_id, Paper.status == "locked")
+                                 .order_by(Paper.subject, Paper.form)):
+        blueprint = (paper.blueprint or {}).get("blueprint")
+        if isinstance(blueprint, dict) and paper.subject not in out:
+            out[paper.subject] = blueprint
+    return out
+
+
+def responses_for(session: Session, exam_id: str, item_ids: set[str]) -> pd.DataFrame | None:
+    """Students' raw answers to the exam's choice items (student_id, subject, item_id, answer), for the
+    option analysis (选项分析); None when none are stored."""
+    from models import Item, Response
+
+    rows = session.execute(select(Response.student_id, Response.subject, Response.item_id, Response.answer)
+                           .join(Item, Item.item_id == Response.item_id)
+                           .where(Response.exam_id == exam_id,
+                                  Item.item_type.in_(("single_choice", "multiple_choice")))).all()
+    if not rows:
+        return None
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["student_id", "subject", "item_id", "answer"])
+    return frame[frame["item_id"].isin(item_ids)].reset_index(drop=True)
 
 
 def previous_exam_of(session: Session, exam_id: str) -> str | None:

@@ -373,11 +373,25 @@ def report(
                                             "the database's; may name each student's primary school "
                                             "(primary_school_id, 小学–初中衔接)."),
     policy: Optional[Path] = typer.Option(None, "--policy", help="Analysis policy TOML (default policies/analysis.toml)."),
+    audiences: str = typer.Option("all", "--audiences",
+                                  help="Reports to write: all, or a comma list of bureau, schools, classes, teachers, "
+                                       "students (成绩单)."),
+    pdf: str = typer.Option("schools", "--pdf", help="PDFs: none, schools (bureau and each school, the default) or "
+                                                     "classes (also each class's report and score reports)."),
     db: DbOption = None,
     lang: LangOption = "zh",
 ) -> None:
     """Analyse a joint exam (三率一分, absentees, borderline students, item analysis, comparisons) and write its
     reports; or, with --year, the year's appraisal of teachers and classes and the bundled evaluation."""
+    from analysis.audience_reports import PDF_CHOICES, parse_audiences
+
+    try:
+        parse_audiences(audiences)
+        if pdf not in PDF_CHOICES:
+            raise ValueError(f"--pdf 只能是 {' / '.join(PDF_CHOICES)} | --pdf must be one of {', '.join(PDF_CHOICES)}")
+    except ValueError as error:
+        console.print(str(error), markup=False, highlight=False)
+        raise typer.Exit(code=2)
     from analysis.policy import load_policy
     from app.exam_analysis import analyse_and_report, appraise_year
     from service.policy_option import policy_or_exit
@@ -399,7 +413,8 @@ def report(
                                            previous_scores_file=str(previous_scores) if previous_scores else None,
                                            policy_file=str(policy) if policy else None,
                                            attendance_file=str(attendance) if attendance else None,
-                                           roster_file=str(students) if students else None))
+                                           roster_file=str(students) if students else None,
+                                           audiences=audiences, pdf=pdf))
     if year is not None:
         outcomes.append(appraise_year(year, out_dir=out, lang=lang, policy_file=str(policy) if policy else None,
                                       cluster_id=cluster))

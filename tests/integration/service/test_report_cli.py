@@ -47,6 +47,13 @@ def test_report_from_scores_files(tmp_path):
     html = (out / "report.html").read_text(encoding="utf-8")
     assert "优秀率" in html and "<script" in html and "http://" not in html.split("<body", 1)[1][:2000]
     assert (out / "item_stats.csv").exists() and (out / "analysis.xlsx").exists()
+    # the reports for each audience, by name: questions with their bank type (题型), schools' PDFs
+    bureau = (out / "bureau.html").read_text(encoding="utf-8")
+    assert "第1题" in bureau and "单选题" in bureau and "试卷质量分析" in bureau
+    school_ids = sorted(set(students["school_id"]))
+    assert all((out / "schools" / f"{s}.pdf").stat().st_size > 5_000 for s in school_ids)
+    assert (out / "bureau.pdf").exists() and (out / "index.html").exists()
+    assert list((out / "students").glob("*/*.html")) and list((out / "teachers").glob("*/*.html"))
 
     # the bureau stores its own analysis policy for the year and term: the next report uses it
     exam = tables["exams"].set_index("exam_id").loc[exam_id]
@@ -58,7 +65,8 @@ def test_report_from_scores_files(tmp_path):
     assert saved.exit_code == 0, saved.output
     again = runner.invoke(app, ["report", "--exam", exam_id, "--out", str(tmp_path / "report2"), "--db", db,
                                 "--scores", str(tmp_path / "scores.csv"),
-                                "--previous-scores", str(tmp_path / "previous.csv")])
+                                "--previous-scores", str(tmp_path / "previous.csv"), "--audiences", "bureau",
+                                "--pdf", "none"])
     assert again.exit_code == 0, again.output
     with open(tmp_path / "report2" / "school_summary.csv", encoding="utf-8-sig") as handle:
         stricter = list(csv.DictReader(handle))
@@ -68,6 +76,10 @@ def test_report_from_scores_files(tmp_path):
     assert all(after[k] <= before[k] for k in before) and sum(after.values()) < sum(before.values())
     # each report says which policy produced it
     assert "仓库默认文件 policies/analysis.toml" in (out / "policy.md").read_text(encoding="utf-8")
+    assert (tmp_path / "report2" / "bureau.html").exists() and not list((tmp_path / "report2" / "schools").glob("*.pdf"))
+    assert not (tmp_path / "report2" / "students").exists()
+    refused = runner.invoke(app, ["report", "--exam", exam_id, "--db", db, "--audiences", "parents"])
+    assert refused.exit_code == 2 and "parents" in refused.output
     note = (tmp_path / "report2" / "policy.md").read_text(encoding="utf-8")
     assert "考试分析政策 district" in note and "第 1 版" in note and "pass_fraction = 0.95" in note
 

@@ -58,15 +58,23 @@ def test_lsat_against_girth_and_pingouin(section):
         np.testing.assert_allclose(analysis.items["difficulty"], LSAT7_P, atol=5e-4)
 
 
-def _upper_lower_by_hand(matrix, max_scores, ids, fraction=0.27):
-    frame = pd.DataFrame(matrix)
-    frame["total"] = matrix.sum(axis=1)
-    frame["id"] = ids
-    frame = frame.sort_values(["total", "id"])
-    size = int(np.floor(fraction * len(frame) + 0.5))
-    lower, upper = frame.head(size), frame.tail(size)
-    k = matrix.shape[1]
-    return (upper[list(range(k))].mean().to_numpy() - lower[list(range(k))].mean().to_numpy()) / max_scores
+def group_weights_by_ranks(totals, fraction=0.27):
+    """Kelley's groups with the places at a cut shared by the tied students, written with ranks:
+    a student whose worst rank (ascending, "max") is within the n places is in; one whose best rank
+    ("min") is beyond them is out; the tied ones share the places left."""
+    totals = pd.Series(totals, dtype=float)
+    n = int(np.floor(fraction * len(totals) + 0.5))
+    weights = []
+    for values in (totals, -totals):  # lower group: ascending; upper group: descending
+        best, worst = values.rank(method="min"), values.rank(method="max")
+        tied = worst - best + 1
+        weights.append(((n - (best - 1)).clip(lower=0, upper=tied) / tied).to_numpy())
+    return weights[0], weights[1], n
+
+
+def _upper_lower_by_hand(matrix, max_scores, fraction=0.27):
+    lower, upper, n = group_weights_by_ranks(matrix.sum(axis=1), fraction)
+    return (upper @ matrix / n - lower @ matrix / n) / max_scores
 
 
 def test_polytomous_paper_against_formulas_and_girth(exam, analysis):
@@ -85,16 +93,17 @@ def test_polytomous_paper_against_formulas_and_girth(exam, analysis):
         paper_row = analysis.papers.set_index("subject").loc[subject]
         assert paper_row["alpha"] == pytest.approx(alpha, abs=1e-10)
         assert cronbach_alpha(x) == pytest.approx(alpha, abs=1e-10)
-        ids = data.student_ids[paper.students].astype(str)
-        np.testing.assert_allclose(got["discrimination_ul"], _upper_lower_by_hand(x, paper.max_scores, ids),
-                                   atol=1e-12)
+        np.testing.assert_allclose(got["discrimination_ul"], _upper_lower_by_hand(x, paper.max_scores), atol=1e-12)
+        np.testing.assert_allclose(got["item_total_r"], [np.corrcoef(x[:, j], total)[0, 1] for j in range(x.shape[1])],
+                                   atol=1e-10)
 
 
 def test_flags_follow_the_policy(analysis):
     policy = analysis.policy
     for row in analysis.items.itertuples():
         flags = set(filter(None, row.flags.split(";")))
-        assert ("low_discrimination" in flags) == (row.discrimination < policy.min_discrimination)
+        # Ebel's 0.2 guide is for the upper–lower index D, not for the corrected item–total r
+        assert ("low_discrimination" in flags) == (row.discrimination_ul < policy.min_discrimination)
         assert ("too_hard" in flags) == (row.difficulty < policy.min_difficulty)
         assert ("too_easy" in flags) == (row.difficulty > policy.max_difficulty)
     # the generator plants a non-discriminating item and a very easy item in every paper
@@ -108,7 +117,7 @@ def test_constant_item_has_no_discrimination():
     x[:, 2] = 1.0
     data = build_score_data(*long_scores(x))
     paper = data.papers["math"]
-    stats, figures = item_statistics(paper, np.arange(len(paper.students)), AnalysisPolicy())
+    stats, figures = item_statistics(paper, AnalysisPolicy())
     assert np.isnan(stats.loc[2, "discrimination"]) and "no_variance" in stats.loc[2, "flags"]
     assert "too_easy" in stats.loc[2, "flags"]
     assert np.isfinite(stats.loc[[0, 1, 3, 4], "discrimination"]).all()
@@ -119,19 +128,18 @@ def test_option_counts_match_a_crosstab(exam, analysis):
     paper = data.papers["math"]
     x = paper.matrix
     ids = data.student_ids[paper.students].astype(str)
-    frame = pd.DataFrame({"student_id": ids, "total": x.sum(axis=1)}).sort_values(["total", "student_id"])
-    size = int(np.floor(0.27 * len(frame) + 0.5))
-    group = pd.Series("middle", index=frame["student_id"])
-    group.iloc[:size] = "lower"
-    group.iloc[len(frame) - size:] = "upper"
+    lower, upper, _ = group_weights_by_ranks(x.sum(axis=1))
+    weights = pd.DataFrame({"lower": lower, "upper": upper, "middle": 1 - lower - upper}, index=ids)
     answers = exam.responses[exam.responses["subject"] == "math"].copy()
     answers["option"] = answers["answer"].replace("", "-")
-    answers["group"] = answers["student_id"].map(group)
-    expected = pd.crosstab([answers["item_id"], answers["option"]], answers["group"])
+    answers = answers.join(weights, on="student_id")
+    expected = answers.groupby(["item_id", "option"])[["upper", "middle", "lower"]].sum()
+    counts = answers.groupby(["item_id", "option"]).size()
     got = analysis.options[analysis.options["subject"] == "math"].set_index(["item_id", "option"])
     assert len(got) == len(expected)
     for column in ("upper", "middle", "lower"):
-        assert got.loc[expected.index, column].tolist() == expected[column].tolist()
+        np.testing.assert_allclose(got.loc[expected.index, column], expected[column], atol=1e-9)
+    assert got.loc[counts.index, "total"].tolist() == counts.tolist()
     keys = exam.items.set_index("item_id")["key"]
     assert (got.loc[got["is_key"]].index.get_level_values(0).map(keys) ==
             got.loc[got["is_key"]].index.get_level_values(1)).all()
