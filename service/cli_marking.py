@@ -219,9 +219,13 @@ def serve(db: DbOption = None, host: str = typer.Option("127.0.0.1", help="Addre
 
     use_db(db)  # the worker processes read XUEQU_DATABASE_URL
     if connections is not None:  # the budget divided between the workers, half kept open, half overflow
-        each = max(2, connections // max(1, workers))
-        os.environ["XUEQU_DB_POOL_SIZE"], os.environ["XUEQU_DB_MAX_OVERFLOW"] = str((each + 1) // 2), str(each // 2)
-    size, overflow = pool_settings()
+        size, overflow = worker_pool(connections, workers)
+        os.environ["XUEQU_DB_POOL_SIZE"], os.environ["XUEQU_DB_MAX_OVERFLOW"] = str(size), str(overflow)
+    try:
+        size, overflow = pool_settings()
+    except ValueError as error:
+        err_console.print(str(error), markup=False, highlight=False)
+        raise typer.Exit(code=2) from error
     console.print(f"marker API on http://{host}:{port}/docs ({workers} worker process(es), database connections "
                   f"{size} + {overflow} overflow each, at most {workers * (size + overflow)})")
     options = {"http": "httptools"} if _installed("httptools") else {}
@@ -229,6 +233,12 @@ def serve(db: DbOption = None, host: str = typer.Option("127.0.0.1", help="Addre
         options["loop"] = "uvloop"
     uvicorn.run("service.marker_api:app", host=host, port=port, workers=workers, log_level="warning",
                 **options)  # type: ignore[arg-type]
+
+
+def worker_pool(connections: int, workers: int) -> tuple[int, int]:
+    """Each worker's (pool_size, max_overflow) from a budget of connections for all of them together."""
+    each = max(2, connections // max(1, workers))
+    return (each + 1) // 2, each // 2
 
 
 def _installed(module: str) -> bool:
