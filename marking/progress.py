@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import threading
 
 import pandas as pd
 from sqlalchemy import func, select
@@ -331,13 +332,59 @@ def _group_counts(session: Session, exam_id: str, subject: str, item_group: str)
             "arbitrated": arbitrated}
 
 
+STALE_SECONDS = 20.0  # a group's full figures this old are still shown while fresh ones are computed
+_refreshing: set[tuple] = set()
+_refreshing_guard = threading.Lock()
+
+
 def group_figures(session: Session, exam_id: str, subject: str, item_group: str, *,
                   policy: MarkingPolicy | None = None, max_age: float = CACHE_SECONDS) -> tuple[dict, list[dict]]:
-    """A group's row of `marking_progress` (every GROUP_COLUMNS) and its registered markers' rows of
-    `marker_progress` (every MARKER_COLUMNS), read at most every `max_age` seconds per process."""
-    key = ("figures", str(session.get_bind().engine.url), exam_id, subject, item_group)
-    return _cached(key, max_age, lambda: _group_figures(session, exam_id, subject, item_group,  # type: ignore[return-value]
-                                                         policy or load_policy()))
+    """A group's row of `marking_progress` (every GROUP_COLUMNS, plus `as_of`: when the figures were read,
+    unix seconds) and its registered markers' rows of `marker_progress` (every MARKER_COLUMNS).
+
+    Read at most every `max_age` seconds per process. They take tens of milliseconds for a large group
+    (every mark of the group): figures older than that but younger than STALE_SECONDS are returned at
+    once while a thread reads fresh ones for the next call.
+    """
+    import time
+
+    policy = policy or load_policy()
+    bind = session.get_bind()
+    key = ("figures", str(bind.engine.url), exam_id, subject, item_group)
+
+    def compute(db: Session) -> tuple[dict, list[dict]]:
+        group, members = _group_figures(db, exam_id, subject, item_group, policy)
+        return {**group, "as_of": time.time()}, members
+
+    hit = _cache.get(key)
+    age = time.monotonic() - hit[0] if hit is not None else math.inf
+    if max_age > 0 and max_age <= age < STALE_SECONDS and hit is not None:
+        _refresh_in_background(key, bind.engine, compute)
+        return hit[1]  # type: ignore[return-value]
+    return _cached(key, max_age, lambda: compute(session))  # type: ignore[return-value]
+
+
+def _refresh_in_background(key: tuple, engine, compute) -> None:  # noqa: ANN001
+    import time
+
+    with _refreshing_guard:
+        if key in _refreshing:
+            return
+        _refreshing.add(key)
+
+    def run() -> None:
+        try:
+            with Session(bind=engine, expire_on_commit=False) as db:
+                value = compute(db)
+                db.commit()
+            _cache[key] = (time.monotonic(), value)
+        except Exception:  # noqa: BLE001  (the next call reads them itself)
+            _cache.pop(key, None)
+        finally:
+            with _refreshing_guard:
+                _refreshing.discard(key)
+
+    threading.Thread(target=run, name="progress-refresh", daemon=True).start()
 
 
 def _group_figures(session: Session, exam_id: str, subject: str, item_group: str,

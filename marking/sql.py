@@ -84,6 +84,7 @@ UPDATE marking_script SET marks_done = marks_done + :increment WHERE script_id =
 RETURNING marks_done, marks_needed
 """
 
+ASYNC_COMMIT = "SELECT set_config('synchronous_commit', 'off', true)"  # this transaction only
 SCRIPT_MARKS = "SELECT mark_id, kind, scores, marker_id, total FROM marking_mark WHERE script_id = :script"
 # The marks of the script a task belongs to: sent in the same pipeline as the submit statement, it runs
 # after it (and after any concurrent submitter it waited for) and so sees every mark of the script.

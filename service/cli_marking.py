@@ -332,9 +332,13 @@ def serve(db: DbOption = None, host: str = typer.Option("127.0.0.1", help="Addre
 
     use_db(db)  # the worker processes read XUEQU_DATABASE_URL
     if connections is not None:  # the budget divided between the workers, half kept open, half overflow
-        each = max(2, connections // max(1, workers))
-        os.environ["XUEQU_DB_POOL_SIZE"], os.environ["XUEQU_DB_MAX_OVERFLOW"] = str((each + 1) // 2), str(each // 2)
-    size, overflow = pool_settings()
+        size, overflow = worker_pool(connections, workers)
+        os.environ["XUEQU_DB_POOL_SIZE"], os.environ["XUEQU_DB_MAX_OVERFLOW"] = str(size), str(overflow)
+    try:
+        size, overflow = pool_settings()
+    except ValueError as error:
+        err_console.print(str(error), markup=False, highlight=False)
+        raise typer.Exit(code=2) from error
     console.print(f"marking pages on http://{host}:{port}/ (leaders: /leader); marker API under /api/v1 "
                   f"({workers} worker process(es), database connections {size} + {overflow} overflow each, "
                   f"at most {workers * (size + overflow)})")
@@ -343,6 +347,12 @@ def serve(db: DbOption = None, host: str = typer.Option("127.0.0.1", help="Addre
         options["loop"] = "uvloop"
     uvicorn.run("service.marker_site:app", host=host, port=port, workers=workers, log_level="warning",
                 **options)  # type: ignore[arg-type]
+
+
+def worker_pool(connections: int, workers: int) -> tuple[int, int]:
+    """Each worker's (pool_size, max_overflow) from a budget of connections for all of them together."""
+    each = max(2, connections // max(1, workers))
+    return (each + 1) // 2, each // 2
 
 
 def _installed(module: str) -> bool:

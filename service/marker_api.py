@@ -98,6 +98,9 @@ def _error(status: int, code: str, message: str | None = None, headers: dict[str
     return HTTPException(status, {"code": code, "message": message or MESSAGES[code]}, headers=headers)
 
 
+api_error = _error  # raise api_error(409, "some_code", "中文说明") from any route of the marker API
+
+
 # --- request and response bodies ------------------------------------------------------------------
 
 Score = Annotated[float, Field(allow_inf_nan=False)]
@@ -335,6 +338,13 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
                         lease_expires_at=lease.lease_expires_at, earlier_marks=earlier)
 
     # --- errors: one shape, Chinese messages, nothing from the database -------------------------------
+
+    async def call(request: Request, job: Callable[[Session, MarkerRef], T]) -> T:
+        """For routers included in this app (e.g. the quality-control calls): `job(session, marker)` for the
+        request's marker, authenticated, on one pooled connection in the API's thread pool."""
+        return await work(request.headers.get("authorization"), job)
+
+    app.state.call = call  # a route reaches it as request.app.state.call(request, job)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, error: StarletteHTTPException) -> JSONResponse:

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import math
+import threading
 
+from marking import progress
 from marking.policy import MarkingPolicy
 from marking.progress import (GROUP_COLUMNS, GROUP_COUNTS, MARKER_COLUMNS, group_counts, group_figures,
                               marker_figures, marker_progress, marking_progress)
-from marking.queue import lease_next
+from marking.queue import lease_next, release_lease
 from marking.simulate import run_simulated_marking, simulated_markers
 
 
@@ -46,6 +48,19 @@ def test_fast_figures_are_the_full_computations_figures(make_exam):
                     assert same(member[column], full_markers.loc[member["teacher_id"], column]), (member, column)
         for teacher, figures in fast_markers.items():
             assert all(same(v, full_markers.loc[teacher, k]) for k, v in figures.items()), teacher
+    # cached: a group's figures are read at most every few seconds; older ones are shown while a thread
+    # reads fresh ones (here: after the leader's lease is given back)
+    with exam.session() as session:
+        first, _ = group_figures(session, exam.exam_id, "math", "G1", policy=policy, max_age=60)
+        assert release_lease(session, leader, held.task_id)
+        assert group_figures(session, exam.exam_id, "math", "G1", policy=policy, max_age=60)[0] == first
+        key = ("figures", str(session.get_bind().engine.url), exam.exam_id, "math", "G1")
+        progress._cache[key] = (progress._cache[key][0] - 5, progress._cache[key][1])  # 5 s old
+        assert group_figures(session, exam.exam_id, "math", "G1", policy=policy, max_age=2)[0]["leased"] == 1
+        for thread in [t for t in threading.enumerate() if t.name == "progress-refresh"]:
+            thread.join(10)
+        fresh, _ = group_figures(session, exam.exam_id, "math", "G1", policy=policy, max_age=2)
+        assert fresh["leased"] == 0 and fresh["as_of"] > first["as_of"]
     # the exam exercised what the figures count: pairs, flags, finals, arbitrations waiting, a lease
     assert held is not None and full_groups.loc["G1", "leased"] == 1
     assert full_groups["final"].sum() > 0 and full_groups["waiting_arbitration"].sum() > 0
