@@ -885,7 +885,10 @@ def school_trend_table(analysis: ExamAnalysis, people: People) -> Table | None:
     if len(exams) >= 2:
         frame["change"] = frame[exams[-1]] - frame[exams[0]]
     lang = people.lang
-    headers = {"change": "变化" if _zh(lang) else "Change"}
+    known = {str(analysis.exam_id): getattr(analysis, "exam_name", None),
+             str(analysis.previous_exam_id): getattr(analysis, "previous_exam_name", None)}
+    headers: dict[str, str] = {"change": "变化" if _zh(lang) else "Change"}
+    headers.update({exam: str(known[exam]) for exam in exams if known.get(exam)})  # names where known
     table = Table.from_frame(frame, lang, headers=headers, title=L.column(value, lang))
     for r, cells in enumerate(table.rows):  # the exams' columns are named by exam: format them as `value`
         for c, column in enumerate(frame.columns[1:], start=1):
