@@ -33,11 +33,14 @@ class FillError(RuntimeError):
 
 
 def fill_site_session(ss: SiteSession, present: list[Present], pins: dict[str, Pin] | None = None,
-                      distinct_schools: bool = True, assist_only_school: str | None = None) -> list[tuple[str, str, str]]:
+                      distinct_schools: bool = True, assist_only_school: str | None = None,
+                      prefer_rooms: dict[str, str] | None = None) -> list[tuple[str, str, str]]:
     """(teacher_id, room_id or "" for reserves, role) for everybody present.
 
     Teachers of `assist_only_school` (the site's own school, under the tier own_school_assistant) are
-    placed only as assistants, each beside a chief of another school."""
+    placed only as assistants, each beside a chief of another school. `prefer_rooms` (teacher → room,
+    a replan's previous rooms) are kept where they can be: the rooms are then placed exactly, with as
+    many teachers in their preferred room as the rules allow."""
     pins = pins or {}
     if assist_only_school is not None:
         present = [Present(p.teacher_id, p.school_id, p.chief_ok and p.school_id != assist_only_school, p.seniority)
@@ -106,9 +109,9 @@ def fill_site_session(ss: SiteSession, present: list[Present], pins: dict[str, P
 
     # an own-school assistant sits beside a real chief of another school, never beside an unstaffed chief place
     apart = ({t for t in chiefs if t.startswith(PHANTOM)}, assist_only) if assist_only else (set(), set())
-    placed = _greedy_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct_schools, apart)
+    placed = None if prefer_rooms else _greedy_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct_schools, apart)
     if placed is None:
-        placed = _exact_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct_schools, apart)
+        placed = _exact_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct_schools, apart, prefer_rooms)
     rows = [(tid, room, "chief" if tid in chief_set else "assistant") for tid, room in placed.items()]
     rows += [(tid, "", "reserve") for tid in reserves]
     return rows
@@ -158,7 +161,8 @@ def _greedy_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct, apart=(s
     return {tid: room for room, members in rooms.items() for tid in members}
 
 
-def _exact_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct, apart=(set(), set())) -> dict[str, str]:
+def _exact_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct, apart=(set(), set()),
+                 prefer_rooms: dict[str, str] | None = None) -> dict[str, str]:
     model = cp_model.CpModel()
     people = chiefs + assistants
     x = {(t, r.room_id): model.new_bool_var(f"x[{t},{r.room_id}]") for t in people for r in ss.rooms}
@@ -180,6 +184,8 @@ def _exact_rooms(ss, chiefs, assistants, by_id, pinned_room, distinct, apart=(se
             for b in apart[1]:
                 if a in people and b in people:
                     model.add(x[a, r.room_id] + x[b, r.room_id] <= 1)
+    if prefer_rooms:
+        model.maximize(sum(x[t, r] for t, r in prefer_rooms.items() if (t, r) in x))
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_time_in_seconds = 10

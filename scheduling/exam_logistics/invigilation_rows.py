@@ -61,14 +61,17 @@ def plan_to_rows_tiered(facts: InvigilationFacts, plan: Plan, tiers: dict | None
         undisturbed = {tid: pin for tid, pin in kept.items()
                        if tid in pins or (pin.room_id or "") not in disturbed}
         roles_only = {tid: (pin if tid in pins else Pin(tid, e, j, pin.role)) for tid, pin in kept.items()}
+        rooms_before = {tid: pin.room_id for tid, pin in kept.items() if pin.room_id}
         placed: list[tuple[str, str, str]] | None = None
-        # previous room and role; then outside the rooms that lost someone; then roles; then only the real pins
-        for attempt in (kept, undisturbed, roles_only, pins):
+        # previous room and role; then outside the rooms that lost someone; then previous roles with as many
+        # previous rooms as the rules allow; then only the real pins, still preferring previous rooms
+        attempts = ((kept, None), (undisturbed, None), (roles_only, rooms_before), (pins, rooms_before), (pins, None))
+        for attempt, prefer in attempts:
             try:
-                placed = fill_site_session(ss, people, attempt, facts.policy.distinct_schools_in_room, own)
+                placed = fill_site_session(ss, people, attempt, facts.policy.distinct_schools_in_room, own, prefer)
                 break
             except FillError:
-                if attempt is pins:
+                if attempt is pins and prefer is None:
                     raise
         assert placed is not None  # the last attempt (the real pins alone) raises rather than place nobody
         for tid, room, role in placed:
