@@ -27,7 +27,7 @@ demo: install
 test: install services
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 services:
 	bash scripts/ensure_services.sh
