@@ -231,6 +231,14 @@ def _ok(value: float) -> bool:
     return not (isinstance(value, float) and math.isnan(value))
 
 
+def _share_below(kind: str, value: float, minimum: float, zh_what: str, en_what: str) -> Alert | None:
+    """An alert when a share (agreement, self-consistency, accuracy) is below its policy minimum."""
+    if not _ok(value) or value >= minimum - EPS:
+        return None
+    return Alert(kind, value, minimum, f"{zh_what} {value:.0%}，低于 {minimum:.0%}",
+                 f"{en_what} {value:.0%} is below {minimum:.0%}")
+
+
 def marker_alerts(marker: MarkerFigures, group: GroupFigures, quality: QualityPolicy, progress: ProgressPolicy, *,
                   trial_state: str | None = None) -> list[Alert]:
     """The alerts of one marker: each figure against its policy threshold, once there is enough to judge.
@@ -244,11 +252,10 @@ def marker_alerts(marker: MarkerFigures, group: GroupFigures, quality: QualityPo
         alerts.append(Alert("trial", 0.0, quality.trial_pass_share, "试评未通过，尚未正式评卷",
                             "failed the trial marking; not marking live"))
     if marker.paired >= progress.min_paired_marks and _ok(marker.agreement_rate):
-        if marker.agreement_rate < progress.min_agreement - EPS:
-            alerts.append(Alert("agreement", marker.agreement_rate, progress.min_agreement,
-                                f"与同评一致率 {marker.agreement_rate:.0%}，低于 {progress.min_agreement:.0%}",
-                                f"agreement with partner marks {marker.agreement_rate:.0%} is below "
-                                f"{progress.min_agreement:.0%}"))
+        low = _share_below("agreement", marker.agreement_rate, progress.min_agreement,
+                           "与同评一致率", "agreement with partner marks")
+        if low:
+            alerts.append(low)
         elif _ok(marker.third_rate) and marker.third_rate > quality.third_rate_max + EPS:
             alerts.append(Alert("third_rate", marker.third_rate, quality.third_rate_max,
                                 f"三评率 {marker.third_rate:.0%}，高于 {quality.third_rate_max:.0%}",
@@ -271,18 +278,14 @@ def marker_alerts(marker: MarkerFigures, group: GroupFigures, quality: QualityPo
                                 f"mean total {marker.mean_score:.1f} is {abs(deviation):.1f} "
                                 f"{'above' if deviation > 0 else 'below'} the group's {group.mean_score:.1f} "
                                 f"({en_side})"))
-    if marker.rechecks >= quality.min_checks_before_alerts and _ok(marker.self_consistency) \
-            and marker.self_consistency < quality.self_consistency_min - EPS:
-        alerts.append(Alert("self_consistency", marker.self_consistency, quality.self_consistency_min,
-                            f"回评一致率 {marker.self_consistency:.0%}，低于 {quality.self_consistency_min:.0%}",
-                            f"self-consistency on re-marks {marker.self_consistency:.0%} is below "
-                            f"{quality.self_consistency_min:.0%}"))
-    if marker.standards >= quality.min_checks_before_alerts and _ok(marker.standard_accuracy) \
-            and marker.standard_accuracy < quality.standard_accuracy_min - EPS:
-        alerts.append(Alert("standard_accuracy", marker.standard_accuracy, quality.standard_accuracy_min,
-                            f"标准卷准确率 {marker.standard_accuracy:.0%}，低于 {quality.standard_accuracy_min:.0%}",
-                            f"accuracy on standard scripts {marker.standard_accuracy:.0%} is below "
-                            f"{quality.standard_accuracy_min:.0%}"))
+    for kind, count, value, minimum, zh, en in (
+            ("self_consistency", marker.rechecks, marker.self_consistency, quality.self_consistency_min,
+             "回评一致率", "self-consistency on re-marks"),
+            ("standard_accuracy", marker.standards, marker.standard_accuracy, quality.standard_accuracy_min,
+             "标准卷准确率", "accuracy on standard scripts")):
+        low = _share_below(kind, value, minimum, zh, en) if count >= quality.min_checks_before_alerts else None
+        if low:
+            alerts.append(low)
     if enough and _ok(marker.median_seconds) and _ok(group.median_seconds) and group.median_seconds > 0:
         speed = marker.median_seconds / group.median_seconds
         if speed < quality.fast_ratio_min - EPS:
