@@ -14,6 +14,8 @@
   let features = {};
   let retry = null;
   let lastKind = null;
+  let lastProgress = null;  // the last /me/progress
+  let sentSinceProgress = 0;  // scripts sent since then (counted here until the next refresh)
 
   function $(id) { return document.getElementById(id); }
 
@@ -50,6 +52,11 @@
       wait(XM.describe(error), 15);
       return;
     }
+    await follow(answer);
+  }
+
+  // What /next answered, or a submit's "next" (the same shape): a script, or why there is none now.
+  async function follow(answer) {
     if (answer.task) { showTask(answer.task); return; }
     if (answer.paused) {  // {"task": null, "paused": true, "code": "paused|trial_failed|…", "reason": "…"}
       if (String(answer.code || "").startsWith("trial") && await trialOver()) { return; }
@@ -111,7 +118,8 @@
     const done = task;
     let result;
     try {
-      result = await XM.call("POST", "/tasks/" + done.task_id + "/marks", {scores: scores, seconds: seconds});
+      // one request per script: the mark, and the next script leased in the same call
+      result = await XM.call("POST", "/tasks/" + done.task_id + "/marks", {scores: scores, seconds: seconds, next: true});
     } catch (error) {
       if (error.status === 409) {  // the lease ran out or the script was settled meanwhile: the next one
         XM.toast(XM.describe(error), "problem");
@@ -123,8 +131,10 @@
     }
     forget();
     XM.toast(t(result.duplicate ? "sent_again" : "sent", {code: done.code}));
-    refreshProgress();
-    next();
+    if (!result.duplicate) { sentSinceProgress += 1; }
+    // the figures from the server every 10th script (and every 30 s); my count in between from here
+    if (sentSinceProgress >= 10) { refreshProgress(); } else { showProgress(); }
+    if (result.next) { await follow(result.next); } else { next(); }
   }
 
   async function release() {
@@ -146,9 +156,16 @@
   async function refreshProgress() {
     let progress;
     try { progress = await XM.call("GET", "/me/progress"); } catch (error) { return; }
-    const mine = progress.marker || {};
-    const group = progress.group || {};
-    const marks = (mine.marks || 0) + (mine.third_marks || 0) + (mine.arbitrations || 0);
+    lastProgress = progress;
+    sentSinceProgress = 0;
+    showProgress();
+  }
+
+  function showProgress() {
+    if (!lastProgress) { return; }
+    const mine = lastProgress.marker || {};
+    const group = lastProgress.group || {};
+    const marks = (mine.marks || 0) + (mine.third_marks || 0) + (mine.arbitrations || 0) + sentSinceProgress;
     const parts = [t("my_marks", {n: marks})];
     if (mine.marks_per_hour) { parts.push(t("my_speed", {n: XM.num(mine.marks_per_hour, 0)})); }
     if (mine.median_seconds) { parts.push(t("my_median", {n: XM.num(mine.median_seconds, 0)})); }

@@ -55,6 +55,29 @@ def test_login_next_submit_and_progress(small_exam, client):
     assert progress["group"]["scripts"] == 12 and progress["group"]["final"] == 0
 
 
+def test_a_submit_can_lease_the_next_script_in_the_same_request(small_exam, client):
+    teacher = "S-SCH1-Q7-M1"
+    task = client.post("/api/v1/next", headers=auth(small_exam, teacher)).json()["task"]
+    seen = []
+    while task is not None:
+        seen.append(task["task_id"])
+        answer = client.post(f"/api/v1/tasks/{task['task_id']}/marks", headers=auth(small_exam, teacher),
+                             json={"scores": {"S-I07": 6}, "seconds": 30, "next": True}).json()
+        assert answer["task_id"] == seen[-1] and answer["duplicate"] is False and answer["next"]["paused"] is False
+        task = answer["next"]["task"]
+        if task is not None:  # the script is leased: a reload (/next) shows the same one
+            assert client.post("/api/v1/next", headers=auth(small_exam, teacher)).json()["task"]["task_id"] == \
+                task["task_id"]
+            assert "SCH" not in str(task) and "student" not in str(task)
+    assert len(seen) == len(set(seen)) > 1
+    with small_exam.session() as session:
+        assert session.scalar(select(func.count()).select_from(MarkingMark)) == len(seen)
+    # without "next" the answer is the mark alone
+    again = client.post(f"/api/v1/tasks/{seen[-1]}/marks", headers=auth(small_exam, teacher),
+                        json={"scores": {"S-I07": 6}}).json()
+    assert again["duplicate"] is True and again["next"] is None
+
+
 def test_markers_only_touch_their_own_groups_work(small_exam, client):
     q7, other_q7, g1 = "S-SCH1-Q7-M1", "S-SCH1-Q7-M2", "S-SCH2-G1-M1"
     task = client.post("/api/v1/next", headers=auth(small_exam, q7)).json()["task"]

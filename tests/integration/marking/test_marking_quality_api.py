@@ -205,11 +205,17 @@ def test_trial_marking_before_live_marking(make_exam):
         assert live["kind"] in ("first", "second")  # passed: live marking
 
         # a marker far off the experts fails, retakes once on the next trial scripts, then the leader decides
-        for _ in range(2):
-            task = trial_task(poor)["task"]
-            mark(poor, task, 10 - expert[task["answers"]["S-I01"].split()[-1]])
+        task = trial_task(poor)["task"]
+        mark(poor, task, 10 - expert[task["answers"]["S-I01"].split()[-1]])
+        task = trial_task(poor)["task"]
+        # the last trial script, sent with "next": the answer already says why there is no next script
+        answer = client.post(f"/api/v1/tasks/{task['task_id']}/marks", headers=auth(exam, poor),
+                             json={"scores": {"S-I01": 10 - expert[task["answers"]["S-I01"].split()[-1]]},
+                                   "seconds": 30, "next": True}).json()
+        assert answer["script_status"] == "trial" and answer["next"]["paused"] is True
         blocked = trial_task(poor)
         assert blocked["task"] is None and blocked["code"] == "trial_failed" and "可重新试评" in blocked["reason"]
+        assert {k: answer["next"][k] for k in blocked} == blocked
         assert client.get("/api/v1/trial", headers=auth(exam, poor)).json()["retakes_left"] == 1
         retake = client.post("/api/v1/trial/retake", headers=auth(exam, poor)).json()
         assert (retake["state"], retake["round"], retake["total"], retake["done"]) == ("in_progress", 2, 2, 0)
