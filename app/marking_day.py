@@ -83,17 +83,43 @@ def best_effort_note(url: str, exam_id: str) -> str:
             f"they may take longer than planned")
 
 
-def open_queue(url: str, exam_id: str) -> str:
-    """Anonymous scripts and their marking tasks (idempotent), and the plan's markers registered."""
+TOKENS_FILE = "marker_tokens.csv"  # the login tokens issued by the season's registration (private)
+
+
+def open_queue(url: str, exam_id: str, out_dir: str | Path | None = None) -> str:
+    """Anonymous scripts and their marking tasks (idempotent), and the plan's markers registered.
+
+    The tokens of newly registered markers are shown only once: they go to `out_dir/marker_tokens.csv`
+    (added to what an earlier run wrote there), so the office can hand them out; registered markers keep
+    theirs (the database holds only hashes)."""
     from marking import open_marking, register_markers
 
     plan = marking_plan(url, exam_id)
+    issued = pd.DataFrame()
     with session_scope(url) as session:
         report = open_marking(session, exam_id)
         if len(plan):
-            register_markers(session, exam_id, plan)
-    return (f"queue: {report.scripts} new scripts ({report.double_marked} double marked), {report.tasks} tasks, "
-            f"{report.already_open} already open; {len(plan)} markers")
+            issued = register_markers(session, exam_id, plan)
+    message = (f"queue: {report.scripts} new scripts ({report.double_marked} double marked), {report.tasks} tasks, "
+               f"{report.already_open} already open; {len(plan)} markers")
+    new = issued[issued["token"].notna()] if len(issued) else issued
+    if len(new) and out_dir is not None:
+        path = write_new_tokens(Path(out_dir) / TOKENS_FILE, new[["teacher_id", "subject", "item_group", "role",
+                                                                   "token"]])
+        message += f"; {len(new)} new login token(s) in {path} (keep it private)"
+    elif len(new):
+        message += f"; {len(new)} new marker(s): issue their tokens with `xuequ marking token`"
+    return message
+
+
+def write_new_tokens(path: Path, new: pd.DataFrame) -> Path:
+    """Add newly issued tokens to the tokens file (a teacher's row replaced by their newest token)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        earlier = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+        new = pd.concat([earlier[~earlier["teacher_id"].isin(new["teacher_id"])], new], ignore_index=True)
+    safe_frame(new).to_csv(path, index=False, encoding="utf-8-sig")
+    return path
 
 
 def remaining(url: str, exam_id: str) -> int:
@@ -278,7 +304,7 @@ def run_marking(exam_id: str, db_url: str | None = None, out_dir: str = "out/mar
     note = best_effort_note(url, exam_id)
     if note:
         say(note)
-    say(open_queue(url, exam_id))
+    say(open_queue(url, exam_id, out_dir))
     assists = fill_in_plan(url, exam_id)
     subject_names, school_names = display_names(url)
     stated = [c.zh(subject_names, school_names) for c in assists.cases]

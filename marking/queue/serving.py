@@ -180,5 +180,5 @@ def arbitration_rows(session: Session, marker: MarkerRef) -> list[dict]:
                     "ORDER BY mark_id", {f"s{k}": s for k, s in enumerate(scripts)}).fetchall():
                 marks.setdefault(script_id, []).append({"kind": kind, "scores": Driver.loads(scores), "total": total})
     return [{"task_id": task_id, "code": code, "state": state, "items": list(Driver.loads(items) or []),
-             "own_school": school_id == marker.school_id, "marks": marks.get(script_id, [])}
+             "recused": school_id == marker.school_id, "marks": marks.get(script_id, [])}
             for task_id, script_id, code, state, items, school_id in tasks]

@@ -139,7 +139,7 @@ MARKING_TEXTS: dict[str, tuple[str, str]] = {
                                "Nothing left for you to arbitrate (your own school's scripts go to another leader)."),
     "arb_state_waiting": ("待仲裁", "waiting"),
     "arb_state_leased": ("仲裁中", "being arbitrated"),
-    "own_school": ("本校答卷：由外校题组长仲裁", "your school's script: another leader arbitrates"),
+    "recused": ("回避：由其他题组长仲裁", "recused: another leader arbitrates"),
     "waiting_n": ("{n} 份待处理", "{n} waiting"),
     "none_waiting": ("暂无。", "None."),
     "state": ("状态", "State"),

@@ -131,9 +131,9 @@
         return {text: XM.num(mark.total), class: "num", title: detail};
       };
       body.append(row([script.code, t("arb_state_" + script.state), cell("first"), cell("second"), cell("third"),
-                       script.own_school ? t("own_school") : ""], {"data-code": script.code}));
+                       script.recused ? t("recused") : ""], {"data-code": script.code}));
     });
-    $("ld-arbitrate").disabled = !scripts.some(function (s) { return s.state === "waiting" && !s.own_school; });
+    $("ld-arbitrate").disabled = !scripts.some(function (s) { return s.state === "waiting" && !s.recused; });
   }
 
   async function arbitrateNext() {

@@ -115,9 +115,9 @@ def test_leaders_see_and_work_the_arbitration_queue(make_exam):
         queue = client.get("/api/v1/arbitration", headers=auth(exam, leader)).json()
         assert queue["waiting"] == 1
         [waiting] = queue["scripts"]
-        assert sorted(m["scores"]["S-I01"] for m in waiting["marks"]) == [1, 5, 9] and not waiting["own_school"]
+        assert sorted(m["scores"]["S-I01"] for m in waiting["marks"]) == [1, 5, 9] and not waiting["recused"]
         own = client.get("/api/v1/arbitration", headers=auth(exam, "S-SCH1-Q1-L1")).json()
-        assert own["scripts"][0]["own_school"] is True
+        assert own["scripts"][0]["recused"] is True
         assert client.post("/api/v1/arbitration/next", headers=auth(exam, "S-SCH1-Q1-L1")).json()["task"] is None
         task = client.post("/api/v1/arbitration/next", headers=auth(exam, leader)).json()["task"]
         assert task["kind"] == "arbitration" and len(task["earlier_marks"]) == 3

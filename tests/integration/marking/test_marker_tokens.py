@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from marking.queue import register_markers, reissue_token
 from marking.sample import SampleItem
 from models import MarkingAssignment, Plan
 from models.db import session_scope
+from models.district import Teacher
 from models.marking import Marker, MarkingTask
 from service.cli_marking import app as marking_cli
 from service.marker_api import create_app
@@ -68,6 +70,30 @@ def test_running_the_season_again_keeps_every_token_and_lease(migrated_db, tmp_p
     with session_scope(exam.url) as session:
         report = register_markers(session, exam.exam_id, moved)
     assert set(report["status"]) == {"kept"} and report["token"].isna().all()
+
+
+def test_the_seasons_first_registration_hands_the_new_tokens_out(migrated_db, tmp_path):
+    exam = open_exam(migrated_db, students_per_school=2, items=ONE_ITEM)
+    plan = exam.sample.plan
+    newcomer = "S-SCH1-Q1-NEW"
+    with session_scope(exam.url) as session:  # a teacher the marking plan adds, not registered yet
+        session.add(Teacher(teacher_id=newcomer, school_id="S-SCH1", name="新来的阅卷老师", subject="math",
+                            role="teacher", backbone=False, famous=False, years_at_school=3, teaching_years=5,
+                            birth_year=1990, volunteer=False))
+    extra = plan[plan["teacher_id"] == exam.markers("Q1", school="S-SCH1")[0].teacher_id].copy()
+    extra["teacher_id"] = newcomer
+    _store_plan(exam.url, exam.exam_id, pd.concat([plan, extra], ignore_index=True))
+    said: list[str] = []
+    run_marking(exam.exam_id, exam.url, out_dir=str(tmp_path), deadline_s=0, say=said.append)
+    tokens = pd.read_csv(tmp_path / "marker_tokens.csv", dtype=str, encoding="utf-8-sig")
+    assert list(tokens["teacher_id"]) == [newcomer]  # only the new marker: the others keep theirs
+    assert any("marker_tokens.csv" in line for line in said)
+    with TestClient(create_app(exam.url, policy=exam.policy)) as client:
+        me = client.get("/api/v1/me", headers={"Authorization": f"Bearer {tokens['token'][0]}"})
+        assert me.status_code == 200 and me.json()["teacher_name"] == "新来的阅卷老师"
+    run_marking(exam.exam_id, exam.url, out_dir=str(tmp_path), deadline_s=0, say=lambda _: None)
+    again = pd.read_csv(tmp_path / "marker_tokens.csv", dtype=str, encoding="utf-8-sig")
+    assert again.equals(tokens)  # a rerun issues nothing and keeps the file
 
 
 def test_a_reissued_token_replaces_the_old_one_and_a_token_ends_with_the_window(migrated_db):
