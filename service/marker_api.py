@@ -9,7 +9,9 @@ group's work and never a student's name or id nor a school (密封): a script is
     POST /api/v1/login                     {"token": ...} -> who I am
     GET  /api/v1/me                        who I am (exam, group, role, name, when my token expires)
     POST /api/v1/next                      lease my next script (the same one again if I hold one)
-    POST /api/v1/tasks/{task_id}/marks     {"scores": {item_id: score}, "seconds": 42} (idempotent)
+    POST /api/v1/tasks/{task_id}/marks     {"scores": {item_id: score}, "seconds": 42} (idempotent);
+                                           with "next": true the answer's "next" is the next script (as
+                                           /next answers): one request per script, what the page does
     POST /api/v1/tasks/{task_id}/release   give a script back unmarked
     GET  /api/v1/scans/{key}               a scanned answer of a script I hold (leaders: of my group)
     GET  /api/v1/me/progress               my marks, speed, agreement with my partner marks; my group
