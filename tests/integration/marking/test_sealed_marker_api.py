@@ -2,7 +2,7 @@
 
 A small exam whose scanned answers sit at paths that name the student (`scan/<exam>/<学籍号>/<题号>.png`,
 as a scanning centre might store them), with students' names, classes and schools of their own,
-is marked through the API: login, me, next, the scanned images, submit, a third mark, the
+is marked through the API: login, me, next, the scanned images, submit (with the next script), a third mark, the
 arbitration queue and arbitration, progress, and every kind of error. Every field of every response
 (and every header) is checked against the student table's ids, names, schools and classes.
 """
@@ -92,8 +92,10 @@ def test_no_marker_response_names_a_student_class_or_school(migrated_db, tmp_pat
         assert api("GET", "scans/NOSUCHCODE1-1", first).status_code == 404
         assert api("GET", "scans/../../etc/passwd", first).status_code == 404
         scores = {"Q-I01": 1, "Q-I02": 0}
-        assert api("POST", f"tasks/{task['task_id']}/marks", first, json={"scores": scores, "seconds": 30}).status_code \
-            == 200
+        # the page's path: the submit brings the next script (its fields are checked like /next's)
+        marked = api("POST", f"tasks/{task['task_id']}/marks", first, json={"scores": scores, "seconds": 30,
+                                                                             "next": True})
+        assert marked.status_code == 200 and marked.json()["next"]["task"]["code"] != task["code"]
         # second and third marks (of other schools than the script's) disagree: the script goes to arbitration
         with exam.session() as session:
             school = session.scalar(select(MarkingScript.school_id).where(MarkingScript.code == task["code"]))
