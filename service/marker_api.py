@@ -269,7 +269,9 @@ def create_app(url: str | None = None, *, policy: MarkingPolicy | None = None, p
         if "engine" in state:
             state["engine"].dispose()
 
-    app = FastAPI(title="xuequ marker API (阅卷)", version="1", lifespan=lifespan)
+    # no /docs nor /redoc of FastAPI's: they load Swagger UI and ReDoc from a CDN (blank offline); the
+    # console and `xuequ marking serve` list the calls on pages of their own
+    app = FastAPI(title="xuequ marker API (阅卷)", version="1", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.add_middleware(BodyLimit)
 
     def engine() -> Engine:

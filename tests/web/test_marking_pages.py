@@ -220,6 +220,10 @@ def test_xuequ_marking_serve_serves_the_pages_beside_the_api(shared):
         english = client.get("/?lang=en")
         assert "Sign in to mark" in english.text and english.cookies.get("xuequ_marking_lang") == "en"
         assert "Sign in to mark" in client.get("/leader").text  # the choice is kept
+        for path in ("/docs", "/redoc"):  # FastAPI's would load Swagger UI / ReDoc from a CDN
+            docs = client.get(path, params={"lang": "zh"}).text
+            assert "阅卷接口说明" in docs and "/api/v1/tasks/{task_id}/marks" in docs and "cdn" not in docs.lower()
+            assert not re.search(r'(src|href)="(https?:)?//', docs)
     from fastapi.testclient import TestClient
 
     with TestClient(site, root_path="/marking-room") as behind:  # behind a proxy at /marking-room: the prefix first

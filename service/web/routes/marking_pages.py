@@ -135,4 +135,27 @@ def standalone_pages() -> APIRouter:
     def leader(request: Request):
         return serve(request, "leader")
 
+    @pages.get("/docs", include_in_schema=False)
+    @pages.get("/redoc", include_in_schema=False)
+    def api_docs(request: Request):
+        """FastAPI's own /docs and /redoc load Swagger UI or ReDoc from a CDN (blank offline): the calls
+        listed here from the OpenAPI schema instead, as the console's /docs does."""
+        from html import escape
+
+        from fastapi.responses import HTMLResponse
+
+        from service.web.routes.api import endpoints
+
+        root = request.scope.get("root_path", "")
+        english = request.query_params.get("lang", request.cookies.get(LANG_COOKIE)) == "en"
+        title = "xuequ marker API" if english else "阅卷接口说明（xuequ marker API）"
+        rows = "".join(f"<tr><td><code>{escape(e['method'])}</code></td><td><code>{escape(root + e['path'])}"
+                       f"</code></td><td>{escape(e['summary'])}</td></tr>" for e in endpoints(request.app.openapi()))
+        head = ("Method", "Path", "What it does") if english else ("方法", "地址", "说明")
+        return HTMLResponse(
+            f'<!doctype html><html lang="{"en" if english else "zh-CN"}"><head><meta charset="utf-8">'
+            f'<title>{title}</title><link rel="stylesheet" href="{root}/static/console.css"></head><body><main>'
+            f'<h1>{title}</h1><p><a href="{root}/openapi.json">openapi.json</a></p><table class="grid"><thead><tr>'
+            + "".join(f"<th>{h}</th>" for h in head) + f"</tr></thead><tbody>{rows}</tbody></table></main></body></html>")
+
     return pages
