@@ -60,13 +60,52 @@ def live(tmp_path_factory) -> Iterator[LiveMarking]:
 
     from marking.policy import MarkingPolicy
 
-    url = f"sqlite:///{tmp_path_factory.mktemp('marking-live') / 'marking.db'}"
+    folder = tmp_path_factory.mktemp("marking-live")
+    url = f"sqlite:///{folder / 'marking.db'}"
     data = build_marking(url, arbitrations=True)
+    scan_root = write_scans(url, folder / "scans")
     flag_early = MarkingPolicy.from_dict({"progress": {"min_paired_marks": 1}})  # the site's leader sees flags
-    with serve_app(create_app(url, secret_key=SECRET)) as console, \
-            serve_app(create_site(url, policy=flag_early)) as site:
-        yield LiveMarking(data, console, site)
-    dispose_engines(url)
+    before = os.environ.get("XUEQU_SCAN_ROOT")
+    os.environ["XUEQU_SCAN_ROOT"] = str(scan_root)  # the console's marker API reads it per request
+    try:
+        with serve_app(create_app(url, secret_key=SECRET)) as console, \
+                serve_app(create_site(url, policy=flag_early)) as site:
+            yield LiveMarking(data, console, site)
+    finally:
+        if before is None:
+            os.environ.pop("XUEQU_SCAN_ROOT", None)
+        else:
+            os.environ["XUEQU_SCAN_ROOT"] = before
+        dispose_engines(url)
+
+
+def write_scans(url: str, root: Path) -> Path:
+    """A scanned answer sheet (a handwritten-looking image) for every response that names one."""
+    from PIL import Image, ImageDraw, ImageFont
+    from sqlalchemy import select
+
+    from analysis.pdf_font import FontUnavailable, find_font
+    from marking.scans import is_scan
+    from models.db import session_scope
+    from models.exams import Response
+
+    try:
+        source = find_font()
+        font = ImageFont.truetype(str(source.path), 30, index=source.face)
+    except (FontUnavailable, OSError):
+        font = ImageFont.load_default()
+    lines = ["6. 解：由题意得 2x + 3 = 11，", "    2x = 8，", "    x = 4。", "答：x 的值为 4。"]
+    with session_scope(url) as session:
+        refs = [r for r in session.scalars(select(Response.answer)) if is_scan(r)]
+    for ref in refs:
+        image = Image.new("RGB", (900, 260), "#fbfaf5")
+        draw = ImageDraw.Draw(image)
+        for k, line in enumerate(lines):
+            draw.text((30, 24 + 56 * k), line, fill="#1d2a6b", font=font)
+        path = root / ref
+        path.parent.mkdir(parents=True, exist_ok=True)
+        image.save(path)
+    return root
 
 
 @pytest.fixture
@@ -239,7 +278,7 @@ def test_a_marker_signs_in_with_the_token_where_the_api_serves_and_a_leader_arbi
         rows = page.locator("#ld-arb-table tbody tr")
         expect(rows).to_have_count(6)
         expect(page.locator("#ld-arb-count")).to_have_text("6 份待处理")
-        assert page.locator("#ld-arb-table tbody tr", has_text="本校答卷").count() == 2  # two of its school's
+        assert page.locator("#ld-arb-table tbody tr", has_text="回避").count() == 2  # two of its school's
         assert [c.strip() for c in rows.first.locator("td").all_inner_texts()[2:5]] == ["1", "9", "5"]
         markers = page.locator("#ld-marker-table tbody tr")
         expect(markers).to_have_count(8)  # the group's markers and leaders
