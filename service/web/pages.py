@@ -22,7 +22,8 @@ def nav_items(viewer: Viewer | None) -> list[tuple[str, str]]:
     if not viewer.scope.reads_district:
         return [("/mark", "marking_nav"), ("/account", "account")]
     enrollment = [("/enrollment", "enrollment")] if viewer.role == "bureau" else []
-    return [("/district", "district"), ("/term", "rosters"), ("/exams", "exams"), ("/office/ledger", "ledger_nav"),
+    return [("/district", "district"), ("/term", "rosters"), ("/exams", "exams"), ("/office/calendar", "calendar_nav"),
+            ("/office/ledger", "ledger_nav"),
             *enrollment, ("/account", "account")]
 
 
