@@ -56,7 +56,7 @@ OFFICE_TEXTS: dict[str, tuple[str, str]] = {
     "decision_new": ("记录决议", "Record a decision"),
     "decision_text": ("决议内容", "Decision"),
     "decision_add": ("记录此项决议", "Record this decision"),
-    "decision_added": ("决议 {id} 已记录。", "Decision {id} recorded."),
+    "decision_added": ("决议已记录：{text}", "Decision recorded: {text}"),
     "minutes_upload": ("或上传会议纪要的 decisions.csv（整份替换本次会议的决议）",
                        "Or upload the minutes' decisions.csv (replaces this meeting's decisions)"),
     "minutes_button": ("上传", "Upload"),
@@ -67,10 +67,10 @@ OFFICE_TEXTS: dict[str, tuple[str, str]] = {
     "decision_mark_done": ("已完成", "Done"),
     "decision_mark_late": ("逾期", "Late"),
     "decision_reason": ("逾期原因", "Reason it is late"),
-    "decision_state_changed": ("决议 {id}：{state}", "Decision {id}: {state}"),
+    "decision_state_changed": ("决议“{text}”：{state}", "Decision “{text}”: {state}"),
     # the activity calendar page (office_calendar.py)
     "calendar_nav": ("学区活动", "Activities"),
-    "calendar_title": ("{cluster}学区活动日历：{term}", "{cluster} activity calendar: {term}"),
+    "calendar_title": ("{cluster}活动日历：{term}", "{cluster} activity calendar: {term}"),
     "calendar_clusters": ("各学区活动日历", "Clusters' activity calendars"),
     "cal_plan_button": ("排出本学期活动", "Plan this term's activities"),
     "cal_replan_button": ("重新排出本学期活动", "Plan this term's activities again"),
@@ -136,5 +136,6 @@ OFFICE_TEXTS: dict[str, tuple[str, str]] = {
                           "{name}'s subscription address is regenerated; the old one no longer works."),
     "cal_only_school": ("仅显示与本校（{school}）有关的活动。", "Only activities concerning your school ({school}) are shown."),
     "term_month": ("{year}年{month}月", "{year}-{month}"),
+    "cal_jump": ("下载与手机订阅 ↓", "Downloads and phone subscriptions ↓"),
     "cal_link": ("学区活动日历", "Activity calendar"),
 }

@@ -263,7 +263,7 @@ def test_meetings_from_the_page_with_messages_for_bad_input(console):
                           data={"csrf_token": token, "text": "统一期中命题", "host_school_id": "S1",
                                 "assisting_school_ids": ["S2", "S3"], "due": "2026-10-30"})
     words = text_of(decided.text)
-    assert f"决议 {meeting}-1 已记录" in words
+    assert "决议已记录：统一期中命题" in words
     assert "统一期中命题 实验小学 城关镇第二小学、李庄乡中心小学 2026-10-30" in words
 
     state = f"/office/C1/decisions/{meeting}-1/state"
@@ -272,7 +272,7 @@ def test_meetings_from_the_page_with_messages_for_bad_input(console):
     late = office.post(state, data={"csrf_token": token, "status": "late", "reason": "命题教师外出培训"})
     assert "逾期：命题教师外出培训" in text_of(late.text)
     done = office.post(state, data={"csrf_token": token, "status": "done"})
-    assert f"决议 {meeting}-1：已完成" in text_of(done.text)
+    assert "决议“统一期中命题”：已完成" in text_of(done.text)
     reopen = office.post(state, data={"csrf_token": token, "status": "late", "reason": "x"})
     assert "已完成，不能重新打开" in text_of(reopen.text)
 

@@ -186,7 +186,7 @@ async def meeting_decision(request: Request, cluster_id: str, meeting_id: str, v
     except UserError as refused:
         return _refused(request, cluster_id, refused.line(lang), form=f"decision-{meeting_id}", values=values,
                         anchor=f"meeting-{meeting_id}")
-    return _done(request, cluster_id, translator(lang)("decision_added", id=made.decision_id), f"meeting-{meeting_id}")
+    return _done(request, cluster_id, translator(lang)("decision_added", text=made.text), f"meeting-{meeting_id}")
 
 
 @router.post("/office/{cluster_id}/meetings/{meeting_id}/minutes")
@@ -235,6 +235,6 @@ def decision_state(request: Request, cluster_id: str, decision_id: str, viewer: 
     except UserError as refused:
         return _refused(request, cluster_id, refused.line(lang), form=f"state-{decision_id}",
                         values={"reason": reason}, anchor=f"meeting-{owner}")
-    return _done(request, cluster_id, translator(lang)("decision_state_changed", id=decision_id,
+    return _done(request, cluster_id, translator(lang)("decision_state_changed", text=changed.text,
                                                          state=state_text(changed, dt.date.today(), lang)),
                  f"meeting-{owner}")
