@@ -113,7 +113,10 @@ def feed_by_token(token: str, *, lang: str = "zh", url: str | None = None) -> Fe
         if row is None or not secrets.compare_digest(row.token, token):
             return None
         kind, owner_id = row.owner_kind, row.owner_id
-        owner_name, cluster_id = _owner(session, kind, owner_id)
+        try:
+            owner_name, cluster_id = _owner(session, kind, owner_id)
+        except UserError:  # the school or teacher left the district (a new bundle): no calendar any more
+            return None
         names, _ = district_names(session, cluster_id)
         cluster_names = dict(session.execute(select(Cluster.cluster_id, Cluster.name)).tuples().all())
         stored = session.scalars(select(CalendarActivity).where(CalendarActivity.cluster_id == cluster_id)

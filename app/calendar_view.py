@@ -84,20 +84,27 @@ def activity_of(row) -> Activity:  # noqa: ANN001 (models.calendar.CalendarActiv
 
 
 def bookings_of(session: Session, rows: Iterable) -> list[Booking]:
-    """Stored weekly bookings with their request's kind, class and teacher (facility_request)."""
+    """Stored weekly bookings with their request's kind, class and teacher (facility_request; a request
+    without a teacher is the class's teacher of the subject, class_teachers.csv, as the planner read it)."""
+    from models import ClassTeacher
     from models.calendar import FacilityRequest
 
     rows = list(rows)
     requests = {r.request_id: r for r in session.scalars(select(FacilityRequest).where(
         FacilityRequest.request_id.in_([b.request_id for b in rows])))} if rows else {}
+    classes = [r.class_id for r in requests.values() if r.class_id and not r.teacher_id]
+    class_teacher = {(c.class_id, c.subject): c.teacher_id for c in session.scalars(
+        select(ClassTeacher).where(ClassTeacher.class_id.in_(classes)))} if classes else {}
     out = []
     for b in rows:
         asked = requests.get(b.request_id)
+        teacher = ((asked.teacher_id or class_teacher.get((asked.class_id or "", asked.subject or ""), ""))
+                   if asked else "")
         out.append(Booking(b.request_id, b.school_id, b.facility_id, b.facility_school_id,
                            asked.kind if asked else "", b.weekday, b.half, b.start, b.end,
                            tuple(dt.date.fromisoformat(d) for d in b.dates or ()), b.km or 0.0, b.size,
                            (asked.subject or "") if asked else "", asked.grade if asked else None,
-                           (asked.class_id or "") if asked else "", (asked.teacher_id or "") if asked else ""))
+                           (asked.class_id or "") if asked else "", teacher))
     return out
 
 

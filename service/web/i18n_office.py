@@ -137,5 +137,7 @@ OFFICE_TEXTS: dict[str, tuple[str, str]] = {
     "cal_only_school": ("仅显示与本校（{school}）有关的活动。", "Only activities concerning your school ({school}) are shown."),
     "term_month": ("{year}年{month}月", "{year}-{month}"),
     "cal_jump": ("下载与手机订阅 ↓", "Downloads and phone subscriptions ↓"),
+    "cal_school_year": ("学年（起始年份）", "School year (first calendar year)"),
+    "cal_term_n": ("第{n}学期", "term {n}"),
     "cal_link": ("学区活动日历", "Activity calendar"),
 }
