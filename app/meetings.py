@@ -49,6 +49,9 @@ def _meeting(session: Session, meeting_id: str) -> Meeting:
     return row
 
 
+MAX_TITLE = 200  # meeting.title
+
+
 def new_meeting(cluster_id: str, kind: str, date: str | dt.date, *, actor: str, title: str = "",
                 meeting_id: str | None = None, url: str | None = None) -> MeetingRecord:
     """Schedule a meeting of the cluster; its id is cluster-date-kind unless one is given."""
@@ -56,6 +59,8 @@ def new_meeting(cluster_id: str, kind: str, date: str | dt.date, *, actor: str, 
     if kind not in MEETING_KINDS:
         raise UserError(f"unknown meeting kind {kind!r}: one of {', '.join(MEETING_KINDS)}",
                         f"未知的会议类型 {kind!r}：可选 principals（校长联席会议）、teaching（教学工作例会）、monthly（学区管理例会）")
+    if len(title) > MAX_TITLE:  # the column's width: a database error must never reach the person
+        raise UserError(f"the title is longer than {MAX_TITLE} characters", f"会议名称超过 {MAX_TITLE} 个字，请缩短")
     with session_scope(url) as session:
         cluster = session.get(Cluster, cluster_id)
         if cluster is None:

@@ -222,6 +222,13 @@ def test_the_menu_leads_to_the_calendar(console):
     office = client("城关学区办")
     assert 'href="/office/calendar"' in office.get("/office/ledger").text
     assert office.get("/office/calendar", follow_redirects=False).headers["location"] == "/office/C1/calendar"
+    marker = client("阅卷老师")
+    assert marker.get(PAGE).status_code == 403 and marker.get("/office/calendar").status_code == 403
+    anonymous = client(None)
+    assert anonymous.get(PAGE, follow_redirects=False).headers["location"].startswith("/login")
+    assert anonymous.head(feed_addresses(office.get(PAGE).text)["S3"].removeprefix("http://testserver")).status_code == 200
+    no_csrf = office.post("/office/C1/meetings/new", data={"kind": "teaching", "date": "2026-11-02"})
+    assert no_csrf.status_code == 403 and "C1-2026-11-02-teaching" not in office.get("/office/C1/meetings").text
     bureau = client("局长").get("/office/calendar").text
     assert "城关第一学区" in bureau and "/office/C2/calendar" in bureau
     assert 'href="/office/C1/calendar"' in office.get("/office/C1/meetings").text
@@ -238,6 +245,9 @@ def test_meetings_from_the_page_with_messages_for_bad_input(console):
                                             "title": ""})
     assert "已创建会议：城关第一学区教学工作例会（2026年10月）" in text_of(made.text)
     meeting = "C1-2026-10-12-teaching"
+    long_title = office.post(f"{base}/new", data={"csrf_token": token, "kind": "monthly", "date": "2026-10-13",
+                                                  "title": "长" * 201})
+    assert "会议名称超过 200 个字" in text_of(long_title.text)
     again = office.post(f"{base}/new", data={"csrf_token": token, "kind": "teaching", "date": "2026-10-12"})
     assert f"会议 {meeting} 已存在" in text_of(again.text)
     school_token = csrf_of(school.get(base).text)
