@@ -231,7 +231,8 @@ def test_the_menu_leads_to_the_calendar(console):
     assert no_csrf.status_code == 403 and "C1-2026-11-02-teaching" not in office.get("/office/C1/meetings").text
     bureau = client("局长").get("/office/calendar").text
     assert "城关第一学区" in bureau and "/office/C2/calendar" in bureau
-    assert 'href="/office/C1/calendar"' in office.get("/office/C1/meetings").text
+    meetings = office.get("/office/C1/meetings").text
+    assert 'href="/office/C1/calendar"' in meetings and '<a href="/office/calendar" class="here">' in meetings
 
 
 def test_meetings_from_the_page_with_messages_for_bad_input(console):
