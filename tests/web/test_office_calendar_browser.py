@@ -12,7 +12,7 @@ import httpx
 import icalendar
 import pytest
 
-from tests.web.conftest import PASSWORD, SECRET, build_district, offline_page, serve_app
+from tests.web.conftest import FIXTURES, PASSWORD, SECRET, build_district, offline_page, run_cli, serve_app
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +24,10 @@ def console(tmp_path_factory):
     work = tmp_path_factory.mktemp("office-browser")
     url = f"sqlite:///{work / 'console.db'}"
     build_district(url, work)
+    bundle = work / "mini_bundle"  # with shared facilities: a hall at each school, 实验小学's lab for 二小's class
+    for name in ("facilities.csv", "facility_requests.csv"):
+        shutil.copy(FIXTURES / "calendar_facilities" / name, bundle / name)
+    run_cli("import", str(bundle), "--db", url)
     app = create_app(url, secret_key=SECRET)
     app.state.calendar_time_limit_s = 2.0
     with serve_app(app) as base:
@@ -58,6 +62,8 @@ def test_the_office_plans_records_subscribes_and_holds_a_meeting(browser, consol
         assert "已排出第 1 版" in page.locator("#flash").inner_text()
         assert page.locator("h2.month").first.inner_text() == "2026年9月"
         assert "demo_lesson.presenter_scope" in page.locator("#shortfalls").inner_text()
+        booking = page.locator("#bookings tbody tr").first.locator("td").all_inner_texts()
+        assert booking[0] == "城关镇第二小学" and "实验小学科学实验室" in booking[1] and booking[6] == "陈静"
 
         first = page.locator("tr.activity").first
         first_id = first.get_attribute("id")

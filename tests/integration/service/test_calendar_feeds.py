@@ -3,20 +3,15 @@ a hall at every school and a lab at 实验小学 that 城关镇第二小学's cl
 class_teachers.csv). What the console and a subscribed phone read must be what the planner stored."""
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import icalendar
 from typer.testing import CliRunner
 
 from service.cli import app
 
-FACILITIES = """facility_id,school_id,kind,name,capacity,weekdays,open_from,open_until
-F1,S1,hall,实验小学报告厅,80,,,
-F2,S2,hall,二小会议室,40,,,
-F3,S3,hall,李庄乡中心小学会议室,30,,,
-F4,S1,lab,实验小学科学实验室,50,,08:00,17:30
-"""
-REQUESTS = """request_id,school_id,kind,subject,grade,class_id,size,per_week,teacher_id
-R1,S2,lab,math,3,S2-3-1,42,1,
-"""
+FACILITIES = Path(__file__).resolve().parents[2] / "fixtures" / "calendar_facilities"  # the two optional files
 
 
 def test_the_stored_calendar_and_its_feeds_carry_activities_and_bookings(mini_bundle, tmp_path, db_url):
@@ -24,8 +19,8 @@ def test_the_stored_calendar_and_its_feeds_carry_activities_and_bookings(mini_bu
     from app.calendar_feeds import feed_by_token, feed_link
     from app.calendar_view import school_ics, stored_calendar
 
-    (mini_bundle / "facilities.csv").write_text(FACILITIES, encoding="utf-8")
-    (mini_bundle / "facility_requests.csv").write_text(REQUESTS, encoding="utf-8")
+    for name in ("facilities.csv", "facility_requests.csv"):
+        shutil.copy(FACILITIES / name, mini_bundle / name)
     imported = CliRunner().invoke(app, ["import", str(mini_bundle), "--db", db_url])
     assert imported.exit_code == 0, imported.output
     planned = plan_activity_calendar(2026, 1, "C1", url=db_url, out_dir=tmp_path / "cal", time_limit_s=1.0,
