@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import tempfile
 from typing import Annotated
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
@@ -49,8 +50,8 @@ Reader = Annotated[Viewer, Depends(office_reader)]
 
 
 def calendar_url(cluster_id: str, year: int, term: int, **extra: str) -> str:
-    query = "".join(f"&{k}={v}" for k, v in extra.items() if v)
-    return f"/office/{cluster_id}/calendar?year={year}&term={term}{query}"
+    query = urlencode({"year": year, "term": term} | {k: v for k, v in extra.items() if v})
+    return f"/office/{quote(cluster_id)}/calendar?{query}"
 
 
 def _cluster(url: str, viewer: Viewer, cluster_id: str) -> str:
@@ -194,22 +195,13 @@ def calendar_feed_reissue(request: Request, cluster_id: str, viewer: Reader, kin
     url = request.app.state.url
     _cluster(url, viewer, cluster_id)
     lang = page_lang(request, viewer)
-    school_id = owner_id if kind == "school" else reads_teacher_school(url, owner_id)
+    school_id = owner_id if kind == "school" else reads.teacher_school(url, owner_id)
     if school_id is None or reads.school(url, school_id) is None or not _school_in(url, school_id, cluster_id) \
             or not _may_feed(viewer, cluster_id, school_id):
         raise forbidden()
     link = feed_link(kind, owner_id, actor=viewer.name, reissue=True, url=url)
     request.session[FLASH] = {"ok": True, "text": translator(lang)("cal_feed_reissued", name=link.owner_name)}
     return see_other(calendar_url(cluster_id, year, term, teacher=owner_id if kind == "teacher" else ""))
-
-
-def reads_teacher_school(url: str, teacher_id: str) -> str | None:
-    from models import Teacher
-    from models.db import session_scope
-
-    with session_scope(url) as session:
-        row = session.get(Teacher, teacher_id)
-        return row.school_id if row else None
 
 
 def _school_in(url: str, school_id: str, cluster_id: str) -> bool:
@@ -257,7 +249,7 @@ def download_school_ics(request: Request, cluster_id: str, school_id: str, viewe
 def download_teacher_ics(request: Request, cluster_id: str, teacher_id: str, viewer: Reader, year: int, term: int):
     url = request.app.state.url
     _cluster(url, viewer, cluster_id)
-    school_id = reads_teacher_school(url, teacher_id)
+    school_id = reads.teacher_school(url, teacher_id)
     if school_id is None or not _school_in(url, school_id, cluster_id):
         raise not_found()
     if not _may_feed(viewer, cluster_id, school_id):
