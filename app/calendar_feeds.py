@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.calendar_view import (activity_of, bookings_of, concerns_school, concerns_teacher, district_names,
-                               events_of)
+                               events_of, feed_stamp)
 from app.errors import UserError
 from models.db import session_scope
 from scheduling.calendar.ics import calendar_text
@@ -132,4 +132,4 @@ def feed_by_token(token: str, *, lang: str = "zh", url: str | None = None) -> Fe
         bookings = [b for b in booked if b.teacher_id == owner_id]
     cluster = cluster_names.get(cluster_id, cluster_id)
     name = f"{owner_name} · {cluster}活动日历" if lang == "zh" else f"{owner_name} · {cluster} activities"
-    return Feed(name, calendar_text(events_of(mine, bookings, names, lang), name))
+    return Feed(name, calendar_text(events_of(mine, bookings, names, lang), name, feed_stamp()))

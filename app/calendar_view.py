@@ -208,19 +208,27 @@ def events_of(activities: Iterable[tuple[Activity, str]], bookings: Iterable[Boo
     return events
 
 
+def feed_stamp() -> dt.datetime:
+    """DTSTAMP of a calendar served now, to the hour: ics.py keeps each rendered event by its stamp, and
+    a phone polling every few minutes should not add a new copy of every event each time."""
+    return dt.datetime.now(dt.timezone.utc).replace(minute=0, second=0, microsecond=0)
+
+
 def school_ics(stored: StoredCalendar, school_id: str, lang: str = "zh") -> str:
     """The term's .ics of one school: what it hosts, what its teachers attend, its facility bookings."""
     names = stored.names
     mine = [(a, stored.cluster_name) for a in stored.plan.activities if concerns_school(a, school_id, names)]
     booked = [b for b in stored.plan.bookings if school_id in (b.school_id, b.facility_school_id)]
-    return calendar_text(events_of(mine, booked, names, lang), _feed_name(names.school(school_id), stored, lang))
+    return calendar_text(events_of(mine, booked, names, lang), _feed_name(names.school(school_id), stored, lang),
+                         feed_stamp())
 
 
 def teacher_ics(stored: StoredCalendar, teacher_id: str, lang: str = "zh") -> str:
     names = stored.names
     mine = [(a, stored.cluster_name) for a in stored.plan.activities if concerns_teacher(a, teacher_id)]
     booked = [b for b in stored.plan.bookings if b.teacher_id == teacher_id]
-    return calendar_text(events_of(mine, booked, names, lang), _feed_name(names.teacher(teacher_id), stored, lang))
+    return calendar_text(events_of(mine, booked, names, lang), _feed_name(names.teacher(teacher_id), stored, lang),
+                         feed_stamp())
 
 
 def _feed_name(owner: str, stored: StoredCalendar, lang: str) -> str:
