@@ -49,6 +49,9 @@ def _meeting(session: Session, meeting_id: str) -> Meeting:
     return row
 
 
+MAX_TITLE = 200  # meeting.title
+
+
 def new_meeting(cluster_id: str, kind: str, date: str | dt.date, *, actor: str, title: str = "",
                 meeting_id: str | None = None, url: str | None = None) -> MeetingRecord:
     """Schedule a meeting of the cluster; its id is cluster-date-kind unless one is given."""
@@ -56,6 +59,8 @@ def new_meeting(cluster_id: str, kind: str, date: str | dt.date, *, actor: str, 
     if kind not in MEETING_KINDS:
         raise UserError(f"unknown meeting kind {kind!r}: one of {', '.join(MEETING_KINDS)}",
                         f"未知的会议类型 {kind!r}：可选 principals（校长联席会议）、teaching（教学工作例会）、monthly（学区管理例会）")
+    if len(title) > MAX_TITLE:  # the column's width: a database error must never reach the person
+        raise UserError(f"the title is longer than {MAX_TITLE} characters", f"会议名称超过 {MAX_TITLE} 个字，请缩短")
     with session_scope(url) as session:
         cluster = session.get(Cluster, cluster_id)
         if cluster is None:
@@ -199,6 +204,7 @@ class MeetingView:
     meeting: MeetingRecord
     items: int
     decisions: tuple[DecisionRecord, ...]
+    agenda_items: tuple[AgendaItemRecord, ...] = ()  # the schools' proposed items (议题), in order
 
 
 def cluster_meetings(cluster_id: str, *, url: str | None = None) -> list[MeetingView]:
@@ -211,6 +217,48 @@ def cluster_meetings(cluster_id: str, *, url: str | None = None) -> list[Meeting
             decisions = [decision_record(d, r) for d in session.scalars(
                 select(MeetingDecision).where(MeetingDecision.meeting_id == r.meeting_id)
                 .order_by(MeetingDecision.decision_id))]
-            items = len(session.scalars(select(AgendaItem.item_id).where(AgendaItem.meeting_id == r.meeting_id)).all())
-            out.append(MeetingView(meeting_record(r), items, tuple(decisions)))
+            items = tuple(AgendaItemRecord(i.meeting_id, i.text, i.school_id, i.item_id) for i in session.scalars(
+                select(AgendaItem).where(AgendaItem.meeting_id == r.meeting_id).order_by(AgendaItem.item_id)))
+            out.append(MeetingView(meeting_record(r), len(items), tuple(decisions), items))
         return out
+
+
+def add_decision(meeting_id: str, text: str, host_school_id: str, *, actor: str,
+                 assisting_school_ids: tuple[str, ...] | list[str] = (), due: str | dt.date | None = None,
+                 url: str | None = None) -> DecisionRecord:
+    """One decision of the minutes recorded from a form (决议: 主办、协助、期限), beside any recorded before;
+    the same rules as a decisions.csv row: a host school of the meeting's cluster, assisting schools of
+    it, a deadline not before the meeting. Its id is the next `<meeting>-<n>`; the meeting is then held."""
+    text = text.strip()
+    if not text:
+        raise UserError("the decision's text is empty", "决议内容为空：请填写决议")
+    if not due:
+        raise UserError("every decision has a deadline (YYYY-MM-DD)", "每项决议须有完成期限（YYYY-MM-DD）")
+    deadline = _date(due)
+    with session_scope(url) as session:
+        meeting = _meeting(session, meeting_id)
+        names = dict(session.execute(select(School.school_id, School.name)
+                                     .where(School.cluster_id == meeting.cluster_id)).tuples().all())
+        if host_school_id not in names:
+            raise UserError("every decision names its host school (主办学校), a school of the meeting's cluster",
+                            "每项决议须明确主办学校（本学区的学校）")
+        strangers = [s for s in assisting_school_ids if s not in names]
+        if strangers:
+            raise UserError(f"not schools of this cluster: {', '.join(strangers)}",
+                            f"协助学校须为本学区的学校：{'、'.join(strangers)}")
+        day = dt.date.fromisoformat(meeting.date)
+        if deadline < day:
+            raise UserError(f"deadline {deadline} is before the meeting's date {day}",
+                            f"完成期限 {deadline} 早于会议日期 {day}")
+        taken = set(session.scalars(select(MeetingDecision.decision_id)))
+        number = 1
+        while f"{meeting_id}-{number}" in taken:
+            number += 1
+        assisting = tuple(dict.fromkeys(s for s in assisting_school_ids if s != host_school_id))
+        row = MeetingDecision(decision_id=f"{meeting_id}-{number}", meeting_id=meeting_id, text=text,
+                              host_school_id=host_school_id, assisting_school_ids=list(assisting),
+                              due=deadline.isoformat(), status="open", reason="", updated_by=actor)
+        session.add(row)
+        meeting.status = "held"
+        session.flush()
+        return decision_record(row, meeting)

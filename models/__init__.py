@@ -3,7 +3,7 @@ from models import audit  # noqa: F401  (registers the audit hook)
 from models.base import Base
 from models.district import (ClassTeacher, Cluster, Distance, District, Researcher, Room, School, SchoolClass,
                              Student, Teacher, TeachingNeed, Term, Unavailability)
-from models.calendar import CalendarActivity, Facility, FacilityBooking, FacilityRequest
+from models.calendar import CalendarActivity, CalendarFeed, Facility, FacilityBooking, FacilityRequest
 from models.enrollment import EnrollmentRun
 from models.exams import Exam, ExamSession, Item, ItemUsage, Paper, PaperItem, Response, Score, SeasonStage
 from models.marking import Marker, MarkingGroup, MarkingMark, MarkingScript, MarkingTask
@@ -20,6 +20,6 @@ __all__ = [
     "InvigilationAssignment", "MarkingAssignment", "AuditEntry",
     "MarkingGroup", "MarkingScript", "MarkingTask", "MarkingMark", "Marker", "User", "EnrollmentRun",
     "Meeting", "AgendaItem", "MeetingDecision", "ExchangeLogEntry",
-    "CalendarActivity", "Facility", "FacilityBooking", "FacilityRequest",
+    "CalendarActivity", "CalendarFeed", "Facility", "FacilityBooking", "FacilityRequest",
     "MarkingStandard", "MarkingCheck", "MarkerState", "MarkingProblem", "SetAsideMark",
 ]

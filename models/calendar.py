@@ -80,6 +80,19 @@ class CalendarActivity(Base):
     note: Mapped[str | None] = mapped_column(Text)
 
 
+class CalendarFeed(Base):
+    """A subscription address (日历订阅地址) of a school's or a teacher's calendar: the secret token in
+    `/feeds/<token>.ics` is the only credential a phone has, so it is long and random; reissuing it
+    (a new token in the same row) is how an address that leaked is revoked."""
+
+    __tablename__ = "calendar_feed"
+    owner_kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # school, teacher
+    owner_id: Mapped[str] = mapped_column(Id, primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
 class FacilityBooking(Base):
     """A weekly booking of a facility in a cluster's term calendar (facility_bookings.csv)."""
 

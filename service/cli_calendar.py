@@ -98,3 +98,34 @@ def calendar_held(
                        f"{label('activity_status', done.status, lang)}") if lang == "zh" else
                       f"{done.activity_id} ({done.date}): {done.previous} → {done.status}",
                       markup=False, highlight=False, soft_wrap=True)
+
+
+@app.command("feed")
+def calendar_feed(
+    school: Optional[str] = typer.Option(None, "--school", help="School id: its feed (what it hosts, its teachers attend)."),
+    teacher: Optional[str] = typer.Option(None, "--teacher", help="Teacher id: their own feed."),
+    reissue: bool = typer.Option(False, "--reissue", help="A new address; the old one stops working (it leaked)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="Where phones reach the console "
+                                           "(default: XUEQU_WEB_BASE_URL, else http://127.0.0.1:8000)."),
+    db: DbOption = None,
+    lang: LangOption = "zh",
+) -> None:
+    """The subscription address (.ics feed) of a school or a teacher, for a phone's calendar."""
+    from app.calendar_feeds import base_url as console_base_url
+    from app.calendar_feeds import feed_link
+
+    if (school is None) == (teacher is None):
+        raise typer.BadParameter("give one of --school S or --teacher T" if lang != "zh" else
+                                 "请给出 --school 学校编号 或 --teacher 教师编号（二选一）")
+    use_db(db)
+    kind, owner = ("school", school) if school is not None else ("teacher", teacher)
+    assert owner is not None
+    link = feed_link(kind, owner, actor=os.environ.get("USER", "cli"), reissue=reissue)
+    base = console_base_url(base_url)
+    zh = lang == "zh"
+    console.print((f"{link.owner_name}的日历订阅地址" + ("（已重新生成，旧地址已失效）" if reissue else "") + "：")
+                  if zh else f"{link.owner_name}'s calendar feed" + (" (new; the old address no longer works)"
+                                                                      if reissue else "") + ":",
+                  markup=False, highlight=False)
+    console.print(link.webcal(base), markup=False, highlight=False, soft_wrap=True)
+    console.print(link.https(base), markup=False, highlight=False, soft_wrap=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
@@ -38,6 +39,15 @@ class Names:
         self.teachers = {t.teacher_id: t.name for t in data.teachers}
         self.teacher_school = {t.teacher_id: t.school_id for t in data.teachers}
         self.facilities = {f.facility_id: f.name for f in data.facilities}
+
+    @classmethod
+    def of(cls, schools: Mapping[str, str], teachers: Mapping[str, str], teacher_school: Mapping[str, str],
+           facilities: Mapping[str, str]) -> Names:
+        """Names read from the database rather than a planning input (the console's stored calendars)."""
+        names = cls.__new__(cls)
+        names.schools, names.teachers = dict(schools), dict(teachers)
+        names.teacher_school, names.facilities = dict(teacher_school), dict(facilities)
+        return names
 
     def school(self, school_id: str) -> str:
         return self.schools.get(school_id, school_id)
@@ -100,7 +110,7 @@ def write_bookings_csv(plan: CalendarPlan | CalendarResult, path: str | Path) ->
 
 # --- iCalendar feeds ----------------------------------------------------------------------------------
 
-def _activity_event(a: Activity, names: Names, cluster_name: str, lang: str) -> Event:
+def activity_event(a: Activity, names: Names, cluster_name: str, lang: str) -> Event:
     start = dt.datetime.combine(a.date, dt.time.fromisoformat(a.start))
     end = dt.datetime.combine(a.date, dt.time.fromisoformat(a.end))
     people = "、".join(names.teacher(t) for t in a.teacher_ids) if lang == "zh" else \
@@ -118,7 +128,7 @@ def _activity_event(a: Activity, names: Names, cluster_name: str, lang: str) -> 
                  "CANCELLED" if a.status == "cancelled" else "CONFIRMED", label("activity_kind", a.kind, lang))
 
 
-def _booking_events(b: Booking, names: Names, lang: str) -> list[Event]:
+def booking_events(b: Booking, names: Names, lang: str) -> list[Event]:
     kind = label("facility_kind", b.kind, lang)
     place = f"{names.school(b.facility_school_id)} {names.facilities.get(b.facility_id, b.facility_id)}"
     who = names.school(b.school_id)
@@ -140,14 +150,14 @@ def write_feeds(result: CalendarResult | CalendarPlan, data: CalendarInput, out_
     by_school: dict[str, list[Event]] = defaultdict(list)
     by_teacher: dict[str, list[Event]] = defaultdict(list)
     for a in plan.activities:
-        event = _activity_event(a, names, data.cluster_name, lang)
+        event = activity_event(a, names, data.cluster_name, lang)
         schools = {a.host_school_id} | {names.teacher_school.get(t, "") for t in a.teacher_ids}
         for s in schools - {""}:
             by_school[s].append(event)
         for t in a.teacher_ids:
             by_teacher[t].append(event)
     for b in plan.bookings:
-        events = _booking_events(b, names, lang)
+        events = booking_events(b, names, lang)
         for s in {b.school_id, b.facility_school_id}:
             by_school[s] += events
         if b.teacher_id:
@@ -268,5 +278,5 @@ def explanation_lines(result: CalendarResult, lang: str = "zh") -> list[str]:
     return [e.text(lang) for e in result.explanations]
 
 
-__all__ = ["calendar_frame", "bookings_frame", "write_calendar_csv", "write_bookings_csv", "write_feeds",
+__all__ = ["Names", "activity_event", "booking_events", "calendar_frame", "bookings_frame", "write_calendar_csv", "write_bookings_csv", "write_feeds",
            "write_notices_xlsx", "summary_markdown", "explanation_lines", "when"]

@@ -25,7 +25,7 @@ from service.web.auth import (CsrfRefused, PasswordChangeRequired, SignInRequire
 from service.web.i18n import TEXTS
 from service.web.pages import STATIC, render
 from service.web.routes import (account, api, district, district_data, enrollment, exams, formation, marking_pages,
-                               office, term)
+                               office, office_calendar, term)
 
 SESSION_COOKIE = "xuequ_session"
 SESSION_HOURS = 8  # a working day; then sign in again
@@ -81,6 +81,8 @@ def create_app(url: str | None = None, *, secret_key: str | None = None, marker_
     app.include_router(enrollment.router)
     app.include_router(formation.router)
     app.include_router(office.router)
+    app.include_router(office_calendar.router)
+    app.include_router(office_calendar.feeds)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     if marker_api:
         from service.marker_api import create_app as create_marker_api

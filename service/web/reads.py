@@ -116,6 +116,13 @@ def school(url: str, school_id: str) -> SchoolRow | None:
         return rows[0] if rows else None
 
 
+def teacher_school(url: str, teacher_id: str) -> str | None:
+    """The school a teacher belongs to (teachers.csv), None for an unknown teacher."""
+    with session_scope(url) as session:
+        row = session.get(Teacher, teacher_id)
+        return row.school_id if row else None
+
+
 def visible_schools(url: str, scope: Scope) -> list[SchoolRow]:
     """The schools a viewer may see, lead schools first within each cluster."""
     with session_scope(url) as session:

@@ -10,7 +10,8 @@ import pytest
 
 PAGES = ["/login", "/district", "/district/clusters/C1", "/district/schools/S1", "/district/teachers?subject=math",
          "/exams", "/exams/E1/season", "/term", "/term/C1/2026/1", "/account", "/docs", "/api/marking/docs",
-         "/api/marking/redoc", "/district/schools/NO-SUCH-SCHOOL", "/mark", "/mark/leader"]
+         "/api/marking/redoc", "/district/schools/NO-SUCH-SCHOOL", "/mark", "/mark/leader", "/office/calendar",
+         "/office/C1/calendar", "/office/C1/meetings"]
 LOADED = {"script": ("src",), "link": ("href",), "img": ("src", "srcset"), "iframe": ("src",), "source": ("src",),
           "video": ("src", "poster"), "audio": ("src",), "embed": ("src",), "object": ("data",)}
 CSS_URL = re.compile(r"""url\(\s*['"]?([^'")]+)|@import\s+['"]([^'"]+)""")

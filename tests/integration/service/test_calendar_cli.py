@@ -52,3 +52,28 @@ def test_plan_record_held_and_plan_again(mini_bundle, tmp_path, db_url):
     assert kept.status == "held" and kept.date.isoformat() == rows[0]["date"] and kept.recorded_by
     assert sorted(versions) == [1, 2] and [a.entity_id for a in audited] == [chosen]
     assert len(records) == len(rows) and sum(r.status == "held" for r in records) == 1
+
+    # the subscription addresses (日历订阅): one per school or teacher, the same one again, reissued on demand
+    from app.calendar_feeds import feed_by_token
+
+    def address(*extra: str) -> list[str]:
+        done = runner.invoke(app, ["calendar", "feed", *extra, "--base-url", "https://xq.example.cn/", "--db", db_url])
+        assert done.exit_code == 0, done.output
+        return [line for line in done.output.split() if "://" in line]
+
+    webcal, https = address("--school", "S3")
+    assert webcal.startswith("webcal://xq.example.cn/feeds/") and https == "https://" + webcal[len("webcal://"):]
+    assert address("--school", "S3") == [webcal, https]  # reused
+    token = https.rsplit("/", 1)[1].removesuffix(".ics")
+    feed = feed_by_token(token, url=db_url)
+    assert feed is not None and "李庄乡中心小学" in feed.name
+    events = list(icalendar.Calendar.from_ical(feed.text.encode()).walk("VEVENT"))
+    assert {str(e["UID"]) for e in events} >= {f"{r.activity_id}@xuequ" for r in records
+                                               if r.host_school_id == "S3"}
+    assert any(str(e["STATUS"]) == "CONFIRMED" for e in events)
+    new = address("--school", "S3", "--reissue")
+    assert new != [webcal, https] and feed_by_token(token, url=db_url) is None  # the old address stops working
+    teacher = address("--teacher", records[0].teacher_ids[0])
+    assert teacher[0].startswith("webcal://")
+    refused = runner.invoke(app, ["calendar", "feed", "--school", "S404", "--db", db_url])
+    assert refused.exit_code == 2 and "S404" in refused.output and "Traceback" not in refused.output
