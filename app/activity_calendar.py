@@ -80,7 +80,7 @@ def calendar_scope(school_year: int, term: int, cluster_id: str) -> str:
     return f"{school_year}-{term}:{cluster_id}"
 
 
-def _roster(session, school_year: int, term: int, cluster_id: str) -> pd.DataFrame:
+def term_roster(session, school_year: int, term: int, cluster_id: str) -> pd.DataFrame:
     """The cluster's current rotation roster (rotation.csv rows): postings and leaders' exchange weekdays."""
     from models.scenarios import current_plan
 
@@ -90,6 +90,14 @@ def _roster(session, school_year: int, term: int, cluster_id: str) -> pd.DataFra
     rows = [{"teacher_id": a.teacher_id, "to_school_id": a.to_school_id, "kind": a.kind, "start": a.start,
              "end": a.end, "weekday": a.weekday} for a in (plan.rotations if plan is not None else [])]
     return pd.DataFrame(rows, columns=["teacher_id", "to_school_id", "kind", "start", "end", "weekday"])
+
+
+def term_postings(session, school_year: int, term: int, cluster_id: str) -> dict[str, str]:
+    """Teacher → the school they teach at this term, for the teachers the cluster's roster posts (交流轮岗):
+    for the term a posted teacher belongs to the host school, as the calendar planner counts them."""
+    roster = term_roster(session, school_year, term, cluster_id)
+    return {str(r.teacher_id): str(r.to_school_id) for r in roster.itertuples(index=False)
+            if r.kind == "teacher" and r.to_school_id}
 
 
 def _term_dates(session, school_year: int, term: int) -> tuple[dt.date | None, dt.date | None]:
@@ -128,7 +136,7 @@ def load_case(school_year: int, term: int, cluster_id: str, *, policy_file: str 
         tables = export_tables(session, CALENDAR_TABLES)
         policy = resolve_in(session, "calendar", cluster_id=cluster_id, school_year=school_year, term=term,
                             override=policy_file)
-        roster = _roster(session, school_year, term, cluster_id)
+        roster = term_roster(session, school_year, term, cluster_id)
         start, end = _term_dates(session, school_year, term)
         recorded = [Recorded(r.activity_id, r.status, dt.date.fromisoformat(r.date), r.half, r.host_school_id,
                              tuple(r.teacher_ids or ()), r.facility_id or "", r.presenter_id or "")

@@ -18,9 +18,12 @@ from sqlalchemy import select
 
 from app.calendar_view import (activity_of, bookings_of, concerns_school, concerns_teacher, district_names,
                                events_of, feed_stamp)
+from app.activity_calendar import term_postings
 from app.errors import UserError
 from models.db import session_scope
 from scheduling.calendar.ics import calendar_text
+from scheduling.calendar.results import Activity
+from scheduling.calendar.writers import Names
 
 FEED_KINDS = ("school", "teacher")
 BASE_URL_ENV = "XUEQU_WEB_BASE_URL"  # where people reach the console (feeds are addresses on it)
@@ -117,19 +120,32 @@ def feed_by_token(token: str, *, lang: str = "zh", url: str | None = None) -> Fe
             owner_name, cluster_id = _owner(session, kind, owner_id)
         except UserError:  # the school or teacher left the district (a new bundle): no calendar any more
             return None
-        names, _ = district_names(session, cluster_id)
+        names, _ = district_names(session)  # everybody's name: a teacher may take part in another cluster
         cluster_names = dict(session.execute(select(Cluster.cluster_id, Cluster.name)).tuples().all())
-        stored = session.scalars(select(CalendarActivity).where(CalendarActivity.cluster_id == cluster_id)
-                                 .order_by(CalendarActivity.date, CalendarActivity.start))
-        activities = [(activity_of(a), cluster_names.get(a.cluster_id, a.cluster_id)) for a in stored]
-        booked = bookings_of(session, session.scalars(select(FacilityBooking).where(
-            FacilityBooking.cluster_id == cluster_id)))
-    if kind == "school":
-        mine = [(a, c) for a, c in activities if concerns_school(a, owner_id, names)]
-        bookings = [b for b in booked if owner_id in (b.school_id, b.facility_school_id)]
-    else:
-        mine = [(a, c) for a, c in activities if concerns_teacher(a, owner_id)]
-        bookings = [b for b in booked if b.teacher_id == owner_id]
+        if kind == "school":
+            # the school's own activities, and those its teachers attend: in each term, its teachers are the
+            # ones teaching there that term (a posted teacher counts at the host school, as the planner does)
+            stored = session.scalars(select(CalendarActivity).where(CalendarActivity.cluster_id == cluster_id)
+                                     .order_by(CalendarActivity.date, CalendarActivity.start))
+            in_term: dict[tuple[int, int], Names] = {}
+            mine: list[tuple[Activity, str]] = []
+            for held in stored:
+                key = (held.school_year, held.term)
+                if key not in in_term:
+                    in_term[key] = district_names(session, cluster_id,
+                                                  term_postings(session, held.school_year, held.term, cluster_id))[0]
+                activity = activity_of(held)
+                if concerns_school(activity, owner_id, in_term[key]):
+                    mine.append((activity, cluster_names.get(held.cluster_id) or held.cluster_id))
+            bookings = [b for b in bookings_of(session, session.scalars(select(FacilityBooking).where(
+                FacilityBooking.cluster_id == cluster_id))) if owner_id in (b.school_id, b.facility_school_id)]
+        else:
+            # every cluster's calendar: a teacher posted to another cluster's school takes part there
+            every = session.scalars(select(CalendarActivity).order_by(CalendarActivity.date, CalendarActivity.start))
+            mine = [(a, cluster_names.get(held.cluster_id) or held.cluster_id) for held in every
+                    for a in [activity_of(held)] if concerns_teacher(a, owner_id)]
+            bookings = [b for b in bookings_of(session, session.scalars(select(FacilityBooking)))
+                        if b.teacher_id == owner_id]
     cluster = cluster_names.get(cluster_id, cluster_id)
     name = f"{owner_name} · {cluster}活动日历" if lang == "zh" else f"{owner_name} · {cluster} activities"
     return Feed(name, calendar_text(events_of(mine, bookings, names, lang), name, feed_stamp()))

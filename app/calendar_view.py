@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -108,28 +108,35 @@ def bookings_of(session: Session, rows: Iterable) -> list[Booking]:
     return out
 
 
-def district_names(session: Session, cluster_id: str | None = None) -> tuple[Names, CalendarInput]:
+def district_names(session: Session, cluster_id: str | None = None, posted: Mapping[str, str] | None = None
+                   ) -> tuple[Names, CalendarInput]:
     """Names of the cluster's (or the district's) schools, teachers and facilities, and a CalendarInput
-    that carries them for the writers (term dates are filled in by the caller)."""
+    that carries them for the writers (term dates are filled in by the caller). `posted` (teacher → school
+    this term, `app.activity_calendar.term_postings`): a posted teacher counts at the host school, as the
+    planner counts them, also one posted in from another cluster."""
     from models import Cluster, School, Teacher
     from models.calendar import Facility
 
+    posted = posted or {}
     school_query = select(School).order_by(School.school_id)
     if cluster_id is not None:
         school_query = school_query.where(School.cluster_id == cluster_id)
     schools = list(session.scalars(school_query))
     ids = [s.school_id for s in schools]
-    teachers = list(session.scalars(select(Teacher).where(Teacher.school_id.in_(ids)).order_by(Teacher.teacher_id)))
+    teachers = list(session.scalars(select(Teacher).where(
+        Teacher.school_id.in_(ids) | Teacher.teacher_id.in_(list(posted))).order_by(Teacher.teacher_id)))
+    school_of = {t.teacher_id: posted.get(t.teacher_id, t.school_id) for t in teachers}
     facilities = list(session.scalars(select(Facility).order_by(Facility.facility_id)))
     cluster = session.get(Cluster, cluster_id) if cluster_id else None
     today = dt.date.today()
     data = CalendarInput(
         cluster_id or "", cluster.name if cluster else "", today.year, 1, today, today,
         tuple(CalendarSchool(s.school_id, s.name, s.is_lead, s.stage, s.locality, s.tier, s.lat, s.lon) for s in schools),
-        tuple(CalendarTeacher(t.teacher_id, t.name, t.school_id, t.subject, tuple(t.grades or ())) for t in teachers),
+        tuple(CalendarTeacher(t.teacher_id, t.name, school_of[t.teacher_id], t.subject, tuple(t.grades or ()))
+              for t in teachers),
         tuple(FacilityInput(f.facility_id, f.school_id, f.kind, f.name, f.capacity) for f in facilities))
     names = Names.of({s.school_id: s.name for s in schools}, {t.teacher_id: t.name for t in teachers},
-                     {t.teacher_id: t.school_id for t in teachers}, {f.facility_id: f.name for f in facilities})
+                     school_of, {f.facility_id: f.name for f in facilities})
     return names, data
 
 
@@ -156,8 +163,10 @@ def stored_calendar(cluster_id: str, school_year: int, term: int, *, url: str | 
     from models.calendar import CalendarActivity, FacilityBooking
     from models.scenarios import current_plan
 
+    from app.activity_calendar import term_postings
+
     with session_scope(url) as session:
-        names, data = district_names(session, cluster_id)
+        names, data = district_names(session, cluster_id, term_postings(session, school_year, term, cluster_id))
         scope = (CalendarActivity.cluster_id == cluster_id, CalendarActivity.school_year == school_year,
                  CalendarActivity.term == term)
         rows = list(session.scalars(select(CalendarActivity).where(*scope).order_by(

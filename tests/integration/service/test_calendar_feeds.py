@@ -54,3 +54,40 @@ def test_the_stored_calendar_and_its_feeds_carry_activities_and_bookings(mini_bu
     term_file = school_ics(stored_calendar("C1", 2026, 1, url=db_url), "S2")
     assert {u for u in events} == {str(e["UID"]) for e in icalendar.Calendar.from_ical(term_file.encode())
                                    .walk("VEVENT")}  # one term stored: the download and the feed agree
+
+
+def test_a_posted_teachers_activities_are_in_the_host_schools_feed(mini_bundle, tmp_path, db_url):
+    """交流轮岗: for the term a posted teacher belongs to the school they teach at, in the console's calendar
+    and in the schools' feeds, as the planner counts them."""
+    from app.activity_calendar import plan_activity_calendar
+    from app.calendar_feeds import feed_by_token, feed_link
+    from app.calendar_view import school_ics, stored_calendar
+    from models import Plan, RotationAssignment
+    from models.db import session_scope
+
+    imported = CliRunner().invoke(app, ["import", str(mini_bundle), "--db", db_url])
+    assert imported.exit_code == 0, imported.output
+    plan_activity_calendar(2026, 1, "C1", url=db_url, out_dir=tmp_path / "cal", time_limit_s=1.0, actor="学区办")
+    before = stored_calendar("C1", 2026, 1, url=db_url)
+    schools = [s.school_id for s in before.data.schools]
+    home = before.names.teacher_school
+    # an activity one of whose teachers could be posted to a school that neither hosts it nor sends anyone
+    activity, teacher, host = next((a, t, y) for a in before.plan.activities for t in a.teacher_ids for y in schools
+                                   if y != a.host_school_id and y != home[t]
+                                   and all(home.get(u) != y for u in a.teacher_ids))
+    uid = f"{activity.activity_id}@xuequ"
+    feed = feed_link("school", host, actor="学区办", url=db_url)
+    assert uid not in feed_by_token(feed.token, url=db_url).text
+    with session_scope(db_url) as session:
+        session.info["actor"] = "学区办"
+        roster = Plan(kind="rotation", scope="2026-1:C1", version=1, created_by="学区办")
+        session.add(roster)
+        session.flush()
+        session.add(RotationAssignment(plan_id=roster.plan_id, seq=0, teacher_id=teacher, from_school_id=home[teacher],
+                                       to_school_id=host, kind="teacher", direction="support", start="2026-09-01",
+                                       end="2027-01-31", backbone=False, distance_km=3.0, subsidy_yuan_per_month=0.0))
+    after = stored_calendar("C1", 2026, 1, url=db_url)
+    assert after.names.teacher_school[teacher] == host
+    assert uid in feed_by_token(feed.token, url=db_url).text  # the host school's feed has it now
+    assert uid in school_ics(after, host)  # and so has the term's download
+    assert uid in feed_by_token(feed_link("teacher", teacher, actor="学区办", url=db_url).token, url=db_url).text
