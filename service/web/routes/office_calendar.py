@@ -258,7 +258,8 @@ def download_teacher_ics(request: Request, cluster_id: str, teacher_id: str, vie
     return _download(text.encode("utf-8"), f"{teacher_id}_{year}-{term}.ics", "text/calendar; charset=utf-8")
 
 
-@feeds.api_route("/feeds/{token}.ics", methods=["GET", "HEAD"])  # some calendar apps check with HEAD first
+@feeds.get("/feeds/{token}.ics")
+@feeds.head("/feeds/{token}.ics", include_in_schema=False)  # some calendar apps check with HEAD first
 def feed(request: Request, token: str):
     """A subscribed phone's calendar: no sign-in, the token is the credential; always the stored calendar now."""
     lang = "en" if request.query_params.get("lang") == "en" else "zh"
