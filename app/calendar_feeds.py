@@ -14,10 +14,10 @@ import os
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, select
 
 from app.calendar_view import (activity_of, bookings_of, concerns_school, concerns_teacher, district_names,
-                               events_of, feed_stamp)
+                               events_of, feed_stamp, names_of)
 from app.activity_calendar import term_postings
 from app.errors import UserError
 from models.db import session_scope
@@ -98,6 +98,11 @@ def feed_link(kind: str, owner_id: str, *, actor: str, reissue: bool = False, ur
         return FeedLink(kind, owner_id, name, cluster_id, str(row.token))
 
 
+def _like_escaped(text: str) -> str:
+    """`text` matched literally by LIKE … ESCAPE '\\'."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 @dataclass(frozen=True)
 class Feed:
     name: str  # the calendar's name (X-WR-CALNAME)
@@ -120,7 +125,6 @@ def feed_by_token(token: str, *, lang: str = "zh", url: str | None = None) -> Fe
             owner_name, cluster_id = _owner(session, kind, owner_id)
         except UserError:  # the school or teacher left the district (a new bundle): no calendar any more
             return None
-        names, _ = district_names(session)  # everybody's name: a teacher may take part in another cluster
         cluster_names = dict(session.execute(select(Cluster.cluster_id, Cluster.name)).tuples().all())
         if kind == "school":
             # the school's own activities, and those its teachers attend: in each term, its teachers are the
@@ -140,12 +144,20 @@ def feed_by_token(token: str, *, lang: str = "zh", url: str | None = None) -> Fe
             bookings = [b for b in bookings_of(session, session.scalars(select(FacilityBooking).where(
                 FacilityBooking.cluster_id == cluster_id))) if owner_id in (b.school_id, b.facility_school_id)]
         else:
-            # every cluster's calendar: a teacher posted to another cluster's school takes part there
-            every = session.scalars(select(CalendarActivity).order_by(CalendarActivity.date, CalendarActivity.start))
-            mine = [(a, cluster_names.get(held.cluster_id) or held.cluster_id) for held in every
+            # every cluster's calendar: a teacher posted to another cluster's school takes part there. The rows
+            # that name the teacher at all are found by the database (the id inside the teacher_ids text), then
+            # checked here
+            query = select(CalendarActivity).order_by(CalendarActivity.date, CalendarActivity.start)
+            if owner_id.isascii() and '"' not in owner_id and "\\" not in owner_id:  # JSON writes it as it is
+                named = f'%"{_like_escaped(owner_id)}"%'
+                query = query.where((CalendarActivity.presenter_id == owner_id)
+                                    | cast(CalendarActivity.teacher_ids, String).like(named, escape="\\"))
+            candidates = session.scalars(query)
+            mine = [(a, cluster_names.get(held.cluster_id) or held.cluster_id) for held in candidates
                     for a in [activity_of(held)] if concerns_teacher(a, owner_id)]
             bookings = [b for b in bookings_of(session, session.scalars(select(FacilityBooking)))
                         if b.teacher_id == owner_id]
+        names = names_of(session, [a for a, _ in mine], bookings)
     cluster = cluster_names.get(cluster_id, cluster_id)
     name = f"{owner_name} · {cluster}活动日历" if lang == "zh" else f"{owner_name} · {cluster} activities"
     return Feed(name, calendar_text(events_of(mine, bookings, names, lang), name, feed_stamp()))

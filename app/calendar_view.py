@@ -140,6 +140,22 @@ def district_names(session: Session, cluster_id: str | None = None, posted: Mapp
     return names, data
 
 
+def names_of(session: Session, activities: Iterable[Activity], bookings: Iterable[Booking]) -> Names:
+    """The names a feed prints: every school and facility (a title may name a partner school), but only the
+    teachers its events mention (a feed is read often, by every subscribed phone: not the whole district's
+    teachers each time)."""
+    from models import School, Teacher
+    from models.calendar import Facility
+
+    teacher_ids = {t for a in activities for t in (*a.teacher_ids, a.presenter_id) if t} | \
+        {b.teacher_id for b in bookings if b.teacher_id}
+    teachers = session.execute(select(Teacher.teacher_id, Teacher.name, Teacher.school_id).where(
+        Teacher.teacher_id.in_(sorted(teacher_ids)))).tuples().all() if teacher_ids else []
+    schools = session.execute(select(School.school_id, School.name)).tuples().all()
+    facilities = session.execute(select(Facility.facility_id, Facility.name)).tuples().all()
+    return Names.of(dict(schools), {t: n for t, n, _ in teachers}, {t: s for t, _, s in teachers}, dict(facilities))
+
+
 def calendar_terms(cluster_id: str, *, url: str | None = None) -> list[tuple[int, int]]:
     """The terms with a stored calendar for the cluster, latest first."""
     from models.calendar import CalendarActivity

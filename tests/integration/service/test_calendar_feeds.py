@@ -51,6 +51,15 @@ def test_the_stored_calendar_and_its_feeds_carry_activities_and_bookings(mini_bu
     lab_owner = feed_by_token(feed_link("school", "S1", actor="学区办", url=db_url).token, url=db_url)
     assert lab_owner is not None and lab_days[0] in lab_owner.text  # and the school whose lab it is
 
+    # a teacher's feed has exactly the activities they take part in (found by the database, checked here)
+    every = stored_calendar("C1", 2026, 1, url=db_url)
+    for teacher_id in sorted({t for a in every.plan.activities for t in a.teacher_ids})[:6]:
+        served = feed_by_token(feed_link("teacher", teacher_id, actor="学区办", url=db_url).token, url=db_url)
+        uids = {str(e["UID"]) for e in icalendar.Calendar.from_ical(served.text.encode()).walk("VEVENT")
+                if "@xuequ" in str(e["UID"]) and not str(e["UID"]).startswith("R1-")}
+        assert uids == {f"{a.activity_id}@xuequ" for a in every.plan.activities
+                        if teacher_id in a.teacher_ids or a.presenter_id == teacher_id}
+
     term_file = school_ics(stored_calendar("C1", 2026, 1, url=db_url), "S2")
     assert {u for u in events} == {str(e["UID"]) for e in icalendar.Calendar.from_ical(term_file.encode())
                                    .walk("VEVENT")}  # one term stored: the download and the feed agree
