@@ -16,14 +16,13 @@ from dataclasses import dataclass
 
 from sqlalchemy import String, cast, select
 
-from app.calendar_view import (activity_of, bookings_of, concerns_school, concerns_teacher, district_names,
-                               events_of, feed_stamp, names_of)
+from app.calendar_view import (activity_of, bookings_of, concerns_school, concerns_teacher, events_of, feed_stamp,
+                               names_of, teacher_schools)
 from app.activity_calendar import term_postings
 from app.errors import UserError
 from models.db import session_scope
 from scheduling.calendar.ics import calendar_text
 from scheduling.calendar.results import Activity
-from scheduling.calendar.writers import Names
 
 FEED_KINDS = ("school", "teacher")
 BASE_URL_ENV = "XUEQU_WEB_BASE_URL"  # where people reach the console (feeds are addresses on it)
@@ -131,13 +130,13 @@ def feed_by_token(token: str, *, lang: str = "zh", url: str | None = None) -> Fe
             # ones teaching there that term (a posted teacher counts at the host school, as the planner does)
             stored = session.scalars(select(CalendarActivity).where(CalendarActivity.cluster_id == cluster_id)
                                      .order_by(CalendarActivity.date, CalendarActivity.start))
-            in_term: dict[tuple[int, int], Names] = {}
+            in_term: dict[tuple[int, int], dict[str, str]] = {}
             mine: list[tuple[Activity, str]] = []
             for held in stored:
                 key = (held.school_year, held.term)
                 if key not in in_term:
-                    in_term[key] = district_names(session, cluster_id,
-                                                  term_postings(session, held.school_year, held.term, cluster_id))[0]
+                    in_term[key] = teacher_schools(session, cluster_id,
+                                                   term_postings(session, held.school_year, held.term, cluster_id))
                 activity = activity_of(held)
                 if concerns_school(activity, owner_id, in_term[key]):
                     mine.append((activity, cluster_names.get(held.cluster_id) or held.cluster_id))

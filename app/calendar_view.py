@@ -215,9 +215,20 @@ def stored_calendar(cluster_id: str, school_year: int, term: int, *, url: str | 
 
 # --- what one school or one teacher takes part in ------------------------------------------------------
 
-def concerns_school(a: Activity, school_id: str, names: Names) -> bool:
-    """It hosts the activity, or one of its teachers takes part."""
-    return a.host_school_id == school_id or any(names.teacher_school.get(t) == school_id for t in a.teacher_ids)
+def concerns_school(a: Activity, school_id: str, teacher_school: Mapping[str, str]) -> bool:
+    """It hosts the activity, or one of its teachers (teacher → school this term) takes part."""
+    return a.host_school_id == school_id or any(teacher_school.get(t) == school_id for t in a.teacher_ids)
+
+
+def teacher_schools(session: Session, cluster_id: str, posted: Mapping[str, str]) -> dict[str, str]:
+    """Teacher → the school they teach at this term: the cluster's teachers at home, the roster's postings
+    (`app.activity_calendar.term_postings`) at their host school (what a feed needs, without the names)."""
+    from models import School, Teacher
+
+    in_cluster = select(School.school_id).where(School.cluster_id == cluster_id)
+    rows = session.execute(select(Teacher.teacher_id, Teacher.school_id).where(
+        Teacher.school_id.in_(in_cluster) | Teacher.teacher_id.in_(list(posted)))).tuples().all()
+    return {t: posted.get(t, s) for t, s in rows}
 
 
 def concerns_teacher(a: Activity, teacher_id: str) -> bool:
@@ -242,7 +253,7 @@ def feed_stamp() -> dt.datetime:
 def school_ics(stored: StoredCalendar, school_id: str, lang: str = "zh") -> str:
     """The term's .ics of one school: what it hosts, what its teachers attend, its facility bookings."""
     names = stored.names
-    mine = [(a, stored.cluster_name) for a in stored.plan.activities if concerns_school(a, school_id, names)]
+    mine = [(a, stored.cluster_name) for a in stored.plan.activities if concerns_school(a, school_id, names.teacher_school)]
     booked = [b for b in stored.plan.bookings if school_id in (b.school_id, b.facility_school_id)]
     return calendar_text(events_of(mine, booked, names, lang), _feed_name(names.school(school_id), stored, lang),
                          feed_stamp())
@@ -284,7 +295,7 @@ def only_school(stored: StoredCalendar, school_id: str) -> StoredCalendar:
 
     names = stored.names
     plan = replace(stored.plan,
-                   activities=tuple(a for a in stored.plan.activities if concerns_school(a, school_id, names)),
+                   activities=tuple(a for a in stored.plan.activities if concerns_school(a, school_id, names.teacher_school)),
                    bookings=tuple(b for b in stored.plan.bookings if school_id in (b.school_id, b.facility_school_id)))
     data = replace(stored.data, schools=tuple(s for s in stored.data.schools if s.school_id == school_id))
     return replace(stored, plan=plan, data=data, shortfalls=[], required={})

@@ -11,6 +11,8 @@ items for its own school (the office may too). A refusal is a message on the pag
 from __future__ import annotations
 
 import datetime as dt
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -22,8 +24,7 @@ from app.errors import UserError
 from app.meetings import (add_agenda_item, add_decision, cluster_meetings, new_meeting, record_minutes,
                           set_decision_state)
 from bundle.problems import BundleError
-from cluster_office.meetings import MEETING_KINDS
-from cluster_office.meetings import state_text
+from cluster_office.meetings import MEETING_KINDS, state_text
 from domain.labels import label
 from service.web import reads
 from service.web.auth import Viewer, forbidden, not_found, reader, signed_in
@@ -202,9 +203,6 @@ async def meeting_minutes(request: Request, cluster_id: str, meeting_id: str, vi
     body = await upload.read(MAX_MINUTES_BYTES + 1)
     if len(body) > MAX_MINUTES_BYTES:
         return _refused(request, cluster_id, t("minutes_too_large"), anchor=f"meeting-{meeting_id}")
-    import tempfile
-    from pathlib import Path
-
     with tempfile.TemporaryDirectory(prefix="xuequ-minutes-") as folder:
         path = Path(folder) / "decisions.csv"  # problems name the file as the office knows it
         path.write_bytes(body)
