@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Annotated, Literal, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from bundle.guard import DEFAULT_MAX_DELETE_SHARE
 from bundle.problems import BundleError
+from service.terminal import terminal
 from service.options import DbOption, LangOption, SafeGroup, use_db
 
 app = typer.Typer(cls=SafeGroup,  # database problems end in one line, not a traceback (service/options.py)
@@ -49,8 +49,8 @@ def _mount_subcommands() -> None:
 
 
 _mount_subcommands()
-console = Console()
-err_console = Console(stderr=True)
+console = terminal()
+err_console = terminal(stderr=True)
 
 
 

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 
 from domain.labels import label
+from service.terminal import terminal
 from service.options import DbOption, LangOption, use_db
 
-console = Console()
+console = terminal()
 app = typer.Typer(help="The cluster's activity calendar (学区活动日历): plan a term, record what was held.",
                   no_args_is_help=True)
 

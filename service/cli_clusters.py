@@ -5,13 +5,13 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from service.terminal import terminal
 from service.options import DbOption, LangOption, use_db
 
-console = Console(soft_wrap=True)  # a path or a sentence is never cut across lines
-err_console = Console(stderr=True)
+console = terminal(soft_wrap=True)  # a path or a sentence is never cut across lines
+err_console = terminal(stderr=True)
 
 app = typer.Typer(help="Cluster formation (学区划分): propose the district's clusters, compared with today's.",
                   no_args_is_help=True)

@@ -14,15 +14,15 @@ from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from service.terminal import terminal
 from service.options import LangOption
 
 app = typer.Typer(help="Enrollment (招生录取): publish the commitment, admit a zone by the seeds' rule with its "
                        "verifiable lottery, verify a published draw.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
+console = terminal()
+err_console = terminal(stderr=True)
 
 
 @app.command("commit")

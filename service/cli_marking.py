@@ -10,15 +10,15 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from bundle.cells import safe_frame
+from service.terminal import terminal
 from service.options import DbOption, LangOption, use_db
 
 app = typer.Typer(help="阅卷 Marking: responses, the marking queue, progress and final scores.", no_args_is_help=True)
-console = Console()
-err_console = Console(stderr=True)
+console = terminal()
+err_console = terminal(stderr=True)
 
 ExamOption = Annotated[str, typer.Option("--exam", help="Exam id (考试编号).")]
 PolicyOption = Annotated[Optional[Path], typer.Option("--policy", help="Marking policy TOML "

@@ -7,12 +7,12 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from rich.console import Console
 
 from domain.labels import label
+from service.terminal import terminal
 from service.options import DbOption, use_db
 
-console = Console()
+console = terminal()
 
 rotation_app = typer.Typer(help="Teacher exchange rotation (交流轮岗): plan a roster, explain a policy that cannot be met.",
                            no_args_is_help=True)

@@ -4,13 +4,13 @@ from __future__ import annotations
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from service.terminal import terminal
 from service.options import DbOption, LangOption, use_db
 
 app = typer.Typer(help="Web console accounts (用户): add, list.", no_args_is_help=True)
-console = Console()
+console = terminal()
 
 
 @app.command("add")
